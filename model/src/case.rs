@@ -1,0 +1,87 @@
+//! 办件: a submission as the platform holds it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("a case number is 8..32 letters or digits")]
+pub struct CaseNumberError;
+
+/// 办件编号, assigned by the platform when a submission is committed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CaseNumber(String);
+
+impl CaseNumber {
+    pub fn parse(s: &str) -> Result<Self, CaseNumberError> {
+        if !(8..=32).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(CaseNumberError);
+        }
+        Ok(CaseNumber(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CaseNumber {
+    type Error = CaseNumberError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        CaseNumber::parse(&s)
+    }
+}
+
+impl From<CaseNumber> for String {
+    fn from(c: CaseNumber) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for CaseNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 办件状态.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// 已接收
+    Received,
+    /// 已受理
+    Accepted,
+    /// 办理中
+    Processing,
+    /// 已办结
+    Done,
+    /// 不予受理 / 退回
+    Rejected,
+}
+
+impl CaseStatus {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CaseStatus::Received => "已接收",
+            CaseStatus::Accepted => "已受理",
+            CaseStatus::Processing => "办理中",
+            CaseStatus::Done => "已办结",
+            CaseStatus::Rejected => "不予受理",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_numbers_are_checked() {
+        assert!(CaseNumber::parse("62202611210000001").is_ok());
+        assert!(CaseNumber::parse("short").is_err());
+        assert!(CaseNumber::parse("6220261121 000001").is_err());
+    }
+}

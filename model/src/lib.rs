@@ -1,0 +1,21 @@
+//! Cunban's shared vocabulary and wire contract.
+//!
+//! Field names follow GB/T 39046-2020 (政务服务平台基础数据规范): English identifiers
+//! in code, the standard's Chinese names in doc comments. This crate does no I/O;
+//! reference data (division codes, the starter catalog) is compiled in.
+
+pub mod case;
+pub mod catalog;
+pub mod divisions;
+pub mod evaluation;
+pub mod identity;
+pub mod mask;
+pub mod protocol;
+pub mod submission;
+pub mod text;
+
+pub use case::{CaseNumber, CaseStatus};
+pub use catalog::{Catalog, CatalogError, ImplementCode, ServiceItem};
+pub use identity::{CardType, Gender, IdNumber, IdNumberError, Identity, IdentityError, Validity};
+pub use submission::{Submission, SubmissionId, VillageCode};
+pub use text::{Lang, LocalizedText};

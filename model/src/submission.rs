@@ -1,0 +1,228 @@
+//! 办件申请: what a terminal sends to the platform. Immutable once queued.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::catalog::ImplementCode;
+use crate::identity::{CardType, Gender, IdNumber, Identity};
+use crate::mask::mask_name;
+
+/// Client-generated submission id (UUIDv7: time-ordered, unique without a server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SubmissionId(pub Uuid);
+
+impl SubmissionId {
+    pub fn new() -> Self {
+        SubmissionId(Uuid::now_v7())
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Uuid::parse_str(s).ok().map(SubmissionId)
+    }
+}
+
+impl Default for SubmissionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for SubmissionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("a village code has 12 digits of a known division")]
+pub struct VillageCodeError;
+
+/// 12-digit 行政区划代码 of the village a terminal serves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VillageCode(String);
+
+impl VillageCode {
+    /// Accepts 12 digits whose province is known.
+    pub fn parse(s: &str) -> Result<Self, VillageCodeError> {
+        if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) || crate::divisions::province_name(&s[..2]).is_none() {
+            return Err(VillageCodeError);
+        }
+        Ok(VillageCode(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The village's name, where it is a Gansu village in the compiled-in list.
+    pub fn name(&self) -> Option<&'static str> {
+        crate::divisions::gansu_village_name(&self.0)
+    }
+}
+
+impl TryFrom<String> for VillageCode {
+    type Error = VillageCodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        VillageCode::parse(&s)
+    }
+}
+
+impl From<VillageCode> for String {
+    fn from(c: VillageCode) -> String {
+        c.0
+    }
+}
+
+/// The person the filing is for, as sent to the platform.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct Applicant {
+    pub name: String,
+    pub id_number: IdNumber,
+    #[zeroize(skip)]
+    pub card_type: CardType,
+    #[zeroize(skip)]
+    pub gender: Gender,
+    pub nation_code: String,
+    #[zeroize(skip)]
+    pub birth_date: Date,
+    pub address: String,
+}
+
+impl From<&Identity> for Applicant {
+    fn from(i: &Identity) -> Self {
+        Applicant {
+            name: i.name.clone(),
+            id_number: i.id_number.clone(),
+            card_type: i.card_type,
+            gender: i.gender,
+            nation_code: i.nation_code.clone(),
+            birth_date: i.birth_date,
+            address: i.address.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Applicant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Applicant")
+            .field("name", &mask_name(&self.name))
+            .field("id_number", &self.id_number)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The assistant filing on the villager's behalf (帮办代办).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub staff_number: String,
+}
+
+/// 申请渠道.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// 自助终端
+    SelfServiceTerminal,
+    /// 流动服务车
+    ServiceVan,
+}
+
+/// A material attached to a submission, by content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub material_code: String,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+impl AttachmentRef {
+    pub fn for_bytes(material_code: &str, media_type: &str, bytes: &[u8]) -> Self {
+        AttachmentRef {
+            material_code: material_code.to_owned(),
+            sha256: sha256_hex(bytes),
+            media_type: media_type.to_owned(),
+            size: bytes.len() as u64,
+        }
+    }
+}
+
+/// What the villager agreed to, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// Version of the consent text shown.
+    pub text_version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub given_at: OffsetDateTime,
+}
+
+/// 办件申请.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    pub id: SubmissionId,
+    /// 实施编码 of the item filed.
+    pub item_code: ImplementCode,
+    /// Bundle (一件事) this filing belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_code: Option<ImplementCode>,
+    /// 申请人
+    pub applicant: Applicant,
+    /// 代办人
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Agent>,
+    pub form: BTreeMap<String, String>,
+    pub attachments: Vec<AttachmentRef>,
+    pub consent: Consent,
+    pub channel: Channel,
+    pub village_code: VillageCode,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub terminal_id: String,
+}
+
+impl Submission {
+    /// Canonical bytes: the JSON serialisation (struct order, sorted form keys).
+    /// The same submission always gives the same bytes, which idempotent
+    /// replay relies on.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        // Serialising plain data to a Vec cannot fail.
+        serde_json::to_vec(self).expect("submission serialises")
+    }
+
+    pub fn digest(&self) -> String {
+        sha256_hex(&self.canonical_bytes())
+    }
+}
+
+impl Drop for Submission {
+    fn drop(&mut self) {
+        for v in self.form.values_mut() {
+            v.zeroize();
+        }
+    }
+}
+
+impl fmt::Debug for Submission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Submission")
+            .field("id", &self.id)
+            .field("item_code", &self.item_code)
+            .field("applicant", &self.applicant)
+            .field("attachments", &self.attachments.len())
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,95 @@
+//! Text in several languages, with Chinese as the source and fallback.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A display language of the kiosk. Chinese is the source language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    /// Tibetan (བོད་ཡིག).
+    #[serde(rename = "bo")]
+    Bo,
+    /// Kazakh in Arabic script, right to left (قازاقشا).
+    #[serde(rename = "kk")]
+    Kk,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 4] = [Lang::ZhCn, Lang::Bo, Lang::Kk, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::Bo => "bo",
+            Lang::Kk => "kk",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    pub fn is_right_to_left(self) -> bool {
+        matches!(self, Lang::Kk)
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A text keyed by language code. Chinese (`zh-CN`) must be present; it is the
+/// fallback for any language without its own text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct LocalizedText(BTreeMap<String, String>);
+
+impl LocalizedText {
+    pub fn new(zh: impl Into<String>) -> Self {
+        let mut m = BTreeMap::new();
+        m.insert(Lang::ZhCn.code().to_owned(), zh.into());
+        LocalizedText(m)
+    }
+
+    pub fn with(mut self, lang: Lang, text: impl Into<String>) -> Self {
+        self.0.insert(lang.code().to_owned(), text.into());
+        self
+    }
+
+    /// The text in `lang`, or the Chinese text when that language has none.
+    pub fn get(&self, lang: Lang) -> &str {
+        self.0
+            .get(lang.code())
+            .or_else(|| self.0.get(Lang::ZhCn.code()))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn has_source(&self) -> bool {
+        self.0.get(Lang::ZhCn.code()).is_some_and(|s| !s.trim().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn falls_back_to_chinese() {
+        let t = LocalizedText::new("出生登记").with(Lang::En, "Birth registration");
+        assert_eq!(t.get(Lang::En), "Birth registration");
+        assert_eq!(t.get(Lang::Bo), "出生登记");
+        assert!(t.has_source());
+        assert!(!LocalizedText::default().has_source());
+    }
+}
