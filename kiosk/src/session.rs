@@ -631,7 +631,7 @@ mod tests {
             Arc::new(Catalog::starter()),
             Terminal {
                 terminal_id: "GS-TEST-0001".into(),
-                village_code: VillageCode::parse("622926100201").unwrap(),
+                village_code: VillageCode::parse("622926100202").unwrap(),
                 channel: Channel::SelfServiceTerminal,
             },
             caps,
