@@ -1,0 +1,115 @@
+//! The hub: the server Cunban terminals sync with.
+//!
+//! It implements the wire contract in `model::protocol` over a [`Store`]
+//! (embedded SQLite by default). Idempotency is enforced by database
+//! constraints, so a terminal may replay any request any number of times.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub mod api;
+pub mod sqlite;
+pub mod store;
+
+pub use api::{router, BODY_LIMIT};
+pub use sqlite::{HubDb, SqliteStore};
+pub use store::{NewSubmission, Store, StoreError};
+
+#[derive(Debug, Error)]
+pub enum HubError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+/// Opens (creating and migrating) the SQLite store at `db_path`.
+pub async fn open_store(db_path: &Path) -> Result<Arc<dyn Store>, HubError> {
+    let path = db_path.to_owned();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await.map_err(|e| HubError::Task(e.to_string()))??;
+    Ok(Arc::new(store))
+}
+
+/// Serves the hub on `listener` with the database at `db_path`, until the
+/// future is dropped or aborted.
+pub async fn serve(listener: TcpListener, db_path: &Path) -> Result<(), HubError> {
+    serve_until(listener, open_store(db_path).await?, std::future::pending()).await
+}
+
+/// Serves until `shutdown` completes, then finishes requests in flight.
+pub async fn serve_until(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HubError> {
+    axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// A hub running in this process, for tests and demos. Dropping it asks the
+/// server to stop; [`Hub::shutdown`] also waits for it.
+pub struct Hub {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), HubError>>>,
+}
+
+impl Hub {
+    /// Binds `addr` (port 0 picks a free one), opens the database and starts
+    /// serving. When this returns the hub accepts connections.
+    pub async fn spawn(addr: SocketAddr, db_path: &Path) -> Result<Hub, HubError> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let store = open_store(db_path).await?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_until(listener, store, async {
+            // A dropped sender stops the server as well.
+            let _ = stopped.await;
+        }));
+        Ok(Hub { addr, stop: Some(stop), task: Some(task) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the form `SyncClient::new` takes.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish (5 s at most), and
+    /// waits for the server task.
+    pub async fn shutdown(mut self) -> Result<(), HubError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(mut task) = self.task.take() else { return Ok(()) };
+        match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(HubError::Task(e.to_string())),
+            Err(_) => {
+                task.abort();
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,5 +1,10 @@
 //! The Cunban kiosk: wires the UI, the devices and the offline cache around
 //! one visit state machine ([`session`]).
 
+pub mod app;
+pub mod catalog;
 pub mod config;
+pub mod demo;
+pub mod devices;
 pub mod session;
+pub mod ui_glue;

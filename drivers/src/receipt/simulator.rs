@@ -1,0 +1,146 @@
+//! A receipt printer on a pty: records what it is sent and answers the
+//! paper-sensor request like a real one.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use serialport::{SerialPort, TTYPort};
+use tracing::warn;
+
+use super::status::{PaperStatus, DLE_EOT_PAPER};
+use crate::escpos_inspect;
+use crate::pty::Pty;
+
+struct State {
+    received: Vec<u8>,
+    /// How far `received` has been scanned for real-time requests.
+    scanned: usize,
+    paper: PaperStatus,
+    /// A printer that is off, or too cheap to answer status requests.
+    mute: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Open [`PrinterSimulator::path`] with [`super::SerialDriver::open`].
+pub struct PrinterSimulator {
+    shared: Arc<Shared>,
+    path: PathBuf,
+    thread: Option<JoinHandle<()>>,
+    _slave: TTYPort,
+}
+
+const POLL: Duration = Duration::from_millis(20);
+
+impl PrinterSimulator {
+    pub fn start() -> io::Result<PrinterSimulator> {
+        let Pty { mut master, slave, path } = Pty::open()?;
+        SerialPort::set_timeout(&mut master, POLL).map_err(io::Error::from)?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State { received: Vec::new(), scanned: 0, paper: PaperStatus::Ok, mute: false }),
+            stop: AtomicBool::new(false),
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            thread::Builder::new().name("printer-simulator".into()).spawn(move || serve(master, &shared))?
+        };
+        Ok(PrinterSimulator { shared, path, thread: Some(thread), _slave: slave })
+    }
+
+    /// Device path for the driver; valid while the simulator lives.
+    pub fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    pub fn set_paper(&self, paper: PaperStatus) {
+        self.shared.state().paper = paper;
+    }
+
+    /// Stop answering status requests (printer off).
+    pub fn set_mute(&self, mute: bool) {
+        self.shared.state().mute = mute;
+    }
+
+    /// Every byte received so far.
+    pub fn received(&self) -> Vec<u8> {
+        self.shared.state().received.clone()
+    }
+
+    /// QR payloads printed so far.
+    pub fn qr_payloads(&self) -> Vec<Vec<u8>> {
+        escpos_inspect::qr_payloads(&self.received())
+    }
+
+    /// Text printed so far.
+    pub fn text(&self) -> String {
+        escpos_inspect::text_gb18030(&self.received())
+    }
+}
+
+impl Drop for PrinterSimulator {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(mut master: TTYPort, shared: &Shared) {
+    let mut buf = [0u8; 1024];
+    while !shared.stop.load(Ordering::Relaxed) {
+        let n = match master.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                continue;
+            }
+            Err(e) => {
+                warn!(error = %e, "printer simulator: pty read failed, stopping");
+                return;
+            }
+        };
+        let answers = {
+            let mut s = shared.state();
+            s.received.extend_from_slice(&buf[..n]);
+            status_requests(&mut s)
+        };
+        if !answers.is_empty() {
+            if let Err(e) = master.write_all(&answers) {
+                warn!(error = %e, "printer simulator: pty write failed, stopping");
+                return;
+            }
+        }
+    }
+}
+
+/// Answers to `DLE EOT 4` requests in the newly received bytes. A real
+/// printer acts on these as they arrive, even mid-job.
+fn status_requests(s: &mut State) -> Vec<u8> {
+    let mut answers = Vec::new();
+    let mut i = s.scanned;
+    while i + DLE_EOT_PAPER.len() <= s.received.len() {
+        if s.received[i..i + DLE_EOT_PAPER.len()] == DLE_EOT_PAPER {
+            if !s.mute {
+                answers.push(s.paper.to_byte());
+            }
+            i += DLE_EOT_PAPER.len();
+        } else {
+            i += 1;
+        }
+    }
+    s.scanned = i;
+    answers
+}

@@ -1,0 +1,61 @@
+//! The printer's paper sensor, read with the real-time command `DLE EOT 4`.
+
+/// `DLE EOT 4`: transmit roll paper sensor status.
+pub const DLE_EOT_PAPER: [u8; 3] = [0x10, 0x04, 0x04];
+
+/// Bits 2-3 of the answer: roll nearly empty.
+const NEAR_END: u8 = 0b0000_1100;
+/// Bits 5-6: no paper.
+const PAPER_END: u8 = 0b0110_0000;
+/// Bits that are always 0 (bits 0, 7) and always 1 (bits 1, 4) in a status byte.
+const FIXED_MASK: u8 = 0b1001_0011;
+const FIXED_VALUE: u8 = 0b0001_0010;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperStatus {
+    Ok,
+    NearEnd,
+    Out,
+}
+
+impl PaperStatus {
+    /// Decodes a `DLE EOT 4` answer; `None` if the fixed bits are wrong
+    /// (not a status byte: line noise or leftover output).
+    pub fn from_byte(b: u8) -> Option<PaperStatus> {
+        if b & FIXED_MASK != FIXED_VALUE {
+            return None;
+        }
+        Some(if b & PAPER_END != 0 {
+            PaperStatus::Out
+        } else if b & NEAR_END != 0 {
+            PaperStatus::NearEnd
+        } else {
+            PaperStatus::Ok
+        })
+    }
+
+    /// The answer a printer in this state sends.
+    pub fn to_byte(self) -> u8 {
+        match self {
+            PaperStatus::Ok => FIXED_VALUE,
+            PaperStatus::NearEnd => FIXED_VALUE | NEAR_END,
+            PaperStatus::Out => FIXED_VALUE | NEAR_END | PAPER_END,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_bytes_roundtrip_and_noise_is_refused() {
+        for s in [PaperStatus::Ok, PaperStatus::NearEnd, PaperStatus::Out] {
+            assert_eq!(PaperStatus::from_byte(s.to_byte()), Some(s));
+        }
+        assert_eq!(PaperStatus::from_byte(0x12), Some(PaperStatus::Ok));
+        assert_eq!(PaperStatus::from_byte(0x7E), Some(PaperStatus::Out));
+        assert_eq!(PaperStatus::from_byte(0x00), None);
+        assert_eq!(PaperStatus::from_byte(0xFF), None);
+    }
+}

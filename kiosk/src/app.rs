@@ -1,0 +1,317 @@
+//! Composition: one [`Session`] driven by UI events, with its effects carried
+//! out on the tokio runtime by the device and storage workers.
+//!
+//! The UI thread only calls [`App::dispatch`], which never blocks on a device,
+//! the disk or the network. Views go out through the `on_view` callback.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use model::{Identity, Submission};
+use offline_cache::{Outbox, SyncClient};
+use tokio::runtime::Handle;
+use tokio::sync::{watch, Notify};
+use tracing::{debug, info, warn};
+
+use crate::session::{Effect, Event, ReceiptData, Session, View};
+
+/// The ID card reader as the kiosk needs it. Errors are plain sentences for
+/// the villager (no personal data).
+pub trait CardSource: Send + 'static {
+    fn poll(&mut self) -> Result<Option<Identity>, String>;
+}
+
+/// The receipt printer as the kiosk needs it.
+pub trait ReceiptSink: Send + 'static {
+    fn print(&mut self, receipt: &ReceiptData) -> Result<(), String>;
+}
+
+/// How long the villager waits for an immediate send before being told the
+/// filing will go later.
+const SEND_NOW_TIMEOUT: Duration = Duration::from_secs(8);
+const CARD_POLL_INTERVAL: Duration = Duration::from_millis(300);
+
+pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
+
+struct Inner {
+    session: Mutex<Session>,
+    outbox: Arc<Outbox>,
+    sync: Arc<SyncClient>,
+    card: Arc<Mutex<Box<dyn CardSource>>>,
+    printer: Arc<Mutex<Box<dyn ReceiptSink>>>,
+    reading: watch::Sender<bool>,
+    /// One sync at a time: the immediate send and the background worker share it.
+    sync_lock: tokio::sync::Mutex<()>,
+    wake_sync: Notify,
+    rt: Handle,
+    on_view: ViewListener,
+    on_status: StatusListener,
+    last_activity: Mutex<Instant>,
+}
+
+/// What the footer says about the link and the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// None until the first sync attempt.
+    pub online: Option<bool>,
+    pub unsent: u64,
+}
+
+impl LinkStatus {
+    pub fn label(&self) -> String {
+        match self.online {
+            Some(true) if self.unsent == 0 => "网络正常".to_owned(),
+            Some(true) => format!("网络正常 · 正在发送 {} 件", self.unsent),
+            Some(false) => format!("暂时没有网络 · 申请先存在本机，联网后自动发送（待发送 {} 件）", self.unsent),
+            None => "正在检查网络…".to_owned(),
+        }
+    }
+}
+
+pub type StatusListener = Box<dyn Fn(LinkStatus) + Send + Sync>;
+
+/// Everything [`App::start`] needs.
+pub struct Parts {
+    pub session: Session,
+    pub outbox: Arc<Outbox>,
+    pub sync: SyncClient,
+    pub card: Box<dyn CardSource>,
+    pub printer: Box<dyn ReceiptSink>,
+    pub sync_interval: Duration,
+    pub idle_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+/// A poisoned lock means a worker panicked; the data behind it (a session,
+/// a device handle) is still the best we have, so carry on with it.
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl App {
+    /// Builds the app and starts its workers on `rt`.
+    pub fn start(parts: Parts, rt: Handle, on_view: ViewListener, on_status: StatusListener) -> App {
+        let (reading, _) = watch::channel(false);
+        let app = App {
+            inner: Arc::new(Inner {
+                session: Mutex::new(parts.session),
+                outbox: parts.outbox,
+                sync: Arc::new(parts.sync),
+                card: Arc::new(Mutex::new(parts.card)),
+                printer: Arc::new(Mutex::new(parts.printer)),
+                reading,
+                sync_lock: tokio::sync::Mutex::new(()),
+                wake_sync: Notify::new(),
+                rt,
+                on_view,
+                on_status,
+                last_activity: Mutex::new(Instant::now()),
+            }),
+        };
+        app.inner.rt.spawn(app.clone().card_worker());
+        app.inner.rt.spawn(app.clone().sync_worker(parts.sync_interval));
+        app.inner.rt.spawn(app.clone().idle_worker(parts.idle_timeout));
+        app.publish();
+        app
+    }
+
+    /// Feeds one event to the session and carries out what it asks for.
+    pub fn dispatch(&self, event: Event) {
+        if !matches!(event, Event::IdleTimeout) {
+            *lock(&self.inner.last_activity) = Instant::now();
+        }
+        let effects = lock(&self.inner.session).handle(event);
+        self.publish();
+        for effect in effects {
+            self.run(effect);
+        }
+    }
+
+    pub fn view(&self) -> View {
+        lock(&self.inner.session).view()
+    }
+
+    /// Asks the background worker to sync now (e.g. the link came back).
+    pub fn sync_soon(&self) {
+        self.inner.wake_sync.notify_one();
+    }
+
+    fn publish(&self) {
+        let view = self.view();
+        (self.inner.on_view)(view);
+    }
+
+    fn run(&self, effect: Effect) {
+        match effect {
+            Effect::ReadCard => {
+                self.inner.reading.send_replace(true);
+            }
+            Effect::StopCardReader => {
+                self.inner.reading.send_replace(false);
+            }
+            Effect::Submit(sub) => {
+                let app = self.clone();
+                self.inner.rt.spawn(async move { app.submit(sub).await });
+            }
+            Effect::Print(receipt) => {
+                let app = self.clone();
+                let printer = self.inner.printer.clone();
+                self.inner.rt.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || lock(&printer).print(&receipt)).await;
+                    match result {
+                        Ok(Ok(())) => app.dispatch(Event::Printed),
+                        Ok(Err(msg)) => {
+                            warn!(problem = %msg, "receipt printing failed");
+                            app.dispatch(Event::PrintFailed(msg))
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "receipt printing task failed");
+                            app.dispatch(Event::PrintFailed("打印机出现故障".into()))
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    async fn submit(self, sub: Box<Submission>) {
+        let id = sub.id;
+        let outbox = self.inner.outbox.clone();
+        let saved = tokio::task::spawn_blocking(move || outbox.enqueue(&sub, &[])).await;
+        match saved {
+            Ok(Ok(())) => {
+                info!(submission = %id, "submission saved in the outbox");
+                self.dispatch(Event::Saved { id });
+            }
+            Ok(Err(e)) => {
+                warn!(submission = %id, error = %e, "submission not saved");
+                self.dispatch(Event::SaveFailed("本机无法保存".into()));
+                return;
+            }
+            Err(e) => {
+                warn!(submission = %id, error = %e, "saving task failed");
+                self.dispatch(Event::SaveFailed("本机无法保存".into()));
+                return;
+            }
+        }
+        let sent = tokio::time::timeout(SEND_NOW_TIMEOUT, self.sync_now()).await;
+        let case = match sent {
+            Ok(report) => report.acknowledged.into_iter().find(|(sid, _)| *sid == id).map(|(_, c)| c),
+            Err(_) => None,
+        };
+        match case {
+            Some(case_number) => self.dispatch(Event::Sent { id, case_number }),
+            None => {
+                info!(submission = %id, "hub not reached; the submission waits in the outbox");
+                self.dispatch(Event::Deferred { id });
+            }
+        }
+    }
+
+    async fn sync_now(&self) -> offline_cache::SyncReport {
+        let _one = self.inner.sync_lock.lock().await;
+        let report = self.inner.sync.sync_once(&self.inner.outbox).await;
+        let outbox = self.inner.outbox.clone();
+        let unsent = tokio::task::spawn_blocking(move || outbox.counts())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|c| c.unsent())
+            .unwrap_or(0);
+        (self.inner.on_status)(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+        report
+    }
+
+    /// Ends a visit nobody is attending: its personal data leaves memory and
+    /// screen. (The spoken, visible countdown comes with the full UI.)
+    async fn idle_worker(self, timeout: Duration) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let idle = lock(&self.inner.last_activity).elapsed();
+            let away = lock(&self.inner.session).screen() != crate::session::Screen::Home;
+            if away && idle >= timeout {
+                info!("visit ended after inactivity");
+                self.dispatch(Event::IdleTimeout);
+            }
+        }
+    }
+
+    /// Sends whatever waits, every `interval` or when woken.
+    async fn sync_worker(self, interval: Duration) {
+        loop {
+            let pending = {
+                let outbox = self.inner.outbox.clone();
+                tokio::task::spawn_blocking(move || outbox.counts()).await
+            };
+            match pending {
+                Ok(Ok(c)) if c.unsent() > 0 => {
+                    let report = self.sync_now().await;
+                    if !report.acknowledged.is_empty() {
+                        info!(count = report.acknowledged.len(), "waiting submissions delivered");
+                    }
+                    if let Some(stop) = &report.stopped {
+                        debug!(reason = ?stop, "sync stopped; will retry");
+                    }
+                }
+                Ok(Ok(_)) => {
+                    let online = self.inner.sync.hub_reachable().await;
+                    (self.inner.on_status)(LinkStatus { online: Some(online), unsent: 0 });
+                }
+                Ok(Err(e)) => warn!(error = %e, "cannot read the outbox"),
+                Err(e) => warn!(error = %e, "outbox task failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = self.inner.wake_sync.notified() => {}
+            }
+        }
+    }
+
+    /// Polls the reader while the session wants a card. Reports each card
+    /// once until it is taken away, so a refused (expired) card doesn't flood.
+    async fn card_worker(self) {
+        let mut want = self.inner.reading.subscribe();
+        let mut last_problem: Option<String> = None;
+        let mut card_reported = false;
+        loop {
+            if !*want.borrow_and_update() {
+                card_reported = false;
+                last_problem = None;
+                if want.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let card = self.inner.card.clone();
+            let polled = tokio::task::spawn_blocking(move || lock(&card).poll()).await;
+            match polled {
+                Ok(Ok(Some(identity))) => {
+                    if !card_reported {
+                        card_reported = true;
+                        last_problem = None;
+                        self.dispatch(Event::CardRead(Box::new(identity)));
+                    }
+                }
+                Ok(Ok(None)) => {
+                    card_reported = false;
+                }
+                Ok(Err(msg)) => {
+                    if last_problem.as_deref() != Some(msg.as_str()) {
+                        warn!(problem = %msg, "ID card reader problem");
+                        last_problem = Some(msg.clone());
+                        self.dispatch(Event::CardProblem(msg));
+                    }
+                }
+                Err(e) => warn!(error = %e, "card polling task failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(CARD_POLL_INTERVAL) => {}
+                _ = want.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! `--demo`: a kiosk with no hardware. The ID card reader is the SAM simulator
+//! on a pty (so the real driver runs), receipts go to a file, and a local hub
+//! runs as a child process (the kiosk does not link the hub: DESIGN §2).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use tracing::info;
+
+/// A hub child process, stopped when dropped.
+pub struct LocalHub {
+    child: Child,
+    pub url: String,
+}
+
+impl LocalHub {
+    /// Starts the `hub` binary found next to this executable, on a free
+    /// loopback port, with its database in `data_dir`.
+    pub fn start(data_dir: &Path) -> Result<LocalHub> {
+        let exe = hub_binary()?;
+        let mut child = Command::new(&exe)
+            .args(["--listen", "127.0.0.1:0", "--db"])
+            .arg(data_dir.join("hub.db"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start the local hub {}", exe.display()))?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("hub has no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        // The hub prints `listening on ADDR` once it accepts connections.
+        let addr = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(rest) = line.split("listening on ").nth(1) {
+                        break rest.trim().to_owned();
+                    }
+                }
+                Some(Err(e)) => bail!("reading the hub's output: {e}"),
+                None => bail!("the local hub exited before listening"),
+            }
+        };
+        // Keep draining its stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let url = format!("http://{addr}");
+        info!(%url, "local hub started");
+        Ok(LocalHub { child, url })
+    }
+}
+
+impl Drop for LocalHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hub_binary() -> Result<PathBuf> {
+    let me = std::env::current_exe().context("cannot find the kiosk executable")?;
+    let dir = me.parent().ok_or_else(|| anyhow!("executable has no directory"))?;
+    // Test binaries live one level down, in deps/.
+    for candidate in [dir.join("hub"), dir.join("../hub")] {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!("no `hub` binary next to {}; build it with `cargo build -p hub`", me.display())
+}
+
+/// How long the demo's simulated card lies on the reader before the villager
+/// takes it back.
+pub const CARD_ON_READER: Duration = Duration::from_secs(3);

@@ -1,0 +1,124 @@
+//! Adapters from the drivers to what the session needs, and the plain
+//! sentences a villager sees when a device misbehaves.
+
+use drivers::idcard::{CardDataError, SamError};
+use drivers::receipt::SubmitState;
+use drivers::{FileDriver, IdCardError, PrinterError, Receipt, SamReader, SerialDriver};
+use model::Identity;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use tracing::warn;
+
+use crate::app::{CardSource, ReceiptSink};
+use crate::config::PrinterConfig;
+use crate::session::ReceiptData;
+
+/// The reader, reopened after it was unplugged.
+pub struct Reader {
+    path: String,
+    reader: Option<SamReader>,
+}
+
+impl Reader {
+    pub fn new(path: impl Into<String>) -> Reader {
+        Reader { path: path.into(), reader: None }
+    }
+}
+
+impl CardSource for Reader {
+    fn poll(&mut self) -> Result<Option<Identity>, String> {
+        if self.reader.is_none() {
+            match SamReader::open(&self.path) {
+                Ok(r) => self.reader = Some(r),
+                Err(e) => {
+                    warn!(error = %e, "cannot open the ID card reader");
+                    return Err(card_problem(&e));
+                }
+            }
+        }
+        let Some(reader) = self.reader.as_mut() else { return Ok(None) };
+        match reader.read_card() {
+            Ok(card) => Ok(card),
+            Err(e) => {
+                if e.is_device_missing() {
+                    // Reopen on the next poll: the adapter may come back.
+                    self.reader = None;
+                }
+                warn!(error = %e, "ID card read failed");
+                Err(card_problem(&e))
+            }
+        }
+    }
+}
+
+/// What to tell the villager about a reader error.
+pub fn card_problem(e: &IdCardError) -> String {
+    match e {
+        IdCardError::Card(CardDataError::IdNumber(_)) => {
+            "这张证件的号码校验不通过，无法使用。请换一张证件，或请村代办员帮忙。".into()
+        }
+        IdCardError::Card(CardDataError::UnsupportedCardLayout(_) | CardDataError::UnknownCardType(_)) => {
+            "本机暂时不能读取这种证件，请使用居民身份证，或请村代办员帮忙。".into()
+        }
+        IdCardError::Card(_) | IdCardError::Sam(SamError::SelectFailed | SamError::ReadFailed) => {
+            "没有读清楚，请把身份证拿起来，再平放到读卡器上。".into()
+        }
+        e if e.is_device_missing() => "读卡器没有连接好，请联系村代办员。".into(),
+        IdCardError::Timeout => "读卡器没有回应，请稍等，或联系村代办员。".into(),
+        _ => "读卡器出了点问题，请稍后再试，或联系村代办员。".into(),
+    }
+}
+
+/// The receipt printer described by the configuration.
+pub struct Printer {
+    config: PrinterConfig,
+}
+
+impl Printer {
+    pub fn new(config: PrinterConfig) -> Printer {
+        Printer { config }
+    }
+}
+
+/// Beijing time: receipts show the villager's clock, whatever the system zone.
+const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+pub fn to_driver_receipt(r: &ReceiptData) -> Receipt {
+    let local: OffsetDateTime = r.time.to_offset(CHINA);
+    let village = model::VillageCode::parse(&r.village_code).ok().and_then(|v| v.name());
+    Receipt {
+        item_name: r.item_name.clone(),
+        applicant_masked: r.applicant_masked.clone(),
+        id_number_masked: r.id_number_masked.clone(),
+        time: PrimitiveDateTime::new(local.date(), local.time()),
+        terminal_id: r.terminal_id.clone(),
+        village_name: village.unwrap_or(&r.village_code).to_owned(),
+        state: if r.case_number.is_some() { SubmitState::Sent } else { SubmitState::Queued },
+        case_number: r.case_number.as_ref().map(|c| c.to_string()),
+        local_reference: r.reference.clone(),
+    }
+}
+
+impl ReceiptSink for Printer {
+    fn print(&mut self, r: &ReceiptData) -> Result<(), String> {
+        let receipt = to_driver_receipt(r);
+        let result = match &self.config {
+            PrinterConfig::File { path } => FileDriver::open(path)
+                .map_err(PrinterError::Io)
+                .and_then(|d| drivers::print_receipt(&d, &receipt)),
+            PrinterConfig::Serial { path, baud } => {
+                SerialDriver::open(&path.to_string_lossy(), *baud).and_then(|d| drivers::print_receipt(&d, &receipt))
+            }
+        };
+        result.map_err(|e| {
+            warn!(error = %e, "receipt printer failed");
+            match e {
+                PrinterError::Open { .. } | PrinterError::Disconnected => "打印机没有连接好".to_owned(),
+                PrinterError::Timeout => "打印机没有回应".to_owned(),
+                _ => "打印机出现故障".to_owned(),
+            }
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The Cunban kiosk binary.
+//!
+//! `kiosk --config /etc/cunban/kiosk.toml` on a terminal;
+//! `kiosk --demo` with simulated devices and a local hub (see README.md).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use drivers::{SamSimulator, SimCard};
+use kiosk::app::{App, LinkStatus, Parts};
+use kiosk::config::{Config, IdCardConfig};
+use kiosk::demo::{LocalHub, CARD_ON_READER};
+use kiosk::devices::{Printer, Reader};
+use kiosk::session::{Capabilities, Event, Session, Terminal};
+use kiosk::{catalog, ui_glue};
+use offline_cache::{Outbox, SyncClient};
+use slint::ComponentHandle;
+use tracing::{info, warn};
+
+#[derive(Parser, Debug)]
+#[command(version, about = "Cunban (村办) village government-service kiosk")]
+struct Args {
+    /// Terminal configuration file (TOML).
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    config: Option<PathBuf>,
+    /// Run with simulated devices and a local hub: no hardware needed.
+    #[arg(long)]
+    demo: bool,
+    /// Where the demo keeps its outbox, hub database and printed receipts.
+    #[arg(long, default_value = "target/demo", requires = "demo")]
+    data_dir: PathBuf,
+    /// Use this hub instead of starting a local one (demo only).
+    #[arg(long, requires = "demo")]
+    hub_url: Option<String>,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+
+    // Held for the life of the process: the demo's hub and card simulator.
+    let mut _local_hub = None;
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => {
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+            let url = match &args.hub_url {
+                Some(url) => url.clone(),
+                None => {
+                    let hub = LocalHub::start(&args.data_dir)?;
+                    let url = hub.url.clone();
+                    _local_hub = Some(hub);
+                    url
+                }
+            };
+            Config::demo(&args.data_dir, &url)
+        }
+    };
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+
+    let simulator = match &config.devices.id_card {
+        IdCardConfig::Simulator => Some(Arc::new(SamSimulator::start().context("cannot start the card simulator")?)),
+        IdCardConfig::Sam { .. } => None,
+    };
+    let reader_path = match (&config.devices.id_card, &simulator) {
+        (IdCardConfig::Sam { path }, _) => path.to_string_lossy().into_owned(),
+        (IdCardConfig::Simulator, Some(sim)) => sim.path().to_string_lossy().into_owned(),
+        (IdCardConfig::Simulator, None) => unreachable!("simulator started above"),
+    };
+
+    let loaded = catalog::load(config.catalog.as_deref());
+    let banner = loaded.problem.clone().unwrap_or_default();
+    let outbox = Arc::new(
+        Outbox::open(&config.data_dir.join("outbox.db")).context("cannot open the outbox database")?,
+    );
+    let sync = SyncClient::new(&config.hub.url).context("bad hub URL")?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+
+    let window = ui::KioskWindow::new().context("cannot create the kiosk window")?;
+    let village = config.village_code.name().unwrap_or(config.village_code.as_str()).to_owned();
+    let county = model::divisions::county_name(&config.village_code.as_str()[..6]).unwrap_or_default();
+    window.set_terminal_label(format!("{county} {village} · 终端 {}", config.terminal_id).into());
+    window.set_network_label(LinkStatus { online: None, unsent: 0 }.label().into());
+    window.set_banner(banner.into());
+    window.set_demo_mode(simulator.is_some());
+
+    let session = Session::new(
+        Arc::new(loaded.catalog),
+        Terminal {
+            terminal_id: config.terminal_id.clone(),
+            village_code: config.village_code.clone(),
+            channel: config.channel,
+        },
+        // No camera or scanner drivers yet: tiles that need them say so.
+        Capabilities::default(),
+        Box::new(time::OffsetDateTime::now_utc),
+    );
+    let weak = window.as_weak();
+    let weak_status = window.as_weak();
+    let app = App::start(
+        Parts {
+            session,
+            outbox,
+            sync,
+            card: Box::new(Reader::new(reader_path)),
+            printer: Box::new(Printer::new(config.devices.receipt_printer.clone())),
+            sync_interval: std::time::Duration::from_secs(config.hub.sync_interval_secs),
+            idle_timeout: config.idle_timeout,
+        },
+        rt.handle().clone(),
+        Box::new(move |view| {
+            let _ = weak.upgrade_in_event_loop(move |w| ui_glue::apply(&w, &view));
+        }),
+        Box::new(move |status| {
+            let label = status.label();
+            let _ = weak_status.upgrade_in_event_loop(move |w| w.set_network_label(label.into()));
+        }),
+    );
+
+    let a = app.clone();
+    window.on_start(move || a.dispatch(Event::Start));
+    let a = app.clone();
+    window.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
+    let a = app.clone();
+    window.on_back(move || a.dispatch(Event::Back));
+    let a = app.clone();
+    window.on_cancel(move || a.dispatch(Event::Cancel));
+    let a = app.clone();
+    window.on_field_edited(move |key, value| a.dispatch(Event::FieldEdited { key: key.into(), value: value.into() }));
+    let a = app.clone();
+    window.on_submit_form(move || a.dispatch(Event::SubmitForm));
+    let a = app.clone();
+    window.on_confirm(move || a.dispatch(Event::Confirm));
+    let a = app.clone();
+    window.on_print_receipt(move || a.dispatch(Event::PrintReceipt));
+    let a = app.clone();
+    window.on_finish(move || a.dispatch(Event::Finish));
+    let sim = simulator.clone();
+    window.on_demo_place_card(move || {
+        if let Some(sim) = sim.clone() {
+            sim.present(SimCard::sample());
+            // The villager takes the card back after a moment.
+            std::thread::spawn(move || {
+                std::thread::sleep(CARD_ON_READER);
+                sim.remove();
+            });
+        }
+    });
+
+    info!(terminal = %config.terminal_id, village = %config.village_code.as_str(), "kiosk ready");
+    let result = window.run();
+    if let Err(e) = &result {
+        warn!(error = %e, "event loop ended with an error");
+    }
+    drop(app);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    result.context("the kiosk window failed")
+}

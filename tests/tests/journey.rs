@@ -1,0 +1,183 @@
+//! A villager files an application end to end: the real SAM driver talks to
+//! the simulator over a pty, the outbox is SQLite on disk, the hub runs on
+//! loopback, and the receipt is real ESC/POS bytes.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drivers::escpos_inspect::{qr_payloads, text_gb18030};
+use drivers::{SamSimulator, SimCard};
+use hub::HubDb;
+use hub::Hub;
+use kiosk::app::{App, Parts};
+use kiosk::config::PrinterConfig;
+use kiosk::devices::{Printer, Reader};
+use kiosk::session::{Capabilities, Event, Screen, Session, Terminal, View};
+use model::submission::Channel;
+use model::{Catalog, SubmissionId, VillageCode};
+use offline_cache::{OutboxState, Outbox, SyncClient};
+
+const SOCIAL_CARD: &str = "620000RS0001";
+
+struct Kiosk {
+    app: App,
+    sim: SamSimulator,
+    outbox: Arc<Outbox>,
+    receipts: std::path::PathBuf,
+}
+
+fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str) -> Kiosk {
+    let sim = SamSimulator::start().expect("card simulator");
+    let outbox = Arc::new(Outbox::open(&dir.join("outbox.db")).expect("outbox"));
+    let receipts = dir.join("receipts.escpos");
+    let session = Session::new(
+        Arc::new(Catalog::starter()),
+        Terminal {
+            terminal_id: "GS-TEST-0001".into(),
+            village_code: VillageCode::parse("622926100202").unwrap(),
+            channel: Channel::SelfServiceTerminal,
+        },
+        Capabilities::default(),
+        Box::new(time::OffsetDateTime::now_utc),
+    );
+    let app = App::start(
+        Parts {
+            session,
+            outbox: outbox.clone(),
+            sync: SyncClient::new(hub_url).expect("sync client"),
+            card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
+            printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
+            // Long: the test decides when the background worker syncs.
+            sync_interval: Duration::from_secs(3600),
+            idle_timeout: Duration::from_secs(600),
+        },
+        rt.handle().clone(),
+        Box::new(|_| {}),
+        Box::new(|_| {}),
+    );
+    Kiosk { app, sim, outbox, receipts }
+}
+
+fn wait_for(app: &App, what: &str, pred: impl Fn(&View) -> bool) -> View {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = app.view();
+        if pred(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; screen is {:?}: {v:?}", v.screen);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Taps through the journey up to the saved screen.
+fn file_social_security_card(k: &Kiosk) -> View {
+    let app = &k.app;
+    app.dispatch(Event::Start);
+    assert_eq!(app.view().screen, Screen::Services);
+    app.dispatch(Event::ChooseService(SOCIAL_CARD.into()));
+    assert_eq!(app.view().screen, Screen::IdPrompt);
+    k.sim.present(SimCard::sample());
+    let form = wait_for(app, "the form prefilled from the card", |v| v.screen == Screen::Form);
+    let name = form.form_rows.iter().find(|r| r.key == "name").expect("name row");
+    assert!(name.readonly && !name.value.is_empty());
+    let id = form.form_rows.iter().find(|r| r.key == "id_number").expect("id row");
+    assert!(id.value.contains("**********"), "ID number must be masked on screen");
+    k.sim.remove();
+    app.dispatch(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    app.dispatch(Event::FieldEdited { key: "bank".into(), value: "rcc".into() });
+    app.dispatch(Event::SubmitForm);
+    assert_eq!(app.view().screen, Screen::Review);
+    app.dispatch(Event::Confirm);
+    wait_for(app, "the saved screen", |v| v.screen == Screen::Saved)
+}
+
+fn print_receipt(k: &Kiosk) -> Vec<u8> {
+    k.app.dispatch(Event::PrintReceipt);
+    let v = wait_for(&k.app, "the receipt", |v| v.screen == Screen::Receipt && !v.receipt_message.starts_with("正在"));
+    assert_eq!(v.receipt_message, "回执已打印，请从出纸口取走");
+    std::fs::read(&k.receipts).expect("receipt bytes")
+}
+
+#[test]
+fn files_online_and_the_receipt_carries_the_case_number() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub_db = dir.path().join("hub.db");
+    let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &hub_db)).expect("hub");
+    let k = start_kiosk(&rt, dir.path(), &hub.base_url());
+
+    let saved = file_social_security_card(&k);
+    assert!(saved.saved_sent, "hub is up: {saved:?}");
+    assert_eq!(saved.saved_title, "已提交");
+    let case_number = saved.case_number.clone();
+    assert!(!case_number.is_empty());
+
+    let bytes = print_receipt(&k);
+    assert_eq!(qr_payloads(&bytes), vec![case_number.as_bytes().to_vec()]);
+    let text = text_gb18030(&bytes);
+    assert!(text.contains("社会保障卡申领"), "{text}");
+    assert!(text.contains(&case_number));
+    let sample = SimCard::sample();
+    assert!(!text.contains(sample.text.id_number.as_str()), "receipt must not carry the full ID number");
+    assert!(!text.contains(sample.text.name.as_str()), "receipt must not carry the full name");
+
+    let db = HubDb::open(&hub_db).unwrap();
+    assert_eq!(db.total_submissions().unwrap(), 1);
+    assert_eq!(db.case_count().unwrap(), 1);
+    let counts = k.outbox.counts().unwrap();
+    assert_eq!((counts.queued, counts.sending, counts.acknowledged), (0, 0, 1));
+
+    k.app.dispatch(Event::Finish);
+    assert_eq!(k.app.view().screen, Screen::Home);
+    rt.block_on(hub.shutdown()).unwrap();
+}
+
+#[test]
+fn files_offline_then_reaches_the_hub_exactly_once_when_it_returns() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub_db = dir.path().join("hub.db");
+    // A port nobody listens on yet: the hub is "down".
+    let addr: SocketAddr = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let k = start_kiosk(&rt, dir.path(), &format!("http://{addr}"));
+
+    let saved = file_social_security_card(&k);
+    assert!(!saved.saved_sent);
+    assert_eq!(saved.saved_title, "已保存，网络恢复后自动发送");
+    let id = SubmissionId::parse(&saved.case_number).expect("offline receipt shows the local reference");
+    let entry = k.outbox.entry(id).unwrap().expect("in the outbox");
+    assert_eq!(entry.state, OutboxState::Queued);
+
+    let bytes = print_receipt(&k);
+    assert_eq!(qr_payloads(&bytes), vec![id.to_string().into_bytes()]);
+    k.app.dispatch(Event::Finish);
+
+    // The link comes back.
+    let hub = rt.block_on(Hub::spawn(addr, &hub_db)).expect("hub on the same port");
+    k.app.sync_soon();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let entry = loop {
+        let e = k.outbox.entry(id).unwrap().unwrap();
+        if e.state == OutboxState::Acknowledged {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "never acknowledged: {e:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let case_number = entry.case_number.expect("case number after acknowledgement");
+
+    // Further syncs send nothing again.
+    k.app.sync_soon();
+    std::thread::sleep(Duration::from_millis(500));
+    let db = HubDb::open(&hub_db).unwrap();
+    assert_eq!(db.submission_count(id).unwrap(), 1);
+    assert_eq!(db.total_submissions().unwrap(), 1);
+    assert_eq!(db.case_for(id).unwrap(), Some(case_number));
+    rt.block_on(hub.shutdown()).unwrap();
+}
