@@ -40,6 +40,13 @@ fn submission(attachments: Vec<AttachmentRef>) -> Submission {
     }
 }
 
+/// A plain-HTTP client. Installs ring as rustls's provider first: when this
+/// crate is built beside offline-cache, reqwest's rustls has none by default.
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 async fn start(dir: &Path) -> Hub {
     Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.join("hub.db")).await.unwrap()
 }
@@ -69,7 +76,7 @@ async fn error_code(resp: reqwest::Response) -> ErrorBody {
 async fn health_names_the_service_and_catalog_is_the_starter() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let health: Health = http.get(format!("{}/v1/health", hub.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(health.service, SERVICE_NAME);
     let catalog: Catalog = http.get(format!("{}/v1/catalog", hub.base_url())).send().await.unwrap().json().await.unwrap();
@@ -81,7 +88,7 @@ async fn health_names_the_service_and_catalog_is_the_starter() {
 async fn identical_replay_is_200_and_stores_one_row() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let sub = submission(vec![]);
 
     let first = put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
@@ -101,7 +108,7 @@ async fn identical_replay_is_200_and_stores_one_row() {
 async fn different_body_under_the_same_id_is_409_and_the_first_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let sub = submission(vec![]);
     let mut changed = sub.clone();
     changed.form.insert("phone".into(), "13900000000".into());
@@ -120,7 +127,7 @@ async fn different_body_under_the_same_id_is_409_and_the_first_is_kept() {
 async fn invalid_manifests_are_422_without_echoing_personal_data() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let sub = submission(vec![]);
 
     // A bad ID number: serde's own message would quote the value.
@@ -147,7 +154,7 @@ async fn invalid_manifests_are_422_without_echoing_personal_data() {
 async fn commit_twice_gives_the_same_case_number() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let sub = submission(vec![]);
     put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
 
@@ -174,7 +181,7 @@ async fn commit_twice_gives_the_same_case_number() {
 async fn commit_of_an_unknown_submission_or_case_is_404() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let resp = commit(&http, &hub, SubmissionId::new()).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(resp).await.code, ErrorCode::NotFound);
@@ -187,7 +194,7 @@ async fn commit_of_an_unknown_submission_or_case_is_404() {
 async fn commit_waits_for_every_attachment() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let scan = b"%PDF-1.7 household register".to_vec();
     let photo = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3];
     let scan_ref = AttachmentRef::for_bytes("hukou", "application/pdf", &scan);
@@ -217,7 +224,7 @@ async fn commit_waits_for_every_attachment() {
 async fn attachment_bytes_must_match_the_hash_and_a_reference() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let scan = b"scan bytes".to_vec();
     let scan_ref = AttachmentRef::for_bytes("hukou", "application/pdf", &scan);
     let sub = submission(vec![scan_ref.clone()]);
@@ -246,7 +253,7 @@ async fn attachment_bytes_must_match_the_hash_and_a_reference() {
 async fn concurrent_puts_of_one_id_store_one_row_without_errors() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let sub = submission(vec![]);
     let body = sub.canonical_bytes();
 
@@ -271,7 +278,7 @@ async fn concurrent_puts_of_one_id_store_one_row_without_errors() {
 async fn concurrent_commits_give_one_case_per_submission_and_distinct_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let subs: Vec<Submission> = (0..8).map(|_| submission(vec![])).collect();
     for s in &subs {
         put_manifest(&http, &hub, s.id, s.canonical_bytes()).await;
@@ -304,7 +311,7 @@ async fn concurrent_commits_give_one_case_per_submission_and_distinct_numbers() 
 async fn oversized_body_is_refused_not_stored() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
-    let http = reqwest::Client::new();
+    let http = client();
     let big = vec![0u8; hub::BODY_LIMIT + 1];
     let sha = model::submission::sha256_hex(&big);
     let resp = put_attachment(&http, &hub, SubmissionId::new(), &sha, big).await;
@@ -315,7 +322,7 @@ async fn oversized_body_is_refused_not_stored() {
 #[tokio::test]
 async fn data_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let http = reqwest::Client::new();
+    let http = client();
     let sub = submission(vec![]);
     let hub = start(dir.path()).await;
     put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;

@@ -24,6 +24,8 @@ fn binary_announces_its_address_serves_and_stops_on_sigterm() {
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let health: Health = rt.block_on(async {
+        // See api.rs: reqwest's rustls may have no provider when built beside offline-cache.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::get(format!("http://{addr}/v1/health")).await.unwrap().json().await.unwrap()
     });
     assert_eq!(health.service, SERVICE_NAME);

@@ -12,4 +12,4 @@ mod sync;
 
 pub use error::{StoreError, SyncError};
 pub use outbox::{Outbox, OutboxEntry, OutboxState, QueueCounts, StoreSettings};
-pub use sync::{StopReason, SyncClient, SyncConfig, SyncReport};
+pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};

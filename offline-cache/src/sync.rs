@@ -107,8 +107,11 @@ pub struct SyncClient {
 
 static CRYPTO_PROVIDER: Once = Once::new();
 
-/// rustls is built without a default provider (we use ring); install it once.
-fn install_crypto_provider() {
+/// Installs ring as rustls's process-wide crypto provider, once. reqwest is
+/// built without a provider (aws-lc-rs is slow to build), so any code in the
+/// process that makes a reqwest client must have called this first;
+/// [`SyncClient::new`] does. An already installed provider is left alone.
+pub fn install_crypto_provider() {
     CRYPTO_PROVIDER.call_once(|| {
         // Err means the host process installed one already, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
