@@ -181,3 +181,30 @@ fn files_offline_then_reaches_the_hub_exactly_once_when_it_returns() {
     assert_eq!(db.case_for(id).unwrap(), Some(case_number));
     rt.block_on(hub.shutdown()).unwrap();
 }
+
+#[test]
+fn bad_cards_get_plain_sentences_and_a_good_card_then_goes_on() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let k = start_kiosk(&rt, dir.path(), "http://127.0.0.1:9");
+    k.app.dispatch(Event::Start);
+    k.app.dispatch(Event::ChooseService(SOCIAL_CARD.into()));
+
+    k.sim.present(SimCard::bad_check_digit());
+    let v = wait_for(&k.app, "the check-digit message", |v| v.id_error);
+    assert_eq!(v.screen, Screen::IdPrompt);
+    assert!(v.id_message.contains("校验不通过"), "{}", v.id_message);
+    let bad = SimCard::bad_check_digit();
+    assert!(!v.id_message.contains(bad.text.id_number.as_str()));
+
+    k.sim.remove();
+    std::thread::sleep(Duration::from_millis(700));
+    k.sim.present(SimCard::expired());
+    let v = wait_for(&k.app, "the expiry message", |v| v.id_message.contains("已过期"));
+    assert_eq!(v.screen, Screen::IdPrompt);
+
+    k.sim.remove();
+    std::thread::sleep(Duration::from_millis(700));
+    k.sim.present(SimCard::sample());
+    wait_for(&k.app, "the form", |v| v.screen == Screen::Form);
+}
