@@ -31,8 +31,9 @@ pub mod screen {
     pub const ERROR: &str = "error";
 
     /// Every screen, in the order of a visit.
-    pub const ALL: [&str; 9] =
-        [HOME, SERVICES, ID_PROMPT, FORM, REVIEW, SUBMITTING, SAVED, RECEIPT, ERROR];
+    pub const ALL: [&str; 9] = [
+        HOME, SERVICES, ID_PROMPT, FORM, REVIEW, SUBMITTING, SAVED, RECEIPT, ERROR,
+    ];
 }
 
 /// Values of [`FormRow::kind`].

@@ -61,7 +61,10 @@ fn row(key: &str, label: &str, value: &str, kind: &str, readonly: bool) -> FormR
 }
 
 fn choice(value: &str, label: &str) -> ChoiceItem {
-    ChoiceItem { value: s(value), label: s(label) }
+    ChoiceItem {
+        value: s(value),
+        label: s(label),
+    }
 }
 
 /// A window filled with realistic data for a visit in 东乡族自治县, with every
@@ -83,28 +86,74 @@ fn sample_window() -> (KioskWindow, Log) {
     disabled.enabled = false;
     disabled.note = s("要扫描材料，本机扫描仪坏了");
     ui.set_services(model(vec![
-        tile("620000-RS-0001", "城乡居民基本养老保险参保登记", "县人力资源和社会保障局", "承诺 即时办结"),
-        tile("620000-YB-0002", "城乡居民医疗保险参保登记", "县医疗保障局", "承诺 1 个工作日"),
-        tile("620000-MZ-0003", "高龄津贴申领", "县民政局", "承诺 10 个工作日"),
-        tile("620000-MZ-0004", "最低生活保障申请", "县民政局", "承诺 20 个工作日"),
-        tile("620000-CL-0005", "残疾人两项补贴申请", "县残疾人联合会", "承诺 15 个工作日"),
+        tile(
+            "620000-RS-0001",
+            "城乡居民基本养老保险参保登记",
+            "县人力资源和社会保障局",
+            "承诺 即时办结",
+        ),
+        tile(
+            "620000-YB-0002",
+            "城乡居民医疗保险参保登记",
+            "县医疗保障局",
+            "承诺 1 个工作日",
+        ),
+        tile(
+            "620000-MZ-0003",
+            "高龄津贴申领",
+            "县民政局",
+            "承诺 10 个工作日",
+        ),
+        tile(
+            "620000-MZ-0004",
+            "最低生活保障申请",
+            "县民政局",
+            "承诺 20 个工作日",
+        ),
+        tile(
+            "620000-CL-0005",
+            "残疾人两项补贴申请",
+            "县残疾人联合会",
+            "承诺 15 个工作日",
+        ),
         disabled,
-        tile("620000-WJ-0007", "生育登记", "县卫生健康局", "承诺 即时办结"),
+        tile(
+            "620000-WJ-0007",
+            "生育登记",
+            "县卫生健康局",
+            "承诺 即时办结",
+        ),
     ]));
 
     ui.set_item_name(s("高龄津贴申领"));
-    ui.set_id_message(s("请把身份证放在读卡器上，放好后不要动"));
+    ui.set_id_message(s("请把身份证放在读卡器上"));
 
     let mut phone = row("phone", "联系电话", "1389", "phone", false);
     phone.error = s("手机号要 11 位数字，现在只有 4 位");
     let mut payout = row("payout", "领取方式", "card", "choice", false);
-    payout.options = model(vec![choice("card", "社保卡"), choice("bank", "银行卡"), choice("cash", "代领")]);
+    payout.options = model(vec![
+        choice("card", "社保卡"),
+        choice("bank", "银行卡"),
+        choice("cash", "代领"),
+    ]);
     ui.set_form_rows(model(vec![
         row("name", "姓名", "马玉梅", "text", true),
         row("gender", "性别", "女", "text", true),
         row("nation", "民族", "东乡族", "text", true),
-        row("id_number", "公民身份号码", "6229**********0026", "text", true),
-        row("address", "住址", "甘肃省临夏回族自治州东乡族自治县锁南镇红星村12号", "text", true),
+        row(
+            "id_number",
+            "公民身份号码",
+            "6229**********0026",
+            "text",
+            true,
+        ),
+        row(
+            "address",
+            "住址",
+            "甘肃省临夏回族自治州东乡族自治县锁南镇红星村12号",
+            "text",
+            true,
+        ),
         phone,
         payout,
         row("household", "家庭人口", "4", "digits", false),
@@ -113,13 +162,34 @@ fn sample_window() -> (KioskWindow, Log) {
     ]));
 
     ui.set_review_rows(model(vec![
-        ReviewRow { label: s("办理事项"), value: s("高龄津贴申领") },
-        ReviewRow { label: s("姓名"), value: s("马玉梅") },
-        ReviewRow { label: s("公民身份号码"), value: s("6229**********0026") },
-        ReviewRow { label: s("联系电话"), value: s("138****5678") },
-        ReviewRow { label: s("领取方式"), value: s("社保卡") },
-        ReviewRow { label: s("家庭人口"), value: s("4 人") },
-        ReviewRow { label: s("住址"), value: s("甘肃省临夏回族自治州东乡族自治县锁南镇红星村12号") },
+        ReviewRow {
+            label: s("办理事项"),
+            value: s("高龄津贴申领"),
+        },
+        ReviewRow {
+            label: s("姓名"),
+            value: s("马玉梅"),
+        },
+        ReviewRow {
+            label: s("公民身份号码"),
+            value: s("6229**********0026"),
+        },
+        ReviewRow {
+            label: s("联系电话"),
+            value: s("138****5678"),
+        },
+        ReviewRow {
+            label: s("领取方式"),
+            value: s("社保卡"),
+        },
+        ReviewRow {
+            label: s("家庭人口"),
+            value: s("4 人"),
+        },
+        ReviewRow {
+            label: s("住址"),
+            value: s("甘肃省临夏回族自治州东乡族自治县锁南镇红星村12号"),
+        },
     ]));
 
     ui.set_busy_message(s("正在保存您的申请"));
@@ -140,7 +210,9 @@ fn sample_window() -> (KioskWindow, Log) {
     let l = log.clone();
     ui.on_cancel(move || l.borrow_mut().push("cancel".into()));
     let l = log.clone();
-    ui.on_field_edited(move |key, value| l.borrow_mut().push(format!("field-edited:{key}={value}")));
+    ui.on_field_edited(move |key, value| {
+        l.borrow_mut().push(format!("field-edited:{key}={value}"))
+    });
     let l = log.clone();
     ui.on_submit_form(move || l.borrow_mut().push("submit-form".into()));
     let l = log.clone();
@@ -178,7 +250,12 @@ fn one(ui: &KioskWindow, label: &str) -> ElementHandle {
         .into_iter()
         .filter(|e| e.is_valid() && e.accessible_role() != Some(testing::AccessibleRole::Text))
         .collect();
-    assert_eq!(found.len(), 1, "expected exactly one control labelled {label:?}, found {}", found.len());
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one control labelled {label:?}, found {}",
+        found.len()
+    );
     found.remove(0)
 }
 
@@ -193,9 +270,15 @@ fn controls(ui: &KioskWindow, label: &str) -> usize {
 /// Some element (text or control) shows this label; returns the first, preferring
 /// elements that carry a value (label + value pairs).
 fn shows(ui: &KioskWindow, label: &str) -> ElementHandle {
-    let mut found: Vec<_> = find(ui, label).into_iter().filter(|e| e.is_valid()).collect();
+    let mut found: Vec<_> = find(ui, label)
+        .into_iter()
+        .filter(|e| e.is_valid())
+        .collect();
     assert!(!found.is_empty(), "nothing on screen says {label:?}");
-    found.sort_by_key(|e| e.accessible_value().map_or(1, |v| if v.is_empty() { 1 } else { 0 }));
+    found.sort_by_key(|e| {
+        e.accessible_value()
+            .map_or(1, |v| if v.is_empty() { 1 } else { 0 })
+    });
     found.remove(0)
 }
 
@@ -212,7 +295,10 @@ fn take_log(log: &Log) -> Vec<String> {
 
 fn screens_dir() -> PathBuf {
     // CARGO_TARGET_TMPDIR is <target>/tmp; the pictures go next to it.
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("screens");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screens");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -260,10 +346,17 @@ fn render(ui: &KioskWindow, name: &str) -> Shot {
     let buffer = ui.window().take_snapshot().expect("snapshot");
     let (width, height) = (buffer.width(), buffer.height());
     assert_eq!((width, height), (1280, 800), "{name}: window size");
-    let shot = Shot { width, height, rgba: buffer.as_bytes().to_vec() };
+    let shot = Shot {
+        width,
+        height,
+        rgba: buffer.as_bytes().to_vec(),
+    };
     // Header/footer excluded: the text of the screen itself must be visible.
     let ink = shot.ink_pixels(100, 745);
-    assert!(ink > 1500, "{name}: only {ink} text-coloured pixels, is the CJK font missing?");
+    assert!(
+        ink > 1500,
+        "{name}: only {ink} text-coloured pixels, is the CJK font missing?"
+    );
     shot
 }
 
@@ -276,7 +369,11 @@ fn snapshot(ui: &KioskWindow, name: &str) -> Shot {
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
-    encoder.write_header().unwrap().write_image_data(rgba).unwrap();
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(rgba)
+        .unwrap();
     shot
 }
 
@@ -289,12 +386,23 @@ fn home() {
     snapshot(&ui, "home");
 
     shows(&ui, "村办 · 政务服务");
+    assert_eq!(ui.global::<ui::Theme>().get_font_family(), ui::FONT_FAMILY);
     let start = one(&ui, "我要办事");
-    assert_eq!(start.accessible_role(), Some(testing::AccessibleRole::Button));
-    assert!(start.size().width >= 400.0 && start.size().height >= 300.0, "我要办事 is huge");
+    assert_eq!(
+        start.accessible_role(),
+        Some(testing::AccessibleRole::Button)
+    );
+    assert!(
+        start.size().width >= 400.0 && start.size().height >= 300.0,
+        "我要办事 is huge"
+    );
     for soon in ["查进度", "打印结果", "评价"] {
         let tile = one(&ui, soon);
-        assert_eq!(tile.accessible_enabled(), Some(false), "{soon} is not open yet");
+        assert_eq!(
+            tile.accessible_enabled(),
+            Some(false),
+            "{soon} is not open yet"
+        );
         assert_eq!(tile.accessible_description().as_deref(), Some("即将开放"));
         tile.mock_single_click(PointerEventButton::Left);
     }
@@ -308,12 +416,20 @@ fn home() {
 #[test]
 fn home_with_banner_and_offline() {
     let (ui, _log) = sample_window();
-    ui.set_banner(s("事项目录三天没有更新了，部分事项可能有变化，请向工作人员确认"));
+    ui.set_banner(s(
+        "事项目录三天没有更新了，部分事项可能有变化，请向工作人员确认",
+    ));
     ui.set_network_label(s("离线：申请会先保存在本机"));
     go(&ui, "home");
     let shot = snapshot(&ui, "home-banner-offline");
-    shows(&ui, "事项目录三天没有更新了，部分事项可能有变化，请向工作人员确认");
-    shows(&ui, "东乡族自治县锁南镇 红星村 · 终端 GS-0001，离线：申请会先保存在本机");
+    shows(
+        &ui,
+        "事项目录三天没有更新了，部分事项可能有变化，请向工作人员确认",
+    );
+    shows(
+        &ui,
+        "东乡族自治县锁南镇 红星村 · 终端 GS-0001，离线：申请会先保存在本机",
+    );
     // The banner is the warm notice colour across the top.
     assert_eq!(shot.pixel(640, 4)[..3], [0xFF, 0xF1, 0xD6]);
 }
@@ -327,12 +443,22 @@ fn services() {
     shows(&ui, "请选择要办的事");
     let tile = one(&ui, "高龄津贴申领");
     assert_eq!(tile.accessible_enabled(), Some(true));
-    assert_eq!(tile.accessible_description().as_deref(), Some("县民政局，承诺 10 个工作日"));
-    assert!(tile.size().height >= 96.0, "tiles are big: {:?}", tile.size());
+    assert_eq!(
+        tile.accessible_description().as_deref(),
+        Some("县民政局，承诺 10 个工作日")
+    );
+    assert!(
+        tile.size().height >= 96.0,
+        "tiles are big: {:?}",
+        tile.size()
+    );
 
     let closed = one(&ui, "农村宅基地和建房（规划许可）申请");
     assert_eq!(closed.accessible_enabled(), Some(false));
-    assert_eq!(closed.accessible_description().as_deref(), Some("要扫描材料，本机扫描仪坏了"));
+    assert_eq!(
+        closed.accessible_description().as_deref(),
+        Some("要扫描材料，本机扫描仪坏了")
+    );
     closed.mock_single_click(PointerEventButton::Left);
     assert!(take_log(&log).is_empty(), "a disabled tile does nothing");
 
@@ -360,7 +486,7 @@ fn id_prompt() {
     snapshot(&ui, "id-prompt");
 
     shows(&ui, "高龄津贴申领");
-    shows(&ui, "请放身份证：请把身份证放在读卡器上，放好后不要动");
+    shows(&ui, "请放身份证：请把身份证放在读卡器上");
     one(&ui, "把身份证放在读卡器上的示意图");
     tap(&ui, "模拟放置身份证");
     tap(&ui, "返回");
@@ -377,8 +503,14 @@ fn id_prompt() {
     ui.set_id_message(s("这张身份证已过期（2020-01-01），请换一张有效证件"));
     settle();
     let shot = snapshot(&ui, "id-prompt-error");
-    shows(&ui, "出错了：这张身份证已过期（2020-01-01），请换一张有效证件");
-    assert!(shot.count_colour([0xA8, 0x20, 0x1A]) > 500, "error outline and icon are drawn");
+    shows(
+        &ui,
+        "出错了：这张身份证已过期（2020-01-01），请换一张有效证件",
+    );
+    assert!(
+        shot.count_colour([0xA8, 0x20, 0x1A]) > 500,
+        "error outline and icon are drawn"
+    );
 }
 
 #[test]
@@ -401,25 +533,31 @@ fn form() {
     // The row problem is written out.
     shows(&ui, "手机号要 11 位数字，现在只有 4 位");
 
-    // Choices are toggle buttons; the current one is checked.
-    assert_eq!(one(&ui, "社保卡").accessible_checked(), Some(true));
-    assert_eq!(one(&ui, "银行卡").accessible_checked(), Some(false));
-    tap(&ui, "银行卡");
-    assert_eq!(take_log(&log), ["field-edited:payout=bank"]);
-
     // Numbers are typed on the big keypad.
     let phone = one(&ui, "联系电话");
-    assert_eq!(phone.accessible_role(), Some(testing::AccessibleRole::Button));
+    assert_eq!(
+        phone.accessible_role(),
+        Some(testing::AccessibleRole::Button)
+    );
     assert_eq!(phone.accessible_value().as_deref(), Some("1389"));
     tap(&ui, "联系电话");
     for key in ["2", "7", "删除", "5", "6"] {
         tap(&ui, key);
     }
     let keypad_shot = snapshot(&ui, "form-keypad");
-    assert!(keypad_shot.count_colour([0x1B, 0x6B, 0x35]) > 2000, "the green 完成 key is drawn");
-    for key in ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "删除", "完成"] {
+    assert!(
+        keypad_shot.count_colour([0x1B, 0x6B, 0x35]) > 2000,
+        "the green 完成 key is drawn"
+    );
+    for key in [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "删除", "完成",
+    ] {
         let k = one(&ui, key);
-        assert!(k.size().width >= 60.0 && k.size().height >= 60.0, "key {key} is big: {:?}", k.size());
+        assert!(
+            k.size().width >= 60.0 && k.size().height >= 60.0,
+            "key {key} is big: {:?}",
+            k.size()
+        );
     }
     assert!(take_log(&log).is_empty(), "nothing is sent before 完成");
     tap(&ui, "完成");
@@ -432,6 +570,14 @@ fn form() {
     tap(&ui, "9");
     tap(&ui, "完成");
     assert_eq!(take_log(&log), ["field-edited:phone=9"]);
+
+    tap(&ui, "向下");
+    snapshot(&ui, "form-choices");
+    // Choices are toggle buttons; the current one is checked.
+    assert_eq!(one(&ui, "社保卡").accessible_checked(), Some(true));
+    assert_eq!(one(&ui, "银行卡").accessible_checked(), Some(false));
+    tap(&ui, "银行卡");
+    assert_eq!(take_log(&log), ["field-edited:payout=bank"]);
 
     tap(&ui, "下一步");
     tap(&ui, "返回");
@@ -449,7 +595,11 @@ fn form_scrolls_with_buttons() {
         tap(&ui, "向下");
     }
     snapshot(&ui, "form-scrolled");
-    assert_eq!(one(&ui, "向下").accessible_enabled(), Some(false), "reached the end");
+    assert_eq!(
+        one(&ui, "向下").accessible_enabled(),
+        Some(false),
+        "reached the end"
+    );
     assert_eq!(one(&ui, "向上").accessible_enabled(), Some(true));
     shows(&ui, "在本村居住起始日期");
 }
@@ -460,7 +610,10 @@ fn review() {
     go(&ui, "review");
     snapshot(&ui, "review");
 
-    assert_eq!(shows(&ui, "联系电话").accessible_value().as_deref(), Some("138****5678"));
+    assert_eq!(
+        shows(&ui, "联系电话").accessible_value().as_deref(),
+        Some("138****5678")
+    );
     tap(&ui, "返回修改");
     tap(&ui, "确认提交");
     assert_eq!(take_log(&log), ["back", "confirm"]);
@@ -486,8 +639,16 @@ fn saved_sent_and_waiting() {
     go(&ui, "saved");
     let sent = snapshot(&ui, "saved");
     shows(&ui, "已发送");
-    assert_eq!(shows(&ui, "办件编号（请记下或打印回执）").accessible_value().as_deref(), Some("620326250114000123"));
-    assert!(sent.count_colour([0x1B, 0x6B, 0x35]) > 3000, "green ✓ badge");
+    assert_eq!(
+        shows(&ui, "办件编号（请记下或打印回执）")
+            .accessible_value()
+            .as_deref(),
+        Some("620326250114000123")
+    );
+    assert!(
+        sent.count_colour([0x1B, 0x6B, 0x35]) > 3000,
+        "green ✓ badge"
+    );
 
     tap(&ui, "打印回执");
     tap(&ui, "完成");
@@ -501,9 +662,20 @@ fn saved_sent_and_waiting() {
     settle();
     let waiting = snapshot(&ui, "saved-offline");
     shows(&ui, "已保存，等待发送");
-    assert_eq!(shows(&ui, "查询码（请记下或打印回执）").accessible_value().as_deref(), Some("GS0001-7KQ4-2M9X"));
-    assert!(waiting.count_colour([0x1B, 0x6B, 0x35]) < 100, "no green ✓ when not sent");
-    assert!(waiting.count_colour([0x9A, 0x5B, 0x00]) > 3000, "clock badge instead");
+    assert_eq!(
+        shows(&ui, "查询码（请记下或打印回执）")
+            .accessible_value()
+            .as_deref(),
+        Some("GS0001-7KQ4-2M9X")
+    );
+    assert!(
+        waiting.count_colour([0x1B, 0x6B, 0x35]) < 100,
+        "no green ✓ when not sent"
+    );
+    assert!(
+        waiting.count_colour([0x9A, 0x5B, 0x00]) > 3000,
+        "clock badge instead"
+    );
 }
 
 #[test]
@@ -512,7 +684,10 @@ fn receipt() {
     go(&ui, "receipt");
     snapshot(&ui, "receipt");
     shows(&ui, "回执已打印，请从下面的出口取走");
-    assert_eq!(shows(&ui, "您的号码").accessible_value().as_deref(), Some("620326250114000123"));
+    assert_eq!(
+        shows(&ui, "您的号码").accessible_value().as_deref(),
+        Some("620326250114000123")
+    );
     tap(&ui, "完成");
     assert_eq!(take_log(&log), ["finish"]);
 }
@@ -535,18 +710,47 @@ fn every_screen_renders() {
         let shot = render(&ui, screen);
         // The footer with the terminal's place is on every screen.
         shows(&ui, "东乡族自治县锁南镇 红星村 · 终端 GS-0001，网络正常");
-        assert_eq!(shot.pixel(2, 798)[..3], [0x1F, 0x2C, 0x3A], "{screen}: footer");
+        assert_eq!(
+            shot.pixel(2, 798)[..3],
+            [0x1F, 0x2C, 0x3A],
+            "{screen}: footer"
+        );
         let home_buttons = controls(&ui, "回首页");
         let expected = usize::from(!matches!(screen, "home" | "submitting"));
         assert_eq!(home_buttons, expected, "{screen}: 回首页 buttons");
     }
 }
 
+/// Long names and sentences wrap inside their boxes instead of running off.
 #[test]
-fn zz_debug_labels() {
+fn long_texts() {
     let (ui, _log) = sample_window();
-    go(&ui, "form");
-    use i_slint_backend_testing::ElementRoot;
-    let all = ui.root_element().query_descendants().match_predicate(|e| e.accessible_label().is_some()).find_all();
-    for e in all { eprintln!("{:?} {:?} {:?} valid={}", e.accessible_role(), e.accessible_label(), e.accessible_value(), e.is_valid()); }
+    ui.set_banner(s("事项目录已经十五天没有更新了，部分事项的办理条件可能已经变化，提交前请向村里的代办员或者乡镇便民服务中心的工作人员确认"));
+    let mut closed = tile(
+        "X-2",
+        "残疾人两项补贴（困难残疾人生活补贴和重度残疾人护理补贴）申请",
+        "县残疾人联合会",
+        "承诺 15 个工作日",
+    );
+    closed.enabled = false;
+    closed.note = s("这个事项需要拍照上传残疾证，本机的摄像头现在不能用，请到乡镇便民服务中心办理");
+    ui.set_services(model(vec![
+        tile(
+            "X-1",
+            "城乡居民基本养老保险待遇领取资格认证及暂停恢复发放申请",
+            "县人力资源和社会保障局城乡居民养老保险经办中心",
+            "法定 20 个工作日，承诺 5 个工作日",
+        ),
+        closed,
+        tile("X-3", "低保", "县民政局", "承诺 20 个工作日"),
+    ]));
+    go(&ui, "services");
+    snapshot(&ui, "long-services");
+
+    ui.set_saved_sent(false);
+    ui.set_saved_title(s("申请已经保存在这台机器上，网络恢复后会自动交上去"));
+    ui.set_saved_detail(s("现在没有网络。网络恢复后会自动交上去，您不用再来。县民政局收到后会在 10 个工作日内办理，结果会发短信告诉您，也可以拿回执到村委会查询。"));
+    go(&ui, "saved");
+    snapshot(&ui, "long-saved");
+    one(&ui, "打印回执");
 }
