@@ -1,4 +1,5 @@
-//! HTTP endpoints, exactly as `model::protocol` describes them.
+//! HTTP endpoints, exactly as `model::protocol` describes them. Submission
+//! bodies are sealed envelopes (`model::seal`); attachments are sealed bytes.
 //!
 //! Error messages go back to terminals and into their logs: they name ids,
 //! hashes and positions, never a value from the body.
@@ -12,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use model::protocol::{CommitResponse, ErrorBody, ErrorCode, Health, PutOutcome, PutResponse, SERVICE_NAME};
+use model::seal::{open_envelope, PlatformSecretKey, SealedEnvelope};
 use model::submission::sha256_hex;
-use model::{Catalog, Submission, SubmissionId};
+use model::{Catalog, SubmissionId};
 
 use crate::store::{NewSubmission, Store, StoreError};
 
@@ -25,10 +27,27 @@ struct AppState {
     store: Arc<dyn Store>,
     /// Serialised once: the starter catalog doesn't change while the hub runs.
     catalog: Bytes,
+    platform_key: Option<Arc<PlatformSecretKey>>,
+}
+
+/// How a hub runs beyond its store.
+#[derive(Debug, Clone, Default)]
+pub struct HubOptions {
+    /// With the platform's private key, the hub checks that each sealed
+    /// manifest opens before storing it, so a terminal sealing to the wrong
+    /// key learns it at once (422, quarantined there) instead of after a
+    /// case number was given out. Without it the hub stores envelopes it
+    /// cannot read, as a relay would.
+    pub platform_key: Option<Arc<PlatformSecretKey>>,
+}
+
+/// The hub's routes over `store`, without the platform key.
+pub fn router(store: Arc<dyn Store>) -> Router {
+    router_with(store, HubOptions::default())
 }
 
 /// The hub's routes over `store`.
-pub fn router(store: Arc<dyn Store>) -> Router {
+pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
     let catalog = match serde_json::to_vec(&Catalog::starter()) {
         Ok(v) => Bytes::from(v),
         // Plain data always serialises; fall back to the compiled-in text all the same.
@@ -43,7 +62,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/v1/cases/{case_number}", get(get_case))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(AppState { store, catalog })
+        .with_state(AppState { store, catalog, platform_key: options.platform_key })
 }
 
 #[derive(Debug)]
@@ -95,7 +114,7 @@ impl From<StoreError> for ApiError {
                 format!("submission {id} is missing attachment(s) {}", missing.join(", ")),
             ),
             StoreError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "the hub is busy, try again later"),
-            e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_)) => {
+            e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Unseal { .. }) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
             }
@@ -147,24 +166,32 @@ async fn put_submission(
     body: Bytes,
 ) -> Result<(StatusCode, Json<PutResponse>), ApiError> {
     let id = parse_path_id(&id)?;
-    let sub: Submission = serde_json::from_slice(&body).map_err(|e| {
-        // serde's message can quote field values (names, ID numbers): report only where.
-        ApiError::invalid(format!(
-            "the body is not a valid submission ({:?} error at line {} column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if sub.id != id {
+    // The body is sealed: what can be checked without the key is its shape
+    // and clear header. Messages say where, never what (SealError is careful).
+    let envelope = SealedEnvelope::from_bytes(&body).map_err(|e| ApiError::invalid(e.to_string()))?;
+    envelope.check_shape().map_err(|e| ApiError::invalid(e.to_string()))?;
+    if envelope.id != id {
         return Err(ApiError::invalid(format!("the body's id is not the path's id {id}")));
     }
-    if let Some(bad) = sub.attachments.iter().position(|a| !is_sha256_hex(&a.sha256)) {
-        return Err(ApiError::invalid(format!("attachment {bad} has no lowercase hex SHA-256")));
+    if let Some(key) = &st.platform_key {
+        let (key, env) = (key.clone(), envelope.clone());
+        // Opening costs an X25519 operation and a decryption: off the async threads.
+        let opened = tokio::task::spawn_blocking(move || open_envelope(&key, &env).map(drop)).await;
+        match opened {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::info!(%id, error = %e, "sealed manifest does not open with the platform key");
+                return Err(ApiError::invalid(format!("the sealed submission does not open with the platform key: {e}")));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "unsealing task failed");
+                return Err(ApiError::internal());
+            }
+        }
     }
-    let item_code = sub.item_code.as_str().to_owned();
-    let hashes: Vec<String> = sub.attachments.iter().map(|a| a.sha256.clone()).collect();
-    drop(sub);
+    let item_code = envelope.item_code.as_str().to_owned();
+    let hashes: Vec<String> = envelope.attachments.iter().map(|a| a.sha256.clone()).collect();
+    drop(envelope);
     let body_sha256 = sha256_hex(&body);
 
     let store = st.store.clone();

@@ -19,8 +19,8 @@ pub mod api;
 pub mod sqlite;
 pub mod store;
 
-pub use api::{router, BODY_LIMIT};
-pub use sqlite::{HubDb, SqliteStore};
+pub use api::{router, router_with, HubOptions, BODY_LIMIT};
+pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{NewSubmission, Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -43,16 +43,17 @@ pub async fn open_store(db_path: &Path) -> Result<Arc<dyn Store>, HubError> {
 /// Serves the hub on `listener` with the database at `db_path`, until the
 /// future is dropped or aborted.
 pub async fn serve(listener: TcpListener, db_path: &Path) -> Result<(), HubError> {
-    serve_until(listener, open_store(db_path).await?, std::future::pending()).await
+    serve_until(listener, open_store(db_path).await?, HubOptions::default(), std::future::pending()).await
 }
 
 /// Serves until `shutdown` completes, then finishes requests in flight.
 pub async fn serve_until(
     listener: TcpListener,
     store: Arc<dyn Store>,
+    options: HubOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
-    axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, router_with(store, options)).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
 
@@ -68,11 +69,16 @@ impl Hub {
     /// Binds `addr` (port 0 picks a free one), opens the database and starts
     /// serving. When this returns the hub accepts connections.
     pub async fn spawn(addr: SocketAddr, db_path: &Path) -> Result<Hub, HubError> {
+        Hub::spawn_with(addr, db_path, HubOptions::default()).await
+    }
+
+    /// [`Hub::spawn`] with options (e.g. the platform key).
+    pub async fn spawn_with(addr: SocketAddr, db_path: &Path, options: HubOptions) -> Result<Hub, HubError> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let store = open_store(db_path).await?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_until(listener, store, async {
+        let task = tokio::spawn(serve_until(listener, store, options, async {
             // A dropped sender stops the server as well.
             let _ = stopped.await;
         }));

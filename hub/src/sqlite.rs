@@ -5,11 +5,14 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use model::protocol::{CaseView, PutOutcome};
-use model::{CaseNumber, CaseStatus, SubmissionId};
+use model::seal::{open_envelope, PlatformSecretKey, SealError, SealedEnvelope};
+use model::submission::AttachmentRef;
+use model::{CaseNumber, CaseStatus, Submission, SubmissionId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use crate::store::{NewSubmission, Store, StoreError};
 
@@ -297,6 +300,34 @@ impl HubDb {
     pub fn has_attachment(&self, sha256: &str) -> Result<bool, StoreError> {
         Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)", [sha256], |r| r.get(0))?)
     }
+
+    /// Opens a stored sealed submission with the platform's private key:
+    /// the submission and every attachment's reference and plain bytes
+    /// (zeroised when dropped). The back office (issue 4) builds on this.
+    pub fn open_submission(&self, id: SubmissionId, key: &PlatformSecretKey) -> Result<Option<OpenedFiling>, StoreError> {
+        let Some(body) = self.submission_body(id)? else { return Ok(None) };
+        let unseal = |e: SealError| StoreError::Unseal { id, reason: e.to_string() };
+        let envelope = SealedEnvelope::from_bytes(&body).map_err(unseal)?;
+        let opened = open_envelope(key, &envelope).map_err(unseal)?;
+        let mut attachments = Vec::with_capacity(opened.attachment_count());
+        for (i, part) in envelope.attachments.iter().enumerate() {
+            let bytes: Option<Vec<u8>> = self
+                .conn
+                .query_row("SELECT bytes FROM attachments WHERE sha256 = ?1", [&part.sha256], |r| r.get(0))
+                .optional()?;
+            let bytes = bytes.ok_or_else(|| StoreError::Unseal { id, reason: format!("attachment {i} has not arrived") })?;
+            attachments.push(opened.open_attachment(i, &bytes).map_err(unseal)?);
+        }
+        Ok(Some(OpenedFiling { submission: opened.submission, attachments }))
+    }
+}
+
+/// A submission as the platform reads it, after unsealing.
+#[derive(Debug)]
+pub struct OpenedFiling {
+    pub submission: Submission,
+    /// In the submission's order of distinct attachments.
+    pub attachments: Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>,
 }
 
 /// A small blocking connection pool: at most [`MAX_CONNECTIONS`], opened on demand.

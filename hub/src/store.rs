@@ -32,6 +32,10 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// A stored sealed submission does not open with the key given, or an
+    /// attachment it lists is missing or does not match.
+    #[error("submission {id} cannot be unsealed: {reason}")]
+    Unseal { id: SubmissionId, reason: String },
 }
 
 impl From<rusqlite::Error> for StoreError {

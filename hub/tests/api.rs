@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use hub::{Hub, HubDb};
+use hub::{Hub, HubDb, HubOptions};
 use model::catalog::ImplementCode;
 use model::identity::check_char;
 use model::protocol::{CaseView, CommitResponse, ErrorBody, ErrorCode, Health, PutOutcome, PutResponse, SERVICE_NAME};
+use model::seal::{default_suite, seal_submission, PlatformSecretKey, Sealed};
 use model::submission::{Applicant, AttachmentRef, Channel, Consent};
 use model::{CardType, CaseStatus, Catalog, Gender, IdNumber, Submission, SubmissionId, VillageCode};
 use reqwest::StatusCode;
@@ -38,6 +39,16 @@ fn submission(attachments: Vec<AttachmentRef>) -> Submission {
         created_at: OffsetDateTime::now_utc(),
         terminal_id: "T-0001".into(),
     }
+}
+
+fn platform_key() -> PlatformSecretKey {
+    PlatformSecretKey::generate(default_suite(), &mut rand_core::UnwrapErr(getrandom::SysRng))
+}
+
+/// Seals `sub` (with the plain bytes of its distinct attachments, in order)
+/// as a terminal would.
+fn seal(key: &PlatformSecretKey, sub: &Submission, attachments: &[&[u8]]) -> Sealed {
+    seal_submission(&key.public_key(), sub, attachments, &mut rand_core::UnwrapErr(getrandom::SysRng)).unwrap()
 }
 
 /// A plain-HTTP client. Installs ring as rustls's provider first: when this
@@ -90,17 +101,18 @@ async fn identical_replay_is_200_and_stores_one_row() {
     let hub = start(dir.path()).await;
     let http = client();
     let sub = submission(vec![]);
+    let body = seal(&platform_key(), &sub, &[]).envelope.to_bytes();
 
-    let first = put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    let first = put_manifest(&http, &hub, sub.id, body.clone()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert_eq!(first.json::<PutResponse>().await.unwrap().outcome, PutOutcome::Stored);
-    let again = put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    let again = put_manifest(&http, &hub, sub.id, body.clone()).await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.json::<PutResponse>().await.unwrap().outcome, PutOutcome::Replayed);
 
     let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
     assert_eq!(db.submission_count(sub.id).unwrap(), 1);
-    assert_eq!(db.submission_body(sub.id).unwrap(), Some(sub.canonical_bytes()));
+    assert_eq!(db.submission_body(sub.id).unwrap(), Some(body));
     hub.shutdown().await.unwrap();
 }
 
@@ -109,39 +121,56 @@ async fn different_body_under_the_same_id_is_409_and_the_first_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
     let http = client();
+    let key = platform_key();
     let sub = submission(vec![]);
-    let mut changed = sub.clone();
-    changed.form.insert("phone".into(), "13900000000".into());
+    let first = seal(&key, &sub, &[]).envelope.to_bytes();
+    // Sealing again draws a new data key: other bytes under the same id.
+    let second = seal(&key, &sub, &[]).envelope.to_bytes();
+    assert_ne!(first, second);
 
-    assert_eq!(put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await.status(), StatusCode::CREATED);
-    let resp = put_manifest(&http, &hub, sub.id, changed.canonical_bytes()).await;
+    assert_eq!(put_manifest(&http, &hub, sub.id, first.clone()).await.status(), StatusCode::CREATED);
+    let resp = put_manifest(&http, &hub, sub.id, second).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(resp).await.code, ErrorCode::Conflict);
 
     let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
-    assert_eq!(db.submission_body(sub.id).unwrap(), Some(sub.canonical_bytes()));
+    assert_eq!(db.submission_body(sub.id).unwrap(), Some(first));
     hub.shutdown().await.unwrap();
 }
 
 #[tokio::test]
-async fn invalid_manifests_are_422_without_echoing_personal_data() {
+async fn invalid_envelopes_are_422_without_echoing_personal_data() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
     let http = client();
     let sub = submission(vec![]);
 
-    // A bad ID number: serde's own message would quote the value.
-    let mut json: serde_json::Value = serde_json::from_slice(&sub.canonical_bytes()).unwrap();
-    json["applicant"]["id_number"] = serde_json::Value::String("张三的身份证号码".into());
+    // A plain submission is no longer accepted: it must come sealed.
+    let resp = put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = error_code(resp).await;
+    assert_eq!(err.code, ErrorCode::Invalid);
+    assert!(!err.message.contains("张三"), "message echoes personal data: {}", err.message);
+
+    // A clear field with a bad value: serde's own message would quote it.
+    let sealed = seal(&platform_key(), &sub, &[]);
+    let mut json: serde_json::Value = serde_json::from_slice(&sealed.envelope.to_bytes()).unwrap();
+    json["item_code"] = serde_json::Value::String("张三的身份证号码".into());
     let resp = put_manifest(&http, &hub, sub.id, serde_json::to_vec(&json).unwrap()).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err = error_code(resp).await;
     assert_eq!(err.code, ErrorCode::Invalid);
     assert!(!err.message.contains("张三"), "message echoes personal data: {}", err.message);
 
-    // A valid body under another id's path.
-    let other = SubmissionId::new();
-    let resp = put_manifest(&http, &hub, other, sub.canonical_bytes()).await;
+    // A truncated wrapped key: the shape check catches it without the platform key.
+    let mut env = sealed.envelope.clone();
+    env.wrapped_key.truncate(10);
+    let resp = put_manifest(&http, &hub, sub.id, env.to_bytes()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_code(resp).await.message.contains("wrapped_key"));
+
+    // A valid envelope under another id's path.
+    let resp = put_manifest(&http, &hub, SubmissionId::new(), sealed.envelope.to_bytes()).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(resp).await.code, ErrorCode::Invalid);
 
@@ -151,12 +180,53 @@ async fn invalid_manifests_are_422_without_echoing_personal_data() {
 }
 
 #[tokio::test]
+async fn a_hub_with_the_platform_key_refuses_what_it_cannot_open_and_unseals_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = std::sync::Arc::new(platform_key());
+    let hub = Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"), HubOptions { platform_key: Some(key.clone()) })
+        .await
+        .unwrap();
+    let http = client();
+
+    // Sealed to a key the platform doesn't hold (a terminal configured wrongly).
+    let stray = submission(vec![]);
+    let resp = put_manifest(&http, &hub, stray.id, seal(&platform_key(), &stray, &[]).envelope.to_bytes()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = error_code(resp).await;
+    assert_eq!(err.code, ErrorCode::Invalid);
+    assert!(err.message.contains("platform key"), "{}", err.message);
+
+    // Sealed to the platform: stored, then opened whole, attachment included.
+    let scan = b"%PDF household register".to_vec();
+    let scan_ref = AttachmentRef::for_bytes("hukou", "application/pdf", &scan);
+    let sub = submission(vec![scan_ref.clone()]);
+    let sealed = seal(&key, &sub, &[&scan]);
+    assert_eq!(put_manifest(&http, &hub, sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
+    let part = &sealed.attachments[0];
+    assert_eq!(put_attachment(&http, &hub, sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(commit(&http, &hub, sub.id).await.status(), StatusCode::OK);
+
+    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let stored = db.submission_body(sub.id).unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains("张三"), "the hub stores the envelope, sealed");
+    assert!(!db.has_attachment(&scan_ref.sha256).unwrap(), "attachments are stored sealed, by their sealed hash");
+    let opened = db.open_submission(sub.id, &key).unwrap().expect("stored");
+    assert_eq!(opened.submission, sub);
+    assert_eq!(opened.attachments.len(), 1);
+    assert_eq!(opened.attachments[0].0, scan_ref);
+    assert_eq!(opened.attachments[0].1.as_slice(), scan.as_slice());
+    // The wrong key opens nothing.
+    assert!(matches!(db.open_submission(sub.id, &platform_key()), Err(hub::StoreError::Unseal { .. })));
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn commit_twice_gives_the_same_case_number() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
     let http = client();
     let sub = submission(vec![]);
-    put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    put_manifest(&http, &hub, sub.id, seal(&platform_key(), &sub, &[]).envelope.to_bytes()).await;
 
     let first = commit(&http, &hub, sub.id).await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -199,53 +269,56 @@ async fn commit_waits_for_every_attachment() {
     let photo = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3];
     let scan_ref = AttachmentRef::for_bytes("hukou", "application/pdf", &scan);
     let photo_ref = AttachmentRef::for_bytes("photo", "image/jpeg", &photo);
-    let sub = submission(vec![scan_ref.clone(), photo_ref.clone()]);
-    put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    let sub = submission(vec![scan_ref, photo_ref]);
+    let sealed = seal(&platform_key(), &sub, &[&scan, &photo]);
+    let (sealed_scan, sealed_photo) = (&sealed.attachments[0], &sealed.attachments[1]);
+    put_manifest(&http, &hub, sub.id, sealed.envelope.to_bytes()).await;
 
-    let resp = put_attachment(&http, &hub, sub.id, &scan_ref.sha256, scan.clone()).await;
+    let resp = put_attachment(&http, &hub, sub.id, &sealed_scan.sha256, sealed_scan.bytes.clone()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let resp = commit(&http, &hub, sub.id).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err = error_code(resp).await;
     assert_eq!(err.code, ErrorCode::MissingAttachments);
-    assert!(err.message.contains(&photo_ref.sha256));
+    assert!(err.message.contains(&sealed_photo.sha256));
     let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
     assert_eq!(db.case_for(sub.id).unwrap(), None);
 
     // Re-sending bytes already held is a replay.
-    assert_eq!(put_attachment(&http, &hub, sub.id, &scan_ref.sha256, scan).await.status(), StatusCode::OK);
-    assert_eq!(put_attachment(&http, &hub, sub.id, &photo_ref.sha256, photo).await.status(), StatusCode::CREATED);
+    assert_eq!(put_attachment(&http, &hub, sub.id, &sealed_scan.sha256, sealed_scan.bytes.clone()).await.status(), StatusCode::OK);
+    assert_eq!(put_attachment(&http, &hub, sub.id, &sealed_photo.sha256, sealed_photo.bytes.clone()).await.status(), StatusCode::CREATED);
     assert_eq!(commit(&http, &hub, sub.id).await.status(), StatusCode::OK);
     assert!(db.case_for(sub.id).unwrap().is_some());
     hub.shutdown().await.unwrap();
 }
 
 #[tokio::test]
-async fn attachment_bytes_must_match_the_hash_and_a_reference() {
+async fn attachment_bytes_must_match_the_hash_and_the_envelope() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
     let http = client();
     let scan = b"scan bytes".to_vec();
     let scan_ref = AttachmentRef::for_bytes("hukou", "application/pdf", &scan);
     let sub = submission(vec![scan_ref.clone()]);
-    put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let part = &sealed.attachments[0];
+    put_manifest(&http, &hub, sub.id, sealed.envelope.to_bytes()).await;
 
-    let resp = put_attachment(&http, &hub, sub.id, &scan_ref.sha256, b"other bytes".to_vec()).await;
+    let resp = put_attachment(&http, &hub, sub.id, &part.sha256, b"other bytes".to_vec()).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(resp).await.code, ErrorCode::HashMismatch);
     let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
-    assert!(!db.has_attachment(&scan_ref.sha256).unwrap());
+    assert!(!db.has_attachment(&part.sha256).unwrap());
 
-    // Correct bytes, but not something this submission references.
-    let stray = b"stray".to_vec();
-    let stray_sha = model::submission::sha256_hex(&stray);
-    let resp = put_attachment(&http, &hub, sub.id, &stray_sha, stray.clone()).await;
+    // The plain bytes under their plain hash: not what the envelope lists.
+    let resp = put_attachment(&http, &hub, sub.id, &scan_ref.sha256, scan.clone()).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(resp).await.code, ErrorCode::Invalid);
+    assert!(!db.has_attachment(&scan_ref.sha256).unwrap());
     // For a submission the hub doesn't hold.
-    let resp = put_attachment(&http, &hub, SubmissionId::new(), &stray_sha, stray).await;
+    let resp = put_attachment(&http, &hub, SubmissionId::new(), &part.sha256, part.bytes.clone()).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert!(!db.has_attachment(&stray_sha).unwrap());
+    assert!(!db.has_attachment(&part.sha256).unwrap());
     hub.shutdown().await.unwrap();
 }
 
@@ -255,7 +328,7 @@ async fn concurrent_puts_of_one_id_store_one_row_without_errors() {
     let hub = start(dir.path()).await;
     let http = client();
     let sub = submission(vec![]);
-    let body = sub.canonical_bytes();
+    let body = seal(&platform_key(), &sub, &[]).envelope.to_bytes();
 
     let mut tasks = Vec::new();
     for _ in 0..32 {
@@ -279,9 +352,10 @@ async fn concurrent_commits_give_one_case_per_submission_and_distinct_numbers() 
     let dir = tempfile::tempdir().unwrap();
     let hub = start(dir.path()).await;
     let http = client();
+    let key = platform_key();
     let subs: Vec<Submission> = (0..8).map(|_| submission(vec![])).collect();
     for s in &subs {
-        put_manifest(&http, &hub, s.id, s.canonical_bytes()).await;
+        put_manifest(&http, &hub, s.id, seal(&key, s, &[]).envelope.to_bytes()).await;
     }
     let mut tasks = Vec::new();
     for s in &subs {
@@ -324,13 +398,14 @@ async fn data_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let http = client();
     let sub = submission(vec![]);
+    let body = seal(&platform_key(), &sub, &[]).envelope.to_bytes();
     let hub = start(dir.path()).await;
-    put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await;
+    put_manifest(&http, &hub, sub.id, body.clone()).await;
     let before: CommitResponse = commit(&http, &hub, sub.id).await.json().await.unwrap();
     hub.shutdown().await.unwrap();
 
     let hub = start(dir.path()).await;
-    assert_eq!(put_manifest(&http, &hub, sub.id, sub.canonical_bytes()).await.status(), StatusCode::OK);
+    assert_eq!(put_manifest(&http, &hub, sub.id, body).await.status(), StatusCode::OK);
     let after: CommitResponse = commit(&http, &hub, sub.id).await.json().await.unwrap();
     assert_eq!(before.case_number, after.case_number);
     hub.shutdown().await.unwrap();

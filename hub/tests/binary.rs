@@ -46,3 +46,53 @@ fn binary_announces_its_address_serves_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn generates_a_platform_key_once_and_serves_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("platform.key");
+    let out = Command::new(env!("CARGO_BIN_EXE_hub")).arg("--generate-platform-key").arg(&key_file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let public = String::from_utf8(out.stdout).unwrap();
+    let public = model::seal::PlatformPublicKey::parse(public.trim()).expect("prints the public key a terminal is given");
+    let secret = model::seal::PlatformSecretKey::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    assert_eq!(secret.public_key(), public);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // An existing key is never overwritten.
+    let again = Command::new(env!("CARGO_BIN_EXE_hub")).arg("--generate-platform-key").arg(&key_file).output().unwrap();
+    assert!(!again.status.success());
+    assert_eq!(model::seal::PlatformSecretKey::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap().public_key(), public);
+
+    // A junk key file stops the hub with a sentence, before it listens.
+    let junk = dir.path().join("junk.key");
+    std::fs::write(&junk, "not a key").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hub"))
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("hub.db"))
+        .arg("--platform-key-file")
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a platform private key"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("hub.db"))
+        .arg("--platform-key-file")
+        .arg(&key_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on "), "{line:?}");
+}

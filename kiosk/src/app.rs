@@ -183,13 +183,21 @@ impl App {
         let outbox = self.inner.outbox.clone();
         let saved = tokio::task::spawn_blocking(move || outbox.enqueue(&sub, &[])).await;
         match saved {
-            Ok(Ok(())) => {
+            Ok(Ok(_)) => {
                 info!(submission = %id, "submission saved in the outbox");
                 self.dispatch(Event::Saved { id });
             }
             Ok(Err(e)) => {
                 warn!(submission = %id, error = %e, "submission not saved");
-                self.dispatch(Event::SaveFailed("本机无法保存".into()));
+                // Nothing was written; say why in the villager's terms.
+                let msg = if e.is_disk_space() {
+                    "本机存储空间不足，暂时不能受理新的申请，请联系工作人员"
+                } else if matches!(e, offline_cache::StoreError::AttachmentTooLarge { .. }) {
+                    "材料文件太大，请重新扫描或拍照"
+                } else {
+                    "本机无法保存"
+                };
+                self.dispatch(Event::SaveFailed(msg.into()));
                 return;
             }
             Err(e) => {
@@ -240,9 +248,34 @@ impl App {
         }
     }
 
+    /// Purges sealed payloads past their retention and logs new alerts
+    /// (stale queue, low disk, quarantined records) for technicians.
+    async fn housekeeping(&self, seen: &mut Vec<String>) {
+        let outbox = self.inner.outbox.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let now = time::OffsetDateTime::now_utc();
+            outbox.purge_expired(now)?;
+            outbox.alerts(now)
+        })
+        .await;
+        match result {
+            Ok(Ok(alerts)) => {
+                let now: Vec<String> = alerts.iter().map(ToString::to_string).collect();
+                for a in now.iter().filter(|a| !seen.contains(a)) {
+                    warn!(alert = %a, "outbox alert");
+                }
+                *seen = now;
+            }
+            Ok(Err(e)) => warn!(error = %e, "outbox housekeeping failed"),
+            Err(e) => warn!(error = %e, "outbox housekeeping task failed"),
+        }
+    }
+
     /// Sends whatever waits, every `interval` or when woken.
     async fn sync_worker(self, interval: Duration) {
+        let mut alerts_seen = Vec::new();
         loop {
+            self.housekeeping(&mut alerts_seen).await;
             let pending = {
                 let outbox = self.inner.outbox.clone();
                 tokio::task::spawn_blocking(move || outbox.counts()).await

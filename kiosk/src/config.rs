@@ -4,8 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use model::seal::PlatformPublicKey;
 use model::submission::Channel;
 use model::VillageCode;
+use offline_cache::OutboxConfig;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -23,6 +25,11 @@ pub enum ConfigError {
     HubUrl(String),
     #[error("idle_timeout_secs must be between 30 and 600, got {0}")]
     IdleTimeout(u64),
+    /// The platform's public key: submissions are sealed to it.
+    #[error("platform_public_key is not usable: {0}")]
+    PlatformKey(String),
+    #[error("[outbox] {0}")]
+    Outbox(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +46,79 @@ struct RawConfig {
     #[serde(default = "default_idle")]
     idle_timeout_secs: u64,
     devices: DevicesConfig,
+    /// `<suite>:<base64>`, as `hub --generate-platform-key` prints it.
+    platform_public_key: String,
+    #[serde(default)]
+    outbox: OutboxSection,
+}
+
+/// `[outbox]`: how long sealed filings are kept and when to raise alerts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct OutboxSection {
+    /// Days a sealed filing is kept after the platform reports it processed.
+    retention_days: u64,
+    /// Hours a filing may wait unsent before technicians are alerted.
+    stale_after_hours: u64,
+    /// Free space kept back for filings already accepted; below it new filings are refused.
+    disk_reserve_mb: u64,
+    /// Largest attachment (one scan or photo) accepted.
+    max_attachment_mb: u64,
+}
+
+impl Default for OutboxSection {
+    fn default() -> Self {
+        OutboxSection {
+            retention_days: OutboxConfig::DEFAULT_RETENTION.as_secs() / 86_400,
+            stale_after_hours: OutboxConfig::DEFAULT_STALE_AFTER.as_secs() / 3600,
+            disk_reserve_mb: OutboxConfig::DEFAULT_DISK_RESERVE >> 20,
+            max_attachment_mb: OutboxConfig::DEFAULT_MAX_ATTACHMENT >> 20,
+        }
+    }
+}
+
+/// Checked `[outbox]` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxSettings {
+    pub retention: Duration,
+    pub stale_after: Duration,
+    pub disk_reserve_bytes: u64,
+    pub max_attachment_bytes: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            retention: OutboxConfig::DEFAULT_RETENTION,
+            stale_after: OutboxConfig::DEFAULT_STALE_AFTER,
+            disk_reserve_bytes: OutboxConfig::DEFAULT_DISK_RESERVE,
+            max_attachment_bytes: OutboxConfig::DEFAULT_MAX_ATTACHMENT,
+        }
+    }
+}
+
+impl OutboxSection {
+    fn check(&self) -> Result<OutboxSettings, ConfigError> {
+        if !(1..=3650).contains(&self.retention_days) {
+            return Err(ConfigError::Outbox(format!("retention_days must be 1..3650, got {}", self.retention_days)));
+        }
+        if !(1..=24 * 90).contains(&self.stale_after_hours) {
+            return Err(ConfigError::Outbox(format!("stale_after_hours must be 1..2160, got {}", self.stale_after_hours)));
+        }
+        if self.disk_reserve_mb > 1 << 20 {
+            return Err(ConfigError::Outbox(format!("disk_reserve_mb {} is more than a terabyte", self.disk_reserve_mb)));
+        }
+        // The hub accepts bodies up to 16 MiB; a sealed attachment is a few bytes longer than the plain one.
+        if !(1..=15).contains(&self.max_attachment_mb) {
+            return Err(ConfigError::Outbox(format!("max_attachment_mb must be 1..15, got {}", self.max_attachment_mb)));
+        }
+        Ok(OutboxSettings {
+            retention: Duration::from_secs(self.retention_days * 86_400),
+            stale_after: Duration::from_secs(self.stale_after_hours * 3600),
+            disk_reserve_bytes: self.disk_reserve_mb << 20,
+            max_attachment_bytes: self.max_attachment_mb << 20,
+        })
+    }
 }
 
 fn default_channel() -> Channel {
@@ -98,9 +178,22 @@ pub struct Config {
     pub hub: HubConfig,
     pub idle_timeout: Duration,
     pub devices: DevicesConfig,
+    /// Submissions are sealed to this key; only the platform can open them.
+    pub platform_key: PlatformPublicKey,
+    pub outbox: OutboxSettings,
 }
 
 impl Config {
+    /// What the outbox needs from this configuration.
+    pub fn outbox_config(&self) -> OutboxConfig {
+        let mut c = OutboxConfig::new(self.platform_key.clone(), self.terminal_id.clone());
+        c.retention = self.outbox.retention;
+        c.stale_after = self.outbox.stale_after;
+        c.disk_reserve_bytes = self.outbox.disk_reserve_bytes;
+        c.max_attachment_bytes = self.outbox.max_attachment_bytes;
+        c
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
         Config::parse(&text).map_err(|e| match e {
@@ -125,6 +218,8 @@ impl Config {
         if !(30..=600).contains(&raw.idle_timeout_secs) {
             return Err(ConfigError::IdleTimeout(raw.idle_timeout_secs));
         }
+        let platform_key = PlatformPublicKey::parse(&raw.platform_public_key).map_err(|e| ConfigError::PlatformKey(e.to_string()))?;
+        let outbox = raw.outbox.check()?;
         Ok(Config {
             terminal_id: raw.terminal_id,
             village_code,
@@ -134,12 +229,14 @@ impl Config {
             hub: raw.hub,
             idle_timeout: Duration::from_secs(raw.idle_timeout_secs),
             devices: raw.devices,
+            platform_key,
+            outbox,
         })
     }
 
     /// The configuration `--demo` runs with: simulated reader, receipt to a
-    /// file, hub at `hub_url`, data under `data_dir`.
-    pub fn demo(data_dir: &Path, hub_url: &str) -> Config {
+    /// file, hub at `hub_url`, data under `data_dir`, sealing to `platform_key`.
+    pub fn demo(data_dir: &Path, hub_url: &str, platform_key: PlatformPublicKey) -> Config {
         Config {
             terminal_id: "GS-DEMO-0001".into(),
             // 东乡族自治县锁南镇巴牙村: a real village code, for a realistic demo.
@@ -153,6 +250,8 @@ impl Config {
                 id_card: IdCardConfig::Simulator,
                 receipt_printer: PrinterConfig::File { path: data_dir.join("receipts.escpos") },
             },
+            platform_key,
+            outbox: OutboxSettings::default(),
         }
     }
 }
@@ -165,6 +264,7 @@ mod tests {
 terminal_id = "GS-0001"
 village_code = "622926100202"
 data_dir = "/var/lib/cunban"
+platform_public_key = "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
 [hub]
 url = "https://hub.example.gov.cn"
 [devices.id_card]
@@ -183,6 +283,13 @@ baud = 9600
         assert_eq!(c.devices.id_card, IdCardConfig::Sam { path: "/dev/ttyUSB0".into() });
         assert_eq!(c.idle_timeout, Duration::from_secs(120));
         assert_eq!(c.channel, Channel::SelfServiceTerminal);
+        assert_eq!(c.platform_key.to_string(), "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+        assert_eq!(c.outbox, OutboxSettings::default());
+        let with_outbox = format!("{GOOD}[outbox]\nretention_days = 7\ndisk_reserve_mb = 64\n");
+        let c = Config::parse(&with_outbox).unwrap();
+        assert_eq!(c.outbox_config().retention, Duration::from_secs(7 * 86_400));
+        assert_eq!(c.outbox_config().disk_reserve_bytes, 64 << 20);
+        assert_eq!(c.outbox_config().terminal_id, "GS-0001");
     }
 
     #[test]
@@ -195,5 +302,11 @@ baud = 9600
         assert!(matches!(Config::parse(&bad_url), Err(ConfigError::HubUrl(_))));
         let unknown_device = GOOD.replace("kind = \"sam\"", "kind = \"magic\"");
         assert!(Config::parse(&unknown_device).is_err());
+        let bad_key = GOOD.replace("AQIDBAUG", "not-base64!");
+        assert!(matches!(Config::parse(&bad_key), Err(ConfigError::PlatformKey(_))));
+        let no_key = GOOD.lines().filter(|l| !l.starts_with("platform_public_key")).collect::<Vec<_>>().join("\n");
+        assert!(matches!(Config::parse(&no_key), Err(ConfigError::Parse { .. })));
+        let big = format!("{GOOD}[outbox]\nmax_attachment_mb = 64\n");
+        assert!(Config::parse(&big).unwrap_err().to_string().contains("max_attachment_mb"));
     }
 }

@@ -1,6 +1,8 @@
 //! `--demo`: a kiosk with no hardware. The ID card reader is the SAM simulator
 //! on a pty (so the real driver runs), receipts go to a file, and a local hub
 //! runs as a child process (the kiosk does not link the hub: DESIGN §2).
+//! The demo plays the platform too: it keeps a platform key pair in its data
+//! directory, seals to the public half and gives the hub the private half.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -8,7 +10,26 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
+use model::seal::{PlatformPublicKey, PlatformSecretKey};
 use tracing::info;
+
+/// The demo's platform key: `path` if it exists (so earlier demo filings
+/// still open), else a new one written there (mode 0600). Returns the public half.
+pub fn platform_key(path: &Path) -> Result<PlatformPublicKey> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let key = PlatformSecretKey::parse(&text).map_err(|e| anyhow!("{} is not a platform key: {e}", path.display()))?;
+        return Ok(key.public_key());
+    }
+    let key = offline_cache::generate_platform_key();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, key.to_text().as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key.public_key())
+}
 
 /// A hub child process, stopped when dropped.
 pub struct LocalHub {
@@ -18,12 +39,15 @@ pub struct LocalHub {
 
 impl LocalHub {
     /// Starts the `hub` binary found next to this executable, on a free
-    /// loopback port, with its database in `data_dir`.
-    pub fn start(data_dir: &Path) -> Result<LocalHub> {
+    /// loopback port, with its database in `data_dir` and the platform's
+    /// private key from `platform_key_file`.
+    pub fn start(data_dir: &Path, platform_key_file: &Path) -> Result<LocalHub> {
         let exe = hub_binary()?;
         let mut child = Command::new(&exe)
             .args(["--listen", "127.0.0.1:0", "--db"])
             .arg(data_dir.join("hub.db"))
+            .arg("--platform-key-file")
+            .arg(platform_key_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use drivers::{SamSimulator, SimCard};
+use drivers::SamSimulator;
 use kiosk::app::{App, LinkStatus, Parts};
 use kiosk::config::{Config, IdCardConfig};
-use kiosk::demo::{LocalHub, CARD_ON_READER};
+use kiosk::demo::LocalHub;
 use kiosk::devices::{Printer, Reader};
-use kiosk::session::{Capabilities, Event, Session, Terminal};
+use kiosk::session::{Capabilities, Session, Terminal};
 use kiosk::{catalog, ui_glue};
 use offline_cache::{Outbox, SyncClient};
 use slint::ComponentHandle;
@@ -51,16 +51,19 @@ fn main() -> Result<()> {
         None => {
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+            // An external --hub-url must be started with this same key file.
+            let key_file = args.data_dir.join("platform-demo.key");
+            let platform_key = kiosk::demo::platform_key(&key_file)?;
             let url = match &args.hub_url {
                 Some(url) => url.clone(),
                 None => {
-                    let hub = LocalHub::start(&args.data_dir)?;
+                    let hub = LocalHub::start(&args.data_dir, &key_file)?;
                     let url = hub.url.clone();
                     _local_hub = Some(hub);
                     url
                 }
             };
-            Config::demo(&args.data_dir, &url)
+            Config::demo(&args.data_dir, &url, platform_key)
         }
     };
     std::fs::create_dir_all(&config.data_dir)
@@ -79,7 +82,7 @@ fn main() -> Result<()> {
     let loaded = catalog::load(config.catalog.as_deref());
     let banner = loaded.problem.clone().unwrap_or_default();
     let outbox = Arc::new(
-        Outbox::open(&config.data_dir.join("outbox.db")).context("cannot open the outbox database")?,
+        Outbox::open(&config.data_dir.join("outbox.db"), config.outbox_config()).context("cannot open the outbox database")?,
     );
     let sync = SyncClient::new(&config.hub.url).context("bad hub URL")?;
 
@@ -95,7 +98,6 @@ fn main() -> Result<()> {
     window.set_terminal_label(format!("{county} {village} · 终端 {}", config.terminal_id).into());
     window.set_network_label(LinkStatus { online: None, unsent: 0 }.label().into());
     window.set_banner(banner.into());
-    window.set_demo_mode(simulator.is_some());
 
     let session = Session::new(
         Arc::new(loaded.catalog),
@@ -130,35 +132,7 @@ fn main() -> Result<()> {
         }),
     );
 
-    let a = app.clone();
-    window.on_start(move || a.dispatch(Event::Start));
-    let a = app.clone();
-    window.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
-    let a = app.clone();
-    window.on_back(move || a.dispatch(Event::Back));
-    let a = app.clone();
-    window.on_cancel(move || a.dispatch(Event::Cancel));
-    let a = app.clone();
-    window.on_field_edited(move |key, value| a.dispatch(Event::FieldEdited { key: key.into(), value: value.into() }));
-    let a = app.clone();
-    window.on_submit_form(move || a.dispatch(Event::SubmitForm));
-    let a = app.clone();
-    window.on_confirm(move || a.dispatch(Event::Confirm));
-    let a = app.clone();
-    window.on_print_receipt(move || a.dispatch(Event::PrintReceipt));
-    let a = app.clone();
-    window.on_finish(move || a.dispatch(Event::Finish));
-    let sim = simulator.clone();
-    window.on_demo_place_card(move || {
-        if let Some(sim) = sim.clone() {
-            sim.present(SimCard::sample());
-            // The villager takes the card back after a moment.
-            std::thread::spawn(move || {
-                std::thread::sleep(CARD_ON_READER);
-                sim.remove();
-            });
-        }
-    });
+    ui_glue::wire(&window, &app, simulator.clone());
 
     info!(terminal = %config.terminal_id, village = %config.village_code.as_str(), "kiosk ready");
     let result = window.run();

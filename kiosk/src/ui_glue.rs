@@ -4,7 +4,47 @@
 use slint::{Model, ModelRc, SharedString, VecModel};
 use ui::{ChoiceItem, FormRow, KioskWindow, ReviewRow, ServiceTile};
 
-use crate::session::View;
+use std::sync::Arc;
+
+use drivers::{SamSimulator, SimCard};
+
+use crate::app::App;
+use crate::demo::CARD_ON_READER;
+use crate::session::{Event, View};
+
+/// Connects the window's callbacks to the app. With a simulator (demo), the
+/// 模拟放置身份证 button puts the sample card on the simulated reader for a
+/// moment, as a villager would.
+pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
+    let a = app.clone();
+    w.on_start(move || a.dispatch(Event::Start));
+    let a = app.clone();
+    w.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
+    let a = app.clone();
+    w.on_back(move || a.dispatch(Event::Back));
+    let a = app.clone();
+    w.on_cancel(move || a.dispatch(Event::Cancel));
+    let a = app.clone();
+    w.on_field_edited(move |key, value| a.dispatch(Event::FieldEdited { key: key.into(), value: value.into() }));
+    let a = app.clone();
+    w.on_submit_form(move || a.dispatch(Event::SubmitForm));
+    let a = app.clone();
+    w.on_confirm(move || a.dispatch(Event::Confirm));
+    let a = app.clone();
+    w.on_print_receipt(move || a.dispatch(Event::PrintReceipt));
+    let a = app.clone();
+    w.on_finish(move || a.dispatch(Event::Finish));
+    w.set_demo_mode(simulator.is_some());
+    w.on_demo_place_card(move || {
+        if let Some(sim) = simulator.clone() {
+            sim.present(SimCard::sample());
+            std::thread::spawn(move || {
+                std::thread::sleep(CARD_ON_READER);
+                sim.remove();
+            });
+        }
+    });
+}
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))

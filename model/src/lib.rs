@@ -11,6 +11,7 @@ pub mod evaluation;
 pub mod identity;
 pub mod mask;
 pub mod protocol;
+pub mod seal;
 pub mod submission;
 pub mod text;
 

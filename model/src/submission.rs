@@ -202,6 +202,36 @@ impl Submission {
     pub fn digest(&self) -> String {
         sha256_hex(&self.canonical_bytes())
     }
+
+    /// [`Submission::canonical_bytes`] for sealing: every buffer the JSON
+    /// passes through, including ones outgrown on the way, is zeroised.
+    pub fn canonical_bytes_zeroizing(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut w = ZeroizingWriter(zeroize::Zeroizing::new(Vec::with_capacity(4096)));
+        // Writing plain data to memory cannot fail.
+        serde_json::to_writer(&mut w, self).expect("submission serialises");
+        w.0
+    }
+}
+
+/// A growable buffer that zeroises what it leaves behind when it grows.
+struct ZeroizingWriter(zeroize::Zeroizing<Vec<u8>>);
+
+impl std::io::Write for ZeroizingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let need = self.0.len() + buf.len();
+        if need > self.0.capacity() {
+            let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(need.max(2 * self.0.capacity())));
+            bigger.extend_from_slice(&self.0);
+            // The old buffer is zeroised (whole capacity) as it drops here.
+            self.0 = bigger;
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Drop for Submission {

@@ -1,15 +1,33 @@
 //! Terminal-side storage and sync.
 //!
-//! [`Outbox`] is the durable SQLite queue of submissions a villager was told
-//! are saved; [`SyncClient`] sends it to the hub over `model::protocol`.
-//! Share one `Outbox` (it is `Clone + Send + Sync`) between the UI session,
-//! which enqueues, and the sync worker, which drains.
+//! [`Outbox`] is the durable SQLite queue of sealed submissions a villager
+//! was told are saved; [`SyncClient`] sends it to the hub over
+//! `model::protocol`. Share one `Outbox` (it is `Clone + Send + Sync`)
+//! between the UI session, which enqueues, and the sync worker, which drains.
+//! See README.md for states, sealing, alerts and the audit log.
 
+mod audit;
+mod clock;
+mod disk;
 mod error;
+mod index;
 mod outbox;
 mod schema;
 mod sync;
 
+pub use audit::{AuditEntry, AuditReport, BrokenLink, LinkProblem};
 pub use error::{StoreError, SyncError};
-pub use outbox::{Outbox, OutboxEntry, OutboxState, QueueCounts, StoreSettings};
+pub use outbox::{
+    Alert, Enqueued, OpenReport, Outbox, OutboxConfig, OutboxEntry, OutboxState, PurgeReport, QueueCounts, SealedCopy,
+    StoreSettings,
+};
+pub use schema::MovedAside;
 pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};
+
+/// A new platform key pair from the operating system's CSPRNG, for demos,
+/// tests and tools. A real platform key is made and kept on the platform
+/// side; a terminal is only ever given the public half.
+pub fn generate_platform_key() -> model::seal::PlatformSecretKey {
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    model::seal::PlatformSecretKey::generate(model::seal::default_suite(), &mut rng)
+}

@@ -1,10 +1,13 @@
 //! The sync client: sends the outbox to the hub over the `model::protocol`
-//! contract (manifest, attachments, commit), one submission at a time.
+//! contract (sealed envelope, sealed attachments, commit), one submission at
+//! a time. It sends the stored sealed bytes as they are: it could not open
+//! them if it wanted to.
 //!
 //! Failures are classified. Anything that says "the link or the hub is not
 //! usable now" (link down, timeout, captive portal, 5xx, 429) stops the
-//! batch; a rejection of one record (409, 413, 422) is noted on that record
-//! and the batch goes on. Retrying and backoff are the caller's business.
+//! batch; a rejection of one record (409, 413, 422), or a damaged local copy
+//! of one record, quarantines that record and the batch goes on. Retrying
+//! and backoff are the caller's business.
 
 use std::fmt;
 use std::sync::Once;
@@ -77,9 +80,9 @@ impl fmt::Display for StopReason {
 pub struct SyncReport {
     /// Committed by the hub, now `Acknowledged` locally.
     pub acknowledged: Vec<(SubmissionId, CaseNumber)>,
-    /// Refused by the hub for reasons of their own; left `Queued` with the
-    /// reason in `last_error` and skipped for the rest of this batch.
-    pub rejected: Vec<(SubmissionId, String)>,
+    /// Refused by the hub for reasons of their own (or damaged locally):
+    /// now `Quarantined` with the reason, never sent again by themselves.
+    pub quarantined: Vec<(SubmissionId, String)>,
     /// Set when the batch stopped before the end of the queue.
     pub stopped: Option<StopReason>,
 }
@@ -92,7 +95,11 @@ enum Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Failure::Stop(StopReason::LocalStore(e.to_string()))
+        match e {
+            // This record's bytes are bad; the store and the rest of the queue are fine.
+            e @ StoreError::RecordDamaged { .. } => Failure::Reject(format!("local copy damaged: {e}")),
+            e => Failure::Stop(StopReason::LocalStore(e.to_string())),
+        }
     }
 }
 
@@ -230,25 +237,25 @@ impl SyncClient {
         from_slice(body).map_err(|_| Failure::Stop(StopReason::CaptivePortal(format!("{what} answered with an unexpected body"))))
     }
 
-    /// Manifest, attachments, commit. Every step is idempotent on the hub, so
+    /// Envelope, attachments, commit. Every step is idempotent on the hub, so
     /// a record interrupted anywhere is simply sent again.
     async fn send_one(&self, outbox: &Outbox, item: SendItem) -> Result<CaseNumber, Failure> {
         let id = item.id;
         let body = self
-            .call(self.http.put(self.url(&format!("/v1/submissions/{id}"))).header(CONTENT_TYPE, "application/json").body(item.payload))
+            .call(self.http.put(self.url(&format!("/v1/submissions/{id}"))).header(CONTENT_TYPE, "application/json").body(item.envelope))
             .await?;
         let put: PutResponse = Self::expect_json(&body, "manifest upload")?;
-        tracing::debug!(%id, outcome = ?put.outcome, "manifest sent");
+        tracing::debug!(%id, outcome = ?put.outcome, "sealed manifest sent");
 
-        for (sha256, media_type) in &item.attachments {
+        for (idx, sha256) in &item.attachments {
             let ob = outbox.clone();
-            let sha = sha256.clone();
-            let bytes = blocking(move || ob.attachment_bytes(id, &sha)).await?;
+            let idx = *idx;
+            let bytes = blocking(move || ob.attachment_bytes(id, idx)).await.map_err(Failure::from)?;
             let body = self
                 .call(
                     self.http
                         .put(self.url(&format!("/v1/submissions/{id}/attachments/{sha256}")))
-                        .header(CONTENT_TYPE, media_type.as_str())
+                        .header(CONTENT_TYPE, "application/octet-stream")
                         .body(bytes),
                 )
                 .await?;
@@ -317,13 +324,13 @@ impl SyncClient {
                     report.acknowledged.push((id, case_number));
                 }
                 Err(Failure::Reject(reason)) => {
-                    tracing::warn!(%id, item = %entry.item_code, %reason, "rejected by the hub");
+                    tracing::warn!(%id, item = %entry.item_code, %reason, "refused; quarantined");
                     let r = reason.clone();
-                    if let Err(e) = blocking(move || ob.mark_failed(id, &r)).await {
+                    if let Err(e) = blocking(move || ob.mark_quarantined(id, &r)).await {
                         report.stopped = Some(StopReason::LocalStore(e.to_string()));
                         break;
                     }
-                    report.rejected.push((id, reason));
+                    report.quarantined.push((id, reason));
                 }
                 Err(Failure::Stop(stop)) => {
                     tracing::info!(%id, reason = %stop, "sync stopped");

@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 use drivers::escpos_inspect::{qr_payloads, text_gb18030};
 use drivers::{SamSimulator, SimCard};
 use hub::HubDb;
-use hub::Hub;
+use hub::{Hub, HubOptions};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
 use kiosk::session::{Capabilities, Event, Screen, Session, Terminal, View};
+use model::seal::PlatformSecretKey;
 use model::submission::Channel;
-use model::{Catalog, SubmissionId, VillageCode};
-use offline_cache::{OutboxState, Outbox, SyncClient};
+use model::{Catalog, IdNumber, SubmissionId, VillageCode};
+use offline_cache::{OutboxConfig, OutboxState, Outbox, SyncClient};
 
 const SOCIAL_CARD: &str = "620000RS0001";
 
@@ -26,11 +27,20 @@ struct Kiosk {
     sim: SamSimulator,
     outbox: Arc<Outbox>,
     receipts: std::path::PathBuf,
+    /// The platform's private key: the kiosk seals to its public half.
+    platform: Arc<PlatformSecretKey>,
 }
 
-fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str) -> Kiosk {
+/// A hub that holds the platform key, so it checks every sealed filing opens.
+async fn spawn_hub(addr: SocketAddr, db: &Path, platform: &Arc<PlatformSecretKey>) -> Hub {
+    Hub::spawn_with(addr, db, HubOptions { platform_key: Some(platform.clone()) }).await.expect("hub")
+}
+
+fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform: Arc<PlatformSecretKey>) -> Kiosk {
     let sim = SamSimulator::start().expect("card simulator");
-    let outbox = Arc::new(Outbox::open(&dir.join("outbox.db")).expect("outbox"));
+    let outbox = Arc::new(
+        Outbox::open(&dir.join("outbox.db"), OutboxConfig::new(platform.public_key(), "GS-TEST-0001")).expect("outbox"),
+    );
     let receipts = dir.join("receipts.escpos");
     let session = Session::new(
         Arc::new(Catalog::starter()),
@@ -57,7 +67,7 @@ fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str) -> Kiosk
         Box::new(|_| {}),
         Box::new(|_| {}),
     );
-    Kiosk { app, sim, outbox, receipts }
+    Kiosk { app, sim, outbox, receipts, platform }
 }
 
 fn wait_for(app: &App, what: &str, pred: impl Fn(&View) -> bool) -> View {
@@ -106,8 +116,9 @@ fn files_online_and_the_receipt_carries_the_case_number() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let hub_db = dir.path().join("hub.db");
-    let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &hub_db)).expect("hub");
-    let k = start_kiosk(&rt, dir.path(), &hub.base_url());
+    let platform = Arc::new(offline_cache::generate_platform_key());
+    let hub = rt.block_on(spawn_hub("127.0.0.1:0".parse().unwrap(), &hub_db, &platform));
+    let k = start_kiosk(&rt, dir.path(), &hub.base_url(), platform);
 
     let saved = file_social_security_card(&k);
     assert!(saved.saved_sent, "hub is up: {saved:?}");
@@ -129,6 +140,14 @@ fn files_online_and_the_receipt_carries_the_case_number() {
     assert_eq!(db.case_count().unwrap(), 1);
     let counts = k.outbox.counts().unwrap();
     assert_eq!((counts.queued, counts.sending, counts.acknowledged), (0, 0, 1));
+    // The card holder finds the filing again by ID card; the platform, and only it, opens it.
+    let mine = k.outbox.find_by_id_number(&IdNumber::parse(sample.text.id_number.as_str()).unwrap()).unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].case_number.as_ref().map(|c| c.as_str()), Some(case_number.as_str()));
+    let filed = db.open_submission(mine[0].id, &k.platform).unwrap().expect("on the hub");
+    assert_eq!(filed.submission.applicant.name, sample.text.name);
+    let stored = db.submission_body(mine[0].id).unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains(sample.text.name.as_str()), "it travels and is stored sealed");
 
     k.app.dispatch(Event::Finish);
     assert_eq!(k.app.view().screen, Screen::Home);
@@ -145,7 +164,8 @@ fn files_offline_then_reaches_the_hub_exactly_once_when_it_returns() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let k = start_kiosk(&rt, dir.path(), &format!("http://{addr}"));
+    let platform = Arc::new(offline_cache::generate_platform_key());
+    let k = start_kiosk(&rt, dir.path(), &format!("http://{addr}"), platform.clone());
 
     let saved = file_social_security_card(&k);
     assert!(!saved.saved_sent);
@@ -159,7 +179,7 @@ fn files_offline_then_reaches_the_hub_exactly_once_when_it_returns() {
     k.app.dispatch(Event::Finish);
 
     // The link comes back.
-    let hub = rt.block_on(Hub::spawn(addr, &hub_db)).expect("hub on the same port");
+    let hub = rt.block_on(spawn_hub(addr, &hub_db, &platform));
     k.app.sync_soon();
     let deadline = Instant::now() + Duration::from_secs(30);
     let entry = loop {
@@ -186,7 +206,7 @@ fn files_offline_then_reaches_the_hub_exactly_once_when_it_returns() {
 fn bad_cards_get_plain_sentences_and_a_good_card_then_goes_on() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let k = start_kiosk(&rt, dir.path(), "http://127.0.0.1:9");
+    let k = start_kiosk(&rt, dir.path(), "http://127.0.0.1:9", Arc::new(offline_cache::generate_platform_key()));
     k.app.dispatch(Event::Start);
     k.app.dispatch(Event::ChooseService(SOCIAL_CARD.into()));
 

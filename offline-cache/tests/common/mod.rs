@@ -42,3 +42,47 @@ pub fn with_scan(content: &[u8]) -> (Submission, Vec<(AttachmentRef, Vec<u8>)>) 
     let r = AttachmentRef::for_bytes("hukou", "application/pdf", content);
     (submission(vec![r.clone()]), vec![(r, content.to_vec())])
 }
+
+/// A platform key pair for one test: the outbox seals to its public half,
+/// the test plays the platform with the private half.
+pub fn platform_key() -> model::seal::PlatformSecretKey {
+    offline_cache::generate_platform_key()
+}
+
+pub fn config(key: &model::seal::PlatformSecretKey) -> offline_cache::OutboxConfig {
+    let mut c = offline_cache::OutboxConfig::new(key.public_key(), "T-0001");
+    // Tests run on whatever disk CI has; the reserve test sets its own.
+    c.disk_reserve_bytes = 0;
+    c
+}
+
+/// An outbox at `dir/outbox.db` and the platform key it seals to.
+pub fn open(dir: &std::path::Path) -> (offline_cache::Outbox, model::seal::PlatformSecretKey) {
+    let key = platform_key();
+    let outbox = offline_cache::Outbox::open(&dir.join("outbox.db"), config(&key)).unwrap();
+    (outbox, key)
+}
+
+/// Opens what the outbox stored for `id`, as the platform would.
+pub fn unseal(outbox: &offline_cache::Outbox, key: &model::seal::PlatformSecretKey, id: SubmissionId) -> Submission {
+    let copy = outbox.sealed_copy(id).unwrap().expect("sealed copy present");
+    let env = model::seal::SealedEnvelope::from_bytes(&copy.envelope).unwrap();
+    model::seal::open_envelope(key, &env).unwrap().submission
+}
+
+/// Every byte of the database and its WAL, as a thief copying the data
+/// directory would get them.
+pub fn raw_files(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("outbox.db") {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

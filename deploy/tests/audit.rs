@@ -1,0 +1,95 @@
+//! `kioskctl audit verify` and the outbox alerts in `status`, as a technician runs them.
+
+use std::path::Path;
+use std::process::Command;
+
+fn kioskctl(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An outbox with three filings (three audit entries).
+fn outbox_with_filings(dir: &Path) {
+    let key = offline_cache::generate_platform_key();
+    let outbox = offline_cache::Outbox::open(&dir.join("outbox.db"), offline_cache::OutboxConfig::new(key.public_key(), "GS-0001")).unwrap();
+    let first17 = *b"62010219900307123";
+    let id_number = format!("62010219900307123{}", model::identity::check_char(&first17));
+    for _ in 0..3 {
+        let sub = model::Submission {
+            id: model::SubmissionId::new(),
+            item_code: model::ImplementCode::parse("620000RS0001").unwrap(),
+            bundle_code: None,
+            applicant: model::submission::Applicant {
+                name: "张三".into(),
+                id_number: model::IdNumber::parse(&id_number).unwrap(),
+                card_type: model::CardType::ResidentId,
+                gender: model::Gender::Male,
+                nation_code: "01".into(),
+                birth_date: time::macros::date!(1990 - 03 - 07),
+                address: "甘肃省".into(),
+            },
+            agent: None,
+            form: Default::default(),
+            attachments: vec![],
+            consent: model::submission::Consent { text_version: "v1".into(), given_at: time::OffsetDateTime::now_utc() },
+            channel: model::submission::Channel::SelfServiceTerminal,
+            village_code: model::VillageCode::parse("620102001001").unwrap(),
+            created_at: time::OffsetDateTime::now_utc(),
+            terminal_id: "GS-0001".into(),
+        };
+        outbox.enqueue(&sub, &[]).unwrap();
+    }
+}
+
+#[test]
+fn audit_verify_passes_an_intact_chain_and_names_the_edited_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let (code, _, err) = kioskctl(&["audit", "verify", "--data-dir", data_dir]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no outbox"), "{err}");
+
+    outbox_with_filings(dir.path());
+    let (code, out, err) = kioskctl(&["audit", "verify", "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("chain          intact"), "{out}");
+    assert!(out.contains("entries        3"), "{out}");
+
+    // Someone edits entry #2 behind the triggers' back.
+    let conn = rusqlite::Connection::open(dir.path().join("outbox.db")).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET outcome = 'refused' WHERE seq = 2;").unwrap();
+    let (code, out, _) = kioskctl(&["audit", "verify", "--data-dir", data_dir]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BROKEN at entry #2"), "{out}");
+    let (code, out, _) = kioskctl(&["--json", "audit", "verify", "--data-dir", data_dir]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["first_broken"]["entry"], 2);
+    assert_eq!(v["entries_verified"], 1);
+}
+
+#[test]
+fn status_shows_outbox_alerts_and_fails_on_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    outbox_with_filings(dir.path());
+    let (code, out, err) = kioskctl(&["--json", "status", "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["queued"], 3);
+    assert_eq!(v["alerts"], serde_json::json!([]));
+
+    // The kiosk ran with a staleness limit of one hour; the filings are older than that now.
+    let conn = rusqlite::Connection::open(dir.path().join("outbox.db")).unwrap();
+    conn.execute("UPDATE meta SET value = 3600 WHERE key = 'stale_after_secs'", []).unwrap();
+    conn.execute("UPDATE outbox SET created_at = '2026-01-01T00:00:00.000000Z'", []).unwrap();
+    let (code, out, _) = kioskctl(&["status", "--data-dir", data_dir]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ALERT") && out.contains("3 submission(s) unsent"), "{out}");
+    assert!(!out.contains("张三"), "{out}");
+}
