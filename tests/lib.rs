@@ -1,1 +1,5 @@
-//! End-to-end tests live in `tests/tests/`; this crate has no code of its own.
+//! End-to-end tests live in `tests/tests/`. The library holds only what the
+//! fault and benchmark binaries (`src/bin/`) share.
+
+#[path = "src/sync_fixtures.rs"]
+pub mod sync_fixtures;

@@ -6,11 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use drivers::idcard::frame::Decoder;
-use drivers::idcard::status::SamError;
-use drivers::idcard::text::{split_read_data, CardText};
 use offline_cache::Outbox;
 use serde_json::json;
+
+mod audit;
+mod idcard;
+mod selftest;
 
 #[derive(Parser)]
 #[command(name = "kioskctl", version, about = "Technician tools for a Cunban terminal")]
@@ -30,19 +31,46 @@ enum Command {
         #[arg(long, default_value = "/var/lib/cunban")]
         data_dir: PathBuf,
     },
+    /// The outbox's append-only audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// ID card reader tools.
     Idcard {
         #[command(subcommand)]
         command: IdcardCommand,
     },
+    /// Self-test of every configured device; exit 1 if a required one is absent.
+    Selftest {
+        /// The terminal configuration (its [devices] table is used).
+        #[arg(long, default_value = "/etc/cunban/kiosk.toml")]
+        config: PathBuf,
+        /// Test against simulators and test backends instead of the configured devices.
+        #[arg(long)]
+        simulated: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 1 and name the first broken link if it was tampered with.
+    Verify {
+        /// The terminal's data directory (holds outbox.db).
+        #[arg(long, default_value = "/var/lib/cunban")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
 enum IdcardCommand {
-    /// Decode one SAM response frame (hex, spaces allowed), personal data masked.
+    /// Decode one SAM response frame (hex, spaces allowed) to JSON, personal data masked.
     Decode {
         #[arg(long)]
         hex: String,
+        /// Show personal data unmasked (technicians only, never in tickets).
+        #[arg(long)]
+        reveal: bool,
     },
 }
 
@@ -60,7 +88,10 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Status { data_dir } => status(data_dir, cli.json),
-        Command::Idcard { command: IdcardCommand::Decode { hex } } => decode(hex, cli.json),
+        Command::Audit { command: AuditCommand::Verify { data_dir } } => audit::verify(data_dir, cli.json),
+        // JSON either way: `--json` is accepted for symmetry.
+        Command::Idcard { command: IdcardCommand::Decode { hex, reveal } } => idcard::decode(hex, *reveal),
+        Command::Selftest { config, simulated } => selftest::run(config, *simulated, cli.json),
     }
 }
 
@@ -69,19 +100,22 @@ fn status(data_dir: &std::path::Path, as_json: bool) -> Result<ExitCode> {
     if !path.exists() {
         bail!("no outbox at {} (is --data-dir right?)", path.display());
     }
-    let outbox = Outbox::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let outbox = Outbox::inspect(&path).with_context(|| format!("cannot open {}", path.display()))?;
     let counts = outbox.counts()?;
     let settings = outbox.settings()?;
-    let healthy = settings.journal_mode == "wal" && settings.synchronous == 2;
+    let alerts = audit::alerts(&outbox)?;
+    let healthy = settings.journal_mode == "wal" && settings.synchronous == 2 && alerts.is_empty();
     if as_json {
         let v = json!({
             "outbox": path,
             "queued": counts.queued,
             "sending": counts.sending,
             "acknowledged": counts.acknowledged,
+            "quarantined": counts.quarantined,
             "journal_mode": settings.journal_mode,
             "synchronous_full": settings.synchronous == 2,
             "schema_version": settings.schema_version,
+            "alerts": audit::alerts_json(&alerts),
             "healthy": healthy,
         });
         println!("{v:#}");
@@ -89,6 +123,10 @@ fn status(data_dir: &std::path::Path, as_json: bool) -> Result<ExitCode> {
         println!("outbox         {}", path.display());
         println!("waiting        {} queued, {} sending", counts.queued, counts.sending);
         println!("acknowledged   {}", counts.acknowledged);
+        println!("quarantined    {}", counts.quarantined);
+        for a in &alerts {
+            println!("ALERT          {a}");
+        }
         println!(
             "storage        journal={} synchronous={} schema=v{}{}",
             settings.journal_mode,
@@ -98,58 +136,4 @@ fn status(data_dir: &std::path::Path, as_json: bool) -> Result<ExitCode> {
         );
     }
     Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-fn decode(hex_text: &str, as_json: bool) -> Result<ExitCode> {
-    let cleaned: String = hex_text.chars().filter(|c| !c.is_whitespace()).collect();
-    let bytes = hex::decode(&cleaned).context("--hex is not hexadecimal")?;
-    let mut decoder = Decoder::new();
-    decoder.push(&bytes);
-    let frame = match decoder.next_frame() {
-        Some(Ok(f)) => f,
-        Some(Err(e)) => bail!("not a valid SAM frame: {e}"),
-        None => bail!("no complete SAM frame (preamble AA AA AA 96 69, length, body, checksum) in the input"),
-    };
-    let resp = frame.into_response().context("not a SAM response")?;
-    let status = match SamError::from_status(resp.sw1, resp.sw2, resp.sw3) {
-        None => "success".to_owned(),
-        Some(e) => e.to_string(),
-    };
-    let mut out = json!({
-        "status": format!("{:02X} {:02X} {:02X}", resp.sw1, resp.sw2, resp.sw3),
-        "meaning": status,
-        "data_len": resp.data.len(),
-    });
-    // A text+photo answer: show the card, masked.
-    if let Ok((text, photo)) = split_read_data(&resp.data) {
-        match CardText::decode(text).and_then(|t| t.to_identity(photo.to_vec())) {
-            Ok(id) => {
-                out["card"] = json!({
-                    "name": id.masked_name(),
-                    "id_number": id.id_number.masked(),
-                    "card_type": format!("{:?}", id.card_type),
-                    "gender": id.gender.label_zh(),
-                    "valid_until": format!("{:?}", id.valid_until),
-                    "county_known": id.id_number.county_known(),
-                    "photo_bytes": id.photo_wlt.len(),
-                });
-            }
-            Err(e) => out["card_error"] = json!(e.to_string()),
-        }
-    }
-    if as_json {
-        println!("{out:#}");
-    } else {
-        println!("status   {} ({})", out["status"].as_str().unwrap_or(""), status);
-        println!("data     {} bytes", resp.data.len());
-        if let Some(card) = out.get("card") {
-            for (k, v) in card.as_object().into_iter().flatten() {
-                println!("{k:<12} {}", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
-            }
-        }
-        if let Some(e) = out.get("card_error") {
-            println!("card     unusable: {}", e.as_str().unwrap_or(""));
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

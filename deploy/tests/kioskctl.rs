@@ -48,7 +48,8 @@ fn status_reports_the_outbox() {
     let (code, _, err) = kioskctl(&["status", "--data-dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("no outbox"), "{err}");
-    offline_cache::Outbox::open(&dir.path().join("outbox.db")).unwrap();
+    let key = offline_cache::generate_platform_key();
+    offline_cache::Outbox::open(&dir.path().join("outbox.db"), offline_cache::OutboxConfig::new(key.public_key(), "T-0001")).unwrap();
     let (code, out, err) = kioskctl(&["--json", "status", "--data-dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

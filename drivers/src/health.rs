@@ -4,7 +4,7 @@ use std::fs::OpenOptions;
 use std::time::Duration;
 
 use crate::idcard::{IdCardError, SamReader};
-use crate::receipt::{FileDriver, PaperStatus, PrinterError, SerialDriver};
+use crate::receipt::{FileDriver, NetworkDriver, PaperStatus, PrinterError, SerialDriver};
 
 /// A device's state for the service tiles and the heartbeat. Reasons are
 /// for technicians and never carry personal data.
@@ -68,6 +68,19 @@ impl DeviceHealth for SerialDriver {
             Ok(PaperStatus::Out) => Health::Absent("receipt printer is out of paper".into()),
             Err(e @ (PrinterError::Disconnected | PrinterError::Open { .. })) => Health::Absent(e.to_string()),
             // Off, or a model that ignores DLE EOT: it may still print.
+            Err(PrinterError::Timeout) => Health::Degraded("receipt printer does not answer status requests".into()),
+            Err(e) => Health::Degraded(e.to_string()),
+        }
+    }
+}
+
+impl DeviceHealth for NetworkDriver {
+    fn health(&mut self) -> Health {
+        match self.paper_status(Duration::from_millis(500)) {
+            Ok(PaperStatus::Ok) => Health::Ok,
+            Ok(PaperStatus::NearEnd) => Health::Degraded("receipt paper nearly used up".into()),
+            Ok(PaperStatus::Out) => Health::Absent("receipt printer is out of paper".into()),
+            Err(e @ (PrinterError::Disconnected | PrinterError::Connect { .. })) => Health::Absent(e.to_string()),
             Err(PrinterError::Timeout) => Health::Degraded("receipt printer does not answer status requests".into()),
             Err(e) => Health::Degraded(e.to_string()),
         }

@@ -1,15 +1,24 @@
-//! Cunban's devices: the ID card reader (SAM protocol over serial) and the
-//! ESC/POS receipt printer, each with a simulator that speaks the real
-//! protocol over a pty, plus health reporting for the kiosk's device workers.
+//! Cunban's devices: the ID card reader (SAM protocol over serial), the
+//! ESC/POS receipt printer, the A4 printer (CUPS/IPP), the document scanner
+//! (SANE), cameras and QR decoding, and serial barcode scanners. Each has a
+//! simulator or a real test backend speaking the real protocol, plus health
+//! reporting and a self-test for the kiosk's device workers and kioskctl.
 //!
 //! Everything here blocks; the kiosk runs each device on its own thread (or
 //! `spawn_blocking`).
 
+pub mod a4;
+pub mod camera;
+pub mod config;
+pub mod docscan;
 pub mod escpos_inspect;
 pub mod health;
 pub mod idcard;
 pub mod pty;
+pub mod qr;
 pub mod receipt;
+pub mod scanner;
+pub mod selftest;
 pub mod serial;
 
 pub use health::{DeviceHealth, Health};
@@ -27,4 +36,13 @@ const _: () = {
     send_sync::<FileDriver>();
     send_sync::<SerialDriver>();
     send_sync::<receipt::PrinterSimulator>();
+    send::<idcard::ReaderSupervisor>();
+    send::<idcard::VendorWltDecoder>();
+    send::<scanner::BarcodeScanner>();
+    send_sync::<scanner::ScannerSimulator>();
+    send_sync::<a4::CupsPrinter>();
+    send_sync::<docscan::SaneScanner>();
+    send::<camera::FileSource>();
+    send::<camera::SyntheticSource>();
+    send::<selftest::Simulation>();
 };

@@ -153,16 +153,15 @@ fn module_statuses_reach_the_caller_as_typed_errors() {
 }
 
 #[test]
-fn unsupported_card_layouts_are_typed_errors() {
+fn a_citizen_block_flagged_as_a_2023_foreign_card_is_refused_with_a_reason() {
+    // The flag decides the layout: a resident card's fields read through the
+    // 2023 layout make no valid foreign card, and say so without panicking.
     let (sim, mut reader) = setup();
     let mut card = SimCard::sample();
     card.text.card_type = 'Y';
     sim.present(card);
-    let err = reader.read_card().unwrap_err();
-    assert!(
-        matches!(err, IdCardError::Card(CardDataError::UnsupportedCardLayout(CardType::ForeignPermanentResident2023))),
-        "{err:?}"
-    );
+    let err = reader.read_any_card().unwrap_err();
+    assert!(matches!(err, IdCardError::Card(CardDataError::BadDate(_) | CardDataError::DocumentNumber(_))), "{err:?}");
 }
 
 #[test]
@@ -203,4 +202,94 @@ fn a_missing_port_fails_to_open_as_absent() {
     assert!(matches!(err, IdCardError::Open { .. }), "{err:?}");
     assert!(err.is_device_missing());
     assert!(matches!(Health::from(&err), Health::Absent(_)));
+}
+
+#[test]
+fn foreign_resident_cards_of_both_layouts_decode_over_the_wire() {
+    use drivers::idcard::Card;
+    let (sim, mut reader) = setup();
+    for (card, ty) in [
+        (SimCard::foreign_2017(), CardType::ForeignPermanentResident),
+        (SimCard::foreign_2023(), CardType::ForeignPermanentResident2023),
+    ] {
+        let f = card.foreign.clone().unwrap();
+        sim.present(card.clone());
+        let Some(Card::Foreign(r)) = reader.read_any_card().unwrap() else { panic!("not a foreign card") };
+        assert_eq!(r.card_type, ty);
+        assert_eq!(r.name_en, "MUELLER ANNA MARIA");
+        assert_eq!(r.name_zh, "穆安娜");
+        assert_eq!(r.gender, Gender::Female);
+        assert_eq!(r.nationality, "DEU");
+        assert_eq!(r.birth_date, parse_yyyymmdd("19750821").unwrap());
+        assert_eq!(r.number.expose(), f.number);
+        assert!(r.number.check_digit_ok());
+        assert_eq!(r.photo_wlt, card.photo_wlt);
+        // A caller that needs a citizen identity gets a typed refusal.
+        sim.present(card);
+        let err = reader.read_card().unwrap_err();
+        assert!(matches!(err, IdCardError::Card(CardDataError::UnsupportedCardLayout(t)) if t == ty), "{err:?}");
+    }
+}
+
+#[test]
+fn a_residence_permit_carries_its_pass_number() {
+    use drivers::idcard::Card;
+    let (sim, mut reader) = setup();
+    sim.present(SimCard::hmt_permit());
+    let Some(Card::Citizen { identity, permit }) = reader.read_any_card().unwrap() else { panic!("citizen card") };
+    assert_eq!(identity.card_type, CardType::HmtResidencePermit);
+    assert_eq!(identity.id_number.region_code(), "830000");
+    let permit = permit.expect("J cards have permit fields");
+    assert_eq!(permit.pass_number, "01234567");
+    assert_eq!(permit.issue_count, "02");
+}
+
+#[test]
+fn malformed_frames_from_the_module_are_typed_errors_and_the_reader_recovers() {
+    use drivers::idcard::frame::{FrameError, PREAMBLE};
+    let (sim, mut reader) = setup();
+    reader.set_timeout(Duration::from_millis(400));
+    sim.present(SimCard::sample());
+    // An impossible length field.
+    let mut bad = PREAMBLE.to_vec();
+    bad.extend([0xFF, 0xFF, 0x00]);
+    sim.replace_next_response(&bad);
+    let err = reader.read_card().unwrap_err();
+    assert!(matches!(err, IdCardError::Frame(FrameError::Length(0xFFFF))), "{err:?}");
+    // A truncated frame: the reader waits out its timeout, no hang, no panic.
+    let full = drivers::idcard::frame::encode_response(0x9F, &[0; 4]).unwrap();
+    sim.replace_next_response(&full[..full.len() - 3]);
+    assert!(matches!(reader.read_card().unwrap_err(), IdCardError::Timeout));
+    // A well-formed answer of the wrong size for the command.
+    sim.replace_next_response(&drivers::idcard::frame::encode_response(0x9F, &[0; 2]).unwrap());
+    assert!(matches!(reader.read_card().unwrap_err(), IdCardError::UnexpectedResponse { command: "find card" }));
+    reader.set_timeout(SamReader::DEFAULT_TIMEOUT);
+    assert_eq!(reader.read_card().unwrap().unwrap().masked_name(), "张**");
+}
+
+#[test]
+fn every_status_the_module_sends_is_a_typed_error() {
+    let (sim, mut reader) = setup();
+    sim.present(SimCard::sample());
+    for e in [
+        SamError::SelectFailed,
+        SamError::ReadFailed,
+        SamError::RequestChecksum,
+        SamError::RequestLength,
+        SamError::UnknownCommand,
+        SamError::NotAuthorised,
+        SamError::Unrecognised,
+        SamError::CardAuthentication,
+        SamError::InfoChecksum,
+        SamError::InfoLength,
+        SamError::CardOperation,
+        SamError::NoContent,
+        SamError::SamSelfCheck,
+        SamError::SamNotAuthorised,
+    ] {
+        sim.fail_next(e);
+        let err = reader.read_card().unwrap_err();
+        assert!(matches!(err, IdCardError::Sam(got) if got == e), "{e:?}: {err:?}");
+    }
+    assert!(reader.read_card().unwrap().is_some());
 }

@@ -89,3 +89,25 @@ fn an_unplugged_serial_printer_is_absent() {
     assert!(matches!(driver.health(), Health::Absent(_)), "{:?}", driver.health());
     assert!(print_receipt(&driver, &receipt()).is_err());
 }
+
+#[test]
+fn network_printer_receives_the_receipt_and_answers_status() {
+    use drivers::receipt::{NetworkDriver, NetworkPrinterSimulator, PrinterError};
+    let sim = NetworkPrinterSimulator::start().unwrap();
+    let mut driver = NetworkDriver::connect(&sim.addr()).unwrap();
+    assert_eq!(driver.health(), Health::Ok);
+    print_receipt(&driver, &receipt()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while sim.qr_payloads().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sim.qr_payloads(), [b"62202611210000001".to_vec()]);
+    assert!(sim.text().contains("残疾人两项补贴申请"));
+    sim.set_paper(PaperStatus::Out);
+    assert_eq!(driver.paper_status(Duration::from_secs(1)).unwrap(), PaperStatus::Out);
+    assert!(matches!(driver.health(), Health::Absent(_)));
+    // Printer switched off: the connection drops.
+    let addr = sim.addr();
+    drop(sim);
+    assert!(matches!(NetworkDriver::connect(&addr), Err(PrinterError::Connect { .. })));
+}

@@ -1,37 +1,69 @@
-//! HTTP endpoints, exactly as `model::protocol` describes them. Submission
-//! bodies are sealed envelopes (`model::seal`); attachments are sealed bytes.
+//! HTTP endpoints, exactly as `model::protocol` describes them (and
+//! `/v1/openapi.json` publishes). Submission bodies are sealed envelopes
+//! (`model::seal`); attachments are sealed bytes, uploaded resumably.
 //!
 //! Error messages go back to terminals and into their logs: they name ids,
 //! hashes and positions, never a value from the body.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use model::protocol::{CommitResponse, ErrorBody, ErrorCode, Health, PutOutcome, PutResponse, SERVICE_NAME};
+use axum::{middleware, Extension, Json, Router};
+use http_body_util::BodyExt as _;
+use model::protocol::{
+    CaseStatusList, CaseStatusQuery, CommitResponse, ELicenseQuery, ErrorBody, ErrorCode, EvaluationAck, EvaluationUpload, Health,
+    Heartbeat, HeartbeatAck, PutOutcome, PutResponse, UploadStatus, SERVICE_NAME,
+};
 use model::seal::{open_envelope, PlatformSecretKey, SealedEnvelope};
 use model::submission::sha256_hex;
-use model::{Catalog, SubmissionId};
+use model::SubmissionId;
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
 
+use crate::auth::{self, Authed};
+use crate::connector::{BackOffice, CaseOpened, PlatformConnector};
 use crate::store::{NewSubmission, Store, StoreError};
 
 /// Largest request body accepted: room for a multi-page scan at kiosk resolution.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// Bytes of an upload gathered before they are written: large enough that a
+/// 5 MB scan is a handful of writes, small enough that a cut loses nothing
+/// (what is gathered is written when the connection breaks).
+const UPLOAD_CHUNK: usize = 1024 * 1024;
+
+/// Longest silence inside an upload body before the hub keeps what it has
+/// and lets the connection go: a stalled 4G link must not hold a task forever.
+const UPLOAD_IDLE: Duration = Duration::from_secs(60);
+
+/// Fleet page: a terminal not heard from for this long stands out.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
 #[derive(Clone)]
-struct AppState {
-    store: Arc<dyn Store>,
-    /// Serialised once: the starter catalog doesn't change while the hub runs.
-    catalog: Bytes,
-    platform_key: Option<Arc<PlatformSecretKey>>,
+pub(crate) struct AppState {
+    pub store: Arc<dyn Store>,
+    pub platform_key: Option<Arc<PlatformSecretKey>>,
+    pub connector: Arc<dyn PlatformConnector>,
+    pub stale_after: Duration,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
 }
 
 /// How a hub runs beyond its store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct HubOptions {
     /// With the platform's private key, the hub checks that each sealed
     /// manifest opens before storing it, so a terminal sealing to the wrong
@@ -39,6 +71,22 @@ pub struct HubOptions {
     /// case number was given out. Without it the hub stores envelopes it
     /// cannot read, as a relay would.
     pub platform_key: Option<Arc<PlatformSecretKey>>,
+    /// Where cases go and e-licenses come from; [`BackOffice`] when None.
+    pub connector: Option<Arc<dyn PlatformConnector>>,
+    /// Fleet page staleness; [`DEFAULT_STALE_AFTER`] when None.
+    pub stale_after: Option<Duration>,
+    /// The hub's clock (tests move it); the system clock when None.
+    pub clock: Option<Clock>,
+}
+
+impl std::fmt::Debug for HubOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubOptions")
+            .field("platform_key", &self.platform_key)
+            .field("connector", &self.connector.as_ref().map(|c| c.name()))
+            .field("stale_after", &self.stale_after)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The hub's routes over `store`, without the platform key.
@@ -48,31 +96,46 @@ pub fn router(store: Arc<dyn Store>) -> Router {
 
 /// The hub's routes over `store`.
 pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
-    let catalog = match serde_json::to_vec(&Catalog::starter()) {
-        Ok(v) => Bytes::from(v),
-        // Plain data always serialises; fall back to the compiled-in text all the same.
-        Err(_) => Bytes::from_static(Catalog::starter_json().as_bytes()),
+    let state = AppState {
+        store,
+        platform_key: options.platform_key,
+        connector: options.connector.unwrap_or_else(|| Arc::new(BackOffice)),
+        stale_after: options.stale_after.unwrap_or(DEFAULT_STALE_AFTER),
+        clock: options.clock.unwrap_or_else(|| Arc::new(OffsetDateTime::now_utc)),
     };
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi))
         .route("/v1/catalog", get(catalog_handler))
+        .route("/v1/terminal/config", get(terminal_config))
         .route("/v1/submissions/{id}", put(put_submission))
-        .route("/v1/submissions/{id}/attachments/{sha256}", put(put_attachment))
+        .route("/v1/submissions/{id}/attachments/{sha256}", get(upload_status).put(put_attachment))
         .route("/v1/submissions/{id}/commit", post(commit))
+        .route("/v1/case-status", post(case_status))
         .route("/v1/cases/{case_number}", get(get_case))
+        .route("/v1/cases/{case_number}/result", get(get_result))
+        .route("/v1/evaluations/{id}", put(put_evaluation))
+        .route("/v1/heartbeat", post(heartbeat))
+        .route("/v1/e-license/lookup", post(e_license))
+        .route("/fleet", get(fleet))
+        .route("/", get(|| async { Redirect::temporary("/fleet") }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::NotFound, "this endpoint does not take that method")
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(AppState { store, catalog, platform_key: options.platform_key })
+        .with_state(state)
 }
 
 #[derive(Debug)]
-struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     body: ErrorBody,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError { status, body: ErrorBody { code, message: message.into() } }
     }
 
@@ -82,6 +145,10 @@ impl ApiError {
 
     fn internal() -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.body.code
     }
 }
 
@@ -102,9 +169,13 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(id) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("submission {id} already holds a different body"))
             }
+            StoreError::EvaluationConflict(id) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("evaluation {id} already holds a different body"))
+            }
             StoreError::UnknownSubmission(id) => {
                 ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("submission {id} is not on the hub"))
             }
+            StoreError::UnknownCase(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such case"),
             StoreError::NotReferenced { id, sha256 } => {
                 ApiError::invalid(format!("submission {id} does not reference attachment {sha256}"))
             }
@@ -113,7 +184,13 @@ impl From<StoreError> for ApiError {
                 ErrorCode::MissingAttachments,
                 format!("submission {id} is missing attachment(s) {}", missing.join(", ")),
             ),
+            e @ StoreError::RangeMismatch { .. } => ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, ErrorCode::RangeMismatch, e.to_string()),
+            e @ StoreError::HashMismatch { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::HashMismatch, e.to_string()),
+            e @ StoreError::TooLong { .. } => ApiError::invalid(e.to_string()),
             StoreError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "the hub is busy, try again later"),
+            e @ (StoreError::TerminalConflict(_) | StoreError::UnknownTerminal(_) | StoreError::WrongCaseStatus { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
+            }
             e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Unseal { .. }) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
@@ -123,7 +200,7 @@ impl From<StoreError> for ApiError {
 }
 
 /// Runs a store call on the blocking pool: SQLite waits on locks and fsync.
-async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, StoreError> + Send + 'static,
@@ -135,6 +212,12 @@ where
             Err(ApiError::internal())
         }
     }
+}
+
+/// A JSON body, or 422 saying where it is wrong (serde's message could quote a value).
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("the body is not a {what} ({:?} error at line {} column {})", e.classify(), e.line(), e.column())))
 }
 
 fn parse_path_id(s: &str) -> Result<SubmissionId, ApiError> {
@@ -156,12 +239,34 @@ async fn health() -> Json<Health> {
     Json(Health { service: SERVICE_NAME.to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
 }
 
-async fn catalog_handler(State(st): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], st.catalog).into_response()
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document().to_string()).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct SinceQuery {
+    since: Option<u64>,
+}
+
+async fn catalog_handler(State(st): State<AppState>, query: Result<Query<SinceQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|_| ApiError::invalid("since must be a catalog version number"))?;
+    let store = st.store.clone();
+    match blocking(move || store.latest_catalog()).await? {
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotAvailable, "this hub publishes no signed catalog")),
+        Some(c) if q.since.is_some_and(|s| c.version <= s) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(c) => Ok(Json(c).into_response()),
+    }
+}
+
+async fn terminal_config(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Response, ApiError> {
+    let store = st.store.clone();
+    let config = blocking(move || store.terminal_config(&auth.terminal_id)).await?;
+    Ok(Json(config).into_response())
 }
 
 async fn put_submission(
     State(st): State<AppState>,
+    Extension(auth): Extension<Authed>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<PutResponse>), ApiError> {
@@ -190,67 +295,285 @@ async fn put_submission(
         }
     }
     let item_code = envelope.item_code.as_str().to_owned();
-    let hashes: Vec<String> = envelope.attachments.iter().map(|a| a.sha256.clone()).collect();
+    let parts: Vec<(String, u64)> = envelope.attachments.iter().map(|a| (a.sha256.clone(), a.size)).collect();
     drop(envelope);
     let body_sha256 = sha256_hex(&body);
 
     let store = st.store.clone();
     let item = item_code.clone();
+    let terminal = auth.terminal_id.clone();
     let outcome = blocking(move || {
         store.put_submission(&NewSubmission {
             id,
+            terminal_id: &terminal,
             item_code: &item,
             body: &body,
             body_sha256: &body_sha256,
-            attachment_hashes: hashes.iter().map(String::as_str).collect(),
+            attachments: parts.iter().map(|(h, s)| (h.as_str(), *s)).collect(),
         })
     })
     .await
     .inspect_err(|e| tracing::info!(%id, code = ?e.body.code, "manifest refused"))?;
-    tracing::info!(%id, item = %item_code, ?outcome, "manifest");
+    tracing::info!(%id, item = %item_code, terminal = %auth.terminal_id, ?outcome, "manifest");
     Ok((put_status(outcome), Json(PutResponse { id, outcome })))
 }
 
-async fn put_attachment(
-    State(st): State<AppState>,
-    Path((id, sha256)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<PutResponse>), ApiError> {
-    let id = parse_path_id(&id)?;
-    if !is_sha256_hex(&sha256) {
+fn parse_attachment_path(id: &str, sha256: &str) -> Result<SubmissionId, ApiError> {
+    let id = parse_path_id(id)?;
+    if !is_sha256_hex(sha256) {
         return Err(ApiError::invalid("the attachment hash in the path is not lowercase hex SHA-256"));
     }
-    let actual = sha256_hex(&body);
-    if actual != sha256 {
-        tracing::info!(%id, expected = %sha256, %actual, "attachment hash mismatch");
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::HashMismatch,
-            format!("the bytes hash to {actual}, not {sha256}"),
-        ));
-    }
-    let store = st.store.clone();
-    let sha = sha256.clone();
-    let outcome = blocking(move || store.put_attachment(id, &sha, &body)).await?;
-    tracing::info!(%id, %sha256, ?outcome, "attachment");
-    Ok((put_status(outcome), Json(PutResponse { id, outcome })))
+    Ok(id)
 }
 
-async fn commit(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<CommitResponse>, ApiError> {
+async fn upload_status(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Authed>,
+    Path((id, sha256)): Path<(String, String)>,
+) -> Result<Json<UploadStatus>, ApiError> {
+    let id = parse_attachment_path(&id, &sha256)?;
+    let store = st.store.clone();
+    let status = blocking(move || store.upload_status(&auth.terminal_id, id, &sha256)).await?;
+    Ok(Json(status))
+}
+
+/// `Content-Range: bytes START-END/SIZE` → (START, END inclusive, SIZE).
+fn parse_content_range(v: &str) -> Option<(u64, u64, u64)> {
+    let rest = v.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (a, b) = range.split_once('-')?;
+    let (a, b, total) = (a.parse().ok()?, b.parse().ok()?, total.parse().ok()?);
+    (a <= b && b < total).then_some((a, b, total))
+}
+
+/// Writes gathered bytes at `offset`; returns the bytes held after.
+async fn flush(st: &AppState, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, buf: &mut Vec<u8>) -> Result<u64, ApiError> {
+    let bytes = std::mem::take(buf);
+    let (store, t, s) = (st.store.clone(), terminal.to_owned(), sha256.to_owned());
+    blocking(move || store.append_upload(&t, id, &s, offset, &bytes)).await
+}
+
+/// A resumable upload: the bytes are written to the store as they arrive,
+/// and what arrived stays when the connection breaks, so the terminal
+/// resumes from there (see `model::protocol`).
+async fn put_attachment(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Authed>,
+    Path((id, sha256)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = parse_attachment_path(&id, &sha256)?;
+    let (store, t, s) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone());
+    let status = blocking(move || store.upload_status(&t, id, &s)).await?;
+    if status.complete {
+        return Ok((StatusCode::OK, Json(status)).into_response());
+    }
+    if status.received == status.size && status.size > 0 {
+        // Every byte arrived but the request that brought the last ones
+        // ended before checking them (its connection dropped): check now.
+        // Whatever this request carries is not needed.
+        let (store, s) = (st.store.clone(), sha256.clone());
+        let outcome = blocking(move || store.finish_upload(&s)).await?;
+        tracing::info!(%id, %sha256, ?outcome, "attachment completed from held bytes");
+        let done = UploadStatus { complete: true, ..status };
+        return Ok((put_status(outcome), Json(done)).into_response());
+    }
+    let (start, end_incl) = match headers.get(header::CONTENT_RANGE) {
+        None => (0, status.size.saturating_sub(1)),
+        Some(v) => {
+            let (a, b, total) = v
+                .to_str()
+                .ok()
+                .and_then(parse_content_range)
+                .ok_or_else(|| ApiError::invalid("Content-Range must be `bytes START-END/SIZE`"))?;
+            if total != status.size {
+                return Err(ApiError::invalid(format!("attachment {sha256} has {} bytes, not {total}", status.size)));
+            }
+            (a, b)
+        }
+    };
+    if start > status.received {
+        return Err(StoreError::RangeMismatch { sha256, offset: start, received: status.received }.into());
+    }
+    let expected_len = if status.size == 0 { 0 } else { end_incl - start + 1 };
+
+    let mut body = body;
+    let mut hasher = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(UPLOAD_CHUNK.min(usize::try_from(expected_len).unwrap_or(UPLOAD_CHUNK)));
+    let mut written = start; // where `buf` goes
+    let mut seen: u64 = 0;
+    let broke = loop {
+        match tokio::time::timeout(UPLOAD_IDLE, body.frame()).await {
+            Err(_) => break Some(ApiError::new(StatusCode::REQUEST_TIMEOUT, ErrorCode::Busy, "the upload stalled")),
+            Ok(None) => break None,
+            Ok(Some(Err(_))) => break Some(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "the upload broke off")),
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else { continue };
+                seen += data.len() as u64;
+                if seen > expected_len {
+                    buf.clear();
+                    return Err(ApiError::invalid(format!("the body is longer than the range of {expected_len} bytes")));
+                }
+                hasher.update(&data);
+                buf.extend_from_slice(&data);
+                if buf.len() >= UPLOAD_CHUNK {
+                    let n = buf.len() as u64;
+                    flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
+                    written += n;
+                }
+            }
+        }
+    };
+    if !buf.is_empty() {
+        let n = buf.len() as u64;
+        flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
+        written += n;
+    }
+    if let Some(e) = broke {
+        // What arrived is kept; the terminal resumes from it.
+        tracing::info!(%id, %sha256, kept_to = written, "upload broke off");
+        return Err(e);
+    }
+    if seen != expected_len {
+        // A body that ended cleanly but short is malformed, not broken: keep nothing of it.
+        let (store, s) = (st.store.clone(), sha256.clone());
+        blocking(move || store.truncate_upload(&s, start)).await?;
+        return Err(ApiError::invalid(format!("the body has {seen} bytes, the range {expected_len}")));
+    }
+    if hex::encode(hasher.finalize()) != auth.body_sha256 {
+        // Not what the terminal signed: drop what this request added.
+        let (store, s) = (st.store.clone(), sha256.clone());
+        blocking(move || store.truncate_upload(&s, start)).await?;
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "the body does not hash to the signed value"));
+    }
+    let (store, t, s) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone());
+    let status = blocking(move || store.upload_status(&t, id, &s)).await?;
+    if status.received < status.size {
+        return Ok((StatusCode::ACCEPTED, Json(status)).into_response());
+    }
+    let (store, s) = (st.store.clone(), sha256.clone());
+    let outcome = blocking(move || store.finish_upload(&s)).await.inspect_err(|e| {
+        tracing::warn!(%id, sha256 = %sha256, code = ?e.code(), "upload complete but refused");
+    })?;
+    tracing::info!(%id, %sha256, ?outcome, "attachment");
+    let done = UploadStatus { received: status.size, complete: true, ..status };
+    Ok((put_status(outcome), Json(done)).into_response())
+}
+
+async fn commit(State(st): State<AppState>, Extension(auth): Extension<Authed>, Path(id): Path<String>) -> Result<Json<CommitResponse>, ApiError> {
     let id = parse_path_id(&id)?;
     let store = st.store.clone();
-    let case_number = blocking(move || store.commit(id))
+    let terminal = auth.terminal_id.clone();
+    let (case_number, opened) = blocking(move || store.commit(&terminal, id))
         .await
         .inspect_err(|e| tracing::info!(%id, code = ?e.body.code, "commit refused"))?;
     tracing::info!(%id, %case_number, "committed");
+    if opened {
+        let store = st.store.clone();
+        let connector = st.connector.clone();
+        let cn = case_number.clone();
+        // Forwarding must not hold the terminal's answer; a failure leaves
+        // the case in the back office, where it is not lost.
+        tokio::spawn(async move {
+            let lookup = cn.clone();
+            let item_code = match tokio::task::spawn_blocking(move || store.case(lookup.as_str())).await {
+                Ok(Ok(Some(view))) => view.item_code,
+                _ => String::new(),
+            };
+            let case = CaseOpened { case_number: cn, submission_id: id, item_code, terminal_id: auth.terminal_id };
+            if let Err(e) = connector.case_opened(&case).await {
+                tracing::warn!(case = %case.case_number, connector = connector.name(), error = %e, "forwarding failed; the case stays in the back office");
+            }
+        });
+    }
     Ok(Json(CommitResponse { id, case_number }))
 }
 
-async fn get_case(State(st): State<AppState>, Path(case_number): Path<String>) -> Result<Response, ApiError> {
-    let store = st.store.clone();
-    let view = blocking(move || store.case(&case_number)).await?;
-    match view {
-        Some(v) => Ok(Json(v).into_response()),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such case")),
+async fn case_status(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Json<CaseStatusList>, ApiError> {
+    let q: CaseStatusQuery = parse_json(&body, "case status query")?;
+    if q.submission_ids.len() > CaseStatusQuery::MAX {
+        return Err(ApiError::invalid(format!("at most {} ids per query", CaseStatusQuery::MAX)));
     }
+    let store = st.store.clone();
+    let cases = blocking(move || store.case_statuses(&auth.terminal_id, &q.submission_ids)).await?;
+    Ok(Json(CaseStatusList { cases }))
+}
+
+async fn get_case(State(st): State<AppState>, Extension(auth): Extension<Authed>, Path(case_number): Path<String>) -> Result<Response, ApiError> {
+    let store = st.store.clone();
+    let cn = case_number.clone();
+    let summary = blocking(move || store.case_summary(&cn)).await?;
+    // Another terminal's case is "not found" here: case numbers are guessable.
+    match summary {
+        Some(s) if s.terminal_id.as_deref().is_none_or(|t| t == auth.terminal_id) => {
+            let store = st.store.clone();
+            let view = blocking(move || store.case(&case_number)).await?;
+            view.map(|v| Json(v).into_response()).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such case"))
+        }
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such case")),
+    }
+}
+
+async fn get_result(State(st): State<AppState>, Extension(auth): Extension<Authed>, Path(case_number): Path<String>) -> Result<Response, ApiError> {
+    let store = st.store.clone();
+    let result = blocking(move || store.case_result(&auth.terminal_id, &case_number)).await?;
+    let Some((media_type, bytes)) = result else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotAvailable, "no result document for this case"));
+    };
+    let ct = HeaderValue::from_str(&media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok(([(header::CONTENT_TYPE, ct)], bytes).into_response())
+}
+
+async fn put_evaluation(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Authed>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<EvaluationAck>), ApiError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::invalid("the evaluation id in the path is not a UUID"))?;
+    let ev: EvaluationUpload = parse_json(&body, "evaluation")?;
+    if ev.id != id {
+        return Err(ApiError::invalid("the body's id is not the path's id"));
+    }
+    if ev.evaluation.text.chars().count() > 500 || ev.evaluation.reasons.len() > 20 {
+        return Err(ApiError::invalid("an evaluation has at most 500 characters of text and 20 reasons"));
+    }
+    let store = st.store.clone();
+    let now = st.now();
+    let terminal = auth.terminal_id.clone();
+    let outcome = blocking(move || store.put_evaluation(&terminal, &ev, now)).await?;
+    tracing::info!(evaluation = %id, terminal = %auth.terminal_id, ?outcome, "evaluation");
+    Ok((put_status(outcome), Json(EvaluationAck { id, outcome })))
+}
+
+async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Json<HeartbeatAck>, ApiError> {
+    let hb: Heartbeat = parse_json(&body, "heartbeat")?;
+    let store = st.store.clone();
+    let now = st.now();
+    let ack = blocking(move || {
+        store.record_heartbeat(&auth.terminal_id, &hb, now)?;
+        let config_version = store.terminal_config(&auth.terminal_id)?.version;
+        let catalog_version = store.latest_catalog_version()?;
+        Ok(HeartbeatAck { server_time: now, catalog_version, config_version })
+    })
+    .await?;
+    Ok(Json(ack))
+}
+
+async fn e_license(State(st): State<AppState>, Extension(_auth): Extension<Authed>, body: Bytes) -> Result<Response, ApiError> {
+    let q: ELicenseQuery = parse_json(&body, "e-license query")?;
+    match st.connector.lookup_e_license(&q).await {
+        Ok(answer) => Ok(Json(answer).into_response()),
+        Err(e) => {
+            tracing::warn!(connector = st.connector.name(), error = %e, "e-license lookup failed");
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "the e-license library is not reachable now"))
+        }
+    }
+}
+
+async fn fleet(State(st): State<AppState>) -> Result<Html<String>, ApiError> {
+    let store = st.store.clone();
+    let terminals = blocking(move || store.terminals()).await?;
+    Ok(Html(crate::fleet::render(&terminals, st.now(), st.stale_after)))
 }

@@ -16,12 +16,19 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod api;
+mod auth;
+pub mod backoffice;
+pub mod connector;
+pub mod fleet;
+pub mod openapi;
 pub mod sqlite;
 pub mod store;
 
-pub use api::{router, router_with, HubOptions, BODY_LIMIT};
+pub use api::{router, router_with, Clock, HubOptions, BODY_LIMIT};
+pub use auth::Authed;
+pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
-pub use store::{NewSubmission, Store, StoreError};
+pub use store::{CaseSummary, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
 
 #[derive(Debug, Error)]
 pub enum HubError {
@@ -31,6 +38,10 @@ pub enum HubError {
     Io(#[from] std::io::Error),
     #[error("a background task failed: {0}")]
     Task(String),
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, HubError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| HubError::Task(e.to_string()))?.map_err(HubError::from)
 }
 
 /// Opens (creating and migrating) the SQLite store at `db_path`.
@@ -61,6 +72,7 @@ pub async fn serve_until(
 /// server to stop; [`Hub::shutdown`] also waits for it.
 pub struct Hub {
     addr: SocketAddr,
+    store: Arc<dyn Store>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), HubError>>>,
 }
@@ -78,11 +90,34 @@ impl Hub {
         let addr = listener.local_addr()?;
         let store = open_store(db_path).await?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_until(listener, store, options, async {
+        let task = tokio::spawn(serve_until(listener, store.clone(), options, async {
             // A dropped sender stops the server as well.
             let _ = stopped.await;
         }));
-        Ok(Hub { addr, stop: Some(stop), task: Some(task) })
+        Ok(Hub { addr, store, stop: Some(stop), task: Some(task) })
+    }
+
+    /// The store this hub serves, for in-process administration (tests, demos).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// Trusts a terminal's device key (what `hub terminal add` does).
+    pub async fn register_terminal(&self, terminal: NewTerminal) -> Result<(), HubError> {
+        let store = self.store.clone();
+        run_blocking(move || store.add_terminal(&terminal, time::OffsetDateTime::now_utc())).await
+    }
+
+    /// Revokes a terminal: its requests are refused from now on.
+    pub async fn revoke_terminal(&self, id: &str) -> Result<(), HubError> {
+        let (store, id) = (self.store.clone(), id.to_owned());
+        run_blocking(move || store.revoke_terminal(&id, time::OffsetDateTime::now_utc())).await
+    }
+
+    /// Publishes a signed catalog; terminals pull it on their next sync.
+    pub async fn publish_catalog(&self, signed: model::auth::SignedCatalog) -> Result<(), HubError> {
+        let store = self.store.clone();
+        run_blocking(move || store.publish_catalog(&signed, time::OffsetDateTime::now_utc())).await
     }
 
     pub fn addr(&self) -> SocketAddr {

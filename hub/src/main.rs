@@ -1,69 +1,375 @@
-//! `hub`: serve the terminal sync API.
+//! `hub`: serve the terminal sync API, and administer it.
 //!
-//! Prints `listening on ADDR` on stdout once it accepts connections, so a
-//! parent process started with `--listen 127.0.0.1:0` can learn the port.
+//! Serving prints `listening on ADDR` on stdout once it accepts connections,
+//! so a parent process started with `--listen 127.0.0.1:0` can learn the port.
 //!
-//! `hub --generate-platform-key FILE` writes a new platform private key
-//! (mode 0600, never overwriting) and prints its public half, the text a
-//! terminal's `platform_public_key` takes.
+//! - `hub --generate-platform-key FILE` / `--generate-catalog-key FILE`: a new
+//!   private key (mode 0600, never overwriting); prints the public half.
+//! - `hub terminal add|revoke|list|config`: the registry of trusted terminals.
+//! - `hub cases list`, `hub case open|accept|process|reject|complete`: the back office.
+//! - `hub catalog publish`: sign and publish a catalog.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
-use clap::Parser;
-use hub::HubOptions;
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use hub::backoffice::{self, Decision};
+use hub::{HubDb, HubOptions, LoggingSms, NewTerminal, Store};
+use model::auth::{PublicKey, SignedCatalog, SigningKey};
 use model::seal::{default_suite, PlatformSecretKey};
+use model::{CaseStatus, VillageCode};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(name = "hub", version, about = "The server Cunban terminals sync with")]
 struct Args {
+    /// SQLite database file (created if missing).
+    #[arg(long, default_value = "hub.db", global = true)]
+    db: PathBuf,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8700")]
     listen: SocketAddr,
-    /// SQLite database file (created if missing).
-    #[arg(long, default_value = "hub.db")]
-    db: PathBuf,
     /// The platform's private key (text from --generate-platform-key). With
     /// it, sealed manifests that don't open are refused at upload.
     #[arg(long, env = "CUNBAN_PLATFORM_KEY_FILE")]
     platform_key_file: Option<PathBuf>,
+    /// Trust a terminal's device key at start: `ID:ed25519:BASE64` (demos and
+    /// tests; `hub terminal add` is the lasting way). May be repeated.
+    #[arg(long, value_name = "ID:PUBLIC_KEY")]
+    trust_terminal: Vec<String>,
+    /// Publish this catalog (JSON), signed with --catalog-key-file, at start.
+    #[arg(long, requires = "catalog_key_file")]
+    catalog_file: Option<PathBuf>,
+    /// The catalog signing key (text from --generate-catalog-key).
+    #[arg(long)]
+    catalog_key_file: Option<PathBuf>,
+    /// Fleet page: minutes without contact before a terminal counts as stale.
+    #[arg(long, default_value_t = 30)]
+    stale_after_mins: u64,
     /// Write a new platform private key to FILE, print its public key, exit.
     #[arg(long, value_name = "FILE", conflicts_with = "platform_key_file")]
     generate_platform_key: Option<PathBuf>,
+    /// Write a new catalog signing key to FILE, print its public key, exit.
+    #[arg(long, value_name = "FILE")]
+    generate_catalog_key: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn generate_key(path: &Path) -> anyhow::Result<()> {
-    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let key = PlatformSecretKey::generate(default_suite(), &mut rng);
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The registry of terminals allowed to sync.
+    #[command(subcommand)]
+    Terminal(TerminalCmd),
+    /// List cases.
+    #[command(subcommand)]
+    Cases(CasesCmd),
+    /// Work on one case.
+    #[command(subcommand)]
+    Case(CaseCmd),
+    /// The service catalog terminals pull.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum TerminalCmd {
+    /// Trust a terminal's device key.
+    Add {
+        #[arg(long)]
+        id: String,
+        /// `ed25519:BASE64`, as the terminal's key file's public half.
+        #[arg(long)]
+        public_key: String,
+        /// 12-digit village code the terminal serves.
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Refuse a terminal's requests from now on (lost, stolen, replaced).
+    Revoke { id: String },
+    List,
+    /// Set the config terminals pull (one terminal with --id, else the default).
+    Config {
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long, default_value_t = 15)]
+        sync_interval_secs: u64,
+        #[arg(long, default_value_t = 300)]
+        heartbeat_interval_secs: u64,
+        #[arg(long)]
+        notice: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Received,
+    Accepted,
+    Processing,
+    Done,
+    Rejected,
+}
+
+impl From<StatusArg> for CaseStatus {
+    fn from(s: StatusArg) -> CaseStatus {
+        match s {
+            StatusArg::Received => CaseStatus::Received,
+            StatusArg::Accepted => CaseStatus::Accepted,
+            StatusArg::Processing => CaseStatus::Processing,
+            StatusArg::Done => CaseStatus::Done,
+            StatusArg::Rejected => CaseStatus::Rejected,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum CasesCmd {
+    List {
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CaseCmd {
+    /// Unseal a case's submission with the platform key and show it.
+    Open {
+        case_number: String,
+        #[arg(long, env = "CUNBAN_PLATFORM_KEY_FILE")]
+        platform_key_file: PathBuf,
+        /// Write the attachments (plain) into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// 受理.
+    Accept {
+        case_number: String,
+        /// With the platform key, the villager's number is read and a progress SMS goes out.
+        #[arg(long)]
+        platform_key_file: Option<PathBuf>,
+    },
+    /// 办理中.
+    Process {
+        case_number: String,
+        #[arg(long)]
+        platform_key_file: Option<PathBuf>,
+    },
+    /// 不予受理 / 退回, with a reason for the villager.
+    Reject {
+        case_number: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        platform_key_file: Option<PathBuf>,
+    },
+    /// 办结, optionally with the result document (PDF).
+    Complete {
+        case_number: String,
+        #[arg(long)]
+        result: Option<PathBuf>,
+        #[arg(long)]
+        platform_key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCmd {
+    /// Sign a catalog JSON file and publish it.
+    Publish {
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        catalog_key_file: PathBuf,
+    },
+}
+
+/// Writes `text` to a new file with mode 0600; never overwrites.
+fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut file = opts.open(path).with_context(|| format!("cannot create {} (an existing key is never overwritten)", path.display()))?;
-    file.write_all(key.to_text().as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))?;
-    println!("{}", key.public_key());
-    Ok(())
+    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))
 }
 
-fn load_key(path: &Path) -> anyhow::Result<PlatformSecretKey> {
+/// Writes a villager's document for the clerk: readable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn read_secret(path: &Path, what: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(file = %path.display(), "the platform key file is readable by others than its owner");
+            tracing::warn!(file = %path.display(), "the {what} file is readable by others than its owner");
         }
     }
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?);
-    match PlatformSecretKey::parse(&text) {
-        Ok(key) => Ok(key),
-        Err(e) => bail!("{} is not a platform private key: {e}", path.display()),
+    Ok(zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?))
+}
+
+fn load_platform_key(path: &Path) -> anyhow::Result<PlatformSecretKey> {
+    let text = read_secret(path, "platform key")?;
+    PlatformSecretKey::parse(&text).map_err(|e| anyhow!("{} is not a platform private key: {e}", path.display()))
+}
+
+fn load_catalog_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let text = read_secret(path, "catalog key")?;
+    SigningKey::parse(&text).map_err(|e| anyhow!("{} is not a catalog signing key: {e}", path.display()))
+}
+
+fn random_seed() -> anyhow::Result<zeroize::Zeroizing<[u8; 32]>> {
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut seed[..]).map_err(|e| anyhow!("no entropy from the OS: {e}"))?;
+    Ok(seed)
+}
+
+fn sign_catalog(file: &Path, key_file: &Path) -> anyhow::Result<SignedCatalog> {
+    let key = load_catalog_key(key_file)?;
+    let json = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    SignedCatalog::sign(&key, &json).map_err(|e| anyhow!("{}: {e}", file.display()))
+}
+
+/// `ID:ed25519:BASE64` → a terminal to trust.
+fn parse_trust(s: &str) -> anyhow::Result<NewTerminal> {
+    let (id, key) = s.split_once(':').ok_or_else(|| anyhow!("--trust-terminal takes ID:PUBLIC_KEY"))?;
+    if !model::auth::valid_terminal_id(id) {
+        bail!("terminal id {id:?} must be 1..32 letters, digits or '-'");
     }
+    let public_key = PublicKey::parse(key).map_err(|e| anyhow!("--trust-terminal {id}: {e}"))?;
+    Ok(NewTerminal { id: id.to_owned(), public_key, village_code: None, label: None })
+}
+
+fn open_store_sync(db: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(hub::SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?))
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+fn stamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::macros::offset!(+8));
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+fn status_word(s: CaseStatus) -> &'static str {
+    match s {
+        CaseStatus::Received => "received",
+        CaseStatus::Accepted => "accepted",
+        CaseStatus::Processing => "processing",
+        CaseStatus::Done => "done",
+        CaseStatus::Rejected => "rejected",
+    }
+}
+
+async fn terminal_cmd(db: &Path, cmd: TerminalCmd) -> anyhow::Result<()> {
+    let store = open_store_sync(db)?;
+    match cmd {
+        TerminalCmd::Add { id, public_key, village, label } => {
+            let mut t = parse_trust(&format!("{id}:{public_key}"))?;
+            t.village_code = village.map(|v| VillageCode::parse(&v).map_err(|_| anyhow!("village {v:?} is not a 12-digit division code"))).transpose()?;
+            t.label = label;
+            let fp = t.public_key.fingerprint();
+            store.add_terminal(&t, now())?;
+            println!("terminal {id} trusted (key {fp})");
+        }
+        TerminalCmd::Revoke { id } => {
+            store.revoke_terminal(&id, now())?;
+            println!("terminal {id} revoked");
+        }
+        TerminalCmd::List => {
+            for t in store.terminals()? {
+                let village = t.village_code.as_ref().map(|v| v.as_str().to_owned()).unwrap_or_else(|| "-".into());
+                let seen = t.last_seen_at.map(stamp).unwrap_or_else(|| "never".into());
+                println!("{}\t{}\t{}\tkey {}\tlast seen {}", t.id, t.status.as_str(), village, t.public_key.fingerprint(), seen);
+            }
+        }
+        TerminalCmd::Config { id, sync_interval_secs, heartbeat_interval_secs, notice } => {
+            let current = store.terminal_config(id.as_deref().unwrap_or("*"))?;
+            let config = model::protocol::TerminalConfig { version: current.version + 1, sync_interval_secs, heartbeat_interval_secs, notice };
+            store.set_terminal_config(id.as_deref(), &config)?;
+            println!("config version {} set for {}", config.version, id.as_deref().unwrap_or("all terminals"));
+        }
+    }
+    Ok(())
+}
+
+/// The villager's number for a progress SMS, when the platform key is given.
+fn sms_target(db: &Path, store: &dyn Store, case_number: &str, key_file: Option<&Path>) -> anyhow::Result<Option<String>> {
+    let Some(key_file) = key_file else { return Ok(None) };
+    let key = load_platform_key(key_file)?;
+    let hubdb = HubDb::open(db)?;
+    let (_, filing) = backoffice::open_case(&hubdb, store, case_number, &key)?;
+    Ok(backoffice::notification_phone(&filing.submission))
+}
+
+async fn case_cmd(db: &Path, cmd: CaseCmd) -> anyhow::Result<()> {
+    let store = open_store_sync(db)?;
+    let (case_number, decision, key_file) = match cmd {
+        CaseCmd::Open { case_number, platform_key_file, out } => {
+            let key = load_platform_key(&platform_key_file)?;
+            let hubdb = HubDb::open(db)?;
+            let (summary, filing) = backoffice::open_case(&hubdb, store.as_ref(), &case_number, &key)?;
+            let s = &filing.submission;
+            // Stdout only, for the authorised clerk: never the log.
+            println!("case {}  status {}  item {}", summary.case_number, status_word(summary.status), s.item_code);
+            println!("submission {}  from terminal {}  village {}", s.id, s.terminal_id, s.village_code.as_str());
+            println!("filed {}", stamp(s.created_at));
+            println!("applicant {}  ID {}  born {}", s.applicant.name, s.applicant.id_number.expose(), s.applicant.birth_date);
+            println!("address {}", s.applicant.address);
+            if let Some(agent) = &s.agent {
+                println!("filed by assistant {}", agent.staff_number);
+            }
+            for (k, v) in &s.form {
+                println!("  {k}: {v}");
+            }
+            for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
+                println!("attachment {i}: {} {} {} bytes sha256 {}", r.material_code, r.media_type, r.size, r.sha256);
+                if let Some(dir) = &out {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                    let ext = match r.media_type.as_str() {
+                        "application/pdf" => "pdf",
+                        "image/jpeg" => "jpg",
+                        "image/png" => "png",
+                        _ => "bin",
+                    };
+                    let path = dir.join(format!("{i:02}-{}.{ext}", r.material_code));
+                    write_private(&path, bytes.as_slice())?;
+                    println!("  written to {}", path.display());
+                }
+            }
+            return Ok(());
+        }
+        CaseCmd::Accept { case_number, platform_key_file } => (case_number, Decision::Accept, platform_key_file),
+        CaseCmd::Process { case_number, platform_key_file } => (case_number, Decision::Process, platform_key_file),
+        CaseCmd::Reject { case_number, reason, platform_key_file } => (case_number, Decision::Reject { reason }, platform_key_file),
+        CaseCmd::Complete { case_number, result, platform_key_file } => {
+            let result_pdf = result.map(|p| std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))).transpose()?;
+            (case_number, Decision::Complete { result_pdf }, platform_key_file)
+        }
+    };
+    let phone = sms_target(db, store.as_ref(), &case_number, key_file.as_deref())?;
+    let actor = std::env::var("USER").unwrap_or_else(|_| "back office".into());
+    let sms = LoggingSms;
+    let summary = backoffice::decide(store, &case_number, decision, &actor, phone.map(|p| (&sms as &dyn hub::SmsNotifier, p))).await?;
+    println!("case {} is now {}", summary.case_number, status_word(summary.status));
+    Ok(())
 }
 
 #[tokio::main]
@@ -75,11 +381,48 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     if let Some(path) = &args.generate_platform_key {
-        return generate_key(path);
+        let key = PlatformSecretKey::generate(default_suite(), &mut rand_core::UnwrapErr(getrandom::SysRng));
+        write_secret(path, &key.to_text())?;
+        println!("{}", key.public_key());
+        return Ok(());
     }
+    if let Some(path) = &args.generate_catalog_key {
+        let key = SigningKey::from_seed(&*random_seed()?);
+        write_secret(path, &key.to_text())?;
+        println!("{}", key.public_key());
+        return Ok(());
+    }
+    match args.command {
+        Some(Command::Terminal(cmd)) => return terminal_cmd(&args.db, cmd).await,
+        Some(Command::Case(cmd)) => return case_cmd(&args.db, cmd).await,
+        Some(Command::Cases(CasesCmd::List { status, limit })) => {
+            let store = open_store_sync(&args.db)?;
+            for c in backoffice::list_cases(store.as_ref(), status.map(Into::into), limit)? {
+                println!(
+                    "{}\t{}\t{}\tterminal {}\tfiled {}\tupdated {}{}",
+                    c.case_number,
+                    status_word(c.status),
+                    c.item_code,
+                    c.terminal_id.as_deref().unwrap_or("-"),
+                    stamp(c.created_at),
+                    stamp(c.updated_at),
+                    if c.has_result { "\tresult" } else { "" }
+                );
+            }
+            return Ok(());
+        }
+        Some(Command::Catalog(CatalogCmd::Publish { file, catalog_key_file })) => {
+            let signed = sign_catalog(&file, &catalog_key_file)?;
+            open_store_sync(&args.db)?.publish_catalog(&signed, now())?;
+            println!("catalog version {} published (key {})", signed.version, signed.key_fingerprint);
+            return Ok(());
+        }
+        None => {}
+    }
+
     let platform_key = match &args.platform_key_file {
         Some(path) => {
-            let key = load_key(path)?;
+            let key = load_platform_key(path)?;
             tracing::info!(public_key = %key.public_key().fingerprint(), "platform key loaded");
             Some(Arc::new(key))
         }
@@ -88,7 +431,20 @@ async fn main() -> anyhow::Result<()> {
             None
         }
     };
+    let trusted = args.trust_terminal.iter().map(|s| parse_trust(s)).collect::<anyhow::Result<Vec<_>>>()?;
+    let signed_catalog = match (&args.catalog_file, &args.catalog_key_file) {
+        (Some(file), Some(key)) => Some(sign_catalog(file, key)?),
+        _ => None,
+    };
     let store = hub::open_store(&args.db).await.with_context(|| format!("opening {}", args.db.display()))?;
+    for t in &trusted {
+        store.add_terminal(t, now()).with_context(|| format!("trusting terminal {}", t.id))?;
+        tracing::info!(terminal = %t.id, key = %t.public_key.fingerprint(), "terminal trusted");
+    }
+    if let Some(signed) = &signed_catalog {
+        store.publish_catalog(signed, now())?;
+        tracing::info!(version = signed.version, "catalog published");
+    }
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
 
@@ -99,7 +455,12 @@ async fn main() -> anyhow::Result<()> {
     drop(out);
     tracing::info!(%addr, db = %args.db.display(), "hub listening");
 
-    hub::serve_until(listener, store, HubOptions { platform_key }, shutdown_signal()).await?;
+    let options = HubOptions {
+        platform_key,
+        stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
+        ..HubOptions::default()
+    };
+    hub::serve_until(listener, store, options, shutdown_signal()).await?;
     tracing::info!("hub stopped");
     Ok(())
 }

@@ -4,17 +4,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use model::protocol::{CaseView, PutOutcome};
+use model::auth::{PublicKey, SignedCatalog};
+use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::seal::{open_envelope, PlatformSecretKey, SealError, SealedEnvelope};
-use model::submission::AttachmentRef;
-use model::{CaseNumber, CaseStatus, Submission, SubmissionId};
+use model::submission::{sha256_hex, AttachmentRef};
+use model::{CaseNumber, CaseStatus, Submission, SubmissionId, VillageCode};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::store::{NewSubmission, Store, StoreError};
+use crate::store::{CaseSummary, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
 
 /// Schema history; entry `n` takes `user_version` from `n` to `n + 1`.
 /// Append only: a released migration is never edited.
@@ -50,6 +51,85 @@ CREATE TABLE cases (
     submission_id TEXT UNIQUE NOT NULL REFERENCES submissions(id),
     status        TEXT NOT NULL,
     created_at    TEXT NOT NULL
+);
+"#, r#"
+-- v2 (issue 4): device authentication, resumable uploads, case decisions,
+-- heartbeats, terminal config, evaluations, signed catalogs.
+CREATE TABLE terminals (
+    id           TEXT PRIMARY KEY,
+    public_key   TEXT NOT NULL UNIQUE,
+    status       TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    village_code TEXT,
+    label        TEXT,
+    added_at     TEXT NOT NULL,
+    revoked_at   TEXT,
+    last_seen_at TEXT
+);
+-- Nonces of signed requests inside the timestamp window: a replay hits the key.
+CREATE TABLE seen_nonces (
+    terminal_id TEXT NOT NULL,
+    nonce       TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (terminal_id, nonce)
+) WITHOUT ROWID;
+CREATE INDEX seen_nonces_at ON seen_nonces (at);
+-- The terminal that sent each submission: only it may continue and read its case.
+ALTER TABLE submissions ADD COLUMN terminal_id TEXT;
+-- Sealed size per attachment, from the envelope: an upload is complete at this size.
+ALTER TABLE submission_attachments ADD COLUMN size INTEGER;
+UPDATE submission_attachments SET size = (
+    SELECT json_extract(j.value, '$.size')
+    FROM submissions s, json_each(CAST(s.body AS TEXT), '$.attachments') j
+    WHERE s.id = submission_attachments.submission_id AND json_extract(j.value, '$.sha256') = submission_attachments.sha256
+);
+-- Bytes of unfinished uploads, appended in arrival order; contiguous from 0.
+CREATE TABLE upload_chunks (
+    sha256 TEXT NOT NULL,
+    lo     INTEGER NOT NULL,
+    hi     INTEGER NOT NULL,
+    bytes  BLOB NOT NULL,
+    UNIQUE (sha256, lo)
+);
+ALTER TABLE cases ADD COLUMN updated_at TEXT;
+ALTER TABLE cases ADD COLUMN reason TEXT;
+UPDATE cases SET updated_at = created_at;
+CREATE TABLE case_events (
+    seq         INTEGER PRIMARY KEY,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    actor       TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE TABLE case_results (
+    case_number TEXT PRIMARY KEY REFERENCES cases(case_number),
+    media_type  TEXT NOT NULL,
+    bytes       BLOB NOT NULL,
+    sha256      TEXT NOT NULL,
+    added_at    TEXT NOT NULL
+);
+CREATE TABLE heartbeats (
+    terminal_id TEXT PRIMARY KEY REFERENCES terminals(id),
+    received_at TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+-- terminal_id '*' is the default for every terminal.
+CREATE TABLE terminal_configs (
+    terminal_id TEXT PRIMARY KEY,
+    body        TEXT NOT NULL
+);
+CREATE TABLE evaluations (
+    id          TEXT PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    rating      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE catalogs (
+    version      INTEGER PRIMARY KEY,
+    signed       TEXT NOT NULL,
+    published_at TEXT NOT NULL
 );
 "#];
 
@@ -145,6 +225,111 @@ fn parse_id(s: &str) -> Result<SubmissionId, StoreError> {
     SubmissionId::parse(s).ok_or_else(|| StoreError::Corrupt("stored submission id is not a UUID".into()))
 }
 
+/// Runs `f` in an IMMEDIATE transaction whose commit does not wait for
+/// fsync: for nonces, heartbeats and upload chunks, which nobody was
+/// promised. WAL keeps the file consistent; a power cut may lose the last of
+/// them, which costs a resent chunk or a heartbeat, never a filing.
+fn relaxed<T>(conn: &mut Connection, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let result = (|| -> Result<T, StoreError> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    })();
+    // Back to FULL before the connection returns to the pool, whatever happened.
+    let restored = conn.pragma_update(None, "synchronous", "FULL");
+    let out = result?;
+    restored?;
+    Ok(out)
+}
+
+fn ts(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn parse_ts(s: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| StoreError::Corrupt(format!("stored time {s:?} is malformed")))
+}
+
+fn parse_case_number(s: &str) -> Result<CaseNumber, StoreError> {
+    CaseNumber::parse(s).map_err(|_| StoreError::Corrupt("stored case number is malformed".into()))
+}
+
+/// The submission row of `id` if `terminal` sent it. Submissions stored
+/// before device authentication (no terminal recorded) belong to anyone.
+fn owned_submission(tx: &Connection, terminal: &str, id: SubmissionId) -> Result<(), StoreError> {
+    let owner: Option<Option<String>> =
+        tx.query_row("SELECT terminal_id FROM submissions WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+    match owner {
+        Some(Some(t)) if t != terminal => Err(StoreError::UnknownSubmission(id)),
+        Some(_) => Ok(()),
+        None => Err(StoreError::UnknownSubmission(id)),
+    }
+}
+
+/// Size of a referenced attachment, from the envelope.
+fn referenced_size(tx: &Connection, id: SubmissionId, sha256: &str) -> Result<u64, StoreError> {
+    let size: Option<Option<i64>> = tx
+        .query_row(
+            "SELECT size FROM submission_attachments WHERE submission_id = ?1 AND sha256 = ?2",
+            params![id.to_string(), sha256],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match size {
+        None => Err(StoreError::NotReferenced { id, sha256: sha256.to_owned() }),
+        Some(None) => Err(StoreError::Corrupt(format!("attachment {sha256} has no recorded size"))),
+        Some(Some(n)) => u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("attachment {sha256} has a negative size"))),
+    }
+}
+
+fn held(tx: &Connection, sha256: &str) -> Result<u64, StoreError> {
+    let hi: i64 = tx.query_row("SELECT COALESCE(MAX(hi), 0) FROM upload_chunks WHERE sha256 = ?1", [sha256], |r| r.get(0))?;
+    Ok(u64::try_from(hi).unwrap_or(0))
+}
+
+fn attachment_kept(tx: &Connection, sha256: &str) -> Result<bool, StoreError> {
+    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)", [sha256], |r| r.get(0))?)
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Which decisions the back office may take from each status.
+fn transition_allowed(from: CaseStatus, to: CaseStatus) -> bool {
+    use CaseStatus::*;
+    matches!(
+        (from, to),
+        (Received, Accepted) | (Received, Rejected) | (Accepted, Processing) | (Accepted, Done) | (Accepted, Rejected) | (Processing, Done) | (Processing, Rejected)
+    )
+}
+
+const SUMMARY_SELECT: &str = "SELECT c.case_number, c.submission_id, s.item_code, s.terminal_id, c.status, c.created_at,
+            COALESCE(c.updated_at, c.created_at), c.reason, r.case_number IS NOT NULL
+     FROM cases c JOIN submissions s ON s.id = c.submission_id
+     LEFT JOIN case_results r ON r.case_number = c.case_number";
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<CaseSummary, StoreError> {
+    let number: String = r.get(0)?;
+    let sid: String = r.get(1)?;
+    let status: String = r.get(4)?;
+    let created: String = r.get(5)?;
+    let updated: String = r.get(6)?;
+    Ok(CaseSummary {
+        case_number: parse_case_number(&number)?,
+        submission_id: parse_id(&sid)?,
+        item_code: r.get(2)?,
+        terminal_id: r.get(3)?,
+        status: status_from_str(&status)?,
+        created_at: parse_ts(&created)?,
+        updated_at: parse_ts(&updated)?,
+        reason: r.get(7)?,
+        has_result: r.get(8)?,
+    })
+}
+
 impl Store for SqliteStore {
     fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
         let mut conn = self.pool.get()?;
@@ -152,59 +337,117 @@ impl Store for SqliteStore {
         let id = sub.id.to_string();
         // The primary key decides, not a prior SELECT: two racing PUTs cannot both insert.
         let inserted = tx.execute(
-            "INSERT INTO submissions (id, body, body_sha256, item_code, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO NOTHING",
-            params![id, sub.body, sub.body_sha256, sub.item_code, now_rfc3339()],
+            "INSERT INTO submissions (id, body, body_sha256, item_code, received_at, terminal_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO NOTHING",
+            params![id, sub.body, sub.body_sha256, sub.item_code, now_rfc3339(), sub.terminal_id],
         )?;
         if inserted == 0 {
-            let stored: String = tx.query_row("SELECT body_sha256 FROM submissions WHERE id = ?1", [&id], |r| r.get(0))?;
-            return if stored == sub.body_sha256 { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
+            let (stored, owner): (String, Option<String>) =
+                tx.query_row("SELECT body_sha256, terminal_id FROM submissions WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let same_sender = owner.as_deref().is_none_or(|o| o == sub.terminal_id);
+            return if stored == sub.body_sha256 && same_sender { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
         }
-        for sha in &sub.attachment_hashes {
+        for (sha, size) in &sub.attachments {
             tx.execute(
-                "INSERT INTO submission_attachments (submission_id, sha256) VALUES (?1, ?2)
+                "INSERT INTO submission_attachments (submission_id, sha256, size) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
-                params![id, sha],
+                params![id, sha, i64_of(*size)],
             )?;
         }
         tx.commit()?;
         Ok(PutOutcome::Stored)
     }
 
-    fn put_attachment(&self, id: SubmissionId, sha256: &str, bytes: &[u8]) -> Result<PutOutcome, StoreError> {
-        let mut conn = self.pool.get()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let sid = id.to_string();
-        let referenced: Option<bool> = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM submission_attachments WHERE submission_id = ?1 AND sha256 = ?2)
-                 FROM submissions WHERE id = ?1",
-                params![sid, sha256],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match referenced {
-            None => return Err(StoreError::UnknownSubmission(id)),
-            Some(false) => return Err(StoreError::NotReferenced { id, sha256: sha256.to_owned() }),
-            Some(true) => {}
-        }
-        let inserted = tx.execute(
-            "INSERT INTO attachments (sha256, bytes, received_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(sha256) DO NOTHING",
-            params![sha256, bytes, now_rfc3339()],
-        )?;
-        tx.commit()?;
-        Ok(if inserted == 0 { PutOutcome::Replayed } else { PutOutcome::Stored })
+    fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
+        let conn = self.pool.get()?;
+        owned_submission(&conn, terminal, id)?;
+        let size = referenced_size(&conn, id, sha256)?;
+        let complete = attachment_kept(&conn, sha256)?;
+        let received = if complete { size } else { held(&conn, sha256)?.min(size) };
+        Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
     }
 
-    fn commit(&self, id: SubmissionId) -> Result<CaseNumber, StoreError> {
+    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
+        let mut conn = self.pool.get()?;
+        relaxed(&mut conn, |tx| {
+            owned_submission(tx, terminal, id)?;
+            let size = referenced_size(tx, id, sha256)?;
+            if attachment_kept(tx, sha256)? {
+                return Ok(size);
+            }
+            let end = offset.saturating_add(bytes.len() as u64);
+            if end > size {
+                return Err(StoreError::TooLong { sha256: sha256.to_owned(), size });
+            }
+            let received = held(tx, sha256)?;
+            if offset > received {
+                return Err(StoreError::RangeMismatch { sha256: sha256.to_owned(), offset, received });
+            }
+            if end <= received {
+                // A resent range we hold already (the bytes are the same: content addressed).
+                return Ok(received);
+            }
+            let skip = usize::try_from(received - offset).unwrap_or(usize::MAX);
+            tx.execute(
+                "INSERT INTO upload_chunks (sha256, lo, hi, bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![sha256, i64_of(received), i64_of(end), &bytes[skip..]],
+            )?;
+            Ok(end)
+        })
+    }
+
+    fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError> {
+        let mut conn = self.pool.get()?;
+        relaxed(&mut conn, |tx| {
+            tx.execute("DELETE FROM upload_chunks WHERE sha256 = ?1 AND lo >= ?2", params![sha256, i64_of(offset)])?;
+            // A chunk straddling the offset is cut back to it.
+            tx.execute(
+                "UPDATE upload_chunks SET bytes = substr(bytes, 1, ?2 - lo), hi = ?2 WHERE sha256 = ?1 AND lo < ?2 AND hi > ?2",
+                params![sha256, i64_of(offset)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if attachment_kept(&tx, sha256)? {
+            tx.execute("DELETE FROM upload_chunks WHERE sha256 = ?1", [sha256])?;
+            tx.commit()?;
+            return Ok(PutOutcome::Replayed);
+        }
+        let mut whole = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached("SELECT lo, hi, bytes FROM upload_chunks WHERE sha256 = ?1 ORDER BY lo")?;
+            let mut rows = stmt.query([sha256])?;
+            while let Some(row) = rows.next()? {
+                let (lo, hi): (i64, i64) = (row.get(0)?, row.get(1)?);
+                let bytes = row.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if lo != whole.len() as i64 || hi - lo != bytes.len() as i64 {
+                    return Err(StoreError::Corrupt(format!("upload of {sha256} is not contiguous")));
+                }
+                whole.extend_from_slice(bytes);
+            }
+        }
+        tx.execute("DELETE FROM upload_chunks WHERE sha256 = ?1", [sha256])?;
+        if sha256_hex(&whole) != sha256 {
+            tx.commit()?;
+            return Err(StoreError::HashMismatch { sha256: sha256.to_owned() });
+        }
+        tx.execute(
+            "INSERT INTO attachments (sha256, bytes, received_at) VALUES (?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING",
+            params![sha256, whole, now_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(PutOutcome::Stored)
+    }
+
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let sid = id.to_string();
-        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM submissions WHERE id = ?1)", [&sid], |r| r.get(0))?;
-        if !exists {
-            return Err(StoreError::UnknownSubmission(id));
-        }
+        owned_submission(&tx, terminal, id)?;
         let missing = {
             let mut stmt = tx.prepare(
                 "SELECT sa.sha256 FROM submission_attachments sa
@@ -226,14 +469,21 @@ impl Store for SqliteStore {
         let (seq, day): (i64, String) =
             tx.query_row("SELECT seq, day FROM case_numbers WHERE submission_id = ?1", [&sid], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let fresh = case_number_for(&day, seq)?;
-        tx.execute(
-            "INSERT INTO cases (case_number, submission_id, status, created_at) VALUES (?1, ?2, ?3, ?4)
+        let now = now_rfc3339();
+        let opened = tx.execute(
+            "INSERT INTO cases (case_number, submission_id, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
              ON CONFLICT(submission_id) DO NOTHING",
-            params![fresh.as_str(), sid, status_to_str(CaseStatus::Received), now_rfc3339()],
+            params![fresh.as_str(), sid, status_to_str(CaseStatus::Received), now],
         )?;
+        if opened == 1 {
+            tx.execute(
+                "INSERT INTO case_events (case_number, status, actor, at) VALUES (?1, 'received', ?2, ?3)",
+                params![fresh.as_str(), format!("terminal {terminal}"), now],
+            )?;
+        }
         let stored: String = tx.query_row("SELECT case_number FROM cases WHERE submission_id = ?1", [&sid], |r| r.get(0))?;
         tx.commit()?;
-        CaseNumber::parse(&stored).map_err(|_| StoreError::Corrupt("stored case number is malformed".into()))
+        Ok((parse_case_number(&stored)?, opened == 1))
     }
 
     fn case(&self, case_number: &str) -> Result<Option<CaseView>, StoreError> {
@@ -250,11 +500,307 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         Ok(Some(CaseView {
-            case_number: CaseNumber::parse(&number).map_err(|_| StoreError::Corrupt("stored case number is malformed".into()))?,
+            case_number: parse_case_number(&number)?,
             submission_id: parse_id(&sid)?,
             item_code,
             status: status_from_str(&status)?,
         }))
+    }
+
+    fn case_statuses(&self, terminal: &str, ids: &[SubmissionId]) -> Result<Vec<CaseStatusEntry>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT c.case_number, c.status, COALESCE(c.updated_at, c.created_at), c.reason, r.case_number IS NOT NULL
+             FROM cases c JOIN submissions s ON s.id = c.submission_id
+             LEFT JOIN case_results r ON r.case_number = c.case_number
+             WHERE c.submission_id = ?1 AND (s.terminal_id IS NULL OR s.terminal_id = ?2)",
+        )?;
+        let mut out = Vec::new();
+        for id in ids {
+            let row: Option<(String, String, String, Option<String>, bool)> = stmt
+                .query_row(params![id.to_string(), terminal], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .optional()?;
+            if let Some((number, status, updated, reason, result_available)) = row {
+                out.push(CaseStatusEntry {
+                    submission_id: *id,
+                    case_number: parse_case_number(&number)?,
+                    status: status_from_str(&status)?,
+                    updated_at: parse_ts(&updated)?,
+                    reason,
+                    result_available,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_cases(&self, status: Option<CaseStatus>, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SUMMARY_SELECT} WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.created_at, c.case_number LIMIT ?2"
+        ))?;
+        let mut rows = stmt.query(params![status.map(status_to_str), i64_of(limit as u64)])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(summary_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn case_summary(&self, case_number: &str) -> Result<Option<CaseSummary>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare_cached(&format!("{SUMMARY_SELECT} WHERE c.case_number = ?1"))?;
+        let mut rows = stmt.query([case_number])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(summary_from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<String> =
+            tx.query_row("SELECT status FROM cases WHERE case_number = ?1", [case_number], |r| r.get(0)).optional()?;
+        let Some(current) = current else { return Err(StoreError::UnknownCase(case_number.to_owned())) };
+        let from = status_from_str(&current)?;
+        if from != change.to {
+            if !transition_allowed(from, change.to) {
+                return Err(StoreError::WrongCaseStatus {
+                    case: case_number.to_owned(),
+                    from: status_to_str(from),
+                    to: status_to_str(change.to),
+                });
+            }
+            tx.execute(
+                "UPDATE cases SET status = ?2, updated_at = ?3, reason = ?4 WHERE case_number = ?1",
+                params![case_number, status_to_str(change.to), ts(at), change.reason],
+            )?;
+            tx.execute(
+                "INSERT INTO case_events (case_number, status, reason, actor, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![case_number, status_to_str(change.to), change.reason, change.actor, ts(at)],
+            )?;
+        }
+        if let Some((media_type, bytes)) = change.result {
+            tx.execute(
+                "INSERT INTO case_results (case_number, media_type, bytes, sha256, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(case_number) DO UPDATE SET media_type = excluded.media_type, bytes = excluded.bytes,
+                     sha256 = excluded.sha256, added_at = excluded.added_at",
+                params![case_number, media_type, bytes, sha256_hex(bytes), ts(at)],
+            )?;
+        }
+        let summary = {
+            let mut stmt = tx.prepare_cached(&format!("{SUMMARY_SELECT} WHERE c.case_number = ?1"))?;
+            let mut rows = stmt.query([case_number])?;
+            let row = rows.next()?.ok_or_else(|| StoreError::UnknownCase(case_number.to_owned()))?;
+            summary_from_row(row)?
+        };
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let conn = self.pool.get()?;
+        Ok(conn
+            .query_row(
+                "SELECT r.media_type, r.bytes FROM case_results r
+                 JOIN cases c ON c.case_number = r.case_number JOIN submissions s ON s.id = c.submission_id
+                 WHERE r.case_number = ?1 AND (s.terminal_id IS NULL OR s.terminal_id = ?2)",
+                params![case_number, terminal],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let key = t.public_key.to_string();
+        let existing: Option<(String, String)> =
+            tx.query_row("SELECT public_key, status FROM terminals WHERE id = ?1", [&t.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        match existing {
+            Some((k, status)) if k == key && status == "active" => {
+                tx.execute(
+                    "UPDATE terminals SET village_code = COALESCE(?2, village_code), label = COALESCE(?3, label) WHERE id = ?1",
+                    params![t.id, t.village_code.as_ref().map(|v| v.as_str()), t.label],
+                )?;
+            }
+            // A revoked terminal stays revoked: a new key needs a new enrollment.
+            Some(_) => return Err(StoreError::TerminalConflict(t.id.clone())),
+            None => {
+                let inserted = tx.execute(
+                    "INSERT INTO terminals (id, public_key, status, village_code, label, added_at) VALUES (?1, ?2, 'active', ?3, ?4, ?5)
+                     ON CONFLICT DO NOTHING",
+                    params![t.id, key, t.village_code.as_ref().map(|v| v.as_str()), t.label, ts(at)],
+                )?;
+                if inserted == 0 {
+                    return Err(StoreError::TerminalConflict(t.id.clone()));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let conn = self.pool.get()?;
+        let changed = conn.execute(
+            "UPDATE terminals SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            params![id, ts(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::UnknownTerminal(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn terminal_key(&self, id: &str) -> Result<Option<(PublicKey, TerminalStatus)>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare_cached("SELECT public_key, status FROM terminals WHERE id = ?1")?;
+        let row: Option<(String, String)> = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let Some((key, status)) = row else { return Ok(None) };
+        let key = PublicKey::parse(&key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))?;
+        let status = if status == "active" { TerminalStatus::Active } else { TerminalStatus::Revoked };
+        Ok(Some((key, status)))
+    }
+
+    fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError> {
+        let mut conn = self.pool.get()?;
+        relaxed(&mut conn, |tx| {
+            let fresh = tx
+                .prepare_cached("INSERT INTO seen_nonces (terminal_id, nonce, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+                .execute(params![terminal, nonce, now_unix])?
+                == 1;
+            // Forgetting rides along with inserts, a bounded amount each time.
+            if now_unix % 16 == 0 {
+                tx.prepare_cached("DELETE FROM seen_nonces WHERE at < ?1")?.execute([forget_before])?;
+            }
+            tx.prepare_cached("UPDATE terminals SET last_seen_at = ?2 WHERE id = ?1")?
+                .execute(params![terminal, ts(OffsetDateTime::from_unix_timestamp(now_unix).unwrap_or(OffsetDateTime::UNIX_EPOCH))])?;
+            Ok(fresh)
+        })
+    }
+
+    fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare(
+            "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
+             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let key: String = r.get(1)?;
+            let status: String = r.get(2)?;
+            let village: Option<String> = r.get(3)?;
+            let added: String = r.get(5)?;
+            let seen: Option<String> = r.get(6)?;
+            let hb_at: Option<String> = r.get(7)?;
+            let hb_body: Option<String> = r.get(8)?;
+            let last_heartbeat = match (hb_at, hb_body) {
+                (Some(at), Some(body)) => match serde_json::from_str::<Heartbeat>(&body) {
+                    Ok(hb) => Some((parse_ts(&at)?, hb)),
+                    Err(_) => None,
+                },
+                _ => None,
+            };
+            out.push(TerminalRecord {
+                public_key: PublicKey::parse(&key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))?,
+                status: if status == "active" { TerminalStatus::Active } else { TerminalStatus::Revoked },
+                village_code: village.and_then(|v| VillageCode::parse(&v).ok()),
+                label: r.get(4)?,
+                added_at: parse_ts(&added)?,
+                last_seen_at: seen.as_deref().map(parse_ts).transpose()?,
+                last_heartbeat,
+                id,
+            });
+        }
+        Ok(out)
+    }
+
+    fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
+        let body = serde_json::to_string(hb).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut conn = self.pool.get()?;
+        relaxed(&mut conn, |tx| {
+            tx.prepare_cached(
+                "INSERT INTO heartbeats (terminal_id, received_at, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(terminal_id) DO UPDATE SET received_at = excluded.received_at, body = excluded.body",
+            )?
+            .execute(params![terminal, ts(at), body])?;
+            Ok(())
+        })
+    }
+
+    fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {
+        let conn = self.pool.get()?;
+        let body: Option<String> = conn
+            .query_row(
+                "SELECT body FROM terminal_configs WHERE terminal_id IN (?1, '*') ORDER BY terminal_id = '*' LIMIT 1",
+                [terminal],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match body {
+            Some(b) => serde_json::from_str(&b).map_err(|_| StoreError::Corrupt(format!("the config of terminal {terminal} is malformed"))),
+            None => Ok(TerminalConfig::default()),
+        }
+    }
+
+    fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError> {
+        let body = serde_json::to_string(config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conn = self.pool.get()?;
+        conn.execute(
+            "INSERT INTO terminal_configs (terminal_id, body) VALUES (?1, ?2)
+             ON CONFLICT(terminal_id) DO UPDATE SET body = excluded.body",
+            params![terminal.unwrap_or("*"), body],
+        )?;
+        Ok(())
+    }
+
+    fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError> {
+        let body = serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conn = self.pool.get()?;
+        let rating = serde_json::to_value(ev.evaluation.rating).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let inserted = conn.execute(
+            "INSERT INTO evaluations (id, terminal_id, case_number, rating, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO NOTHING",
+            params![ev.id.to_string(), terminal, ev.evaluation.case_number.as_str(), rating, body, ts(at)],
+        )?;
+        if inserted == 1 {
+            return Ok(PutOutcome::Stored);
+        }
+        let (stored, owner): (String, String) =
+            conn.query_row("SELECT body, terminal_id FROM evaluations WHERE id = ?1", [ev.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if stored == body && owner == terminal {
+            Ok(PutOutcome::Replayed)
+        } else {
+            Err(StoreError::EvaluationConflict(ev.id))
+        }
+    }
+
+    fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError> {
+        let body = serde_json::to_string(signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conn = self.pool.get()?;
+        conn.execute(
+            "INSERT INTO catalogs (version, signed, published_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(version) DO UPDATE SET signed = excluded.signed, published_at = excluded.published_at",
+            params![i64_of(signed.version), body, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
+        let conn = self.pool.get()?;
+        let v: Option<i64> = conn.prepare_cached("SELECT MAX(version) FROM catalogs")?.query_row([], |r| r.get(0))?;
+        Ok(v.and_then(|v| u64::try_from(v).ok()))
+    }
+
+    fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError> {
+        let conn = self.pool.get()?;
+        let body: Option<String> =
+            conn.query_row("SELECT signed FROM catalogs ORDER BY version DESC LIMIT 1", [], |r| r.get(0)).optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(|_| StoreError::Corrupt("a stored catalog is malformed".into()))).transpose()
     }
 }
 
@@ -277,6 +823,13 @@ impl HubDb {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM submissions WHERE id = ?1", [id.to_string()], |r| r.get(0))?)
     }
 
+    /// Ids of all submissions held.
+    pub fn submission_ids(&self) -> Result<Vec<SubmissionId>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id FROM submissions ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        ids.iter().map(|s| parse_id(s)).collect()
+    }
+
     /// All submissions held.
     pub fn total_submissions(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))?)
@@ -295,6 +848,13 @@ impl HubDb {
 
     pub fn case_count(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))?)
+    }
+
+    /// Evaluations (好差评) held, by rating label.
+    pub fn evaluations(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT case_number, rating FROM evaluations ORDER BY received_at, id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn has_attachment(&self, sha256: &str) -> Result<bool, StoreError> {

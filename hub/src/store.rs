@@ -5,9 +5,11 @@
 //! Idempotency lives in the store's uniqueness constraints, so several hub
 //! instances over one database stay correct.
 
-use model::protocol::{CaseView, PutOutcome};
-use model::{CaseNumber, SubmissionId};
+use model::auth::{PublicKey, SignedCatalog};
+use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
+use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use thiserror::Error;
+use time::OffsetDateTime;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -22,6 +24,29 @@ pub enum StoreError {
     /// Commit before every referenced attachment arrived; lists the missing hashes.
     #[error("submission {id} is missing {} attachment(s)", missing.len())]
     MissingAttachments { id: SubmissionId, missing: Vec<String> },
+    /// A resumed upload starts past the bytes held.
+    #[error("attachment {sha256}: upload starts at {offset}, but {received} bytes are held")]
+    RangeMismatch { sha256: String, offset: u64, received: u64 },
+    /// All bytes of an upload arrived and they do not hash to its name; they were dropped.
+    #[error("the bytes received for attachment {sha256} do not hash to it; the upload starts over")]
+    HashMismatch { sha256: String },
+    /// More bytes than the envelope says the attachment has.
+    #[error("attachment {sha256} has {size} bytes; the upload goes past that")]
+    TooLong { sha256: String, size: u64 },
+    /// A terminal id that is already registered with another key, or a key
+    /// already registered under another id.
+    #[error("terminal {0} is already registered with another key, or its key under another id")]
+    TerminalConflict(String),
+    #[error("no terminal {0} is registered")]
+    UnknownTerminal(String),
+    #[error("no case {0}")]
+    UnknownCase(String),
+    /// A status change the case's current status does not allow.
+    #[error("case {case} is {from}; it cannot become {to}")]
+    WrongCaseStatus { case: String, from: &'static str, to: &'static str },
+    /// An evaluation id already used with another body.
+    #[error("evaluation {0} already holds a different body")]
+    EvaluationConflict(uuid::Uuid),
     /// The database stayed locked past the busy timeout; worth retrying.
     #[error("the database is busy")]
     Busy,
@@ -52,11 +77,79 @@ impl From<rusqlite::Error> for StoreError {
 #[derive(Debug, Clone)]
 pub struct NewSubmission<'a> {
     pub id: SubmissionId,
+    /// The authenticated terminal that sent it; only it may add attachments,
+    /// commit, and read the case's status.
+    pub terminal_id: &'a str,
     pub item_code: &'a str,
     pub body: &'a [u8],
     pub body_sha256: &'a str,
-    /// Hashes of the attachments the submission references.
-    pub attachment_hashes: Vec<&'a str>,
+    /// (hash, size) of each sealed attachment the envelope lists.
+    pub attachments: Vec<(&'a str, u64)>,
+}
+
+/// Whether a terminal may talk to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminalStatus {
+    Active,
+    Revoked,
+}
+
+impl TerminalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TerminalStatus::Active => "active",
+            TerminalStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// A terminal to trust: the registry that enrollment (issue 8) writes into.
+#[derive(Debug, Clone)]
+pub struct NewTerminal {
+    pub id: String,
+    pub public_key: PublicKey,
+    pub village_code: Option<VillageCode>,
+    pub label: Option<String>,
+}
+
+/// A registered terminal and what it last reported.
+#[derive(Debug, Clone)]
+pub struct TerminalRecord {
+    pub id: String,
+    pub public_key: PublicKey,
+    pub status: TerminalStatus,
+    pub village_code: Option<VillageCode>,
+    pub label: Option<String>,
+    pub added_at: OffsetDateTime,
+    /// Last authenticated request of any kind.
+    pub last_seen_at: Option<OffsetDateTime>,
+    pub last_heartbeat: Option<(OffsetDateTime, Heartbeat)>,
+}
+
+/// One case as the back office lists it (no personal data: that is sealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    pub case_number: CaseNumber,
+    pub submission_id: SubmissionId,
+    pub item_code: String,
+    pub terminal_id: Option<String>,
+    pub status: CaseStatus,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub reason: Option<String>,
+    pub has_result: bool,
+}
+
+/// A back-office decision on a case.
+#[derive(Debug, Clone)]
+pub struct StatusChange<'a> {
+    pub to: CaseStatus,
+    /// Why (shown to the villager on rejection).
+    pub reason: Option<&'a str>,
+    /// A result document: media type and bytes.
+    pub result: Option<(&'a str, &'a [u8])>,
+    /// Who decided: an operator name or "connector".
+    pub actor: &'a str,
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -64,13 +157,75 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Conflict`] when a different one is.
     fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError>;
 
-    /// Stores attachment bytes (already checked against `sha256`) for a
-    /// submission that references them. Attachments are content-addressed, so
-    /// bytes shared by several submissions are kept once.
-    fn put_attachment(&self, id: SubmissionId, sha256: &str, bytes: &[u8]) -> Result<PutOutcome, StoreError>;
+    /// How much of attachment `sha256` of submission `id` (sent by `terminal`) is held.
+    fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError>;
 
-    /// Opens the case for a submission, or returns the one already opened.
-    fn commit(&self, id: SubmissionId) -> Result<CaseNumber, StoreError>;
+    /// Appends bytes at `offset` (≤ the bytes held; bytes already held are
+    /// skipped, so a resent range is harmless). Returns the bytes held after.
+    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError>;
+
+    /// Drops held bytes from `offset` on (a request whose body turned out
+    /// not to be what it signed).
+    fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError>;
+
+    /// When every byte is held: checks the hash, keeps the attachment (Stored,
+    /// or Replayed if it was already kept) or drops the bytes ([`StoreError::HashMismatch`]).
+    fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError>;
+
+    /// Opens the case for a submission, or returns the one already opened;
+    /// true when this call opened it.
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError>;
 
     fn case(&self, case_number: &str) -> Result<Option<CaseView>, StoreError>;
+
+    /// Cases of `ids` that `terminal` sent; others are left out.
+    fn case_statuses(&self, terminal: &str, ids: &[SubmissionId]) -> Result<Vec<CaseStatusEntry>, StoreError>;
+
+    fn list_cases(&self, status: Option<CaseStatus>, limit: usize) -> Result<Vec<CaseSummary>, StoreError>;
+
+    fn case_summary(&self, case_number: &str) -> Result<Option<CaseSummary>, StoreError>;
+
+    /// Moves a case on (received → accepted → processing → done, or → rejected).
+    fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError>;
+
+    /// The result document of a case sent by `terminal`: (media type, bytes).
+    fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
+    // ---- terminals ----
+
+    /// Registers a terminal. Registering the same id with the same key again is fine.
+    fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// The key and status of a terminal, for checking a request.
+    fn terminal_key(&self, id: &str) -> Result<Option<(PublicKey, TerminalStatus)>, StoreError>;
+
+    /// Records a request's nonce; false if `terminal` used it before.
+    /// Forgets nonces older than `forget_before` (unix seconds).
+    fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError>;
+
+    fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError>;
+
+    fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// The config for `terminal`: its own, else the default, else built-in defaults.
+    fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError>;
+
+    /// Sets the config of one terminal, or with `None` the default for all.
+    fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError>;
+
+    // ---- evaluations, catalog ----
+
+    fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError>;
+
+    /// Keeps a signed catalog; the newest version is what terminals get.
+    fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError>;
+
+    /// The newest catalog's version (heartbeat answers carry it).
+    fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.latest_catalog()?.map(|c| c.version))
+    }
 }

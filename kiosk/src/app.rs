@@ -7,8 +7,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use model::protocol::{DeviceHealth, DeviceState};
 use model::{Identity, Submission};
-use offline_cache::{Outbox, SyncClient};
+use offline_cache::{Backoff, Outbox, SyncClient};
 use tokio::runtime::Handle;
 use tokio::sync::{watch, Notify};
 use tracing::{debug, info, warn};
@@ -30,6 +31,9 @@ pub trait ReceiptSink: Send + 'static {
 /// filing will go later.
 const SEND_NOW_TIMEOUT: Duration = Duration::from_secs(8);
 const CARD_POLL_INTERVAL: Duration = Duration::from_millis(300);
+/// After a failed sync round: first retry within seconds, then doubling up to ten minutes.
+const BACKOFF_BASE: Duration = Duration::from_secs(5);
+const BACKOFF_CAP: Duration = Duration::from_secs(600);
 
 pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
 
@@ -47,6 +51,8 @@ struct Inner {
     on_view: ViewListener,
     on_status: StatusListener,
     last_activity: Mutex<Instant>,
+    /// Reading aloud, lookups, ratings: see `visit.rs`.
+    visit: Arc<crate::visit::VisitServices>,
 }
 
 /// What the footer says about the link and the queue.
@@ -110,6 +116,7 @@ impl App {
                 on_view,
                 on_status,
                 last_activity: Mutex::new(Instant::now()),
+                visit: Arc::default(),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -121,7 +128,7 @@ impl App {
 
     /// Feeds one event to the session and carries out what it asks for.
     pub fn dispatch(&self, event: Event) {
-        if !matches!(event, Event::IdleTimeout) {
+        if !matches!(event, Event::IdleTimeout | Event::IdleWarning { .. }) {
             *lock(&self.inner.last_activity) = Instant::now();
         }
         let effects = lock(&self.inner.session).handle(event);
@@ -145,8 +152,20 @@ impl App {
         (self.inner.on_view)(view);
     }
 
+    /// Who reads prompts aloud (silent until set); tells the session which
+    /// languages have a voice.
+    pub fn set_speaker(&self, speaker: Arc<dyn crate::voice::Speaker>) {
+        let languages = speaker.languages();
+        self.inner.visit.set_speaker(speaker);
+        self.dispatch(Event::VoicesAvailable(languages));
+    }
+
     fn run(&self, effect: Effect) {
         match effect {
+            // The journeys beside filing: visit.rs.
+            effect @ (Effect::Speak { .. } | Effect::LookUp(_) | Effect::StoreRating(_)) => {
+                crate::visit::run(self, &self.inner.visit, &self.inner.outbox, &self.inner.rt, effect)
+            }
             Effect::ReadCard => {
                 self.inner.reading.send_replace(true);
             }
@@ -163,9 +182,13 @@ impl App {
                 self.inner.rt.spawn(async move {
                     let result = tokio::task::spawn_blocking(move || lock(&printer).print(&receipt)).await;
                     match result {
-                        Ok(Ok(())) => app.dispatch(Event::Printed),
+                        Ok(Ok(())) => {
+                            app.device_health("receipt_printer", DeviceState::Ok, None);
+                            app.dispatch(Event::Printed)
+                        }
                         Ok(Err(msg)) => {
                             warn!(problem = %msg, "receipt printing failed");
+                            app.device_health("receipt_printer", DeviceState::Degraded, Some(msg.clone()));
                             app.dispatch(Event::PrintFailed(msg))
                         }
                         Err(e) => {
@@ -176,6 +199,12 @@ impl App {
                 });
             }
         }
+    }
+
+    /// Device health for the next heartbeat (reasons are technician
+    /// sentences, never personal data).
+    fn device_health(&self, device: &str, state: DeviceState, detail: Option<String>) {
+        self.inner.sync.report_device(DeviceHealth { device: device.to_owned(), state, detail });
     }
 
     async fn submit(self, sub: Box<Submission>) {
@@ -237,13 +266,20 @@ impl App {
     /// Ends a visit nobody is attending: its personal data leaves memory and
     /// screen. (The spoken, visible countdown comes with the full UI.)
     async fn idle_worker(self, timeout: Duration) {
+        // A spoken, visible countdown first (idle.rs), then the visit ends.
+        let policy = crate::idle::IdlePolicy::for_timeout(timeout);
         loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::time::sleep(policy.tick()).await;
             let idle = lock(&self.inner.last_activity).elapsed();
             let away = lock(&self.inner.session).screen() != crate::session::Screen::Home;
-            if away && idle >= timeout {
-                info!("visit ended after inactivity");
-                self.dispatch(Event::IdleTimeout);
+            match policy.check(idle) {
+                Some(event) if away => {
+                    if matches!(event, Event::IdleTimeout) {
+                        info!("visit ended after inactivity");
+                    }
+                    self.dispatch(event);
+                }
+                _ => {}
             }
         }
     }
@@ -271,34 +307,37 @@ impl App {
         }
     }
 
-    /// Sends whatever waits, every `interval` or when woken.
+    /// One full round with the hub (submissions, evaluations, case status,
+    /// heartbeat, catalog and config), every `interval` (or the hub's
+    /// configured interval) or when woken; after a failure, backs off.
     async fn sync_worker(self, interval: Duration) {
         let mut alerts_seen = Vec::new();
+        let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_CAP);
         loop {
             self.housekeeping(&mut alerts_seen).await;
-            let pending = {
-                let outbox = self.inner.outbox.clone();
-                tokio::task::spawn_blocking(move || outbox.counts()).await
+            let report = {
+                let _one = self.inner.sync_lock.lock().await;
+                self.inner.sync.sync_all(&self.inner.outbox).await
             };
-            match pending {
-                Ok(Ok(c)) if c.unsent() > 0 => {
-                    let report = self.sync_now().await;
-                    if !report.acknowledged.is_empty() {
-                        info!(count = report.acknowledged.len(), "waiting submissions delivered");
-                    }
-                    if let Some(stop) = &report.stopped {
-                        debug!(reason = ?stop, "sync stopped; will retry");
-                    }
-                }
-                Ok(Ok(_)) => {
-                    let online = self.inner.sync.hub_reachable().await;
-                    (self.inner.on_status)(LinkStatus { online: Some(online), unsent: 0 });
-                }
-                Ok(Err(e)) => warn!(error = %e, "cannot read the outbox"),
-                Err(e) => warn!(error = %e, "outbox task failed"),
+            let outbox = self.inner.outbox.clone();
+            let (unsent, configured) = tokio::task::spawn_blocking(move || (outbox.counts(), outbox.terminal_config()))
+                .await
+                .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
+                .unwrap_or((0, None));
+            (self.inner.on_status)(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+            if !report.acknowledged.is_empty() {
+                info!(count = report.acknowledged.len(), "waiting submissions delivered");
             }
+            let interval = configured.map_or(interval, |c| Duration::from_secs(c.sync_interval_secs.clamp(5, 3600)));
+            let wait = match backoff.after(&report) {
+                Some(wait) => {
+                    debug!(reason = ?report.stopped, wait_secs = wait.as_secs(), "sync stopped; backing off");
+                    wait
+                }
+                None => interval,
+            };
             tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = self.inner.wake_sync.notified() => {}
             }
         }
@@ -321,6 +360,13 @@ impl App {
             }
             let card = self.inner.card.clone();
             let polled = tokio::task::spawn_blocking(move || lock(&card).poll()).await;
+            match &polled {
+                // Sentences about the reader itself name it (devices::card_problem);
+                // the others are about the card on it, and the reader works.
+                Ok(Err(msg)) if msg.contains("读卡器") => self.device_health("id_card", DeviceState::Degraded, Some(msg.clone())),
+                Ok(_) => self.device_health("id_card", DeviceState::Ok, None),
+                Err(_) => {}
+            }
             match polled {
                 Ok(Ok(Some(identity))) => {
                     if !card_reported {

@@ -30,6 +30,8 @@ pub enum ConfigError {
     PlatformKey(String),
     #[error("[outbox] {0}")]
     Outbox(String),
+    #[error("catalog_public_key is not usable: {0}")]
+    CatalogKey(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +50,10 @@ struct RawConfig {
     devices: DevicesConfig,
     /// `<suite>:<base64>`, as `hub --generate-platform-key` prints it.
     platform_public_key: String,
+    /// `ed25519:<base64>`, as `hub --generate-catalog-key` prints it. Without
+    /// it the terminal pulls no catalog and serves its own.
+    #[serde(default)]
+    catalog_public_key: Option<String>,
     #[serde(default)]
     outbox: OutboxSection,
 }
@@ -180,6 +186,8 @@ pub struct Config {
     pub devices: DevicesConfig,
     /// Submissions are sealed to this key; only the platform can open them.
     pub platform_key: PlatformPublicKey,
+    /// Catalogs pulled from the hub must be signed with this key.
+    pub catalog_key: Option<model::auth::PublicKey>,
     pub outbox: OutboxSettings,
 }
 
@@ -220,6 +228,12 @@ impl Config {
         }
         let platform_key = PlatformPublicKey::parse(&raw.platform_public_key).map_err(|e| ConfigError::PlatformKey(e.to_string()))?;
         let outbox = raw.outbox.check()?;
+        let catalog_key = raw
+            .catalog_public_key
+            .as_deref()
+            .map(model::auth::PublicKey::parse)
+            .transpose()
+            .map_err(|e| ConfigError::CatalogKey(e.to_string()))?;
         Ok(Config {
             terminal_id: raw.terminal_id,
             village_code,
@@ -230,8 +244,14 @@ impl Config {
             idle_timeout: Duration::from_secs(raw.idle_timeout_secs),
             devices: raw.devices,
             platform_key,
+            catalog_key,
             outbox,
         })
+    }
+
+    /// The terminal's device key file (made on first start).
+    pub fn device_key_path(&self) -> PathBuf {
+        self.data_dir.join("device.key")
     }
 
     /// The configuration `--demo` runs with: simulated reader, receipt to a
@@ -251,6 +271,7 @@ impl Config {
                 receipt_printer: PrinterConfig::File { path: data_dir.join("receipts.escpos") },
             },
             platform_key,
+            catalog_key: None,
             outbox: OutboxSettings::default(),
         }
     }

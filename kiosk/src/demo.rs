@@ -39,15 +39,18 @@ pub struct LocalHub {
 
 impl LocalHub {
     /// Starts the `hub` binary found next to this executable, on a free
-    /// loopback port, with its database in `data_dir` and the platform's
-    /// private key from `platform_key_file`.
-    pub fn start(data_dir: &Path, platform_key_file: &Path) -> Result<LocalHub> {
+    /// loopback port, with its database in `data_dir`, the platform's
+    /// private key from `platform_key_file`, trusting `terminal` (id and
+    /// device public key) as a technician's registration would.
+    pub fn start(data_dir: &Path, platform_key_file: &Path, terminal: (&str, &model::auth::PublicKey)) -> Result<LocalHub> {
         let exe = hub_binary()?;
         let mut child = Command::new(&exe)
             .args(["--listen", "127.0.0.1:0", "--db"])
             .arg(data_dir.join("hub.db"))
             .arg("--platform-key-file")
             .arg(platform_key_file)
+            .arg("--trust-terminal")
+            .arg(format!("{}:{}", terminal.0, terminal.1))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

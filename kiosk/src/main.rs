@@ -15,7 +15,7 @@ use kiosk::demo::LocalHub;
 use kiosk::devices::{Printer, Reader};
 use kiosk::session::{Capabilities, Session, Terminal};
 use kiosk::{catalog, ui_glue};
-use offline_cache::{Outbox, SyncClient};
+use offline_cache::{DeviceIdentity, Outbox, SyncClient, SyncConfig};
 use slint::ComponentHandle;
 use tracing::{info, warn};
 
@@ -23,7 +23,7 @@ use tracing::{info, warn};
 #[command(version, about = "Cunban (村办) village government-service kiosk")]
 struct Args {
     /// Terminal configuration file (TOML).
-    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    #[arg(long, required_unless_present_any = ["demo", "screenshots"], conflicts_with = "demo")]
     config: Option<PathBuf>,
     /// Run with simulated devices and a local hub: no hardware needed.
     #[arg(long)]
@@ -34,6 +34,10 @@ struct Args {
     /// Use this hub instead of starting a local one (demo only).
     #[arg(long, requires = "demo")]
     hub_url: Option<String>,
+    /// Render every villager screen, in every language and mode, to
+    /// DIR/<lang>/<screen>.png and exit. Needs no display.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "demo"])]
+    screenshots: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -43,6 +47,12 @@ fn main() -> Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(dir) = &args.screenshots {
+        return screenshots(dir);
+    }
+    for (family, package) in ui_glue::missing_fonts() {
+        warn!(family, package, "font missing: some screens will show no text (install the Debian package)");
+    }
 
     // Held for the life of the process: the demo's hub and card simulator.
     let mut _local_hub = None;
@@ -54,16 +64,20 @@ fn main() -> Result<()> {
             // An external --hub-url must be started with this same key file.
             let key_file = args.data_dir.join("platform-demo.key");
             let platform_key = kiosk::demo::platform_key(&key_file)?;
+            let demo = Config::demo(&args.data_dir, "http://127.0.0.1:1", platform_key);
             let url = match &args.hub_url {
                 Some(url) => url.clone(),
                 None => {
-                    let hub = LocalHub::start(&args.data_dir, &key_file)?;
+                    // The demo registers its own terminal, as a technician would.
+                    let (identity, _) = DeviceIdentity::load_or_create(&demo.device_key_path(), &demo.terminal_id)
+                        .context("cannot load the device key")?;
+                    let hub = LocalHub::start(&args.data_dir, &key_file, (&demo.terminal_id, &identity.public_key()))?;
                     let url = hub.url.clone();
                     _local_hub = Some(hub);
                     url
                 }
             };
-            Config::demo(&args.data_dir, &url, platform_key)
+            Config { hub: kiosk::config::HubConfig { url, ..demo.hub.clone() }, ..demo }
         }
     };
     std::fs::create_dir_all(&config.data_dir)
@@ -79,12 +93,37 @@ fn main() -> Result<()> {
         (IdCardConfig::Simulator, None) => unreachable!("simulator started above"),
     };
 
-    let loaded = catalog::load(config.catalog.as_deref());
-    let banner = loaded.problem.clone().unwrap_or_default();
     let outbox = Arc::new(
         Outbox::open(&config.data_dir.join("outbox.db"), config.outbox_config()).context("cannot open the outbox database")?,
     );
-    let sync = SyncClient::new(&config.hub.url).context("bad hub URL")?;
+    let mut loaded = catalog::load(config.catalog.as_deref());
+    // A catalog pulled from the hub (signature checked again) beats the built-in one.
+    if let (None, Some(key)) = (&config.catalog, &config.catalog_key) {
+        match outbox.cached_catalog(key) {
+            Ok(Some(pulled)) if pulled.version > loaded.catalog.version => {
+                info!(version = pulled.version, "serving the catalog pulled from the hub");
+                loaded.catalog = pulled;
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot read the pulled catalog"),
+        }
+    }
+    let banner = loaded.problem.clone().unwrap_or_default();
+    let (identity, made) =
+        DeviceIdentity::load_or_create(&config.device_key_path(), &config.terminal_id).context("cannot load the device key")?;
+    if made {
+        info!(
+            "new device key; register it on the hub: hub terminal add --id {} --public-key {}",
+            config.terminal_id,
+            identity.public_key()
+        );
+    }
+    let sync_config = SyncConfig {
+        catalog_key: config.catalog_key,
+        app_version: concat!("kiosk/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ..SyncConfig::default()
+    };
+    let sync = SyncClient::with_config(&config.hub.url, identity, sync_config).context("bad hub URL")?;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -96,7 +135,7 @@ fn main() -> Result<()> {
     let village = config.village_code.name().unwrap_or(config.village_code.as_str()).to_owned();
     let county = model::divisions::county_name(&config.village_code.as_str()[..6]).unwrap_or_default();
     window.set_terminal_label(format!("{county} {village} · 终端 {}", config.terminal_id).into());
-    window.set_network_label(LinkStatus { online: None, unsent: 0 }.label().into());
+    ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
     window.set_banner(banner.into());
 
     let session = Session::new(
@@ -127,12 +166,15 @@ fn main() -> Result<()> {
             let _ = weak.upgrade_in_event_loop(move |w| ui_glue::apply(&w, &view));
         }),
         Box::new(move |status| {
-            let label = status.label();
-            let _ = weak_status.upgrade_in_event_loop(move |w| w.set_network_label(label.into()));
+            let _ = weak_status.upgrade_in_event_loop(move |w| ui_glue::set_link_status(&w, status));
         }),
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
+    match kiosk::voice::Espeak::detect() {
+        Some(espeak) => app.set_speaker(Arc::new(espeak)),
+        None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
+    }
 
     info!(terminal = %config.terminal_id, village = %config.village_code.as_str(), "kiosk ready");
     let result = window.run();
@@ -142,4 +184,16 @@ fn main() -> Result<()> {
     drop(app);
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
     result.context("the kiosk window failed")
+}
+
+/// `--screenshots DIR`: every villager screen to PNG, headless.
+fn screenshots(dir: &std::path::Path) -> Result<()> {
+    let missing = ui_glue::missing_fonts();
+    if !missing.is_empty() {
+        anyhow::bail!("fonts missing, the pictures would lack text: {missing:?}");
+    }
+    let started = std::time::Instant::now();
+    let written = kiosk::screenshots::render_all(dir)?;
+    println!("{} screens written to {} in {:.1} s", written.len(), dir.display(), started.elapsed().as_secs_f32());
+    Ok(())
 }

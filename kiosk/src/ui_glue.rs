@@ -1,14 +1,17 @@
-//! Copies a session [`View`] into the Slint window. The only place that
-//! knows both the session's view and the UI's property names.
+//! Copies a session [`View`] into the Slint window and turns the window's
+//! callbacks into session events. The only place that knows both the
+//! session's view and the UI's property names.
 
-use slint::{Model, ModelRc, SharedString, VecModel};
-use ui::{ChoiceItem, FormRow, KioskWindow, ReviewRow, ServiceTile};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use ui::{ChoiceItem, FormRow, KioskWindow, ProgressRow, ReasonItem, ReviewRow, ServiceTile, ThemeChip};
 
 use std::sync::Arc;
 
 use drivers::{SamSimulator, SimCard};
+use model::evaluation::Rating;
+use model::Lang;
 
-use crate::app::App;
+use crate::app::{App, LinkStatus};
 use crate::demo::CARD_ON_READER;
 use crate::session::{Event, View};
 
@@ -16,24 +19,53 @@ use crate::session::{Event, View};
 /// 模拟放置身份证 button puts the sample card on the simulated reader for a
 /// moment, as a villager would.
 pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
+    let on = |event: fn() -> Event| {
+        let a = app.clone();
+        move || a.dispatch(event())
+    };
+    w.on_start(on(|| Event::Start));
+    w.on_progress(on(|| Event::QueryProgress));
+    w.on_result(on(|| Event::QueryResult));
+    w.on_rate(on(|| Event::RateService));
+    w.on_start_filing(on(|| Event::StartFiling));
+    w.on_agree(on(|| Event::Agree));
+    w.on_back(on(|| Event::Back));
+    w.on_cancel(on(|| Event::Cancel));
+    w.on_submit_form(on(|| Event::SubmitForm));
+    w.on_confirm(on(|| Event::Confirm));
+    w.on_print_receipt(on(|| Event::PrintReceipt));
+    w.on_rate_now(on(|| Event::RateNow));
+    w.on_submit_rating(on(|| Event::SubmitRating));
+    w.on_retry(on(|| Event::Retry));
+    w.on_finish(on(|| Event::Finish));
+    w.on_toggle_large_text(on(|| Event::ToggleLargeText));
+    w.on_toggle_high_contrast(on(|| Event::ToggleHighContrast));
+    w.on_toggle_voice(on(|| Event::ToggleVoice));
+    w.on_still_here(on(|| Event::StillHere));
+
     let a = app.clone();
-    w.on_start(move || a.dispatch(Event::Start));
+    w.on_choose_theme(move |id| a.dispatch(Event::ChooseTheme(id.into())));
     let a = app.clone();
     w.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
     let a = app.clone();
-    w.on_back(move || a.dispatch(Event::Back));
-    let a = app.clone();
-    w.on_cancel(move || a.dispatch(Event::Cancel));
-    let a = app.clone();
     w.on_field_edited(move |key, value| a.dispatch(Event::FieldEdited { key: key.into(), value: value.into() }));
     let a = app.clone();
-    w.on_submit_form(move || a.dispatch(Event::SubmitForm));
+    w.on_lookup_code(move |code| a.dispatch(Event::CodeEntered(code.into())));
     let a = app.clone();
-    w.on_confirm(move || a.dispatch(Event::Confirm));
+    w.on_toggle_reason(move |value| a.dispatch(Event::ToggleReason(value.into())));
     let a = app.clone();
-    w.on_print_receipt(move || a.dispatch(Event::PrintReceipt));
+    w.on_choose_rating(move |level| {
+        if let Some(rating) = rating_from(&level) {
+            a.dispatch(Event::ChooseRating(rating));
+        }
+    });
     let a = app.clone();
-    w.on_finish(move || a.dispatch(Event::Finish));
+    w.on_set_language(move |code| {
+        if let Some(lang) = Lang::from_code(&code) {
+            a.dispatch(Event::SetLanguage(lang));
+        }
+    });
+
     w.set_demo_mode(simulator.is_some());
     w.on_demo_place_card(move || {
         if let Some(sim) = simulator.clone() {
@@ -44,6 +76,33 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
             });
         }
     });
+}
+
+/// The rating levels as the UI names them (`ui::rating`).
+pub fn rating_name(rating: Rating) -> &'static str {
+    match rating {
+        Rating::VerySatisfied => ui::rating::VERY_SATISFIED,
+        Rating::Satisfied => ui::rating::SATISFIED,
+        Rating::Neutral => ui::rating::NEUTRAL,
+        Rating::Dissatisfied => ui::rating::DISSATISFIED,
+        Rating::VeryDissatisfied => ui::rating::VERY_DISSATISFIED,
+    }
+}
+
+fn rating_from(name: &str) -> Option<Rating> {
+    Rating::ALL.into_iter().find(|r| rating_name(*r) == name)
+}
+
+/// Shows the link state; the words are chosen by the UI in the villager's
+/// language (so they follow a language switch).
+pub fn set_link_status(w: &KioskWindow, status: LinkStatus) {
+    w.set_network_label(SharedString::new());
+    w.set_network_state(match status.online {
+        None => -1,
+        Some(false) => 0,
+        Some(true) => 1,
+    });
+    w.set_network_unsent(status.unsent.min(i32::MAX as u64) as i32);
 }
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
@@ -66,9 +125,25 @@ fn sync<T: Clone + PartialEq + 'static>(current: ModelRc<T>, items: Vec<T>, set:
     set(model(items));
 }
 
+fn pairs(rows: &[(String, String)]) -> Vec<ReviewRow> {
+    rows.iter().map(|(l, v)| ReviewRow { label: l.as_str().into(), value: v.as_str().into() }).collect()
+}
+
 pub fn apply(w: &KioskWindow, v: &View) {
+    // Settings first: the screen below is laid out in their font and direction.
+    let theme = w.global::<ui::Theme>();
+    if theme.get_lang() != v.lang.code() {
+        ui::set_language(w, v.lang.code());
+    }
+    theme.set_large_text(v.large_text);
+    theme.set_high_contrast(v.high_contrast);
+    w.set_voice_on(v.voice_on);
+    w.set_voice_available(v.voice_available);
+    w.set_idle_seconds(v.idle_seconds.min(i32::MAX as u32) as i32);
+
     w.set_screen(v.screen.name().into());
-    sync(w.get_services(), 
+    sync(
+        w.get_services(),
         v.services
             .iter()
             .map(|t| ServiceTile {
@@ -82,7 +157,17 @@ pub fn apply(w: &KioskWindow, v: &View) {
             .collect(),
         |m| w.set_services(m),
     );
+    sync(
+        w.get_themes(),
+        v.themes
+            .iter()
+            .map(|t| ThemeChip { id: t.id.as_str().into(), name: t.name.as_str().into(), selected: t.selected })
+            .collect(),
+        |m| w.set_themes(m),
+    );
     w.set_item_name(v.item_name.as_str().into());
+    sync(w.get_guide_rows(), pairs(&v.guide_rows), |m| w.set_guide_rows(m));
+    sync(w.get_consent_rows(), pairs(&v.consent_rows), |m| w.set_consent_rows(m));
     w.set_id_message(v.id_message.as_str().into());
     w.set_id_error(v.id_error);
     sync(
@@ -106,19 +191,55 @@ pub fn apply(w: &KioskWindow, v: &View) {
             .collect(),
         |m| w.set_form_rows(m),
     );
-    sync(
-        w.get_review_rows(),
-        v.review_rows
-            .iter()
-            .map(|(l, val)| ReviewRow { label: l.as_str().into(), value: val.as_str().into() })
-            .collect(),
-        |m| w.set_review_rows(m),
-    );
+    sync(w.get_review_rows(), pairs(&v.review_rows), |m| w.set_review_rows(m));
     w.set_busy_message(v.busy_message.as_str().into());
     w.set_saved_sent(v.saved_sent);
     w.set_saved_title(v.saved_title.as_str().into());
     w.set_saved_detail(v.saved_detail.as_str().into());
     w.set_case_number(v.case_number.as_str().into());
+    w.set_can_rate(v.can_rate);
     w.set_receipt_message(v.receipt_message.as_str().into());
+    w.set_receipt_busy(v.receipt_busy);
+    w.set_receipt_failed(v.receipt_failed);
+    w.set_rating(v.rating.map(rating_name).unwrap_or_default().into());
+    sync(
+        w.get_reasons(),
+        v.reasons
+            .iter()
+            .map(|r| ReasonItem { value: r.value.as_str().into(), label: r.label.as_str().into(), selected: r.selected })
+            .collect(),
+        |m| w.set_reasons(m),
+    );
+    w.set_lookup_phase(v.lookup_phase.into());
+    w.set_lookup_message(v.lookup_message.as_str().into());
+    w.set_lookup_error(v.lookup_error);
+    sync(
+        w.get_lookup_rows(),
+        v.lookup_rows
+            .iter()
+            .map(|r| ProgressRow {
+                item: r.item.as_str().into(),
+                date: r.date.as_str().into(),
+                status: r.status.as_str().into(),
+                number: r.number.as_str().into(),
+                tone: r.tone.into(),
+            })
+            .collect(),
+        |m| w.set_lookup_rows(m),
+    );
+    w.set_goodbye_message(v.goodbye_message.as_str().into());
     w.set_error_message(v.error_message.as_str().into());
+}
+
+/// The font families the screens need that fontconfig does not know, with
+/// their Debian packages. Empty when all are there (or fontconfig is absent,
+/// which the window itself will complain about).
+pub fn missing_fonts() -> Vec<(&'static str, &'static str)> {
+    let Ok(out) = std::process::Command::new("fc-list").args([":", "family"]).output() else { return Vec::new() };
+    let listed = String::from_utf8_lossy(&out.stdout);
+    ui::FONT_FAMILIES
+        .iter()
+        .filter(|(family, _)| !listed.lines().any(|l| l.split(',').any(|f| f.trim() == *family)))
+        .copied()
+        .collect()
 }

@@ -1,27 +1,47 @@
-//! The terminal ↔ hub wire contract (HTTP/JSON).
+//! The terminal ↔ hub wire contract (HTTP/JSON). Every `/v1` request except
+//! `GET /v1/health`, `GET /v1/openapi.json` and `GET /v1/catalog` is signed
+//! with the terminal's device key (headers in [`crate::auth`]); the hub
+//! answers 401 (`unauthenticated`, `unknown_terminal`, `clock_skew`,
+//! `replayed`) or 403 (`revoked`) otherwise. The hub serves the full list as
+//! OpenAPI at `GET /v1/openapi.json`.
 //!
-//! - `GET  /v1/health` → [`Health`]; lets a terminal tell its hub from a captive portal.
+//! Submissions (manifest first, then attachments, then commit):
 //! - `PUT  /v1/submissions/{id}` body: a [`crate::seal::SealedEnvelope`] as JSON.
-//!   Submissions travel sealed (DESIGN §5): the hub can check the envelope's
-//!   shape and id without the platform key, and open it only with that key.
-//!   201 stored, 200 identical replay (the same bytes: a terminal seals once
-//!   and resends what it stored), 409 different bytes under the same id,
-//!   422 not a well-formed envelope, or (on a hub holding the platform key)
-//!   one that key cannot open.
-//! - `PUT  /v1/submissions/{id}/attachments/{sha256}` body: the sealed bytes
-//!   of one attachment; `sha256` is the hash of those sealed bytes, as listed
-//!   in the envelope. 201 stored, 200 already held, 422 hash mismatch or not listed.
+//!   201 stored, 200 identical replay (the same bytes), 409 different bytes
+//!   under the same id, 422 not a well-formed envelope, or (on a hub holding
+//!   the platform key) one that key cannot open.
+//! - `GET  /v1/submissions/{id}/attachments/{sha256}` → [`UploadStatus`]: how
+//!   many bytes of that sealed attachment the hub holds.
+//! - `PUT  /v1/submissions/{id}/attachments/{sha256}` body: sealed bytes,
+//!   either all of them or, with `Content-Range: bytes START-END/SIZE`, a
+//!   range from START (≤ the bytes held). The hub keeps what arrives even if
+//!   the connection breaks, so an upload resumes where it stopped. When all
+//!   SIZE bytes are there the hub checks their SHA-256 against the path and
+//!   keeps them (201), or drops them (422 `hash_mismatch`). 202 partial,
+//!   200 already complete, 416 `range_mismatch` when START is past the bytes held.
 //! - `POST /v1/submissions/{id}/commit` → [`CommitResponse`]; idempotent,
 //!   422 while an attachment is missing.
+//!
+//! Pulled and pushed beside submissions:
+//! - `POST /v1/case-status` [`CaseStatusQuery`] → [`CaseStatusList`]: cases of
+//!   this terminal's own submissions.
 //! - `GET  /v1/cases/{case_number}` → [`CaseView`].
-//! - `GET  /v1/catalog` → [`crate::Catalog`].
+//! - `GET  /v1/catalog?since=V` → [`crate::auth::SignedCatalog`], or 204 when
+//!   the hub's catalog is not newer than V (404 if the hub has none).
+//! - `GET  /v1/terminal/config` → [`TerminalConfig`].
+//! - `PUT  /v1/evaluations/{id}` [`EvaluationUpload`] → [`EvaluationAck`]; idempotent.
+//! - `POST /v1/heartbeat` [`Heartbeat`] → [`HeartbeatAck`].
+//! - `POST /v1/e-license/lookup` [`ELicenseQuery`] → [`ELicenseAnswer`].
 //!
 //! Errors carry an [`ErrorBody`]. A terminal quarantines a record on 409,
-//! 413 or 422 and goes on with the rest of its queue.
+//! 413 or 422 and goes on with the rest of its queue; 429 and 5xx (with
+//! `Retry-After`), 401 and 403 stop the batch.
 
 use serde::{Deserialize, Serialize};
 
 use crate::case::{CaseNumber, CaseStatus};
+use crate::evaluation::Evaluation;
+use crate::identity::IdNumber;
 use crate::submission::SubmissionId;
 
 /// Identifies the hub service itself.
@@ -75,10 +95,199 @@ pub enum ErrorCode {
     /// Transient: try again later.
     Busy,
     Internal,
+    /// A resumed upload starts past the bytes the hub holds; ask again.
+    RangeMismatch,
+    /// Missing or malformed authentication headers, or a bad signature.
+    Unauthenticated,
+    /// No terminal with this id is registered.
+    UnknownTerminal,
+    /// The terminal was revoked (403).
+    Revoked,
+    /// The request's timestamp is too far from the hub's clock.
+    ClockSkew,
+    /// This nonce was seen before.
+    Replayed,
+    /// The hub has no such document (catalog, result) to give.
+    NotAvailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+}
+
+/// `GET`/`PUT /v1/submissions/{id}/attachments/{sha256}`: how far an upload got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStatus {
+    pub sha256: String,
+    /// Size of the sealed attachment, from the envelope.
+    pub size: u64,
+    /// Bytes held so far, from offset 0.
+    pub received: u64,
+    /// All bytes are held and their hash checked.
+    pub complete: bool,
+}
+
+/// `POST /v1/case-status`: the terminal's acknowledged submissions whose
+/// cases it wants news of. At most [`CaseStatusQuery::MAX`] ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseStatusQuery {
+    pub submission_ids: Vec<SubmissionId>,
+}
+
+impl CaseStatusQuery {
+    pub const MAX: usize = 500;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseStatusEntry {
+    pub submission_id: SubmissionId,
+    pub case_number: CaseNumber,
+    pub status: CaseStatus,
+    /// When the status last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: time::OffsetDateTime,
+    /// Why a case was rejected, in words for the villager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A result document (e.g. a PDF) can be printed at the terminal.
+    pub result_available: bool,
+}
+
+/// Cases of the asked submissions that this terminal sent; unknown ids are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseStatusList {
+    pub cases: Vec<CaseStatusEntry>,
+}
+
+/// What the hub tells a terminal about how to run. Versioned: a terminal
+/// stores the newest it received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalConfig {
+    pub version: u64,
+    /// Seconds between sync attempts while something waits to be sent.
+    pub sync_interval_secs: u64,
+    /// Seconds between heartbeats.
+    pub heartbeat_interval_secs: u64,
+    /// A notice for the home screen banner (e.g. planned maintenance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+impl Default for TerminalConfig {
+    fn default() -> Self {
+        TerminalConfig { version: 0, sync_interval_secs: 15, heartbeat_interval_secs: 300, notice: None }
+    }
+}
+
+/// `PUT /v1/evaluations/{id}`: one 好差评, idempotent by its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationUpload {
+    pub id: uuid::Uuid,
+    pub evaluation: Evaluation,
+    #[serde(with = "time::serde::rfc3339")]
+    pub rated_at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationAck {
+    pub id: uuid::Uuid,
+    pub outcome: PutOutcome,
+}
+
+/// A device's health as its worker reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    Ok,
+    Degraded,
+    Absent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceHealth {
+    /// `id_card`, `receipt_printer`, `camera`, ...
+    pub device: String,
+    pub state: DeviceState,
+    /// A reason for technicians; never personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The outbox as a heartbeat reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueSnapshot {
+    /// Saved, not yet acknowledged (queued + sending).
+    pub unsent: u64,
+    pub quarantined: u64,
+    /// Acknowledged, waiting for the platform to process.
+    pub acknowledged: u64,
+    /// Age of the oldest unsent submission, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_unsent_secs: Option<u64>,
+    /// Evaluations waiting to be sent.
+    #[serde(default)]
+    pub evaluations_unsent: u64,
+}
+
+/// `POST /v1/heartbeat`: how a terminal is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: time::OffsetDateTime,
+    pub app_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_version: Option<u64>,
+    pub queue: QueueSnapshot,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_disk_bytes: Option<u64>,
+    #[serde(default)]
+    pub devices: Vec<DeviceHealth>,
+    /// Alert codes (`stale_queue`, `quarantined`, `disk_low`, ...).
+    #[serde(default)]
+    pub alerts: Vec<String>,
+    /// Hub clock minus terminal clock, as the terminal last measured it.
+    #[serde(default)]
+    pub clock_offset_secs: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatAck {
+    #[serde(with = "time::serde::rfc3339")]
+    pub server_time: time::OffsetDateTime,
+    /// The hub's catalog version, so the terminal knows whether to pull.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_version: Option<u64>,
+    pub config_version: u64,
+}
+
+/// `POST /v1/e-license/lookup`: is this material in the e-license library
+/// (电子证照库) for this person? Only asked online; offline the kiosk scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ELicenseQuery {
+    pub material_code: String,
+    pub id_number: IdNumber,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ELicenseDocument {
+    /// 证照名称
+    pub name: String,
+    /// 发证机关
+    pub issuer: String,
+    /// 证照编号 in the library (not the person's ID number).
+    pub license_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ELicenseAnswer {
+    pub available: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<ELicenseDocument>,
 }

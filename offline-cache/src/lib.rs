@@ -7,11 +7,14 @@
 //! See README.md for states, sealing, alerts and the audit log.
 
 mod audit;
+mod backoff;
 mod clock;
 mod disk;
 mod error;
+mod identity;
 mod index;
 mod outbox;
+mod pulled;
 mod schema;
 mod sync;
 
@@ -22,6 +25,9 @@ pub use outbox::{
     StoreSettings,
 };
 pub use schema::MovedAside;
+pub use backoff::{Backoff, MAX_RETRY_AFTER};
+pub use identity::{DeviceIdentity, IdentityError};
+pub use pulled::{LocalCaseStatus, PendingEvaluation};
 pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};
 
 /// A new platform key pair from the operating system's CSPRNG, for demos,

@@ -495,14 +495,19 @@ impl Outbox {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic mid-transaction rolled that transaction back while unwinding;
         // the connection itself is still sound.
         self.inner.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn config(&self) -> Result<&OutboxConfig, StoreError> {
+    pub(crate) fn config(&self) -> Result<&OutboxConfig, StoreError> {
         self.inner.config.as_ref().ok_or(StoreError::InspectOnly)
+    }
+
+    /// The directory holding the database (free space is measured there).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.inner.dir
     }
 
     /// What happened at open: a damaged file moved aside, legacy rows sealed.

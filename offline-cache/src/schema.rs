@@ -106,6 +106,36 @@ CREATE TABLE alerts (
 );
 "#;
 
+/// Schema v3 (issue 4): what sync pulls and pushes besides submissions.
+const V3: &str = r#"
+-- The latest case status the hub reported for an acknowledged submission.
+CREATE TABLE case_status (
+    submission_id    TEXT PRIMARY KEY REFERENCES outbox(id),
+    status           TEXT NOT NULL,
+    reason           TEXT,
+    result_available INTEGER NOT NULL DEFAULT 0,
+    updated_at       TEXT NOT NULL,
+    fetched_at       TEXT NOT NULL
+);
+-- 好差评 waiting to be sent; a row is deleted once the hub has it.
+CREATE TABLE evaluations (
+    id         TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('queued', 'rejected')),
+    reason     TEXT,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+-- Documents pulled from the hub, the newest accepted of each kind:
+-- 'catalog' (the signed catalog as received), 'config' (terminal config).
+CREATE TABLE pulled (
+    kind       TEXT PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    body       BLOB NOT NULL,
+    fetched_at TEXT NOT NULL
+);
+"#;
+
 /// One schema step; step `n` takes `PRAGMA user_version` from `n` to `n + 1`.
 enum Step {
     Sql(&'static str),
@@ -114,7 +144,7 @@ enum Step {
 }
 
 /// Append only.
-const MIGRATIONS: &[Step] = &[Step::Sql(V1), Step::Rust(v2_sealed)];
+const MIGRATIONS: &[Step] = &[Step::Sql(V1), Step::Rust(v2_sealed), Step::Sql(V3)];
 
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;

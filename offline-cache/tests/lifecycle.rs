@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use common::{contains, raw_files, submission};
 use hub::Hub;
-use offline_cache::{Alert, Outbox, OutboxState, StoreError, SyncClient};
+use offline_cache::{Alert, Outbox, OutboxState, StoreError};
 use time::OffsetDateTime;
 
 async fn acknowledged(dir: &Path, outbox: &Outbox) {
     let hub = Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.join("hub.db")).await.unwrap();
-    let report = SyncClient::new(&hub.base_url()).unwrap().sync_once(outbox).await;
+    let report = common::client(&hub, common::quick()).await.sync_once(outbox).await;
     assert_eq!(report.stopped, None);
     hub.shutdown().await.unwrap();
 }

@@ -9,10 +9,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Router;
-use common::{submission, unseal, with_scan};
+use common::{quick, submission, unseal, with_scan};
 use hub::{Hub, HubDb, HubOptions};
-use model::protocol::CommitResponse;
-use offline_cache::{Outbox, OutboxState, StopReason, SyncClient, SyncConfig};
+use offline_cache::{Outbox, OutboxState, StopReason, SyncClient};
 
 async fn start_hub(dir: &Path) -> Hub {
     Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.join("hub.db")).await.unwrap()
@@ -21,7 +20,11 @@ async fn start_hub(dir: &Path) -> Hub {
 /// A hub that holds the platform key and so checks every envelope opens.
 async fn start_hub_with_key(dir: &Path, key: &model::seal::PlatformSecretKey) -> Hub {
     let key = model::seal::PlatformSecretKey::parse(&key.to_text()).unwrap();
-    Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.join("hub.db"), HubOptions { platform_key: Some(std::sync::Arc::new(key)) })
+    Hub::spawn_with(
+        "127.0.0.1:0".parse().unwrap(),
+        &dir.join("hub.db"),
+        HubOptions { platform_key: Some(std::sync::Arc::new(key)), ..HubOptions::default() },
+    )
         .await
         .unwrap()
 }
@@ -34,14 +37,9 @@ fn outbox(dir: &Path) -> Outbox {
     common::open(dir).0
 }
 
-/// Short timeouts: tests should fail fast, not wait on a 4G budget.
-fn quick() -> SyncConfig {
-    SyncConfig {
-        connect_timeout: Duration::from_secs(2),
-        read_timeout: Duration::from_millis(500),
-        request_timeout: Duration::from_secs(5),
-        ..SyncConfig::default()
-    }
+/// A client for an unregistered terminal (for stand-ins that aren't the hub).
+fn stranger(url: &str) -> SyncClient {
+    SyncClient::with_config(url, common::identity(), quick()).unwrap()
 }
 
 /// A stand-in server on loopback, stopped when the returned handle is aborted.
@@ -62,7 +60,7 @@ async fn sync_delivers_a_sealed_submission_with_attachments_once() {
     let (sub, atts) = with_scan(b"%PDF household register");
     outbox.enqueue(&sub, &atts).unwrap();
 
-    let client = SyncClient::with_config(&hub.base_url(), quick()).unwrap();
+    let client = common::client(&hub, quick()).await;
     assert!(client.hub_reachable().await);
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, None);
@@ -107,7 +105,8 @@ async fn hub_down_stops_the_batch_and_the_next_sync_delivers() {
 
     // A port with nothing listening: what a terminal sees with the hub down.
     let addr = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let client = SyncClient::with_config(&format!("http://{addr}"), quick()).unwrap();
+    let identity = common::identity();
+    let client = SyncClient::with_config(&format!("http://{addr}"), identity.clone(), quick()).unwrap();
     assert!(!client.hub_reachable().await);
     let report = client.sync_once(&outbox).await;
     assert!(matches!(report.stopped, Some(StopReason::LinkDown(_))), "{:?}", report.stopped);
@@ -120,6 +119,7 @@ async fn hub_down_stops_the_batch_and_the_next_sync_delivers() {
 
     // The hub comes up on that address; the same client now delivers both, in order.
     let hub = Hub::spawn(addr, &dir.path().join("hub.db")).await.unwrap();
+    common::register(&hub, &identity).await;
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, None);
     let ids: Vec<_> = report.acknowledged.iter().map(|(id, _)| *id).collect();
@@ -140,31 +140,25 @@ async fn a_send_interrupted_by_a_crash_is_retried_and_lands_once() {
     let (outbox, _) = common::open(dir.path());
     let (sub, atts) = with_scan(b"scan");
     outbox.enqueue(&sub, &atts).unwrap();
-    let copy = outbox.sealed_copy(sub.id).unwrap().unwrap();
 
     // The previous run got as far as the hub's commit, then died before
     // recording the answer: the hub holds the case, the row says 'sending'.
-    let http = reqwest::Client::new();
-    let base = hub.base_url();
-    http.put(format!("{base}/v1/submissions/{}", sub.id)).body(copy.envelope.clone()).send().await.unwrap();
-    http.put(format!("{base}/v1/submissions/{}/attachments/{}", sub.id, copy.attachments[0].sha256))
-        .body(copy.attachments[0].bytes.clone())
-        .send()
-        .await
-        .unwrap();
-    let committed: CommitResponse =
-        http.post(format!("{base}/v1/submissions/{}/commit", sub.id)).send().await.unwrap().json().await.unwrap();
+    let client = common::client(&hub, quick()).await;
+    let committed = client.sync_once(&outbox).await.acknowledged[0].1.clone();
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute("UPDATE outbox SET state = 'sending', attempts = 1 WHERE id = ?1", [sub.id.to_string()])
+        .execute(
+            "UPDATE outbox SET state = 'sending', attempts = 1, case_number = NULL, acknowledged_at = NULL WHERE id = ?1",
+            [sub.id.to_string()],
+        )
         .unwrap();
     assert_eq!(outbox.counts().unwrap().sending, 1);
 
-    let client = SyncClient::with_config(&base, quick()).unwrap();
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, None);
-    assert_eq!(report.acknowledged, vec![(sub.id, committed.case_number.clone())]);
-    assert_eq!(outbox.entry(sub.id).unwrap().unwrap().case_number, Some(committed.case_number));
+    assert_eq!(report.acknowledged, vec![(sub.id, committed.clone())]);
+    assert_eq!(report.bytes_sent, 0, "the hub held the attachment: nothing sent again");
+    assert_eq!(outbox.entry(sub.id).unwrap().unwrap().case_number, Some(committed));
     let db = hub_db(dir.path());
     assert_eq!(db.submission_count(sub.id).unwrap(), 1);
     assert_eq!(db.case_count().unwrap(), 1);
@@ -180,16 +174,16 @@ async fn a_rejected_record_at_the_head_is_quarantined_and_never_blocks_the_rest(
     let fine = submission(vec![]);
     outbox.enqueue(&clashing, &[]).unwrap();
     outbox.enqueue(&fine, &[]).unwrap();
-    // The hub already holds a different body under the first id.
-    let other = model::seal::seal_submission(&key.public_key(), &clashing, &[], &mut rand_core::UnwrapErr(getrandom::SysRng)).unwrap();
-    reqwest::Client::new()
-        .put(format!("{}/v1/submissions/{}", hub.base_url(), clashing.id))
-        .body(other.envelope.to_bytes())
-        .send()
-        .await
-        .unwrap();
+    // The hub already holds a different body under the first id: the same
+    // filing sealed again (a fresh data key) by another copy of the outbox.
+    let identity = common::identity();
+    common::register(&hub, &identity).await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Outbox::open(&other_dir.path().join("outbox.db"), common::config(&key)).unwrap();
+    other.enqueue(&clashing, &[]).unwrap();
+    let client = SyncClient::with_config(&hub.base_url(), identity, quick()).unwrap();
+    assert_eq!(client.sync_once(&other).await.acknowledged.len(), 1);
 
-    let client = SyncClient::with_config(&hub.base_url(), quick()).unwrap();
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, None);
     assert_eq!(report.quarantined.len(), 1);
@@ -234,7 +228,7 @@ async fn a_damaged_local_copy_is_quarantined_and_the_batch_goes_on() {
         )
         .unwrap();
 
-    let client = SyncClient::with_config(&hub.base_url(), quick()).unwrap();
+    let client = common::client(&hub, quick()).await;
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, None);
     assert_eq!(report.quarantined.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![damaged.id]);
@@ -253,7 +247,7 @@ async fn a_captive_portal_page_stops_the_batch() {
 
     let portal = Router::new().fallback(|| async { Html("<html><body>请先登录 WiFi</body></html>") });
     let (addr, task) = serve_app(portal).await;
-    let client = SyncClient::with_config(&format!("http://{addr}"), quick()).unwrap();
+    let client = stranger(&format!("http://{addr}"));
     assert!(!client.hub_reachable().await);
     let report = client.sync_once(&outbox).await;
     assert!(matches!(report.stopped, Some(StopReason::CaptivePortal(_))), "{:?}", report.stopped);
@@ -264,7 +258,7 @@ async fn a_captive_portal_page_stops_the_batch() {
     // A portal that redirects to its login page is caught the same way.
     let redirecting = Router::new().fallback(|| async { Redirect::temporary("http://portal.invalid/login") });
     let (addr, task) = serve_app(redirecting).await;
-    let client = SyncClient::with_config(&format!("http://{addr}"), quick()).unwrap();
+    let client = stranger(&format!("http://{addr}"));
     let report = client.sync_once(&outbox).await;
     assert!(matches!(report.stopped, Some(StopReason::CaptivePortal(_))), "{:?}", report.stopped);
     task.abort();
@@ -287,9 +281,9 @@ async fn a_busy_hub_stops_the_batch_with_the_record_queued() {
         )
         .fallback(|| async { StatusCode::SERVICE_UNAVAILABLE.into_response() });
     let (addr, task) = serve_app(app).await;
-    let client = SyncClient::with_config(&format!("http://{addr}"), quick()).unwrap();
+    let client = stranger(&format!("http://{addr}"));
     let report = client.sync_once(&outbox).await;
-    assert_eq!(report.stopped, Some(StopReason::ServerBusy { status: 503 }));
+    assert_eq!(report.stopped, Some(StopReason::ServerBusy { status: 503, retry_after: None }));
     let e = outbox.entry(sub.id).unwrap().unwrap();
     assert_eq!((e.state, e.attempts), (OutboxState::Queued, 1));
     assert_eq!(e.last_error.as_deref(), Some("hub busy (HTTP 503)"));
@@ -311,7 +305,7 @@ async fn a_silent_server_times_out() {
             held.push(sock);
         }
     });
-    let client = SyncClient::with_config(&format!("http://{addr}"), quick()).unwrap();
+    let client = stranger(&format!("http://{addr}"));
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, Some(StopReason::Timeout));
     task.abort();
@@ -319,8 +313,234 @@ async fn a_silent_server_times_out() {
 
 #[test]
 fn only_http_urls_are_accepted() {
-    assert!(SyncClient::new("http://127.0.0.1:8700").is_ok());
-    assert!(SyncClient::new("https://hub.example/").is_ok());
-    assert!(SyncClient::new("ftp://hub.example").is_err());
-    assert!(SyncClient::new("not a url").is_err());
+    assert!(SyncClient::new("http://127.0.0.1:8700", common::identity()).is_ok());
+    assert!(SyncClient::new("https://hub.example/", common::identity()).is_ok());
+    assert!(SyncClient::new("ftp://hub.example", common::identity()).is_err());
+    assert!(SyncClient::new("not a url", common::identity()).is_err());
+}
+
+/// A loopback proxy that understands just enough HTTP/1.1 to find the body
+/// of the first attachment upload and cut the connection when `cut_fraction`
+/// of it has gone through. Counts attachment body bytes it forwards.
+struct CuttingProxy {
+    addr: SocketAddr,
+    attachment_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn cutting_proxy(upstream: SocketAddr, cut_fraction: f64) -> CuttingProxy {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counted = Arc::new(AtomicU64::new(0));
+    let cut_done = Arc::new(AtomicBool::new(false));
+    let attachment_bytes = counted.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (counted, cut_done) = (counted.clone(), cut_done.clone());
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let down = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let mut buf: Vec<u8> = Vec::new();
+                let mut chunk = vec![0u8; 64 * 1024];
+                'requests: loop {
+                    // Headers.
+                    let end = loop {
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
+                        match cr.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break 'requests,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                        .unwrap_or(0);
+                    let is_attachment = head.starts_with("PUT ") && head.lines().next().is_some_and(|l| l.contains("/attachments/"));
+                    let cut = (is_attachment && !cut_done.swap(true, Ordering::SeqCst)).then(|| (len as f64 * cut_fraction) as usize);
+                    if sw.write_all(&buf[..end]).await.is_err() {
+                        break;
+                    }
+                    buf.drain(..end);
+                    let mut left = len;
+                    while left > 0 {
+                        if buf.is_empty() {
+                            match cr.read(&mut chunk).await {
+                                Ok(0) | Err(_) => break 'requests,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let mut take = buf.len().min(left);
+                        if let Some(cut) = cut {
+                            let sent = len - left;
+                            take = take.min(cut - sent);
+                            if take == 0 {
+                                // The link drops: both ends see the connection go.
+                                let _ = sw.shutdown().await;
+                                down.abort();
+                                return;
+                            }
+                        }
+                        if sw.write_all(&buf[..take]).await.is_err() {
+                            break 'requests;
+                        }
+                        if is_attachment {
+                            counted.fetch_add(take as u64, Ordering::SeqCst);
+                        }
+                        buf.drain(..take);
+                        left -= take;
+                    }
+                }
+                let _ = sw.shutdown().await;
+                let _ = down.await;
+            });
+        }
+    });
+    CuttingProxy { addr, attachment_bytes, task }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5mb_upload_cut_at_60_percent_resumes_from_there() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, key) = common::open(dir.path());
+    let hub = start_hub_with_key(dir.path(), &key).await;
+    let scan: Vec<u8> = (0..5_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let (sub, atts) = with_scan(&scan);
+    outbox.enqueue(&sub, &atts).unwrap();
+    let sealed_size = outbox.sealed_copy(sub.id).unwrap().unwrap().attachments[0].bytes.len() as u64;
+
+    let proxy = cutting_proxy(hub.addr(), 0.6).await;
+    let identity = common::identity();
+    common::register(&hub, &identity).await;
+    let client = SyncClient::with_config(&format!("http://{}", proxy.addr), identity, quick()).unwrap();
+
+    let first = client.sync_once(&outbox).await;
+    assert!(matches!(first.stopped, Some(StopReason::LinkDown(_))), "{:?}", first.stopped);
+    assert_eq!(outbox.entry(sub.id).unwrap().unwrap().state, OutboxState::Queued);
+    let before = proxy.attachment_bytes.load(Ordering::SeqCst);
+    assert_eq!(before, sealed_size * 6 / 10);
+
+    let second = client.sync_once(&outbox).await;
+    assert_eq!(second.stopped, None);
+    assert_eq!(second.acknowledged.len(), 1);
+    let resent = proxy.attachment_bytes.load(Ordering::SeqCst) - before;
+    assert!(second.bytes_resumed >= sealed_size * 6 / 10, "resumed from {} of {sealed_size}", second.bytes_resumed);
+    assert_eq!(second.bytes_resumed, before, "every byte that crossed before the cut was kept");
+    assert_eq!(resent, sealed_size - second.bytes_resumed, "only the rest went over the wire");
+    assert!(resent * 10 <= sealed_size * 4 + 10);
+
+    // Byte-identical at the platform.
+    let opened = hub_db(dir.path()).open_submission(sub.id, &key).unwrap().unwrap();
+    assert_eq!(opened.attachments[0].1.as_slice(), scan.as_slice());
+    proxy.task.abort();
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_terminal_clock_an_hour_off_stops_once_then_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let hub = start_hub(dir.path()).await;
+    let sub = submission(vec![]);
+    outbox.enqueue(&sub, &[]).unwrap();
+    let identity = common::identity();
+    common::register(&hub, &identity).await;
+    let client = SyncClient::with_config(&hub.base_url(), identity, quick())
+        .unwrap()
+        .with_clock(|| time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+
+    let first = client.sync_once(&outbox).await;
+    let Some(StopReason::ClockSkew { offset_secs }) = first.stopped else { panic!("{:?}", first.stopped) };
+    assert!((3590..=3610).contains(&offset_secs), "{offset_secs}");
+    assert_eq!(outbox.entry(sub.id).unwrap().unwrap().state, OutboxState::Queued);
+
+    // Signed with the hub's time now: it goes through.
+    let second = client.sync_once(&outbox).await;
+    assert_eq!(second.stopped, None);
+    assert_eq!(second.acknowledged.len(), 1);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hub_asking_for_patience_is_given_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = outbox(dir.path());
+    outbox.enqueue(&submission(vec![]), &[]).unwrap();
+    let app = Router::new()
+        .route(
+            "/v1/health",
+            axum::routing::get(|| async {
+                axum::Json(model::protocol::Health { service: model::protocol::SERVICE_NAME.into(), version: "test".into() })
+            }),
+        )
+        .fallback(|| async { (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "120")], "slow down").into_response() });
+    let (addr, task) = serve_app(app).await;
+    let report = stranger(&format!("http://{addr}")).sync_once(&outbox).await;
+    assert_eq!(report.stopped, Some(StopReason::ServerBusy { status: 429, retry_after: Some(Duration::from_secs(120)) }));
+    let mut backoff = offline_cache::Backoff::with_seed(Duration::from_secs(1), Duration::from_secs(60), 3);
+    assert!(backoff.after(&report).unwrap() >= Duration::from_secs(120));
+    task.abort();
+}
+
+#[tokio::test]
+async fn an_unregistered_or_revoked_terminal_stops_and_keeps_its_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let hub = start_hub(dir.path()).await;
+    let sub = submission(vec![]);
+    outbox.enqueue(&sub, &[]).unwrap();
+
+    let identity = common::identity();
+    let client = SyncClient::with_config(&hub.base_url(), identity.clone(), quick()).unwrap();
+    let report = client.sync_once(&outbox).await;
+    assert_eq!(report.stopped, Some(StopReason::AuthRejected { status: 401, code: "unknown_terminal".into() }));
+    let e = outbox.entry(sub.id).unwrap().unwrap();
+    assert_eq!(e.state, OutboxState::Queued, "not the record's fault: not quarantined");
+
+    common::register(&hub, &identity).await;
+    hub.revoke_terminal(identity.terminal_id()).await.unwrap();
+    let report = client.sync_once(&outbox).await;
+    assert_eq!(report.stopped, Some(StopReason::AuthRejected { status: 403, code: "revoked".into() }));
+    assert_eq!(outbox.entry(sub.id).unwrap().unwrap().state, OutboxState::Queued);
+    assert_eq!(hub_db(dir.path()).total_submissions().unwrap(), 0);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_upload_whose_last_bytes_arrived_unchecked_is_finished_not_quarantined() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, key) = common::open(dir.path());
+    let hub = start_hub_with_key(dir.path(), &key).await;
+    let (sub, atts) = with_scan(&[7u8; 50_000]);
+    outbox.enqueue(&sub, &atts).unwrap();
+    let copy = outbox.sealed_copy(sub.id).unwrap().unwrap();
+    let identity = common::identity();
+    common::register(&hub, &identity).await;
+    let client = SyncClient::with_config(&hub.base_url(), identity.clone(), quick()).unwrap();
+    // The manifest went, then every attachment byte, but the check never ran.
+    let env = model::seal::SealedEnvelope::from_bytes(&copy.envelope).unwrap();
+    let parts: Vec<(&str, u64)> = env.attachments.iter().map(|a| (a.sha256.as_str(), a.size)).collect();
+    let body_sha = model::submission::sha256_hex(&copy.envelope);
+    hub.store()
+        .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts })
+        .unwrap();
+    hub.store().append_upload("T-0001", sub.id, &copy.attachments[0].sha256, 0, &copy.attachments[0].bytes).unwrap();
+
+    let report = client.sync_once(&outbox).await;
+    assert_eq!((report.stopped, report.quarantined.len(), report.acknowledged.len()), (None, 0, 1));
+    assert_eq!(report.bytes_sent, 0);
+    let opened = hub_db(dir.path()).open_submission(sub.id, &key).unwrap().unwrap();
+    assert_eq!(opened.attachments[0].1.as_slice(), &[7u8; 50_000][..]);
+    hub.shutdown().await.unwrap();
 }

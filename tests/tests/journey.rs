@@ -18,7 +18,7 @@ use kiosk::session::{Capabilities, Event, Screen, Session, Terminal, View};
 use model::seal::PlatformSecretKey;
 use model::submission::Channel;
 use model::{Catalog, IdNumber, SubmissionId, VillageCode};
-use offline_cache::{OutboxConfig, OutboxState, Outbox, SyncClient};
+use offline_cache::{DeviceIdentity, OutboxConfig, OutboxState, Outbox, SyncClient};
 
 const SOCIAL_CARD: &str = "620000RS0001";
 
@@ -29,11 +29,20 @@ struct Kiosk {
     receipts: std::path::PathBuf,
     /// The platform's private key: the kiosk seals to its public half.
     platform: Arc<PlatformSecretKey>,
+    /// The terminal's device key, which the hub must trust.
+    device: model::auth::PublicKey,
 }
 
 /// A hub that holds the platform key, so it checks every sealed filing opens.
 async fn spawn_hub(addr: SocketAddr, db: &Path, platform: &Arc<PlatformSecretKey>) -> Hub {
-    Hub::spawn_with(addr, db, HubOptions { platform_key: Some(platform.clone()) }).await.expect("hub")
+    Hub::spawn_with(addr, db, HubOptions { platform_key: Some(platform.clone()), ..HubOptions::default() }).await.expect("hub")
+}
+
+/// Trusts the kiosk's device key on `hub`, as a technician's registration would.
+async fn trust(hub: &Hub, k: &Kiosk) {
+    hub.register_terminal(hub::NewTerminal { id: "GS-TEST-0001".into(), public_key: k.device, village_code: None, label: None })
+        .await
+        .expect("register terminal");
 }
 
 fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform: Arc<PlatformSecretKey>) -> Kiosk {
@@ -42,6 +51,8 @@ fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform
         Outbox::open(&dir.join("outbox.db"), OutboxConfig::new(platform.public_key(), "GS-TEST-0001")).expect("outbox"),
     );
     let receipts = dir.join("receipts.escpos");
+    let (identity, _) = DeviceIdentity::load_or_create(&dir.join("device.key"), "GS-TEST-0001").expect("device key");
+    let device = identity.public_key();
     let session = Session::new(
         Arc::new(Catalog::starter()),
         Terminal {
@@ -56,7 +67,7 @@ fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform
         Parts {
             session,
             outbox: outbox.clone(),
-            sync: SyncClient::new(hub_url).expect("sync client"),
+            sync: SyncClient::new(hub_url, identity).expect("sync client"),
             card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
             printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
             // Long: the test decides when the background worker syncs.
@@ -67,7 +78,7 @@ fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform
         Box::new(|_| {}),
         Box::new(|_| {}),
     );
-    Kiosk { app, sim, outbox, receipts, platform }
+    Kiosk { app, sim, outbox, receipts, platform, device }
 }
 
 fn wait_for(app: &App, what: &str, pred: impl Fn(&View) -> bool) -> View {
@@ -88,6 +99,9 @@ fn file_social_security_card(k: &Kiosk) -> View {
     app.dispatch(Event::Start);
     assert_eq!(app.view().screen, Screen::Services);
     app.dispatch(Event::ChooseService(SOCIAL_CARD.into()));
+    // The guide and the consent come before anything is asked.
+    app.dispatch(Event::StartFiling);
+    app.dispatch(Event::Agree);
     assert_eq!(app.view().screen, Screen::IdPrompt);
     k.sim.present(SimCard::sample());
     let form = wait_for(app, "the form prefilled from the card", |v| v.screen == Screen::Form);
@@ -119,6 +133,7 @@ fn files_online_and_the_receipt_carries_the_case_number() {
     let platform = Arc::new(offline_cache::generate_platform_key());
     let hub = rt.block_on(spawn_hub("127.0.0.1:0".parse().unwrap(), &hub_db, &platform));
     let k = start_kiosk(&rt, dir.path(), &hub.base_url(), platform);
+    rt.block_on(trust(&hub, &k));
 
     let saved = file_social_security_card(&k);
     assert!(saved.saved_sent, "hub is up: {saved:?}");
@@ -150,7 +165,7 @@ fn files_online_and_the_receipt_carries_the_case_number() {
     assert!(!String::from_utf8_lossy(&stored).contains(sample.text.name.as_str()), "it travels and is stored sealed");
 
     k.app.dispatch(Event::Finish);
-    assert_eq!(k.app.view().screen, Screen::Home);
+    assert_eq!(k.app.view().screen, Screen::Goodbye, "a finished visit says goodbye, then returns home");
     rt.block_on(hub.shutdown()).unwrap();
 }
 
@@ -180,6 +195,7 @@ fn files_offline_then_reaches_the_hub_exactly_once_when_it_returns() {
 
     // The link comes back.
     let hub = rt.block_on(spawn_hub(addr, &hub_db, &platform));
+    rt.block_on(trust(&hub, &k));
     k.app.sync_soon();
     let deadline = Instant::now() + Duration::from_secs(30);
     let entry = loop {
@@ -209,6 +225,8 @@ fn bad_cards_get_plain_sentences_and_a_good_card_then_goes_on() {
     let k = start_kiosk(&rt, dir.path(), "http://127.0.0.1:9", Arc::new(offline_cache::generate_platform_key()));
     k.app.dispatch(Event::Start);
     k.app.dispatch(Event::ChooseService(SOCIAL_CARD.into()));
+    k.app.dispatch(Event::StartFiling);
+    k.app.dispatch(Event::Agree);
 
     k.sim.present(SimCard::bad_check_digit());
     let v = wait_for(&k.app, "the check-digit message", |v| v.id_error);

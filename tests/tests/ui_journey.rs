@@ -1,7 +1,8 @@
-//! The whole villager journey through the real Slint window, as a villager
-//! taps it: elements found by accessible label, real pointer clicks, the
-//! real SAM driver against the pty simulator, the outbox on disk and the hub
-//! on loopback. Each step is rendered to `<target>/journey/NN-step.png`.
+//! The villager journeys through the real Slint window, as a villager taps
+//! them: elements found by accessible label, real pointer clicks, the real
+//! SAM driver against the pty simulator, the outbox on disk and the hub on
+//! loopback. One test per journey (file, progress, result, rate) and one for
+//! the idle timeout. Each step is rendered to `<target>/journey/<test>/NN-step.png`.
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -11,27 +12,128 @@ use std::time::{Duration, Instant};
 use drivers::escpos_inspect::qr_payloads;
 use drivers::SamSimulator;
 use hub::{Hub, HubDb};
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle};
+use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
 use kiosk::session::{Capabilities, Session, Terminal, View};
 use kiosk::ui_glue;
+use kiosk::voice::Recording;
+use model::evaluation::Rating;
 use model::submission::Channel;
-use model::{Catalog, VillageCode};
+use model::{Catalog, Lang, VillageCode};
 use offline_cache::{Outbox, SyncClient};
 use ui::slint::platform::PointerEventButton;
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-struct Journey {
+const TERMINAL: &str = "GS-TEST-0001";
+
+/// A kiosk with its window, devices, outbox and (when online) a hub.
+struct Kiosk {
     window: KioskWindow,
     views: mpsc::Receiver<View>,
+    app: App,
+    outbox: Arc<Outbox>,
+    receipts: PathBuf,
+    speaker: Arc<Recording>,
     shots: PathBuf,
     step: usize,
+    hub: Option<Hub>,
+    rt: tokio::runtime::Runtime,
+    _sim: Arc<SamSimulator>,
+    _dir: tempfile::TempDir,
 }
 
-impl Journey {
+impl Kiosk {
+    /// `online`: a hub on loopback answers; otherwise the link is down.
+    fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
+        // Each test thread has its own Slint context.
+        let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(
+            testing::TestingBackendOptions { mock_time: true, threading: false, renderer_name: Some("software".into()) },
+        )));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
+        let (hub, url) = if online {
+            let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"))).expect("hub");
+            rt.block_on(hub.register_terminal(hub::NewTerminal {
+                id: TERMINAL.into(),
+                public_key: identity.public_key(),
+                village_code: None,
+                label: None,
+            }))
+            .expect("register terminal");
+            let url = hub.base_url();
+            (Some(hub), url)
+        } else {
+            // A port nobody listens on: the network is down.
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            (None, format!("http://127.0.0.1:{port}"))
+        };
+        let sim = Arc::new(SamSimulator::start().expect("card simulator"));
+        let platform = offline_cache::generate_platform_key();
+        let outbox = Arc::new(
+            Outbox::open(&dir.path().join("outbox.db"), offline_cache::OutboxConfig::new(platform.public_key(), TERMINAL))
+                .unwrap(),
+        );
+        let receipts = dir.path().join("receipts.escpos");
+
+        let (tx, views) = mpsc::channel();
+        let app = App::start(
+            Parts {
+                session: Session::new(
+                    Arc::new(Catalog::starter()),
+                    Terminal {
+                        terminal_id: TERMINAL.into(),
+                        village_code: VillageCode::parse("622926100202").unwrap(),
+                        channel: Channel::SelfServiceTerminal,
+                    },
+                    Capabilities::default(),
+                    Box::new(time::OffsetDateTime::now_utc),
+                ),
+                outbox: outbox.clone(),
+                sync: SyncClient::new(&url, identity).unwrap(),
+                card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
+                printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
+                sync_interval: Duration::from_secs(3600),
+                idle_timeout,
+            },
+            rt.handle().clone(),
+            Box::new(move |v| {
+                let _ = tx.send(v);
+            }),
+            Box::new(|_| {}),
+        );
+        // espeak-ng's voices, recorded instead of spoken.
+        let speaker = Arc::new(Recording::new(vec![Lang::ZhCn, Lang::En]));
+        app.set_speaker(speaker.clone());
+
+        let window = KioskWindow::new().unwrap();
+        window.set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
+        ui_glue::wire(&window, &app, Some(sim.clone()));
+        window.show().unwrap();
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join(name);
+        std::fs::create_dir_all(&shots).unwrap();
+        let k = Kiosk {
+            window,
+            views,
+            app,
+            outbox,
+            receipts,
+            speaker,
+            shots,
+            step: 0,
+            hub,
+            rt,
+            _sim: sim,
+            _dir: dir,
+        };
+        k.pump();
+        assert_eq!(k.window.get_screen(), "home");
+        k
+    }
+
     /// Applies views the app published (the test thread is the UI thread).
     fn pump(&self) {
         while let Ok(v) = self.views.try_recv() {
@@ -40,28 +142,58 @@ impl Journey {
         testing::mock_elapsed_time(Duration::from_millis(300));
     }
 
-    fn wait_screen(&self, screen: &str) {
+    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.window.get_screen() != screen {
-            assert!(Instant::now() < deadline, "never reached {screen}; on {}", self.window.get_screen());
+        while !done(&self.window) {
+            assert!(Instant::now() < deadline, "never: {what}; on {}", self.window.get_screen());
             std::thread::sleep(Duration::from_millis(20));
             self.pump();
         }
         self.pump();
     }
 
+    fn wait_screen(&self, screen: &str) {
+        self.wait_until(&format!("screen {screen}"), |w| w.get_screen() == screen);
+    }
+
+    fn controls(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.window, label)
+            .filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text))
+            .collect()
+    }
+
     /// The one control (not its caption text) with this label.
     fn control(&self, label: &str) -> ElementHandle {
-        let found: Vec<_> = ElementHandle::find_by_accessible_label(&self.window, label)
-            .filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text))
-            .collect();
-        assert_eq!(found.len(), 1, "expected one control labelled {label:?} on {}", self.window.get_screen());
+        let found = self.controls(label);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one control labelled {label:?} on {}: {:?}",
+            self.window.get_screen(),
+            found.iter().map(|e| (e.type_name(), e.accessible_role(), e.absolute_position())).collect::<Vec<_>>()
+        );
         found.into_iter().next().unwrap()
     }
 
     fn tap(&self, label: &str) {
         self.control(label).mock_single_click(PointerEventButton::Left);
         self.pump();
+    }
+
+    /// Types digits on the on-screen keypad and presses 完成.
+    fn keypad(&self, digits: &str) {
+        for d in digits.chars() {
+            self.tap(&d.to_string());
+        }
+        self.tap("完成");
+    }
+
+    /// Whether some element on screen shows these words (as label or value).
+    fn shows(&self, words: &str) -> bool {
+        ElementQuery::from_root(&self.window).match_descendants().find_all().iter().any(|e| {
+            e.accessible_label().is_some_and(|l| l.contains(words))
+                || e.accessible_value().is_some_and(|v| v.contains(words))
+        })
     }
 
     fn shot(&mut self, name: &str) {
@@ -74,116 +206,288 @@ impl Journey {
         enc.set_depth(png::BitDepth::Eight);
         enc.write_header().unwrap().write_image_data(buffer.as_bytes()).unwrap();
     }
+
+    /// From home to the form of 社会保障卡申领 with the sample card read.
+    fn to_social_card_form(&mut self) {
+        self.tap("我要办事");
+        self.wait_screen("services");
+        self.shot("services");
+        self.tap("社会保障卡申领");
+        self.wait_screen("guide");
+        self.shot("guide");
+        assert!(self.shows("要带的材料"), "the guide says what to bring");
+        self.tap("开始办理");
+        self.wait_screen("consent");
+        self.shot("consent");
+        assert!(self.shows("保存多久"), "consent says for how long");
+        self.tap("同意，继续");
+        self.wait_screen("id-prompt");
+        self.shot("id-prompt");
+        // The demo button puts the sample card on the simulated reader; the
+        // real driver reads it over the pty.
+        self.tap("模拟放置身份证");
+        self.wait_screen("form");
+        self.shot("form");
+    }
+
+    /// The whole filing of 社会保障卡申领, up to the saved screen.
+    fn file_social_card(&mut self) {
+        self.to_social_card_form();
+        self.tap("联系电话");
+        self.keypad("13912345678");
+        // The bank choice is below the fold: scroll with the big button, no swipe.
+        self.tap("向下");
+        self.tap("甘肃农村信用社");
+        self.tap("下一步");
+        self.wait_screen("review");
+        self.shot("review");
+        self.tap("确认提交");
+        self.wait_screen("saved");
+        self.shot("saved");
+    }
+
+    /// The simulated card lies on the reader for a moment after 模拟放置身份证;
+    /// waits until it is taken away, so the next lookup starts without it.
+    fn card_taken_away(&self) {
+        std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(500));
+    }
+
+    fn finish(self) {
+        if let Some(hub) = self.hub {
+            self.rt.block_on(hub.shutdown()).unwrap();
+        }
+    }
 }
 
+/// 自助申报: guide, consent, ID card, form (keypad, choices), a language
+/// switch that keeps what was typed, review, sent at once, receipt, goodbye.
 #[test]
-fn a_villager_taps_through_the_whole_journey() {
-    ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
-        mock_time: true,
-        threading: true,
-        renderer_name: Some("software".into()),
-    })))
-    .expect("testing backend");
-
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let hub_db = dir.path().join("hub.db");
-    let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &hub_db)).expect("hub");
-    let sim = Arc::new(SamSimulator::start().expect("card simulator"));
-    let platform = offline_cache::generate_platform_key();
-    let outbox =
-        Arc::new(Outbox::open(&dir.path().join("outbox.db"), offline_cache::OutboxConfig::new(platform.public_key(), "GS-TEST-0001")).unwrap());
-    let receipts = dir.path().join("receipts.escpos");
-
-    let (tx, views) = mpsc::channel();
-    let app = App::start(
-        Parts {
-            session: Session::new(
-                Arc::new(Catalog::starter()),
-                Terminal {
-                    terminal_id: "GS-TEST-0001".into(),
-                    village_code: VillageCode::parse("622926100202").unwrap(),
-                    channel: Channel::SelfServiceTerminal,
-                },
-                Capabilities::default(),
-                Box::new(time::OffsetDateTime::now_utc),
-            ),
-            outbox: outbox.clone(),
-            sync: SyncClient::new(&hub.base_url()).unwrap(),
-            card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-            printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
-            sync_interval: Duration::from_secs(3600),
-            idle_timeout: Duration::from_secs(600),
-        },
-        rt.handle().clone(),
-        Box::new(move |v| {
-            let _ = tx.send(v);
-        }),
-        Box::new(|_| {}),
-    );
-
-    let window = KioskWindow::new().unwrap();
-    window.set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
-    ui_glue::wire(&window, &app, Some(sim.clone()));
-    window.show().unwrap();
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey");
-    std::fs::create_dir_all(&shots).unwrap();
-    let mut j = Journey { window, views, shots, step: 0 };
-    j.pump();
-    assert_eq!(j.window.get_screen(), "home");
-    j.shot("home");
-
-    j.tap("我要办事");
-    j.wait_screen("services");
-    j.shot("services");
-    j.tap("社会保障卡申领");
-    j.wait_screen("id-prompt");
-    j.shot("id-prompt");
-
-    // The demo button puts the sample card on the simulated reader; the real
-    // driver reads it over the pty.
-    j.tap("模拟放置身份证");
-    j.wait_screen("form");
-    j.shot("form");
+fn files_an_application() {
+    let mut k = Kiosk::start("file", true, Duration::from_secs(600));
+    k.shot("home");
+    k.to_social_card_form();
 
     // Phone number on the on-screen keypad.
-    j.tap("联系电话");
+    k.tap("联系电话");
     for d in "13912345678".chars() {
-        j.tap(&d.to_string());
+        k.tap(&d.to_string());
     }
-    j.shot("keypad");
-    j.tap("完成");
-    // The bank choice is below the fold: scroll with the big button, no swipe.
-    j.tap("向下");
-    j.tap("甘肃农村信用社");
-    j.shot("form-filled");
-    j.tap("下一步");
-    j.wait_screen("review");
-    j.shot("review");
-    j.tap("确认提交");
-    j.wait_screen("saved");
-    j.shot("saved");
-    assert!(j.window.get_saved_sent(), "hub is up, so the filing is sent now");
-    let case_number = j.window.get_case_number().to_string();
+    k.shot("keypad");
+    k.tap("完成");
 
-    j.tap("打印回执");
-    j.wait_screen("receipt");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !j.window.get_receipt_message().contains("已打印") {
-        assert!(Instant::now() < deadline, "receipt never printed: {}", j.window.get_receipt_message());
-        std::thread::sleep(Duration::from_millis(20));
-        j.pump();
-    }
-    j.shot("receipt");
-    let bytes = std::fs::read(&receipts).unwrap();
+    // Reading aloud, and a switch to English and back: what was typed stays.
+    k.tap("朗读");
+    k.wait_until("reading aloud", |w| w.get_voice_on());
+    k.tap("English");
+    k.wait_until("English", |w| w.global::<ui::Theme>().get_lang() == "en");
+    k.shot("form-en");
+    assert!(k.shows("Apply for a social security card"));
+    assert_eq!(k.control("Phone").accessible_value().as_deref(), Some("13912345678"));
+    k.tap("中文");
+    k.wait_until("Chinese", |w| w.global::<ui::Theme>().get_lang() == "zh-CN");
+    assert_eq!(k.control("联系电话").accessible_value().as_deref(), Some("13912345678"));
+    let said = k.speaker.said();
+    assert!(said.iter().any(|(l, t)| *l == Lang::En && t.contains("Next")), "read in English: {said:?}");
+    assert!(said.iter().any(|(l, t)| *l == Lang::ZhCn && t.contains("下一步")), "read in Chinese: {said:?}");
+    k.tap("朗读");
+
+    k.tap("向下");
+    k.tap("甘肃农村信用社");
+    k.shot("form-filled");
+    k.tap("下一步");
+    k.wait_screen("review");
+    k.shot("review");
+    k.tap("确认提交");
+    k.wait_screen("saved");
+    k.shot("saved");
+    assert!(k.window.get_saved_sent(), "hub is up, so the filing is sent now");
+    let case_number = k.window.get_case_number().to_string();
+
+    k.tap("打印回执");
+    k.wait_screen("receipt");
+    k.wait_until("the receipt printed", |w| w.get_receipt_message().contains("已打印"));
+    k.shot("receipt");
+    let bytes = std::fs::read(&k.receipts).unwrap();
     assert_eq!(qr_payloads(&bytes), vec![case_number.clone().into_bytes()]);
 
-    j.tap("完成");
-    j.wait_screen("home");
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.shot("goodbye");
+    assert!(k.shows("请带好您的身份证和回执"));
+    k.tap("回首页");
+    k.wait_screen("home");
 
-    let db = HubDb::open(&hub_db).unwrap();
+    let db = HubDb::open(&k._dir.path().join("hub.db")).unwrap();
     assert_eq!(db.total_submissions().unwrap(), 1);
     assert_eq!(db.case_count().unwrap(), 1);
-    assert_eq!(outbox.counts().unwrap().acknowledged, 1);
-    rt.block_on(hub.shutdown()).unwrap();
+    assert_eq!(k.outbox.counts().unwrap().acknowledged, 1);
+    k.finish();
 }
+
+/// 进度查询: by the number on the receipt, typed on the keypad, and by the
+/// ID card; each says plainly where the filing stands.
+#[test]
+fn checks_progress_by_receipt_number_and_by_id_card() {
+    let mut k = Kiosk::start("progress", true, Duration::from_secs(600));
+    k.file_social_card();
+    let case_number = k.window.get_case_number().to_string();
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.tap("回首页");
+    k.wait_screen("home");
+
+    k.card_taken_away();
+    k.tap("查进度");
+    k.wait_screen("progress");
+    k.shot("progress");
+    k.tap("输入号码");
+    k.keypad(&case_number);
+    k.wait_until("the lookup answered", |w| w.get_lookup_phase() == "found" || w.get_lookup_phase() == "none");
+    k.shot("progress-by-number");
+    assert_eq!(k.window.get_lookup_phase(), "found", "{}", k.window.get_lookup_message());
+    assert!(k.shows("社会保障卡申领"));
+    assert!(k.shows("已交到政务服务平台，正在办理"));
+    assert!(k.shows(&case_number));
+
+    k.tap("再查一次");
+    k.wait_until("asking again", |w| w.get_lookup_phase() == "ask");
+    k.tap("模拟放置身份证");
+    k.wait_until("the lookup by card answered", |w| w.get_lookup_phase() == "found");
+    k.card_taken_away();
+    k.shot("progress-by-card");
+    assert!(k.shows("已交到政务服务平台，正在办理"));
+
+    // A number this terminal never gave out.
+    k.tap("再查一次");
+    k.wait_until("asking again", |w| w.get_lookup_phase() == "ask");
+    k.tap("输入号码");
+    k.keypad("620000000000000000");
+    k.wait_until("nothing found", |w| w.get_lookup_phase() == "none");
+    k.shot("progress-none");
+    assert!(k.shows("这台机器上没有查到"));
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.finish();
+}
+
+/// 结果打印: nothing to print while the case is being handled; once the
+/// platform has finished it, the screen says where to collect the result.
+#[test]
+fn result_printing_says_what_there_is() {
+    let mut k = Kiosk::start("result", true, Duration::from_secs(600));
+    k.file_social_card();
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.tap("回首页");
+    k.wait_screen("home");
+
+    k.card_taken_away();
+    k.tap("打印结果");
+    k.wait_screen("result");
+    k.tap("模拟放置身份证");
+    k.wait_until("the lookup answered", |w| w.get_lookup_phase() == "found");
+    k.shot("result-not-yet");
+    assert!(k.shows("还没有可以打印的结果"));
+    assert!(k.shows("已交到政务服务平台，正在办理"));
+
+    // The platform reports the case done (as the case-status pull records it).
+    let filed = k.outbox.awaiting_status(10).unwrap();
+    assert_eq!(filed.len(), 1);
+    k.outbox
+        .record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc())
+        .unwrap();
+    k.card_taken_away();
+    k.tap("再查一次");
+    k.wait_until("asking again", |w| w.get_lookup_phase() == "ask");
+    k.tap("模拟放置身份证");
+    k.wait_until("the second lookup answered", |w| {
+        w.get_lookup_phase() == "found" && w.get_lookup_message().contains("有办结的事")
+    });
+    k.shot("result-done");
+    assert!(k.shows("已经办结"));
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.finish();
+}
+
+/// 好差评: five faces with words; a bad rating offers reasons; the rating is
+/// queued for the platform with the case number.
+#[test]
+fn rates_the_service() {
+    let mut k = Kiosk::start("rate", true, Duration::from_secs(600));
+    k.file_social_card();
+    let case_number = k.window.get_case_number().to_string();
+    k.tap("评价");
+    k.wait_screen("rate");
+    k.shot("rate");
+    for face in ["非常满意", "满意", "基本满意", "不满意", "非常不满意"] {
+        k.control(face);
+    }
+    k.tap("不满意");
+    k.wait_until("reasons offered", |w| w.get_rating() == "dissatisfied");
+    k.tap("等的时间太长");
+    k.wait_until("reason chosen", |_| true);
+    k.shot("rate-reasons");
+    assert_eq!(k.control("等的时间太长").accessible_checked(), Some(true));
+    k.tap("提交评价");
+    k.wait_screen("goodbye");
+    k.shot("rated");
+    assert!(k.shows("谢谢您的评价"));
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pending = loop {
+        let pending = k.outbox.pending_evaluations(10).unwrap();
+        if !pending.is_empty() || Instant::now() > deadline {
+            break pending;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(pending.len(), 1, "the rating is queued for the platform");
+    let evaluation = &pending[0].upload.evaluation;
+    assert_eq!(evaluation.case_number.as_str(), case_number);
+    assert_eq!(evaluation.rating, Rating::Dissatisfied);
+    assert_eq!(evaluation.reasons, ["等的时间太长"]);
+    k.finish();
+}
+
+/// After a while with no touch: a spoken, visible countdown with a big 继续;
+/// 继续 keeps the visit; letting it run out wipes it from screen and memory.
+#[test]
+fn idle_timeout_warns_then_wipes_the_visit() {
+    // 3 s: the countdown shows for the last second (a third of the timeout).
+    let mut k = Kiosk::start("idle", false, Duration::from_secs(3));
+    k.tap("大字");
+    k.to_social_card_form();
+    k.tap("联系电话");
+    k.keypad("13912345678");
+    assert!(k.shows("张桂兰"), "the card holder's name is on screen");
+
+    k.wait_until("the idle warning", |w| w.get_idle_seconds() > 0);
+    k.shot("idle-warning");
+    assert!(k.shows("您还在吗"));
+    let go_on = k.control("继续");
+    assert!(go_on.size().height >= 110.0, "继续 is big: {:?}", go_on.size());
+    assert!(
+        k.speaker.said().iter().any(|(_, t)| t.contains("您还在吗")),
+        "the warning is said aloud even with reading off"
+    );
+    k.tap("继续");
+    k.wait_until("the warning gone", |w| w.get_idle_seconds() == 0);
+    assert_eq!(k.window.get_screen(), "form");
+    assert_eq!(k.control("联系电话").accessible_value().as_deref(), Some("13912345678"), "继续 keeps the visit");
+
+    // Nobody comes back this time.
+    k.wait_until("the idle warning again", |w| w.get_idle_seconds() > 0);
+    k.wait_screen("home");
+    k.shot("wiped");
+    assert_eq!(k.window.get_idle_seconds(), 0);
+    assert_eq!(k.window.get_form_rows().row_count(), 0, "no form data left in the window");
+    assert!(!k.shows("张桂兰") && !k.shows("13912345678"), "nothing personal on screen");
+    let view = k.app.view();
+    assert!(view.form_rows.is_empty() && view.review_rows.is_empty());
+    assert!(!view.large_text, "the next villager starts with the default settings");
+    assert!(!k.window.global::<ui::Theme>().get_large_text());
+    k.finish();
+}
+
+use ui::slint::Model;

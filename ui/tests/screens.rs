@@ -10,7 +10,7 @@ use std::time::Duration;
 use i_slint_backend_testing::{self as testing, ElementHandle};
 use slint::platform::PointerEventButton;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
-use ui::{ChoiceItem, FormRow, KioskWindow, ReviewRow, ServiceTile};
+use ui::{ChoiceItem, FormRow, KioskWindow, ProgressRow, ReasonItem, ReviewRow, ServiceTile, ThemeChip};
 
 // ---------------------------------------------------------------- setup ----
 
@@ -192,6 +192,47 @@ fn sample_window() -> (KioskWindow, Log) {
         },
     ]));
 
+    ui.set_themes(model(vec![
+        ThemeChip { id: s(""), name: s("全部"), selected: true },
+        ThemeChip { id: s("social_security"), name: s("社会保障"), selected: false },
+        ThemeChip { id: s("elderly"), name: s("养老服务"), selected: false },
+    ]));
+    let pair = |label: &str, value: &str| ReviewRow { label: s(label), value: s(value) };
+    ui.set_guide_rows(model(vec![
+        pair("谁可以办", "具有本地户籍、年满80周岁的老年人。"),
+        pair("要带的材料", "居民身份证、户口簿、本人银行卡或存折"),
+        pair("多久办好", "承诺15个工作日办结"),
+        pair("收费", "不收费"),
+        pair("办理部门", "县民政局"),
+    ]));
+    ui.set_consent_rows(model(vec![
+        pair("要用哪些信息", "身份证上的姓名、号码、住址，和您在这里填写的内容。身份证照片不保存。"),
+        pair("用来做什么", "只用来办理「高龄津贴申领」，交给县民政局。"),
+        pair("保存多久", "在这台机器上加密保存，办结后 30 天删除。"),
+        pair("谁能看到", "只有办理这件事的政府工作人员。"),
+    ]));
+    ui.set_reasons(model(vec![
+        ReasonItem { value: s("slow"), label: s("等的时间太长"), selected: true },
+        ReasonItem { value: s("complex"), label: s("手续太麻烦"), selected: false },
+    ]));
+    ui.set_lookup_rows(model(vec![
+        ProgressRow {
+            item: s("高龄津贴申领"),
+            date: s("2026-11-21"),
+            status: s("已保存在本机，等网络好了就发送"),
+            number: s(""),
+            tone: s("waiting"),
+        },
+        ProgressRow {
+            item: s("城乡居民医疗保险参保登记"),
+            date: s("2026-10-12"),
+            status: s("已经办结"),
+            number: s("62292620261012000007"),
+            tone: s("done"),
+        },
+    ]));
+    ui.set_goodbye_message(s("请带好您的身份证和回执。"));
+    ui.set_voice_available(true);
     ui.set_busy_message(s("正在保存您的申请"));
     ui.set_saved_sent(true);
     ui.set_saved_title(s("申请已经交上去了"));
@@ -223,6 +264,28 @@ fn sample_window() -> (KioskWindow, Log) {
     ui.on_finish(move || l.borrow_mut().push("finish".into()));
     let l = log.clone();
     ui.on_demo_place_card(move || l.borrow_mut().push("demo-place-card".into()));
+    macro_rules! record {
+        ($($setter:ident => $name:literal),* $(,)?) => {$(
+            let l = log.clone();
+            ui.$setter(move || l.borrow_mut().push($name.into()));
+        )*};
+    }
+    record!(
+        on_progress => "progress", on_result => "result", on_rate => "rate", on_start_filing => "start-filing",
+        on_agree => "agree", on_rate_now => "rate-now", on_submit_rating => "submit-rating", on_retry => "retry",
+        on_toggle_large_text => "toggle-large-text", on_toggle_high_contrast => "toggle-high-contrast",
+        on_toggle_voice => "toggle-voice", on_still_here => "still-here",
+    );
+    macro_rules! record_arg {
+        ($($setter:ident => $name:literal),* $(,)?) => {$(
+            let l = log.clone();
+            ui.$setter(move |arg| l.borrow_mut().push(format!("{}:{arg}", $name)));
+        )*};
+    }
+    record_arg!(
+        on_choose_theme => "choose-theme", on_choose_rating => "choose-rating", on_toggle_reason => "toggle-reason",
+        on_lookup_code => "lookup-code", on_set_language => "set-language",
+    );
 
     ui.show().expect("show");
     (ui, log)
@@ -388,29 +451,146 @@ fn home() {
     shows(&ui, "村办 · 政务服务");
     assert_eq!(ui.global::<ui::Theme>().get_font_family(), ui::FONT_FAMILY);
     let start = one(&ui, "我要办事");
-    assert_eq!(
-        start.accessible_role(),
-        Some(testing::AccessibleRole::Button)
-    );
-    assert!(
-        start.size().width >= 400.0 && start.size().height >= 300.0,
-        "我要办事 is huge"
-    );
-    for soon in ["查进度", "打印结果", "评价"] {
-        let tile = one(&ui, soon);
-        assert_eq!(
-            tile.accessible_enabled(),
-            Some(false),
-            "{soon} is not open yet"
-        );
-        assert_eq!(tile.accessible_description().as_deref(), Some("即将开放"));
-        tile.mock_single_click(PointerEventButton::Left);
+    assert_eq!(start.accessible_role(), Some(testing::AccessibleRole::Button));
+    assert!(start.size().width >= 400.0 && start.size().height >= 300.0, "我要办事 is huge");
+    for (tile, event) in [("查进度", "progress"), ("打印结果", "result"), ("评价", "rate")] {
+        let t = one(&ui, tile);
+        assert!(t.size().height >= 100.0, "{tile} is big: {:?}", t.size());
+        tap(&ui, tile);
+        assert_eq!(take_log(&log), [event]);
     }
     assert_eq!(controls(&ui, "回首页"), 0, "no 回首页 on home");
-    assert!(take_log(&log).is_empty(), "disabled tiles do nothing");
 
     tap(&ui, "我要办事");
     assert_eq!(take_log(&log), ["start"]);
+}
+
+/// Language, large text, high contrast and reading aloud are one tap away on
+/// every screen, each a big button that says whether it is on.
+#[test]
+fn settings_bar_on_every_screen() {
+    let (ui, log) = sample_window();
+    for screen in ui::screen::ALL {
+        go(&ui, screen);
+        for label in ["中文", "བོད་ཡིག", "قازاقشا", "English", "大字", "高对比", "朗读"] {
+            let b = one(&ui, label);
+            assert!(b.size().width >= 60.0 && b.size().height >= 60.0, "{screen}: {label} {:?}", b.size());
+        }
+    }
+    go(&ui, "home");
+    assert_eq!(one(&ui, "中文").accessible_checked(), Some(true));
+    assert_eq!(one(&ui, "English").accessible_checked(), Some(false));
+    assert_eq!(one(&ui, "中文").accessible_role(), Some(testing::AccessibleRole::RadioButton));
+    for label in ["བོད་ཡིག", "قازاقشا", "大字", "高对比", "朗读"] {
+        tap(&ui, label);
+    }
+    assert_eq!(
+        take_log(&log),
+        ["set-language:bo", "set-language:kk", "toggle-large-text", "toggle-high-contrast", "toggle-voice"]
+    );
+
+    // On: filled, ✓ and announced as checked.
+    ui.global::<ui::Theme>().set_large_text(true);
+    ui.set_voice_on(true);
+    settle();
+    assert_eq!(one(&ui, "大字").accessible_checked(), Some(true));
+    assert_eq!(one(&ui, "朗读").accessible_checked(), Some(true));
+    assert_eq!(one(&ui, "高对比").accessible_checked(), Some(false));
+
+    // No voice for the language: the button says so.
+    ui.set_voice_available(false);
+    settle();
+    assert_eq!(controls(&ui, "朗读"), 0);
+    assert_eq!(one(&ui, "这种语言没有语音").accessible_checked(), Some(false));
+}
+
+/// Large text makes the words bigger; high contrast turns the page black
+/// with white words. Both re-lay the screen, nothing else changes.
+#[test]
+fn large_text_and_high_contrast() {
+    let (ui, _log) = sample_window();
+    go(&ui, "home");
+    let normal = one(&ui, "查进度").size();
+    let theme = ui.global::<ui::Theme>();
+    assert_eq!(theme.get_font_body(), 24.0);
+    theme.set_large_text(true);
+    settle();
+    assert_eq!(theme.get_font_body(), 30.0);
+    snapshot(&ui, "home-large");
+    let large = one(&ui, "查进度").size();
+    assert!((large.height - normal.height).abs() < 20.0, "tiles stay big and in place: {normal:?} {large:?}");
+
+    theme.set_large_text(false);
+    theme.set_high_contrast(true);
+    settle();
+    let shot = snapshot(&ui, "home-contrast");
+    assert_eq!(shot.pixel(300, 450)[..3], [0xFF, 0xE1, 0x4D], "the big tile is yellow");
+    assert_eq!(shot.pixel(5, 150)[..3], [0, 0, 0], "the page is black");
+}
+
+/// Switching language re-words every @tr text at once, from the bundled .po
+/// files, and picks the script's font; Kazakh also mirrors the layout.
+#[test]
+fn languages_switch_live_and_kazakh_is_mirrored() {
+    let (ui, _log) = sample_window();
+    go(&ui, "review");
+    let back = one(&ui, "返回修改").absolute_position().x;
+    let next = one(&ui, "确认提交").absolute_position().x;
+    assert!(back < next, "返回修改 is left of 确认提交 in Chinese");
+
+    ui::set_language(&ui, "en");
+    settle();
+    snapshot(&ui, "review-en");
+    assert_eq!(controls(&ui, "确认提交"), 0);
+    one(&ui, "Confirm and submit");
+    one(&ui, "Home");
+
+    ui::set_language(&ui, "bo");
+    settle();
+    snapshot(&ui, "review-bo");
+    assert_eq!(ui.global::<ui::Theme>().get_font_family(), "DDC Uchen");
+    one(&ui, &ui::i18n::tr("bo", "确认提交"));
+
+    ui::set_language(&ui, "kk");
+    settle();
+    snapshot(&ui, "review-kk");
+    assert!(ui.global::<ui::Theme>().get_rtl());
+    let back = one(&ui, &ui::i18n::tr("kk", "返回修改")).absolute_position().x;
+    let next = one(&ui, &ui::i18n::tr("kk", "确认提交")).absolute_position().x;
+    assert!(back > next, "right to left: the way back is on the right");
+
+    ui::set_language(&ui, "zh-CN");
+    settle();
+    one(&ui, "确认提交");
+    assert!(!ui.global::<ui::Theme>().get_rtl());
+}
+
+/// Every @tr text of the screens has a translation in every language (the
+/// drafts may be wrong, but a screen never falls back to Chinese unnoticed).
+#[test]
+fn every_screen_text_is_translated() {
+    let mut missing = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+    let mut files = vec![];
+    for entry in std::fs::read_dir(&dir).unwrap().chain(std::fs::read_dir(dir.join("screens")).unwrap()) {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "slint") {
+            files.push(path);
+        }
+    }
+    assert!(files.len() > 15);
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for piece in text.split("@tr(\"").skip(1) {
+            let id = &piece[..piece.find('"').unwrap()];
+            for lang in ["bo", "kk", "en"] {
+                if ui::i18n::lookup(lang, id).is_none() {
+                    missing.push(format!("{lang}: {id}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "untranslated: {missing:#?}");
 }
 
 #[test]
@@ -453,6 +633,17 @@ fn services() {
         tile.size()
     );
 
+    tap(&ui, "高龄津贴申领");
+    assert_eq!(take_log(&log), ["choose-service:620000-MZ-0003"]);
+
+    // Seven services: four to a page (two lines of name fit every tile), so
+    // two pages, turned with big buttons.
+    assert_eq!(one(&ui, "上一页").accessible_enabled(), Some(false));
+    tap(&ui, "下一页");
+    snapshot(&ui, "services-page-2");
+    assert_eq!(one(&ui, "下一页").accessible_enabled(), Some(false));
+    shows(&ui, "第 2 页，共 2 页");
+
     let closed = one(&ui, "农村宅基地和建房（规划许可）申请");
     assert_eq!(closed.accessible_enabled(), Some(false));
     assert_eq!(
@@ -462,20 +653,17 @@ fn services() {
     closed.mock_single_click(PointerEventButton::Left);
     assert!(take_log(&log).is_empty(), "a disabled tile does nothing");
 
-    tap(&ui, "高龄津贴申领");
-    assert_eq!(take_log(&log), ["choose-service:620000-MZ-0003"]);
-
-    // Seven services: six on page one, the seventh behind 下一页.
-    assert_eq!(one(&ui, "上一页").accessible_enabled(), Some(false));
-    tap(&ui, "下一页");
-    snapshot(&ui, "services-page-2");
-    assert_eq!(one(&ui, "下一页").accessible_enabled(), Some(false));
     tap(&ui, "生育登记");
     assert_eq!(take_log(&log), ["choose-service:620000-WJ-0007"]);
 
     tap(&ui, "返回");
     tap(&ui, "回首页");
     assert_eq!(take_log(&log), ["back", "cancel"]);
+
+    // Themes filter the list; the chosen one is filled and checked.
+    assert_eq!(one(&ui, "全部").accessible_checked(), Some(true));
+    tap(&ui, "养老服务");
+    assert_eq!(take_log(&log), ["choose-theme:elderly"]);
 }
 
 #[test]
@@ -571,7 +759,6 @@ fn form() {
     tap(&ui, "完成");
     assert_eq!(take_log(&log), ["field-edited:phone=9"]);
 
-    tap(&ui, "向下");
     snapshot(&ui, "form-choices");
     // Choices are toggle buttons; the current one is checked.
     assert_eq!(one(&ui, "社保卡").accessible_checked(), Some(true));
@@ -753,4 +940,125 @@ fn long_texts() {
     go(&ui, "saved");
     snapshot(&ui, "long-saved");
     one(&ui, "打印回执");
+}
+
+#[test]
+fn guide_then_consent() {
+    let (ui, log) = sample_window();
+    go(&ui, "guide");
+    snapshot(&ui, "guide");
+    shows(&ui, "高龄津贴申领");
+    assert_eq!(shows(&ui, "要带的材料").accessible_value().as_deref(), Some("居民身份证、户口簿、本人银行卡或存折"));
+    assert_eq!(shows(&ui, "收费").accessible_value().as_deref(), Some("不收费"));
+    tap(&ui, "返回");
+    tap(&ui, "开始办理");
+    assert_eq!(take_log(&log), ["back", "start-filing"]);
+
+    go(&ui, "consent");
+    snapshot(&ui, "consent");
+    for label in ["要用哪些信息", "用来做什么", "保存多久", "谁能看到"] {
+        assert!(!shows(&ui, label).accessible_value().unwrap_or_default().is_empty(), "{label}");
+    }
+    tap(&ui, "不同意");
+    tap(&ui, "同意，继续");
+    assert_eq!(take_log(&log), ["cancel", "agree"]);
+}
+
+#[test]
+fn rating_faces_words_and_reasons() {
+    let (ui, log) = sample_window();
+    go(&ui, "rate");
+    // Nothing chosen yet: no reasons, and 提交评价 waits for a face.
+    assert_eq!(one(&ui, "提交评价").accessible_enabled(), Some(false));
+    assert_eq!(controls(&ui, "等的时间太长"), 0);
+    for (face, level) in [
+        ("非常满意", "very_satisfied"),
+        ("满意", "satisfied"),
+        ("基本满意", "neutral"),
+        ("不满意", "dissatisfied"),
+        ("非常不满意", "very_dissatisfied"),
+    ] {
+        let f = one(&ui, face);
+        assert!(f.size().width >= 150.0 && f.size().height >= 150.0, "{face} is a big face: {:?}", f.size());
+        tap(&ui, face);
+        assert_eq!(take_log(&log), [format!("choose-rating:{level}")]);
+    }
+    ui.set_rating(s("dissatisfied"));
+    settle();
+    let shot = snapshot(&ui, "rate");
+    assert_eq!(one(&ui, "不满意").accessible_checked(), Some(true));
+    assert_eq!(one(&ui, "满意").accessible_checked(), Some(false));
+    assert!(shot.count_colour([0xA8, 0x20, 0x1A]) > 5000, "the chosen bad face is filled");
+    assert_eq!(one(&ui, "等的时间太长").accessible_checked(), Some(true));
+    tap(&ui, "手续太麻烦");
+    tap(&ui, "提交评价");
+    tap(&ui, "不评了");
+    assert_eq!(take_log(&log), ["toggle-reason:complex", "submit-rating", "back"]);
+}
+
+#[test]
+fn progress_lookup_asks_waits_and_shows() {
+    let (ui, log) = sample_window();
+    ui.set_demo_mode(true);
+    go(&ui, "progress");
+    snapshot(&ui, "progress");
+    shows(&ui, "扫回执上的二维码");
+    shows(&ui, "放身份证");
+    tap(&ui, "模拟放置身份证");
+    assert_eq!(take_log(&log), ["demo-place-card"]);
+    // The receipt number on the keypad.
+    tap(&ui, "输入号码");
+    for d in "6229".chars() {
+        tap(&ui, &d.to_string());
+    }
+    tap(&ui, "完成");
+    assert_eq!(take_log(&log), ["lookup-code:6229"]);
+
+    ui.set_lookup_phase(s("looking"));
+    settle();
+    snapshot(&ui, "progress-looking");
+    shows(&ui, "正在查询，请稍等…");
+    assert_eq!(one(&ui, "正在处理").accessible_role(), Some(testing::AccessibleRole::ProgressIndicator));
+
+    ui.set_lookup_phase(s("found"));
+    ui.set_lookup_message(s("查到 2 件："));
+    settle();
+    snapshot(&ui, "progress-found");
+    assert_eq!(shows(&ui, "城乡居民医疗保险参保登记").accessible_value().as_deref(), Some("已经办结"));
+    tap(&ui, "再查一次");
+    tap(&ui, "完成");
+    assert_eq!(take_log(&log), ["retry", "finish"]);
+}
+
+#[test]
+fn goodbye_goes_home_by_itself() {
+    let (ui, log) = sample_window();
+    go(&ui, "goodbye");
+    snapshot(&ui, "goodbye");
+    shows(&ui, "请带好您的身份证和回执。");
+    assert!(take_log(&log).is_empty());
+    testing::mock_elapsed_time(Duration::from_secs(21));
+    assert_eq!(take_log(&log), ["finish"], "after a while it goes home by itself");
+    tap(&ui, "回首页");
+    assert_eq!(take_log(&log), ["finish"]);
+}
+
+#[test]
+fn idle_warning_covers_the_screen_with_a_big_continue() {
+    let (ui, log) = sample_window();
+    go(&ui, "form");
+    ui.set_idle_seconds(17);
+    settle();
+    let shot = snapshot(&ui, "idle-warning");
+    shows(&ui, "您还在吗？");
+    assert_eq!(shows(&ui, "剩余秒数").accessible_value().as_deref(), Some("17"));
+    let go_on = one(&ui, "继续");
+    assert!(go_on.size().width >= 400.0 && go_on.size().height >= 110.0, "继续 is huge: {:?}", go_on.size());
+    assert!(shot.count_colour([0x1B, 0x6B, 0x35]) > 20_000, "the green 继续");
+    // Taps elsewhere do not reach the form under the warning.
+    one(&ui, "下一步").mock_single_click(PointerEventButton::Left);
+    settle();
+    assert!(take_log(&log).is_empty());
+    tap(&ui, "继续");
+    assert_eq!(take_log(&log), ["still-here"]);
 }

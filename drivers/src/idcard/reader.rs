@@ -10,7 +10,8 @@ use tracing::{debug, warn};
 
 use super::frame::{encode_request, Decoder, FrameError, Response};
 use super::status::{SamError, FIND_SUCCESS, SUCCESS};
-use super::text::{split_read_data, CardDataError, CardText};
+use super::card::{Card, CardBlock};
+use super::text::{split_read_data, CardDataError};
 use crate::serial::{is_absent, is_disconnect, SerialTransport, Transport};
 
 /// Line speed of SAM-V modules.
@@ -24,7 +25,7 @@ pub const READ_SAM_ID: (u8, u8) = (0x12, 0xFF);
 
 /// Data sizes of successful answers.
 const FIND_DATA_LEN: usize = 4;
-const SELECT_DATA_LEN: usize = 8;
+pub const SELECT_DATA_LEN: usize = 8;
 pub const SAM_ID_LEN: usize = 16;
 
 #[derive(Debug, Error)]
@@ -98,26 +99,56 @@ impl SamReader {
         self.timeout = timeout;
     }
 
-    /// Reads the card on the reader, `None` if there is none.
+    /// Reads a citizen card (resident ID card or residence permit), `None`
+    /// if there is none. A foreign permanent resident card gives
+    /// `Card(UnsupportedCardLayout)`: use [`SamReader::read_any_card`].
     ///
     /// An expired card is returned like any other; checking validity is the
     /// caller's job. A card lifted between find and select gives
     /// `Sam(SelectFailed)`: worth one retry.
     pub fn read_card(&mut self) -> Result<Option<Identity>, IdCardError> {
+        match self.read_any_card()? {
+            None => Ok(None),
+            Some(card) => Ok(Some(card.into_identity()?)),
+        }
+    }
+
+    /// Reads whatever card is on the reader, of any of the four types.
+    pub fn read_any_card(&mut self) -> Result<Option<Card>, IdCardError> {
+        if !self.find_card()? {
+            return Ok(None);
+        }
+        self.select_card()?;
+        self.read_selected().map(Some)
+    }
+
+    /// Find (`20 01`): whether a card is in the field.
+    pub fn find_card(&mut self) -> Result<bool, IdCardError> {
         let found = self.exchange(FIND_CARD, "find card")?;
         match SamError::from_status(found.sw1, found.sw2, found.sw3) {
-            Some(SamError::NoCard) => return Ok(None),
-            Some(e) => return Err(e.into()),
-            None => expect(&found, FIND_SUCCESS, Some(FIND_DATA_LEN), "find card")?,
+            Some(SamError::NoCard) => Ok(false),
+            Some(e) => Err(e.into()),
+            None => expect(&found, FIND_SUCCESS, Some(FIND_DATA_LEN), "find card").map(|()| true),
         }
+    }
+
+    /// Select (`20 02`) the found card; returns its 8-byte serial, which
+    /// tells one card from another without reading it.
+    pub fn select_card(&mut self) -> Result<[u8; SELECT_DATA_LEN], IdCardError> {
         let selected = self.exchange(SELECT_CARD, "select card")?;
         check(&selected, SUCCESS, Some(SELECT_DATA_LEN), "select card")?;
+        selected.data.as_slice().try_into().map_err(|_| IdCardError::UnexpectedResponse { command: "select card" })
+    }
+
+    /// Read text + photo (`30 01`) of the selected card.
+    pub fn read_selected(&mut self) -> Result<Card, IdCardError> {
         let read = self.exchange(READ_TEXT_PHOTO, "read card")?;
         check(&read, SUCCESS, None, "read card")?;
         let (text, photo) = split_read_data(&read.data)?;
-        let identity = CardText::decode(text)?.to_identity(photo.to_vec())?;
-        debug!(card_type = ?identity.card_type, name = %identity.masked_name(), "ID card read");
-        Ok(Some(identity))
+        // The photo stays raw WLT: its decoder is proprietary (see `photo`).
+        let card = CardBlock::decode(text)?.to_card(photo.to_vec())?;
+        debug!(card_type = ?card.card_type(), name = %card.masked_name(), "ID card read");
+        Ok(card)
     }
 
     /// The SAM module's id, formatted as vendor tools print it (see

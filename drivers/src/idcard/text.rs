@@ -18,10 +18,10 @@ pub const CARD_TYPE_OFFSET: usize = 248;
 /// What the validity end field holds on cards that never expire.
 pub const LONG_TERM: &str = "长期";
 
-struct Field {
-    name: &'static str,
-    offset: usize,
-    len: usize,
+pub(crate) struct Field {
+    pub(crate) name: &'static str,
+    pub(crate) offset: usize,
+    pub(crate) len: usize,
 }
 
 const NAME: Field = Field { name: "name", offset: 0, len: 30 };
@@ -33,7 +33,10 @@ const ID_NUMBER: Field = Field { name: "id_number", offset: 122, len: 36 };
 const AUTHORITY: Field = Field { name: "authority", offset: 158, len: 30 };
 const VALID_FROM: Field = Field { name: "valid_from", offset: 188, len: 16 };
 const VALID_UNTIL: Field = Field { name: "valid_until", offset: 204, len: 16 };
-const CARD_TYPE: Field = Field { name: "card_type", offset: CARD_TYPE_OFFSET, len: 2 };
+// Residence permits ('J') only; reserved (blank) on resident cards.
+const PASS_NUMBER: Field = Field { name: "pass_number", offset: 220, len: 18 };
+const ISSUE_COUNT: Field = Field { name: "issue_count", offset: 238, len: 4 };
+pub(crate) const CARD_TYPE: Field = Field { name: "card_type", offset: CARD_TYPE_OFFSET, len: 2 };
 
 /// Why card data could not become an [`Identity`]. Names a field, never
 /// carries its value.
@@ -45,8 +48,13 @@ pub enum CardDataError {
     BadDate(&'static str),
     #[error("the card's ID number is refused: {0}")]
     IdNumber(IdNumberError),
-    #[error("cards of type {0:?} use a layout this driver does not decode yet")]
+    /// A foreign permanent resident card where a citizen identity was asked
+    /// for: its number is no GB 11643 number, so it cannot become a
+    /// [`model::Identity`]; [`super::card::CardBlock`] decodes it.
+    #[error("a {0:?} card has no citizen identity number; read it as a foreign resident card")]
     UnsupportedCardLayout(CardType),
+    #[error("the card's document number is refused: {0}")]
+    DocumentNumber(&'static str),
     #[error("unknown card type flag U+{0:04X}")]
     UnknownCardType(u16),
     #[error("read payload malformed: {0}")]
@@ -77,6 +85,10 @@ pub struct CardText {
     pub valid_from: String,
     /// YYYYMMDD or 长期.
     pub valid_until: String,
+    /// 通行证号码 (HK/Macau/Taiwan travel permit number), residence permits only.
+    pub pass_number: String,
+    /// 签发次数, residence permits only.
+    pub issue_count: String,
     /// ' ' resident ID card, 'J' HK/Macau/Taiwan residence permit,
     /// 'I' / 'Y' foreign permanent resident card (2017 / 2023 layouts).
     #[zeroize(skip)]
@@ -93,18 +105,24 @@ impl fmt::Debug for CardText {
     }
 }
 
-fn decode_field(block: &[u8; TEXT_LEN], field: &Field) -> Result<String, CardDataError> {
+/// A field's text exactly as stored, padding included.
+pub(crate) fn decode_raw(block: &[u8; TEXT_LEN], field: &Field) -> Result<String, CardDataError> {
     let units = block[field.offset..field.offset + field.len]
         .chunks_exact(2)
         .map(|p| u16::from_le_bytes([p[0], p[1]]));
-    let s = char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .map_err(|_| CardDataError::BadText(field.name))?;
-    // Cards pad with spaces; some readers leave NULs in unused space.
-    Ok(s.trim_matches(|c: char| c == ' ' || c == '\0').to_owned())
+    char::decode_utf16(units).collect::<Result<String, _>>().map_err(|_| CardDataError::BadText(field.name))
 }
 
-fn encode_field(block: &mut [u8; TEXT_LEN], field: &Field, value: &str) -> Result<(), CardDataError> {
+/// Cards pad with spaces; some readers leave NULs in unused space.
+pub(crate) fn is_padding(c: char) -> bool {
+    c == ' ' || c == '\0'
+}
+
+pub(crate) fn decode_field(block: &[u8; TEXT_LEN], field: &Field) -> Result<String, CardDataError> {
+    Ok(decode_raw(block, field)?.trim_matches(is_padding).to_owned())
+}
+
+pub(crate) fn encode_field(block: &mut [u8; TEXT_LEN], field: &Field, value: &str) -> Result<(), CardDataError> {
     let mut units = Vec::with_capacity(field.len / 2);
     for c in value.chars() {
         let mut pair = [0u16; 2];
@@ -124,7 +142,16 @@ fn encode_field(block: &mut [u8; TEXT_LEN], field: &Field, value: &str) -> Resul
     Ok(())
 }
 
-fn parse_date(field: &Field, s: &str) -> Result<time::Date, CardDataError> {
+/// A text block of UCS-2 spaces, the padding cards use.
+pub(crate) fn blank_block() -> Zeroizing<[u8; TEXT_LEN]> {
+    let mut block = Zeroizing::new([0u8; TEXT_LEN]);
+    for pair in block.chunks_exact_mut(2) {
+        pair.copy_from_slice(&[0x20, 0x00]);
+    }
+    block
+}
+
+pub(crate) fn parse_date(field: &Field, s: &str) -> Result<time::Date, CardDataError> {
     parse_yyyymmdd(s).ok_or(CardDataError::BadDate(field.name))
 }
 
@@ -144,16 +171,15 @@ impl CardText {
             authority: decode_field(block, &AUTHORITY)?,
             valid_from: decode_field(block, &VALID_FROM)?,
             valid_until: decode_field(block, &VALID_UNTIL)?,
+            pass_number: decode_field(block, &PASS_NUMBER)?,
+            issue_count: decode_field(block, &ISSUE_COUNT)?,
             card_type,
         })
     }
 
     /// Lays the fields out as a card would, padding with spaces.
     pub fn encode(&self) -> Result<Zeroizing<[u8; TEXT_LEN]>, CardDataError> {
-        let mut block = Zeroizing::new([0u8; TEXT_LEN]);
-        for pair in block.chunks_exact_mut(2) {
-            pair.copy_from_slice(&[0x20, 0x00]);
-        }
+        let mut block = blank_block();
         encode_field(&mut block, &NAME, &self.name)?;
         encode_field(&mut block, &GENDER, &self.gender)?;
         encode_field(&mut block, &NATION, &self.nation)?;
@@ -163,6 +189,8 @@ impl CardText {
         encode_field(&mut block, &AUTHORITY, &self.authority)?;
         encode_field(&mut block, &VALID_FROM, &self.valid_from)?;
         encode_field(&mut block, &VALID_UNTIL, &self.valid_until)?;
+        encode_field(&mut block, &PASS_NUMBER, &self.pass_number)?;
+        encode_field(&mut block, &ISSUE_COUNT, &self.issue_count)?;
         encode_field(&mut block, &CARD_TYPE, &self.card_type.to_string())?;
         Ok(block)
     }
@@ -260,6 +288,8 @@ mod tests {
             authority: "临夏市公安局".into(),
             valid_from: "20200101".into(),
             valid_until: "20400101".into(),
+            pass_number: String::new(),
+            issue_count: String::new(),
             card_type: ' ',
         }
     }

@@ -2,6 +2,7 @@
 //! in the printer's Chinese mode, and a QR code for progress lookup.
 
 mod driver;
+mod network;
 pub mod simulator;
 mod status;
 
@@ -13,7 +14,8 @@ use thiserror::Error;
 use time::PrimitiveDateTime;
 
 pub use driver::{FileDriver, MemoryDriver, SerialDriver};
-pub use simulator::PrinterSimulator;
+pub use network::NetworkDriver;
+pub use simulator::{NetworkPrinterSimulator, PrinterSimulator};
 pub use status::PaperStatus;
 
 /// Heading of every receipt.
@@ -37,6 +39,12 @@ pub enum PrinterError {
         path: String,
         #[source]
         source: serialport::Error,
+    },
+    #[error("cannot connect to the network printer at {addr}: {source}")]
+    Connect {
+        addr: String,
+        #[source]
+        source: std::io::Error,
     },
     #[error("the printer is disconnected")]
     Disconnected,

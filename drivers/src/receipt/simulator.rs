@@ -144,3 +144,97 @@ fn status_requests(s: &mut State) -> Vec<u8> {
     s.scanned = i;
     answers
 }
+
+/// A network receipt printer (raw TCP, port 9100 on real ones) on loopback:
+/// records what it is sent and answers `DLE EOT 4` on the same connection.
+pub struct NetworkPrinterSimulator {
+    shared: Arc<Shared>,
+    addr: std::net::SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl NetworkPrinterSimulator {
+    pub fn start() -> io::Result<NetworkPrinterSimulator> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State { received: Vec::new(), scanned: 0, paper: PaperStatus::Ok, mute: false }),
+            stop: AtomicBool::new(false),
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            thread::Builder::new().name("net-printer-simulator".into()).spawn(move || serve_tcp(listener, &shared))?
+        };
+        Ok(NetworkPrinterSimulator { shared, addr, thread: Some(thread) })
+    }
+
+    /// `host:port` for [`super::NetworkDriver::connect`].
+    pub fn addr(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn set_paper(&self, paper: PaperStatus) {
+        self.shared.state().paper = paper;
+    }
+
+    pub fn received(&self) -> Vec<u8> {
+        self.shared.state().received.clone()
+    }
+
+    pub fn qr_payloads(&self) -> Vec<Vec<u8>> {
+        escpos_inspect::qr_payloads(&self.received())
+    }
+
+    pub fn text(&self) -> String {
+        escpos_inspect::text_gb18030(&self.received())
+    }
+}
+
+impl Drop for NetworkPrinterSimulator {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_tcp(listener: std::net::TcpListener, shared: &Shared) {
+    while !shared.stop.load(Ordering::Relaxed) {
+        let mut stream = match listener.accept() {
+            Ok((s, _)) => s,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                thread::sleep(POLL);
+                continue;
+            }
+            Err(e) => {
+                warn!(error = %e, "network printer simulator: accept failed, stopping");
+                return;
+            }
+        };
+        // One client at a time, like most receipt printers.
+        if stream.set_nonblocking(false).and_then(|()| stream.set_read_timeout(Some(POLL))).is_err() {
+            continue;
+        }
+        let mut buf = [0u8; 1024];
+        while !shared.stop.load(Ordering::Relaxed) {
+            let n = match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                    continue;
+                }
+                Err(_) => break,
+            };
+            let answers = {
+                let mut s = shared.state();
+                s.received.extend_from_slice(&buf[..n]);
+                status_requests(&mut s)
+            };
+            if !answers.is_empty() && stream.write_all(&answers).is_err() {
+                break;
+            }
+        }
+    }
+}

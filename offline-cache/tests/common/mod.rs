@@ -86,3 +86,37 @@ pub fn raw_files(dir: &std::path::Path) -> Vec<u8> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A device identity for the tests' terminal.
+pub fn identity() -> offline_cache::DeviceIdentity {
+    offline_cache::DeviceIdentity::generate("T-0001").unwrap()
+}
+
+/// Trusts `identity` on `hub`, as a technician's registration would.
+pub async fn register(hub: &hub::Hub, identity: &offline_cache::DeviceIdentity) {
+    hub.register_terminal(hub::NewTerminal {
+        id: identity.terminal_id().to_owned(),
+        public_key: identity.public_key(),
+        village_code: Some(VillageCode::parse("622926100202").unwrap()),
+        label: None,
+    })
+    .await
+    .unwrap();
+}
+
+/// Short timeouts: tests should fail fast, not wait on a 4G budget.
+pub fn quick() -> offline_cache::SyncConfig {
+    offline_cache::SyncConfig {
+        connect_timeout: std::time::Duration::from_secs(2),
+        read_timeout: std::time::Duration::from_millis(500),
+        request_timeout: std::time::Duration::from_secs(5),
+        ..offline_cache::SyncConfig::default()
+    }
+}
+
+/// A sync client for a fresh terminal identity registered on `hub`.
+pub async fn client(hub: &hub::Hub, config: offline_cache::SyncConfig) -> offline_cache::SyncClient {
+    let id = identity();
+    register(hub, &id).await;
+    offline_cache::SyncClient::with_config(&hub.base_url(), id, config).unwrap()
+}

@@ -1,0 +1,89 @@
+//! `cargo bench -p drivers`: QR decoding of camera frames (budget: < 15 ms
+//! at 640×480, DESIGN §10) and a full ID card read over a pty compared with
+//! the time the same bytes take on a 115200-baud line.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, Criterion};
+use drivers::camera::{FrameSource, SyntheticSource};
+use drivers::idcard::frame::{encode_request, encode_response};
+use drivers::idcard::simulator::wire_time;
+use drivers::idcard::text::encode_read_data;
+use drivers::idcard::{SamReader, SamSimulator, SimCard};
+use drivers::qr;
+
+fn qr_frames(c: &mut Criterion) {
+    let mut group = c.benchmark_group("qr_decode");
+    for (w, h, scale) in [(640, 480, 4), (1280, 720, 6)] {
+        let mut cam = SyntheticSource::new(w, h);
+        cam.show_qr("620000-000-123456789-01 城乡居民养老保险待遇申领".as_bytes(), scale).expect("fits");
+        let frame = cam.next_frame().expect("frame");
+        assert_eq!(qr::scan_frame(&frame).codes.len(), 1, "the bench frame must decode");
+        let luma = frame.to_luma();
+        group.bench_function(format!("{w}x{h}/rgb_frame"), |b| b.iter(|| qr::scan_frame(&frame)));
+        group.bench_function(format!("{w}x{h}/luma"), |b| b.iter(|| qr::scan_luma(&luma)));
+        let empty = SyntheticSource::new(w, h).next_frame().expect("frame");
+        group.bench_function(format!("{w}x{h}/no_code"), |b| b.iter(|| qr::scan_frame(&empty)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, qr_frames);
+
+/// Bytes on the line for one find + select + read: three requests and
+/// their answers.
+fn card_read_bytes(card: &SimCard) -> usize {
+    let req = encode_request(0x20, 0x01, &[]).map(|f| f.len()).unwrap_or(10);
+    let find = encode_response(0x9F, &[0; 4]).map(|f| f.len()).unwrap_or(0);
+    let select = encode_response(0x90, &[0; 8]).map(|f| f.len()).unwrap_or(0);
+    let block = card.text.encode().expect("sample card encodes");
+    let data = encode_read_data(&block, &card.photo_wlt).expect("read data");
+    let read = encode_response(0x90, &data).map(|f| f.len()).unwrap_or(0);
+    3 * req + find + select + read
+}
+
+fn time_reads(sim: &SamSimulator, n: u32) -> Duration {
+    let mut reader = SamReader::open(&sim.path().to_string_lossy()).expect("open simulated reader");
+    reader.read_card().expect("warm-up read");
+    let started = Instant::now();
+    for _ in 0..n {
+        assert!(reader.read_card().expect("read").is_some());
+    }
+    started.elapsed() / n
+}
+
+fn card_read_vs_wire() {
+    const BAUD: u32 = 115_200;
+    let sim = SamSimulator::start().expect("pty");
+    let card = SimCard::sample();
+    let bytes = card_read_bytes(&card);
+    let wire = wire_time(bytes, BAUD);
+    sim.present(card);
+    let raw = time_reads(&sim, 50);
+    sim.set_line_rate(Some(BAUD));
+    let paced = time_reads(&sim, 10);
+    println!();
+    println!("card read over a pty: {bytes} bytes on the line per find+select+read");
+    println!("  wire-time limit at {BAUD} baud (8N1):   {:8.2} ms", ms(wire));
+    println!("  pty, unpaced (driver + simulator CPU):  {:8.2} ms  ({:.3}x wire time)", ms(raw), ratio(raw, wire));
+    println!("  pty paced at {BAUD} baud:              {:8.2} ms  ({:.3}x wire time)", ms(paced), ratio(paced, wire));
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench -- <filter>` passes a filter; the card read runs unless
+    // it is filtered out by name.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.as_deref().is_none_or(|f| "card_read".contains(f) || f.contains("card_read")) {
+        card_read_vs_wire();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,108 @@
+//! The back office: what the default connector's staff do with cases. The
+//! CLI (`hub cases list`, `hub case open|accept|reject|complete`) and tests
+//! call these; terminals see each decision on their next case-status sync.
+
+use std::sync::Arc;
+
+use model::mask::mask_phone;
+use model::seal::PlatformSecretKey;
+use model::{CaseStatus, Submission};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use crate::connector::{progress_text, SmsNotifier};
+use crate::sqlite::{HubDb, OpenedFiling};
+use crate::store::{CaseSummary, StatusChange, Store, StoreError};
+
+#[derive(Debug, Error)]
+pub enum BackOfficeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no case {0}")]
+    NoSuchCase(String),
+    #[error("a rejection needs a reason the villager can read")]
+    ReasonNeeded,
+    #[error("a result document must be a PDF (it starts with %PDF-)")]
+    NotPdf,
+}
+
+/// A decision on a case.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// 受理
+    Accept,
+    /// 办理中
+    Process,
+    /// 不予受理 / 退回, with the reason the villager is told.
+    Reject { reason: String },
+    /// 办结, with the result document if there is one (a PDF).
+    Complete { result_pdf: Option<Vec<u8>> },
+}
+
+/// Cases, oldest first, optionally of one status.
+pub fn list_cases(store: &dyn Store, status: Option<CaseStatus>, limit: usize) -> Result<Vec<CaseSummary>, BackOfficeError> {
+    Ok(store.list_cases(status, limit)?)
+}
+
+/// Opens a case's sealed submission with the platform key.
+pub fn open_case(db: &HubDb, store: &dyn Store, case_number: &str, key: &PlatformSecretKey) -> Result<(CaseSummary, OpenedFiling), BackOfficeError> {
+    let summary = store.case_summary(case_number)?.ok_or_else(|| BackOfficeError::NoSuchCase(case_number.to_owned()))?;
+    let filing = db.open_submission(summary.submission_id, key)?.ok_or_else(|| BackOfficeError::NoSuchCase(case_number.to_owned()))?;
+    Ok((summary, filing))
+}
+
+/// The number the villager left for progress messages, if any: the form's
+/// `phone` field, when it is a mainland mobile number.
+pub fn notification_phone(sub: &Submission) -> Option<String> {
+    let p = sub.form.get("phone")?.trim();
+    (p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.to_owned())
+}
+
+/// Applies a decision. With `notify` (an SMS gateway and the villager's
+/// number, read from the opened submission), a progress SMS goes out; a
+/// failed SMS is logged and does not undo the decision.
+pub async fn decide(
+    store: Arc<dyn Store>,
+    case_number: &str,
+    decision: Decision,
+    actor: &str,
+    notify: Option<(&dyn SmsNotifier, String)>,
+) -> Result<CaseSummary, BackOfficeError> {
+    let (to, reason, result) = match decision {
+        Decision::Accept => (CaseStatus::Accepted, None, None),
+        Decision::Process => (CaseStatus::Processing, None, None),
+        Decision::Reject { reason } => {
+            if reason.trim().is_empty() {
+                return Err(BackOfficeError::ReasonNeeded);
+            }
+            (CaseStatus::Rejected, Some(reason), None)
+        }
+        Decision::Complete { result_pdf } => {
+            if result_pdf.as_ref().is_some_and(|b| !b.starts_with(b"%PDF-")) {
+                return Err(BackOfficeError::NotPdf);
+            }
+            (CaseStatus::Done, None, result_pdf)
+        }
+    };
+    let (cn, who) = (case_number.to_owned(), actor.to_owned());
+    let reason_for_sms = reason.clone();
+    let summary = tokio::task::spawn_blocking(move || {
+        let change = StatusChange {
+            to,
+            reason: reason.as_deref(),
+            result: result.as_deref().map(|b| ("application/pdf", b)),
+            actor: &who,
+        };
+        store.set_case_status(&cn, &change, OffsetDateTime::now_utc())
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("back office task failed: {e}")))??;
+    tracing::info!(case = %summary.case_number, status = ?summary.status, actor, "case decided");
+    if let Some((sms, phone)) = notify {
+        let text = progress_text(&summary.case_number, summary.status, reason_for_sms.as_deref());
+        if let Err(e) = sms.send(&phone, &text).await {
+            tracing::warn!(to = %mask_phone(&phone), error = %e, "progress SMS not sent");
+        }
+    }
+    Ok(summary)
+}

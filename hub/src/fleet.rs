@@ -1,0 +1,198 @@
+//! The fleet page for the operations centre: one row per terminal with its
+//! village, when it was last heard from, its queue and its devices. Stale
+//! terminals come first and stand out in words and colour (colour is never
+//! the only cue). Plain HTML, no script: it must work on any browser in a
+//! county office.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use model::protocol::DeviceState;
+use time::OffsetDateTime;
+
+use crate::store::{TerminalRecord, TerminalStatus};
+
+/// A queue older than this is worth a technician's look even when the
+/// terminal is in touch (a van's day offline is normal, three are not).
+const QUEUE_WARN_SECS: u64 = 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Condition {
+    /// Not heard from within the staleness limit (or never).
+    Stale,
+    /// In touch, but something needs a look (device, quarantine, old queue).
+    Attention,
+    Ok,
+    Revoked,
+}
+
+pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration) -> Condition {
+    if t.status == TerminalStatus::Revoked {
+        return Condition::Revoked;
+    }
+    let stale_after = time::Duration::try_from(stale_after).unwrap_or(time::Duration::MAX);
+    let seen = t.last_heartbeat.as_ref().map(|(at, _)| *at).into_iter().chain(t.last_seen_at).max();
+    match seen {
+        None => return Condition::Stale,
+        Some(at) if now - at > stale_after => return Condition::Stale,
+        _ => {}
+    }
+    if let Some((_, hb)) = &t.last_heartbeat {
+        let device_trouble = hb.devices.iter().any(|d| d.state != DeviceState::Ok);
+        let queue_old = hb.queue.oldest_unsent_secs.is_some_and(|s| s > QUEUE_WARN_SECS);
+        if device_trouble || queue_old || hb.queue.quarantined > 0 || !hb.alerts.is_empty() {
+            return Condition::Attention;
+        }
+    }
+    Condition::Ok
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// "3 分钟前 · 3 min ago" style, coarse on purpose.
+fn ago(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..=59 => format!("{secs} 秒前 · {secs} s ago"),
+        60..=3599 => format!("{} 分钟前 · {} min ago", secs / 60, secs / 60),
+        3600..=172_799 => format!("{} 小时前 · {} h ago", secs / 3600, secs / 3600),
+        _ => format!("{} 天前 · {} days ago", secs / 86_400, secs / 86_400),
+    }
+}
+
+fn span(secs: u64) -> String {
+    match secs {
+        0..=3599 => format!("{} 分钟 · {} min", secs / 60, secs / 60),
+        3600..=172_799 => format!("{} 小时 · {} h", secs / 3600, secs / 3600),
+        _ => format!("{} 天 · {} days", secs / 86_400, secs / 86_400),
+    }
+}
+
+fn stamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::macros::offset!(+8));
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// The whole page.
+pub fn render(terminals: &[TerminalRecord], now: OffsetDateTime, stale_after: Duration) -> String {
+    let mut rows: Vec<(Condition, &TerminalRecord)> = terminals.iter().map(|t| (condition(t, now, stale_after), t)).collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let count = |c| rows.iter().filter(|(x, _)| *x == c).count();
+    let (stale, attention, ok) = (count(Condition::Stale), count(Condition::Attention), count(Condition::Ok));
+
+    let mut h = String::with_capacity(4096 + rows.len() * 800);
+    h.push_str(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="60">
+<title>终端运行状态 · Fleet</title>
+<style>
+body { font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; margin: 24px; color: #1a1a1a; background: #fff; font-size: 18px; line-height: 1.4; }
+h1 { font-size: 30px; margin: 0 0 8px; }
+.summary { margin: 0 0 16px; font-size: 20px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #bbb; vertical-align: top; }
+th { background: #eee; }
+tr.stale td { background: #fde0dc; }
+tr.stale td.cond { color: #fff; background: #b3261e; font-weight: bold; }
+tr.attention td.cond { color: #1a1a1a; background: #ffd966; font-weight: bold; }
+tr.ok td.cond { color: #fff; background: #1e6b30; font-weight: bold; }
+tr.revoked td { color: #555; }
+.dev-bad { color: #b3261e; font-weight: bold; }
+.muted { color: #555; font-size: 16px; }
+</style></head><body>
+<h1>终端运行状态 · Terminal fleet</h1>
+"#,
+    );
+    let _ = writeln!(
+        h,
+        r#"<p class="summary">共 {} 台 · {} terminals — <strong>失联 {stale} · stale {stale}</strong> — 需处理 {attention} · attention {attention} — 正常 {ok} · ok {ok}</p>"#,
+        rows.len(),
+        rows.len()
+    );
+    let _ = writeln!(
+        h,
+        r#"<p class="muted">更新于 {} (UTC+8) · 超过 {} 分钟未联系即为失联 · stale after {} min without contact</p>"#,
+        stamp(now),
+        stale_after.as_secs() / 60,
+        stale_after.as_secs() / 60
+    );
+    h.push_str("<table><thead><tr><th>状态 Status</th><th>终端 Terminal</th><th>村 Village</th><th>最后联系 Last seen</th><th>待发送 Queue</th><th>最久未发 Oldest unsent</th><th>设备 Devices</th><th>版本 Versions</th></tr></thead><tbody>\n");
+    for (cond, t) in &rows {
+        let (class, label) = match cond {
+            Condition::Stale => ("stale", "⚠ 失联 STALE"),
+            Condition::Attention => ("attention", "! 需处理 ATTENTION"),
+            Condition::Ok => ("ok", "✓ 正常 OK"),
+            Condition::Revoked => ("revoked", "已停用 REVOKED"),
+        };
+        let village = match &t.village_code {
+            Some(v) => {
+                let county = model::divisions::county_name(&v.as_str()[..6]).unwrap_or_default();
+                format!("{} {}<br><span class=\"muted\">{}</span>", esc(county), esc(v.name().unwrap_or("")), esc(v.as_str()))
+            }
+            None => "<span class=\"muted\">未绑定 · not bound</span>".to_owned(),
+        };
+        let seen = t.last_heartbeat.as_ref().map(|(at, _)| *at).into_iter().chain(t.last_seen_at).max();
+        let seen = match seen {
+            Some(at) => format!("{}<br><span class=\"muted\">{}</span>", esc(&ago((now - at).whole_seconds())), stamp(at)),
+            None => "从未联系 · never".to_owned(),
+        };
+        let (queue, oldest, devices, versions) = match &t.last_heartbeat {
+            Some((_, hb)) => {
+                let mut q = format!("{} 件 unsent", hb.queue.unsent);
+                if hb.queue.quarantined > 0 {
+                    let _ = write!(q, "<br><span class=\"dev-bad\">隔离 {} quarantined</span>", hb.queue.quarantined);
+                }
+                let oldest = hb.queue.oldest_unsent_secs.map(span).unwrap_or_else(|| "—".to_owned());
+                let mut d = String::new();
+                for dev in &hb.devices {
+                    let (cls, word) = match dev.state {
+                        DeviceState::Ok => ("", "正常 ok"),
+                        DeviceState::Degraded => ("dev-bad", "异常 degraded"),
+                        DeviceState::Absent => ("dev-bad", "缺失 absent"),
+                    };
+                    let _ = write!(d, "<span class=\"{cls}\">{}: {word}", esc(&dev.device));
+                    if let Some(detail) = &dev.detail {
+                        let _ = write!(d, " ({})", esc(detail));
+                    }
+                    d.push_str("</span><br>");
+                }
+                if let Some(free) = hb.free_disk_bytes {
+                    let _ = write!(d, "<span class=\"muted\">磁盘余 {} MiB free</span>", free >> 20);
+                }
+                for a in &hb.alerts {
+                    let _ = write!(d, "<br><span class=\"dev-bad\">{}</span>", esc(a));
+                }
+                let v = format!(
+                    "app {}<br><span class=\"muted\">catalog {} · config {}</span>",
+                    esc(&hb.app_version),
+                    hb.catalog_version.map_or("—".to_owned(), |v| v.to_string()),
+                    hb.config_version.map_or("—".to_owned(), |v| v.to_string())
+                );
+                (q, oldest, d, v)
+            }
+            None => ("—".into(), "—".into(), "<span class=\"muted\">无心跳 · no heartbeat</span>".into(), "—".into()),
+        };
+        let label_text = t.label.as_deref().map(|l| format!("<br><span class=\"muted\">{}</span>", esc(l))).unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<tr class=\"{class}\"><td class=\"cond\">{label}</td><td>{}{label_text}</td><td>{village}</td><td>{seen}</td><td>{queue}</td><td>{oldest}</td><td>{devices}</td><td>{versions}</td></tr>",
+            esc(&t.id)
+        );
+    }
+    h.push_str("</tbody></table>\n</body></html>\n");
+    h
+}

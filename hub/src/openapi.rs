@@ -1,0 +1,352 @@
+//! The hub's API as OpenAPI 3.0, written by hand next to the routes it
+//! describes (`tests/openapi.rs` checks every documented operation is routed
+//! and every route documented; `scripts/schemathesis.sh` fuzzes it).
+
+use serde_json::{json, Value};
+
+/// Operations: (method, path). The router and this list must agree.
+pub const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/v1/health"),
+    ("get", "/v1/openapi.json"),
+    ("get", "/v1/catalog"),
+    ("get", "/v1/terminal/config"),
+    ("put", "/v1/submissions/{id}"),
+    ("get", "/v1/submissions/{id}/attachments/{sha256}"),
+    ("put", "/v1/submissions/{id}/attachments/{sha256}"),
+    ("post", "/v1/submissions/{id}/commit"),
+    ("post", "/v1/case-status"),
+    ("get", "/v1/cases/{case_number}"),
+    ("get", "/v1/cases/{case_number}/result"),
+    ("put", "/v1/evaluations/{id}"),
+    ("post", "/v1/heartbeat"),
+    ("post", "/v1/e-license/lookup"),
+    ("get", "/fleet"),
+];
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn error(description: &str) -> Value {
+    ok(description, r("ErrorBody"))
+}
+
+/// Responses every signed operation may give besides its own.
+fn signed(mut responses: Value) -> Value {
+    let m = responses.as_object_mut().expect("responses are an object");
+    m.insert("401".into(), error("Not authenticated: missing or bad signature headers, unknown terminal, clock skew, replayed nonce"));
+    m.insert("403".into(), error("The terminal was revoked"));
+    m.insert("413".into(), error("The body is over 16 MiB"));
+    m.insert("503".into(), error("The hub is busy; retry after Retry-After seconds"));
+    responses
+}
+
+fn path_param(name: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+}
+
+fn uuid() -> Value {
+    json!({ "type": "string", "format": "uuid" })
+}
+
+fn sha256() -> Value {
+    json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
+}
+
+fn datetime() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn u64() -> Value {
+    json!({ "type": "integer", "minimum": 0 })
+}
+
+/// An optional field: serde takes `null` for it as well as leaving it out.
+fn nullable(mut v: Value) -> Value {
+    v["nullable"] = Value::Bool(true);
+    v
+}
+
+fn schemas() -> Value {
+    json!({
+        "ErrorBody": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {
+                "code": { "type": "string", "enum": [
+                    "conflict", "invalid", "hash_mismatch", "missing_attachments", "not_found", "busy", "internal",
+                    "range_mismatch", "unauthenticated", "unknown_terminal", "revoked", "clock_skew", "replayed", "not_available"
+                ]},
+                "message": { "type": "string" }
+            }
+        },
+        "Health": {
+            "type": "object", "required": ["service", "version"],
+            "properties": { "service": { "type": "string", "enum": ["cunban-hub"] }, "version": { "type": "string" } }
+        },
+        "SealedPart": {
+            "type": "object", "required": ["sha256", "size"], "additionalProperties": false,
+            "properties": { "sha256": sha256(), "size": u64() }
+        },
+        "SealedEnvelope": {
+            "type": "object", "additionalProperties": false,
+            "required": ["v", "suite", "id", "item_code", "wrapped_key", "manifest", "attachments"],
+            "properties": {
+                "v": { "type": "integer" },
+                "suite": { "type": "string" },
+                "id": uuid(),
+                "item_code": { "type": "string", "pattern": "^[A-Za-z0-9]{1,24}$" },
+                "wrapped_key": { "type": "string", "format": "byte" },
+                "manifest": { "type": "string", "format": "byte" },
+                "attachments": { "type": "array", "maxItems": 64, "items": r("SealedPart") }
+            }
+        },
+        "PutResponse": {
+            "type": "object", "required": ["id", "outcome"],
+            "properties": { "id": uuid(), "outcome": { "type": "string", "enum": ["stored", "replayed"] } }
+        },
+        "UploadStatus": {
+            "type": "object", "required": ["sha256", "size", "received", "complete"],
+            "properties": { "sha256": sha256(), "size": u64(), "received": u64(), "complete": { "type": "boolean" } }
+        },
+        "CommitResponse": {
+            "type": "object", "required": ["id", "case_number"],
+            "properties": { "id": uuid(), "case_number": { "type": "string" } }
+        },
+        "CaseStatus": { "type": "string", "enum": ["received", "accepted", "processing", "done", "rejected"] },
+        "CaseView": {
+            "type": "object", "required": ["case_number", "submission_id", "item_code", "status"],
+            "properties": { "case_number": { "type": "string" }, "submission_id": uuid(), "item_code": { "type": "string" }, "status": r("CaseStatus") }
+        },
+        "CaseStatusQuery": {
+            "type": "object", "required": ["submission_ids"], "additionalProperties": false,
+            "properties": { "submission_ids": { "type": "array", "maxItems": 500, "items": uuid() } }
+        },
+        "CaseStatusEntry": {
+            "type": "object", "required": ["submission_id", "case_number", "status", "updated_at", "result_available"],
+            "properties": {
+                "submission_id": uuid(), "case_number": { "type": "string" }, "status": r("CaseStatus"),
+                "updated_at": datetime(), "reason": nullable(json!({ "type": "string" })), "result_available": { "type": "boolean" }
+            }
+        },
+        "CaseStatusList": {
+            "type": "object", "required": ["cases"],
+            "properties": { "cases": { "type": "array", "items": r("CaseStatusEntry") } }
+        },
+        "SignedCatalog": {
+            "type": "object", "required": ["version", "body", "signature", "key_fingerprint"],
+            "properties": {
+                "version": u64(), "body": { "type": "string", "format": "byte" },
+                "signature": { "type": "string" }, "key_fingerprint": { "type": "string" }
+            }
+        },
+        "TerminalConfig": {
+            "type": "object", "required": ["version", "sync_interval_secs", "heartbeat_interval_secs"],
+            "properties": {
+                "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" }))
+            }
+        },
+        "Evaluation": {
+            "type": "object", "required": ["case_number", "rating"],
+            "properties": {
+                "case_number": { "type": "string" },
+                "rating": { "type": "string", "enum": ["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"] },
+                "reasons": { "type": "array", "items": { "type": "string" } },
+                "text": { "type": "string" }
+            }
+        },
+        "EvaluationUpload": {
+            "type": "object", "required": ["id", "evaluation", "rated_at"], "additionalProperties": false,
+            "properties": { "id": uuid(), "evaluation": r("Evaluation"), "rated_at": datetime() }
+        },
+        "EvaluationAck": {
+            "type": "object", "required": ["id", "outcome"],
+            "properties": { "id": uuid(), "outcome": { "type": "string", "enum": ["stored", "replayed"] } }
+        },
+        "DeviceHealth": {
+            "type": "object", "required": ["device", "state"],
+            "properties": { "device": { "type": "string" }, "state": { "type": "string", "enum": ["ok", "degraded", "absent"] }, "detail": nullable(json!({ "type": "string" })) }
+        },
+        "QueueSnapshot": {
+            "type": "object", "required": ["unsent", "quarantined", "acknowledged"],
+            "properties": {
+                "unsent": u64(), "quarantined": u64(), "acknowledged": u64(),
+                "oldest_unsent_secs": nullable(u64()), "evaluations_unsent": u64()
+            }
+        },
+        "Heartbeat": {
+            "type": "object", "required": ["sent_at", "app_version", "queue"],
+            "properties": {
+                "sent_at": datetime(), "app_version": { "type": "string" },
+                "catalog_version": nullable(u64()), "config_version": nullable(u64()),
+                "queue": r("QueueSnapshot"), "free_disk_bytes": nullable(u64()),
+                "devices": { "type": "array", "items": r("DeviceHealth") },
+                "alerts": { "type": "array", "items": { "type": "string" } },
+                "clock_offset_secs": { "type": "integer" }
+            }
+        },
+        "HeartbeatAck": {
+            "type": "object", "required": ["server_time", "config_version"],
+            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64() }
+        },
+        "ELicenseQuery": {
+            "type": "object", "required": ["material_code", "id_number"], "additionalProperties": false,
+            "properties": { "material_code": { "type": "string" }, "id_number": { "type": "string", "pattern": "^[0-9]{17}[0-9Xx]$" } }
+        },
+        "ELicenseAnswer": {
+            "type": "object", "required": ["available"],
+            "properties": {
+                "available": { "type": "boolean" },
+                "document": {
+                    "type": "object", "nullable": true, "required": ["name", "issuer", "license_id"],
+                    "properties": { "name": { "type": "string" }, "issuer": { "type": "string" }, "license_id": { "type": "string" } }
+                }
+            }
+        }
+    })
+}
+
+/// The OpenAPI document served at `/v1/openapi.json`.
+pub fn document() -> Value {
+    let id = path_param("id", uuid(), "Submission id (UUIDv7, made by the terminal)");
+    let sha = path_param("sha256", sha256(), "SHA-256 of the sealed attachment bytes");
+    let case = path_param("case_number", json!({ "type": "string" }), "办件编号");
+    let security = json!([{ "deviceSignature": [] }]);
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Cunban hub",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The API Cunban village terminals sync with. Signed operations need the headers x-cunban-terminal, x-cunban-timestamp (unix seconds), x-cunban-nonce, x-cunban-content-sha256 and x-cunban-signature: an Ed25519 signature by the terminal's registered key over `cunban-request-v1\\nMETHOD\\nPATH?QUERY\\nCONTENT-RANGE\\nBODY-SHA256\\nTIMESTAMP\\nNONCE\\nTERMINAL` (see model::auth)."
+        },
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "deviceSignature": { "type": "apiKey", "in": "header", "name": "x-cunban-signature" }
+            }
+        },
+        "paths": {
+            "/v1/health": { "get": {
+                "summary": "Is this our hub (and not a captive portal)?",
+                "responses": { "200": ok("The hub", r("Health")) }
+            }},
+            "/v1/openapi.json": { "get": {
+                "summary": "This document",
+                "responses": { "200": { "description": "OpenAPI 3.0", "content": { "application/json": { "schema": { "type": "object" } } } } }
+            }},
+            "/v1/catalog": { "get": {
+                "summary": "The signed service catalog, if newer than `since`",
+                "parameters": [{ "name": "since", "in": "query", "required": false, "schema": u64() }],
+                "responses": {
+                    "200": ok("The newest catalog, signed with the catalog key", r("SignedCatalog")),
+                    "204": { "description": "Not newer than `since`" },
+                    "404": error("This hub publishes no catalog"),
+                    "422": error("`since` is not a version number")
+                }
+            }},
+            "/v1/terminal/config": { "get": {
+                "summary": "This terminal's configuration", "security": security,
+                "responses": signed(json!({ "200": ok("Config", r("TerminalConfig")) }))
+            }},
+            "/v1/submissions/{id}": { "put": {
+                "summary": "Upload a sealed manifest (idempotent)", "security": security,
+                "parameters": [id],
+                "requestBody": json_body(r("SealedEnvelope")),
+                "responses": signed(json!({
+                    "200": ok("Identical replay", r("PutResponse")),
+                    "201": ok("Stored", r("PutResponse")),
+                    "409": error("Another body is stored under this id"),
+                    "422": error("Not a well-formed envelope, or it does not open with the platform key")
+                }))
+            }},
+            "/v1/submissions/{id}/attachments/{sha256}": {
+                "get": {
+                    "summary": "How much of an attachment the hub holds", "security": security,
+                    "parameters": [id, sha],
+                    "responses": signed(json!({
+                        "200": ok("Upload status", r("UploadStatus")),
+                        "404": error("No such submission from this terminal"),
+                        "422": error("Malformed id or hash, or the envelope does not list it")
+                    }))
+                },
+                "put": {
+                    "summary": "Upload attachment bytes, whole or from an offset (Content-Range: bytes START-END/SIZE)", "security": security,
+                    "parameters": [id, sha, { "name": "Content-Range", "in": "header", "required": false, "schema": { "type": "string" } }],
+                    "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                    "responses": signed(json!({
+                        "200": ok("Already complete", r("UploadStatus")),
+                        "201": ok("Complete and checked", r("UploadStatus")),
+                        "202": ok("Partial: bytes kept, more to come", r("UploadStatus")),
+                        "400": error("The body broke off (what arrived is kept)"),
+                        "404": error("No such submission from this terminal"),
+                        "408": error("The body stalled (what arrived is kept)"),
+                        "416": error("START is past the bytes held"),
+                        "422": error("Malformed range, size, hash, or the bytes do not hash to their name")
+                    }))
+                }
+            },
+            "/v1/submissions/{id}/commit": { "post": {
+                "summary": "Open the case (idempotent)", "security": security,
+                "parameters": [id],
+                "responses": signed(json!({
+                    "200": ok("The case number", r("CommitResponse")),
+                    "404": error("No such submission from this terminal"),
+                    "422": error("Attachments missing, or a malformed id")
+                }))
+            }},
+            "/v1/case-status": { "post": {
+                "summary": "Status of this terminal's cases", "security": security,
+                "requestBody": json_body(r("CaseStatusQuery")),
+                "responses": signed(json!({
+                    "200": ok("Cases known for the ids asked", r("CaseStatusList")),
+                    "422": error("Malformed query")
+                }))
+            }},
+            "/v1/cases/{case_number}": { "get": {
+                "summary": "One of this terminal's cases", "security": security,
+                "parameters": [case],
+                "responses": signed(json!({ "200": ok("The case", r("CaseView")), "404": error("No such case for this terminal") }))
+            }},
+            "/v1/cases/{case_number}/result": { "get": {
+                "summary": "The result document of one of this terminal's cases", "security": security,
+                "parameters": [case],
+                "responses": signed(json!({
+                    "200": { "description": "The document (e.g. application/pdf)", "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error("No result document")
+                }))
+            }},
+            "/v1/evaluations/{id}": { "put": {
+                "summary": "Upload one 好差评 (idempotent)", "security": security,
+                "parameters": [path_param("id", uuid(), "Evaluation id")],
+                "requestBody": json_body(r("EvaluationUpload")),
+                "responses": signed(json!({
+                    "200": ok("Identical replay", r("EvaluationAck")),
+                    "201": ok("Stored", r("EvaluationAck")),
+                    "409": error("Another body under this id"),
+                    "422": error("Malformed evaluation")
+                }))
+            }},
+            "/v1/heartbeat": { "post": {
+                "summary": "How this terminal is doing", "security": security,
+                "requestBody": json_body(r("Heartbeat")),
+                "responses": signed(json!({ "200": ok("Acknowledged, with versions to pull", r("HeartbeatAck")), "422": error("Malformed heartbeat") }))
+            }},
+            "/v1/e-license/lookup": { "post": {
+                "summary": "Is a material in the e-license library for this person?", "security": security,
+                "requestBody": json_body(r("ELicenseQuery")),
+                "responses": signed(json!({ "200": ok("Answer", r("ELicenseAnswer")), "422": error("Malformed query") }))
+            }},
+            "/fleet": { "get": {
+                "summary": "Fleet page for the operations centre",
+                "responses": { "200": { "description": "HTML", "content": { "text/html": { "schema": { "type": "string" } } } } }
+            }}
+        }
+    })
+}

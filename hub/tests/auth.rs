@@ -1,0 +1,128 @@
+//! Device authentication: the hub answers only registered, active terminals
+//! whose signed requests are fresh and new.
+
+mod common;
+
+use common::{error_code, start, Api, Tamper};
+use hub::NewTerminal;
+use model::auth::MAX_CLOCK_SKEW_SECS;
+use model::protocol::ErrorCode;
+use reqwest::{Method, StatusCode};
+use time::OffsetDateTime;
+
+async fn code_of(resp: reqwest::Response) -> (StatusCode, ErrorCode) {
+    let status = resp.status();
+    (status, error_code(resp).await.code)
+}
+
+#[tokio::test]
+async fn a_registered_terminal_gets_in_and_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    assert_eq!(api.get("/v1/terminal/config").await.status(), StatusCode::OK);
+
+    // Unknown terminal id.
+    let stranger = Api::new(&hub, "GS-9999");
+    assert_eq!(code_of(stranger.get("/v1/terminal/config").await).await, (StatusCode::UNAUTHORIZED, ErrorCode::UnknownTerminal));
+
+    // A known id, signed with another key (a cloned id on a foreign device).
+    let impostor = Api { terminal_id: api.terminal_id.clone(), ..Api::new(&hub, "GS-0001") };
+    assert_eq!(code_of(impostor.get("/v1/terminal/config").await).await, (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated));
+
+    // No headers at all.
+    let resp = common::http().get(format!("{}/v1/terminal/config", hub.base_url())).send().await.unwrap();
+    assert_eq!(code_of(resp).await, (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated));
+
+    // The same id cannot be registered again with another key.
+    let other = common::random_key();
+    let again = hub
+        .register_terminal(NewTerminal { id: api.terminal_id.clone(), public_key: other.public_key(), village_code: None, label: None })
+        .await;
+    assert!(again.is_err());
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_terminal_is_refused_from_its_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    assert_eq!(api.get("/v1/terminal/config").await.status(), StatusCode::OK);
+    hub.revoke_terminal(&api.terminal_id).await.unwrap();
+    assert_eq!(code_of(api.get("/v1/terminal/config").await).await, (StatusCode::FORBIDDEN, ErrorCode::Revoked));
+    // Registering the same key again does not bring it back.
+    assert!(hub
+        .register_terminal(NewTerminal { id: api.terminal_id.clone(), public_key: api.key.public_key(), village_code: None, label: None })
+        .await
+        .is_err());
+    assert_eq!(api.get("/v1/terminal/config").await.status(), StatusCode::FORBIDDEN);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn stale_and_future_timestamps_are_refused_as_clock_skew() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    for ts in [now - MAX_CLOCK_SKEW_SECS - 30, now + MAX_CLOCK_SKEW_SECS + 30] {
+        let t = Tamper { timestamp: Some(ts), ..Tamper::default() };
+        let resp = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+        assert!(resp.headers().contains_key("date"), "the hub's time travels back for the terminal to adjust");
+        assert_eq!(code_of(resp).await, (StatusCode::UNAUTHORIZED, ErrorCode::ClockSkew));
+    }
+    // Inside the window is fine.
+    let t = Tamper { timestamp: Some(now - MAX_CLOCK_SKEW_SECS + 30), ..Tamper::default() };
+    assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_refused_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, mut api) = start(dir.path()).await;
+    let t = Tamper { nonce: Some("replayed-nonce-0000000001".into()), ..Tamper::default() };
+    let first = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(code_of(again).await, (StatusCode::UNAUTHORIZED, ErrorCode::Replayed));
+
+    // Nonces are kept in the database, not in memory.
+    hub.shutdown().await.unwrap();
+    let hub = hub::Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+    api.base = hub.base_url();
+    let after = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(code_of(after).await, (StatusCode::UNAUTHORIZED, ErrorCode::Replayed));
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_body_must_be_the_one_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let sub = common::submission(vec![]);
+    let body = common::seal(&common::platform_key(), &sub, &[]).envelope.to_bytes();
+    // Signed over one body, sent with another (a tampering middlebox).
+    let t = Tamper { signed_sha256: Some(model::submission::sha256_hex(b"something else")), ..Tamper::default() };
+    let resp = api.build(Method::PUT, &format!("/v1/submissions/{}", sub.id), None, body.clone(), &t).send().await.unwrap();
+    assert_eq!(code_of(resp).await, (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated));
+    assert_eq!(hub::HubDb::open(&dir.path().join("hub.db")).unwrap().submission_count(sub.id).unwrap(), 0);
+
+    // A path other than the one signed.
+    let req = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &Tamper::default());
+    let mut req = req.build().unwrap();
+    req.url_mut().set_path("/v1/cases/62202601010000001");
+    let resp = api.http.execute(req).await.unwrap();
+    assert_eq!(code_of(resp).await, (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated));
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn public_routes_need_no_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, _api) = start(dir.path()).await;
+    let http = common::http();
+    for path in ["/v1/health", "/v1/openapi.json", "/fleet"] {
+        let resp = http.get(format!("{}{path}", hub.base_url())).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    }
+    hub.shutdown().await.unwrap();
+}

@@ -1,0 +1,192 @@
+//! Fixtures for the hub's tests: submissions, sealing, and a terminal that
+//! signs its requests as a real one does.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hub::{Hub, HubOptions, NewTerminal};
+use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP};
+use model::catalog::ImplementCode;
+use model::identity::check_char;
+use model::seal::{default_suite, seal_submission, PlatformSecretKey, Sealed};
+use model::submission::{sha256_hex, Applicant, AttachmentRef, Channel, Consent};
+use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
+use reqwest::Method;
+use time::macros::date;
+use time::OffsetDateTime;
+
+pub fn submission(attachments: Vec<AttachmentRef>) -> Submission {
+    let first17 = *b"62010219900307123";
+    let id_number = format!("62010219900307123{}", check_char(&first17));
+    Submission {
+        id: SubmissionId::new(),
+        item_code: ImplementCode::parse("620000RS0001").unwrap(),
+        bundle_code: None,
+        applicant: Applicant {
+            name: "张三".into(),
+            id_number: IdNumber::parse(&id_number).unwrap(),
+            card_type: CardType::ResidentId,
+            gender: Gender::Male,
+            nation_code: "01".into(),
+            birth_date: date!(1990 - 03 - 07),
+            address: "甘肃省兰州市城关区".into(),
+        },
+        agent: None,
+        form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned())]),
+        attachments,
+        consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
+        channel: Channel::SelfServiceTerminal,
+        village_code: VillageCode::parse("620102001001").unwrap(),
+        created_at: OffsetDateTime::now_utc(),
+        terminal_id: "T-0001".into(),
+    }
+}
+
+pub fn platform_key() -> PlatformSecretKey {
+    PlatformSecretKey::generate(default_suite(), &mut rand_core::UnwrapErr(getrandom::SysRng))
+}
+
+/// Seals `sub` (with the plain bytes of its distinct attachments, in order) as a terminal would.
+pub fn seal(key: &PlatformSecretKey, sub: &Submission, attachments: &[&[u8]]) -> Sealed {
+    seal_submission(&key.public_key(), sub, attachments, &mut rand_core::UnwrapErr(getrandom::SysRng)).unwrap()
+}
+
+pub fn random_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut seed).unwrap();
+    SigningKey::from_seed(&seed)
+}
+
+pub fn nonce() -> String {
+    let mut b = [0u8; 16];
+    rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut b).unwrap();
+    hex::encode(b)
+}
+
+/// A plain-HTTP client. Installs ring as rustls's provider first: when this
+/// crate is built beside offline-cache, reqwest's rustls has none by default.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// What a test may change about a signed request before it goes out.
+#[derive(Debug, Clone, Default)]
+pub struct Tamper {
+    pub timestamp: Option<i64>,
+    pub nonce: Option<String>,
+    /// Sign this body hash, send the real body.
+    pub signed_sha256: Option<String>,
+    /// Sign with this key instead.
+    pub key: Option<String>,
+}
+
+/// A terminal talking to one hub, signing every request.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub terminal_id: String,
+    pub key: SigningKey,
+}
+
+impl Api {
+    pub fn new(hub: &Hub, terminal_id: &str) -> Api {
+        Api::at(&hub.base_url(), terminal_id)
+    }
+
+    /// A terminal talking to the hub at `base` (e.g. a hub child process).
+    pub fn at(base: &str, terminal_id: &str) -> Api {
+        Api { http: http(), base: base.to_owned(), terminal_id: terminal_id.to_owned(), key: random_key() }
+    }
+
+    /// Registers this terminal on `hub`.
+    pub async fn register(&self, hub: &Hub) {
+        hub.register_terminal(NewTerminal {
+            id: self.terminal_id.clone(),
+            public_key: self.key.public_key(),
+            village_code: Some(VillageCode::parse("622926100202").unwrap()),
+            label: None,
+        })
+        .await
+        .unwrap();
+    }
+
+    pub fn build(&self, method: Method, path: &str, range: Option<&str>, body: Vec<u8>, t: &Tamper) -> reqwest::RequestBuilder {
+        let sha = sha256_hex(&body);
+        let ts = t.timestamp.unwrap_or_else(|| OffsetDateTime::now_utc().unix_timestamp());
+        let nonce = t.nonce.clone().unwrap_or_else(nonce);
+        let signed_sha = t.signed_sha256.clone().unwrap_or_else(|| sha.clone());
+        let to_sign = RequestToSign {
+            method: method.as_str(),
+            path_and_query: path,
+            content_range: range.unwrap_or(""),
+            body_sha256: &signed_sha,
+            timestamp: ts,
+            nonce: &nonce,
+            terminal_id: &self.terminal_id,
+        };
+        let sig = match &t.key {
+            Some(k) => to_sign.sign(&SigningKey::parse(k).unwrap()).unwrap(),
+            None => to_sign.sign(&self.key).unwrap(),
+        };
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(HEADER_TERMINAL, &self.terminal_id)
+            .header(HEADER_TIMESTAMP, ts.to_string())
+            .header(HEADER_NONCE, nonce)
+            .header(HEADER_CONTENT_SHA256, signed_sha)
+            .header(HEADER_SIGNATURE, sig);
+        if let Some(r) = range {
+            req = req.header("content-range", r);
+        }
+        if !body.is_empty() {
+            req = req.body(body);
+        }
+        req
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.build(method, path, None, body, &Tamper::default()).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(Method::GET, path, Vec::new()).await
+    }
+
+    pub async fn put_manifest(&self, id: SubmissionId, body: Vec<u8>) -> reqwest::Response {
+        self.send(Method::PUT, &format!("/v1/submissions/{id}"), body).await
+    }
+
+    pub async fn put_attachment(&self, id: SubmissionId, sha256: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.send(Method::PUT, &format!("/v1/submissions/{id}/attachments/{sha256}"), bytes).await
+    }
+
+    pub async fn put_range(&self, id: SubmissionId, sha256: &str, range: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.build(Method::PUT, &format!("/v1/submissions/{id}/attachments/{sha256}"), Some(range), bytes, &Tamper::default())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn commit(&self, id: SubmissionId) -> reqwest::Response {
+        self.send(Method::POST, &format!("/v1/submissions/{id}/commit"), Vec::new()).await
+    }
+}
+
+/// A hub on 127.0.0.1:0 with one registered terminal.
+pub async fn start(dir: &Path) -> (Hub, Api) {
+    start_with(dir, HubOptions::default()).await
+}
+
+pub async fn start_with(dir: &Path, options: HubOptions) -> (Hub, Api) {
+    let hub = Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.join("hub.db"), options).await.unwrap();
+    let api = Api::new(&hub, "GS-0001");
+    api.register(&hub).await;
+    (hub, api)
+}
+
+pub async fn error_code(resp: reqwest::Response) -> model::protocol::ErrorBody {
+    resp.json::<model::protocol::ErrorBody>().await.unwrap()
+}

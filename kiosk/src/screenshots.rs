@@ -1,0 +1,276 @@
+//! `kiosk --screenshots DIR`: every screen of the villager journeys, in every
+//! language, in normal, large-text and high-contrast mode, rendered with the
+//! software renderer into `DIR/<lang>/<screen>.png` (`<screen>-large.png`,
+//! `<screen>-contrast.png`). No display is needed: a minimal Slint platform
+//! draws into memory.
+//!
+//! The screens are not staged by hand: [`journeys`] walks the real
+//! [`Session`] through each journey with sample data and takes its views, so
+//! what is drawn is what a villager would see, wording included.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use model::evaluation::Rating;
+use model::identity::{check_char, parse_yyyymmdd, CardType, Gender, IdNumber, Validity};
+use model::submission::Channel;
+use model::{CaseNumber, Catalog, Identity, ImplementCode, Lang, SubmissionId, VillageCode};
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::Rgb8Pixel;
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize};
+use time::macros::datetime;
+
+use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Session, Terminal, View};
+use crate::ui_glue;
+
+pub const WIDTH: u32 = 1280;
+pub const HEIGHT: u32 = 800;
+
+/// The footer of the sample terminal.
+pub const TERMINAL_LABEL: &str = "东乡族自治县 巴牙村委会 · 终端 GS-0001";
+
+/// A card holder who does not exist (the ID number has a valid check digit).
+pub fn sample_identity() -> Box<Identity> {
+    let first17 = *b"62292619520307002";
+    let number = format!("{}{}", std::str::from_utf8(&first17).unwrap_or_default(), check_char(&first17));
+    Box::new(Identity {
+        name: "马桂兰".into(),
+        gender: Gender::Female,
+        nation_code: "28".into(),
+        birth_date: parse_yyyymmdd("19520307").expect("a date"),
+        address: "甘肃省临夏回族自治州东乡族自治县锁南镇巴牙村12号".into(),
+        id_number: IdNumber::parse(&number).expect("a valid sample number"),
+        authority: "东乡族自治县公安局".into(),
+        valid_from: parse_yyyymmdd("20160307").expect("a date"),
+        valid_until: Validity::LongTerm,
+        card_type: CardType::ResidentId,
+        photo_wlt: vec![0; 1024],
+    })
+}
+
+fn sample_session() -> Session {
+    let mut s = Session::new(
+        Arc::new(Catalog::starter()),
+        Terminal {
+            terminal_id: "GS-0001".into(),
+            village_code: VillageCode::parse("622926100202").expect("a Gansu village"),
+            channel: Channel::SelfServiceTerminal,
+        },
+        Capabilities::default(),
+        Box::new(|| datetime!(2026-11-21 10:00 +8)),
+    );
+    // The voices of a Debian terminal with espeak-ng.
+    s.handle(Event::VoicesAvailable(vec![Lang::ZhCn, Lang::En]));
+    s
+}
+
+fn submitted(effects: &[Effect]) -> SubmissionId {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Submit(sub) => Some(sub.id),
+            _ => None,
+        })
+        .expect("confirm submits")
+}
+
+/// Every screen of the villager journeys as the session shows it, in `lang`,
+/// with the given settings: (name, view), in journey order.
+pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'static str, View)> {
+    let mut shots = Vec::new();
+    let mut s = sample_session();
+    s.handle(Event::SetLanguage(lang));
+    if large_text {
+        s.handle(Event::ToggleLargeText);
+    }
+    if high_contrast {
+        s.handle(Event::ToggleHighContrast);
+    }
+    let mut take = |name: &'static str, s: &Session| shots.push((name, s.view()));
+
+    // Filing, sent at once, receipt, rating.
+    take("home", &s);
+    s.handle(Event::Start);
+    take("services", &s);
+    s.handle(Event::ChooseTheme("social_security".into()));
+    take("services-theme", &s);
+    s.handle(Event::ChooseService("620000RS0001".into()));
+    take("guide", &s);
+    s.handle(Event::StartFiling);
+    take("consent", &s);
+    s.handle(Event::Agree);
+    take("id-prompt", &s);
+    s.handle(Event::CardProblem("没有读清楚，请把身份证拿起来，再平放到读卡器上。".into()));
+    take("id-problem", &s);
+    s.handle(Event::CardRead(sample_identity()));
+    take("form", &s);
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "1391234".into() });
+    s.handle(Event::SubmitForm);
+    take("form-problems", &s);
+    s.handle(Event::IdleWarning { seconds_left: 17 });
+    take("idle-warning", &s);
+    s.handle(Event::StillHere);
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    s.handle(Event::FieldEdited { key: "bank".into(), value: "rcc".into() });
+    s.handle(Event::SubmitForm);
+    take("review", &s);
+    let id = submitted(&s.handle(Event::Confirm));
+    take("submitting", &s);
+    s.handle(Event::Saved { id });
+    s.handle(Event::Sent { id, case_number: CaseNumber::parse("62292620261121000123").expect("a case number") });
+    take("saved", &s);
+    s.handle(Event::PrintReceipt);
+    take("receipt-printing", &s);
+    s.handle(Event::Printed);
+    take("receipt", &s);
+    s.handle(Event::RateNow);
+    take("rate", &s);
+    s.handle(Event::ChooseRating(Rating::Dissatisfied));
+    s.handle(Event::ToggleReason("slow".into()));
+    take("rate-reasons", &s);
+    s.handle(Event::SubmitRating);
+    take("goodbye", &s);
+    s.handle(Event::Finish);
+
+    // Filing while the network is down; the receipt printer fails.
+    s.handle(Event::Start);
+    s.handle(Event::ChooseService("620000MZ0001".into()));
+    take("guide-materials", &s);
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(sample_identity()));
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    s.handle(Event::FieldEdited { key: "bank_account".into(), value: "6228480012345678901".into() });
+    s.handle(Event::SubmitForm);
+    let id = submitted(&s.handle(Event::Confirm));
+    s.handle(Event::Saved { id });
+    s.handle(Event::Deferred { id });
+    take("saved-waiting", &s);
+    s.handle(Event::PrintReceipt);
+    s.handle(Event::PrintFailed("打印机没有连接好".into()));
+    take("receipt-failed", &s);
+    s.handle(Event::Cancel);
+
+    // Progress by ID card, then by a receipt number nobody knows.
+    s.handle(Event::QueryProgress);
+    take("progress", &s);
+    s.handle(Event::CardRead(sample_identity()));
+    take("progress-looking", &s);
+    let filing = |code: &str, days_ago: i64, case: Option<&str>, stage| FilingStatus {
+        reference: SubmissionId::new(),
+        item_code: ImplementCode::parse(code).expect("a code"),
+        created_at: datetime!(2026-11-21 10:00 +8) - time::Duration::days(days_ago),
+        case_number: case.map(|c| CaseNumber::parse(c).expect("a case number")),
+        stage,
+    };
+    s.handle(Event::LookedUp(vec![
+        filing("620000MZ0001", 0, None, FilingStage::Waiting),
+        filing("620000RS0001", 3, Some("62292620261118000045"), FilingStage::Delivered),
+        filing("620000YB0001", 40, Some("62292620261012000007"), FilingStage::Done),
+    ]));
+    take("progress-found", &s);
+    s.handle(Event::Retry);
+    s.handle(Event::CodeEntered("62292620261121999999".into()));
+    s.handle(Event::LookedUp(vec![]));
+    take("progress-none", &s);
+    s.handle(Event::Cancel);
+
+    // Result printing: nothing to print yet.
+    s.handle(Event::QueryResult);
+    take("result", &s);
+    s.handle(Event::CodeEntered("62292620261118000045".into()));
+    s.handle(Event::LookedUp(vec![filing("620000RS0001", 3, Some("62292620261118000045"), FilingStage::Delivered)]));
+    take("result-found", &s);
+    s.handle(Event::Cancel);
+
+    // A save that failed.
+    s.handle(Event::Start);
+    s.handle(Event::ChooseService("620000GA0001".into()));
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(sample_identity()));
+    take("form-birth", &s);
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    s.handle(Event::FieldEdited { key: "baby_name".into(), value: "马小花".into() });
+    s.handle(Event::FieldEdited { key: "baby_gender".into(), value: "2".into() });
+    s.handle(Event::FieldEdited { key: "baby_birth_date".into(), value: "2026-11-02".into() });
+    s.handle(Event::SubmitForm);
+    s.handle(Event::Confirm);
+    s.handle(Event::SaveFailed("本机存储空间不足，暂时不能受理新的申请，请联系工作人员".into()));
+    take("error", &s);
+    shots
+}
+
+/// A Slint platform that draws into memory: no display, no GPU.
+struct Headless {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Platform for Headless {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+    // Animations stand still: the same input draws the same picture.
+    fn duration_since_start(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(300)
+    }
+}
+
+/// Draws the window as it is now.
+fn draw(window: &MinimalSoftwareWindow) -> Vec<Rgb8Pixel> {
+    let mut pixels = vec![Rgb8Pixel::default(); (WIDTH * HEIGHT) as usize];
+    // Twice: the first pass instantiates and lays out what the new view shows.
+    for _ in 0..2 {
+        slint::platform::update_timers_and_animations();
+        window.request_redraw();
+        window.draw_if_needed(|renderer| {
+            renderer.render(&mut pixels, WIDTH as usize);
+        });
+    }
+    pixels
+}
+
+fn write_png(path: &Path, pixels: &[Rgb8Pixel]) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), WIDTH, HEIGHT);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+    encoder.write_header()?.write_image_data(&bytes)?;
+    Ok(())
+}
+
+/// Renders every journey screen into `dir`; returns the files written.
+/// Must run on the main thread before any other Slint window exists.
+pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(Headless { window: window.clone() }))
+        .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
+    window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
+    let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
+    ui.set_terminal_label(TERMINAL_LABEL.into());
+    ui_glue::set_link_status(&ui, crate::app::LinkStatus { online: Some(true), unsent: 0 });
+    ui.show().context("cannot show the kiosk window")?;
+
+    let mut written = Vec::new();
+    for lang in Lang::ALL {
+        let lang_dir = dir.join(lang.code());
+        std::fs::create_dir_all(&lang_dir).with_context(|| format!("cannot create {}", lang_dir.display()))?;
+        for (suffix, large, contrast) in [("", false, false), ("-large", true, false), ("-contrast", false, true)] {
+            for (name, view) in journeys(lang, large, contrast) {
+                // The waiting filing is easier to read with the network down.
+                let offline = name == "saved-waiting";
+                ui_glue::set_link_status(&ui, crate::app::LinkStatus { online: Some(!offline), unsent: offline as u64 });
+                ui_glue::apply(&ui, &view);
+                let path = lang_dir.join(format!("{name}{suffix}.png"));
+                write_png(&path, &draw(&window))?;
+                written.push(path);
+            }
+        }
+    }
+    ui.hide().ok();
+    Ok(written)
+}

@@ -1,0 +1,247 @@
+//! What the terminal keeps besides sealed submissions, for sync: case status
+//! of its acknowledged filings, evaluations waiting to be sent, and the
+//! documents pulled from the hub (signed catalog, terminal config).
+
+use model::auth::{PublicKey, SignedCatalog};
+use model::evaluation::Evaluation;
+use model::protocol::{EvaluationUpload, TerminalConfig};
+use model::{CaseStatus, Catalog, SubmissionId};
+use rusqlite::{params, OptionalExtension};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::clock::{format_ts, now, parse_ts};
+use crate::error::StoreError;
+use crate::outbox::Outbox;
+
+/// The latest case status the hub reported (for the progress query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalCaseStatus {
+    pub status: CaseStatus,
+    /// Why it was rejected, as the back office wrote it for the villager.
+    pub reason: Option<String>,
+    pub result_available: bool,
+    pub updated_at: OffsetDateTime,
+}
+
+fn status_str(s: CaseStatus) -> &'static str {
+    match s {
+        CaseStatus::Received => "received",
+        CaseStatus::Accepted => "accepted",
+        CaseStatus::Processing => "processing",
+        CaseStatus::Done => "done",
+        CaseStatus::Rejected => "rejected",
+    }
+}
+
+fn status_from(s: &str) -> Result<CaseStatus, StoreError> {
+    Ok(match s {
+        "received" => CaseStatus::Received,
+        "accepted" => CaseStatus::Accepted,
+        "processing" => CaseStatus::Processing,
+        "done" => CaseStatus::Done,
+        "rejected" => CaseStatus::Rejected,
+        other => return Err(StoreError::Corrupt(format!("unknown case status {other:?}"))),
+    })
+}
+
+/// An evaluation waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEvaluation {
+    pub upload: EvaluationUpload,
+    pub attempts: u32,
+}
+
+impl Outbox {
+    /// Acknowledged submissions (the platform has not reported them
+    /// processed yet), oldest first: what a case-status pull asks about.
+    pub fn awaiting_status(&self, limit: usize) -> Result<Vec<SubmissionId>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT id FROM outbox WHERE state = 'acknowledged' ORDER BY acknowledged_at, id LIMIT ?1")?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let s = r?;
+            out.push(SubmissionId::parse(&s).ok_or_else(|| StoreError::Corrupt("a stored submission id is not a UUID".into()))?);
+        }
+        Ok(out)
+    }
+
+    /// Records a case status from the hub. Returns true when it changed.
+    /// Done and rejected cases are processed as far as the terminal is
+    /// concerned: the record becomes `Processed` and its retention starts.
+    pub fn record_case_status(
+        &self,
+        id: SubmissionId,
+        status: CaseStatus,
+        reason: Option<&str>,
+        result_available: bool,
+        updated_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let changed = {
+            let conn = self.lock();
+            let before: Option<(String, Option<String>, bool)> = conn
+                .query_row("SELECT status, reason, result_available FROM case_status WHERE submission_id = ?1", [id.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            let reason = reason.map(|r| truncate(r, 300));
+            let same = before.as_ref().is_some_and(|(s, r, a)| s == status_str(status) && r.as_deref() == reason && *a == result_available);
+            if !same {
+                conn.execute(
+                    "INSERT INTO case_status (submission_id, status, reason, result_available, updated_at, fetched_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(submission_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+                         result_available = excluded.result_available, updated_at = excluded.updated_at, fetched_at = excluded.fetched_at",
+                    params![id.to_string(), status_str(status), reason, result_available, format_ts(updated_at), format_ts(now())],
+                )?;
+            }
+            !same
+        };
+        if matches!(status, CaseStatus::Done | CaseStatus::Rejected) {
+            self.mark_processed(id, updated_at)?;
+        }
+        Ok(changed)
+    }
+
+    /// The case status last pulled for `id`, if any.
+    pub fn case_status(&self, id: SubmissionId) -> Result<Option<LocalCaseStatus>, StoreError> {
+        let conn = self.lock();
+        let row: Option<(String, Option<String>, bool, String)> = conn
+            .query_row(
+                "SELECT status, reason, result_available, updated_at FROM case_status WHERE submission_id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        row.map(|(s, reason, result_available, at)| {
+            Ok(LocalCaseStatus { status: status_from(&s)?, reason, result_available, updated_at: parse_ts(&at)? })
+        })
+        .transpose()
+    }
+
+    /// Queues a 好差评 for the hub; returns its id. Durable when this returns.
+    pub fn enqueue_evaluation(&self, evaluation: &Evaluation) -> Result<Uuid, StoreError> {
+        let upload = EvaluationUpload { id: Uuid::now_v7(), evaluation: evaluation.clone(), rated_at: now() };
+        let body = serde_json::to_string(&upload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO evaluations (id, body, state, created_at) VALUES (?1, ?2, 'queued', ?3)",
+            params![upload.id.to_string(), body, format_ts(upload.rated_at)],
+        )?;
+        Ok(upload.id)
+    }
+
+    pub fn pending_evaluations(&self, limit: usize) -> Result<Vec<PendingEvaluation>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT body, attempts FROM evaluations WHERE state = 'queued' ORDER BY created_at, id LIMIT ?1")?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (body, attempts) = r?;
+            let upload: EvaluationUpload = serde_json::from_str(&body).map_err(|_| StoreError::Corrupt("a stored evaluation is malformed".into()))?;
+            out.push(PendingEvaluation { upload, attempts: u32::try_from(attempts).unwrap_or(u32::MAX) });
+        }
+        Ok(out)
+    }
+
+    /// Evaluations not yet sent (queued), for heartbeats.
+    pub fn evaluations_unsent(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.lock().query_row("SELECT COUNT(*) FROM evaluations WHERE state = 'queued'", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The hub has it: nothing of it is kept.
+    pub(crate) fn evaluation_sent(&self, id: Uuid) -> Result<(), StoreError> {
+        self.lock().execute("DELETE FROM evaluations WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    pub(crate) fn evaluation_attempted(&self, id: Uuid) -> Result<(), StoreError> {
+        self.lock().execute("UPDATE evaluations SET attempts = attempts + 1 WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    /// The hub refused it for a reason of its own; kept for a technician, not resent.
+    pub(crate) fn evaluation_rejected(&self, id: Uuid, reason: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE evaluations SET state = 'rejected', reason = ?2 WHERE id = ?1",
+            params![id.to_string(), truncate(reason, 300)],
+        )?;
+        Ok(())
+    }
+
+    /// When the oldest submission still to send was saved.
+    pub fn oldest_unsent_at(&self) -> Result<Option<OffsetDateTime>, StoreError> {
+        let oldest: Option<String> =
+            self.lock().query_row("SELECT MIN(created_at) FROM outbox WHERE state IN ('queued', 'sending')", [], |r| r.get(0))?;
+        oldest.as_deref().map(parse_ts).transpose()
+    }
+
+    fn pulled(&self, kind: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        // Read as bytes whatever the stored type: a hand-edited row must not break sync.
+        let row: Option<(i64, Vec<u8>)> = self
+            .lock()
+            .query_row("SELECT version, CAST(body AS BLOB) FROM pulled WHERE kind = ?1", [kind], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(v, b)| (u64::try_from(v).unwrap_or(0), b)))
+    }
+
+    fn store_pulled(&self, kind: &str, version: u64, body: &[u8]) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO pulled (kind, version, body, fetched_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(kind) DO UPDATE SET version = excluded.version, body = excluded.body, fetched_at = excluded.fetched_at",
+            params![kind, i64::try_from(version).unwrap_or(i64::MAX), body, format_ts(now())],
+        )?;
+        Ok(())
+    }
+
+    /// Version of the catalog pulled last, if any.
+    pub fn catalog_version(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.pulled("catalog")?.map(|(v, _)| v))
+    }
+
+    /// Keeps a signed catalog that verified. The signed form is kept, so it
+    /// is checked again whenever it is loaded.
+    pub(crate) fn store_catalog(&self, signed: &SignedCatalog) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.store_pulled("catalog", signed.version, &body)
+    }
+
+    /// The catalog pulled last, verified again under `key`. None when there
+    /// is none or it no longer verifies (the kiosk then uses its built-in one).
+    pub fn cached_catalog(&self, key: &PublicKey) -> Result<Option<Catalog>, StoreError> {
+        let Some((_, body)) = self.pulled("catalog")? else { return Ok(None) };
+        let Ok(signed) = serde_json::from_slice::<SignedCatalog>(&body) else {
+            tracing::warn!("the stored catalog is malformed; ignored");
+            return Ok(None);
+        };
+        match signed.verify(key) {
+            Ok((catalog, _)) => Ok(Some(catalog)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the stored catalog does not verify; ignored");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The terminal config pulled last.
+    pub fn terminal_config(&self) -> Result<Option<TerminalConfig>, StoreError> {
+        let Some((_, body)) = self.pulled("config")? else { return Ok(None) };
+        Ok(serde_json::from_slice(&body).ok())
+    }
+
+    pub(crate) fn store_terminal_config(&self, config: &TerminalConfig) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.store_pulled("config", config.version, &body)
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    let mut cut = s.len().min(max);
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
