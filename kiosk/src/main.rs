@@ -23,7 +23,7 @@ use tracing::{info, warn};
 #[command(version, about = "Cunban (村办) village government-service kiosk")]
 struct Args {
     /// Terminal configuration file (TOML).
-    #[arg(long, required_unless_present_any = ["demo", "screenshots"], conflicts_with = "demo")]
+    #[arg(long, required_unless_present_any = ["demo", "screenshots", "bench"], conflicts_with = "demo")]
     config: Option<PathBuf>,
     /// Run with simulated devices and a local hub: no hardware needed.
     #[arg(long)]
@@ -38,6 +38,9 @@ struct Args {
     /// DIR/<lang>/<screen>.png and exit. Needs no display.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "demo"])]
     screenshots: Option<PathBuf>,
+    /// Print cold start to first frame and idle resident memory, and exit.
+    #[arg(long, conflicts_with_all = ["config", "demo", "screenshots"])]
+    bench: bool,
 }
 
 fn main() -> Result<()> {
@@ -49,6 +52,12 @@ fn main() -> Result<()> {
     let args = Args::parse();
     if let Some(dir) = &args.screenshots {
         return screenshots(dir);
+    }
+    if args.bench {
+        let report = kiosk::screenshots::bench(std::time::Duration::from_secs(3))?;
+        println!("cold start to first frame: {} ms (budget 500 ms)", report.first_frame.as_millis());
+        println!("idle resident memory: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
+        return Ok(());
     }
     for (family, package) in ui_glue::missing_fonts() {
         warn!(family, package, "font missing: some screens will show no text (install the Debian package)");

@@ -274,3 +274,62 @@ pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
     ui.hide().ok();
     Ok(written)
 }
+
+/// What `kiosk --bench` measures (DESIGN §10 budgets: < 500 ms, < 100 MB).
+#[derive(Debug, Clone, Copy)]
+pub struct BenchReport {
+    /// From the start of the process (as the kernel recorded it) to the first
+    /// frame of the home screen drawn in memory.
+    pub first_frame: std::time::Duration,
+    /// Resident memory after idling on the home screen.
+    pub idle_rss_bytes: u64,
+}
+
+/// How long the process has been running, from /proc (10 ms resolution).
+fn since_process_start() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Field 22 (starttime, clock ticks since boot) comes after the ")" that ends the command name.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let start_ticks: f64 = after.split_whitespace().nth(19)?.parse().ok()?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
+    // Linux reports these in USER_HZ, 100 on every platform the kiosk runs on.
+    Some(std::time::Duration::from_secs_f64((uptime - start_ticks / 100.0).max(0.0)))
+}
+
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Cold start to the first frame of the home screen (the software renderer
+/// the kiosk uses, drawing into memory so no display is needed), then idle
+/// resident memory after `idle`. Must run before any other Slint window.
+pub fn bench(idle: std::time::Duration) -> Result<BenchReport> {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(Headless { window: window.clone() }))
+        .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
+    window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
+    let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
+    ui.set_terminal_label(TERMINAL_LABEL.into());
+    ui.show().context("cannot show the kiosk window")?;
+    ui_glue::apply(&ui, &sample_session().view());
+    let pixels = draw(&window);
+    let first_frame = since_process_start().ok_or_else(|| anyhow!("cannot read /proc"))?;
+    // Something was drawn: not all pixels are the page colour.
+    if pixels.iter().all(|p| *p == pixels[0]) {
+        anyhow::bail!("the first frame is blank");
+    }
+    let end = std::time::Instant::now() + idle;
+    while std::time::Instant::now() < end {
+        slint::platform::update_timers_and_animations();
+        window.draw_if_needed(|renderer| {
+            let mut buffer = vec![Rgb8Pixel::default(); (WIDTH * HEIGHT) as usize];
+            renderer.render(&mut buffer, WIDTH as usize);
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let idle_rss_bytes = resident_bytes().ok_or_else(|| anyhow!("cannot read /proc/self/status"))?;
+    drop(pixels);
+    Ok(BenchReport { first_frame, idle_rss_bytes })
+}

@@ -367,7 +367,7 @@ async fn cutting_proxy(upstream: SocketAddr, cut_fraction: f64) -> CuttingProxy 
                         .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
                         .unwrap_or(0);
                     let is_attachment = head.starts_with("PUT ") && head.lines().next().is_some_and(|l| l.contains("/attachments/"));
-                    let cut = (is_attachment && !cut_done.swap(true, Ordering::SeqCst)).then(|| (len as f64 * cut_fraction) as usize);
+                    let cut = (is_attachment && !cut_done.swap(true, Ordering::SeqCst)).then_some((len as f64 * cut_fraction) as usize);
                     if sw.write_all(&buf[..end]).await.is_err() {
                         break;
                     }

@@ -200,7 +200,8 @@ async fn heartbeats(terminals: usize, requests: usize, concurrency: usize) -> Re
 
     // Prepared before the clock starts: the hub is measured, not the signing.
     let now = time::OffsetDateTime::now_utc();
-    let prepared: Vec<(String, Vec<(&'static str, String)>, Vec<u8>)> = (0..requests)
+    type Prepared = (String, Vec<(&'static str, String)>, Vec<u8>);
+    let prepared: Vec<Prepared> = (0..requests)
         .map(|i| {
             let (id, key) = &keys[i % terminals];
             let hb = Heartbeat {
