@@ -143,7 +143,7 @@ pub fn look_up(outbox: &Outbox, query: &Lookup) -> Result<Vec<FilingStatus>, Sto
             found
         }
     };
-    entries.into_iter().map(|e| Ok(status_of(outbox, e)?)).collect()
+    entries.into_iter().map(|e| status_of(outbox, e)).collect()
 }
 
 fn status_of(outbox: &Outbox, e: OutboxEntry) -> Result<FilingStatus, StoreError> {

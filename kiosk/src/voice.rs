@@ -9,6 +9,7 @@
 //! - Tibetan: espeak-ng has no Tibetan voice.
 //! - Kazakh: espeak-ng's `kk` reads Cyrillic only; given Arabic script it
 //!   says nothing. So Kazakh, as written on this kiosk, has no voice either.
+//!
 //! The settings bar says "no voice for this language" for those two.
 
 use std::path::PathBuf;

@@ -208,7 +208,7 @@ impl Kiosk {
     }
 
     /// From home to the form of 社会保障卡申领 with the sample card read.
-    fn to_social_card_form(&mut self) {
+    fn open_social_card_form(&mut self) {
         self.tap("我要办事");
         self.wait_screen("services");
         self.shot("services");
@@ -232,7 +232,7 @@ impl Kiosk {
 
     /// The whole filing of 社会保障卡申领, up to the saved screen.
     fn file_social_card(&mut self) {
-        self.to_social_card_form();
+        self.open_social_card_form();
         self.tap("联系电话");
         self.keypad("13912345678");
         // The bank choice is below the fold: scroll with the big button, no swipe.
@@ -265,7 +265,7 @@ impl Kiosk {
 fn files_an_application() {
     let mut k = Kiosk::start("file", true, Duration::from_secs(600));
     k.shot("home");
-    k.to_social_card_form();
+    k.open_social_card_form();
 
     // Phone number on the on-screen keypad.
     k.tap("联系电话");
@@ -457,7 +457,7 @@ fn idle_timeout_warns_then_wipes_the_visit() {
     // 3 s: the countdown shows for the last second (a third of the timeout).
     let mut k = Kiosk::start("idle", false, Duration::from_secs(3));
     k.tap("大字");
-    k.to_social_card_form();
+    k.open_social_card_form();
     k.tap("联系电话");
     k.keypad("13912345678");
     assert!(k.shows("张桂兰"), "the card holder's name is on screen");
