@@ -34,9 +34,9 @@ use crate::store::{NewSubmission, Store, StoreError};
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Bytes of an upload gathered before they are written: large enough that a
-/// 5 MB scan is a handful of writes, small enough that a cut loses nothing
-/// (what is gathered is written when the connection breaks).
-const UPLOAD_CHUNK: usize = 1024 * 1024;
+/// 5 MB scan is two writes, and a cut loses nothing either way (what is
+/// gathered is written when the connection breaks).
+const UPLOAD_CHUNK: usize = 4 * 1024 * 1024;
 
 /// Longest silence inside an upload body before the hub keeps what it has
 /// and lets the connection go: a stalled 4G link must not hold a task forever.
@@ -191,7 +191,7 @@ impl From<StoreError> for ApiError {
             e @ (StoreError::TerminalConflict(_) | StoreError::UnknownTerminal(_) | StoreError::WrongCaseStatus { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
             }
-            e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Unseal { .. }) => {
+            e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Blob(_) | StoreError::Batch(_) | StoreError::Unseal { .. }) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
             }
@@ -277,6 +277,10 @@ async fn put_submission(
     envelope.check_shape().map_err(|e| ApiError::invalid(e.to_string()))?;
     if envelope.id != id {
         return Err(ApiError::invalid(format!("the body's id is not the path's id {id}")));
+    }
+    // Uploads are streamed to disk up to the sizes listed here: cap them.
+    if let Some((i, a)) = envelope.attachments.iter().enumerate().find(|(_, a)| a.size > BODY_LIMIT as u64) {
+        return Err(ApiError::invalid(format!("attachment {i} is {} bytes, over the limit of {BODY_LIMIT}", a.size)));
     }
     if let Some(key) = &st.platform_key {
         let (key, env) = (key.clone(), envelope.clone());
@@ -398,10 +402,16 @@ async fn put_attachment(
     }
     let expected_len = if status.size == 0 { 0 } else { end_incl - start + 1 };
 
+    // Sent whole, the signed body hash is the attachment's own name, and the
+    // completed file is checked against exactly that: hashing the stream
+    // as well would only do the same work twice (a mismatch is then
+    // `hash_mismatch`, and the bytes are dropped all the same).
+    let whole = start == 0 && expected_len == status.size && auth.body_sha256 == sha256;
     let mut body = body;
-    let mut hasher = Sha256::new();
+    let mut hasher = (!whole).then(Sha256::new);
     let mut buf: Vec<u8> = Vec::with_capacity(UPLOAD_CHUNK.min(usize::try_from(expected_len).unwrap_or(UPLOAD_CHUNK)));
     let mut written = start; // where `buf` goes
+    let mut held = status.received; // bytes the store holds, as its last answer said
     let mut seen: u64 = 0;
     let broke = loop {
         match tokio::time::timeout(UPLOAD_IDLE, body.frame()).await {
@@ -415,11 +425,13 @@ async fn put_attachment(
                     buf.clear();
                     return Err(ApiError::invalid(format!("the body is longer than the range of {expected_len} bytes")));
                 }
-                hasher.update(&data);
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&data);
+                }
                 buf.extend_from_slice(&data);
                 if buf.len() >= UPLOAD_CHUNK {
                     let n = buf.len() as u64;
-                    flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
+                    held = flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
                     written += n;
                 }
             }
@@ -427,7 +439,7 @@ async fn put_attachment(
     };
     if !buf.is_empty() {
         let n = buf.len() as u64;
-        flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
+        held = flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
         written += n;
     }
     if let Some(e) = broke {
@@ -441,16 +453,20 @@ async fn put_attachment(
         blocking(move || store.truncate_upload(&s, start)).await?;
         return Err(ApiError::invalid(format!("the body has {seen} bytes, the range {expected_len}")));
     }
-    if hex::encode(hasher.finalize()) != auth.body_sha256 {
+    if hasher.is_some_and(|h| hex::encode(h.finalize()) != auth.body_sha256) {
         // Not what the terminal signed: drop what this request added.
         let (store, s) = (st.store.clone(), sha256.clone());
         blocking(move || store.truncate_upload(&s, start)).await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "the body does not hash to the signed value"));
     }
-    let (store, t, s) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone());
-    let status = blocking(move || store.upload_status(&t, id, &s)).await?;
-    if status.received < status.size {
-        return Ok((StatusCode::ACCEPTED, Json(status)).into_response());
+    if held < status.size {
+        // Short of the end (a partial range, or another request is writing): say where it stands.
+        let (store, t, s) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone());
+        let now = blocking(move || store.upload_status(&t, id, &s)).await?;
+        if now.received < now.size || now.complete {
+            let code = if now.complete { StatusCode::OK } else { StatusCode::ACCEPTED };
+            return Ok((code, Json(now)).into_response());
+        }
     }
     let (store, s) = (st.store.clone(), sha256.clone());
     let outcome = blocking(move || store.finish_upload(&s)).await.inspect_err(|e| {

@@ -23,6 +23,14 @@ use model::submission::sha256_hex;
 use crate::api::{blocking, ApiError, AppState, BODY_LIMIT};
 use crate::store::TerminalStatus;
 
+enum Verdict {
+    Fresh,
+    Unknown,
+    Revoked,
+    BadSignature,
+    Replayed,
+}
+
 /// Who sent an authenticated request, and the body hash it signed.
 #[derive(Debug, Clone)]
 pub struct Authed {
@@ -97,40 +105,50 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
         ));
     }
 
-    let store = st.store.clone();
-    let id = terminal_id.clone();
-    let key = blocking(move || store.terminal_key(&id)).await?;
-    let Some((key, status)) = key else {
-        tracing::info!(terminal = %terminal_id, "request refused: unknown terminal");
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UnknownTerminal, format!("terminal {terminal_id} is not registered")));
-    };
-    if status == TerminalStatus::Revoked {
-        tracing::warn!(terminal = %terminal_id, "request refused: revoked terminal");
-        return Err(ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Revoked, format!("terminal {terminal_id} was revoked")));
-    }
     let method = req.method().as_str().to_owned();
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| path.to_owned());
-    let to_sign = RequestToSign {
-        method: &method,
-        path_and_query: &path_and_query,
-        content_range: &content_range,
-        body_sha256: &body_sha256,
-        timestamp,
-        nonce: &nonce,
-        terminal_id: &terminal_id,
-    };
-    if to_sign.verify(&key, &signature).is_err() {
-        tracing::info!(terminal = %terminal_id, %method, path, "request refused: bad signature");
-        return Err(unauthenticated("the signature does not verify"));
-    }
-
-    // After the signature: only the terminal itself can spend its nonces.
+    // Key lookup, signature and nonce in one trip to the blocking pool.
     let store = st.store.clone();
-    let (id, n) = (terminal_id.clone(), nonce.clone());
-    let fresh = blocking(move || store.remember_nonce(&id, &n, now, now - 2 * MAX_CLOCK_SKEW_SECS)).await?;
-    if !fresh {
-        tracing::warn!(terminal = %terminal_id, "request refused: replayed nonce");
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Replayed, "this request was seen before"));
+    let (id, sig, n, sha, range) = (terminal_id.clone(), signature, nonce, body_sha256.clone(), content_range);
+    let verdict = blocking(move || {
+        let Some((key, status)) = store.terminal_key(&id)? else { return Ok(Verdict::Unknown) };
+        if status == TerminalStatus::Revoked {
+            return Ok(Verdict::Revoked);
+        }
+        let to_sign = RequestToSign {
+            method: &method,
+            path_and_query: &path_and_query,
+            content_range: &range,
+            body_sha256: &sha,
+            timestamp,
+            nonce: &n,
+            terminal_id: &id,
+        };
+        if to_sign.verify(&key, &sig).is_err() {
+            return Ok(Verdict::BadSignature);
+        }
+        // After the signature: only the terminal itself can spend its nonces.
+        Ok(if store.remember_nonce(&id, &n, now, now - 2 * MAX_CLOCK_SKEW_SECS)? { Verdict::Fresh } else { Verdict::Replayed })
+    })
+    .await?;
+    match verdict {
+        Verdict::Fresh => {}
+        Verdict::Unknown => {
+            tracing::info!(terminal = %terminal_id, "request refused: unknown terminal");
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UnknownTerminal, format!("terminal {terminal_id} is not registered")));
+        }
+        Verdict::Revoked => {
+            tracing::warn!(terminal = %terminal_id, "request refused: revoked terminal");
+            return Err(ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Revoked, format!("terminal {terminal_id} was revoked")));
+        }
+        Verdict::BadSignature => {
+            tracing::info!(terminal = %terminal_id, path, "request refused: bad signature");
+            return Err(unauthenticated("the signature does not verify"));
+        }
+        Verdict::Replayed => {
+            tracing::warn!(terminal = %terminal_id, "request refused: replayed nonce");
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Replayed, "this request was seen before"));
+        }
     }
 
     let authed = Authed { terminal_id, body_sha256 };

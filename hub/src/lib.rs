@@ -17,6 +17,8 @@ use tokio::task::JoinHandle;
 
 pub mod api;
 mod auth;
+mod blobs;
+mod group;
 pub mod backoffice;
 pub mod connector;
 pub mod fleet;

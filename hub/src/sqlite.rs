@@ -1,7 +1,7 @@
 //! The embedded-SQLite [`Store`]: the default for one hub on one machine.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use model::auth::{PublicKey, SignedCatalog};
@@ -15,6 +15,8 @@ use time::macros::{format_description, offset};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::blobs::Blobs;
+use crate::group::GroupWriter;
 use crate::store::{CaseSummary, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
 
 /// Schema history; entry `n` takes `user_version` from `n` to `n + 1`.
@@ -131,6 +133,10 @@ CREATE TABLE catalogs (
     signed       TEXT NOT NULL,
     published_at TEXT NOT NULL
 );
+"#, r#"
+-- v3: attachment bytes, partial and complete, live in files beside the
+-- database (blobs.rs); rows of `attachments` from before stay readable.
+DROP TABLE upload_chunks;
 "#];
 
 /// Connections kept open at most; SQLite serialises writers anyway, this
@@ -140,15 +146,33 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
     pool: Pool,
+    blobs: Blobs,
+    /// Taken by every in-process writer, before its pool connection (see group.rs).
+    gate: Arc<Mutex<()>>,
+    group: GroupWriter,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed) and migrates the database at `path`;
+    /// attachment bytes go in `<path>.blobs/`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut conn = open_connection(path)?;
         migrate(&mut conn)?;
         let pool = Pool::new(path.to_owned(), conn);
-        Ok(SqliteStore { pool })
+        let gate = Arc::new(Mutex::new(()));
+        let group = GroupWriter::start(path, gate.clone(), open_connection)?;
+        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, gate, group })
+    }
+
+    /// Serialises this process's writers (taken before a pool connection,
+    /// so a writer waiting here holds no connection).
+    fn write_gate(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Complete: a verified blob file, or a row from before blobs were files.
+    fn kept(&self, conn: &Connection, sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.blobs.exists(sha256)? || legacy_attachment(conn, sha256)?)
     }
 }
 
@@ -225,25 +249,6 @@ fn parse_id(s: &str) -> Result<SubmissionId, StoreError> {
     SubmissionId::parse(s).ok_or_else(|| StoreError::Corrupt("stored submission id is not a UUID".into()))
 }
 
-/// Runs `f` in an IMMEDIATE transaction whose commit does not wait for
-/// fsync: for nonces, heartbeats and upload chunks, which nobody was
-/// promised. WAL keeps the file consistent; a power cut may lose the last of
-/// them, which costs a resent chunk or a heartbeat, never a filing.
-fn relaxed<T>(conn: &mut Connection, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let result = (|| -> Result<T, StoreError> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    })();
-    // Back to FULL before the connection returns to the pool, whatever happened.
-    let restored = conn.pragma_update(None, "synchronous", "FULL");
-    let out = result?;
-    restored?;
-    Ok(out)
-}
-
 fn ts(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -284,13 +289,9 @@ fn referenced_size(tx: &Connection, id: SubmissionId, sha256: &str) -> Result<u6
     }
 }
 
-fn held(tx: &Connection, sha256: &str) -> Result<u64, StoreError> {
-    let hi: i64 = tx.query_row("SELECT COALESCE(MAX(hi), 0) FROM upload_chunks WHERE sha256 = ?1", [sha256], |r| r.get(0))?;
-    Ok(u64::try_from(hi).unwrap_or(0))
-}
-
-fn attachment_kept(tx: &Connection, sha256: &str) -> Result<bool, StoreError> {
-    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)", [sha256], |r| r.get(0))?)
+/// An attachment stored as a row (hubs before v3).
+fn legacy_attachment(conn: &Connection, sha256: &str) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)")?.query_row([sha256], |r| r.get(0))?)
 }
 
 fn i64_of(n: u64) -> i64 {
@@ -332,6 +333,7 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<CaseSummary, StoreError> {
 
 impl Store for SqliteStore {
     fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
+        let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = sub.id.to_string();
@@ -362,101 +364,55 @@ impl Store for SqliteStore {
         let conn = self.pool.get()?;
         owned_submission(&conn, terminal, id)?;
         let size = referenced_size(&conn, id, sha256)?;
-        let complete = attachment_kept(&conn, sha256)?;
-        let received = if complete { size } else { held(&conn, sha256)?.min(size) };
+        let complete = self.kept(&conn, sha256)?;
+        let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
         Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
     }
 
     fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
-        let mut conn = self.pool.get()?;
-        relaxed(&mut conn, |tx| {
-            owned_submission(tx, terminal, id)?;
-            let size = referenced_size(tx, id, sha256)?;
-            if attachment_kept(tx, sha256)? {
+        let size = {
+            let conn = self.pool.get()?;
+            owned_submission(&conn, terminal, id)?;
+            let size = referenced_size(&conn, id, sha256)?;
+            if self.kept(&conn, sha256)? {
                 return Ok(size);
             }
-            let end = offset.saturating_add(bytes.len() as u64);
-            if end > size {
-                return Err(StoreError::TooLong { sha256: sha256.to_owned(), size });
-            }
-            let received = held(tx, sha256)?;
-            if offset > received {
-                return Err(StoreError::RangeMismatch { sha256: sha256.to_owned(), offset, received });
-            }
-            if end <= received {
-                // A resent range we hold already (the bytes are the same: content addressed).
-                return Ok(received);
-            }
-            let skip = usize::try_from(received - offset).unwrap_or(usize::MAX);
-            tx.execute(
-                "INSERT INTO upload_chunks (sha256, lo, hi, bytes) VALUES (?1, ?2, ?3, ?4)",
-                params![sha256, i64_of(received), i64_of(end), &bytes[skip..]],
-            )?;
-            Ok(end)
-        })
+            size
+        };
+        self.blobs.append(sha256, offset, bytes, size)
     }
 
     fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError> {
-        let mut conn = self.pool.get()?;
-        relaxed(&mut conn, |tx| {
-            tx.execute("DELETE FROM upload_chunks WHERE sha256 = ?1 AND lo >= ?2", params![sha256, i64_of(offset)])?;
-            // A chunk straddling the offset is cut back to it.
-            tx.execute(
-                "UPDATE upload_chunks SET bytes = substr(bytes, 1, ?2 - lo), hi = ?2 WHERE sha256 = ?1 AND lo < ?2 AND hi > ?2",
-                params![sha256, i64_of(offset)],
-            )?;
-            Ok(())
-        })
+        self.blobs.truncate(sha256, offset)
     }
 
     fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError> {
-        let mut conn = self.pool.get()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if attachment_kept(&tx, sha256)? {
-            tx.execute("DELETE FROM upload_chunks WHERE sha256 = ?1", [sha256])?;
-            tx.commit()?;
-            return Ok(PutOutcome::Replayed);
-        }
-        let mut whole = Vec::new();
         {
-            let mut stmt = tx.prepare_cached("SELECT lo, hi, bytes FROM upload_chunks WHERE sha256 = ?1 ORDER BY lo")?;
-            let mut rows = stmt.query([sha256])?;
-            while let Some(row) = rows.next()? {
-                let (lo, hi): (i64, i64) = (row.get(0)?, row.get(1)?);
-                let bytes = row.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                if lo != whole.len() as i64 || hi - lo != bytes.len() as i64 {
-                    return Err(StoreError::Corrupt(format!("upload of {sha256} is not contiguous")));
-                }
-                whole.extend_from_slice(bytes);
+            let conn = self.pool.get()?;
+            if legacy_attachment(&conn, sha256)? {
+                return Ok(PutOutcome::Replayed);
             }
         }
-        tx.execute("DELETE FROM upload_chunks WHERE sha256 = ?1", [sha256])?;
-        if sha256_hex(&whole) != sha256 {
-            tx.commit()?;
-            return Err(StoreError::HashMismatch { sha256: sha256.to_owned() });
-        }
-        tx.execute(
-            "INSERT INTO attachments (sha256, bytes, received_at) VALUES (?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING",
-            params![sha256, whole, now_rfc3339()],
-        )?;
-        tx.commit()?;
-        Ok(PutOutcome::Stored)
+        self.blobs.finish(sha256)
     }
 
     fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
+        let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let sid = id.to_string();
         owned_submission(&tx, terminal, id)?;
-        let missing = {
-            let mut stmt = tx.prepare(
-                "SELECT sa.sha256 FROM submission_attachments sa
-                 LEFT JOIN attachments a ON a.sha256 = sa.sha256
-                 WHERE sa.submission_id = ?1 AND a.sha256 IS NULL ORDER BY sa.sha256",
-            )?;
+        let referenced = {
+            let mut stmt = tx.prepare_cached("SELECT sha256 FROM submission_attachments WHERE submission_id = ?1 ORDER BY sha256")?;
             let rows = stmt.query_map([&sid], |r| r.get::<_, String>(0))?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
+        let mut missing = Vec::new();
+        for sha in referenced {
+            if !self.kept(&tx, &sha)? {
+                missing.push(sha);
+            }
+        }
         if !missing.is_empty() {
             return Err(StoreError::MissingAttachments { id, missing });
         }
@@ -558,6 +514,7 @@ impl Store for SqliteStore {
     }
 
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
+        let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current: Option<String> =
@@ -613,6 +570,7 @@ impl Store for SqliteStore {
     }
 
     fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
+        let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let key = t.public_key.to_string();
@@ -643,6 +601,7 @@ impl Store for SqliteStore {
     }
 
     fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let _one = self.write_gate();
         let conn = self.pool.get()?;
         let changed = conn.execute(
             "UPDATE terminals SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
@@ -665,23 +624,13 @@ impl Store for SqliteStore {
     }
 
     fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError> {
-        let mut conn = self.pool.get()?;
-        relaxed(&mut conn, |tx| {
-            let fresh = tx
-                .prepare_cached("INSERT INTO seen_nonces (terminal_id, nonce, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
-                .execute(params![terminal, nonce, now_unix])?
-                == 1;
-            // Forgetting rides along with inserts, a bounded amount each time.
-            if now_unix % 16 == 0 {
-                tx.prepare_cached("DELETE FROM seen_nonces WHERE at < ?1")?.execute([forget_before])?;
-            }
-            tx.prepare_cached("UPDATE terminals SET last_seen_at = ?2 WHERE id = ?1")?
-                .execute(params![terminal, ts(OffsetDateTime::from_unix_timestamp(now_unix).unwrap_or(OffsetDateTime::UNIX_EPOCH))])?;
-            Ok(fresh)
-        })
+        let seen_at = ts(OffsetDateTime::from_unix_timestamp(now_unix).unwrap_or(OffsetDateTime::UNIX_EPOCH));
+        self.group.nonce(terminal, nonce, now_unix, seen_at, forget_before)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        // Heartbeats are written behind: read them after they landed.
+        self.group.flush()?;
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare(
             "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
@@ -721,15 +670,7 @@ impl Store for SqliteStore {
 
     fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
         let body = serde_json::to_string(hb).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut conn = self.pool.get()?;
-        relaxed(&mut conn, |tx| {
-            tx.prepare_cached(
-                "INSERT INTO heartbeats (terminal_id, received_at, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(terminal_id) DO UPDATE SET received_at = excluded.received_at, body = excluded.body",
-            )?
-            .execute(params![terminal, ts(at), body])?;
-            Ok(())
-        })
+        self.group.heartbeat(terminal, ts(at), body)
     }
 
     fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {
@@ -748,6 +689,7 @@ impl Store for SqliteStore {
     }
 
     fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError> {
+        let _one = self.write_gate();
         let body = serde_json::to_string(config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let conn = self.pool.get()?;
         conn.execute(
@@ -759,6 +701,7 @@ impl Store for SqliteStore {
     }
 
     fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError> {
+        let _one = self.write_gate();
         let body = serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let conn = self.pool.get()?;
         let rating = serde_json::to_value(ev.evaluation.rating).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
@@ -780,6 +723,7 @@ impl Store for SqliteStore {
     }
 
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError> {
+        let _one = self.write_gate();
         let body = serde_json::to_string(signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let conn = self.pool.get()?;
         conn.execute(
@@ -807,6 +751,7 @@ impl Store for SqliteStore {
 /// Read-only views of a hub database, for tests, the demo and operators.
 pub struct HubDb {
     conn: Connection,
+    blobs: Blobs,
 }
 
 impl HubDb {
@@ -815,7 +760,15 @@ impl HubDb {
         // database fails when the hub has just removed its -shm file.
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(HubDb { conn })
+        Ok(HubDb { conn, blobs: Blobs::open(path)? })
+    }
+
+    /// A complete attachment's sealed bytes (a file, or a row of an older hub).
+    fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(b) = self.blobs.read(sha256)? {
+            return Ok(Some(b));
+        }
+        Ok(self.conn.query_row("SELECT bytes FROM attachments WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
     }
 
     /// Rows stored under `id`: 0 or 1, by the primary key.
@@ -858,7 +811,7 @@ impl HubDb {
     }
 
     pub fn has_attachment(&self, sha256: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)", [sha256], |r| r.get(0))?)
+        Ok(self.blobs.exists(sha256)? || legacy_attachment(&self.conn, sha256)?)
     }
 
     /// Opens a stored sealed submission with the platform's private key:
@@ -871,10 +824,7 @@ impl HubDb {
         let opened = open_envelope(key, &envelope).map_err(unseal)?;
         let mut attachments = Vec::with_capacity(opened.attachment_count());
         for (i, part) in envelope.attachments.iter().enumerate() {
-            let bytes: Option<Vec<u8>> = self
-                .conn
-                .query_row("SELECT bytes FROM attachments WHERE sha256 = ?1", [&part.sha256], |r| r.get(0))
-                .optional()?;
+            let bytes = self.attachment(&part.sha256)?;
             let bytes = bytes.ok_or_else(|| StoreError::Unseal { id, reason: format!("attachment {i} has not arrived") })?;
             attachments.push(opened.open_attachment(i, &bytes).map_err(unseal)?);
         }

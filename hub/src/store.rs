@@ -57,6 +57,12 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// A group commit (nonces, heartbeats) failed.
+    #[error("batched write: {0}")]
+    Batch(String),
+    /// Attachment files could not be read or written.
+    #[error("attachment storage: {0}")]
+    Blob(String),
     /// A stored sealed submission does not open with the key given, or an
     /// attachment it lists is missing or does not match.
     #[error("submission {id} cannot be unsealed: {reason}")]
@@ -207,6 +213,8 @@ pub trait Store: Send + Sync + 'static {
 
     fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError>;
 
+    /// Keeps a terminal's latest heartbeat. May be written behind (telemetry),
+    /// but [`Store::terminals`] sees it.
     fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError>;
 
     /// The config for `terminal`: its own, else the default, else built-in defaults.

@@ -167,3 +167,20 @@ async fn bytes_all_held_but_unchecked_are_finished_by_the_next_put() {
     assert_eq!(api.commit(id).await.status(), StatusCode::OK);
     hub.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_envelope_announcing_a_huge_attachment_is_refused() {
+    // Uploads stream to disk up to the size the envelope lists: a terminal
+    // must not be able to announce gigabytes.
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let scan = vec![1u8; 100];
+    let sub = common::submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
+    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let mut json: serde_json::Value = serde_json::from_slice(&sealed.envelope.to_bytes()).unwrap();
+    json["attachments"][0]["size"] = serde_json::json!(5u64 << 30);
+    let resp = api.put_manifest(sub.id, serde_json::to_vec(&json).unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_code(resp).await.message.contains("over the limit"));
+    hub.shutdown().await.unwrap();
+}

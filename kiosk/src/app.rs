@@ -328,7 +328,8 @@ impl App {
             if !report.acknowledged.is_empty() {
                 info!(count = report.acknowledged.len(), "waiting submissions delivered");
             }
-            let interval = configured.map_or(interval, |c| Duration::from_secs(c.sync_interval_secs.clamp(5, 3600)));
+            // Version 0 is the hub's built-in default: the local config stands until the hub sets one.
+            let interval = configured.filter(|c| c.version > 0).map_or(interval, |c| Duration::from_secs(c.sync_interval_secs.clamp(5, 3600)));
             let wait = match backoff.after(&report) {
                 Some(wait) => {
                     debug!(reason = ?report.stopped, wait_secs = wait.as_secs(), "sync stopped; backing off");

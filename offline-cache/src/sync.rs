@@ -29,6 +29,7 @@ use model::protocol::{
     PutResponse, QueueSnapshot, TerminalConfig, UploadStatus, SERVICE_NAME,
 };
 use model::submission::sha256_hex;
+use bytes::Bytes;
 use model::{CaseNumber, CaseStatus, SubmissionId};
 use reqwest::header::{HeaderMap, CONTENT_RANGE, CONTENT_TYPE, DATE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -426,8 +427,25 @@ impl SyncClient {
     /// Sends one signed request and reads the answer whole. Transport
     /// failures are classified; statuses are the caller's to judge.
     async fn request(&self, method: Method, path: &str, content_range: Option<&str>, body: Option<(Vec<u8>, &'static str)>) -> Result<Resp, Failure> {
-        let (bytes, content_type) = body.unwrap_or((Vec::new(), ""));
-        let body_sha256 = sha256_hex(&bytes);
+        let body = body.map(|(b, t)| (Bytes::from(b), t));
+        self.request_bytes(method, path, content_range, body, None).await
+    }
+
+    /// [`Self::request`] with a shared body and, when the caller knows it,
+    /// the body's SHA-256 (an attachment sent whole is named by it).
+    async fn request_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        content_range: Option<&str>,
+        body: Option<(Bytes, &'static str)>,
+        known_sha256: Option<&str>,
+    ) -> Result<Resp, Failure> {
+        let (bytes, content_type) = body.unwrap_or((Bytes::new(), ""));
+        let body_sha256 = match known_sha256 {
+            Some(h) => h.to_owned(),
+            None => sha256_hex(&bytes),
+        };
         let timestamp = self.now().unix_timestamp() + self.offset.load(Ordering::Relaxed);
         let nonce = random_nonce().map_err(Failure::Stop)?;
         let to_sign = RequestToSign {
@@ -516,12 +534,18 @@ impl SyncClient {
     /// One sealed attachment, resumably: ask how much the hub holds, send
     /// the rest with a Content-Range. A broken upload leaves what arrived on
     /// the hub, and the next attempt starts there.
-    async fn upload_attachment(&self, id: SubmissionId, sha256: &str, bytes: &[u8], report: &mut SyncReport) -> Result<(), Failure> {
+    async fn upload_attachment(&self, id: SubmissionId, sha256: &str, bytes: Bytes, first_try: bool, report: &mut SyncReport) -> Result<(), Failure> {
         let path = format!("/v1/submissions/{id}/attachments/{sha256}");
         let size = bytes.len() as u64;
         let mut restarted = false;
+        // On a record's first attempt the hub cannot hold any of it: send
+        // without asking first (one round trip less per attachment).
+        let mut known = first_try.then(|| UploadStatus { sha256: sha256.to_owned(), size, received: 0, complete: false });
         for _ in 0..6 {
-            let status: UploadStatus = self.call_json(Method::GET, &path, None, "upload status").await?;
+            let status = match known.take() {
+                Some(s) => s,
+                None => self.call_json(Method::GET, &path, None, "upload status").await?,
+            };
             if status.size != size {
                 return Err(Failure::Reject(format!("the hub expects {} bytes for attachment {sha256}, the local copy has {size}", status.size)));
             }
@@ -537,12 +561,17 @@ impl SyncClient {
             // All held but not yet checked (the last request broke off after
             // its last byte): an empty PUT without a range asks the hub to finish.
             let range = (from < size).then(|| format!("bytes {from}-{}/{size}", size - 1));
-            let chunk = usize::try_from(from).ok().and_then(|f| bytes.get(f..)).unwrap_or_default().to_vec();
+            let chunk = bytes.slice(usize::try_from(from).unwrap_or(bytes.len()).min(bytes.len())..);
             let sent = chunk.len() as u64;
-            let resp = self.request(Method::PUT, &path, range.as_deref(), Some((chunk, "application/octet-stream"))).await?;
+            // Sent whole, the body is the attachment itself: its name is its hash.
+            let known_sha = (from == 0).then_some(sha256);
+            let resp = self.request_bytes(Method::PUT, &path, range.as_deref(), Some((chunk, "application/octet-stream")), known_sha).await?;
             report.bytes_sent += sent;
             match resp.status {
-                StatusCode::OK | StatusCode::CREATED => return Ok(()),
+                StatusCode::OK | StatusCode::CREATED => {
+                    self.mark_ok();
+                    return Ok(());
+                }
                 // Partial (should not happen: we send to the end) or the hub
                 // holds other bytes than we thought: ask again.
                 StatusCode::ACCEPTED | StatusCode::RANGE_NOT_SATISFIABLE => continue,
@@ -561,7 +590,7 @@ impl SyncClient {
 
     /// Envelope, attachments, commit. Every step is idempotent on the hub, so
     /// a record interrupted anywhere is simply sent again.
-    async fn send_one(&self, outbox: &Outbox, item: SendItem, report: &mut SyncReport) -> Result<CaseNumber, Failure> {
+    async fn send_one(&self, outbox: &Outbox, item: SendItem, first_try: bool, report: &mut SyncReport) -> Result<CaseNumber, Failure> {
         let id = item.id;
         let put: PutResponse = self.call_json(Method::PUT, &format!("/v1/submissions/{id}"), Some(item.envelope), "manifest upload").await?;
         tracing::debug!(%id, outcome = ?put.outcome, "sealed manifest sent");
@@ -570,7 +599,7 @@ impl SyncClient {
             let ob = outbox.clone();
             let idx = *idx;
             let bytes = blocking(move || ob.attachment_bytes(id, idx)).await.map_err(Failure::from)?;
-            self.upload_attachment(id, sha256, &bytes, report).await?;
+            self.upload_attachment(id, sha256, Bytes::from(bytes), first_try, report).await?;
             tracing::debug!(%id, %sha256, "attachment sent");
         }
 
@@ -638,7 +667,7 @@ impl SyncClient {
             })
             .await;
             let result = match item {
-                Ok(item) => self.send_one(outbox, item, report).await,
+                Ok(item) => self.send_one(outbox, item, entry.attempts == 0, report).await,
                 Err(e) => Err(Failure::from(e)),
             };
             let ob = outbox.clone();
@@ -777,7 +806,11 @@ impl SyncClient {
     async fn heartbeat_if_due(&self, outbox: &Outbox, report: &mut SyncReport) -> Result<(), Failure> {
         let ob = outbox.clone();
         let local_config = blocking(move || ob.terminal_config()).await.map_err(Failure::from)?;
-        let interval = local_config.as_ref().map_or(self.config.heartbeat_interval, |c| Duration::from_secs(c.heartbeat_interval_secs.max(10)));
+        // Version 0 is the hub's built-in default: ours stands until the hub sets one.
+        let interval = local_config
+            .as_ref()
+            .filter(|c| c.version > 0)
+            .map_or(self.config.heartbeat_interval, |c| Duration::from_secs(c.heartbeat_interval_secs.max(10)));
         if !self.heartbeat_due(interval) {
             return Ok(());
         }

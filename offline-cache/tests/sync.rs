@@ -536,6 +536,11 @@ async fn an_upload_whose_last_bytes_arrived_unchecked_is_finished_not_quarantine
         .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts })
         .unwrap();
     hub.store().append_upload("T-0001", sub.id, &copy.attachments[0].sha256, 0, &copy.attachments[0].bytes).unwrap();
+    // That was an earlier attempt of this terminal, which then died.
+    rusqlite::Connection::open(dir.path().join("outbox.db"))
+        .unwrap()
+        .execute("UPDATE outbox SET state = 'sending', attempts = 1 WHERE id = ?1", [sub.id.to_string()])
+        .unwrap();
 
     let report = client.sync_once(&outbox).await;
     assert_eq!((report.stopped, report.quarantined.len(), report.acknowledged.len()), (None, 0, 1));

@@ -83,7 +83,9 @@ pub fn filing(seed: u64, i: u64, max_bytes: u64) -> (Submission, Vec<(Attachment
         let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(0)];
         rng.fill(&mut bytes);
         // Distinct per filing and part even if the generator repeated.
-        bytes[..8].copy_from_slice(&(i * 16 + k as u64).to_le_bytes());
+        let stamp = (i * 16 + k as u64).to_le_bytes();
+        let n = bytes.len().min(8);
+        bytes[..n].copy_from_slice(&stamp[..n]);
         atts.push((AttachmentRef::for_bytes(&format!("scan{k}"), "application/pdf", &bytes), bytes));
     }
     let first17 = *b"62292619800101123";

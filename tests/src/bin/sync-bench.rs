@@ -8,8 +8,9 @@
 //! `throughput`: a terminal syncs N filings (one attachment each) to a hub on
 //! loopback (holding the platform key, so it opens every manifest), timed
 //! from the first request to the last acknowledgement; then the same sealed
-//! bytes go one PUT each to a plain HTTP server that writes and fsyncs each
-//! body to a file. Prints both rates and their ratio (budget ≥ 0.8).
+//! bytes, each read from a file, go one PUT each to a plain HTTP server that
+//! writes and fsyncs each body to a file. Prints both rates and their ratio
+//! (budget ≥ 0.8).
 //!
 //! `heartbeats`: the `hub` binary (release, next to this one) with T
 //! registered terminals; signed heartbeats are prepared first, then sent
@@ -104,6 +105,16 @@ async fn throughput(filings: u64, size: usize) -> Result<(f64, f64)> {
         payloads.extend(copy.attachments.into_iter().map(|a| a.bytes));
     }
     let total: usize = payloads.iter().map(Vec::len).sum();
+    // Like `curl -T file`: the plain upload reads each payload from a file, as
+    // the terminal reads its own from the outbox.
+    let files = dir.path().join("payloads");
+    std::fs::create_dir_all(&files)?;
+    for (i, p) in payloads.iter().enumerate() {
+        std::fs::write(files.join(i.to_string()), p)?;
+    }
+    // Both timed phases start with no dirty pages waiting for the disk: the
+    // setup above wrote hundreds of megabytes.
+    flush_dirty();
 
     let hub = Hub::spawn_with(
         "127.0.0.1:0".parse()?,
@@ -155,10 +166,13 @@ async fn throughput(filings: u64, size: usize) -> Result<(f64, f64)> {
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+    flush_dirty();
     let http = reqwest::Client::new();
     let t = Instant::now();
-    for (i, p) in payloads.iter().enumerate() {
-        let resp = http.put(format!("http://{addr}/upload/{i}")).body(p.clone()).send().await?;
+    for i in 0..payloads.len() {
+        let path = files.join(i.to_string());
+        let body = tokio::task::spawn_blocking(move || std::fs::read(path)).await??;
+        let resp = http.put(format!("http://{addr}/upload/{i}")).body(body).send().await?;
         if !resp.status().is_success() {
             bail!("plain upload answered {}", resp.status());
         }
@@ -167,6 +181,12 @@ async fn throughput(filings: u64, size: usize) -> Result<(f64, f64)> {
     server.abort();
     let mb = total as f64 / 1e6;
     Ok((mb / sync_secs, mb / plain_secs))
+}
+
+/// Writes back every dirty page (`sync(2)`), so one phase's writes are not
+/// paid for by the next.
+fn flush_dirty() {
+    let _ = Command::new("sync").status();
 }
 
 fn hub_binary() -> Result<PathBuf> {
