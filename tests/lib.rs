@@ -3,3 +3,6 @@
 
 #[path = "src/sync_fixtures.rs"]
 pub mod sync_fixtures;
+
+#[path = "src/netns.rs"]
+pub mod netns;

@@ -137,7 +137,12 @@ pub struct FaultPlan {
 /// connection at a random byte of the request (or just after it, so the hub
 /// acts and the answer is lost), stall it, or answer 500/503/429 itself.
 pub async fn fault_proxy(upstream: SocketAddr, plan: FaultPlan) -> std::io::Result<(SocketAddr, Arc<FaultCounts>, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    fault_proxy_on("127.0.0.1:0".parse().map_err(std::io::Error::other)?, upstream, plan).await
+}
+
+/// [`fault_proxy`] listening on `listen` (the host end of a veth pair, say).
+pub async fn fault_proxy_on(listen: SocketAddr, upstream: SocketAddr, plan: FaultPlan) -> std::io::Result<(SocketAddr, Arc<FaultCounts>, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let counts = Arc::new(FaultCounts::default());
     let c = counts.clone();

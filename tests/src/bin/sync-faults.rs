@@ -16,6 +16,12 @@
 //! the hub's database with the platform key against the filings rebuilt
 //! from the seed. Last line:
 //! `submitted=N at_hub=N lost=0 duplicated=0 corrupt=0`.
+//!
+//! `--netns` (root; `ip`, `tc`, and `nft` where the kernel lacks netem) runs
+//! the terminal in its own network namespace behind a veth pair with
+//! `--loss-percent` random packet loss each way and a `--rate-mbit` cap
+//! (default 1 %, 50 Mbit/s); the proxy's faults still apply on top unless
+//! `--fault-rate 0`. See `tests::netns`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -29,7 +35,8 @@ use clap::Parser;
 use hub::{Hub, HubDb, HubOptions, NewTerminal};
 use model::seal::PlatformSecretKey;
 use offline_cache::{Backoff, DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
-use tests::sync_fixtures::{fault_proxy, filing, FaultPlan, Rng};
+use tests::netns::{LossyLink, HOST_ADDR};
+use tests::sync_fixtures::{fault_proxy_on, filing, FaultPlan, Rng};
 
 const TERMINAL: &str = "GS-FAULT-0001";
 
@@ -54,6 +61,15 @@ struct Args {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 1800)]
     timeout_secs: u64,
+    /// Run the terminal in a network namespace behind a lossy, capped veth link.
+    #[arg(long)]
+    netns: bool,
+    /// With --netns: packets dropped at random, each direction, percent.
+    #[arg(long, default_value_t = 1.0)]
+    loss_percent: f64,
+    /// With --netns: the link's rate cap.
+    #[arg(long, default_value_t = 50)]
+    rate_mbit: u32,
     // ---- child mode ----
     #[arg(long, hide = true)]
     child: bool,
@@ -149,14 +165,24 @@ fn child(args: &Args) -> Result<()> {
     Ok(())
 }
 
-fn spawn_child(args: &Args, dir: &Path, url: &str) -> Result<Child> {
+fn spawn_child(args: &Args, dir: &Path, url: &str, link: Option<&LossyLink>) -> Result<Child> {
     // A copy of this binary: a rebuild of it during a long run (another
     // cargo in the same target directory) must not break the restarts.
     let exe = dir.join("terminal-exe");
     if !exe.is_file() {
         std::fs::copy(std::env::current_exe()?, &exe).context("copying the terminal binary")?;
     }
-    Command::new(&exe)
+    // In a namespace: `ip netns exec` execs the terminal in place, so the
+    // pid is the terminal's and SIGKILL reaches it.
+    let mut command = match link {
+        Some(link) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &link.namespace]).arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    command
         .arg("--child")
         .arg("--dir")
         .arg(dir)
@@ -178,15 +204,23 @@ fn parent(args: &Args, dir: &Path) -> Result<()> {
     let (identity, _) = DeviceIdentity::load_or_create(&dir.join("device.key"), TERMINAL)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let platform = Arc::new(platform);
+    let link = if args.netns {
+        let link = LossyLink::create(args.loss_percent, args.rate_mbit).context("--netns")?;
+        eprintln!("terminal in namespace {} ({:?}: {} % loss each way, {} Mbit/s)", link.namespace, link.shaping, args.loss_percent, args.rate_mbit);
+        Some(link)
+    } else {
+        None
+    };
+    let host: std::net::IpAddr = if link.is_some() { HOST_ADDR.into() } else { [127, 0, 0, 1].into() };
     let (hub, proxy, counts, proxy_task) = rt.block_on(async {
         let hub = Hub::spawn_with(
-            "127.0.0.1:0".parse()?,
+            (host, 0).into(),
             &dir.join("hub.db"),
             HubOptions { platform_key: Some(platform.clone()), ..HubOptions::default() },
         )
         .await?;
         hub.register_terminal(NewTerminal { id: TERMINAL.into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
-        let (proxy, counts, task) = fault_proxy(hub.addr(), FaultPlan { rate: args.fault_rate, seed: args.seed }).await?;
+        let (proxy, counts, task) = fault_proxy_on((host, 0).into(), hub.addr(), FaultPlan { rate: args.fault_rate, seed: args.seed }).await?;
         Ok::<_, anyhow::Error>((hub, proxy, counts, task))
     })?;
     let url = format!("http://{proxy}");
@@ -200,7 +234,7 @@ fn parent(args: &Args, dir: &Path) -> Result<()> {
     let (mut acked, mut last_progress) = (0u64, Instant::now());
     loop {
         runs += 1;
-        let mut child = spawn_child(args, dir, &url)?;
+        let mut child = spawn_child(args, dir, &url, link.as_ref())?;
         let stdout = child.stdout.take().context("child stdout")?;
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         std::thread::spawn(move || {
@@ -253,6 +287,9 @@ fn parent(args: &Args, dir: &Path) -> Result<()> {
         }
     }
     let synced = started.elapsed();
+    if let Some(dropped) = link.as_ref().and_then(LossyLink::dropped_packets) {
+        eprintln!("lossy link: {dropped} packets dropped at random");
+    }
     rt.block_on(async {
         proxy_task.abort();
         let _ = hub.shutdown().await;
