@@ -10,6 +10,7 @@ mod audit;
 mod backoff;
 mod clock;
 mod disk;
+pub mod enroll;
 mod error;
 mod identity;
 mod index;
@@ -26,6 +27,7 @@ pub use outbox::{
 };
 pub use schema::MovedAside;
 pub use backoff::{Backoff, MAX_RETRY_AFTER};
+pub use enroll::{EnrolledTerminal, EnrollError, Enroller};
 pub use identity::{DeviceIdentity, IdentityError};
 pub use pulled::{LocalCaseStatus, PendingEvaluation};
 pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};
