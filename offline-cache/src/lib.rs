@@ -10,6 +10,8 @@ mod audit;
 mod backoff;
 mod clock;
 mod disk;
+/// Free space on a file system (kioskctl status).
+pub use disk::free_bytes;
 pub mod enroll;
 mod error;
 mod identity;
