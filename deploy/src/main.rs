@@ -4,14 +4,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use offline_cache::Outbox;
-use serde_json::json;
 
 mod audit;
+mod enroll;
 mod idcard;
+mod kiosk_toml;
+mod logs;
 mod selftest;
+mod status;
+mod update_cmd;
 
 #[derive(Parser)]
 #[command(name = "kioskctl", version, about = "Technician tools for a Cunban terminal")]
@@ -30,6 +33,9 @@ enum Command {
         /// The terminal's data directory (holds outbox.db).
         #[arg(long, default_value = "/var/lib/cunban")]
         data_dir: PathBuf,
+        /// The kiosk configuration (its devices are listed).
+        #[arg(long, default_value = "/etc/cunban/kiosk.toml")]
+        config: PathBuf,
     },
     /// The outbox's append-only audit log.
     Audit {
@@ -49,6 +55,95 @@ enum Command {
         /// Test against simulators and test backends instead of the configured devices.
         #[arg(long)]
         simulated: bool,
+    },
+    /// Enroll this terminal: make its key, show QR and code, wait for the hub, write the config.
+    Enroll {
+        /// The hub, e.g. https://hub.example.gov.cn
+        #[arg(long)]
+        hub: String,
+        #[arg(long, default_value = "/var/lib/cunban")]
+        data_dir: PathBuf,
+        /// The hardware serial; read from the firmware (DMI) when not given.
+        #[arg(long)]
+        serial: Option<String>,
+        /// kiosk.toml to write (updated in place if it exists).
+        #[arg(long, default_value = "/etc/cunban/kiosk.toml")]
+        config: PathBuf,
+        /// Minutes to wait for the technician.
+        #[arg(long, default_value_t = 30)]
+        timeout_mins: u64,
+    },
+    /// Show or change kiosk.toml, with every value checked.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// The kiosk's log, ID and phone numbers masked.
+    Logs {
+        #[arg(long, short = 'n', default_value_t = 200)]
+        lines: u32,
+        #[arg(long, default_value = "cunban-kiosk.service")]
+        unit: String,
+        /// Read a log file instead of the journal.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Signed update bundles: install (verify, apply, health check, roll back), sign, keygen.
+    Update {
+        #[command(subcommand)]
+        command: UpdateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UpdateCommand {
+    /// Verify a bundle, install it, check the kiosk runs, roll back if it does not.
+    Install {
+        bundle: PathBuf,
+        /// The update public key (`ed25519:...`), or a file holding it.
+        #[arg(long, default_value = "/etc/cunban/update-key.pub")]
+        key: String,
+        #[arg(long, default_value = "/var/lib/cunban-update")]
+        state_dir: PathBuf,
+        /// Installs the payload directory {dir} of version {version}.
+        #[arg(long, default_value = "dpkg -i {dir}/*.deb")]
+        apply_cmd: String,
+        /// Exit 0 when version {version} runs well. The default waits for the
+        /// kiosk's READY=1 (Type=notify) and checks it still runs 30 s later.
+        #[arg(long, default_value = "systemctl restart cunban-kiosk.service && sleep 30 && systemctl is-active --quiet cunban-kiosk.service")]
+        health_cmd: String,
+        #[arg(long)]
+        allow_downgrade: bool,
+    },
+    /// Make a signed bundle (release side).
+    Sign {
+        /// The update signing key file (from `update keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "cunban-kiosk")]
+        package: String,
+        #[arg(long)]
+        out: PathBuf,
+        files: Vec<PathBuf>,
+    },
+    /// Write a new update signing key (0600) and print its public half.
+    Keygen { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    Show {
+        #[arg(long, default_value = "/etc/cunban/kiosk.toml")]
+        config: PathBuf,
+    },
+    /// Set one key (e.g. hub.sync_interval_secs 30); refused values change nothing.
+    Set {
+        key: String,
+        value: String,
+        #[arg(long, default_value = "/etc/cunban/kiosk.toml")]
+        config: PathBuf,
     },
 }
 
@@ -87,53 +182,21 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Status { data_dir } => status(data_dir, cli.json),
+        Command::Status { data_dir, config } => status::run(data_dir, config, cli.json),
         Command::Audit { command: AuditCommand::Verify { data_dir } } => audit::verify(data_dir, cli.json),
         // JSON either way: `--json` is accepted for symmetry.
         Command::Idcard { command: IdcardCommand::Decode { hex, reveal } } => idcard::decode(hex, *reveal),
         Command::Selftest { config, simulated } => selftest::run(config, *simulated, cli.json),
-    }
-}
-
-fn status(data_dir: &std::path::Path, as_json: bool) -> Result<ExitCode> {
-    let path = data_dir.join("outbox.db");
-    if !path.exists() {
-        bail!("no outbox at {} (is --data-dir right?)", path.display());
-    }
-    let outbox = Outbox::inspect(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    let counts = outbox.counts()?;
-    let settings = outbox.settings()?;
-    let alerts = audit::alerts(&outbox)?;
-    let healthy = settings.journal_mode == "wal" && settings.synchronous == 2 && alerts.is_empty();
-    if as_json {
-        let v = json!({
-            "outbox": path,
-            "queued": counts.queued,
-            "sending": counts.sending,
-            "acknowledged": counts.acknowledged,
-            "quarantined": counts.quarantined,
-            "journal_mode": settings.journal_mode,
-            "synchronous_full": settings.synchronous == 2,
-            "schema_version": settings.schema_version,
-            "alerts": audit::alerts_json(&alerts),
-            "healthy": healthy,
-        });
-        println!("{v:#}");
-    } else {
-        println!("outbox         {}", path.display());
-        println!("waiting        {} queued, {} sending", counts.queued, counts.sending);
-        println!("acknowledged   {}", counts.acknowledged);
-        println!("quarantined    {}", counts.quarantined);
-        for a in &alerts {
-            println!("ALERT          {a}");
+        Command::Enroll { hub, data_dir, serial, config, timeout_mins } => {
+            enroll::run(hub, data_dir, serial.as_deref(), Some(config), std::time::Duration::from_secs(timeout_mins * 60), cli.json)
         }
-        println!(
-            "storage        journal={} synchronous={} schema=v{}{}",
-            settings.journal_mode,
-            if settings.synchronous == 2 { "FULL" } else { "NOT FULL" },
-            settings.schema_version,
-            if healthy { "" } else { "  <- not safe for filings" }
-        );
+        Command::Config { command: ConfigCommand::Show { config } } => kiosk_toml::show(config, cli.json).map(|()| ExitCode::SUCCESS),
+        Command::Config { command: ConfigCommand::Set { key, value, config } } => {
+            kiosk_toml::set(config, key, value)?;
+            println!("{key} set in {}; restart the kiosk to apply: systemctl restart cunban-kiosk", config.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Logs { lines, unit, file } => logs::run(unit, *lines, file.as_deref()),
+        Command::Update { command } => update_cmd::run(command, cli.json),
     }
-    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

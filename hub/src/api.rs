@@ -54,6 +54,9 @@ pub(crate) struct AppState {
     pub connector: Arc<dyn PlatformConnector>,
     pub stale_after: Duration,
     pub clock: Clock,
+    /// Enrollment (issue 8): per-address limit and the catalog key handed out.
+    pub enroll_limit: Arc<crate::enroll::RateLimiter>,
+    pub catalog_public_key: Option<model::auth::PublicKey>,
 }
 
 impl AppState {
@@ -77,6 +80,10 @@ pub struct HubOptions {
     pub stale_after: Option<Duration>,
     /// The hub's clock (tests move it); the system clock when None.
     pub clock: Option<Clock>,
+    /// Handed to terminals at enrollment, so they check pulled catalogs.
+    pub catalog_public_key: Option<model::auth::PublicKey>,
+    /// `POST /v1/enroll` per client address: (burst, per minute); (10, 30) when None.
+    pub enroll_rate: Option<(u32, u32)>,
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -102,12 +109,15 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         connector: options.connector.unwrap_or_else(|| Arc::new(BackOffice)),
         stale_after: options.stale_after.unwrap_or(DEFAULT_STALE_AFTER),
         clock: options.clock.unwrap_or_else(|| Arc::new(OffsetDateTime::now_utc)),
+        enroll_limit: Arc::new(crate::enroll::RateLimiter::new(options.enroll_rate.map_or(10, |r| r.0), options.enroll_rate.map_or(30, |r| r.1))),
+        catalog_public_key: options.catalog_public_key,
     };
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/catalog", get(catalog_handler))
         .route("/v1/terminal/config", get(terminal_config))
+        .route("/v1/enroll", post(crate::enroll::enroll))
         .route("/v1/submissions/{id}", put(put_submission))
         .route("/v1/submissions/{id}/attachments/{sha256}", get(upload_status).put(put_attachment))
         .route("/v1/submissions/{id}/commit", post(commit))
@@ -187,6 +197,16 @@ impl From<StoreError> for ApiError {
             e @ StoreError::RangeMismatch { .. } => ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, ErrorCode::RangeMismatch, e.to_string()),
             e @ StoreError::HashMismatch { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::HashMismatch, e.to_string()),
             e @ StoreError::TooLong { .. } => ApiError::invalid(e.to_string()),
+            StoreError::EnrollCodeUsed => ApiError::new(StatusCode::GONE, ErrorCode::EnrollCodeUsed, "this enrollment code was already used"),
+            StoreError::EnrollCodeExpired => ApiError::new(
+                StatusCode::GONE,
+                ErrorCode::EnrollCodeExpired,
+                "this enrollment code has expired; start enrollment again for a new one",
+            ),
+            StoreError::TerminalRevoked(id) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Revoked, format!("terminal {id} was revoked")),
+            e @ (StoreError::UnknownEnrollCode | StoreError::EnrollFingerprintMismatch { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
+            }
             StoreError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "the hub is busy, try again later"),
             e @ (StoreError::TerminalConflict(_) | StoreError::UnknownTerminal(_) | StoreError::WrongCaseStatus { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
@@ -215,7 +235,7 @@ where
 }
 
 /// A JSON body, or 422 saying where it is wrong (serde's message could quote a value).
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid(format!("the body is not a {what} ({:?} error at line {} column {})", e.classify(), e.line(), e.column())))
 }

@@ -38,10 +38,14 @@ pub struct Authed {
     pub body_sha256: String,
 }
 
-/// Routes anyone may call: the health check (terminals tell their hub from
+/// Routes anyone may call: enrollment, the health check (terminals tell their hub from
 /// a captive portal with it), the API description, the catalog (it carries
 /// its own signature) and the fleet page.
 fn is_public(method: &Method, path: &str) -> bool {
+    // Enrollment: the terminal has no registered key yet (see enroll.rs).
+    if method == Method::POST && path == "/v1/enroll" {
+        return true;
+    }
     method == Method::GET && matches!(path, "/v1/health" | "/v1/openapi.json" | "/v1/catalog" | "/fleet" | "/")
 }
 

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 pub mod api;
 mod auth;
 mod blobs;
+mod enroll;
 mod group;
 pub mod backoffice;
 pub mod connector;
@@ -30,7 +31,7 @@ pub use api::{router, router_with, Clock, HubOptions, BODY_LIMIT};
 pub use auth::Authed;
 pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
-pub use store::{CaseSummary, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
+pub use store::{terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
 
 #[derive(Debug, Error)]
 pub enum HubError {
@@ -66,7 +67,10 @@ pub async fn serve_until(
     options: HubOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
-    axum::serve(listener, router_with(store, options)).with_graceful_shutdown(shutdown).await?;
+    // The peer address feeds the enrollment route's rate limit.
+    axum::serve(listener, router_with(store, options).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -114,6 +118,13 @@ impl Hub {
     pub async fn revoke_terminal(&self, id: &str) -> Result<(), HubError> {
         let (store, id) = (self.store.clone(), id.to_owned());
         run_blocking(move || store.revoke_terminal(&id, time::OffsetDateTime::now_utc())).await
+    }
+
+    /// Binds a presented enrollment code (what `hub enroll` does).
+    pub async fn bind_enrollment(&self, code: &str, binding: EnrollBinding) -> Result<EnrollRecord, HubError> {
+        let store = self.store.clone();
+        let hash = model::enroll::code_hash(&model::enroll::normalize_code(code).unwrap_or_default());
+        run_blocking(move || store.bind_enrollment(&hash, &binding, time::OffsetDateTime::now_utc())).await
     }
 
     /// Publishes a signed catalog; terminals pull it on their next sync.

@@ -6,6 +6,7 @@
 //! - `hub --generate-platform-key FILE` / `--generate-catalog-key FILE`: a new
 //!   private key (mode 0600, never overwriting); prints the public half.
 //! - `hub terminal add|revoke|list|config`: the registry of trusted terminals.
+//! - `hub enroll --code C --village V [--profile kiosk|van]`: bind an enrolling terminal.
 //! - `hub cases list`, `hub case open|accept|process|reject|complete`: the back office.
 //! - `hub catalog publish`: sign and publish a catalog.
 
@@ -74,6 +75,32 @@ enum Command {
     /// The service catalog terminals pull.
     #[command(subcommand)]
     Catalog(CatalogCmd),
+    /// Bind a terminal that shows an enrollment code to a village (or `--list` codes waiting).
+    Enroll {
+        /// The code on the terminal's screen (dashes and case don't matter).
+        #[arg(long, required_unless_present = "list")]
+        code: Option<String>,
+        /// 12-digit village code (行政区划) the terminal serves.
+        #[arg(long, required_unless_present = "list")]
+        village: Option<String>,
+        #[arg(long, value_enum, default_value_t = ProfileArg::Kiosk)]
+        profile: ProfileArg,
+        /// Terminal id to register; by default T- and the serial.
+        #[arg(long)]
+        id: Option<String>,
+        /// Key fingerprint shown on the terminal (in its QR): refuse if the presenter's differs.
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// List terminals waiting with a live code instead.
+        #[arg(long, conflicts_with_all = ["code", "village", "id", "fingerprint"])]
+        list: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    Kiosk,
+    Van,
 }
 
 #[derive(Debug, Subcommand)]
@@ -411,6 +438,49 @@ async fn main() -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Some(Command::Enroll { code, village, profile, id, fingerprint, list }) => {
+            let store = open_store_sync(&args.db)?;
+            if list {
+                for e in store.pending_enrollments(now())? {
+                    println!(
+                        "serial {}\tkey {}\t{}\tpresented {}\texpires {}{}",
+                        e.serial,
+                        e.public_key.fingerprint(),
+                        e.status,
+                        stamp(e.presented_at),
+                        stamp(e.expires_at),
+                        e.terminal_id.map(|t| format!("\tas {t}")).unwrap_or_default()
+                    );
+                }
+                return Ok(());
+            }
+            let (Some(code), Some(village)) = (code, village) else { bail!("--code and --village are needed") };
+            let normalized = model::enroll::normalize_code(&code)
+                .ok_or_else(|| anyhow!("{code:?} is not an enrollment code (8 letters and digits, as the terminal shows)"))?;
+            let village_code = VillageCode::parse(&village).map_err(|_| anyhow!("village {village:?} is not a 12-digit division code"))?;
+            let profile = match profile {
+                ProfileArg::Kiosk => model::enroll::Profile::Kiosk,
+                ProfileArg::Van => model::enroll::Profile::Van,
+            };
+            let binding = hub::EnrollBinding {
+                terminal_id: id,
+                village_code: village_code.clone(),
+                profile,
+                expected_fingerprint: fingerprint,
+                actor: std::env::var("USER").unwrap_or_else(|_| "technician".into()),
+            };
+            let rec = store.bind_enrollment(&model::enroll::code_hash(&normalized), &binding, now())?;
+            println!(
+                "terminal {} (serial {}, key {}) bound to {} {} as a {}; it receives its config when it next asks",
+                rec.terminal_id.as_deref().unwrap_or("?"),
+                rec.serial,
+                rec.public_key.fingerprint(),
+                village_code.as_str(),
+                village_code.name().unwrap_or(""),
+                profile.as_str()
+            );
+            return Ok(());
+        }
         Some(Command::Catalog(CatalogCmd::Publish { file, catalog_key_file })) => {
             let signed = sign_catalog(&file, &catalog_key_file)?;
             open_store_sync(&args.db)?.publish_catalog(&signed, now())?;
@@ -455,8 +525,13 @@ async fn main() -> anyhow::Result<()> {
     drop(out);
     tracing::info!(%addr, db = %args.db.display(), "hub listening");
 
+    let catalog_public_key = match &args.catalog_key_file {
+        Some(path) => Some(load_catalog_key(path)?.public_key()),
+        None => None,
+    };
     let options = HubOptions {
         platform_key,
+        catalog_public_key,
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
         ..HubOptions::default()
     };

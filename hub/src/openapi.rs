@@ -10,6 +10,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/openapi.json"),
     ("get", "/v1/catalog"),
     ("get", "/v1/terminal/config"),
+    ("post", "/v1/enroll"),
     ("put", "/v1/submissions/{id}"),
     ("get", "/v1/submissions/{id}/attachments/{sha256}"),
     ("put", "/v1/submissions/{id}/attachments/{sha256}"),
@@ -82,7 +83,8 @@ fn schemas() -> Value {
             "properties": {
                 "code": { "type": "string", "enum": [
                     "conflict", "invalid", "hash_mismatch", "missing_attachments", "not_found", "busy", "internal",
-                    "range_mismatch", "unauthenticated", "unknown_terminal", "revoked", "clock_skew", "replayed", "not_available"
+                    "range_mismatch", "unauthenticated", "unknown_terminal", "revoked", "clock_skew", "replayed", "not_available",
+                    "enroll_code_used", "enroll_code_expired", "rate_limited"
                 ]},
                 "message": { "type": "string" }
             }
@@ -151,6 +153,30 @@ fn schemas() -> Value {
             "type": "object", "required": ["version", "sync_interval_secs", "heartbeat_interval_secs"],
             "properties": {
                 "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" }))
+            }
+        },
+        "EnrollRequest": {
+            "type": "object", "required": ["serial", "public_key", "code", "timestamp", "signature"],
+            "additionalProperties": false,
+            "properties": {
+                "serial": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$" },
+                "public_key": { "type": "string", "description": "ed25519:<base64>, the terminal's new device key" },
+                "code": { "type": "string", "description": "The one-time code the terminal shows, normalized (8 of 0-9A-Z less I L O U)" },
+                "timestamp": { "type": "integer" },
+                "signature": { "type": "string", "description": "base64 Ed25519 over `cunban-enroll:v1\\nSERIAL\\nPUBLIC_KEY\\nSHA256(cunban-enroll-code:v1:CODE)\\nTIMESTAMP`" }
+            }
+        },
+        "EnrollAnswer": {
+            "type": "object", "required": ["status"],
+            "properties": {
+                "status": { "type": "string", "enum": ["pending", "enrolled"] },
+                "expires_at": { "type": "integer" },
+                "terminal_id": { "type": "string" },
+                "village_code": { "type": "string" },
+                "profile": { "type": "string", "enum": ["kiosk", "van"] },
+                "config": r("TerminalConfig"),
+                "platform_public_key": { "type": "string" },
+                "catalog_public_key": { "type": "string" }
             }
         },
         "Evaluation": {
@@ -249,6 +275,18 @@ pub fn document() -> Value {
                     "204": { "description": "Not newer than `since`" },
                     "404": error("This hub publishes no catalog"),
                     "422": error("`since` is not a version number")
+                }
+            }},
+            "/v1/enroll": { "post": {
+                "summary": "A new terminal presents its key and one-time code; polls until a technician binds it (rate limited, no device signature)",
+                "requestBody": json_body(r("EnrollRequest")),
+                "responses": {
+                    "200": ok("Pending, or enrolled with the terminal's identity and config", r("EnrollAnswer")),
+                    "401": error("The signature does not verify, or the timestamp is off"),
+                    "403": error("The terminal bound to this key was revoked"),
+                    "410": error("The code was used or expired"),
+                    "422": error("Malformed request"),
+                    "429": error("Too many requests from this address")
                 }
             }},
             "/v1/terminal/config": { "get": {

@@ -17,7 +17,11 @@ use zeroize::Zeroizing;
 
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
-use crate::store::{CaseSummary, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
+use crate::store::{
+    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewSubmission, NewTerminal,
+    StatusChange, Store, StoreError, TerminalRecord, TerminalStatus,
+};
+use model::enroll::{Profile, ENROLL_CODE_TTL_SECS};
 
 /// Schema history; entry `n` takes `user_version` from `n` to `n + 1`.
 /// Append only: a released migration is never edited.
@@ -137,6 +141,24 @@ CREATE TABLE catalogs (
 -- v3: attachment bytes, partial and complete, live in files beside the
 -- database (blobs.rs); rows of `attachments` from before stay readable.
 DROP TABLE upload_chunks;
+"#, r#"
+-- v4 (issue 8): enrollment. A code is known only by its hash; the primary
+-- key makes it single-use across hub instances.
+CREATE TABLE enrollments (
+    code_hash    TEXT PRIMARY KEY,
+    serial       TEXT NOT NULL,
+    public_key   TEXT NOT NULL,
+    presented_at TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'bound', 'delivered')),
+    terminal_id  TEXT,
+    village_code TEXT,
+    profile      TEXT CHECK (profile IN ('kiosk', 'van')),
+    bound_at     TEXT,
+    bound_by     TEXT,
+    delivered_at TEXT
+);
+CREATE INDEX enrollments_expires ON enrollments (expires_at);
 "#];
 
 /// Connections kept open at most; SQLite serialises writers anyway, this
@@ -251,6 +273,10 @@ fn parse_id(s: &str) -> Result<SubmissionId, StoreError> {
 
 fn ts(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn unix(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 fn parse_ts(s: &str) -> Result<OffsetDateTime, StoreError> {
@@ -621,6 +647,159 @@ impl Store for SqliteStore {
         let key = PublicKey::parse(&key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))?;
         let status = if status == "active" { TerminalStatus::Active } else { TerminalStatus::Revoked };
         Ok(Some((key, status)))
+    }
+
+    fn present_enrollment(&self, p: &EnrollPresentation<'_>, at: OffsetDateTime) -> Result<EnrollState, StoreError> {
+        let _one = self.write_gate();
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let key = p.public_key.to_string();
+        let registered: Option<(String, String)> =
+            tx.query_row("SELECT id, status FROM terminals WHERE public_key = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        if let Some((id, status)) = &registered {
+            if status == "revoked" {
+                return Err(StoreError::TerminalRevoked(id.clone()));
+            }
+        }
+        type Row = (String, i64, String, Option<String>, Option<String>, Option<String>);
+        let row: Option<Row> = tx
+            .query_row(
+                "SELECT public_key, expires_at, status, terminal_id, village_code, profile FROM enrollments WHERE code_hash = ?1",
+                [p.code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let now = at.unix_timestamp();
+        let state = match row {
+            None => {
+                let expires = now + ENROLL_CODE_TTL_SECS;
+                tx.execute(
+                    "INSERT INTO enrollments (code_hash, serial, public_key, presented_at, expires_at, status) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+                    params![p.code_hash, p.serial, key, ts(at), expires],
+                )?;
+                EnrollState::Pending { expires_at: unix(expires) }
+            }
+            // Another key presenting a known code: someone read it off the screen.
+            Some((k, ..)) if k != key => return Err(StoreError::EnrollCodeUsed),
+            Some((_, expires, status, ..)) if status == "pending" => {
+                if now > expires {
+                    return Err(StoreError::EnrollCodeExpired);
+                }
+                EnrollState::Pending { expires_at: unix(expires) }
+            }
+            Some((_, _, status, Some(terminal_id), Some(village), Some(profile))) if status == "bound" => {
+                tx.execute("UPDATE enrollments SET status = 'delivered', delivered_at = ?2 WHERE code_hash = ?1", params![p.code_hash, ts(at)])?;
+                EnrollState::Bound {
+                    terminal_id,
+                    village_code: VillageCode::parse(&village).map_err(|_| StoreError::Corrupt("enrollment village code".into()))?,
+                    profile: Profile::parse(&profile).ok_or_else(|| StoreError::Corrupt("enrollment profile".into()))?,
+                }
+            }
+            Some(_) => return Err(StoreError::EnrollCodeUsed),
+        };
+        // Expired pending codes are of no use to anyone: forget them now and then.
+        tx.execute("DELETE FROM enrollments WHERE status = 'pending' AND expires_at < ?1", [now - 86_400])?;
+        tx.commit()?;
+        Ok(state)
+    }
+
+    fn bind_enrollment(&self, code_hash: &str, b: &EnrollBinding, at: OffsetDateTime) -> Result<EnrollRecord, StoreError> {
+        let _one = self.write_gate();
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, i64, String)> = tx
+            .query_row("SELECT serial, public_key, expires_at, status FROM enrollments WHERE code_hash = ?1", [code_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((serial, key_text, expires, status)) = row else { return Err(StoreError::UnknownEnrollCode) };
+        if status != "pending" {
+            return Err(StoreError::EnrollCodeUsed);
+        }
+        if at.unix_timestamp() > expires {
+            return Err(StoreError::EnrollCodeExpired);
+        }
+        let key = PublicKey::parse(&key_text).map_err(|_| StoreError::Corrupt("enrollment key".into()))?;
+        if let Some(expected) = &b.expected_fingerprint {
+            if !expected.trim().eq_ignore_ascii_case(&key.fingerprint()) {
+                return Err(StoreError::EnrollFingerprintMismatch { expected: expected.trim().to_owned(), found: key.fingerprint() });
+            }
+        }
+        let id = b.terminal_id.clone().unwrap_or_else(|| terminal_id_for_serial(&serial));
+        if !model::auth::valid_terminal_id(&id) {
+            return Err(StoreError::TerminalConflict(format!("{id} (not a valid terminal id)")));
+        }
+        let by_key: Option<(String, String)> =
+            tx.query_row("SELECT id, status FROM terminals WHERE public_key = ?1", [&key_text], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        match by_key {
+            Some((existing, status)) if status == "revoked" => return Err(StoreError::TerminalRevoked(existing)),
+            Some((existing, _)) if existing != id => return Err(StoreError::TerminalConflict(existing)),
+            Some(_) => {
+                tx.execute("UPDATE terminals SET village_code = ?2 WHERE id = ?1", params![id, b.village_code.as_str()])?;
+            }
+            None => {
+                let inserted = tx.execute(
+                    "INSERT INTO terminals (id, public_key, status, village_code, label, added_at) VALUES (?1, ?2, 'active', ?3, ?4, ?5)
+                     ON CONFLICT DO NOTHING",
+                    params![id, key_text, b.village_code.as_str(), format!("{} {serial}", b.profile.as_str()), ts(at)],
+                )?;
+                if inserted == 0 {
+                    return Err(StoreError::TerminalConflict(id));
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE enrollments SET status = 'bound', terminal_id = ?2, village_code = ?3, profile = ?4, bound_at = ?5, bound_by = ?6
+             WHERE code_hash = ?1 AND status = 'pending'",
+            params![code_hash, id, b.village_code.as_str(), b.profile.as_str(), ts(at), b.actor],
+        )?;
+        let presented_at: String = tx.query_row("SELECT presented_at FROM enrollments WHERE code_hash = ?1", [code_hash], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(EnrollRecord {
+            serial,
+            public_key: key,
+            presented_at: parse_ts(&presented_at)?,
+            expires_at: unix(expires),
+            status: "bound".into(),
+            terminal_id: Some(id),
+            village_code: Some(b.village_code.as_str().to_owned()),
+            profile: Some(b.profile),
+        })
+    }
+
+    fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare(
+            "SELECT serial, public_key, presented_at, expires_at, status, terminal_id, village_code, profile FROM enrollments
+             WHERE status = 'bound' OR (status = 'pending' AND expires_at >= ?1) ORDER BY presented_at DESC",
+        )?;
+        let rows = stmt.query_map([at.unix_timestamp()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (serial, key, presented, expires, status, terminal_id, village_code, profile) = row?;
+            out.push(EnrollRecord {
+                serial,
+                public_key: PublicKey::parse(&key).map_err(|_| StoreError::Corrupt("enrollment key".into()))?,
+                presented_at: parse_ts(&presented)?,
+                expires_at: unix(expires),
+                status,
+                terminal_id,
+                village_code,
+                profile: profile.as_deref().and_then(Profile::parse),
+            });
+        }
+        Ok(out)
     }
 
     fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError> {

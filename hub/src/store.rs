@@ -7,6 +7,7 @@
 
 use model::auth::{PublicKey, SignedCatalog};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
+use model::enroll::Profile;
 use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -67,6 +68,21 @@ pub enum StoreError {
     /// attachment it lists is missing or does not match.
     #[error("submission {id} cannot be unsealed: {reason}")]
     Unseal { id: SubmissionId, reason: String },
+    /// No terminal presented this enrollment code (mistyped, or the terminal
+    /// has not reached the hub yet).
+    #[error("no terminal has presented this enrollment code (check it, and that the terminal is online)")]
+    UnknownEnrollCode,
+    /// The code was used already, or presented by another key.
+    #[error("this enrollment code was already used")]
+    EnrollCodeUsed,
+    #[error("this enrollment code has expired; the terminal shows a new one when enrollment is restarted")]
+    EnrollCodeExpired,
+    /// The key that presented the code is not the one the technician saw on the terminal.
+    #[error("the terminal that presented this code has key {found}, not {expected}: do not bind it")]
+    EnrollFingerprintMismatch { expected: String, found: String },
+    /// The key belongs to a revoked terminal: it does not come back by enrolling again.
+    #[error("terminal {0} was revoked; a revoked terminal cannot enroll again with the same key")]
+    TerminalRevoked(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -130,6 +146,60 @@ pub struct TerminalRecord {
     /// Last authenticated request of any kind.
     pub last_seen_at: Option<OffsetDateTime>,
     pub last_heartbeat: Option<(OffsetDateTime, Heartbeat)>,
+}
+
+/// A terminal presenting an enrollment code (hash only: codes are not stored).
+#[derive(Debug, Clone)]
+pub struct EnrollPresentation<'a> {
+    pub code_hash: &'a str,
+    pub serial: &'a str,
+    pub public_key: &'a PublicKey,
+}
+
+/// Where a presented code stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrollState {
+    /// Waiting for a technician, until `expires_at`.
+    Pending { expires_at: OffsetDateTime },
+    /// Bound: the terminal is registered and receives this (once).
+    Bound { terminal_id: String, village_code: VillageCode, profile: Profile },
+}
+
+/// A technician's decision on a presented code.
+#[derive(Debug, Clone)]
+pub struct EnrollBinding {
+    /// The id to register; by default `T-` and the serial.
+    pub terminal_id: Option<String>,
+    pub village_code: VillageCode,
+    pub profile: Profile,
+    /// The key fingerprint read off the terminal's screen or QR; binding
+    /// fails if the presenter's key differs.
+    pub expected_fingerprint: Option<String>,
+    /// Who bound it (audit).
+    pub actor: String,
+}
+
+/// A presented code as the hub lists it.
+#[derive(Debug, Clone)]
+pub struct EnrollRecord {
+    pub serial: String,
+    pub public_key: PublicKey,
+    pub presented_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// pending, bound or delivered.
+    pub status: String,
+    pub terminal_id: Option<String>,
+    pub village_code: Option<String>,
+    pub profile: Option<Profile>,
+}
+
+/// The id a terminal gets by default: `T-` and its serial, upper case,
+/// other characters as '-', cut to 32.
+pub fn terminal_id_for_serial(serial: &str) -> String {
+    let mut id = String::from("T-");
+    id.extend(serial.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '-' }));
+    id.truncate(32);
+    id
 }
 
 /// One case as the back office lists it (no personal data: that is sealed).
@@ -222,6 +292,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Sets the config of one terminal, or with `None` the default for all.
     fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError>;
+
+    // ---- enrollment ----
+
+    /// A terminal presents a one-time code, first to announce itself, then
+    /// polling: Pending until bound, then Bound exactly once (the code is
+    /// spent); [`StoreError::EnrollCodeUsed`] for a spent code or another
+    /// key, [`StoreError::EnrollCodeExpired`] past its life,
+    /// [`StoreError::TerminalRevoked`] for a revoked terminal's key.
+    fn present_enrollment(&self, p: &EnrollPresentation<'_>, at: OffsetDateTime) -> Result<EnrollState, StoreError>;
+
+    /// Binds a presented, live code: registers the terminal with the key
+    /// that presented it. Single-use: a second bind is `EnrollCodeUsed`.
+    fn bind_enrollment(&self, code_hash: &str, binding: &EnrollBinding, at: OffsetDateTime) -> Result<EnrollRecord, StoreError>;
+
+    /// Codes presented and not yet expired or delivered, newest first.
+    fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError>;
 
     // ---- evaluations, catalog ----
 

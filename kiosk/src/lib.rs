@@ -12,3 +12,4 @@ pub mod session;
 pub mod ui_glue;
 pub mod visit;
 pub mod voice;
+pub mod watchdog;

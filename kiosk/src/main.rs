@@ -186,6 +186,8 @@ fn main() -> Result<()> {
     }
 
     info!(terminal = %config.terminal_id, village = %config.village_code.as_str(), "kiosk ready");
+    // READY=1 and watchdog pings come from the event loop itself (systemd unit: Type=notify).
+    let _watchdog = kiosk::watchdog::start();
     let result = window.run();
     if let Err(e) = &result {
         warn!(error = %e, "event loop ended with an error");

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod case;
 pub mod catalog;
 pub mod divisions;
+pub mod enroll;
 pub mod evaluation;
 pub mod identity;
 pub mod mask;

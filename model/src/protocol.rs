@@ -109,6 +109,12 @@ pub enum ErrorCode {
     Replayed,
     /// The hub has no such document (catalog, result) to give.
     NotAvailable,
+    /// An enrollment code that was already used, or presented by another key (410).
+    EnrollCodeUsed,
+    /// An enrollment code past its life (410): the terminal must show a new one.
+    EnrollCodeExpired,
+    /// Too many requests from this address (429, with Retry-After).
+    RateLimited,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,9 @@ mod audit;
 mod backoff;
 mod clock;
 mod disk;
+/// Free space on a file system (kioskctl status).
+pub use disk::free_bytes;
+pub mod enroll;
 mod error;
 mod identity;
 mod index;
@@ -26,6 +29,7 @@ pub use outbox::{
 };
 pub use schema::MovedAside;
 pub use backoff::{Backoff, MAX_RETRY_AFTER};
+pub use enroll::{EnrolledTerminal, EnrollError, Enroller};
 pub use identity::{DeviceIdentity, IdentityError};
 pub use pulled::{LocalCaseStatus, PendingEvaluation};
 pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};

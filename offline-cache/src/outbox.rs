@@ -702,6 +702,14 @@ impl Outbox {
         Ok(counts)
     }
 
+    /// When the hub last acknowledged a filing from here (the last sync
+    /// that moved anything), for `kioskctl status`.
+    pub fn last_acknowledged_at(&self) -> Result<Option<OffsetDateTime>, StoreError> {
+        let conn = self.lock();
+        let at: Option<String> = conn.query_row("SELECT MAX(acknowledged_at) FROM outbox", [], |r| r.get(0))?;
+        opt_ts(at)
+    }
+
     /// Up to `limit` submissions still to send, oldest first. Includes
     /// `Sending` (a crash mid-send leaves that state behind, and the hub's
     /// idempotent endpoints make resending safe); never `Quarantined`.

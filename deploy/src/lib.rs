@@ -1,0 +1,3 @@
+//! The parts of kioskctl other code (and tests) can use as a library.
+
+pub mod update;

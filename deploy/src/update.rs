@@ -1,0 +1,363 @@
+//! Signed update bundles: verified before anything is installed, a health
+//! check after the new version starts, and the previous version put back
+//! when that check fails.
+//!
+//! A bundle is a tar file: `manifest.json` (package, version, and the
+//! SHA-256 and size of every payload file), `manifest.sig` (base64 Ed25519
+//! over the manifest's bytes, by the update key) and the payload files
+//! (normally one .deb). Verification reads the manifest and its signature
+//! first and refuses the bundle before unpacking anything else; payload
+//! files must then hash to what the signed manifest says.
+//!
+//! The state directory keeps each installed version's payload under
+//! `versions/<version>/`, and `current` names the running one, so a
+//! rollback re-applies exactly what ran before.
+
+use std::io::{Read, Write as _};
+use std::path::{Component, Path, PathBuf};
+
+use base64::Engine as _;
+use model::auth::{PublicKey, SigningKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+pub const MANIFEST: &str = "manifest.json";
+pub const SIGNATURE: &str = "manifest.sig";
+/// Versions kept for rollback (the current one and the one before).
+const KEEP_VERSIONS: usize = 2;
+/// Largest manifest read before its signature is checked.
+const MAX_MANIFEST: u64 = 64 * 1024;
+
+#[derive(Debug, Error)]
+pub enum UpdateError {
+    #[error("{what} {path}: {source}")]
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("not an update bundle: {0}")]
+    NotABundle(String),
+    #[error("the bundle's signature does not verify with the update key: refused, nothing installed")]
+    BadSignature,
+    #[error("payload {path} does not match the signed manifest ({why}): refused, nothing installed")]
+    PayloadMismatch { path: String, why: String },
+    #[error("version {offered} is not newer than the installed {current} (use --allow-downgrade to force)")]
+    Downgrade { current: String, offered: String },
+    #[error("installing version {version} failed: {reason}{}", if *rolled_back { "; the previous version was put back" } else { "" })]
+    ApplyFailed { version: String, reason: String, rolled_back: bool },
+    #[error("version {version} failed its health check ({reason}); {}", match previous { Some(p) => format!("rolled back to {p}"), None => "there was no previous version to roll back to".into() })]
+    HealthFailed { version: String, reason: String, previous: Option<String> },
+    #[error("version {version} failed ({reason}) and rolling back to {previous} failed too: {rollback}")]
+    RollbackFailed { version: String, reason: String, previous: String, rollback: String },
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> UpdateError {
+    let path = path.to_owned();
+    move |source| UpdateError::Io { what, path, source }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: u32,
+    pub package: String,
+    pub version: String,
+    pub files: Vec<FileEntry>,
+}
+
+/// A payload name: one plain file name, nothing that climbs out.
+fn safe_name(name: &str) -> bool {
+    let p = Path::new(name);
+    !name.is_empty() && p.components().count() == 1 && matches!(p.components().next(), Some(Component::Normal(_)))
+}
+
+fn valid_version(v: &str) -> bool {
+    (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+~".contains(&b))
+}
+
+/// Orders versions part by part, numbers as numbers (0.10 after 0.9).
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |s: &str| s.split(['.', '-', '+', '~']).map(str::to_owned).collect::<Vec<_>>();
+    let (pa, pb) = (parts(a), parts(b));
+    for (x, y) in pa.iter().zip(&pb) {
+        let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(m), Ok(n)) => m.cmp(&n),
+            _ => x.cmp(y),
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len())
+}
+
+fn sha256_file(path: &Path) -> Result<(String, u64), UpdateError> {
+    let mut f = std::fs::File::open(path).map_err(io("cannot read", path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf).map_err(io("cannot read", path))?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+/// Makes a signed bundle of `files` (release side: `kioskctl update sign`).
+pub fn build_bundle(out: &Path, key: &SigningKey, package: &str, version: &str, files: &[PathBuf]) -> Result<Manifest, UpdateError> {
+    if !valid_version(version) {
+        return Err(UpdateError::NotABundle(format!("version {version:?} must be 1..64 of letters, digits and .-+~")));
+    }
+    let mut entries = Vec::new();
+    for f in files {
+        let name = f.file_name().and_then(|n| n.to_str()).filter(|n| safe_name(n)).ok_or_else(|| UpdateError::NotABundle(format!("{} has no usable file name", f.display())))?;
+        let (sha256, size) = sha256_file(f)?;
+        entries.push(FileEntry { path: name.to_owned(), sha256, size });
+    }
+    let manifest = Manifest { format: 1, package: package.to_owned(), version: version.to_owned(), files: entries };
+    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| UpdateError::NotABundle(e.to_string()))?;
+    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&bytes));
+    let file = std::fs::File::create(out).map_err(io("cannot create", out))?;
+    let mut tar = tar::Builder::new(file);
+    let mut add = |name: &str, data: &[u8]| -> Result<(), UpdateError> {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, name, data).map_err(io("cannot write", out))
+    };
+    add(MANIFEST, &bytes)?;
+    add(SIGNATURE, sig.as_bytes())?;
+    for f in files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        tar.append_path_with_name(f, name).map_err(io("cannot add", f))?;
+    }
+    tar.into_inner().and_then(|mut f| f.flush().and_then(|()| f.sync_all())).map_err(io("cannot write", out))?;
+    Ok(manifest)
+}
+
+/// Checks the signature, then unpacks and checks every payload file into
+/// `dest` (created; must not exist). Nothing outside `dest` is touched.
+pub fn verify_bundle(bundle: &Path, key: &PublicKey, dest: &Path) -> Result<Manifest, UpdateError> {
+    // Pass 1: manifest and signature only.
+    let (mut manifest_bytes, mut sig) = (None, None);
+    {
+        let f = std::fs::File::open(bundle).map_err(io("cannot open", bundle))?;
+        let mut tar = tar::Archive::new(f);
+        for entry in tar.entries().map_err(|e| UpdateError::NotABundle(e.to_string()))? {
+            let entry = entry.map_err(|e| UpdateError::NotABundle(e.to_string()))?;
+            let name = entry.path().map_err(|e| UpdateError::NotABundle(e.to_string()))?.to_string_lossy().into_owned();
+            if name == MANIFEST || name == SIGNATURE {
+                let mut buf = Vec::new();
+                entry.take(MAX_MANIFEST).read_to_end(&mut buf).map_err(io("cannot read", bundle))?;
+                if name == MANIFEST { manifest_bytes = Some(buf) } else { sig = Some(buf) }
+            }
+        }
+    }
+    let manifest_bytes = manifest_bytes.ok_or_else(|| UpdateError::NotABundle(format!("no {MANIFEST}")))?;
+    let sig = sig.ok_or_else(|| UpdateError::NotABundle(format!("no {SIGNATURE}")))?;
+    key.verify_b64(&manifest_bytes, &String::from_utf8_lossy(&sig)).map_err(|_| UpdateError::BadSignature)?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| UpdateError::NotABundle(format!("manifest: {e}")))?;
+    if manifest.format != 1 || !valid_version(&manifest.version) || manifest.files.iter().any(|f| !safe_name(&f.path)) {
+        return Err(UpdateError::NotABundle("the manifest's format, version or file names are not acceptable".into()));
+    }
+
+    // Pass 2: payload files named in the signed manifest, each checked.
+    std::fs::create_dir_all(dest.parent().unwrap_or(Path::new("."))).map_err(io("cannot create", dest))?;
+    std::fs::create_dir(dest).map_err(io("cannot create", dest))?;
+    let f = std::fs::File::open(bundle).map_err(io("cannot open", bundle))?;
+    let mut tar = tar::Archive::new(f);
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in tar.entries().map_err(|e| UpdateError::NotABundle(e.to_string()))? {
+        let entry = entry.map_err(|e| UpdateError::NotABundle(e.to_string()))?;
+        let name = entry.path().map_err(|e| UpdateError::NotABundle(e.to_string()))?.to_string_lossy().into_owned();
+        if name == MANIFEST || name == SIGNATURE {
+            continue;
+        }
+        let Some(want) = manifest.files.iter().find(|f| f.path == name) else {
+            return Err(UpdateError::PayloadMismatch { path: name, why: "not listed in the manifest".into() });
+        };
+        let out = dest.join(&want.path);
+        let mut file = std::fs::File::create(&out).map_err(io("cannot create", &out))?;
+        let mut h = Sha256::new();
+        let mut n = 0u64;
+        let mut reader = entry.take(want.size + 1);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let k = reader.read(&mut buf).map_err(io("cannot read", bundle))?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            n += k as u64;
+            file.write_all(&buf[..k]).map_err(io("cannot write", &out))?;
+        }
+        file.sync_all().map_err(io("cannot write", &out))?;
+        if n != want.size || hex::encode(h.finalize()) != want.sha256 {
+            return Err(UpdateError::PayloadMismatch { path: name, why: format!("{n} bytes, or a different SHA-256") });
+        }
+        seen.insert(name);
+    }
+    if let Some(missing) = manifest.files.iter().find(|f| !seen.contains(&f.path)) {
+        return Err(UpdateError::PayloadMismatch { path: missing.path.clone(), why: "missing from the bundle".into() });
+    }
+    Ok(manifest)
+}
+
+/// What installs a verified payload directory, and what tells whether the
+/// version then runs well. kioskctl runs commands for both (dpkg -i, and
+/// a systemctl restart that waits for READY=1).
+pub trait System {
+    fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String>;
+    fn health(&mut self, version: &str) -> Result<(), String>;
+}
+
+/// The versions kept under a state directory.
+pub struct Updater {
+    state: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    pub version: String,
+    pub previous: Option<String>,
+}
+
+impl Updater {
+    pub fn new(state_dir: &Path) -> Updater {
+        Updater { state: state_dir.to_owned() }
+    }
+
+    fn versions(&self) -> PathBuf {
+        self.state.join("versions")
+    }
+
+    /// The version that passed its health check last.
+    pub fn current(&self) -> Result<Option<String>, UpdateError> {
+        let p = self.state.join("current");
+        match std::fs::read_to_string(&p) {
+            Ok(s) if valid_version(s.trim()) => Ok(Some(s.trim().to_owned())),
+            Ok(_) => Err(UpdateError::NotABundle(format!("{} is damaged", p.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("cannot read", &p)(e)),
+        }
+    }
+
+    fn set_current(&self, version: &str) -> Result<(), UpdateError> {
+        let (p, tmp) = (self.state.join("current"), self.state.join(".current.tmp"));
+        let mut f = std::fs::File::create(&tmp).map_err(io("cannot create", &tmp))?;
+        f.write_all(version.as_bytes()).and_then(|()| f.sync_all()).map_err(io("cannot write", &tmp))?;
+        std::fs::rename(&tmp, &p).map_err(io("cannot replace", &p))
+    }
+
+    fn log(&self, line: &str) {
+        let p = self.state.join("history.log");
+        let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&p) {
+            let _ = writeln!(f, "{now} {line}");
+        }
+    }
+
+    /// Verifies `bundle`, installs it, checks its health, and rolls back
+    /// to the current version when either step fails.
+    pub fn install(&self, bundle: &Path, key: &PublicKey, system: &mut dyn System, allow_downgrade: bool) -> Result<Installed, UpdateError> {
+        std::fs::create_dir_all(self.versions()).map_err(io("cannot create", &self.versions()))?;
+        let staging = self.state.join(".staging");
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(io("cannot clear", &staging))?;
+        }
+        let manifest = match verify_bundle(bundle, key, &staging) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                self.log(&format!("refused {}: {e}", bundle.display()));
+                return Err(e);
+            }
+        };
+        let version = manifest.version.clone();
+        let current = self.current()?;
+        if let Some(cur) = &current {
+            if !allow_downgrade && compare_versions(&version, cur).is_le() {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(UpdateError::Downgrade { current: cur.clone(), offered: version });
+            }
+        }
+        let dir = self.versions().join(&version);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io("cannot replace", &dir))?;
+        }
+        std::fs::rename(&staging, &dir).map_err(io("cannot keep", &dir))?;
+
+        let failed = match system.apply(&version, &dir) {
+            Err(reason) => Some((reason, true)),
+            Ok(()) => system.health(&version).err().map(|r| (r, false)),
+        };
+        let Some((reason, at_apply)) = failed else {
+            self.set_current(&version)?;
+            self.log(&format!("installed {version} (was {})", current.as_deref().unwrap_or("none")));
+            self.prune(&version, current.as_deref());
+            return Ok(Installed { version, previous: current });
+        };
+        // Roll back to what ran before, exactly as it was installed.
+        let Some(prev) = current else {
+            self.log(&format!("{version} failed ({reason}); nothing to roll back to"));
+            return Err(if at_apply {
+                UpdateError::ApplyFailed { version, reason, rolled_back: false }
+            } else {
+                UpdateError::HealthFailed { version, reason, previous: None }
+            });
+        };
+        let prev_dir = self.versions().join(&prev);
+        let back = system.apply(&prev, &prev_dir).and_then(|()| system.health(&prev));
+        let _ = std::fs::remove_dir_all(&dir);
+        match back {
+            Ok(()) => {
+                self.log(&format!("{version} failed ({reason}); rolled back to {prev}"));
+                Err(if at_apply {
+                    UpdateError::ApplyFailed { version, reason, rolled_back: true }
+                } else {
+                    UpdateError::HealthFailed { version, reason, previous: Some(prev) }
+                })
+            }
+            Err(rollback) => {
+                self.log(&format!("{version} failed ({reason}); rollback to {prev} failed: {rollback}"));
+                Err(UpdateError::RollbackFailed { version, reason, previous: prev, rollback })
+            }
+        }
+    }
+
+    /// Keeps the current and previous versions' payloads, drops older ones.
+    fn prune(&self, current: &str, previous: Option<&str>) {
+        let Ok(entries) = std::fs::read_dir(self.versions()) else { return };
+        let mut names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+        names.sort_by(|a, b| compare_versions(b, a));
+        let keep: Vec<&str> = [Some(current), previous].into_iter().flatten().collect();
+        for name in names.iter().filter(|n| !keep.contains(&n.as_str())).skip(KEEP_VERSIONS.saturating_sub(keep.len())) {
+            let _ = std::fs::remove_dir_all(self.versions().join(name));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_order_numerically() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("0.10.0", "0.9.3"), Greater);
+        assert_eq!(compare_versions("1.2.0", "1.2.0"), Equal);
+        assert_eq!(compare_versions("1.2", "1.2.1"), Less);
+        assert!(safe_name("a.deb") && !safe_name("../a.deb") && !safe_name("/etc/passwd") && !safe_name("a/b"));
+    }
+}

@@ -1,0 +1,102 @@
+//! `kioskctl update ...` over `deploy::update`.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use anyhow::{anyhow, Context, Result};
+use deploy::update::{build_bundle, System, UpdateError, Updater};
+use model::auth::{PublicKey, SigningKey};
+use serde_json::json;
+
+use crate::UpdateCommand;
+
+/// Runs the technician's commands through `sh -c`, `{dir}` and `{version}` filled in.
+struct Commands<'a> {
+    apply: &'a str,
+    health: &'a str,
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn sh(template: &str, version: &str, dir: Option<&Path>) -> Result<(), String> {
+    let mut cmd = template.replace("{version}", &quote(version));
+    if let Some(d) = dir {
+        // A glob after {dir} (e.g. {dir}/*.deb) must stay outside the quotes.
+        cmd = cmd.replace("{dir}", &quote(&d.to_string_lossy()));
+    }
+    let out = Command::new("sh").arg("-c").arg(&cmd).output().map_err(|e| format!("cannot run sh: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or("").trim();
+        Err(format!("`{template}` exited with {}{}", out.status, if last.is_empty() { String::new() } else { format!(": {last}") }))
+    }
+}
+
+impl System for Commands<'_> {
+    fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String> {
+        sh(self.apply, version, Some(payload))
+    }
+    fn health(&mut self, version: &str) -> Result<(), String> {
+        sh(self.health, version, None)
+    }
+}
+
+fn public_key(arg: &str) -> Result<PublicKey> {
+    let text = if arg.starts_with("ed25519:") {
+        arg.to_owned()
+    } else {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read the update key {arg}"))?
+    };
+    PublicKey::parse(text.trim()).map_err(|e| anyhow!("{arg} is not an update public key: {e}"))
+}
+
+pub fn run(cmd: &UpdateCommand, as_json: bool) -> Result<ExitCode> {
+    match cmd {
+        UpdateCommand::Install { bundle, key, state_dir, apply_cmd, health_cmd, allow_downgrade } => {
+            let key = public_key(key)?;
+            let mut system = Commands { apply: apply_cmd, health: health_cmd };
+            match Updater::new(state_dir).install(bundle, &key, &mut system, *allow_downgrade) {
+                Ok(done) => {
+                    if as_json {
+                        println!("{}", json!({ "installed": done.version, "previous": done.previous }));
+                    } else {
+                        println!("installed {} (was {}); health check passed", done.version, done.previous.as_deref().unwrap_or("none"));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ UpdateError::Io { .. }) => Err(e.into()),
+                Err(e) => {
+                    if as_json {
+                        println!("{}", json!({ "error": e.to_string() }));
+                    }
+                    eprintln!("kioskctl: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        UpdateCommand::Sign { key, version, package, out, files } => {
+            let text = zeroize::Zeroizing::new(std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?);
+            let key = SigningKey::parse(&text).map_err(|e| anyhow!("{} is not an update signing key: {e}", key.display()))?;
+            let m = build_bundle(out, &key, package, version, files)?;
+            println!("{} {} signed into {} ({} file(s))", m.package, m.version, out.display(), m.files.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        UpdateCommand::Keygen { file } => {
+            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+            getrandom::fill(&mut seed[..]).map_err(|e| anyhow!("no entropy: {e}"))?;
+            let key = SigningKey::from_seed(&seed);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(file).with_context(|| format!("cannot create {} (an existing key is never overwritten)", file.display()))?;
+            f.write_all(key.to_text().as_bytes()).and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{}", key.public_key());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
