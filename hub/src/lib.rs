@@ -22,6 +22,7 @@ mod group;
 pub mod backoffice;
 pub mod connector;
 pub mod fleet;
+pub mod import;
 pub mod openapi;
 pub mod sqlite;
 pub mod store;
@@ -30,7 +31,7 @@ pub use api::{router, router_with, Clock, HubOptions, BODY_LIMIT};
 pub use auth::Authed;
 pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
-pub use store::{CaseSummary, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
+pub use store::{CaseSummary, NewOperator, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
 
 #[derive(Debug, Error)]
 pub enum HubError {

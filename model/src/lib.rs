@@ -6,11 +6,13 @@
 
 pub mod auth;
 pub mod case;
+pub mod export;
 pub mod catalog;
 pub mod divisions;
 pub mod evaluation;
 pub mod identity;
 pub mod mask;
+pub mod operator;
 pub mod protocol;
 pub mod seal;
 pub mod submission;

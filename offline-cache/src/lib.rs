@@ -13,6 +13,8 @@ mod disk;
 mod error;
 mod identity;
 mod index;
+mod export;
+mod operators;
 mod outbox;
 mod pulled;
 mod schema;
@@ -24,6 +26,8 @@ pub use outbox::{
     Alert, Enqueued, OpenReport, Outbox, OutboxConfig, OutboxEntry, OutboxState, PurgeReport, QueueCounts, SealedCopy,
     StoreSettings,
 };
+pub use export::{write_export_file, ExportSummary};
+pub use operators::{LoggedIn, LoginError, LoginPolicy, VillageTally};
 pub use schema::MovedAside;
 pub use backoff::{Backoff, MAX_RETRY_AFTER};
 pub use identity::{DeviceIdentity, IdentityError};
