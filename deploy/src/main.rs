@@ -10,6 +10,7 @@ use offline_cache::Outbox;
 use serde_json::json;
 
 mod audit;
+mod export;
 mod idcard;
 mod selftest;
 
@@ -40,6 +41,16 @@ enum Command {
     Idcard {
         #[command(subcommand)]
         command: IdcardCommand,
+    },
+    /// Write the sealed queue (everything not yet acknowledged) to removable
+    /// media for `hub import`: signed with the device key, encrypted as stored.
+    Export {
+        /// The terminal's data directory (holds outbox.db and device.key).
+        #[arg(long, default_value = "/var/lib/cunban")]
+        data_dir: PathBuf,
+        /// The file to write (never overwritten), e.g. /media/usb/GS-VAN-01.cunban-export
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Self-test of every configured device; exit 1 if a required one is absent.
     Selftest {
@@ -92,6 +103,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         // JSON either way: `--json` is accepted for symmetry.
         Command::Idcard { command: IdcardCommand::Decode { hex, reveal } } => idcard::decode(hex, *reveal),
         Command::Selftest { config, simulated } => selftest::run(config, *simulated, cli.json),
+        Command::Export { data_dir, to } => export::run(data_dir, to, cli.json),
     }
 }
 

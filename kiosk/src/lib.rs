@@ -2,6 +2,7 @@
 //! one visit state machine ([`session`]).
 
 pub mod app;
+pub mod assisted;
 pub mod catalog;
 pub mod config;
 pub mod demo;
