@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod assisted;
+pub mod assisted_ui;
 pub mod catalog;
 pub mod config;
 pub mod demo;
