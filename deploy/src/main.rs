@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod enroll;
+mod export;
 mod idcard;
 mod kiosk_toml;
 mod logs;
@@ -46,6 +47,16 @@ enum Command {
     Idcard {
         #[command(subcommand)]
         command: IdcardCommand,
+    },
+    /// Write the sealed queue (everything not yet acknowledged) to removable
+    /// media for `hub import`: signed with the device key, encrypted as stored.
+    Export {
+        /// The terminal's data directory (holds outbox.db and device.key).
+        #[arg(long, default_value = "/var/lib/cunban")]
+        data_dir: PathBuf,
+        /// The file to write (never overwritten), e.g. /media/usb/GS-VAN-01.cunban-export
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Self-test of every configured device; exit 1 if a required one is absent.
     Selftest {
@@ -198,5 +209,6 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Logs { lines, unit, file } => logs::run(unit, *lines, file.as_deref()),
         Command::Update { command } => update_cmd::run(command, cli.json),
+        Command::Export { data_dir, to } => export::run(data_dir, to, cli.json),
     }
 }

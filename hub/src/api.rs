@@ -19,6 +19,7 @@ use model::protocol::{
     CaseStatusList, CaseStatusQuery, CommitResponse, ELicenseQuery, ErrorBody, ErrorCode, EvaluationAck, EvaluationUpload, Health,
     Heartbeat, HeartbeatAck, PutOutcome, PutResponse, UploadStatus, SERVICE_NAME,
 };
+use model::operator::OperatorList;
 use model::seal::{open_envelope, PlatformSecretKey, SealedEnvelope};
 use model::submission::sha256_hex;
 use model::SubmissionId;
@@ -126,6 +127,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/v1/cases/{case_number}/result", get(get_result))
         .route("/v1/evaluations/{id}", put(put_evaluation))
         .route("/v1/heartbeat", post(heartbeat))
+        .route("/v1/operators", get(operators))
         .route("/v1/e-license/lookup", post(e_license))
         .route("/fleet", get(fleet))
         .route("/", get(|| async { Redirect::temporary("/fleet") }))
@@ -208,7 +210,11 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
             }
             StoreError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "the hub is busy, try again later"),
-            e @ (StoreError::TerminalConflict(_) | StoreError::UnknownTerminal(_) | StoreError::WrongCaseStatus { .. }) => {
+            e @ (StoreError::TerminalConflict(_)
+            | StoreError::UnknownTerminal(_)
+            | StoreError::UnknownOperator(_)
+            | StoreError::OperatorRevoked(_)
+            | StoreError::WrongCaseStatus { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
             }
             e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Blob(_) | StoreError::Batch(_) | StoreError::Unseal { .. }) => {
@@ -595,6 +601,16 @@ async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed
     })
     .await?;
     Ok(Json(ack))
+}
+
+/// The assistants who may log in on the calling terminal (assisted mode).
+/// Over the signed channel: only the terminal itself gets its list.
+async fn operators(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Json<OperatorList>, ApiError> {
+    let store = st.store.clone();
+    let terminal = auth.terminal_id.clone();
+    let operators = blocking(move || store.operators_for(&terminal)).await?;
+    tracing::info!(terminal = %auth.terminal_id, count = operators.len(), "operator list");
+    Ok(Json(OperatorList { generated_at: st.now(), operators }))
 }
 
 async fn e_license(State(st): State<AppState>, Extension(_auth): Extension<Authed>, body: Bytes) -> Result<Response, ApiError> {

@@ -23,6 +23,7 @@ mod group;
 pub mod backoffice;
 pub mod connector;
 pub mod fleet;
+pub mod import;
 pub mod openapi;
 pub mod sqlite;
 pub mod store;
@@ -31,7 +32,7 @@ pub use api::{router, router_with, Clock, HubOptions, BODY_LIMIT};
 pub use auth::Authed;
 pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
-pub use store::{terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
+pub use store::{terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewOperator, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
 
 #[derive(Debug, Error)]
 pub enum HubError {

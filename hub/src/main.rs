@@ -9,6 +9,8 @@
 //! - `hub enroll --code C --village V [--profile kiosk|van]`: bind an enrolling terminal.
 //! - `hub cases list`, `hub case open|accept|process|reject|complete`: the back office.
 //! - `hub catalog publish`: sign and publish a catalog.
+//! - `hub operator add|revoke`: assistants of the service vans.
+//! - `hub import FILE`: a van's sealed queue from removable media.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -24,6 +26,8 @@ use model::seal::{default_suite, PlatformSecretKey};
 use model::{CaseStatus, VillageCode};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+
+mod cli_van;
 
 #[derive(Debug, Parser)]
 #[command(name = "hub", version, about = "The server Cunban terminals sync with")]
@@ -95,6 +99,11 @@ enum Command {
         #[arg(long, conflicts_with_all = ["code", "village", "id", "fingerprint"])]
         list: bool,
     },
+    /// Assistants of the service vans (assisted mode).
+    #[command(subcommand)]
+    Operator(cli_van::OperatorCmd),
+    /// Apply a van's sealed queue from removable media (`kioskctl export`).
+    Import(cli_van::ImportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -360,8 +369,15 @@ async fn case_cmd(db: &Path, cmd: CaseCmd) -> anyhow::Result<()> {
             println!("filed {}", stamp(s.created_at));
             println!("applicant {}  ID {}  born {}", s.applicant.name, s.applicant.id_number.expose(), s.applicant.birth_date);
             println!("address {}", s.applicant.address);
-            if let Some(agent) = &s.agent {
-                println!("filed by assistant {}", agent.staff_number);
+            if let Some(o) = s.filed_by.on_behalf() {
+                println!(
+                    "filed on the villager's behalf by {} (staff {}), relation {:?}, trip {}, signed with {} stroke(s)",
+                    o.agent.name,
+                    o.agent.staff_number,
+                    o.relation,
+                    o.trip_id,
+                    o.signature.strokes().len()
+                );
             }
             for (k, v) in &s.form {
                 println!("  {k}: {v}");
@@ -480,6 +496,11 @@ async fn main() -> anyhow::Result<()> {
                 profile.as_str()
             );
             return Ok(());
+        }
+        Some(Command::Operator(cmd)) => return cli_van::operator_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Import(a)) => {
+            let key = a.platform_key_file.as_deref().or(args.platform_key_file.as_deref()).map(load_platform_key).transpose()?;
+            return cli_van::import_cmd(open_store_sync(&args.db)?.as_ref(), &a.file, key.as_ref());
         }
         Some(Command::Catalog(CatalogCmd::Publish { file, catalog_key_file })) => {
             let signed = sign_catalog(&file, &catalog_key_file)?;

@@ -20,6 +20,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/cases/{case_number}/result"),
     ("put", "/v1/evaluations/{id}"),
     ("post", "/v1/heartbeat"),
+    ("get", "/v1/operators"),
     ("post", "/v1/e-license/lookup"),
     ("get", "/fleet"),
 ];
@@ -147,6 +148,23 @@ fn schemas() -> Value {
             "properties": {
                 "version": u64(), "body": { "type": "string", "format": "byte" },
                 "signature": { "type": "string" }, "key_fingerprint": { "type": "string" }
+            }
+        },
+        "OperatorAccount": {
+            "type": "object", "required": ["staff_number", "name", "pin_hash", "villages", "revoked"],
+            "properties": {
+                "staff_number": { "type": "string" }, "name": { "type": "string" },
+                "pin_hash": { "type": "string", "description": "Argon2id PHC string of the PIN" },
+                "villages": { "type": "array", "items": { "type": "string", "pattern": "^[0-9]{12}$" } },
+                "revoked": { "type": "boolean" },
+                "valid_until": nullable(json!({ "type": "string", "format": "date-time" }))
+            }
+        },
+        "OperatorList": {
+            "type": "object", "required": ["generated_at", "operators"],
+            "properties": {
+                "generated_at": { "type": "string", "format": "date-time" },
+                "operators": { "type": "array", "items": r("OperatorAccount") }
             }
         },
         "TerminalConfig": {
@@ -375,6 +393,11 @@ pub fn document() -> Value {
                 "summary": "How this terminal is doing", "security": security,
                 "requestBody": json_body(r("Heartbeat")),
                 "responses": signed(json!({ "200": ok("Acknowledged, with versions to pull", r("HeartbeatAck")), "422": error("Malformed heartbeat") }))
+            }},
+            "/v1/operators": { "get": {
+                "summary": "Assistants who may log in on this terminal (revoked ones flagged); replaces the terminal's list",
+                "security": security,
+                "responses": signed(json!({ "200": ok("Accounts", r("OperatorList")) }))
             }},
             "/v1/e-license/lookup": { "post": {
                 "summary": "Is a material in the e-license library for this person?", "security": security,

@@ -8,6 +8,7 @@ use model::auth::{PublicKey, SignedCatalog};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::seal::{open_envelope, PlatformSecretKey, SealError, SealedEnvelope};
 use model::submission::{sha256_hex, AttachmentRef};
+use model::operator::{OperatorAccount, StaffNumber};
 use model::{CaseNumber, CaseStatus, Submission, SubmissionId, VillageCode};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::format_description::well_known::Rfc3339;
@@ -18,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewSubmission, NewTerminal,
+    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewOperator, NewSubmission, NewTerminal,
     StatusChange, Store, StoreError, TerminalRecord, TerminalStatus,
 };
 use model::enroll::{Profile, ENROLL_CODE_TTL_SECS};
@@ -159,6 +160,26 @@ CREATE TABLE enrollments (
     delivered_at TEXT
 );
 CREATE INDEX enrollments_expires ON enrollments (expires_at);
+"#, r#"
+-- v5 (issue 7): assistants of the service vans. The PIN is only ever an
+-- Argon2id PHC string; terminals pull the accounts assigned to them.
+CREATE TABLE operators (
+    staff_number TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    pin_hash     TEXT NOT NULL,
+    villages     TEXT NOT NULL,
+    valid_until  TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    added_at     TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    revoked_at   TEXT
+);
+CREATE TABLE operator_terminals (
+    staff_number TEXT NOT NULL REFERENCES operators(staff_number),
+    terminal_id  TEXT NOT NULL,
+    PRIMARY KEY (staff_number, terminal_id)
+) WITHOUT ROWID;
+CREATE INDEX operator_terminals_by_terminal ON operator_terminals (terminal_id);
 "#];
 
 /// Connections kept open at most; SQLite serialises writers anyway, this
@@ -797,6 +818,78 @@ impl Store for SqliteStore {
                 terminal_id,
                 village_code,
                 profile: profile.as_deref().and_then(Profile::parse),
+            });
+        }
+        Ok(out)
+    }
+
+    fn add_operator(&self, op: &NewOperator, at: OffsetDateTime) -> Result<(), StoreError> {
+        let _one = self.write_gate();
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let staff = op.staff_number.as_str();
+        let status: Option<String> =
+            tx.query_row("SELECT status FROM operators WHERE staff_number = ?1", [staff], |r| r.get(0)).optional()?;
+        if status.as_deref() == Some("revoked") {
+            // A revoked account is not brought back by accident: a new staff number is.
+            return Err(StoreError::OperatorRevoked(staff.to_owned()));
+        }
+        let villages = serde_json::to_string(&op.villages).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO operators (staff_number, name, pin_hash, villages, valid_until, status, added_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6)
+             ON CONFLICT(staff_number) DO UPDATE SET name = excluded.name, pin_hash = excluded.pin_hash,
+                 villages = excluded.villages, valid_until = excluded.valid_until, updated_at = excluded.updated_at",
+            params![staff, op.name, op.pin_hash, villages, op.valid_until.map(ts), ts(at)],
+        )?;
+        tx.execute("DELETE FROM operator_terminals WHERE staff_number = ?1", [staff])?;
+        for t in &op.terminals {
+            tx.execute("INSERT INTO operator_terminals (staff_number, terminal_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![staff, t])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn revoke_operator(&self, staff_number: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let _one = self.write_gate();
+        let conn = self.pool.get()?;
+        let changed = conn.execute(
+            "UPDATE operators SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?2), updated_at = ?2 WHERE staff_number = ?1",
+            params![staff_number, ts(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::UnknownOperator(staff_number.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn operators_for(&self, terminal: &str) -> Result<Vec<OperatorAccount>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT o.staff_number, o.name, o.pin_hash, o.villages, o.valid_until, o.status
+             FROM operators o JOIN operator_terminals t ON t.staff_number = o.staff_number
+             WHERE t.terminal_id = ?1 ORDER BY o.staff_number",
+        )?;
+        let rows = stmt.query_map([terminal], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (staff, name, pin_hash, villages, valid_until, status) = row?;
+            out.push(OperatorAccount {
+                staff_number: StaffNumber::parse(&staff).map_err(|_| StoreError::Corrupt("a stored staff number is malformed".into()))?,
+                name,
+                pin_hash,
+                villages: serde_json::from_str(&villages).map_err(|_| StoreError::Corrupt(format!("villages of operator {staff} are malformed")))?,
+                revoked: status == "revoked",
+                valid_until: valid_until.as_deref().map(parse_ts).transpose()?,
             });
         }
         Ok(out)

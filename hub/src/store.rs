@@ -8,6 +8,7 @@
 use model::auth::{PublicKey, SignedCatalog};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::enroll::Profile;
+use model::operator::{OperatorAccount, StaffNumber};
 use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -40,6 +41,11 @@ pub enum StoreError {
     TerminalConflict(String),
     #[error("no terminal {0} is registered")]
     UnknownTerminal(String),
+    #[error("no operator {0}")]
+    UnknownOperator(String),
+    /// Revoked accounts stay revoked; an assistant who returns gets a new staff number.
+    #[error("operator {0} is revoked")]
+    OperatorRevoked(String),
     #[error("no case {0}")]
     UnknownCase(String),
     /// A status change the case's current status does not allow.
@@ -132,6 +138,26 @@ pub struct NewTerminal {
     pub public_key: PublicKey,
     pub village_code: Option<VillageCode>,
     pub label: Option<String>,
+}
+
+/// An assistant's account as the back office writes it.
+#[derive(Clone)]
+pub struct NewOperator {
+    pub staff_number: StaffNumber,
+    pub name: String,
+    /// Argon2id PHC string ([`model::operator::hash_pin`]); never the PIN.
+    pub pin_hash: String,
+    /// Terminals (vans) the assistant may log in on.
+    pub terminals: Vec<String>,
+    /// Villages the van visits: the trip screen offers these.
+    pub villages: Vec<VillageCode>,
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for NewOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewOperator").field("staff_number", &self.staff_number).field("terminals", &self.terminals).finish_non_exhaustive()
+    }
 }
 
 /// A registered terminal and what it last reported.
@@ -282,6 +308,18 @@ pub trait Store: Send + Sync + 'static {
     fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError>;
 
     fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError>;
+
+    // ---- operators (assisted mode) ----
+
+    /// Adds an assistant, or updates name, PIN, assignment and expiry of
+    /// an active one; a revoked one is refused.
+    fn add_operator(&self, op: &NewOperator, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    fn revoke_operator(&self, staff_number: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Accounts assigned to `terminal`, revoked ones included (so the
+    /// terminal drops them at its next pull).
+    fn operators_for(&self, terminal: &str) -> Result<Vec<OperatorAccount>, StoreError>;
 
     /// Keeps a terminal's latest heartbeat. May be written behind (telemetry),
     /// but [`Store::terminals`] sees it.

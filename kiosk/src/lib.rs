@@ -2,6 +2,8 @@
 //! one visit state machine ([`session`]).
 
 pub mod app;
+pub mod assisted;
+pub mod assisted_ui;
 pub mod catalog;
 pub mod config;
 pub mod demo;

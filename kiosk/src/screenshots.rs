@@ -270,6 +270,13 @@ pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
                 written.push(path);
             }
         }
+        // Assisted mode (service vans), normal mode only: the assistant's screens.
+        crate::assisted_ui::walk_for_screenshots(&ui, lang, &mut |name| {
+            let path = lang_dir.join(format!("{name}.png"));
+            write_png(&path, &draw(&window))?;
+            written.push(path);
+            Ok(())
+        })?;
     }
     ui.hide().ok();
     Ok(written)

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use model::catalog::{Availability, Fee, FieldError, FieldKind, MaterialSource, Prefill, TimeLimit, TimeUnit};
 use model::evaluation::{Evaluation, Rating};
 use model::identity::{nation_name_zh, IdentityError};
-use model::submission::{Applicant, Channel, Consent};
+use model::submission::{Applicant, Channel, Consent, FiledBy};
 use model::{
     CaseNumber, Catalog, IdNumber, Identity, ImplementCode, Lang, ServiceItem, Submission, SubmissionId, VillageCode,
 };
@@ -980,11 +980,11 @@ impl Session {
             item_code: d.item.clone(),
             bundle_code: None,
             applicant: Applicant::from(&*d.identity),
-            agent: None,
             form: d.values.clone(),
             attachments: Vec::new(),
             consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
-            channel: self.terminal.channel,
+            // The villager's own session; assisted filings are built in `assisted.rs`.
+            filed_by: FiledBy::SelfServiceTerminal,
             village_code: self.terminal.village_code.clone(),
             created_at: now,
             terminal_id: self.terminal.terminal_id.clone(),

@@ -6,12 +6,14 @@
 
 pub mod auth;
 pub mod case;
+pub mod export;
 pub mod catalog;
 pub mod divisions;
 pub mod enroll;
 pub mod evaluation;
 pub mod identity;
 pub mod mask;
+pub mod operator;
 pub mod protocol;
 pub mod seal;
 pub mod submission;

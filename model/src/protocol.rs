@@ -32,6 +32,8 @@
 //! - `PUT  /v1/evaluations/{id}` [`EvaluationUpload`] → [`EvaluationAck`]; idempotent.
 //! - `POST /v1/heartbeat` [`Heartbeat`] → [`HeartbeatAck`].
 //! - `POST /v1/e-license/lookup` [`ELicenseQuery`] → [`ELicenseAnswer`].
+//! - `GET  /v1/operators` → [`crate::operator::OperatorList`]: the assistants
+//!   who may log in on this terminal (assisted mode), revoked ones flagged.
 //!
 //! Errors carry an [`ErrorBody`]. A terminal quarantines a record on 409,
 //! 413 or 422 and goes on with the rest of its queue; 429 and 5xx (with

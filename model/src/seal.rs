@@ -610,7 +610,7 @@ mod tests {
 
     fn sample(attachments: Vec<AttachmentRef>) -> Submission {
         use crate::identity::{check_char, CardType, Gender, IdNumber};
-        use crate::submission::{Applicant, Channel, Consent, VillageCode};
+        use crate::submission::{Applicant, FiledBy, Consent, VillageCode};
         let first17 = *b"62010219900307123";
         let id_number = format!("62010219900307123{}", check_char(&first17));
         Submission {
@@ -626,11 +626,10 @@ mod tests {
                 birth_date: time::macros::date!(1990 - 03 - 07),
                 address: "甘肃省兰州市城关区".into(),
             },
-            agent: None,
             form: [("phone".to_owned(), "13800000000".to_owned())].into(),
             attachments,
             consent: Consent { text_version: "v1".into(), given_at: time::OffsetDateTime::UNIX_EPOCH },
-            channel: Channel::SelfServiceTerminal,
+            filed_by: FiledBy::SelfServiceTerminal,
             village_code: VillageCode::parse("620102001001").unwrap(),
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             terminal_id: "T-0001".into(),

@@ -120,10 +120,146 @@ impl fmt::Debug for Applicant {
     }
 }
 
-/// The assistant filing on the villager's behalf (帮办代办).
+/// The assistant filing on the villager's behalf (代办人).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
+    /// 工号 of the logged-in operator.
     pub staff_number: String,
+    pub name: String,
+}
+
+/// How the agent stands to the applicant (代办关系).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentRelation {
+    /// 服务车工作人员帮办: the assistant files at the villager's request.
+    ServiceStaff,
+    /// 亲属代办: a relative brought the villager's card; the assistant keys it in.
+    Relative,
+    /// 村干部代办
+    VillageCadre,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SignatureError {
+    #[error("a signature needs at least one stroke of two points")]
+    Empty,
+    #[error("a signature has at most {max} strokes and {max_points} points")]
+    TooLarge { max: usize, max_points: usize },
+    #[error("a signature point lies outside its {width}x{height} pad")]
+    OutOfPad { width: u16, height: u16 },
+}
+
+/// One finger stroke: pad coordinates in order, top left is (0, 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct Stroke(pub Vec<[u16; 2]>);
+
+/// The villager's signature as vector strokes (what the finger drew, not a
+/// picture of it), sealed with the submission. Never empty: constructing or
+/// reading one checks that.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+#[serde(try_from = "RawSignature")]
+pub struct Signature {
+    width: u16,
+    height: u16,
+    strokes: Vec<Stroke>,
+}
+
+#[derive(Deserialize)]
+struct RawSignature {
+    width: u16,
+    height: u16,
+    strokes: Vec<Stroke>,
+}
+
+impl TryFrom<RawSignature> for Signature {
+    type Error = SignatureError;
+    fn try_from(r: RawSignature) -> Result<Self, Self::Error> {
+        Signature::new(r.width, r.height, r.strokes)
+    }
+}
+
+impl Signature {
+    pub const MAX_STROKES: usize = 64;
+    pub const MAX_POINTS: usize = 8192;
+
+    /// Strokes of one point (a tap) are kept but at least one stroke must
+    /// have two points: a signature is drawn, not tapped.
+    pub fn new(width: u16, height: u16, strokes: Vec<Stroke>) -> Result<Signature, SignatureError> {
+        let points: usize = strokes.iter().map(|s| s.0.len()).sum();
+        if strokes.len() > Self::MAX_STROKES || points > Self::MAX_POINTS {
+            return Err(SignatureError::TooLarge { max: Self::MAX_STROKES, max_points: Self::MAX_POINTS });
+        }
+        if !strokes.iter().any(|s| s.0.len() >= 2) {
+            return Err(SignatureError::Empty);
+        }
+        if strokes.iter().flat_map(|s| &s.0).any(|[x, y]| *x >= width || *y >= height) {
+            return Err(SignatureError::OutOfPad { width, height });
+        }
+        Ok(Signature { width, height, strokes })
+    }
+
+    pub fn width(&self) -> u16 {
+        self.width
+    }
+
+    pub fn height(&self) -> u16 {
+        self.height
+    }
+
+    pub fn strokes(&self) -> &[Stroke] {
+        &self.strokes
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({} strokes)", self.strokes.len())
+    }
+}
+
+/// What an assisted filing adds: who filed, how they stand to the
+/// applicant, on which trip, and the applicant's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnBehalf {
+    /// 代办人
+    pub agent: Agent,
+    /// 代办关系
+    pub relation: AgentRelation,
+    /// The van's visit this filing was made on (its village is the
+    /// submission's `village_code`).
+    pub trip_id: Uuid,
+    /// 申请人签名
+    pub signature: Signature,
+}
+
+/// Who filed. An assisted filing cannot exist without its agent and
+/// signature, and a self-service one cannot carry an agent: the type has no
+/// room for either mistake. On the wire it is the `channel` field
+/// (`self_service_terminal` | `service_van`) with the assisted fields beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum FiledBy {
+    /// 自助终端: the villager alone.
+    SelfServiceTerminal,
+    /// 流动服务车: an assistant on the villager's behalf.
+    ServiceVan(OnBehalf),
+}
+
+impl FiledBy {
+    pub fn channel(&self) -> Channel {
+        match self {
+            FiledBy::SelfServiceTerminal => Channel::SelfServiceTerminal,
+            FiledBy::ServiceVan(_) => Channel::ServiceVan,
+        }
+    }
+
+    pub fn on_behalf(&self) -> Option<&OnBehalf> {
+        match self {
+            FiledBy::SelfServiceTerminal => None,
+            FiledBy::ServiceVan(o) => Some(o),
+        }
+    }
 }
 
 /// 申请渠道.
@@ -177,13 +313,12 @@ pub struct Submission {
     pub bundle_code: Option<ImplementCode>,
     /// 申请人
     pub applicant: Applicant,
-    /// 代办人
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<Agent>,
     pub form: BTreeMap<String, String>,
     pub attachments: Vec<AttachmentRef>,
     pub consent: Consent,
-    pub channel: Channel,
+    /// 申请渠道, and the 代办人 when an assistant filed.
+    #[serde(flatten)]
+    pub filed_by: FiledBy,
     pub village_code: VillageCode,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -197,6 +332,15 @@ impl Submission {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         // Serialising plain data to a Vec cannot fail.
         serde_json::to_vec(self).expect("submission serialises")
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.filed_by.channel()
+    }
+
+    /// The assistant who filed, for an assisted filing.
+    pub fn agent(&self) -> Option<&Agent> {
+        self.filed_by.on_behalf().map(|o| &o.agent)
     }
 
     pub fn digest(&self) -> String {
@@ -239,6 +383,9 @@ impl Drop for Submission {
         for v in self.form.values_mut() {
             v.zeroize();
         }
+        if let FiledBy::ServiceVan(o) = &mut self.filed_by {
+            o.signature.zeroize();
+        }
     }
 }
 
@@ -249,6 +396,7 @@ impl fmt::Debug for Submission {
             .field("item_code", &self.item_code)
             .field("applicant", &self.applicant)
             .field("attachments", &self.attachments.len())
+            .field("channel", &self.channel())
             .finish_non_exhaustive()
     }
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use model::catalog::ImplementCode;
 use model::identity::check_char;
-use model::submission::{Applicant, AttachmentRef, Channel, Consent};
+use model::submission::{Applicant, AttachmentRef, FiledBy, Consent};
 use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
 use offline_cache::{Outbox, OutboxConfig};
 
@@ -40,11 +40,10 @@ fn submission(attachments: Vec<AttachmentRef>) -> Submission {
             birth_date: time::macros::date!(1990 - 03 - 07),
             address: "甘肃省兰州市城关区".into(),
         },
-        agent: None,
         form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned()), ("bank".to_owned(), "rcc".to_owned())]),
         attachments,
         consent: Consent { text_version: "v1".into(), given_at: time::OffsetDateTime::now_utc() },
-        channel: Channel::SelfServiceTerminal,
+        filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("620102001001").expect("valid village"),
         created_at: time::OffsetDateTime::now_utc(),
         terminal_id: "BENCH".into(),

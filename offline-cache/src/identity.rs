@@ -83,6 +83,19 @@ impl DeviceIdentity {
         }
     }
 
+    /// The key in `path`, which must exist (tools: `kioskctl export` signs
+    /// with it and must never make a new one).
+    pub fn load(path: &Path, terminal_id: &str) -> Result<DeviceIdentity, IdentityError> {
+        if !path.exists() {
+            return Err(IdentityError::Io {
+                what: "no device key at",
+                path: path.to_owned(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        Ok(Self::load_or_create(path, terminal_id)?.0)
+    }
+
     pub fn terminal_id(&self) -> &str {
         &self.terminal_id
     }

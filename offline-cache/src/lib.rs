@@ -16,6 +16,8 @@ pub mod enroll;
 mod error;
 mod identity;
 mod index;
+mod export;
+mod operators;
 mod outbox;
 mod pulled;
 mod schema;
@@ -27,6 +29,8 @@ pub use outbox::{
     Alert, Enqueued, OpenReport, Outbox, OutboxConfig, OutboxEntry, OutboxState, PurgeReport, QueueCounts, SealedCopy,
     StoreSettings,
 };
+pub use export::{write_export_file, ExportSummary};
+pub use operators::{LoggedIn, LoginError, LoginPolicy, VillageTally};
 pub use schema::MovedAside;
 pub use backoff::{Backoff, MAX_RETRY_AFTER};
 pub use enroll::{EnrolledTerminal, EnrollError, Enroller};

@@ -419,11 +419,12 @@ impl Outbox {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Tools (kioskctl) read these back to judge alerts as the kiosk does.
             tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('stale_after_secs', ?1), ('disk_reserve_bytes', ?2)
+                "INSERT INTO meta (key, value) VALUES ('stale_after_secs', ?1), ('disk_reserve_bytes', ?2), ('terminal_id', ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 params![
                     i64::try_from(config.stale_after.as_secs()).unwrap_or(i64::MAX),
-                    i64::try_from(config.disk_reserve_bytes).unwrap_or(i64::MAX)
+                    i64::try_from(config.disk_reserve_bytes).unwrap_or(i64::MAX),
+                    config.terminal_id
                 ],
             )?;
             if let Some(m) = &moved_aside {
@@ -591,7 +592,7 @@ impl Outbox {
 
         let sealed = seal_with_os_rng(&cfg.platform_key, sub, &ordered)?;
         let size = sealed.envelope.manifest.len() as u64 + sealed.attachments.iter().map(|a| a.bytes.len() as u64).sum::<u64>();
-        let operator = sub.agent.as_ref().map(|a| a.staff_number.as_str());
+        let operator = sub.agent().map(|a| a.staff_number.as_str());
         if let Err(e) = self.check_capacity(size) {
             tracing::warn!(%id, error = %e, "filing refused: disk below reserve");
             self.audit_best_effort("file submission", Some(id), operator, "refused: free disk below the reserve");
@@ -617,6 +618,11 @@ impl Outbox {
             drop(conn);
             return self.replay_answer(id, &row.content_mac)?.unwrap_or(Err(StoreError::UnknownSubmission(id)));
         };
+        // Beside the row (not in insert_sealed, which the v2 migration also runs).
+        tx.execute(
+            "UPDATE outbox SET village_code = ?2, trip_id = ?3 WHERE id = ?1",
+            params![id.to_string(), sub.village_code.as_str(), sub.filed_by.on_behalf().map(|o| o.trip_id.to_string())],
+        )?;
         audit::append(
             &tx,
             row.created_at,

@@ -136,6 +136,34 @@ CREATE TABLE pulled (
 );
 "#;
 
+/// Schema v4 (issue 7): assisted mode in service vans.
+const V4: &str = r#"
+-- Operator accounts as last pulled from the hub (replaced as a whole).
+-- The PIN is only an Argon2id PHC string.
+CREATE TABLE operators (
+    staff_number TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    pin_hash     TEXT NOT NULL,
+    villages     TEXT NOT NULL,
+    revoked      INTEGER NOT NULL,
+    valid_until  TEXT,
+    synced_at    TEXT NOT NULL
+);
+-- Failed logins, kept across restarts so pulling the plug doesn't reset a lockout.
+CREATE TABLE operator_lockouts (
+    staff_number    TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    locked_until    TEXT,
+    last_failure_at TEXT NOT NULL
+);
+-- Not personal: which village and trip a filing belongs to (trip summary),
+-- and when it last went out on removable media (kioskctl export).
+ALTER TABLE outbox ADD COLUMN village_code TEXT;
+ALTER TABLE outbox ADD COLUMN trip_id TEXT;
+ALTER TABLE outbox ADD COLUMN exported_at TEXT;
+CREATE INDEX outbox_trip ON outbox (trip_id, village_code);
+"#;
+
 /// One schema step; step `n` takes `PRAGMA user_version` from `n` to `n + 1`.
 enum Step {
     Sql(&'static str),
@@ -144,7 +172,7 @@ enum Step {
 }
 
 /// Append only.
-const MIGRATIONS: &[Step] = &[Step::Sql(V1), Step::Rust(v2_sealed), Step::Sql(V3)];
+const MIGRATIONS: &[Step] = &[Step::Sql(V1), Step::Rust(v2_sealed), Step::Sql(V3), Step::Sql(V4)];
 
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;

@@ -28,6 +28,7 @@ use model::protocol::{
     CaseStatusList, CaseStatusQuery, CommitResponse, DeviceHealth, ErrorBody, ErrorCode, EvaluationAck, Health, Heartbeat, HeartbeatAck,
     PutResponse, QueueSnapshot, TerminalConfig, UploadStatus, SERVICE_NAME,
 };
+use model::operator::OperatorList;
 use model::submission::sha256_hex;
 use bytes::Bytes;
 use model::{CaseNumber, CaseStatus, SubmissionId};
@@ -151,6 +152,11 @@ pub struct SyncReport {
     pub catalog_refused: Option<String>,
     /// A newer terminal config stored (its version).
     pub config_updated: Option<u64>,
+    /// Of `acknowledged`: records the hub already held from an imported
+    /// export (`hub import`), acknowledged without being sent again.
+    pub acknowledged_from_import: usize,
+    /// Operator accounts pulled: (accounts, revoked).
+    pub operators_updated: Option<(usize, usize)>,
 }
 
 /// How one request or one record ended, when not in success.
@@ -645,8 +651,83 @@ impl SyncClient {
             report.stopped = Some(stop);
             return report;
         }
+        let Some(pending) = self.reconcile_then_pending(outbox, pending, &mut report).await else { return report };
         self.send_batch(outbox, pending, &mut report).await;
         report
+    }
+
+    /// Asks the hub about exported records first (they may have arrived by
+    /// `hub import`); those it holds are acknowledged without resending.
+    /// Returns what is still pending, or None when the round must stop.
+    async fn reconcile_then_pending(
+        &self,
+        outbox: &Outbox,
+        pending: Vec<crate::OutboxEntry>,
+        report: &mut SyncReport,
+    ) -> Option<Vec<crate::OutboxEntry>> {
+        match self.reconcile_exported(outbox, report).await {
+            Ok(0) => Some(pending),
+            Ok(_) => {
+                let (ob, limit) = (outbox.clone(), self.config.batch_size);
+                match blocking(move || ob.pending(limit)).await {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        report.stopped = Some(StopReason::LocalStore(e.to_string()));
+                        None
+                    }
+                }
+            }
+            Err(Failure::Stop(s)) => {
+                report.stopped = Some(s);
+                None
+            }
+            // A hub without the endpoint, or one refusing the query: send as usual.
+            Err(Failure::Reject(reason)) => {
+                tracing::info!(%reason, "case status of exported records not available; sending them");
+                Some(pending)
+            }
+        }
+    }
+
+    async fn reconcile_exported(&self, outbox: &Outbox, report: &mut SyncReport) -> Result<usize, Failure> {
+        let ob = outbox.clone();
+        let ids = blocking(move || ob.exported_unacknowledged(CaseStatusQuery::MAX)).await.map_err(Failure::from)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let body = serde_json::to_vec(&CaseStatusQuery { submission_ids: ids }).map_err(|e| Failure::Stop(StopReason::LocalStore(e.to_string())))?;
+        let list: CaseStatusList = self.call_json(Method::POST, "/v1/case-status", Some(body), "case status of exported records").await?;
+        let mut n = 0;
+        for c in list.cases {
+            let ob = outbox.clone();
+            let (id, cn, status, reason, result, at) = (c.submission_id, c.case_number.clone(), c.status, c.reason, c.result_available, c.updated_at);
+            blocking(move || {
+                ob.mark_acknowledged(id, &cn)?;
+                ob.record_case_status(id, status, reason.as_deref(), result, at)
+            })
+            .await
+            .map_err(Failure::from)?;
+            tracing::info!(%id, case = %c.case_number, "acknowledged: the hub holds it from an imported export");
+            report.acknowledged.push((id, c.case_number));
+            n += 1;
+        }
+        report.acknowledged_from_import += n;
+        Ok(n)
+    }
+
+    /// Pulls the operator accounts assigned to this terminal and replaces
+    /// the local list (revocations apply from here on). The kiosk calls it
+    /// when a first login finds no accounts; rounds call it with the heartbeat.
+    pub async fn pull_operators(&self, outbox: &Outbox) -> Result<(usize, usize), StopReason> {
+        let list: OperatorList = match self.call_json(Method::GET, "/v1/operators", None, "operator accounts").await {
+            Ok(l) => l,
+            Err(Failure::Stop(s)) => return Err(s),
+            Err(Failure::Reject(r)) => return Err(StopReason::UnexpectedStatus { status: if r.contains("404") { 404 } else { 422 } }),
+        };
+        let ob = outbox.clone();
+        let counts = blocking(move || ob.replace_operators(&list)).await.map_err(|e| StopReason::LocalStore(e.to_string()))?;
+        tracing::info!(accounts = counts.0, revoked = counts.1, "operator accounts pulled");
+        Ok(counts)
     }
 
     async fn unreachable(&self, outbox: &Outbox, head: SubmissionId, stop: &StopReason, queued: usize) {
@@ -733,6 +814,7 @@ impl SyncClient {
             report.stopped = Some(stop);
             return report;
         }
+        let Some(pending) = self.reconcile_then_pending(outbox, pending, &mut report).await else { return report };
         self.send_batch(outbox, pending, &mut report).await;
         if report.stopped.is_some() {
             return report;
@@ -817,6 +899,12 @@ impl SyncClient {
         // Case status rides on the heartbeat's cadence: processing takes
         // days, and 20,000 terminals asking every round would be most of the hub's load.
         self.pull_case_status(outbox, report).await?;
+        // Accounts ride on the same cadence: a revocation reaches the van at its next round.
+        match self.pull_operators(outbox).await {
+            Ok(counts) => report.operators_updated = Some(counts),
+            Err(StopReason::UnexpectedStatus { .. }) => tracing::info!("the hub has no operator accounts for this terminal"),
+            Err(stop) => return Err(Failure::Stop(stop)),
+        }
         let ack = self.send_heartbeat(outbox).await?;
         report.heartbeat_sent = true;
         let ob = outbox.clone();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use model::catalog::ImplementCode;
 use model::identity::check_char;
-use model::submission::{Applicant, AttachmentRef, Channel, Consent};
+use model::submission::{Applicant, AttachmentRef, FiledBy, Consent};
 use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -104,11 +104,10 @@ pub fn filing(seed: u64, i: u64, max_bytes: u64) -> (Submission, Vec<(Attachment
             birth_date: time::macros::date!(1980 - 01 - 01),
             address: "甘肃省临夏回族自治州东乡族自治县".into(),
         },
-        agent: None,
         form: BTreeMap::from([("phone".to_owned(), format!("139{:08}", i))]),
         attachments: atts.iter().map(|(r, _)| r.clone()).collect(),
         consent: Consent { text_version: "v1".into(), given_at: at },
-        channel: Channel::SelfServiceTerminal,
+        filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("622926100202").expect("valid village"),
         created_at: at,
         terminal_id: "GS-FAULT-0001".into(),

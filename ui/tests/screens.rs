@@ -1062,3 +1062,41 @@ fn idle_warning_covers_the_screen_with_a_big_continue() {
     tap(&ui, "继续");
     assert_eq!(take_log(&log), ["still-here"]);
 }
+
+/// Separation (issue 7): no villager screen offers a way into assisted mode
+/// (no login field, no operator button, no signature pad), while the
+/// assisted screens carry exactly those controls.
+#[test]
+fn villager_screens_have_no_way_into_assisted_mode() {
+    let (ui, log) = sample_window();
+    let operator_labels = ["帮办员登录", "工号", "密码", "登录", "签名框", "新办件", "退出登录", "换村"];
+    for screen in ui::screen::ALL {
+        go(&ui, screen);
+        for label in operator_labels {
+            assert!(find(&ui, label).into_iter().all(|e| !e.is_valid()), "{screen} shows {label:?}");
+        }
+    }
+    go(&ui, "operator-login");
+    snapshot(&ui, "operator-login");
+    for label in ["工号", "密码", "登录"] {
+        one(&ui, label);
+    }
+    // 登录 stays off until a staff number and six digits are typed.
+    tap(&ui, "7");
+    assert_eq!(ui.get_login_staff(), "7");
+    tap(&ui, "密码");
+    for d in ["1", "2", "3", "4", "5", "6"] {
+        tap(&ui, d);
+    }
+    assert_eq!(ui.get_login_pin(), "123456");
+    assert!(take_log(&log).is_empty(), "typing reaches nothing outside the screen");
+    go(&ui, "signature");
+    snapshot(&ui, "signature");
+    one(&ui, "签名框");
+    one(&ui, "确认签名并提交");
+    go(&ui, "trip-summary");
+    one(&ui, "新办件");
+    one(&ui, "退出登录");
+    go(&ui, "trip");
+    one(&ui, "退出登录");
+}

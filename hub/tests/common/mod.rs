@@ -10,7 +10,7 @@ use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE
 use model::catalog::ImplementCode;
 use model::identity::check_char;
 use model::seal::{default_suite, seal_submission, PlatformSecretKey, Sealed};
-use model::submission::{sha256_hex, Applicant, AttachmentRef, Channel, Consent};
+use model::submission::{sha256_hex, Applicant, AttachmentRef, FiledBy, Consent};
 use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
 use reqwest::Method;
 use time::macros::date;
@@ -32,11 +32,10 @@ pub fn submission(attachments: Vec<AttachmentRef>) -> Submission {
             birth_date: date!(1990 - 03 - 07),
             address: "甘肃省兰州市城关区".into(),
         },
-        agent: None,
         form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned())]),
         attachments,
         consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
-        channel: Channel::SelfServiceTerminal,
+        filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("620102001001").unwrap(),
         created_at: OffsetDateTime::now_utc(),
         terminal_id: "T-0001".into(),

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use model::catalog::ImplementCode;
 use model::identity::check_char;
 use model::seal::{open_envelope, PlatformPublicKey, PlatformSecretKey, SealedEnvelope};
-use model::submission::{sha256_hex, Applicant, AttachmentRef, Channel, Consent};
+use model::submission::{sha256_hex, Applicant, AttachmentRef, FiledBy, Consent};
 use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
 use offline_cache::{Outbox, OutboxConfig};
 use rand_core::Rng as _;
@@ -152,11 +152,10 @@ fn filing(run: u64, seq: u64) -> (Submission, AttachmentRef, Vec<u8>) {
             birth_date: time::macros::date!(1990 - 03 - 07),
             address: "甘肃省兰州市城关区".into(),
         },
-        agent: None,
         form: [("torture_seq".to_owned(), seq.to_string()), ("phone".to_owned(), "13800000000".to_owned())].into(),
         attachments: vec![scan_ref.clone()],
         consent: Consent { text_version: "v1".into(), given_at: at },
-        channel: Channel::SelfServiceTerminal,
+        filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("620102001001").expect("valid village"),
         created_at: at,
         terminal_id: "TORTURE".into(),

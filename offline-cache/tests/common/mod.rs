@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use model::catalog::ImplementCode;
 use model::identity::check_char;
-use model::submission::{Applicant, AttachmentRef, Channel, Consent};
+use model::submission::{Applicant, AttachmentRef, FiledBy, Consent};
 use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
 use time::macros::date;
 use time::OffsetDateTime;
@@ -26,11 +26,10 @@ pub fn submission(attachments: Vec<AttachmentRef>) -> Submission {
             birth_date: date!(1990 - 03 - 07),
             address: "甘肃省兰州市城关区".into(),
         },
-        agent: None,
         form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned())]),
         attachments,
         consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
-        channel: Channel::SelfServiceTerminal,
+        filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("620102001001").unwrap(),
         created_at: OffsetDateTime::now_utc(),
         terminal_id: "T-0001".into(),
