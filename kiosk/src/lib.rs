@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod devices;
+pub mod diagnostics;
 pub mod idle;
 pub mod screenshots;
 pub mod session;

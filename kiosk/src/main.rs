@@ -180,6 +180,17 @@ fn main() -> Result<()> {
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
+    kiosk::diagnostics::wire(
+        &window,
+        &app,
+        kiosk::diagnostics::TerminalInfo {
+            terminal_id: config.terminal_id.clone(),
+            village: format!("{} {village}", config.village_code.as_str()),
+            hub_url: config.hub.url.clone(),
+            pin_hash: config.technician_pin_hash.clone(),
+        },
+        kiosk::diagnostics::deliver_to(&window),
+    );
     match kiosk::voice::Espeak::detect() {
         Some(espeak) => app.set_speaker(Arc::new(espeak)),
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),

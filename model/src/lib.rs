@@ -12,6 +12,7 @@ pub mod enroll;
 pub mod evaluation;
 pub mod identity;
 pub mod mask;
+pub mod pin;
 pub mod protocol;
 pub mod seal;
 pub mod submission;
