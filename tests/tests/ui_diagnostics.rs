@@ -177,3 +177,43 @@ fn hold_pin_and_diagnose() {
     assert!(!shows(&w, "读卡成功"), "nothing of the test stays on screen");
     assert_eq!(w.get_screen(), "home");
 }
+
+/// What an unenrolled terminal shows on first start: the QR, the code, the
+/// serial and the key fingerprint, waiting.
+#[test]
+fn the_enrollment_screen_shows_qr_and_code() {
+    let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+    let w = ui::EnrollWindow::new().unwrap();
+    w.set_qr(kiosk::enroll_screen::qr_image("CUNBAN-ENROLL:1:SN-A-0001:0123456789abcdef:7K2M-9QXD").unwrap());
+    w.set_code("7K2M-9QXD".into());
+    w.set_serial("SN-A-0001".into());
+    w.set_fingerprint("0123456789abcdef".into());
+    w.show().unwrap();
+    testing::mock_elapsed_time(Duration::from_millis(100));
+    let found = |words: &str| {
+        ElementQuery::from_root(&w).match_descendants().find_all().iter().any(|e| e.accessible_label().is_some_and(|l| l.contains(words)))
+    };
+    assert!(found("7K2M-9QXD") && found("SN-A-0001") && found("0123456789abcdef") && found("正在等待平台确认"));
+    let shot = w.window().take_snapshot().unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join("diagnostics");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = std::fs::File::create(dir.join("enroll.png")).unwrap();
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(shot.as_bytes()).unwrap();
+    // The QR is drawn: dark modules in the left half.
+    let dark = (100..560).step_by(7).flat_map(|y| (80..560).step_by(7).map(move |x| (x, y))).filter(|&(x, y)| {
+        let p = shot.as_slice()[y * shot.width() as usize + x];
+        p.r < 60 && p.g < 60 && p.b < 60
+    });
+    assert!(dark.count() > 200, "the QR code is on screen");
+    w.set_state(2);
+    w.set_detail("this enrollment code has expired".into());
+    testing::mock_elapsed_time(Duration::from_millis(100));
+    assert!(found("登记没有成功"));
+}
