@@ -62,6 +62,8 @@ const KEYS: &[Key] = &[
     Key { path: "outbox.max_attachment_mb", kind: Kind::Int(1, 15), help: "largest scan or photo" },
     Key { path: "devices.id_card.path", kind: Kind::Text(abs_path), help: "serial port of the SAM reader" },
     Key { path: "devices.receipt_printer.path", kind: Kind::Text(abs_path), help: "receipt printer device" },
+    // Listed for the help text; `set` hashes it (never stored as typed).
+    Key { path: "technician_pin", kind: Kind::Text(|_| Ok(())), help: "4..12 digits opening the kiosk's diagnostics (stored hashed)" },
 ];
 
 /// Every settable key with its help, for `config set --help`-like errors.
@@ -122,8 +124,19 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// `config set KEY VALUE`.
+/// `config set KEY VALUE`. `technician_pin` is stored only as its salted
+/// hash (`technician_pin_hash`, see model::pin).
 pub fn set(path: &Path, key: &str, raw: &str) -> Result<()> {
+    if key == "technician_pin" {
+        if !model::pin::valid_pin(raw.trim()) {
+            bail!("technician_pin must be 4 to 12 digits");
+        }
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| anyhow!("no entropy: {e}"))?;
+        let mut doc = read(path)?;
+        set_path(&mut doc, "technician_pin_hash", value(model::pin::hash_pin(raw.trim(), salt)));
+        return write_atomically(path, &doc.to_string());
+    }
     let item = checked_value(key, raw)?;
     let mut doc = read(path)?;
     set_path(&mut doc, key, item);
@@ -212,5 +225,11 @@ mod tests {
         assert!(text.contains("sync_interval_secs = 60") && text.contains("retention_days = 30"), "{text}");
         assert!(set(&p, "outbox.retention_days", "0").is_err());
         assert!(std::fs::read_to_string(&p).unwrap().contains("retention_days = 30"), "a refused value changes nothing");
+        set(&p, "technician_pin", "246810").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("246810"), "{text}");
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        assert!(model::pin::verify_pin(doc["technician_pin_hash"].as_str().unwrap(), "246810"));
+        assert!(set(&p, "technician_pin", "12").is_err());
     }
 }

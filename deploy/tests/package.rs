@@ -75,7 +75,7 @@ fn the_package_installs_the_binaries_units_and_rules() {
 
     let unit = std::fs::read_to_string(r.join("usr/lib/systemd/system/cunban-kiosk.service")).unwrap();
     let has = |line: &str| unit.lines().any(|l| l.trim() == line);
-    for line in ["Type=notify", "NotifyAccess=all", "Restart=always", "WatchdogSec=30s", "RequiresMountsFor=/var/lib/cunban", "User=cunban"] {
+    for line in ["Type=notify", "NotifyAccess=all", "Restart=always", "WatchdogSec=30s", "RequiresMountsFor=/var/lib/cunban", "User=cunban", "EnvironmentFile=-/etc/cunban/enroll.env"] {
         assert!(has(line), "{line} missing from the unit:\n{unit}");
     }
     let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).expect("ExecStart");

@@ -142,6 +142,17 @@ impl App {
         lock(&self.inner.session).view()
     }
 
+    /// What the technician's diagnostics screen reads and tests (diagnostics.rs).
+    pub fn diagnostics_parts(&self) -> crate::diagnostics::Parts {
+        crate::diagnostics::Parts {
+            outbox: self.inner.outbox.clone(),
+            sync: self.inner.sync.clone(),
+            card: self.inner.card.clone(),
+            printer: self.inner.printer.clone(),
+            rt: self.inner.rt.clone(),
+        }
+    }
+
     /// Asks the background worker to sync now (e.g. the link came back).
     pub fn sync_soon(&self) {
         self.inner.wake_sync.notify_one();

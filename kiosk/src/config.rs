@@ -32,6 +32,8 @@ pub enum ConfigError {
     Outbox(String),
     #[error("catalog_public_key is not usable: {0}")]
     CatalogKey(String),
+    #[error("technician_pin_hash is not a PIN hash (set it with kioskctl config set technician_pin NNNN)")]
+    PinHash,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +58,10 @@ struct RawConfig {
     catalog_public_key: Option<String>,
     #[serde(default)]
     outbox: OutboxSection,
+    /// `kioskctl config set technician_pin NNNN` writes it; without it the
+    /// diagnostics screen stays closed.
+    #[serde(default)]
+    technician_pin_hash: Option<String>,
 }
 
 /// `[outbox]`: how long sealed filings are kept and when to raise alerts.
@@ -189,6 +195,8 @@ pub struct Config {
     /// Catalogs pulled from the hub must be signed with this key.
     pub catalog_key: Option<model::auth::PublicKey>,
     pub outbox: OutboxSettings,
+    /// Opens the technician diagnostics (model::pin); None keeps them closed.
+    pub technician_pin_hash: Option<String>,
 }
 
 impl Config {
@@ -234,7 +242,11 @@ impl Config {
             .map(model::auth::PublicKey::parse)
             .transpose()
             .map_err(|e| ConfigError::CatalogKey(e.to_string()))?;
+        if raw.technician_pin_hash.as_deref().is_some_and(|h| !model::pin::valid_hash(h)) {
+            return Err(ConfigError::PinHash);
+        }
         Ok(Config {
+            technician_pin_hash: raw.technician_pin_hash,
             terminal_id: raw.terminal_id,
             village_code,
             channel: raw.channel,
@@ -273,6 +285,8 @@ impl Config {
             platform_key,
             catalog_key: None,
             outbox: OutboxSettings::default(),
+            // The demo's technician PIN is 0000.
+            technician_pin_hash: Some(model::pin::hash_pin("0000", [0x5a; 16])),
         }
     }
 }

@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod devices;
+pub mod diagnostics;
+pub mod enroll_screen;
 pub mod idle;
 pub mod screenshots;
 pub mod session;

@@ -38,6 +38,13 @@ struct Args {
     /// DIR/<lang>/<screen>.png and exit. Needs no display.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "demo"])]
     screenshots: Option<PathBuf>,
+    /// An unenrolled terminal (no --config file yet) shows the enrollment
+    /// screen for this hub, then exits for systemd to start it enrolled.
+    #[arg(long, env = "CUNBAN_ENROLL_HUB", value_name = "URL")]
+    enroll_hub: Option<String>,
+    /// Where an enrolling terminal keeps its key and outbox.
+    #[arg(long, default_value = "/var/lib/cunban")]
+    enroll_data_dir: PathBuf,
     /// Print cold start to first frame and idle resident memory, and exit.
     #[arg(long, conflicts_with_all = ["config", "demo", "screenshots"])]
     bench: bool,
@@ -66,6 +73,14 @@ fn main() -> Result<()> {
     // Held for the life of the process: the demo's hub and card simulator.
     let mut _local_hub = None;
     let config = match &args.config {
+        // First start: not enrolled yet (issue 8).
+        Some(path) if !path.exists() && args.enroll_hub.is_some() => {
+            let hub = args.enroll_hub.as_deref().unwrap_or_default();
+            info!(hub, "no configuration yet: showing the enrollment screen");
+            kiosk::enroll_screen::run(hub, &args.enroll_data_dir, path)?;
+            info!("enrolled; exiting so systemd starts the kiosk with its configuration");
+            return Ok(());
+        }
         Some(path) => Config::load(path)?,
         None => {
             std::fs::create_dir_all(&args.data_dir)
@@ -180,6 +195,17 @@ fn main() -> Result<()> {
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
+    kiosk::diagnostics::wire(
+        &window,
+        &app,
+        kiosk::diagnostics::TerminalInfo {
+            terminal_id: config.terminal_id.clone(),
+            village: format!("{} {village}", config.village_code.as_str()),
+            hub_url: config.hub.url.clone(),
+            pin_hash: config.technician_pin_hash.clone(),
+        },
+        kiosk::diagnostics::deliver_to(&window),
+    );
     match kiosk::voice::Espeak::detect() {
         Some(espeak) => app.set_speaker(Arc::new(espeak)),
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),

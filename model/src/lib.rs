@@ -14,6 +14,7 @@ pub mod evaluation;
 pub mod identity;
 pub mod mask;
 pub mod operator;
+pub mod pin;
 pub mod protocol;
 pub mod seal;
 pub mod submission;

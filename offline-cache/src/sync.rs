@@ -351,6 +351,11 @@ impl SyncClient {
         *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    /// The device health reported so far (the technician's diagnostics).
+    pub fn devices(&self) -> Vec<DeviceHealth> {
+        self.devices.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
     /// Records a device's health for the next heartbeat.
     pub fn report_device(&self, health: DeviceHealth) {
         let mut d = self.devices.lock().unwrap_or_else(|e| e.into_inner());

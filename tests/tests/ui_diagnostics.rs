@@ -1,0 +1,219 @@
+//! The hidden technician diagnostics on the kiosk (issue 8): hold the
+//! terminal label for 3 s, enter the technician PIN, see the device table,
+//! network, queue and versions; print a test page on the real printer path;
+//! read the simulated card (shown masked); a wrong PIN is refused.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drivers::SamSimulator;
+use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
+use kiosk::app::{App, Parts};
+use kiosk::config::PrinterConfig;
+use kiosk::devices::{Printer, Reader};
+use kiosk::session::{Capabilities, Session, Terminal};
+use model::submission::Channel;
+use model::{Catalog, VillageCode};
+use offline_cache::{Outbox, SyncClient};
+use ui::slint::platform::{PointerEventButton, WindowEvent};
+use ui::slint::{ComponentHandle, LogicalPosition};
+use ui::KioskWindow;
+
+fn controls(w: &KioskWindow, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(w, label).filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text)).collect()
+}
+
+fn tap(w: &KioskWindow, label: &str) {
+    let found = controls(w, label);
+    assert_eq!(found.len(), 1, "one control {label:?}");
+    found[0].mock_single_click(PointerEventButton::Left);
+    testing::mock_elapsed_time(Duration::from_millis(100));
+}
+
+fn shows(w: &KioskWindow, words: &str) -> bool {
+    ElementQuery::from_root(w).match_descendants().find_all().iter().any(|e| {
+        e.accessible_label().is_some_and(|l| l.contains(words)) || e.accessible_value().is_some_and(|v| v.contains(words))
+    })
+}
+
+type Updates = std::sync::mpsc::Receiver<kiosk::diagnostics::DiagUpdate>;
+
+/// Applies what the workers delivered (the test thread is the UI thread).
+fn wait(w: &KioskWindow, updates: &Updates, what: &str, done: impl Fn(&KioskWindow) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        while let Ok(u) = updates.try_recv() {
+            kiosk::diagnostics::apply(w, u);
+        }
+        if done(w) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never: {what}; message {:?}", w.get_diag_message());
+        std::thread::sleep(Duration::from_millis(20));
+        testing::mock_elapsed_time(Duration::from_millis(50));
+    }
+}
+
+fn shot(w: &KioskWindow, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join("diagnostics");
+    std::fs::create_dir_all(&dir).unwrap();
+    let buffer = w.window().take_snapshot().expect("snapshot");
+    let file = std::fs::File::create(dir.join(format!("{name}.png"))).unwrap();
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), buffer.width(), buffer.height());
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(buffer.as_bytes()).unwrap();
+}
+
+/// Holds a finger on the end of the terminal label (bottom right) for `hold`.
+fn hold_corner(w: &KioskWindow, hold: Duration) {
+    let position = LogicalPosition::new(1220.0, 770.0);
+    w.window().dispatch_event(WindowEvent::PointerPressed { position, button: PointerEventButton::Left });
+    testing::mock_elapsed_time(hold);
+    w.window().dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });
+    testing::mock_elapsed_time(Duration::from_millis(50));
+}
+
+#[test]
+fn hold_pin_and_diagnose() {
+    let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Arc::new(SamSimulator::start().expect("card simulator"));
+    let platform = offline_cache::generate_platform_key();
+    let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.db"), offline_cache::OutboxConfig::new(platform.public_key(), "GS-DIAG-1")).unwrap());
+    let receipts = dir.path().join("receipts.escpos");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hub_url = format!("http://127.0.0.1:{port}");
+    let app = App::start(
+        Parts {
+            session: Session::new(
+                Arc::new(Catalog::starter()),
+                Terminal { terminal_id: "GS-DIAG-1".into(), village_code: VillageCode::parse("622926100202").unwrap(), channel: Channel::SelfServiceTerminal },
+                Capabilities::default(),
+                Box::new(time::OffsetDateTime::now_utc),
+            ),
+            outbox,
+            sync: SyncClient::new(&hub_url, offline_cache::DeviceIdentity::generate("GS-DIAG-1").unwrap()).unwrap(),
+            card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
+            printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
+            sync_interval: Duration::from_secs(3600),
+            idle_timeout: Duration::from_secs(600),
+        },
+        rt.handle().clone(),
+        Box::new(|_| {}),
+        Box::new(|_| {}),
+    );
+    let (tx, updates) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let w = KioskWindow::new().unwrap();
+    w.set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-DIAG-1".into());
+    kiosk::ui_glue::wire(&w, &app, Some(sim.clone()));
+    kiosk::diagnostics::wire(
+        &w,
+        &app,
+        kiosk::diagnostics::TerminalInfo {
+            terminal_id: "GS-DIAG-1".into(),
+            village: "622926100202 巴牙村委会".into(),
+            hub_url: hub_url.clone(),
+            pin_hash: Some(model::pin::hash_pin("2468", [7; 16])),
+        },
+        Arc::new(move |u| {
+            let _ = tx.lock().unwrap().send(u);
+        }),
+    );
+    w.show().unwrap();
+    testing::mock_elapsed_time(Duration::from_millis(100));
+
+    // A short touch there does nothing; holding 3 s opens the PIN pad.
+    hold_corner(&w, Duration::from_millis(800));
+    assert_eq!(w.get_diag_state(), 0);
+    hold_corner(&w, Duration::from_millis(3200));
+    assert_eq!(w.get_diag_state(), 1, "the PIN pad is open");
+    for d in "1111".chars() {
+        tap(&w, &d.to_string());
+    }
+    tap(&w, "完成");
+    assert_eq!(w.get_diag_state(), 1);
+    assert!(w.get_diag_message().contains("还可以试 4 次"), "{}", w.get_diag_message());
+    assert!(!shows(&w, "1111"), "a PIN is never shown, and a wrong one is cleared");
+    shot(&w, "pin-wrong");
+    tap(&w, "取消");
+    assert_eq!(w.get_diag_state(), 0);
+
+    hold_corner(&w, Duration::from_millis(3200));
+    for d in "2468".chars() {
+        tap(&w, &d.to_string());
+    }
+    tap(&w, "完成");
+    assert_eq!(w.get_diag_state(), 2, "the right PIN opens diagnostics");
+    wait(&w, &updates, "the info table", |w| shows(w, "平台不可达"));
+    assert!(shows(&w, "GS-DIAG-1") && shows(&w, "待发送 0"), "terminal and queue rows");
+
+    tap(&w, "打印测试页");
+    wait(&w, &updates, "the test page", |w| w.get_diag_message().contains("测试页已打印"));
+    let printed = std::fs::read(&receipts).unwrap();
+    let text = drivers::escpos_inspect::text_gb18030(&printed);
+    assert!(text.contains("打印测试页"), "{text}");
+    // The printer reported itself healthy: it is in the device table now.
+    wait(&w, &updates, "printer row", |w| shows(w, "receipt_printer"));
+
+    let sample = drivers::SimCard::sample();
+    sim.present(sample.clone());
+    tap(&w, "读卡测试");
+    wait(&w, &updates, "the read test", |w| w.get_diag_message().contains("读卡成功"));
+    let msg = w.get_diag_message().to_string();
+    assert!(!msg.contains(sample.text.id_number.as_str()) && !msg.contains(sample.text.name.as_str()), "masked: {msg}");
+    assert!(msg.contains("**"), "{msg}");
+    shot(&w, "diagnostics");
+
+    tap(&w, "关闭");
+    assert_eq!(w.get_diag_state(), 0);
+    assert!(!shows(&w, "读卡成功"), "nothing of the test stays on screen");
+    assert_eq!(w.get_screen(), "home");
+}
+
+/// What an unenrolled terminal shows on first start: the QR, the code, the
+/// serial and the key fingerprint, waiting.
+#[test]
+fn the_enrollment_screen_shows_qr_and_code() {
+    let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+    let w = ui::EnrollWindow::new().unwrap();
+    w.set_qr(kiosk::enroll_screen::qr_image("CUNBAN-ENROLL:1:SN-A-0001:0123456789abcdef:7K2M-9QXD").unwrap());
+    w.set_code("7K2M-9QXD".into());
+    w.set_serial("SN-A-0001".into());
+    w.set_fingerprint("0123456789abcdef".into());
+    w.show().unwrap();
+    testing::mock_elapsed_time(Duration::from_millis(100));
+    let found = |words: &str| {
+        ElementQuery::from_root(&w).match_descendants().find_all().iter().any(|e| e.accessible_label().is_some_and(|l| l.contains(words)))
+    };
+    assert!(found("7K2M-9QXD") && found("SN-A-0001") && found("0123456789abcdef") && found("正在等待平台确认"));
+    let shot = w.window().take_snapshot().unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join("diagnostics");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = std::fs::File::create(dir.join("enroll.png")).unwrap();
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(shot.as_bytes()).unwrap();
+    // The QR is drawn: dark modules in the left half.
+    let dark = (100..560).step_by(7).flat_map(|y| (80..560).step_by(7).map(move |x| (x, y))).filter(|&(x, y)| {
+        let p = shot.as_slice()[y * shot.width() as usize + x];
+        p.r < 60 && p.g < 60 && p.b < 60
+    });
+    assert!(dark.count() > 200, "the QR code is on screen");
+    w.set_state(2);
+    w.set_detail("this enrollment code has expired".into());
+    testing::mock_elapsed_time(Duration::from_millis(100));
+    assert!(found("登记没有成功"));
+}
