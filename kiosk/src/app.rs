@@ -19,7 +19,11 @@ use crate::session::{Effect, Event, ReceiptData, Session, View};
 /// The ID card reader as the kiosk needs it. Errors are plain sentences for
 /// the villager (no personal data).
 pub trait CardSource: Send + 'static {
+    /// A card put on the reader since the last poll (each card once).
     fn poll(&mut self) -> Result<Option<Identity>, String>;
+    /// Reading starts for a new step: a card already lying on the reader
+    /// counts as put on.
+    fn restart(&mut self) {}
 }
 
 /// The receipt printer as the kiosk needs it.
@@ -53,6 +57,8 @@ struct Inner {
     last_activity: Mutex<Instant>,
     /// Reading aloud, lookups, ratings: see `visit.rs`.
     visit: Arc<crate::visit::VisitServices>,
+    /// The document scanner and camera for materials (none until set).
+    material_devices: Arc<Mutex<Box<dyn crate::capture::MaterialDevices>>>,
 }
 
 /// What the footer says about the link and the queue.
@@ -117,6 +123,7 @@ impl App {
                 on_status,
                 last_activity: Mutex::new(Instant::now()),
                 visit: Arc::default(),
+                material_devices: Arc::new(Mutex::new(Box::new(crate::capture::NoDevices))),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -128,7 +135,7 @@ impl App {
 
     /// Feeds one event to the session and carries out what it asks for.
     pub fn dispatch(&self, event: Event) {
-        if !matches!(event, Event::IdleTimeout | Event::IdleWarning { .. }) {
+        if !matches!(event, Event::IdleTimeout | Event::IdleWarning { .. } | Event::LinkChanged { .. }) {
             *lock(&self.inner.last_activity) = Instant::now();
         }
         let effects = lock(&self.inner.session).handle(event);
@@ -160,6 +167,31 @@ impl App {
         self.dispatch(Event::VoicesAvailable(languages));
     }
 
+    /// The scanner and camera materials are captured with; the session is
+    /// told which of them there are.
+    pub fn set_material_devices(&self, devices: Box<dyn crate::capture::MaterialDevices>) {
+        let caps = crate::session::Capabilities { scanner: devices.can_scan(), camera: devices.can_photo() };
+        *lock(&self.inner.material_devices) = devices;
+        lock(&self.inner.session).set_capabilities(caps);
+        self.publish();
+    }
+
+    /// Tells the session and the footer how the link stands.
+    fn link_status(&self, status: LinkStatus) {
+        if let Some(online) = status.online {
+            let changed = {
+                let mut s = lock(&self.inner.session);
+                let before = s.online();
+                s.handle(Event::LinkChanged { online });
+                before != online
+            };
+            if changed {
+                self.publish();
+            }
+        }
+        (self.inner.on_status)(status);
+    }
+
     fn run(&self, effect: Effect) {
         match effect {
             // The journeys beside filing: visit.rs.
@@ -172,9 +204,34 @@ impl App {
             Effect::StopCardReader => {
                 self.inner.reading.send_replace(false);
             }
-            Effect::Submit(sub) => {
+            Effect::Submit(sub, files) => {
                 let app = self.clone();
-                self.inner.rt.spawn(async move { app.submit(sub).await });
+                self.inner.rt.spawn(async move { app.submit(sub, files).await });
+            }
+            Effect::CaptureMaterial { material, kind } => {
+                let app = self.clone();
+                let devices = self.inner.material_devices.clone();
+                self.inner.rt.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || lock(&devices).capture(kind)).await;
+                    let device = match kind {
+                        crate::materials::CaptureKind::Scan => "document_scanner",
+                        crate::materials::CaptureKind::Photo => "camera",
+                    };
+                    match result {
+                        Ok(Ok(capture)) => {
+                            app.device_health(device, DeviceState::Ok, None);
+                            app.dispatch(Event::MaterialCaptured { material, capture: Box::new(capture) });
+                        }
+                        Ok(Err(msg)) => {
+                            app.device_health(device, DeviceState::Degraded, Some(msg.clone()));
+                            app.dispatch(Event::MaterialFailed(msg));
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "capture task failed");
+                            app.dispatch(Event::MaterialFailed("扫描没有成功，请再试一次，或请村代办员帮忙。".into()));
+                        }
+                    }
+                });
             }
             Effect::Print(receipt) => {
                 let app = self.clone();
@@ -207,10 +264,19 @@ impl App {
         self.inner.sync.report_device(DeviceHealth { device: device.to_owned(), state, detail });
     }
 
-    async fn submit(self, sub: Box<Submission>) {
+    async fn submit(self, sub: Box<Submission>, files: Vec<(model::submission::AttachmentRef, zeroize::Zeroizing<Vec<u8>>)>) {
         let id = sub.id;
         let outbox = self.inner.outbox.clone();
-        let saved = tokio::task::spawn_blocking(move || outbox.enqueue(&sub, &[])).await;
+        let saved = tokio::task::spawn_blocking(move || {
+            // The outbox seals the bytes at once; the plain copies go when this returns.
+            let plain: Vec<_> = files.iter().map(|(r, b)| (r.clone(), b.to_vec())).collect();
+            let result = outbox.enqueue(&sub, &plain);
+            for (_, mut b) in plain {
+                zeroize::Zeroize::zeroize(&mut b);
+            }
+            result
+        })
+        .await;
         match saved {
             Ok(Ok(_)) => {
                 info!(submission = %id, "submission saved in the outbox");
@@ -259,7 +325,7 @@ impl App {
             .and_then(Result::ok)
             .map(|c| c.unsent())
             .unwrap_or(0);
-        (self.inner.on_status)(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+        self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
         report
     }
 
@@ -324,7 +390,7 @@ impl App {
                 .await
                 .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
                 .unwrap_or((0, None));
-            (self.inner.on_status)(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+            self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
             if !report.acknowledged.is_empty() {
                 info!(count = report.acknowledged.len(), "waiting submissions delivered");
             }
@@ -356,6 +422,10 @@ impl App {
                 last_problem = None;
                 if want.changed().await.is_err() {
                     return;
+                }
+                if *want.borrow() {
+                    let card = self.inner.card.clone();
+                    let _ = tokio::task::spawn_blocking(move || lock(&card).restart()).await;
                 }
                 continue;
             }

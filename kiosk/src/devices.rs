@@ -1,9 +1,9 @@
 //! Adapters from the drivers to what the session needs, and the plain
 //! sentences a villager sees when a device misbehaves.
 
-use drivers::idcard::{CardDataError, SamError};
+use drivers::idcard::{Card, CardDataError, ReaderEvent, ReaderSupervisor, SamError};
 use drivers::receipt::SubmitState;
-use drivers::{FileDriver, IdCardError, PrinterError, Receipt, SamReader, SerialDriver};
+use drivers::{FileDriver, IdCardError, PrinterError, Receipt, SerialDriver};
 use model::Identity;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use tracing::warn;
@@ -12,43 +12,45 @@ use crate::app::{CardSource, ReceiptSink};
 use crate::config::PrinterConfig;
 use crate::session::ReceiptData;
 
-/// The reader, reopened after it was unplugged.
+/// The ID card reader through the drivers' [`ReaderSupervisor`]: reopened
+/// after an unplug (with backoff), each card reported once while it lies
+/// there, all card types read (resident ID, 'J' residence permits; foreign
+/// permanent resident cards 'I'/'Y' are refused with a sentence, see
+/// `card_problem`, because a filing needs a GB 11643 number).
 pub struct Reader {
-    path: String,
-    reader: Option<SamReader>,
+    supervisor: ReaderSupervisor,
 }
 
 impl Reader {
     pub fn new(path: impl Into<String>) -> Reader {
-        Reader { path: path.into(), reader: None }
+        Reader { supervisor: ReaderSupervisor::new(path) }
     }
 }
 
 impl CardSource for Reader {
     fn poll(&mut self) -> Result<Option<Identity>, String> {
-        if self.reader.is_none() {
-            match SamReader::open(&self.path) {
-                Ok(r) => self.reader = Some(r),
-                Err(e) => {
-                    warn!(error = %e, "cannot open the ID card reader");
-                    return Err(card_problem(&e));
+        match self.supervisor.poll() {
+            Ok(ReaderEvent::Presented(card)) => match *card {
+                Card::Citizen { identity, .. } => Ok(Some(identity)),
+                Card::Foreign(foreign) => {
+                    warn!(card_type = ?foreign.card_type, "a foreign permanent resident card was presented");
+                    Err(FOREIGN_CARD.into())
                 }
-            }
-        }
-        let Some(reader) = self.reader.as_mut() else { return Ok(None) };
-        match reader.read_card() {
-            Ok(card) => Ok(card),
+            },
+            Ok(ReaderEvent::Removed | ReaderEvent::Unchanged) => Ok(None),
             Err(e) => {
-                if e.is_device_missing() {
-                    // Reopen on the next poll: the adapter may come back.
-                    self.reader = None;
-                }
                 warn!(error = %e, "ID card read failed");
                 Err(card_problem(&e))
             }
         }
     }
+
+    fn restart(&mut self) {
+        self.supervisor.forget_card();
+    }
 }
+
+const FOREIGN_CARD: &str = "本机暂时不能用外国人永久居留身份证办理，请村代办员帮忙，或到乡镇便民服务中心办理。";
 
 /// What to tell the villager about a reader error.
 pub fn card_problem(e: &IdCardError) -> String {
@@ -110,6 +112,9 @@ impl ReceiptSink for Printer {
                 .and_then(|d| drivers::print_receipt(&d, &receipt)),
             PrinterConfig::Serial { path, baud } => {
                 SerialDriver::open(&path.to_string_lossy(), *baud).and_then(|d| drivers::print_receipt(&d, &receipt))
+            }
+            PrinterConfig::Network { addr } => {
+                drivers::receipt::NetworkDriver::connect(addr).and_then(|d| drivers::print_receipt(&d, &receipt))
             }
         };
         result.map_err(|e| {

@@ -2,11 +2,13 @@
 //! one visit state machine ([`session`]).
 
 pub mod app;
+pub mod capture;
 pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod devices;
 pub mod idle;
+pub mod materials;
 pub mod screenshots;
 pub mod session;
 pub mod ui_glue;

@@ -97,7 +97,7 @@ fn main() -> Result<()> {
         IdCardConfig::Sam { .. } => None,
     };
     let reader_path = match (&config.devices.id_card, &simulator) {
-        (IdCardConfig::Sam { path }, _) => path.to_string_lossy().into_owned(),
+        (IdCardConfig::Sam { path, .. }, _) => path.to_string_lossy().into_owned(),
         (IdCardConfig::Simulator, Some(sim)) => sim.path().to_string_lossy().into_owned(),
         (IdCardConfig::Simulator, None) => unreachable!("simulator started above"),
     };
@@ -154,7 +154,7 @@ fn main() -> Result<()> {
             village_code: config.village_code.clone(),
             channel: config.channel,
         },
-        // No camera or scanner drivers yet: tiles that need them say so.
+        // Set with the material devices below.
         Capabilities::default(),
         Box::new(time::OffsetDateTime::now_utc),
     );
@@ -180,6 +180,27 @@ fn main() -> Result<()> {
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
+
+    // Materials: the configured scanner and camera. The demo scans on SANE's
+    // `test` backend (a private config dir, kept for the life of the process).
+    let mut _sane_test = None;
+    let mut scanner_config = config.devices.document_scanner.clone();
+    if args.demo && scanner_config.is_none() && drivers::docscan::test_backend::SaneTestEnv::available() {
+        match drivers::docscan::test_backend::SaneTestEnv::new() {
+            Ok(env) => {
+                scanner_config = Some(drivers::config::DocumentScannerConfig::Sane {
+                    device: "test:0".into(),
+                    config_dir: Some(env.config_dir().to_owned()),
+                });
+                _sane_test = Some(env);
+            }
+            Err(e) => warn!(error = %e, "cannot set up the simulated scanner"),
+        }
+    }
+    app.set_material_devices(Box::new(kiosk::capture::Capturers::from_config(
+        scanner_config.as_ref(),
+        config.devices.camera.as_ref(),
+    )));
     match kiosk::voice::Espeak::detect() {
         Some(espeak) => app.set_speaker(Arc::new(espeak)),
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),

@@ -23,6 +23,7 @@ use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize};
 use time::macros::datetime;
 
+use crate::materials::{capture_of, sample_page, Capture, CaptureKind};
 use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Session, Terminal, View};
 use crate::ui_glue;
 
@@ -59,7 +60,8 @@ fn sample_session() -> Session {
             village_code: VillageCode::parse("622926100202").expect("a Gansu village"),
             channel: Channel::SelfServiceTerminal,
         },
-        Capabilities::default(),
+        // A terminal with a document scanner and a camera.
+        Capabilities { camera: true, scanner: true },
         Box::new(|| datetime!(2026-11-21 10:00 +8)),
     );
     // The voices of a Debian terminal with espeak-ng.
@@ -67,11 +69,40 @@ fn sample_session() -> Session {
     s
 }
 
+/// What the simulated scanner or camera gives: a sample sheet (scan) or a
+/// synthetic camera frame (photo).
+pub fn sample_capture(kind: CaptureKind) -> Box<Capture> {
+    let pages = match kind {
+        CaptureKind::Scan => vec![sample_page(1240, 1754)],
+        CaptureKind::Photo => {
+            let mut camera = drivers::camera::SyntheticSource::new(640, 480);
+            match drivers::camera::FrameSource::next_frame(&mut camera) {
+                Ok(frame) => vec![frame.image],
+                Err(_) => vec![sample_page(480, 640)],
+            }
+        }
+    };
+    Box::new(capture_of(kind, &pages).expect("sample pages encode"))
+}
+
+/// Scans or photographs the material on screen with the sample capture.
+fn capture(s: &mut Session, kind: CaptureKind) {
+    let material = s
+        .handle(Event::CaptureMaterial(kind))
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::CaptureMaterial { material, .. } => Some(material),
+            _ => None,
+        })
+        .expect("the materials screen asks for a capture");
+    s.handle(Event::MaterialCaptured { material, capture: sample_capture(kind) });
+}
+
 fn submitted(effects: &[Effect]) -> SubmissionId {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::Submit(sub) => Some(sub.id),
+            Effect::Submit(sub, _) => Some(sub.id),
             _ => None,
         })
         .expect("confirm submits")
@@ -116,6 +147,10 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
     s.handle(Event::FieldEdited { key: "bank".into(), value: "rcc".into() });
     s.handle(Event::SubmitForm);
+    take("materials-photo", &s);
+    capture(&mut s, CaptureKind::Photo);
+    take("materials-photo-taken", &s);
+    s.handle(Event::NextMaterial);
     take("review", &s);
     let id = submitted(&s.handle(Event::Confirm));
     take("submitting", &s);
@@ -145,6 +180,17 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
     s.handle(Event::FieldEdited { key: "bank_account".into(), value: "6228480012345678901".into() });
     s.handle(Event::SubmitForm);
+    take("materials", &s);
+    s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+    take("materials-scanning", &s);
+    s.handle(Event::MaterialFailed("扫描仪的盖子没有盖好，请盖好再点「扫描」。".into()));
+    take("materials-problem", &s);
+    capture(&mut s, CaptureKind::Scan);
+    take("materials-scanned", &s);
+    s.handle(Event::NextMaterial);
+    capture(&mut s, CaptureKind::Scan);
+    s.handle(Event::NextMaterial);
+    take("review-materials", &s);
     let id = submitted(&s.handle(Event::Confirm));
     s.handle(Event::Saved { id });
     s.handle(Event::Deferred { id });
@@ -186,7 +232,22 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     take("result-found", &s);
     s.handle(Event::Cancel);
 
-    // A save that failed.
+    // Temporary assistance: an optional material.
+    s.handle(Event::Start);
+    s.handle(Event::ChooseService("620000MZ0003".into()));
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(sample_identity()));
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    s.handle(Event::FieldEdited { key: "cause".into(), value: "illness".into() });
+    s.handle(Event::SubmitForm);
+    capture(&mut s, CaptureKind::Scan);
+    s.handle(Event::NextMaterial);
+    take("materials-optional", &s);
+    s.handle(Event::Cancel);
+
+    // A save that failed; online, so the birth certificate comes from the e-license library.
+    s.handle(Event::LinkChanged { online: true });
     s.handle(Event::Start);
     s.handle(Event::ChooseService("620000GA0001".into()));
     s.handle(Event::StartFiling);
@@ -198,6 +259,10 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::FieldEdited { key: "baby_gender".into(), value: "2".into() });
     s.handle(Event::FieldEdited { key: "baby_birth_date".into(), value: "2026-11-02".into() });
     s.handle(Event::SubmitForm);
+    take("materials-elicense", &s);
+    s.handle(Event::NextMaterial);
+    capture(&mut s, CaptureKind::Scan);
+    s.handle(Event::NextMaterial);
     s.handle(Event::Confirm);
     s.handle(Event::SaveFailed("本机存储空间不足，暂时不能受理新的申请，请联系工作人员".into()));
     take("error", &s);

@@ -28,6 +28,10 @@ use model::{
     CaseNumber, Catalog, IdNumber, Identity, ImplementCode, Lang, ServiceItem, Submission, SubmissionId, VillageCode,
 };
 use time::{Date, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::materials::{self, Capture, CaptureKind, Outcome, Preview};
+use model::submission::AttachmentRef;
 
 /// Version of the consent text shown on the consent screen.
 pub const CONSENT_VERSION: &str = "consent-2026-11-v2";
@@ -51,6 +55,32 @@ pub struct Capabilities {
     pub scanner: bool,
 }
 
+/// The materials screen: one material at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialView {
+    pub name: String,
+    /// 第 1 项，共 2 项
+    pub step: String,
+    /// What to do, in plain words.
+    pub hint: String,
+    pub required: bool,
+    pub can_scan: bool,
+    pub can_photo: bool,
+    /// 跳过 is offered (optional material, nothing captured yet).
+    pub can_skip: bool,
+    /// 下一步 is offered (captured, or not needed on this terminal).
+    pub can_next: bool,
+    /// A scan or photo is under way.
+    pub busy: bool,
+    /// What went wrong with the last scan or photo, in plain words.
+    pub problem: String,
+    /// What was captured: its picture and words (已扫描 2 页).
+    pub preview: Option<Preview>,
+    pub captured: String,
+    /// Captured by scanning (the retake button says 重新扫描) or photo (重拍).
+    pub captured_by_scan: bool,
+}
+
 /// Something that happened: a tap, a device, a worker.
 #[derive(Debug)]
 pub enum Event {
@@ -71,6 +101,19 @@ pub enum Event {
     CardProblem(String),
     FieldEdited { key: String, value: String },
     SubmitForm,
+    /// Materials: 扫描 / 拍照 (and 重新扫描 / 重拍).
+    CaptureMaterial(CaptureKind),
+    /// The scan or photo of `material` is done.
+    MaterialCaptured { material: String, capture: Box<Capture> },
+    /// The scan or photo failed (a Chinese sentence, as `CardProblem`).
+    MaterialFailed(String),
+    /// Materials: 下一步 (this material is done, or not needed here).
+    NextMaterial,
+    /// Materials: 跳过 (optional materials only).
+    SkipMaterial,
+    /// Whether the hub answered the last sync: the materials screen says
+    /// e-licenses need no scan only while online.
+    LinkChanged { online: bool },
     Confirm,
     /// The submission is durably in the outbox.
     Saved { id: SubmissionId },
@@ -128,7 +171,10 @@ pub enum Effect {
     StopCardReader,
     /// Durably enqueue, then try to send at once; answer with `Saved` (or
     /// `SaveFailed`) and then `Sent` or `Deferred`.
-    Submit(Box<Submission>),
+    /// With the bytes of every attachment the submission references.
+    Submit(Box<Submission>, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>),
+    /// Scan or photograph a material; answer with `MaterialCaptured` or `MaterialFailed`.
+    CaptureMaterial { material: String, kind: CaptureKind },
     Print(ReceiptData),
     /// Find filings made on this terminal; answer with `LookedUp` or `LookupFailed`.
     LookUp(Lookup),
@@ -237,6 +283,7 @@ pub enum Screen {
     Consent,
     IdPrompt,
     Form,
+    Materials,
     Review,
     Submitting,
     Saved,
@@ -257,6 +304,7 @@ impl Screen {
             Screen::Consent => "consent",
             Screen::IdPrompt => "id-prompt",
             Screen::Form => "form",
+            Screen::Materials => "materials",
             Screen::Review => "review",
             Screen::Submitting => "submitting",
             Screen::Saved => "saved",
@@ -346,6 +394,7 @@ pub struct View {
     pub id_message: String,
     pub id_error: bool,
     pub form_rows: Vec<RowView>,
+    pub material: Option<MaterialView>,
     pub review_rows: Vec<(String, String)>,
     pub busy_message: String,
     pub saved_sent: bool,
@@ -386,6 +435,7 @@ impl View {
             id_message: String::new(),
             id_error: false,
             form_rows: Vec::new(),
+            material: None,
             review_rows: Vec::new(),
             busy_message: String::new(),
             saved_sent: false,
@@ -433,6 +483,8 @@ struct Draft {
     consent_at: OffsetDateTime,
     values: BTreeMap<String, String>,
     errors: BTreeMap<String, FieldError>,
+    /// Material code → how it stands (captures zeroise on drop).
+    materials: BTreeMap<String, Outcome>,
 }
 
 impl Drop for Draft {
@@ -499,6 +551,8 @@ enum State {
     Consent { item: ImplementCode, theme: String },
     IdPrompt { item: ImplementCode, consent_at: OffsetDateTime, problem: Option<Problem> },
     Form(Draft),
+    /// `index` into the item's materials shown on this screen.
+    Materials { draft: Draft, index: usize, busy: Option<CaptureKind>, problem: Option<Problem> },
     Review(Draft),
     Submitting { draft: Draft, id: SubmissionId, saved: bool },
     Saved(Filed),
@@ -559,6 +613,8 @@ pub struct Session {
     idle_left: Option<u32>,
     /// What was last read aloud, so a prompt is read once per screen.
     last_spoken: String,
+    /// The hub answered the last sync (e-licenses can be fetched).
+    online: bool,
 }
 
 impl Session {
@@ -572,6 +628,7 @@ impl Session {
             state: State::Home,
             idle_left: None,
             last_spoken: String::new(),
+            online: false,
         }
     }
 
@@ -583,6 +640,7 @@ impl Session {
             State::Consent { .. } => Screen::Consent,
             State::IdPrompt { .. } => Screen::IdPrompt,
             State::Form(_) => Screen::Form,
+            State::Materials { .. } => Screen::Materials,
             State::Review(_) => Screen::Review,
             State::Submitting { .. } => Screen::Submitting,
             State::Saved(_) => Screen::Saved,
@@ -601,7 +659,7 @@ impl Session {
 
     /// Whether personal data of a villager is held right now.
     pub fn holds_personal_data(&self) -> bool {
-        matches!(self.state, State::Form(_) | State::Review(_) | State::Submitting { .. })
+        matches!(self.state, State::Form(_) | State::Materials { .. } | State::Review(_) | State::Submitting { .. })
     }
 
     /// Replaces the catalog (e.g. after a sync); takes effect on the next visit.
@@ -611,6 +669,11 @@ impl Session {
 
     pub fn set_capabilities(&mut self, caps: Capabilities) {
         self.caps = caps;
+    }
+
+    /// Whether the hub answered the last sync.
+    pub fn online(&self) -> bool {
+        self.online
     }
 
     /// Applies one event; returns what the kiosk must do.
@@ -639,6 +702,11 @@ impl Session {
             }
             Event::VoicesAvailable(langs) => {
                 self.settings.voices = langs;
+                vec![]
+            }
+            // The machine's state, not the villager's doing.
+            Event::LinkChanged { online } => {
+                self.online = online;
                 vec![]
             }
             Event::IdleWarning { seconds_left } => {
@@ -745,7 +813,14 @@ impl Session {
                     }
                     None => {
                         let values = self.prefill(&item, &identity);
-                        let draft = Draft { item, identity, consent_at, values, errors: BTreeMap::new() };
+                        let draft = Draft {
+                            item,
+                            identity,
+                            consent_at,
+                            values,
+                            errors: BTreeMap::new(),
+                            materials: BTreeMap::new(),
+                        };
                         (State::Form(draft), vec![Effect::StopCardReader])
                     }
                 }
@@ -763,17 +838,78 @@ impl Session {
             (State::Form(mut d), E::SubmitForm) => {
                 d.errors = self.item_of(&d).validate_form(&d.values).into_iter().collect();
                 if d.errors.is_empty() {
-                    (State::Review(d), vec![])
+                    self.enter_materials(d, 0)
                 } else {
                     (State::Form(d), vec![])
                 }
             }
             (State::Form(d), E::Back) => (State::Guide { item: d.item.clone(), theme: String::new() }, vec![]),
-            (State::Review(d), E::Back) => (State::Form(d), vec![]),
+            (State::Review(d), E::Back) => match self.screen_materials(&d).len() {
+                0 => (State::Form(d), vec![]),
+                n => (State::Materials { draft: d, index: n - 1, busy: None, problem: None }, vec![]),
+            },
+            (State::Materials { draft, index, busy: None, .. }, E::CaptureMaterial(kind)) => {
+                let material = self.screen_materials(&draft).get(index).map(|m| (m.code.clone(), materials::fits(m)));
+                let usable = |(scan, photo): (bool, bool)| match kind {
+                    CaptureKind::Scan => scan && self.caps.scanner,
+                    CaptureKind::Photo => photo && self.caps.camera,
+                };
+                match material {
+                    Some((code, fits)) if usable(fits) => (
+                        State::Materials { draft, index, busy: Some(kind), problem: None },
+                        vec![Effect::CaptureMaterial { material: code, kind }],
+                    ),
+                    _ => (State::Materials { draft, index, busy: None, problem: None }, vec![]),
+                }
+            }
+            (State::Materials { mut draft, index, busy: Some(_), .. }, E::MaterialCaptured { material, capture }) => {
+                let current = self.screen_materials(&draft).get(index).map(|m| m.code.clone());
+                if current.as_deref() == Some(material.as_str()) {
+                    draft.materials.insert(material, Outcome::Captured(*capture));
+                }
+                (State::Materials { draft, index, busy: None, problem: None }, vec![])
+            }
+            (State::Materials { draft, index, busy: Some(_), .. }, E::MaterialFailed(msg)) => {
+                (State::Materials { draft, index, busy: None, problem: Some(Problem::Said(msg)) }, vec![])
+            }
+            (State::Materials { mut draft, index, busy: None, problem }, E::NextMaterial) => {
+                let Some(m) = self.screen_materials(&draft).get(index).copied() else {
+                    return (State::Review(draft), vec![]);
+                };
+                let captured = matches!(draft.materials.get(&m.code), Some(Outcome::Captured(_)));
+                let outcome = if captured {
+                    None
+                } else if m.source == MaterialSource::ELicense && self.online {
+                    Some(Outcome::ELicense)
+                } else if !self.can_capture(m) {
+                    Some(Outcome::Paper)
+                } else {
+                    // Needed, and it can be captured here: scan or photograph it first.
+                    return (State::Materials { draft, index, busy: None, problem }, vec![]);
+                };
+                if let Some(o) = outcome {
+                    draft.materials.insert(m.code.clone(), o);
+                }
+                self.enter_materials(draft, index + 1)
+            }
+            (State::Materials { mut draft, index, busy: None, problem }, E::SkipMaterial) => {
+                match self.screen_materials(&draft).get(index).copied() {
+                    Some(m) if !m.required => {
+                        // Skipping drops a capture made before: what is kept is what the review shows.
+                        draft.materials.insert(m.code.clone(), Outcome::Skipped);
+                        self.enter_materials(draft, index + 1)
+                    }
+                    _ => (State::Materials { draft, index, busy: None, problem }, vec![]),
+                }
+            }
+            (State::Materials { draft, index, busy: None, .. }, E::Back) => match index {
+                0 => (State::Form(draft), vec![]),
+                i => (State::Materials { draft, index: i - 1, busy: None, problem: None }, vec![]),
+            },
             (State::Review(d), E::Confirm) => {
-                let sub = self.build_submission(&d);
+                let (sub, files) = self.build_submission(&d);
                 let id = sub.id;
-                (State::Submitting { draft: d, id, saved: false }, vec![Effect::Submit(Box::new(sub))])
+                (State::Submitting { draft: d, id, saved: false }, vec![Effect::Submit(Box::new(sub), files)])
             }
             (State::Submitting { draft, id, .. }, E::Saved { id: got }) if got == id => {
                 (State::Submitting { draft, id, saved: true }, vec![])
@@ -973,22 +1109,56 @@ impl Session {
             .collect()
     }
 
-    fn build_submission(&self, d: &Draft) -> Submission {
+    /// The item's materials shown on the materials screen, in catalog order:
+    /// those this terminal has a device for. The others go to the village
+    /// assistant on paper (the guide and the review say so); a screen of
+    /// things the terminal cannot do would only be one more tap.
+    fn screen_materials<'a>(&'a self, d: &Draft) -> Vec<&'a model::catalog::Material> {
+        self.item_of(d)
+            .materials
+            .iter()
+            .filter(|m| materials::on_materials_screen(m) && self.can_capture(m))
+            .collect()
+    }
+
+    /// Whether this terminal has a device for a material.
+    fn can_capture(&self, m: &model::catalog::Material) -> bool {
+        let (scan, photo) = materials::fits(m);
+        (scan && self.caps.scanner) || (photo && self.caps.camera)
+    }
+
+    /// The materials screen at `index`, or the review once all are done.
+    fn enter_materials(&self, d: Draft, index: usize) -> (State, Vec<Effect>) {
+        if index < self.screen_materials(&d).len() {
+            (State::Materials { draft: d, index, busy: None, problem: None }, vec![])
+        } else {
+            (State::Review(d), vec![])
+        }
+    }
+
+    fn build_submission(&self, d: &Draft) -> (Submission, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>) {
         let now = (self.clock)();
-        Submission {
+        // Catalog order, so the same filing always lists its files the same way.
+        let captured = self.screen_materials(d).into_iter().filter_map(|m| match d.materials.get(&m.code) {
+            Some(Outcome::Captured(c)) => Some((m.code.as_str(), c)),
+            _ => None,
+        });
+        let files = materials::attachments(captured);
+        let sub = Submission {
             id: SubmissionId::new(),
             item_code: d.item.clone(),
             bundle_code: None,
             applicant: Applicant::from(&*d.identity),
             agent: None,
             form: d.values.clone(),
-            attachments: Vec::new(),
+            attachments: files.iter().map(|(r, _)| r.clone()).collect(),
             consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
             channel: self.terminal.channel,
             village_code: self.terminal.village_code.clone(),
             created_at: now,
             terminal_id: self.terminal.terminal_id.clone(),
-        }
+        };
+        (sub, files)
     }
 
     fn receipt(&self, d: &Draft, id: SubmissionId, case_number: Option<CaseNumber>, status: &str) -> ReceiptData {
@@ -1081,6 +1251,12 @@ impl Session {
                     self.tf("有 {} 项要改一改，请看红色的提示。", &[&d.errors.len()])
                 }
             }
+            State::Materials { .. } => match &v.material {
+                Some(m) if !m.problem.is_empty() => m.problem.clone(),
+                Some(m) if m.busy => v.busy_message,
+                Some(m) => self.sentences(&m.name, &m.hint),
+                None => String::new(),
+            },
             State::Review(_) => self.t("请核对信息，对的话请点「确认提交」。"),
             State::Submitting { .. } => v.busy_message,
             State::Saved(_) => self.sentences(&v.saved_title, &v.saved_detail),
@@ -1168,6 +1344,16 @@ impl Session {
                 v.item_name = self.item_name(&d.item);
                 v.form_rows = self.rows(d);
             }
+            State::Materials { draft, index, busy, problem } => {
+                v.item_name = self.item_name(&draft.item);
+                v.material = self.material_view(draft, *index, *busy, problem.as_ref());
+                if let Some(kind) = busy {
+                    v.busy_message = match kind {
+                        CaptureKind::Scan => self.t("正在扫描，请不要打开盖子…"),
+                        CaptureKind::Photo => self.t("正在拍照，请不要动…"),
+                    };
+                }
+            }
             State::Review(d) => {
                 v.item_name = self.item_name(&d.item);
                 v.review_rows = self
@@ -1179,15 +1365,15 @@ impl Session {
                         (r.label, shown.unwrap_or(r.value))
                     })
                     .collect();
-                let item = self.item_of(d);
-                let materials: Vec<&str> = item
-                    .materials
-                    .iter()
-                    .filter(|m| m.required && m.source != MaterialSource::IdCard)
-                    .map(|m| m.name.get(lang))
-                    .collect();
-                if !materials.is_empty() {
-                    v.review_rows.push((self.t("还需提交的材料"), materials.join(self.list_separator())));
+                // Each material and how it stands.
+                for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
+                    let status = match d.materials.get(&m.code) {
+                        Some(Outcome::Captured(c)) => self.captured_words(c),
+                        Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
+                        Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
+                        Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
+                    };
+                    v.review_rows.push((m.name.get(lang).to_owned(), status));
                 }
             }
             State::Submitting { draft, saved, .. } => {
@@ -1332,7 +1518,10 @@ impl Session {
             (self.t("收费"), self.fee(&item.fee)),
             (self.t("办理部门"), item.department.get(lang).to_owned()),
         ];
-        if item.needs(MaterialSource::Scan) || item.needs(MaterialSource::Signature) {
+        let paper = item.materials.iter().any(|m| matches!(m.source, MaterialSource::Scan | MaterialSource::ELicense));
+        if paper && (self.caps.scanner || self.caps.camera) {
+            rows.push((self.t("请注意"), self.t("纸质材料在填完表以后，在这台机器上扫描或拍照，请准备好。")));
+        } else if paper || item.needs(MaterialSource::Signature) {
             rows.push((
                 self.t("请注意"),
                 self.t("要交的纸质材料，这台机器现在还不能扫描，请交给村代办员，或者带到乡镇便民服务中心。"),
@@ -1361,6 +1550,67 @@ impl Session {
             ),
             (self.t("谁能看到"), self.t("只有办理这件事的政府工作人员。村代办员和别的村民看不到。")),
         ]
+    }
+
+    /// 已扫描 2 页 / 已拍照.
+    fn captured_words(&self, c: &Capture) -> String {
+        match c.kind {
+            CaptureKind::Scan => self.tf("已扫描 {} 页", &[&c.files.len()]),
+            CaptureKind::Photo => self.t("已拍照"),
+        }
+    }
+
+    fn material_view(
+        &self,
+        d: &Draft,
+        index: usize,
+        busy: Option<CaptureKind>,
+        problem: Option<&Problem>,
+    ) -> Option<MaterialView> {
+        let list = self.screen_materials(d);
+        let m = *list.get(index)?;
+        let (fits_scan, fits_photo) = materials::fits(m);
+        let (can_scan, can_photo) = (fits_scan && self.caps.scanner, fits_photo && self.caps.camera);
+        let captured = match d.materials.get(&m.code) {
+            Some(Outcome::Captured(c)) => Some(c),
+            _ => None,
+        };
+        let e_license = m.source == MaterialSource::ELicense && self.online;
+        let name = m.name.get(self.settings.lang).to_owned();
+        let hint = if captured.is_some() {
+            self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
+        } else if e_license {
+            self.t("这份材料可以从电子证照库调取，不用扫描，请点「下一步」。")
+        } else if !can_scan && !can_photo {
+            self.t("本机现在不能扫描或拍照，请把纸质材料交给村代办员。")
+        } else if m.source == MaterialSource::FacePhoto {
+            self.t("请正对摄像头，摘下帽子和眼镜，再点「拍照」。")
+        } else if m.source == MaterialSource::Photo {
+            self.t("请把照片放在摄像头下面，再点「拍照」。")
+        } else if can_scan {
+            if m.source == MaterialSource::ELicense {
+                self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
+            } else {
+                self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
+            }
+        } else {
+            self.t("请把材料平放在摄像头下面，再点「拍照」。")
+        };
+        Some(MaterialView {
+            name,
+            step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
+            hint,
+            required: m.required,
+            can_scan,
+            can_photo,
+            can_skip: !m.required,
+            can_next: captured.is_some() || e_license || (!can_scan && !can_photo),
+            busy: busy.is_some(),
+            problem: problem.map(|p| self.problem_text(p)).unwrap_or_default(),
+            preview: captured.map(|c| c.preview.clone()),
+            captured: captured.map(|c| self.captured_words(c)).unwrap_or_default(),
+            captured_by_scan: captured.is_some_and(|c| c.kind == CaptureKind::Scan),
+        })
     }
 
     fn progress_row(&self, f: &FilingStatus) -> ProgressView {
@@ -1499,7 +1749,7 @@ mod tests {
         s.handle(Event::FieldEdited { key: "bank".into(), value: "rcc".into() });
         s.handle(Event::SubmitForm);
         let fx = s.handle(Event::Confirm);
-        let [Effect::Submit(sub)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
         let id = sub.id;
         s.handle(Event::Saved { id });
         if sent {
@@ -1539,7 +1789,7 @@ mod tests {
         assert!(v.review_rows.contains(&("姓名".to_owned(), "张桂兰".to_owned())));
 
         let fx = s.handle(Event::Confirm);
-        let [Effect::Submit(sub)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
         assert_eq!(sub.item_code.as_str(), SOCIAL_CARD);
         assert_eq!(sub.form.get("phone").map(String::as_str), Some("13912345678"));
         assert_eq!(sub.applicant.name, "张桂兰");
@@ -1963,17 +2213,189 @@ mod tests {
         assert_eq!(s.screen(), Screen::Submitting);
     }
 
+    // ---- Materials ----
+
+    const ALLOWANCE: &str = "620000MZ0001"; // 户口簿 and 银行卡, both scanned
+    const BIRTH: &str = "620000GA0001"; // 出生医学证明 (e-license) and 户口簿
+    const RELIEF: &str = "620000MZ0003"; // 困难情况证明 and optional 医疗费用票据
+
+    const BOTH: Capabilities = Capabilities { camera: true, scanner: true };
+
+    fn to_materials(s: &mut Session, item: &str, fields: &[(&str, &str)]) {
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService(item.into()));
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        s.handle(Event::CardRead(identity(Validity::LongTerm)));
+        s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+        for (k, v) in fields {
+            s.handle(Event::FieldEdited { key: (*k).into(), value: (*v).into() });
+        }
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Materials, "{:?}", s.view().form_rows);
+    }
+
+    fn page(shade: u8) -> Box<Capture> {
+        let img = image::RgbImage::from_pixel(300, 400, image::Rgb([shade, shade, 200]));
+        Box::new(materials::capture_of(CaptureKind::Scan, &[img]).unwrap())
+    }
+
+    /// Taps 扫描 and answers the effect with `capture`; returns the material code asked for.
+    fn scan(s: &mut Session, capture: Box<Capture>) -> String {
+        let fx = s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+        let [Effect::CaptureMaterial { material, kind: CaptureKind::Scan }] = fx.as_slice() else {
+            panic!("expected a scan, got {fx:?}")
+        };
+        let material = material.clone();
+        assert!(s.view().material.unwrap().busy);
+        s.handle(Event::MaterialCaptured { material: material.clone(), capture });
+        material
+    }
+
+    #[test]
+    fn each_material_is_scanned_previewed_retaken_and_attached() {
+        let mut s = session(BOTH);
+        to_materials(&mut s, ALLOWANCE, &[("bank_account", "6228480012345678901")]);
+        assert!(s.holds_personal_data());
+        let v = s.view().material.unwrap();
+        assert_eq!((v.name.as_str(), v.step.as_str()), ("户口簿", "第 1 项，共 2 项"));
+        assert!(v.can_scan && v.can_photo && v.required && !v.can_skip && !v.can_next && v.preview.is_none());
+        // Required and not captured: 下一步 does nothing.
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().step, "第 1 项，共 2 项");
+
+        // A failed scan says why and offers the buttons again.
+        s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+        s.handle(Event::MaterialFailed("扫描仪的盖子没有盖好，请盖好再点「扫描」。".into()));
+        let v = s.view().material.unwrap();
+        assert!(!v.busy && v.problem.contains("盖子") && !v.can_next);
+
+        assert_eq!(scan(&mut s, page(10)), "hukou");
+        let v = s.view().material.unwrap();
+        assert_eq!(v.captured, "已扫描 1 页");
+        assert!(v.can_next && v.captured_by_scan && v.problem.is_empty());
+        assert_eq!(v.preview.as_ref().map(|p| (p.width, p.height)), Some((300, 400)));
+        // Retake: the second scan replaces the first.
+        scan(&mut s, page(90));
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "本人银行卡或存折");
+        // Back keeps what was scanned.
+        s.handle(Event::Back);
+        assert_eq!(s.view().material.unwrap().captured, "已扫描 1 页");
+        s.handle(Event::NextMaterial);
+        assert_eq!(scan(&mut s, page(170)), "bankbook");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.screen(), Screen::Review);
+        let rows = s.view().review_rows;
+        assert!(rows.contains(&("户口簿".into(), "已扫描 1 页".into())), "{rows:?}");
+        assert!(rows.contains(&("本人银行卡或存折".into(), "已扫描 1 页".into())), "{rows:?}");
+        // Back from the review goes to the last material.
+        s.handle(Event::Back);
+        assert_eq!(s.view().material.unwrap().name, "本人银行卡或存折");
+        s.handle(Event::NextMaterial);
+
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, files)] = fx.as_slice() else { panic!("expected a submit, got {fx:?}") };
+        let codes: Vec<&str> = sub.attachments.iter().map(|a| a.material_code.as_str()).collect();
+        assert_eq!(codes, ["hukou", "bankbook"]);
+        assert_eq!(files.len(), 2);
+        for ((r, bytes), att) in files.iter().zip(&sub.attachments) {
+            assert_eq!(r, att);
+            assert_eq!(att.sha256, model::submission::sha256_hex(bytes));
+            assert_eq!(att.media_type, "image/jpeg");
+        }
+        // The retake is what was kept: the first scan's picture is gone.
+        let first = materials::capture_of(CaptureKind::Scan, &[image::RgbImage::from_pixel(300, 400, image::Rgb([10, 10, 200]))]).unwrap();
+        assert_ne!(sub.attachments[0].sha256, model::submission::sha256_hex(&first.files[0].bytes));
+    }
+
+    #[test]
+    fn e_licenses_need_no_scan_only_while_online() {
+        let mut s = session(BOTH);
+        to_materials(&mut s, BIRTH, &[("baby_name", "马小花"), ("baby_gender", "2"), ("baby_birth_date", "2026-11-02")]);
+        // Offline: the birth certificate must be scanned.
+        let v = s.view().material.unwrap();
+        assert_eq!(v.name, "出生医学证明");
+        assert!(!v.can_next && v.hint.contains("没有网络"), "{v:?}");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "出生医学证明");
+
+        // Online: it says so, and 下一步 goes on without a scan.
+        s.handle(Event::LinkChanged { online: true });
+        let v = s.view().material.unwrap();
+        assert!(v.can_next && v.hint.contains("电子证照库") && v.can_scan, "{v:?}");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "户口簿");
+        scan(&mut s, page(40));
+        s.handle(Event::NextMaterial);
+        let rows = s.view().review_rows;
+        assert!(rows.contains(&("出生医学证明".into(), "从电子证照库调取，不用扫描".into())), "{rows:?}");
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, files)] = fx.as_slice() else { panic!("expected a submit, got {fx:?}") };
+        assert_eq!(sub.attachments.iter().map(|a| a.material_code.as_str()).collect::<Vec<_>>(), ["hukou"]);
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn optional_materials_can_be_skipped_required_ones_cannot() {
+        let mut s = session(BOTH);
+        to_materials(&mut s, RELIEF, &[("cause", "illness")]);
+        s.handle(Event::SkipMaterial);
+        assert_eq!(s.view().material.unwrap().name, "困难情况证明材料", "a required one is not skipped");
+        scan(&mut s, page(60));
+        s.handle(Event::NextMaterial);
+        let v = s.view().material.unwrap();
+        assert_eq!(v.name, "医疗费用票据");
+        assert!(!v.required && v.can_skip && !v.can_next);
+        s.handle(Event::SkipMaterial);
+        assert_eq!(s.screen(), Screen::Review);
+        assert!(s.view().review_rows.contains(&("医疗费用票据".into(), "没有提交（可以不交）".into())));
+    }
+
+    #[test]
+    fn without_devices_materials_go_on_paper_and_late_captures_are_ignored() {
+        // No scanner, no camera: the form leads straight to the review, which says where the paper goes.
+        let mut s = session(Capabilities::default());
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService(ALLOWANCE.into()));
+        let guide = s.view().guide_rows;
+        assert!(guide.iter().any(|(_, v)| v.contains("还不能扫描")), "{guide:?}");
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        s.handle(Event::CardRead(identity(Validity::LongTerm)));
+        s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+        s.handle(Event::FieldEdited { key: "bank_account".into(), value: "6228480012345678901".into() });
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Review);
+        assert!(s.view().review_rows.contains(&("户口簿".into(), "请把纸质材料交给村代办员".into())));
+
+        // A camera only: documents are photographed instead.
+        let mut s = session(Capabilities { camera: true, scanner: false });
+        to_materials(&mut s, ALLOWANCE, &[("bank_account", "6228480012345678901")]);
+        let v = s.view().material.unwrap();
+        assert!(!v.can_scan && v.can_photo && v.hint.contains("摄像头"));
+        assert!(s.handle(Event::CaptureMaterial(CaptureKind::Scan)).is_empty(), "no scanner to ask");
+        // Cancelled while the camera works: the late photo changes nothing.
+        assert_eq!(s.handle(Event::CaptureMaterial(CaptureKind::Photo)).len(), 1);
+        s.handle(Event::Cancel);
+        assert!(!s.holds_personal_data());
+        s.handle(Event::MaterialCaptured { material: "hukou".into(), capture: page(1) });
+        assert_eq!(s.screen(), Screen::Home);
+    }
+
     /// Every Chinese sentence in this module's code (not these tests), as
     /// ui/translations/update.py extracts them.
     fn own_message_ids() -> Vec<&'static str> {
-        let source = include_str!("session.rs");
-        let code = &source[..source.find("#[cfg(test)]\nmod tests").unwrap_or(source.len())];
-        let mut ids: Vec<&str> = code
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .filter(|s| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
-            .collect();
+        let mut ids: Vec<&str> = Vec::new();
+        for source in [include_str!("session.rs"), include_str!("capture.rs"), include_str!("materials.rs")] {
+            let code = &source[..source.find("#[cfg(test)]\nmod tests").unwrap_or(source.len())];
+            ids.extend(
+                code.split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+            );
+        }
         ids.extend(Rating::ALL.iter().map(|r| r.label_zh()));
         ids.sort_unstable();
         ids.dedup();

@@ -53,6 +53,7 @@ DRAFTS = {
     "住址": ("སྡོད་གནས།", "Мекенжай"),
     "居民身份证": ("ཐོབ་ཐང་ལག་ཁྱེར།", "Жеке куәлік"),
     "户口簿": ("ཐེམ་ཐོ་དེབ།", "Тіркеу кітапшасы"),
+    "医疗费用票据": ("སྨན་བཅོས་འགྲོ་སོང་གི་ཤོག་འཛིན།", "Емделу шығынының түбіртектері"),
     "本人近期免冠证件照": ("རང་ཉིད་ཀྱི་ཉེ་ཆར་གྱི་ལག་ཁྱེར་འདྲ་པར།", "Жақында түскен құжат суреті"),
     "发卡银行": ("ལག་ཁྱེར་སྤྲོད་མཁན་དངུལ་ཁང་།", "Карта беретін банк"),
 }
@@ -145,7 +146,7 @@ items = [
     item("620000CL0001", "残疾人两项补贴申请", "Apply for the two disability subsidies", *CL, "disability",
          "administrative_payment", "持有第二代残疾人证的困难残疾人、重度残疾人。",
          "Holders of the second-generation disability certificate who are in hardship or severely disabled.",
-         [ID_MAT, mat("disability_cert", "残疾人证", "Disability certificate", "scan")],
+         [ID_MAT, mat("disability_cert", "残疾人证", "Disability certificate", "e_license")],
          [NAME, IDNO, PHONE, choice("subsidy", "申请补贴", "Subsidy applied for",
              [("living", "困难残疾人生活补贴", "Living subsidy"), ("nursing", "重度残疾人护理补贴", "Nursing subsidy"),
               ("both", "两项都申请", "Both")])],
@@ -161,14 +162,15 @@ items = [
     item("620000MZ0003", "临时救助申请", "Apply for temporary assistance", *MZ, "assistance",
          "administrative_payment", "因火灾、交通事故、重大疾病等原因导致基本生活暂时出现严重困难的家庭或个人。",
          "Households or people in sudden severe hardship from fire, accident, serious illness and the like.",
-         [ID_MAT, mat("proof", "困难情况证明材料", "Proof of hardship", "scan")],
+         [ID_MAT, mat("proof", "困难情况证明材料", "Proof of hardship", "scan"),
+          mat("bills", "医疗费用票据", "Medical bills", "scan", required=False)],
          [NAME, IDNO, PHONE, choice("cause", "困难原因", "Cause of hardship",
              [("illness", "重大疾病", "Serious illness"), ("disaster", "火灾或自然灾害", "Fire or natural disaster"),
               ("accident", "交通事故等意外", "Accident"), ("other", "其他", "Other")])],
          tl(15, "working_days"), tl(10, "working_days"), "payment"),
     item("620000GA0001", "出生登记", "Birth registration", *GA, "family", "administrative_confirmation",
          "在本地出生的婴儿，由父母一方申报出生登记。", "A parent registers a baby born here.",
-         [ID_MAT, mat("birth_cert", "出生医学证明", "Medical birth certificate", "scan"),
+         [ID_MAT, mat("birth_cert", "出生医学证明", "Medical birth certificate", "e_license"),
           mat("hukou", "户口簿", "Household register", "scan")],
          [NAME, IDNO, PHONE,
           {"key": "baby_name", "label": t("婴儿姓名", "Baby's name"), "type": "text", "max_len": 30, "required": True},
@@ -193,7 +195,7 @@ bundles = [
      "items": ["620000GA0001", "620000YB0001", "620000RS0001"], "shared_fields": ["name", "id_number", "phone"]},
 ]
 
-catalog = {"version": 2026112101, "themes": themes, "items": items, "bundles": bundles}
+catalog = {"version": 2026112201, "themes": themes, "items": items, "bundles": bundles}
 with open("catalog.json", "w", encoding="utf-8") as f:
     json.dump(catalog, f, ensure_ascii=False, indent=1)
     f.write("\n")

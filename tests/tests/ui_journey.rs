@@ -40,6 +40,8 @@ struct Kiosk {
     shots: PathBuf,
     step: usize,
     hub: Option<Hub>,
+    /// Opens what the hub received (materials test).
+    platform: model::seal::PlatformSecretKey,
     rt: tokio::runtime::Runtime,
     _sim: Arc<SamSimulator>,
     _dir: tempfile::TempDir,
@@ -125,6 +127,7 @@ impl Kiosk {
             shots,
             step: 0,
             hub,
+            platform,
             rt,
             _sim: sim,
             _dir: dir,
@@ -321,6 +324,86 @@ fn files_an_application() {
     assert_eq!(db.total_submissions().unwrap(), 1);
     assert_eq!(db.case_count().unwrap(), 1);
     assert_eq!(k.outbox.counts().unwrap().acknowledged, 1);
+    k.finish();
+}
+
+/// 提交材料: after the form, each material is scanned (SANE's test backend)
+/// or photographed (a synthetic camera), previewed, retaken, and reaches the
+/// hub sealed with the filing.
+#[test]
+fn files_with_scanned_and_photographed_materials() {
+    use drivers::docscan::test_backend::SaneTestEnv;
+    if !SaneTestEnv::available() {
+        eprintln!("SKIPPED: scanimage (sane-utils) is not installed");
+        return;
+    }
+    let mut k = Kiosk::start("materials", true, Duration::from_secs(600));
+    let sane = SaneTestEnv::new().unwrap();
+    k.app.set_material_devices(Box::new(kiosk::capture::Capturers::new(
+        Some(sane.scanner()),
+        Some(Box::new(drivers::camera::SyntheticSource::new(640, 480))),
+    )));
+    k.pump();
+
+    // 高龄津贴申请: 户口簿 and the bank card or passbook.
+    k.tap("我要办事");
+    k.wait_screen("services");
+    k.tap("养老服务");
+    k.tap("高龄津贴申请");
+    k.wait_screen("guide");
+    assert!(k.shows("在这台机器上扫描或拍照"), "the guide says materials are scanned here");
+    k.tap("开始办理");
+    k.wait_screen("consent");
+    k.tap("同意，继续");
+    k.wait_screen("id-prompt");
+    k.tap("模拟放置身份证");
+    k.wait_screen("form");
+    k.tap("联系电话");
+    k.keypad("13912345678");
+    k.tap("向下");
+    k.tap("银行账号");
+    k.keypad("6228480012345678901");
+    k.tap("下一步");
+    k.wait_screen("materials");
+    k.shot("materials");
+    assert_eq!(k.window.get_material().name, "户口簿");
+    assert!(k.controls("下一步").is_empty(), "a required material must be captured first");
+
+    // Scan, look at it, scan again.
+    k.tap("扫描");
+    k.wait_until("the scan", |w| w.get_material().captured.contains("已扫描"));
+    k.shot("scanned");
+    assert!(k.window.get_material().has_preview);
+    assert_eq!(k.control("扫描或拍照的结果").accessible_role(), Some(AccessibleRole::Image));
+    k.tap("重新扫描");
+    k.wait_until("the second scan", |w| w.get_material().captured.contains("已扫描") && !w.get_material().busy);
+    k.tap("下一步");
+    k.wait_until("the next material", |w| w.get_material().name == "本人银行卡或存折");
+
+    // The bank card is photographed instead.
+    k.tap("拍照");
+    k.wait_until("the photo", |w| w.get_material().captured == "已拍照");
+    k.shot("photographed");
+    k.tap("下一步");
+    k.wait_screen("review");
+    k.shot("review");
+    assert!(k.shows("已扫描 1 页") && k.shows("已拍照"), "the review lists the materials");
+    k.tap("确认提交");
+    k.wait_screen("saved");
+    assert!(k.window.get_saved_sent());
+
+    // The hub got the filing with both files, sealed, and they open.
+    let db = HubDb::open(&k._dir.path().join("hub.db")).unwrap();
+    let ids = db.submission_ids().unwrap();
+    assert_eq!(ids.len(), 1);
+    let filing = db.open_submission(ids[0], &k.platform).unwrap().expect("stored");
+    let codes: Vec<&str> = filing.attachments.iter().map(|(r, _)| r.material_code.as_str()).collect();
+    assert_eq!(codes, ["hukou", "bankbook"]);
+    for (r, bytes) in &filing.attachments {
+        assert_eq!(r.media_type, "image/jpeg");
+        assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+        assert_eq!(r.size, bytes.len() as u64);
+    }
     k.finish();
 }
 
