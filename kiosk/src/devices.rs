@@ -127,3 +127,55 @@ impl ReceiptSink for Printer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drivers::{SamSimulator, SimCard};
+    use std::time::{Duration, Instant};
+
+    /// Polls until something other than "no news" comes, or `wait` passes.
+    fn next(reader: &mut Reader, wait: Duration) -> Result<Option<Identity>, String> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let got = reader.poll();
+            if !matches!(got, Ok(None)) || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn reads_each_card_once_recovers_after_an_unplug_and_words_foreign_cards() {
+        let sim = SamSimulator::start().unwrap();
+        let mut reader = Reader::new(sim.path().to_string_lossy().into_owned());
+        assert_eq!(reader.poll(), Ok(None), "no card");
+        sim.present(SimCard::sample());
+        let card = next(&mut reader, Duration::from_secs(5)).unwrap().expect("the card");
+        assert_eq!(card.name, "张桂兰");
+        // Lying there: not read again, until the next step asks for a card.
+        assert_eq!(reader.poll(), Ok(None));
+        reader.restart();
+        assert!(reader.poll().unwrap().is_some(), "re-presented after restart");
+
+        // Unplugged: a plain sentence about the reader; plugged back: it reads again.
+        sim.unplug();
+        let err = next(&mut reader, Duration::from_secs(5)).unwrap_err();
+        assert!(err.contains("读卡器"), "{err}");
+        sim.replug().unwrap();
+        sim.present(SimCard::hmt_permit());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let permit = loop {
+            if let Ok(Some(id)) = reader.poll() {
+                break id;
+            }
+            assert!(Instant::now() < deadline, "the reader never came back");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(permit.card_type, model::identity::CardType::HmtResidencePermit);
+
+        sim.present(SimCard::foreign_2023());
+        assert_eq!(next(&mut reader, Duration::from_secs(5)), Err(FOREIGN_CARD.to_owned()));
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod capture;
+pub mod codes;
 pub mod catalog;
 pub mod config;
 pub mod demo;

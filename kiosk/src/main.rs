@@ -206,6 +206,19 @@ fn main() -> Result<()> {
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
     }
 
+    // A serial QR/barcode scanner: item codes and receipt numbers.
+    let _barcode = match &config.devices.barcode_scanner {
+        Some(drivers::config::BarcodeScannerConfig::Serial { path, baud }) => {
+            let a = app.clone();
+            let handle = kiosk::codes::watch_serial_scanner(path.to_string_lossy().into_owned(), *baud, move |code| {
+                a.dispatch(kiosk::session::Event::CodeEntered(code))
+            })
+            .context("cannot start the barcode scanner thread")?;
+            Some(handle)
+        }
+        None => None,
+    };
+
     info!(terminal = %config.terminal_id, village = %config.village_code.as_str(), "kiosk ready");
     let result = window.run();
     if let Err(e) = &result {

@@ -783,8 +783,29 @@ impl Session {
             (State::Home, E::Start) => (State::Services { theme: String::new() }, vec![]),
             (State::Services { .. }, E::Back) => (State::Home, vec![]),
             (State::Services { .. }, E::ChooseTheme(theme)) => (State::Services { theme }, vec![]),
-            (State::Services { theme }, E::ChooseService(code) | E::CodeEntered(code)) => {
-                match self.catalog.item(code.trim()) {
+            // A code held to a scanner on the home screen: an item's QR code
+            // opens its guide, a receipt's looks up where the filing stands.
+            (State::Home, E::CodeEntered(code)) => match self.item_in_code(&code) {
+                Some(item) if self.tile_problem(item).is_none() => {
+                    (State::Guide { item: item.implement_code.clone(), theme: String::new() }, vec![])
+                }
+                Some(_) => (State::Services { theme: String::new() }, vec![]),
+                None => match parse_receipt_code(&code) {
+                    Some(query) => (
+                        State::Lookup { purpose: Purpose::Progress, phase: LookupPhase::Looking },
+                        vec![Effect::LookUp(query)],
+                    ),
+                    None => (State::Home, vec![]),
+                },
+            },
+            (State::Services { theme }, E::ChooseService(code)) => match self.catalog.item(code.trim()) {
+                Some(item) if self.tile_problem(item).is_none() => {
+                    (State::Guide { item: item.implement_code.clone(), theme }, vec![])
+                }
+                _ => (State::Services { theme }, vec![]),
+            },
+            (State::Services { theme }, E::CodeEntered(code)) => {
+                match self.item_in_code(&code) {
                     Some(item) if self.tile_problem(item).is_none() => {
                         (State::Guide { item: item.implement_code.clone(), theme }, vec![])
                     }
@@ -1058,6 +1079,17 @@ impl Session {
             // Anything else (a late device event, a double tap) changes nothing.
             (s, _) => (s, vec![]),
         }
+    }
+
+    /// The catalog item a scanned code names: the implementation code
+    /// itself, or a link that carries it (item QR codes on posters are often
+    /// URLs of the provincial portal with the code as a path segment or
+    /// query value).
+    fn item_in_code(&self, code: &str) -> Option<&ServiceItem> {
+        let code = code.trim();
+        self.catalog.item(code).or_else(|| {
+            code.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).find_map(|t| self.catalog.item(t))
+        })
     }
 
     fn ask(&self, purpose: Purpose) -> (State, Vec<Effect>) {
@@ -2380,6 +2412,30 @@ mod tests {
         s.handle(Event::Cancel);
         assert!(!s.holds_personal_data());
         s.handle(Event::MaterialCaptured { material: "hukou".into(), capture: page(1) });
+        assert_eq!(s.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn codes_scanned_at_home_open_items_or_look_up_receipts() {
+        let mut s = session(Capabilities::default());
+        // An item's code, bare or inside a portal link.
+        s.handle(Event::CodeEntered("620000MZ0001".into()));
+        assert_eq!((s.screen(), s.view().item_name.as_str()), (Screen::Guide, "高龄津贴申请"));
+        s.handle(Event::Cancel);
+        s.handle(Event::CodeEntered("https://zwfw.gansu.gov.cn/guide?itemCode=620000GA0001&from=qr".into()));
+        assert_eq!((s.screen(), s.view().item_name.as_str()), (Screen::Guide, "出生登记"));
+        s.handle(Event::Cancel);
+        // An item this terminal cannot do: the list, where the tile says why.
+        s.handle(Event::CodeEntered("620000MZ0002".into()));
+        assert_eq!(s.screen(), Screen::Services);
+        s.handle(Event::Cancel);
+        // A receipt's number: where that filing stands.
+        let fx = s.handle(Event::CodeEntered("62202611210000001".into()));
+        assert_eq!(s.screen(), Screen::Progress);
+        assert!(matches!(fx.as_slice(), [Effect::LookUp(Lookup::Case(_))]), "{fx:?}");
+        s.handle(Event::Cancel);
+        // Anything else changes nothing.
+        assert!(s.handle(Event::CodeEntered("hello".into())).is_empty());
         assert_eq!(s.screen(), Screen::Home);
     }
 

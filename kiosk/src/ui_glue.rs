@@ -42,6 +42,14 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
     w.on_toggle_high_contrast(on(|| Event::ToggleHighContrast));
     w.on_toggle_voice(on(|| Event::ToggleVoice));
     w.on_still_here(on(|| Event::StillHere));
+    let wedge = std::sync::Mutex::new(crate::codes::WedgeDetector::default());
+    let a = app.clone();
+    w.on_key_typed(move |text| {
+        let code = wedge.lock().unwrap_or_else(|e| e.into_inner()).key(&text, std::time::Instant::now());
+        if let Some(code) = code {
+            a.dispatch(Event::CodeEntered(code));
+        }
+    });
     w.on_skip_material(on(|| Event::SkipMaterial));
     w.on_next_material(on(|| Event::NextMaterial));
     let a = app.clone();

@@ -407,6 +407,29 @@ fn files_with_scanned_and_photographed_materials() {
     k.finish();
 }
 
+/// A USB keyboard-wedge QR scanner "types" an item's code on the home screen:
+/// its guide opens. Typed slowly (a person at a keyboard), nothing happens.
+#[test]
+fn a_wedge_scanner_code_opens_the_item_guide() {
+    use ui::slint::platform::WindowEvent;
+    let k = Kiosk::start("wedge", false, Duration::from_secs(600));
+    let type_keys = |text: &str, gap: Duration| {
+        for c in text.chars() {
+            let text: ui::slint::SharedString = c.to_string().into();
+            k.window.window().dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+            k.window.window().dispatch_event(WindowEvent::KeyReleased { text });
+            std::thread::sleep(gap);
+        }
+    };
+    type_keys("620000MZ0001\n", Duration::from_millis(60));
+    k.pump();
+    assert_eq!(k.window.get_screen(), "home", "typing by hand is no scan");
+    type_keys("620000MZ0001\n", Duration::ZERO);
+    k.wait_screen("guide");
+    assert!(k.shows("高龄津贴申请"));
+    k.finish();
+}
+
 /// 进度查询: by the number on the receipt, typed on the keypad, and by the
 /// ID card; each says plainly where the filing stands.
 #[test]
