@@ -176,6 +176,17 @@ impl App {
         self.publish();
     }
 
+    /// Keeps ratings of filings without a case number in `path` (and takes
+    /// back those a previous run left), so a restart loses none.
+    pub fn keep_ratings_in(&self, path: std::path::PathBuf) -> std::io::Result<()> {
+        self.inner.visit.keep_ratings_in(path)
+    }
+
+    /// Ratings still waiting for their filing's case number.
+    pub fn waiting_ratings(&self) -> usize {
+        self.inner.visit.waiting_ratings()
+    }
+
     /// Tells the session and the footer how the link stands.
     fn link_status(&self, status: LinkStatus) {
         if let Some(online) = status.online {
@@ -393,6 +404,11 @@ impl App {
             self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
             if !report.acknowledged.is_empty() {
                 info!(count = report.acknowledged.len(), "waiting submissions delivered");
+            }
+            // Filings that got their case number: their ratings can go now.
+            if self.inner.visit.waiting_ratings() > 0 {
+                let (visit, outbox) = (self.inner.visit.clone(), self.inner.outbox.clone());
+                let _ = tokio::task::spawn_blocking(move || visit.retry_waiting(&outbox)).await;
             }
             // Version 0 is the hub's built-in default: the local config stands until the hub sets one.
             let interval = configured.filter(|c| c.version > 0).map_or(interval, |c| Duration::from_secs(c.sync_interval_secs.clamp(5, 3600)));

@@ -143,11 +143,13 @@ fn main() -> Result<()> {
     let window = ui::KioskWindow::new().context("cannot create the kiosk window")?;
     let village = config.village_code.name().unwrap_or(config.village_code.as_str()).to_owned();
     let county = model::divisions::county_name(&config.village_code.as_str()[..6]).unwrap_or_default();
-    window.set_terminal_label(format!("{county} {village} · 终端 {}", config.terminal_id).into());
+    // Place names stay Chinese (proper nouns); the UI words "终端" per language.
+    window.set_terminal_label(format!("{county} {village}").into());
+    window.set_terminal_id(config.terminal_id.as_str().into());
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
     window.set_banner(banner.into());
 
-    let session = Session::new(
+    let mut session = Session::new(
         Arc::new(loaded.catalog),
         Terminal {
             terminal_id: config.terminal_id.clone(),
@@ -158,6 +160,8 @@ fn main() -> Result<()> {
         Capabilities::default(),
         Box::new(time::OffsetDateTime::now_utc),
     );
+    // The consent screen states the retention the outbox really applies.
+    session.set_retention_days(config.outbox.retention.as_secs() / 86_400);
     let weak = window.as_weak();
     let weak_status = window.as_weak();
     let app = App::start(
@@ -180,6 +184,9 @@ fn main() -> Result<()> {
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
+    if let Err(e) = app.keep_ratings_in(config.data_dir.join("ratings-waiting.json")) {
+        warn!(error = %e, "cannot read the ratings kept from the last run; they stay in the file");
+    }
 
     // Materials: the configured scanner and camera. The demo scans on SANE's
     // `test` backend (a private config dir, kept for the life of the process).

@@ -30,7 +30,10 @@ use crate::ui_glue;
 pub const WIDTH: u32 = 1280;
 pub const HEIGHT: u32 = 800;
 
-/// The footer of the sample terminal.
+/// The footer of the sample terminal: its place and id (the UI adds the
+/// word 终端 in the villager's language). `TERMINAL_LABEL` is the whole line in Chinese.
+pub const TERMINAL_PLACE: &str = "东乡族自治县 巴牙村委会";
+pub const TERMINAL_ID: &str = "GS-0001";
 pub const TERMINAL_LABEL: &str = "东乡族自治县 巴牙村委会 · 终端 GS-0001";
 
 /// A card holder who does not exist (the ID number has a valid check digit).
@@ -316,7 +319,8 @@ pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
         .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
     let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
-    ui.set_terminal_label(TERMINAL_LABEL.into());
+    ui.set_terminal_label(TERMINAL_PLACE.into());
+    ui.set_terminal_id(TERMINAL_ID.into());
     ui_glue::set_link_status(&ui, crate::app::LinkStatus { online: Some(true), unsent: 0 });
     ui.show().context("cannot show the kiosk window")?;
 
@@ -376,7 +380,8 @@ pub fn bench(idle: std::time::Duration) -> Result<BenchReport> {
         .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
     let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
-    ui.set_terminal_label(TERMINAL_LABEL.into());
+    ui.set_terminal_label(TERMINAL_PLACE.into());
+    ui.set_terminal_id(TERMINAL_ID.into());
     ui.show().context("cannot show the kiosk window")?;
     ui_glue::apply(&ui, &sample_session().view());
     let pixels = draw(&window);

@@ -37,7 +37,8 @@ use model::submission::AttachmentRef;
 pub const CONSENT_VERSION: &str = "consent-2026-11-v2";
 
 /// Days a filing is kept after the platform has finished it, as the consent
-/// screen says. The outbox's default retention (offline-cache `OutboxConfig`).
+/// screen says, unless the terminal's `[outbox] retention_days` says
+/// otherwise (`Session::set_retention_days`). The outbox's default retention.
 pub const RETENTION_DAYS: u64 = 30;
 
 /// Where this session runs: fixed for the life of the kiosk process.
@@ -615,6 +616,8 @@ pub struct Session {
     last_spoken: String,
     /// The hub answered the last sync (e-licenses can be fetched).
     online: bool,
+    /// What the consent screen promises: the outbox's configured retention.
+    retention_days: u64,
 }
 
 impl Session {
@@ -629,6 +632,7 @@ impl Session {
             idle_left: None,
             last_spoken: String::new(),
             online: false,
+            retention_days: RETENTION_DAYS,
         }
     }
 
@@ -669,6 +673,12 @@ impl Session {
 
     pub fn set_capabilities(&mut self, caps: Capabilities) {
         self.caps = caps;
+    }
+
+    /// The retention the consent screen states; must be what the outbox
+    /// is configured with (`kiosk.toml` `[outbox] retention_days`).
+    pub fn set_retention_days(&mut self, days: u64) {
+        self.retention_days = days;
     }
 
     /// Whether the hub answered the last sync.
@@ -1577,7 +1587,7 @@ impl Session {
                 self.t("保存多久"),
                 self.tf(
                     "在这台机器上加密保存，送到政务服务平台办结后 {} 天删除。屏幕上和回执上的号码会遮住一部分。",
-                    &[&RETENTION_DAYS],
+                    &[&self.retention_days],
                 ),
             ),
             (self.t("谁能看到"), self.t("只有办理这件事的政府工作人员。村代办员和别的村民看不到。")),
@@ -2413,6 +2423,18 @@ mod tests {
         assert!(!s.holds_personal_data());
         s.handle(Event::MaterialCaptured { material: "hukou".into(), capture: page(1) });
         assert_eq!(s.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn consent_states_the_configured_retention() {
+        let mut s = session(Capabilities::default());
+        s.set_retention_days(7);
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService(SOCIAL_CARD.into()));
+        s.handle(Event::StartFiling);
+        let rows = s.view().consent_rows;
+        let (_, kept) = rows.iter().find(|(l, _)| l == "保存多久").unwrap();
+        assert!(kept.contains(" 7 天"), "{kept}");
     }
 
     #[test]
