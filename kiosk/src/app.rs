@@ -59,6 +59,8 @@ struct Inner {
     visit: Arc<crate::visit::VisitServices>,
     /// The document scanner and camera for materials (none until set).
     material_devices: Arc<Mutex<Box<dyn crate::capture::MaterialDevices>>>,
+    /// The A4 printer for result documents (none until set).
+    a4: Arc<Mutex<Option<Box<dyn crate::devices::DocumentPrinter>>>>,
 }
 
 /// What the footer says about the link and the queue.
@@ -124,6 +126,7 @@ impl App {
                 last_activity: Mutex::new(Instant::now()),
                 visit: Arc::default(),
                 material_devices: Arc::new(Mutex::new(Box::new(crate::capture::NoDevices))),
+                a4: Arc::new(Mutex::new(None)),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -176,6 +179,11 @@ impl App {
         self.publish();
     }
 
+    /// The A4 printer result documents are printed on (打印结果).
+    pub fn set_a4_printer(&self, printer: Box<dyn crate::devices::DocumentPrinter>) {
+        *lock(&self.inner.a4) = Some(printer);
+    }
+
     /// Keeps ratings of filings without a case number in `path` (and takes
     /// back those a previous run left), so a restart loses none.
     pub fn keep_ratings_in(&self, path: std::path::PathBuf) -> std::io::Result<()> {
@@ -218,6 +226,16 @@ impl App {
             Effect::Submit(sub, files) => {
                 let app = self.clone();
                 self.inner.rt.spawn(async move { app.submit(sub, files).await });
+            }
+            Effect::PrintResult(case_number) => {
+                let app = self.clone();
+                self.inner.rt.spawn(async move {
+                    let outcome = app.print_result(case_number).await;
+                    match outcome {
+                        Ok(()) => app.dispatch(Event::ResultPrinted),
+                        Err(msg) => app.dispatch(Event::ResultPrintFailed(msg.into())),
+                    }
+                });
             }
             Effect::CaptureMaterial { material, kind } => {
                 let app = self.clone();
@@ -265,6 +283,49 @@ impl App {
                         }
                     }
                 });
+            }
+        }
+    }
+
+    /// Fetches a case's result document from the hub and prints it on the
+    /// A4 printer. Errors are sentences for the villager.
+    async fn print_result(&self, case_number: model::CaseNumber) -> Result<(), String> {
+        if lock(&self.inner.a4).is_none() {
+            return Err("这台机器没有连接A4打印机".into());
+        }
+        let fetched = tokio::time::timeout(Duration::from_secs(30), self.inner.sync.fetch_result(&case_number)).await;
+        let (media_type, pdf) = match fetched {
+            Ok(Ok(Some(doc))) => doc,
+            Ok(Ok(None)) => return Err("政务服务平台上还没有这件事的结果文件".into()),
+            Ok(Err(stop)) => {
+                warn!(reason = ?stop, "result document not fetched");
+                return Err("现在连不上政务服务平台".into());
+            }
+            Err(_) => return Err("现在连不上政务服务平台".into()),
+        };
+        if media_type != "application/pdf" || !pdf.starts_with(b"%PDF-") {
+            warn!(media_type = %media_type, "the result document is not a PDF");
+            return Err("结果文件的格式不对，请找村代办员".into());
+        }
+        let a4 = self.inner.a4.clone();
+        let title = format!("result {}", case_number.as_str());
+        let printed = tokio::task::spawn_blocking(move || match lock(&a4).as_mut() {
+            Some(p) => p.print_pdf(pdf, &title),
+            None => Err("这台机器没有连接A4打印机".into()),
+        })
+        .await;
+        match printed {
+            Ok(Ok(())) => {
+                self.device_health("a4_printer", DeviceState::Ok, None);
+                Ok(())
+            }
+            Ok(Err(msg)) => {
+                self.device_health("a4_printer", DeviceState::Degraded, Some(msg.clone()));
+                Err(msg)
+            }
+            Err(e) => {
+                warn!(error = %e, "A4 printing task failed");
+                Err("打印机出现故障".into())
             }
         }
     }

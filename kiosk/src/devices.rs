@@ -14,9 +14,9 @@ use crate::session::ReceiptData;
 
 /// The ID card reader through the drivers' [`ReaderSupervisor`]: reopened
 /// after an unplug (with backoff), each card reported once while it lies
-/// there, all card types read (resident ID, 'J' residence permits; foreign
-/// permanent resident cards 'I'/'Y' are refused with a sentence, see
-/// `card_problem`, because a filing needs a GB 11643 number).
+/// there, all card types read: resident ID, 'J' residence permits and
+/// foreign permanent resident cards ('I' 2017, 'Y' 2023; their numbers are
+/// `IdNumber`s of their own kind).
 pub struct Reader {
     supervisor: ReaderSupervisor,
 }
@@ -32,10 +32,13 @@ impl CardSource for Reader {
         match self.supervisor.poll() {
             Ok(ReaderEvent::Presented(card)) => match *card {
                 Card::Citizen { identity, .. } => Ok(Some(identity)),
-                Card::Foreign(foreign) => {
-                    warn!(card_type = ?foreign.card_type, "a foreign permanent resident card was presented");
-                    Err(FOREIGN_CARD.into())
-                }
+                Card::Foreign(foreign) => match foreign.to_identity() {
+                    Ok(identity) => Ok(Some(identity)),
+                    Err(e) => {
+                        warn!(card_type = ?foreign.card_type, error = %e, "a foreign permanent resident card cannot file");
+                        Err(FOREIGN_CARD.into())
+                    }
+                },
             },
             Ok(ReaderEvent::Removed | ReaderEvent::Unchanged) => Ok(None),
             Err(e) => {
@@ -128,6 +131,44 @@ impl ReceiptSink for Printer {
     }
 }
 
+/// The A4 printer as the result-printing journey needs it. Errors are
+/// plain Chinese sentences for the villager.
+pub trait DocumentPrinter: Send + 'static {
+    /// Prints a PDF and waits until the printer has finished it.
+    fn print_pdf(&mut self, pdf: Vec<u8>, title: &str) -> Result<(), String>;
+}
+
+/// A CUPS queue (`[devices.a4_printer] kind = "cups"`).
+pub struct A4Printer {
+    server: String,
+    queue: String,
+    /// How long a job may take before the villager is told it did not print.
+    timeout: std::time::Duration,
+}
+
+impl A4Printer {
+    pub fn new(config: &drivers::config::A4PrinterConfig) -> A4Printer {
+        let drivers::config::A4PrinterConfig::Cups { queue, server } = config;
+        A4Printer { server: server.clone(), queue: queue.clone(), timeout: std::time::Duration::from_secs(180) }
+    }
+}
+
+impl DocumentPrinter for A4Printer {
+    fn print_pdf(&mut self, pdf: Vec<u8>, title: &str) -> Result<(), String> {
+        use drivers::a4::{A4Error, CupsPrinter};
+        let result = CupsPrinter::new(&self.server, &self.queue).and_then(|p| p.print_and_wait(pdf, title, self.timeout));
+        result.map(|_| ()).map_err(|e| {
+            warn!(error = %e, "A4 printing failed");
+            match e {
+                A4Error::Unreachable { .. } | A4Error::NoSuchQueue(_) => "打印机没有连接好".to_owned(),
+                A4Error::PrinterStopped(_) | A4Error::NotAccepting(_) => "打印机停了，可能缺纸或卡纸".to_owned(),
+                A4Error::Timeout { .. } => "打印机没有回应".to_owned(),
+                _ => "打印机出现故障".to_owned(),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +188,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_each_card_once_recovers_after_an_unplug_and_words_foreign_cards() {
+    fn reads_each_card_once_recovers_after_an_unplug_and_reads_every_card_type() {
         let sim = SamSimulator::start().unwrap();
         let mut reader = Reader::new(sim.path().to_string_lossy().into_owned());
         assert_eq!(reader.poll(), Ok(None), "no card");
@@ -175,7 +216,15 @@ mod tests {
         };
         assert_eq!(permit.card_type, model::identity::CardType::HmtResidencePermit);
 
-        sim.present(SimCard::foreign_2023());
-        assert_eq!(next(&mut reader, Duration::from_secs(5)), Err(FOREIGN_CARD.to_owned()));
+        for card in [SimCard::foreign_2023(), SimCard::foreign_2017()] {
+            sim.present(card);
+            let foreign = next(&mut reader, Duration::from_secs(5)).unwrap().expect("a foreign card files too");
+            assert!(matches!(
+                foreign.card_type,
+                model::identity::CardType::ForeignPermanentResident | model::identity::CardType::ForeignPermanentResident2023
+            ));
+            assert_ne!(foreign.id_number.kind(), model::identity::IdNumberKind::Citizen);
+            assert!(foreign.address.is_empty());
+        }
     }
 }

@@ -213,6 +213,11 @@ fn main() -> Result<()> {
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
     }
 
+    // The A4 printer for result documents (打印结果).
+    if let Some(a4) = &config.devices.a4_printer {
+        app.set_a4_printer(Box::new(kiosk::devices::A4Printer::new(a4)));
+    }
+
     // A serial QR/barcode scanner: item codes and receipt numbers.
     let _barcode = match &config.devices.barcode_scanner {
         Some(drivers::config::BarcodeScannerConfig::Serial { path, baud }) => {

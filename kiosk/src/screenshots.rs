@@ -214,6 +214,7 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         created_at: datetime!(2026-11-21 10:00 +8) - time::Duration::days(days_ago),
         case_number: case.map(|c| CaseNumber::parse(c).expect("a case number")),
         stage,
+        result_available: stage == FilingStage::Done && case.is_some(),
     };
     s.handle(Event::LookedUp(vec![
         filing("620000MZ0001", 0, None, FilingStage::Waiting),
@@ -233,6 +234,17 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::CodeEntered("62292620261118000045".into()));
     s.handle(Event::LookedUp(vec![filing("620000RS0001", 3, Some("62292620261118000045"), FilingStage::Delivered)]));
     take("result-found", &s);
+    s.handle(Event::Cancel);
+
+    // Result printing: a finished case with a document, printed on the A4 printer.
+    s.handle(Event::QueryResult);
+    s.handle(Event::CodeEntered("62292620261012000007".into()));
+    s.handle(Event::LookedUp(vec![filing("620000YB0001", 40, Some("62292620261012000007"), FilingStage::Done)]));
+    take("result-printable", &s);
+    s.handle(Event::PrintResult);
+    take("result-printing", &s);
+    s.handle(Event::ResultPrinted);
+    take("result-printed", &s);
     s.handle(Event::Cancel);
 
     // Temporary assistance: an optional material.

@@ -151,6 +151,12 @@ pub enum Event {
     LookupFailed(String),
     /// Progress/result: 再查一次.
     Retry,
+    /// Result: 打印结果文件.
+    PrintResult,
+    /// The result document was printed on the A4 printer.
+    ResultPrinted,
+    /// It was not (a Chinese sentence, as `CardProblem`).
+    ResultPrintFailed(String),
     SetLanguage(Lang),
     ToggleLargeText,
     ToggleHighContrast,
@@ -181,6 +187,9 @@ pub enum Effect {
     LookUp(Lookup),
     /// Keep a rating and send it to the platform when the link allows.
     StoreRating(RatingRecord),
+    /// Fetch this case's result document from the hub and print it on the
+    /// A4 printer; answer with `ResultPrinted` or `ResultPrintFailed`.
+    PrintResult(CaseNumber),
     /// Read a sentence aloud (replacing whatever is being read).
     Speak { lang: Lang, text: String },
 }
@@ -204,6 +213,8 @@ pub struct FilingStatus {
     pub created_at: OffsetDateTime,
     pub case_number: Option<CaseNumber>,
     pub stage: FilingStage,
+    /// The platform has a result document for it that can be printed here.
+    pub result_available: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,6 +424,10 @@ pub struct View {
     pub lookup_message: String,
     pub lookup_error: bool,
     pub lookup_rows: Vec<ProgressView>,
+    /// Result: a finished case has a document to print here (打印结果文件).
+    pub result_printable: bool,
+    /// Result: it is being fetched and printed.
+    pub result_busy: bool,
     pub goodbye_message: String,
     pub error_message: String,
 }
@@ -453,6 +468,8 @@ impl View {
             lookup_message: String::new(),
             lookup_error: false,
             lookup_rows: Vec::new(),
+            result_printable: false,
+            result_busy: false,
             goodbye_message: String::new(),
             error_message: String::new(),
         }
@@ -542,6 +559,8 @@ enum LookupPhase {
     Ask(Option<Problem>),
     Looking,
     Found(Vec<FilingStatus>),
+    /// Result: printing the document of a found case.
+    Printing(Vec<FilingStatus>, PrintOutcome),
     NotFound,
 }
 
@@ -859,7 +878,8 @@ impl Session {
             (State::Form(mut d), E::FieldEdited { key, value }) => {
                 if let Some(field) = self.item_of(&d).form.iter().find(|f| f.key == key) {
                     // Card values can't be edited: they are what the card says.
-                    if field.prefill.is_none() {
+                    // What the card lacks (a foreign card has no address) is typed.
+                    if field.prefill.is_none() || !self.from_card(&d, &key) {
                         d.errors.remove(&key);
                         d.values.insert(key, value);
                     }
@@ -976,7 +996,8 @@ impl Session {
             (
                 State::Saved(_)
                 | State::Receipt(..)
-                | State::Lookup { phase: LookupPhase::Found(_) | LookupPhase::NotFound, .. },
+                | State::Lookup { phase: LookupPhase::Found(_) | LookupPhase::NotFound, .. }
+                | State::Lookup { phase: LookupPhase::Printing(_, PrintOutcome::Printed | PrintOutcome::Failed(_)), .. },
                 E::Finish,
             ) => (State::Goodbye { rated: false }, vec![]),
             (State::Error(_) | State::Goodbye { .. }, E::Finish) => (State::Home, vec![]),
@@ -1052,6 +1073,53 @@ impl Session {
             (State::Lookup { purpose, phase: LookupPhase::Looking }, E::LookupFailed(msg)) => {
                 (State::Lookup { purpose, phase: LookupPhase::Ask(Some(Problem::Said(msg))) }, vec![Effect::ReadCard])
             }
+            (State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Found(found) }, E::PrintResult) => {
+                match printable(&found) {
+                    Some(case) => {
+                        let effect = Effect::PrintResult(case.clone());
+                        (
+                            State::Lookup {
+                                purpose: Purpose::Result,
+                                phase: LookupPhase::Printing(found, PrintOutcome::Printing),
+                            },
+                            vec![effect],
+                        )
+                    }
+                    None => (State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Found(found) }, vec![]),
+                }
+            }
+            (
+                State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printing) },
+                E::ResultPrinted,
+            ) => (State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printed) }, vec![]),
+            (
+                State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printing) },
+                E::ResultPrintFailed(msg),
+            ) => (
+                State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Failed(msg)) },
+                vec![],
+            ),
+            // Printed or failed: 再打印一份 / try again.
+            (
+                State::Lookup {
+                    purpose: Purpose::Result,
+                    phase: LookupPhase::Printing(found, PrintOutcome::Printed | PrintOutcome::Failed(_)),
+                },
+                E::PrintResult,
+            ) => {
+                let effect = printable(&found).map(|c| Effect::PrintResult(c.clone()));
+                (
+                    State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printing) },
+                    effect.into_iter().collect(),
+                )
+            }
+            (
+                State::Lookup {
+                    purpose,
+                    phase: LookupPhase::Printing(_, PrintOutcome::Printed | PrintOutcome::Failed(_)),
+                },
+                E::Retry,
+            ) => (State::Lookup { purpose, phase: LookupPhase::Ask(None) }, vec![Effect::ReadCard]),
             (State::Lookup { purpose, phase: LookupPhase::Found(_) | LookupPhase::NotFound }, E::Retry) => {
                 (State::Lookup { purpose, phase: LookupPhase::Ask(None) }, vec![Effect::ReadCard])
             }
@@ -1133,6 +1201,12 @@ impl Session {
         None
     }
 
+    /// Whether the card gave this field its value (then it is read-only).
+    fn from_card(&self, d: &Draft, key: &str) -> bool {
+        self.item_of(d).form.iter().any(|f| f.key == key && f.prefill.is_some())
+            && !self.prefill(&d.item, &d.identity).get(key).is_none_or(String::is_empty)
+    }
+
     fn prefill(&self, item: &ImplementCode, id: &Identity) -> BTreeMap<String, String> {
         let Some(item) = self.catalog.item(item.as_str()) else { return BTreeMap::new() };
         item.form
@@ -1146,7 +1220,8 @@ impl Session {
                     Prefill::Address => id.address.clone(),
                     Prefill::Nation => id.nation_code.clone(),
                 };
-                Some((f.key.clone(), v))
+                // A card without it (foreign cards have no address or 民族): typed instead.
+                (!v.is_empty()).then(|| (f.key.clone(), v))
             })
             .collect()
     }
@@ -1499,14 +1574,36 @@ impl Session {
                     v.lookup_phase = "found";
                     v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
                     v.lookup_message = if *purpose == Purpose::Result {
-                        if found.iter().any(|f| f.stage == FilingStage::Done) {
-                            self.t("有办结的事。这台机器还不能打印结果文件，请带上回执到乡镇便民服务中心领取。")
+                        if printable(found).is_some() {
+                            v.result_printable = true;
+                            self.t("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
+                        } else if found.iter().any(|f| f.stage == FilingStage::Done) {
+                            self.t("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
                         } else {
                             self.t("还没有可以打印的结果。办结以后，会有短信告诉您。")
                         }
                     } else {
                         self.tf("查到 {} 件：", &[&found.len()])
                     };
+                }
+                LookupPhase::Printing(found, outcome) => {
+                    v.lookup_phase = "found";
+                    v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                    v.result_printable = true;
+                    match outcome {
+                        PrintOutcome::Printing => {
+                            v.result_busy = true;
+                            v.lookup_message = self.t("正在打印结果文件，请稍等…");
+                        }
+                        PrintOutcome::Printed => v.lookup_message = self.t("结果文件已打印，请从打印机取走。"),
+                        PrintOutcome::Failed(msg) => {
+                            v.lookup_error = true;
+                            v.lookup_message = self.tf(
+                                "结果文件没有打印出来：{}。请带上回执到乡镇便民服务中心领取。",
+                                &[&self.t(msg)],
+                            );
+                        }
+                    }
                 }
             },
             State::Goodbye { rated } => {
@@ -1703,7 +1800,7 @@ impl Session {
                     label: f.label.get(lang).to_owned(),
                     value,
                     kind,
-                    readonly: f.prefill.is_some(),
+                    readonly: self.from_card(d, &f.key),
                     error: d.errors.get(&f.key).map(|e| self.field_error(e)).unwrap_or_default(),
                     options,
                 }
@@ -1711,6 +1808,15 @@ impl Session {
             .collect()
     }
 
+}
+
+/// The case whose result document can be printed: the newest finished one
+/// the platform has a document for.
+fn printable(found: &[FilingStatus]) -> Option<&CaseNumber> {
+    found
+        .iter()
+        .filter(|f| f.stage == FilingStage::Done && f.result_available)
+        .find_map(|f| f.case_number.as_ref())
 }
 
 /// Whether the card reader is on in this state (and must be stopped on leaving).
@@ -2090,6 +2196,7 @@ mod tests {
             created_at: datetime!(2026-11-20 18:00 UTC),
             case_number: None,
             stage: FilingStage::Waiting,
+            result_available: false,
         }]));
         let v = s.view();
         assert_eq!(v.lookup_phase, "found");
@@ -2135,6 +2242,7 @@ mod tests {
             created_at: datetime!(2026-11-20 10:00 +8),
             case_number: Some(CaseNumber::parse("62202611210000001").unwrap()),
             stage: FilingStage::Delivered,
+            result_available: false,
         }]));
         let v = s.view();
         assert_eq!(v.lookup_phase, "found");
@@ -2208,6 +2316,7 @@ mod tests {
             created_at: datetime!(2026-11-21 09:00 +8),
             case_number: None,
             stage: FilingStage::Waiting,
+            result_available: false,
         };
         s.handle(Event::LookedUp(vec![newest.clone()]));
         let v = s.view();
@@ -2423,6 +2532,78 @@ mod tests {
         assert!(!s.holds_personal_data());
         s.handle(Event::MaterialCaptured { material: "hukou".into(), capture: page(1) });
         assert_eq!(s.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn a_foreign_permanent_resident_files_and_types_what_the_card_lacks() {
+        let mut s = session(Capabilities::default());
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService("620000YB0001".into())); // asks for the address
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        let mut card = identity(Validity::LongTerm);
+        card.name = "MARIA SANTOS".into();
+        card.id_number = IdNumber::parse("CAN310085041712").unwrap();
+        card.address = String::new();
+        card.nation_code = String::new();
+        card.card_type = CardType::ForeignPermanentResident;
+        s.handle(Event::CardRead(card));
+        assert_eq!(s.screen(), Screen::Form);
+        let rows = s.view().form_rows;
+        let address = rows.iter().find(|r| r.key == "address").unwrap();
+        assert!(!address.readonly && address.value.is_empty(), "{address:?}");
+        assert!(rows.iter().find(|r| r.key == "name").unwrap().readonly);
+        s.handle(Event::FieldEdited { key: "name".into(), value: "someone else".into() });
+        s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Form, "the address is required");
+        s.handle(Event::FieldEdited { key: "address".into(), value: "甘肃省兰州市城关区".into() });
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Review);
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("{fx:?}") };
+        assert_eq!(sub.applicant.id_number.expose(), "CAN310085041712");
+        assert_eq!(sub.applicant.card_type, CardType::ForeignPermanentResident);
+        assert_eq!(sub.form["name"], "MARIA SANTOS", "card values stay what the card says");
+        assert_eq!(sub.form["address"], "甘肃省兰州市城关区");
+    }
+
+    #[test]
+    fn a_finished_case_with_a_document_is_printed_on_request() {
+        let mut s = session(Capabilities::default());
+        s.handle(Event::QueryResult);
+        s.handle(Event::CodeEntered("62202611210000001".into()));
+        let case = CaseNumber::parse("62202611210000001").unwrap();
+        let done = |result_available| FilingStatus {
+            reference: SubmissionId::new(),
+            item_code: ImplementCode::parse(SOCIAL_CARD).unwrap(),
+            created_at: datetime!(2026-11-01 10:00 +8),
+            case_number: Some(case.clone()),
+            stage: FilingStage::Done,
+            result_available,
+        };
+        // Finished, but the platform has no document: nothing to print here.
+        s.handle(Event::LookedUp(vec![done(false)]));
+        assert!(!s.view().result_printable && s.view().lookup_message.contains("乡镇便民服务中心"));
+        assert!(s.handle(Event::PrintResult).is_empty());
+        s.handle(Event::Retry);
+        s.handle(Event::CodeEntered(case.to_string()));
+        s.handle(Event::LookedUp(vec![done(true)]));
+        assert!(s.view().result_printable);
+        let fx = s.handle(Event::PrintResult);
+        assert!(matches!(fx.as_slice(), [Effect::PrintResult(c)] if *c == case), "{fx:?}");
+        assert!(s.view().result_busy);
+        // A second tap while printing does nothing.
+        assert!(s.handle(Event::PrintResult).is_empty());
+        s.handle(Event::ResultPrintFailed("打印机没有连接好".into()));
+        let v = s.view();
+        assert!(v.lookup_error && v.lookup_message.contains("打印机没有连接好") && !v.result_busy);
+        // Try again: printed.
+        assert_eq!(s.handle(Event::PrintResult).len(), 1);
+        s.handle(Event::ResultPrinted);
+        assert!(s.view().lookup_message.contains("已打印"));
+        s.handle(Event::Finish);
+        assert_eq!(s.screen(), Screen::Goodbye);
     }
 
     #[test]

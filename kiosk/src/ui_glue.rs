@@ -51,6 +51,7 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
         }
     });
     w.on_skip_material(on(|| Event::SkipMaterial));
+    w.on_print_result(on(|| Event::PrintResult));
     w.on_next_material(on(|| Event::NextMaterial));
     let a = app.clone();
     w.on_capture_material(move |how| {
@@ -246,6 +247,8 @@ pub fn apply(w: &KioskWindow, v: &View) {
         |m| w.set_lookup_rows(m),
     );
     w.set_material(material_step(v));
+    w.set_result_printable(v.result_printable);
+    w.set_result_busy(v.result_busy);
     w.set_goodbye_message(v.goodbye_message.as_str().into());
     w.set_error_message(v.error_message.as_str().into());
 }

@@ -250,6 +250,7 @@ fn status_of(outbox: &Outbox, e: OutboxEntry) -> Result<FilingStatus, StoreError
         created_at: e.created_at,
         case_number: e.case_number,
         stage,
+        result_available: case.as_ref().is_some_and(|c| c.result_available),
     })
 }
 

@@ -500,7 +500,7 @@ fn result_printing_says_what_there_is() {
     let filed = k.outbox.awaiting_status(10).unwrap();
     assert_eq!(filed.len(), 1);
     k.outbox
-        .record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc())
+        .record_case_status(filed[0], model::CaseStatus::Done, None, false, time::OffsetDateTime::now_utc())
         .unwrap();
     k.card_taken_away();
     k.tap("再查一次");
@@ -511,6 +511,65 @@ fn result_printing_says_what_there_is() {
     });
     k.shot("result-done");
     assert!(k.shows("已经办结"));
+    assert!(k.controls("打印结果文件").is_empty(), "no document on the hub: nothing to print");
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.tap("回首页");
+    k.wait_screen("home");
+
+    // The back office finishes the case with a result PDF; the terminal's
+    // A4 printer is a CUPS queue of a private cupsd.
+    use drivers::a4::private_cups::PrivateCups;
+    if !PrivateCups::available() {
+        eprintln!("SKIPPED (A4 part): cupsd is not installed");
+        k.finish();
+        return;
+    }
+    let cups = PrivateCups::start("A4").expect("private cupsd");
+    k.app.set_a4_printer(Box::new(kiosk::devices::A4Printer::new(&drivers::config::A4PrinterConfig::Cups {
+        queue: cups.queue().to_owned(),
+        server: cups.server(),
+    })));
+    let case_number = k.outbox.entry(filed[0]).unwrap().unwrap().case_number.unwrap();
+    let pdf = {
+        let receipt = drivers::Receipt {
+            item_name: "社会保障卡申领".into(),
+            applicant_masked: "张*兰".into(),
+            id_number_masked: "6229**********0029".into(),
+            time: time::macros::datetime!(2026-11-21 10:00),
+            terminal_id: TERMINAL.into(),
+            village_name: "巴牙村委会".into(),
+            state: drivers::SubmitState::Sent,
+            case_number: Some(case_number.to_string()),
+            local_reference: filed[0].to_string(),
+        };
+        drivers::a4::receipt_pdf::acknowledgement_pdf(&receipt, &drivers::a4::receipt_pdf::CjkFont::system_default().unwrap()).unwrap()
+    };
+    let hub = k.hub.as_ref().unwrap();
+    for decision in [hub::backoffice::Decision::Accept, hub::backoffice::Decision::Complete { result_pdf: Some(pdf.clone()) }] {
+        k.rt.block_on(hub::backoffice::decide(hub.store(), case_number.as_str(), decision, "测试办理员", None)).unwrap();
+    }
+    // What the case-status pull records once the platform has a document.
+    k.outbox.record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc()).unwrap();
+    k.card_taken_away();
+    k.tap("打印结果");
+    k.wait_screen("result");
+    k.tap("模拟放置身份证");
+    k.wait_until("a printable result", |w| w.get_lookup_phase() == "found" && w.get_result_printable());
+    k.shot("result-printable");
+    k.tap("打印结果文件");
+    k.wait_until("the result printed", |w| w.get_lookup_message().contains("已打印"));
+    k.shot("result-printed");
+    // What reached the printer is the hub's document, byte for byte.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = std::fs::read(cups.output()).unwrap_or_default();
+        if out.windows(pdf.len()).any(|w| w == pdf.as_slice()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the PDF never reached the queue's backend ({} bytes there)", out.len());
+        std::thread::sleep(Duration::from_millis(200));
+    }
     k.tap("完成");
     k.wait_screen("goodbye");
     k.finish();
