@@ -23,12 +23,14 @@ pub enum CaptureKind {
 }
 
 /// A small picture of a capture for the screen, RGBA8, at most
-/// [`PREVIEW_MAX`] on its longer side.
+/// [`PREVIEW_MAX`] on its longer side. A picture of a personal document:
+/// zeroised when the last view holding it goes (the copy Slint makes for the
+/// screen is Slint's).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Preview {
     pub width: u32,
     pub height: u32,
-    pub rgba: Arc<Vec<u8>>,
+    pub rgba: Arc<Zeroizing<Vec<u8>>>,
 }
 
 impl fmt::Debug for Preview {
@@ -112,7 +114,7 @@ pub fn preview_of(image: &image::RgbImage) -> Preview {
     for p in small.pixels() {
         rgba.extend_from_slice(&[p.0[0], p.0[1], p.0[2], 255]);
     }
-    Preview { width: pw, height: ph, rgba: Arc::new(rgba) }
+    Preview { width: pw, height: ph, rgba: Arc::new(Zeroizing::new(rgba)) }
 }
 
 /// JPEG quality of stored scans and photos: text stays sharp at a fraction
@@ -128,7 +130,7 @@ pub fn capture_of(kind: CaptureKind, pages: &[image::RgbImage]) -> Result<Captur
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).encode_image(page)?;
         files.push(CapturedFile { media_type: "image/jpeg", bytes: Zeroizing::new(out.into_inner()) });
     }
-    let preview = pages.first().map(preview_of).unwrap_or(Preview { width: 1, height: 1, rgba: Arc::new(vec![0; 4]) });
+    let preview = pages.first().map(preview_of).unwrap_or(Preview { width: 1, height: 1, rgba: Arc::new(Zeroizing::new(vec![0; 4])) });
     Ok(Capture { kind, files, preview })
 }
 
