@@ -28,6 +28,8 @@ pub fn run(config: &Path, simulated: bool, as_json: bool) -> Result<ExitCode> {
     } else {
         (selftest::run(&load_devices(config)?), None)
     };
+    let mut reports = reports;
+    reports.extend(font_reports(&installed_families()));
     let ok = selftest::all_required_usable(&reports);
     if as_json {
         let devices: Vec<_> = reports
@@ -54,6 +56,44 @@ pub fn run(config: &Path, simulated: bool, as_json: bool) -> Result<ExitCode> {
     // Simulators stop only after the tests and the output are done.
     drop(simulation);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The font families the kiosk's screens need, with their Debian packages.
+/// The same list as `ui::FONT_FAMILIES`, repeated here because kioskctl may
+/// not depend on the UI crate (DESIGN §2: deploy → model, offline-cache,
+/// drivers); a test below reads ui/src/lib.rs to keep the two equal.
+pub const FONT_FAMILIES: [(&str, &str); 3] = [
+    ("Noto Sans CJK SC", "fonts-noto-cjk"),
+    ("DDC Uchen", "fonts-ddc-uchen"),
+    ("Noto Naskh Arabic", "fonts-noto-core"),
+];
+
+/// Every family fontconfig knows (`fc-list : family`); empty without fontconfig.
+fn installed_families() -> Vec<String> {
+    let Ok(out) = std::process::Command::new("fc-list").args([":", "family"]).output() else { return Vec::new() };
+    String::from_utf8_lossy(&out.stdout).lines().flat_map(|l| l.split(',')).map(|f| f.trim().to_owned()).collect()
+}
+
+/// One row per UI font: without it a language's screens show no text, so
+/// each is required.
+fn font_reports(installed: &[String]) -> Vec<DeviceReport> {
+    FONT_FAMILIES
+        .iter()
+        .map(|(family, package)| {
+            let found = installed.iter().any(|f| f == family);
+            DeviceReport {
+                slot: "font",
+                what: (*family).to_owned(),
+                required: true,
+                health: if found {
+                    drivers::Health::Ok
+                } else {
+                    drivers::Health::Absent(format!("not installed (Debian package {package}); screens in its script show no text"))
+                },
+                detail: if found { format!("installed ({package})") } else { String::new() },
+            }
+        })
+        .collect()
 }
 
 fn print_table(reports: &[DeviceReport]) {
@@ -84,5 +124,30 @@ fn print_table(reports: &[DeviceReport]) {
     println!("{}", line(header));
     for r in &rows {
         println!("{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_font_list_is_the_uis() {
+        let ui = include_str!("../../ui/src/lib.rs");
+        let start = ui.find("pub const FONT_FAMILIES").expect("ui still lists its fonts");
+        let block = &ui[start..start + ui[start..].find("];").expect("end of the list")];
+        for (family, package) in FONT_FAMILIES {
+            assert!(block.contains(&format!("(\"{family}\", \"{package}\")")), "{family} / {package} not in ui::FONT_FAMILIES");
+        }
+        assert_eq!(block.matches("(\"").count(), FONT_FAMILIES.len(), "ui lists a font kioskctl does not check");
+    }
+
+    #[test]
+    fn a_missing_font_is_a_required_absence() {
+        let reports = font_reports(&["Noto Sans CJK SC".to_owned(), "DejaVu Sans".to_owned()]);
+        assert_eq!(reports.len(), 3);
+        assert_eq!(reports[0].state(), "ok");
+        assert!(reports[1].required && reports[1].reason().contains("fonts-ddc-uchen"), "{:?}", reports[1]);
+        assert!(!selftest::all_required_usable(&reports));
     }
 }

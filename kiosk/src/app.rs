@@ -19,7 +19,11 @@ use crate::session::{Effect, Event, ReceiptData, Session, View};
 /// The ID card reader as the kiosk needs it. Errors are plain sentences for
 /// the villager (no personal data).
 pub trait CardSource: Send + 'static {
+    /// A card put on the reader since the last poll (each card once).
     fn poll(&mut self) -> Result<Option<Identity>, String>;
+    /// Reading starts for a new step: a card already lying on the reader
+    /// counts as put on.
+    fn restart(&mut self) {}
 }
 
 /// The receipt printer as the kiosk needs it.
@@ -53,6 +57,10 @@ struct Inner {
     last_activity: Mutex<Instant>,
     /// Reading aloud, lookups, ratings: see `visit.rs`.
     visit: Arc<crate::visit::VisitServices>,
+    /// The document scanner and camera for materials (none until set).
+    material_devices: Arc<Mutex<Box<dyn crate::capture::MaterialDevices>>>,
+    /// The A4 printer for result documents (none until set).
+    a4: Arc<Mutex<Option<Box<dyn crate::devices::DocumentPrinter>>>>,
 }
 
 /// What the footer says about the link and the queue.
@@ -117,6 +125,8 @@ impl App {
                 on_status,
                 last_activity: Mutex::new(Instant::now()),
                 visit: Arc::default(),
+                material_devices: Arc::new(Mutex::new(Box::new(crate::capture::NoDevices))),
+                a4: Arc::new(Mutex::new(None)),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -128,7 +138,7 @@ impl App {
 
     /// Feeds one event to the session and carries out what it asks for.
     pub fn dispatch(&self, event: Event) {
-        if !matches!(event, Event::IdleTimeout | Event::IdleWarning { .. }) {
+        if !matches!(event, Event::IdleTimeout | Event::IdleWarning { .. } | Event::LinkChanged { .. }) {
             *lock(&self.inner.last_activity) = Instant::now();
         }
         let effects = lock(&self.inner.session).handle(event);
@@ -171,6 +181,47 @@ impl App {
         self.dispatch(Event::VoicesAvailable(languages));
     }
 
+    /// The scanner and camera materials are captured with; the session is
+    /// told which of them there are.
+    pub fn set_material_devices(&self, devices: Box<dyn crate::capture::MaterialDevices>) {
+        let caps = crate::session::Capabilities { scanner: devices.can_scan(), camera: devices.can_photo() };
+        *lock(&self.inner.material_devices) = devices;
+        lock(&self.inner.session).set_capabilities(caps);
+        self.publish();
+    }
+
+    /// The A4 printer result documents are printed on (打印结果).
+    pub fn set_a4_printer(&self, printer: Box<dyn crate::devices::DocumentPrinter>) {
+        *lock(&self.inner.a4) = Some(printer);
+    }
+
+    /// Keeps ratings of filings without a case number in `path` (and takes
+    /// back those a previous run left), so a restart loses none.
+    pub fn keep_ratings_in(&self, path: std::path::PathBuf) -> std::io::Result<()> {
+        self.inner.visit.keep_ratings_in(path)
+    }
+
+    /// Ratings still waiting for their filing's case number.
+    pub fn waiting_ratings(&self) -> usize {
+        self.inner.visit.waiting_ratings()
+    }
+
+    /// Tells the session and the footer how the link stands.
+    fn link_status(&self, status: LinkStatus) {
+        if let Some(online) = status.online {
+            let changed = {
+                let mut s = lock(&self.inner.session);
+                let before = s.online();
+                s.handle(Event::LinkChanged { online });
+                before != online
+            };
+            if changed {
+                self.publish();
+            }
+        }
+        (self.inner.on_status)(status);
+    }
+
     fn run(&self, effect: Effect) {
         match effect {
             // The journeys beside filing: visit.rs.
@@ -183,9 +234,44 @@ impl App {
             Effect::StopCardReader => {
                 self.inner.reading.send_replace(false);
             }
-            Effect::Submit(sub) => {
+            Effect::Submit(sub, files) => {
                 let app = self.clone();
-                self.inner.rt.spawn(async move { app.submit(sub).await });
+                self.inner.rt.spawn(async move { app.submit(sub, files).await });
+            }
+            Effect::PrintResult(case_number) => {
+                let app = self.clone();
+                self.inner.rt.spawn(async move {
+                    let outcome = app.print_result(case_number).await;
+                    match outcome {
+                        Ok(()) => app.dispatch(Event::ResultPrinted),
+                        Err(msg) => app.dispatch(Event::ResultPrintFailed(msg.into())),
+                    }
+                });
+            }
+            Effect::CaptureMaterial { material, kind } => {
+                let app = self.clone();
+                let devices = self.inner.material_devices.clone();
+                self.inner.rt.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || lock(&devices).capture(kind)).await;
+                    let device = match kind {
+                        crate::materials::CaptureKind::Scan => "document_scanner",
+                        crate::materials::CaptureKind::Photo => "camera",
+                    };
+                    match result {
+                        Ok(Ok(capture)) => {
+                            app.device_health(device, DeviceState::Ok, None);
+                            app.dispatch(Event::MaterialCaptured { material, capture: Box::new(capture) });
+                        }
+                        Ok(Err(msg)) => {
+                            app.device_health(device, DeviceState::Degraded, Some(msg.clone()));
+                            app.dispatch(Event::MaterialFailed(msg));
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "capture task failed");
+                            app.dispatch(Event::MaterialFailed("扫描没有成功，请再试一次，或请村代办员帮忙。".into()));
+                        }
+                    }
+                });
             }
             Effect::Print(receipt) => {
                 let app = self.clone();
@@ -212,16 +298,68 @@ impl App {
         }
     }
 
+    /// Fetches a case's result document from the hub and prints it on the
+    /// A4 printer. Errors are sentences for the villager.
+    async fn print_result(&self, case_number: model::CaseNumber) -> Result<(), String> {
+        if lock(&self.inner.a4).is_none() {
+            return Err("这台机器没有连接A4打印机".into());
+        }
+        let fetched = tokio::time::timeout(Duration::from_secs(30), self.inner.sync.fetch_result(&case_number)).await;
+        let (media_type, pdf) = match fetched {
+            Ok(Ok(Some(doc))) => doc,
+            Ok(Ok(None)) => return Err("政务服务平台上还没有这件事的结果文件".into()),
+            Ok(Err(stop)) => {
+                warn!(reason = ?stop, "result document not fetched");
+                return Err("现在连不上政务服务平台".into());
+            }
+            Err(_) => return Err("现在连不上政务服务平台".into()),
+        };
+        if media_type != "application/pdf" || !pdf.starts_with(b"%PDF-") {
+            warn!(media_type = %media_type, "the result document is not a PDF");
+            return Err("结果文件的格式不对，请找村代办员".into());
+        }
+        let a4 = self.inner.a4.clone();
+        let title = format!("result {}", case_number.as_str());
+        let printed = tokio::task::spawn_blocking(move || match lock(&a4).as_mut() {
+            Some(p) => p.print_pdf(pdf, &title),
+            None => Err("这台机器没有连接A4打印机".into()),
+        })
+        .await;
+        match printed {
+            Ok(Ok(())) => {
+                self.device_health("a4_printer", DeviceState::Ok, None);
+                Ok(())
+            }
+            Ok(Err(msg)) => {
+                self.device_health("a4_printer", DeviceState::Degraded, Some(msg.clone()));
+                Err(msg)
+            }
+            Err(e) => {
+                warn!(error = %e, "A4 printing task failed");
+                Err("打印机出现故障".into())
+            }
+        }
+    }
+
     /// Device health for the next heartbeat (reasons are technician
     /// sentences, never personal data).
     fn device_health(&self, device: &str, state: DeviceState, detail: Option<String>) {
         self.inner.sync.report_device(DeviceHealth { device: device.to_owned(), state, detail });
     }
 
-    async fn submit(self, sub: Box<Submission>) {
+    async fn submit(self, sub: Box<Submission>, files: Vec<(model::submission::AttachmentRef, zeroize::Zeroizing<Vec<u8>>)>) {
         let id = sub.id;
         let outbox = self.inner.outbox.clone();
-        let saved = tokio::task::spawn_blocking(move || outbox.enqueue(&sub, &[])).await;
+        let saved = tokio::task::spawn_blocking(move || {
+            // The outbox seals the bytes at once; the plain copies go when this returns.
+            let plain: Vec<_> = files.iter().map(|(r, b)| (r.clone(), b.to_vec())).collect();
+            let result = outbox.enqueue(&sub, &plain);
+            for (_, mut b) in plain {
+                zeroize::Zeroize::zeroize(&mut b);
+            }
+            result
+        })
+        .await;
         match saved {
             Ok(Ok(_)) => {
                 info!(submission = %id, "submission saved in the outbox");
@@ -270,7 +408,7 @@ impl App {
             .and_then(Result::ok)
             .map(|c| c.unsent())
             .unwrap_or(0);
-        (self.inner.on_status)(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+        self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
         report
     }
 
@@ -335,9 +473,14 @@ impl App {
                 .await
                 .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
                 .unwrap_or((0, None));
-            (self.inner.on_status)(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+            self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
             if !report.acknowledged.is_empty() {
                 info!(count = report.acknowledged.len(), "waiting submissions delivered");
+            }
+            // Filings that got their case number: their ratings can go now.
+            if self.inner.visit.waiting_ratings() > 0 {
+                let (visit, outbox) = (self.inner.visit.clone(), self.inner.outbox.clone());
+                let _ = tokio::task::spawn_blocking(move || visit.retry_waiting(&outbox)).await;
             }
             // Version 0 is the hub's built-in default: the local config stands until the hub sets one.
             let interval = configured.filter(|c| c.version > 0).map_or(interval, |c| Duration::from_secs(c.sync_interval_secs.clamp(5, 3600)));
@@ -367,6 +510,10 @@ impl App {
                 last_problem = None;
                 if want.changed().await.is_err() {
                     return;
+                }
+                if *want.borrow() {
+                    let card = self.inner.card.clone();
+                    let _ = tokio::task::spawn_blocking(move || lock(&card).restart()).await;
                 }
                 continue;
             }

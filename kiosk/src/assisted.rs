@@ -373,7 +373,7 @@ impl AssistedSession {
         let mut fx = Vec::with_capacity(inner.len());
         for e in inner {
             match e {
-                Effect::Submit(mut sub) => {
+                Effect::Submit(mut sub, mut captured) => {
                     let Some((signature, relation)) = f.signed.take() else {
                         // Unreachable by construction: Confirm is held until signed.
                         continue;
@@ -384,10 +384,18 @@ impl AssistedSession {
                         trip_id: trip.id,
                         signature,
                     });
-                    sub.attachments = f.materials.iter().map(|(r, _)| r.clone()).collect();
+                    // What the journey's materials screen captured, then what the
+                    // assistant attached; the same bytes only once.
+                    let mut attachments: Vec<(AttachmentRef, Vec<u8>)> =
+                        captured.iter_mut().map(|(r, bytes)| (r.clone(), std::mem::take(&mut **bytes))).collect();
+                    for (r, bytes) in std::mem::take(&mut f.materials) {
+                        if !attachments.iter().any(|(m, _)| m.sha256 == r.sha256) {
+                            attachments.push((r, bytes));
+                        }
+                    }
+                    sub.attachments = attachments.iter().map(|(r, _)| r.clone()).collect();
                     fx.push(Self::audit(&op, "filing confirmed", Some(sub.id), format!("item {}, {} material(s), signed", sub.item_code, sub.attachments.len())));
                     // The bytes move to the app; the filing keeps none of them.
-                    let attachments = std::mem::take(&mut f.materials);
                     fx.push(AssistEffect::Submit { submission: sub, attachments });
                 }
                 other => fx.push(AssistEffect::Villager(other)),

@@ -34,6 +34,9 @@ pub enum ConfigError {
     CatalogKey(String),
     #[error("technician_pin_hash is not a PIN hash (set it with kioskctl config set technician_pin NNNN)")]
     PinHash,
+    /// A kiosk cannot serve villagers without it.
+    #[error("[devices.{0}] is missing: a kiosk needs an ID card reader and a receipt printer")]
+    MissingDevice(&'static str),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,7 +52,7 @@ struct RawConfig {
     hub: HubConfig,
     #[serde(default = "default_idle")]
     idle_timeout_secs: u64,
-    devices: DevicesConfig,
+    devices: drivers::config::DevicesConfig,
     /// `<suite>:<base64>`, as `hub --generate-platform-key` prints it.
     platform_public_key: String,
     /// `ed25519:<base64>`, as `hub --generate-catalog-key` prints it. Without
@@ -154,29 +157,35 @@ fn default_sync_interval() -> u64 {
     15
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+pub use drivers::config::{
+    A4PrinterConfig, BarcodeScannerConfig, CameraConfig, DocumentScannerConfig, IdCardConfig,
+    ReceiptPrinterConfig as PrinterConfig,
+};
+
+/// `[devices]`: the drivers' table (`drivers::config::DevicesConfig`, the
+/// same one `kioskctl selftest` reads from this file), with the two devices
+/// no kiosk works without checked present at load.
+#[derive(Debug, Clone)]
 pub struct DevicesConfig {
     pub id_card: IdCardConfig,
     pub receipt_printer: PrinterConfig,
+    pub a4_printer: Option<A4PrinterConfig>,
+    pub document_scanner: Option<DocumentScannerConfig>,
+    pub camera: Option<CameraConfig>,
+    pub barcode_scanner: Option<BarcodeScannerConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum IdCardConfig {
-    /// A SAM module on a serial port, e.g. `/dev/ttyUSB0`.
-    Sam { path: PathBuf },
-    /// The built-in simulator on a pty, serving a sample card (demo, tests).
-    Simulator,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PrinterConfig {
-    /// ESC/POS over a serial port.
-    Serial { path: PathBuf, baud: u32 },
-    /// ESC/POS bytes appended to a file (a USB `lp` device node, or a file in the demo).
-    File { path: PathBuf },
+impl DevicesConfig {
+    fn check(t: drivers::config::DevicesConfig) -> Result<DevicesConfig, ConfigError> {
+        Ok(DevicesConfig {
+            id_card: t.id_card.ok_or(ConfigError::MissingDevice("id_card"))?.device,
+            receipt_printer: t.receipt_printer.ok_or(ConfigError::MissingDevice("receipt_printer"))?.device,
+            a4_printer: t.a4_printer.map(|s| s.device),
+            document_scanner: t.document_scanner.map(|s| s.device),
+            camera: t.camera.map(|s| s.device),
+            barcode_scanner: t.barcode_scanner.map(|s| s.device),
+        })
+    }
 }
 
 /// A checked configuration.
@@ -236,6 +245,7 @@ impl Config {
         }
         let platform_key = PlatformPublicKey::parse(&raw.platform_public_key).map_err(|e| ConfigError::PlatformKey(e.to_string()))?;
         let outbox = raw.outbox.check()?;
+        let devices = DevicesConfig::check(raw.devices)?;
         let catalog_key = raw
             .catalog_public_key
             .as_deref()
@@ -254,7 +264,7 @@ impl Config {
             catalog: raw.catalog,
             hub: raw.hub,
             idle_timeout: Duration::from_secs(raw.idle_timeout_secs),
-            devices: raw.devices,
+            devices,
             platform_key,
             catalog_key,
             outbox,
@@ -267,7 +277,9 @@ impl Config {
     }
 
     /// The configuration `--demo` runs with: simulated reader, receipt to a
-    /// file, hub at `hub_url`, data under `data_dir`, sealing to `platform_key`.
+    /// file, a synthetic camera (the scanner, SANE's test backend, is added
+    /// by `main` when sane-utils is installed), hub at `hub_url`, data under
+    /// `data_dir`, sealing to `platform_key`.
     pub fn demo(data_dir: &Path, hub_url: &str, platform_key: PlatformPublicKey) -> Config {
         Config {
             terminal_id: "GS-DEMO-0001".into(),
@@ -281,6 +293,10 @@ impl Config {
             devices: DevicesConfig {
                 id_card: IdCardConfig::Simulator,
                 receipt_printer: PrinterConfig::File { path: data_dir.join("receipts.escpos") },
+                a4_printer: None,
+                document_scanner: None,
+                camera: Some(CameraConfig::Synthetic { width: 1280, height: 720 }),
+                barcode_scanner: None,
             },
             platform_key,
             catalog_key: None,
@@ -315,7 +331,8 @@ baud = 9600
     fn parses_a_full_config() {
         let c = Config::parse(GOOD).unwrap();
         assert_eq!(c.village_code.name(), Some("巴牙村委会"));
-        assert_eq!(c.devices.id_card, IdCardConfig::Sam { path: "/dev/ttyUSB0".into() });
+        assert_eq!(c.devices.id_card, IdCardConfig::Sam { path: "/dev/ttyUSB0".into(), photo_decoder: Default::default() });
+        assert_eq!(c.devices.camera, None);
         assert_eq!(c.idle_timeout, Duration::from_secs(120));
         assert_eq!(c.channel, Channel::SelfServiceTerminal);
         assert_eq!(c.platform_key.to_string(), "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
@@ -325,6 +342,34 @@ baud = 9600
         assert_eq!(c.outbox_config().retention, Duration::from_secs(7 * 86_400));
         assert_eq!(c.outbox_config().disk_reserve_bytes, 64 << 20);
         assert_eq!(c.outbox_config().terminal_id, "GS-0001");
+    }
+
+    #[test]
+    fn takes_every_device_section_of_the_drivers_table() {
+        let full = format!(
+            "{GOOD}{}",
+            r#"
+[devices.a4_printer]
+kind = "cups"
+queue = "A4"
+[devices.document_scanner]
+kind = "sane"
+device = "fujitsu:fi-7030:1234"
+[devices.camera]
+kind = "synthetic"
+[devices.barcode_scanner]
+kind = "serial"
+path = "/dev/ttyACM0"
+required = false
+"#
+        );
+        let c = Config::parse(&full).unwrap();
+        assert_eq!(c.devices.a4_printer, Some(A4PrinterConfig::Cups { queue: "A4".into(), server: "127.0.0.1:631".into() }));
+        assert!(matches!(c.devices.document_scanner, Some(DocumentScannerConfig::Sane { .. })));
+        assert_eq!(c.devices.camera, Some(CameraConfig::Synthetic { width: 1280, height: 720 }));
+        assert_eq!(c.devices.barcode_scanner, Some(BarcodeScannerConfig::Serial { path: "/dev/ttyACM0".into(), baud: 9600 }));
+        // A section the drivers do not know is still refused.
+        assert!(Config::parse(&format!("{GOOD}[devices.fax]\nkind = \"g3\"\n")).is_err());
     }
 
     #[test]
@@ -341,6 +386,8 @@ baud = 9600
         assert!(matches!(Config::parse(&bad_key), Err(ConfigError::PlatformKey(_))));
         let no_key = GOOD.lines().filter(|l| !l.starts_with("platform_public_key")).collect::<Vec<_>>().join("\n");
         assert!(matches!(Config::parse(&no_key), Err(ConfigError::Parse { .. })));
+        let no_printer = GOOD.split("[devices.receipt_printer]").next().unwrap();
+        assert!(matches!(Config::parse(no_printer), Err(ConfigError::MissingDevice("receipt_printer"))));
         let big = format!("{GOOD}[outbox]\nmax_attachment_mb = 64\n");
         assert!(Config::parse(&big).unwrap_err().to_string().contains("max_attachment_mb"));
     }

@@ -1,9 +1,9 @@
 //! Adapters from the drivers to what the session needs, and the plain
 //! sentences a villager sees when a device misbehaves.
 
-use drivers::idcard::{CardDataError, SamError};
+use drivers::idcard::{Card, CardDataError, ReaderEvent, ReaderSupervisor, SamError};
 use drivers::receipt::SubmitState;
-use drivers::{FileDriver, IdCardError, PrinterError, Receipt, SamReader, SerialDriver};
+use drivers::{FileDriver, IdCardError, PrinterError, Receipt, SerialDriver};
 use model::Identity;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use tracing::warn;
@@ -12,43 +12,48 @@ use crate::app::{CardSource, ReceiptSink};
 use crate::config::PrinterConfig;
 use crate::session::ReceiptData;
 
-/// The reader, reopened after it was unplugged.
+/// The ID card reader through the drivers' [`ReaderSupervisor`]: reopened
+/// after an unplug (with backoff), each card reported once while it lies
+/// there, all card types read: resident ID, 'J' residence permits and
+/// foreign permanent resident cards ('I' 2017, 'Y' 2023; their numbers are
+/// `IdNumber`s of their own kind).
 pub struct Reader {
-    path: String,
-    reader: Option<SamReader>,
+    supervisor: ReaderSupervisor,
 }
 
 impl Reader {
     pub fn new(path: impl Into<String>) -> Reader {
-        Reader { path: path.into(), reader: None }
+        Reader { supervisor: ReaderSupervisor::new(path) }
     }
 }
 
 impl CardSource for Reader {
     fn poll(&mut self) -> Result<Option<Identity>, String> {
-        if self.reader.is_none() {
-            match SamReader::open(&self.path) {
-                Ok(r) => self.reader = Some(r),
-                Err(e) => {
-                    warn!(error = %e, "cannot open the ID card reader");
-                    return Err(card_problem(&e));
-                }
-            }
-        }
-        let Some(reader) = self.reader.as_mut() else { return Ok(None) };
-        match reader.read_card() {
-            Ok(card) => Ok(card),
+        match self.supervisor.poll() {
+            Ok(ReaderEvent::Presented(card)) => match *card {
+                Card::Citizen { identity, .. } => Ok(Some(identity)),
+                Card::Foreign(foreign) => match foreign.to_identity() {
+                    Ok(identity) => Ok(Some(identity)),
+                    Err(e) => {
+                        warn!(card_type = ?foreign.card_type, error = %e, "a foreign permanent resident card cannot file");
+                        Err(FOREIGN_CARD.into())
+                    }
+                },
+            },
+            Ok(ReaderEvent::Removed | ReaderEvent::Unchanged) => Ok(None),
             Err(e) => {
-                if e.is_device_missing() {
-                    // Reopen on the next poll: the adapter may come back.
-                    self.reader = None;
-                }
                 warn!(error = %e, "ID card read failed");
                 Err(card_problem(&e))
             }
         }
     }
+
+    fn restart(&mut self) {
+        self.supervisor.forget_card();
+    }
 }
+
+const FOREIGN_CARD: &str = "本机暂时不能用外国人永久居留身份证办理，请村代办员帮忙，或到乡镇便民服务中心办理。";
 
 /// What to tell the villager about a reader error.
 pub fn card_problem(e: &IdCardError) -> String {
@@ -111,6 +116,9 @@ impl ReceiptSink for Printer {
             PrinterConfig::Serial { path, baud } => {
                 SerialDriver::open(&path.to_string_lossy(), *baud).and_then(|d| drivers::print_receipt(&d, &receipt))
             }
+            PrinterConfig::Network { addr } => {
+                drivers::receipt::NetworkDriver::connect(addr).and_then(|d| drivers::print_receipt(&d, &receipt))
+            }
         };
         result.map_err(|e| {
             warn!(error = %e, "receipt printer failed");
@@ -120,5 +128,103 @@ impl ReceiptSink for Printer {
                 _ => "打印机出现故障".to_owned(),
             }
         })
+    }
+}
+
+/// The A4 printer as the result-printing journey needs it. Errors are
+/// plain Chinese sentences for the villager.
+pub trait DocumentPrinter: Send + 'static {
+    /// Prints a PDF and waits until the printer has finished it.
+    fn print_pdf(&mut self, pdf: Vec<u8>, title: &str) -> Result<(), String>;
+}
+
+/// A CUPS queue (`[devices.a4_printer] kind = "cups"`).
+pub struct A4Printer {
+    server: String,
+    queue: String,
+    /// How long a job may take before the villager is told it did not print.
+    timeout: std::time::Duration,
+}
+
+impl A4Printer {
+    pub fn new(config: &drivers::config::A4PrinterConfig) -> A4Printer {
+        let drivers::config::A4PrinterConfig::Cups { queue, server } = config;
+        A4Printer { server: server.clone(), queue: queue.clone(), timeout: std::time::Duration::from_secs(180) }
+    }
+}
+
+impl DocumentPrinter for A4Printer {
+    fn print_pdf(&mut self, pdf: Vec<u8>, title: &str) -> Result<(), String> {
+        use drivers::a4::{A4Error, CupsPrinter};
+        let result = CupsPrinter::new(&self.server, &self.queue).and_then(|p| p.print_and_wait(pdf, title, self.timeout));
+        result.map(|_| ()).map_err(|e| {
+            warn!(error = %e, "A4 printing failed");
+            match e {
+                A4Error::Unreachable { .. } | A4Error::NoSuchQueue(_) => "打印机没有连接好".to_owned(),
+                A4Error::PrinterStopped(_) | A4Error::NotAccepting(_) => "打印机停了，可能缺纸或卡纸".to_owned(),
+                A4Error::Timeout { .. } => "打印机没有回应".to_owned(),
+                _ => "打印机出现故障".to_owned(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drivers::{SamSimulator, SimCard};
+    use std::time::{Duration, Instant};
+
+    /// Polls until something other than "no news" comes, or `wait` passes.
+    fn next(reader: &mut Reader, wait: Duration) -> Result<Option<Identity>, String> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let got = reader.poll();
+            if !matches!(got, Ok(None)) || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn reads_each_card_once_recovers_after_an_unplug_and_reads_every_card_type() {
+        let sim = SamSimulator::start().unwrap();
+        let mut reader = Reader::new(sim.path().to_string_lossy().into_owned());
+        assert_eq!(reader.poll(), Ok(None), "no card");
+        sim.present(SimCard::sample());
+        let card = next(&mut reader, Duration::from_secs(5)).unwrap().expect("the card");
+        assert_eq!(card.name, "张桂兰");
+        // Lying there: not read again, until the next step asks for a card.
+        assert_eq!(reader.poll(), Ok(None));
+        reader.restart();
+        assert!(reader.poll().unwrap().is_some(), "re-presented after restart");
+
+        // Unplugged: a plain sentence about the reader; plugged back: it reads again.
+        sim.unplug();
+        let err = next(&mut reader, Duration::from_secs(5)).unwrap_err();
+        assert!(err.contains("读卡器"), "{err}");
+        sim.replug().unwrap();
+        sim.present(SimCard::hmt_permit());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let permit = loop {
+            if let Ok(Some(id)) = reader.poll() {
+                break id;
+            }
+            assert!(Instant::now() < deadline, "the reader never came back");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(permit.card_type, model::identity::CardType::HmtResidencePermit);
+
+        for card in [SimCard::foreign_2023(), SimCard::foreign_2017()] {
+            sim.present(card);
+            let foreign = next(&mut reader, Duration::from_secs(5)).unwrap().expect("a foreign card files too");
+            assert!(matches!(
+                foreign.card_type,
+                model::identity::CardType::ForeignPermanentResident | model::identity::CardType::ForeignPermanentResident2023
+            ));
+            assert_ne!(foreign.id_number.kind(), model::identity::IdNumberKind::Citizen);
+            assert!(foreign.address.is_empty());
+        }
     }
 }

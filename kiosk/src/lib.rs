@@ -4,6 +4,8 @@
 pub mod app;
 pub mod assisted;
 pub mod assisted_ui;
+pub mod capture;
+pub mod codes;
 pub mod catalog;
 pub mod config;
 pub mod demo;
@@ -11,6 +13,7 @@ pub mod devices;
 pub mod diagnostics;
 pub mod enroll_screen;
 pub mod idle;
+pub mod materials;
 pub mod screenshots;
 pub mod session;
 pub mod ui_glue;

@@ -112,7 +112,7 @@ fn main() -> Result<()> {
         IdCardConfig::Sam { .. } => None,
     };
     let reader_path = match (&config.devices.id_card, &simulator) {
-        (IdCardConfig::Sam { path }, _) => path.to_string_lossy().into_owned(),
+        (IdCardConfig::Sam { path, .. }, _) => path.to_string_lossy().into_owned(),
         (IdCardConfig::Simulator, Some(sim)) => sim.path().to_string_lossy().into_owned(),
         (IdCardConfig::Simulator, None) => unreachable!("simulator started above"),
     };
@@ -158,21 +158,25 @@ fn main() -> Result<()> {
     let window = ui::KioskWindow::new().context("cannot create the kiosk window")?;
     let village = config.village_code.name().unwrap_or(config.village_code.as_str()).to_owned();
     let county = model::divisions::county_name(&config.village_code.as_str()[..6]).unwrap_or_default();
-    window.set_terminal_label(format!("{county} {village} · 终端 {}", config.terminal_id).into());
+    // Place names stay Chinese (proper nouns); the UI words "终端" per language.
+    window.set_terminal_label(format!("{county} {village}").into());
+    window.set_terminal_id(config.terminal_id.as_str().into());
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
     window.set_banner(banner.into());
 
-    let session = Session::new(
+    let mut session = Session::new(
         Arc::new(loaded.catalog),
         Terminal {
             terminal_id: config.terminal_id.clone(),
             village_code: config.village_code.clone(),
             channel: config.channel,
         },
-        // No camera or scanner drivers yet: tiles that need them say so.
+        // Set with the material devices below.
         Capabilities::default(),
         Box::new(time::OffsetDateTime::now_utc),
     );
+    // The consent screen states the retention the outbox really applies.
+    session.set_retention_days(config.outbox.retention.as_secs() / 86_400);
     let weak = window.as_weak();
     let weak_status = window.as_weak();
     let app = App::start(
@@ -206,10 +210,52 @@ fn main() -> Result<()> {
         },
         kiosk::diagnostics::deliver_to(&window),
     );
+    if let Err(e) = app.keep_ratings_in(config.data_dir.join("ratings-waiting.json")) {
+        warn!(error = %e, "cannot read the ratings kept from the last run; they stay in the file");
+    }
+
+    // Materials: the configured scanner and camera. The demo scans on SANE's
+    // `test` backend (a private config dir, kept for the life of the process).
+    let mut _sane_test = None;
+    let mut scanner_config = config.devices.document_scanner.clone();
+    if args.demo && scanner_config.is_none() && drivers::docscan::test_backend::SaneTestEnv::available() {
+        match drivers::docscan::test_backend::SaneTestEnv::new() {
+            Ok(env) => {
+                scanner_config = Some(drivers::config::DocumentScannerConfig::Sane {
+                    device: "test:0".into(),
+                    config_dir: Some(env.config_dir().to_owned()),
+                });
+                _sane_test = Some(env);
+            }
+            Err(e) => warn!(error = %e, "cannot set up the simulated scanner"),
+        }
+    }
+    app.set_material_devices(Box::new(kiosk::capture::Capturers::from_config(
+        scanner_config.as_ref(),
+        config.devices.camera.as_ref(),
+    )));
     match kiosk::voice::Espeak::detect() {
         Some(espeak) => app.set_speaker(Arc::new(espeak)),
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
     }
+
+    // The A4 printer for result documents (打印结果).
+    if let Some(a4) = &config.devices.a4_printer {
+        app.set_a4_printer(Box::new(kiosk::devices::A4Printer::new(a4)));
+    }
+
+    // A serial QR/barcode scanner: item codes and receipt numbers.
+    let _barcode = match &config.devices.barcode_scanner {
+        Some(drivers::config::BarcodeScannerConfig::Serial { path, baud }) => {
+            let a = app.clone();
+            let handle = kiosk::codes::watch_serial_scanner(path.to_string_lossy().into_owned(), *baud, move |code| {
+                a.dispatch(kiosk::session::Event::CodeEntered(code))
+            })
+            .context("cannot start the barcode scanner thread")?;
+            Some(handle)
+        }
+        None => None,
+    };
 
     info!(terminal = %config.terminal_id, village = %config.village_code.as_str(), "kiosk ready");
     // READY=1 and watchdog pings come from the event loop itself (systemd unit: Type=notify).

@@ -23,13 +23,17 @@ use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize};
 use time::macros::datetime;
 
+use crate::materials::{capture_of, sample_page, Capture, CaptureKind};
 use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Session, Terminal, View};
 use crate::ui_glue;
 
 pub const WIDTH: u32 = 1280;
 pub const HEIGHT: u32 = 800;
 
-/// The footer of the sample terminal.
+/// The footer of the sample terminal: its place and id (the UI adds the
+/// word 终端 in the villager's language). `TERMINAL_LABEL` is the whole line in Chinese.
+pub const TERMINAL_PLACE: &str = "东乡族自治县 巴牙村委会";
+pub const TERMINAL_ID: &str = "GS-0001";
 pub const TERMINAL_LABEL: &str = "东乡族自治县 巴牙村委会 · 终端 GS-0001";
 
 /// A card holder who does not exist (the ID number has a valid check digit).
@@ -59,7 +63,8 @@ fn sample_session() -> Session {
             village_code: VillageCode::parse("622926100202").expect("a Gansu village"),
             channel: Channel::SelfServiceTerminal,
         },
-        Capabilities::default(),
+        // A terminal with a document scanner and a camera.
+        Capabilities { camera: true, scanner: true },
         Box::new(|| datetime!(2026-11-21 10:00 +8)),
     );
     // The voices of a Debian terminal with espeak-ng.
@@ -67,11 +72,40 @@ fn sample_session() -> Session {
     s
 }
 
+/// What the simulated scanner or camera gives: a sample sheet (scan) or a
+/// synthetic camera frame (photo).
+pub fn sample_capture(kind: CaptureKind) -> Box<Capture> {
+    let pages = match kind {
+        CaptureKind::Scan => vec![sample_page(1240, 1754)],
+        CaptureKind::Photo => {
+            let mut camera = drivers::camera::SyntheticSource::new(640, 480);
+            match drivers::camera::FrameSource::next_frame(&mut camera) {
+                Ok(frame) => vec![frame.image],
+                Err(_) => vec![sample_page(480, 640)],
+            }
+        }
+    };
+    Box::new(capture_of(kind, &pages).expect("sample pages encode"))
+}
+
+/// Scans or photographs the material on screen with the sample capture.
+fn capture(s: &mut Session, kind: CaptureKind) {
+    let material = s
+        .handle(Event::CaptureMaterial(kind))
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::CaptureMaterial { material, .. } => Some(material),
+            _ => None,
+        })
+        .expect("the materials screen asks for a capture");
+    s.handle(Event::MaterialCaptured { material, capture: sample_capture(kind) });
+}
+
 fn submitted(effects: &[Effect]) -> SubmissionId {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::Submit(sub) => Some(sub.id),
+            Effect::Submit(sub, _) => Some(sub.id),
             _ => None,
         })
         .expect("confirm submits")
@@ -116,6 +150,10 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
     s.handle(Event::FieldEdited { key: "bank".into(), value: "rcc".into() });
     s.handle(Event::SubmitForm);
+    take("materials-photo", &s);
+    capture(&mut s, CaptureKind::Photo);
+    take("materials-photo-taken", &s);
+    s.handle(Event::NextMaterial);
     take("review", &s);
     let id = submitted(&s.handle(Event::Confirm));
     take("submitting", &s);
@@ -145,6 +183,17 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
     s.handle(Event::FieldEdited { key: "bank_account".into(), value: "6228480012345678901".into() });
     s.handle(Event::SubmitForm);
+    take("materials", &s);
+    s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+    take("materials-scanning", &s);
+    s.handle(Event::MaterialFailed("扫描仪的盖子没有盖好，请盖好再点「扫描」。".into()));
+    take("materials-problem", &s);
+    capture(&mut s, CaptureKind::Scan);
+    take("materials-scanned", &s);
+    s.handle(Event::NextMaterial);
+    capture(&mut s, CaptureKind::Scan);
+    s.handle(Event::NextMaterial);
+    take("review-materials", &s);
     let id = submitted(&s.handle(Event::Confirm));
     s.handle(Event::Saved { id });
     s.handle(Event::Deferred { id });
@@ -165,6 +214,7 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         created_at: datetime!(2026-11-21 10:00 +8) - time::Duration::days(days_ago),
         case_number: case.map(|c| CaseNumber::parse(c).expect("a case number")),
         stage,
+        result_available: stage == FilingStage::Done && case.is_some(),
     };
     s.handle(Event::LookedUp(vec![
         filing("620000MZ0001", 0, None, FilingStage::Waiting),
@@ -186,7 +236,33 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     take("result-found", &s);
     s.handle(Event::Cancel);
 
-    // A save that failed.
+    // Result printing: a finished case with a document, printed on the A4 printer.
+    s.handle(Event::QueryResult);
+    s.handle(Event::CodeEntered("62292620261012000007".into()));
+    s.handle(Event::LookedUp(vec![filing("620000YB0001", 40, Some("62292620261012000007"), FilingStage::Done)]));
+    take("result-printable", &s);
+    s.handle(Event::PrintResult);
+    take("result-printing", &s);
+    s.handle(Event::ResultPrinted);
+    take("result-printed", &s);
+    s.handle(Event::Cancel);
+
+    // Temporary assistance: an optional material.
+    s.handle(Event::Start);
+    s.handle(Event::ChooseService("620000MZ0003".into()));
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(sample_identity()));
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    s.handle(Event::FieldEdited { key: "cause".into(), value: "illness".into() });
+    s.handle(Event::SubmitForm);
+    capture(&mut s, CaptureKind::Scan);
+    s.handle(Event::NextMaterial);
+    take("materials-optional", &s);
+    s.handle(Event::Cancel);
+
+    // A save that failed; online, so the birth certificate comes from the e-license library.
+    s.handle(Event::LinkChanged { online: true });
     s.handle(Event::Start);
     s.handle(Event::ChooseService("620000GA0001".into()));
     s.handle(Event::StartFiling);
@@ -198,6 +274,10 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::FieldEdited { key: "baby_gender".into(), value: "2".into() });
     s.handle(Event::FieldEdited { key: "baby_birth_date".into(), value: "2026-11-02".into() });
     s.handle(Event::SubmitForm);
+    take("materials-elicense", &s);
+    s.handle(Event::NextMaterial);
+    capture(&mut s, CaptureKind::Scan);
+    s.handle(Event::NextMaterial);
     s.handle(Event::Confirm);
     s.handle(Event::SaveFailed("本机存储空间不足，暂时不能受理新的申请，请联系工作人员".into()));
     take("error", &s);
@@ -251,7 +331,8 @@ pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
         .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
     let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
-    ui.set_terminal_label(TERMINAL_LABEL.into());
+    ui.set_terminal_label(TERMINAL_PLACE.into());
+    ui.set_terminal_id(TERMINAL_ID.into());
     ui_glue::set_link_status(&ui, crate::app::LinkStatus { online: Some(true), unsent: 0 });
     ui.show().context("cannot show the kiosk window")?;
 
@@ -318,7 +399,8 @@ pub fn bench(idle: std::time::Duration) -> Result<BenchReport> {
         .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
     let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
-    ui.set_terminal_label(TERMINAL_LABEL.into());
+    ui.set_terminal_label(TERMINAL_PLACE.into());
+    ui.set_terminal_id(TERMINAL_ID.into());
     ui.show().context("cannot show the kiosk window")?;
     ui_glue::apply(&ui, &sample_session().view());
     let pixels = draw(&window);

@@ -28,12 +28,17 @@ use model::{
     CaseNumber, Catalog, IdNumber, Identity, ImplementCode, Lang, ServiceItem, Submission, SubmissionId, VillageCode,
 };
 use time::{Date, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::materials::{self, Capture, CaptureKind, Outcome, Preview};
+use model::submission::AttachmentRef;
 
 /// Version of the consent text shown on the consent screen.
 pub const CONSENT_VERSION: &str = "consent-2026-11-v2";
 
 /// Days a filing is kept after the platform has finished it, as the consent
-/// screen says. The outbox's default retention (offline-cache `OutboxConfig`).
+/// screen says, unless the terminal's `[outbox] retention_days` says
+/// otherwise (`Session::set_retention_days`). The outbox's default retention.
 pub const RETENTION_DAYS: u64 = 30;
 
 /// Where this session runs: fixed for the life of the kiosk process.
@@ -49,6 +54,32 @@ pub struct Terminal {
 pub struct Capabilities {
     pub camera: bool,
     pub scanner: bool,
+}
+
+/// The materials screen: one material at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialView {
+    pub name: String,
+    /// 第 1 项，共 2 项
+    pub step: String,
+    /// What to do, in plain words.
+    pub hint: String,
+    pub required: bool,
+    pub can_scan: bool,
+    pub can_photo: bool,
+    /// 跳过 is offered (optional material, nothing captured yet).
+    pub can_skip: bool,
+    /// 下一步 is offered (captured, or not needed on this terminal).
+    pub can_next: bool,
+    /// A scan or photo is under way.
+    pub busy: bool,
+    /// What went wrong with the last scan or photo, in plain words.
+    pub problem: String,
+    /// What was captured: its picture and words (已扫描 2 页).
+    pub preview: Option<Preview>,
+    pub captured: String,
+    /// Captured by scanning (the retake button says 重新扫描) or photo (重拍).
+    pub captured_by_scan: bool,
 }
 
 /// Something that happened: a tap, a device, a worker.
@@ -71,6 +102,19 @@ pub enum Event {
     CardProblem(String),
     FieldEdited { key: String, value: String },
     SubmitForm,
+    /// Materials: 扫描 / 拍照 (and 重新扫描 / 重拍).
+    CaptureMaterial(CaptureKind),
+    /// The scan or photo of `material` is done.
+    MaterialCaptured { material: String, capture: Box<Capture> },
+    /// The scan or photo failed (a Chinese sentence, as `CardProblem`).
+    MaterialFailed(String),
+    /// Materials: 下一步 (this material is done, or not needed here).
+    NextMaterial,
+    /// Materials: 跳过 (optional materials only).
+    SkipMaterial,
+    /// Whether the hub answered the last sync: the materials screen says
+    /// e-licenses need no scan only while online.
+    LinkChanged { online: bool },
     Confirm,
     /// The submission is durably in the outbox.
     Saved { id: SubmissionId },
@@ -107,6 +151,12 @@ pub enum Event {
     LookupFailed(String),
     /// Progress/result: 再查一次.
     Retry,
+    /// Result: 打印结果文件.
+    PrintResult,
+    /// The result document was printed on the A4 printer.
+    ResultPrinted,
+    /// It was not (a Chinese sentence, as `CardProblem`).
+    ResultPrintFailed(String),
     SetLanguage(Lang),
     ToggleLargeText,
     ToggleHighContrast,
@@ -128,12 +178,18 @@ pub enum Effect {
     StopCardReader,
     /// Durably enqueue, then try to send at once; answer with `Saved` (or
     /// `SaveFailed`) and then `Sent` or `Deferred`.
-    Submit(Box<Submission>),
+    /// With the bytes of every attachment the submission references.
+    Submit(Box<Submission>, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>),
+    /// Scan or photograph a material; answer with `MaterialCaptured` or `MaterialFailed`.
+    CaptureMaterial { material: String, kind: CaptureKind },
     Print(ReceiptData),
     /// Find filings made on this terminal; answer with `LookedUp` or `LookupFailed`.
     LookUp(Lookup),
     /// Keep a rating and send it to the platform when the link allows.
     StoreRating(RatingRecord),
+    /// Fetch this case's result document from the hub and print it on the
+    /// A4 printer; answer with `ResultPrinted` or `ResultPrintFailed`.
+    PrintResult(CaseNumber),
     /// Read a sentence aloud (replacing whatever is being read).
     Speak { lang: Lang, text: String },
 }
@@ -157,6 +213,8 @@ pub struct FilingStatus {
     pub created_at: OffsetDateTime,
     pub case_number: Option<CaseNumber>,
     pub stage: FilingStage,
+    /// The platform has a result document for it that can be printed here.
+    pub result_available: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,6 +295,7 @@ pub enum Screen {
     Consent,
     IdPrompt,
     Form,
+    Materials,
     Review,
     Submitting,
     Saved,
@@ -257,6 +316,7 @@ impl Screen {
             Screen::Consent => "consent",
             Screen::IdPrompt => "id-prompt",
             Screen::Form => "form",
+            Screen::Materials => "materials",
             Screen::Review => "review",
             Screen::Submitting => "submitting",
             Screen::Saved => "saved",
@@ -346,6 +406,7 @@ pub struct View {
     pub id_message: String,
     pub id_error: bool,
     pub form_rows: Vec<RowView>,
+    pub material: Option<MaterialView>,
     pub review_rows: Vec<(String, String)>,
     pub busy_message: String,
     pub saved_sent: bool,
@@ -363,6 +424,10 @@ pub struct View {
     pub lookup_message: String,
     pub lookup_error: bool,
     pub lookup_rows: Vec<ProgressView>,
+    /// Result: a finished case has a document to print here (打印结果文件).
+    pub result_printable: bool,
+    /// Result: it is being fetched and printed.
+    pub result_busy: bool,
     pub goodbye_message: String,
     pub error_message: String,
 }
@@ -386,6 +451,7 @@ impl View {
             id_message: String::new(),
             id_error: false,
             form_rows: Vec::new(),
+            material: None,
             review_rows: Vec::new(),
             busy_message: String::new(),
             saved_sent: false,
@@ -402,6 +468,8 @@ impl View {
             lookup_message: String::new(),
             lookup_error: false,
             lookup_rows: Vec::new(),
+            result_printable: false,
+            result_busy: false,
             goodbye_message: String::new(),
             error_message: String::new(),
         }
@@ -433,6 +501,8 @@ struct Draft {
     consent_at: OffsetDateTime,
     values: BTreeMap<String, String>,
     errors: BTreeMap<String, FieldError>,
+    /// Material code → how it stands (captures zeroise on drop).
+    materials: BTreeMap<String, Outcome>,
 }
 
 impl Drop for Draft {
@@ -489,6 +559,8 @@ enum LookupPhase {
     Ask(Option<Problem>),
     Looking,
     Found(Vec<FilingStatus>),
+    /// Result: printing the document of a found case.
+    Printing(Vec<FilingStatus>, PrintOutcome),
     NotFound,
 }
 
@@ -499,6 +571,8 @@ enum State {
     Consent { item: ImplementCode, theme: String },
     IdPrompt { item: ImplementCode, consent_at: OffsetDateTime, problem: Option<Problem> },
     Form(Draft),
+    /// `index` into the item's materials shown on this screen.
+    Materials { draft: Draft, index: usize, busy: Option<CaptureKind>, problem: Option<Problem> },
     Review(Draft),
     Submitting { draft: Draft, id: SubmissionId, saved: bool },
     Saved(Filed),
@@ -559,6 +633,10 @@ pub struct Session {
     idle_left: Option<u32>,
     /// What was last read aloud, so a prompt is read once per screen.
     last_spoken: String,
+    /// The hub answered the last sync (e-licenses can be fetched).
+    online: bool,
+    /// What the consent screen promises: the outbox's configured retention.
+    retention_days: u64,
 }
 
 impl Session {
@@ -572,6 +650,8 @@ impl Session {
             state: State::Home,
             idle_left: None,
             last_spoken: String::new(),
+            online: false,
+            retention_days: RETENTION_DAYS,
         }
     }
 
@@ -583,6 +663,7 @@ impl Session {
             State::Consent { .. } => Screen::Consent,
             State::IdPrompt { .. } => Screen::IdPrompt,
             State::Form(_) => Screen::Form,
+            State::Materials { .. } => Screen::Materials,
             State::Review(_) => Screen::Review,
             State::Submitting { .. } => Screen::Submitting,
             State::Saved(_) => Screen::Saved,
@@ -601,7 +682,7 @@ impl Session {
 
     /// Whether personal data of a villager is held right now.
     pub fn holds_personal_data(&self) -> bool {
-        matches!(self.state, State::Form(_) | State::Review(_) | State::Submitting { .. })
+        matches!(self.state, State::Form(_) | State::Materials { .. } | State::Review(_) | State::Submitting { .. })
     }
 
     /// Replaces the catalog (e.g. after a sync); takes effect on the next visit.
@@ -611,6 +692,17 @@ impl Session {
 
     pub fn set_capabilities(&mut self, caps: Capabilities) {
         self.caps = caps;
+    }
+
+    /// The retention the consent screen states; must be what the outbox
+    /// is configured with (`kiosk.toml` `[outbox] retention_days`).
+    pub fn set_retention_days(&mut self, days: u64) {
+        self.retention_days = days;
+    }
+
+    /// Whether the hub answered the last sync.
+    pub fn online(&self) -> bool {
+        self.online
     }
 
     /// Applies one event; returns what the kiosk must do.
@@ -639,6 +731,11 @@ impl Session {
             }
             Event::VoicesAvailable(langs) => {
                 self.settings.voices = langs;
+                vec![]
+            }
+            // The machine's state, not the villager's doing.
+            Event::LinkChanged { online } => {
+                self.online = online;
                 vec![]
             }
             Event::IdleWarning { seconds_left } => {
@@ -715,8 +812,29 @@ impl Session {
             (State::Home, E::Start) => (State::Services { theme: String::new() }, vec![]),
             (State::Services { .. }, E::Back) => (State::Home, vec![]),
             (State::Services { .. }, E::ChooseTheme(theme)) => (State::Services { theme }, vec![]),
-            (State::Services { theme }, E::ChooseService(code) | E::CodeEntered(code)) => {
-                match self.catalog.item(code.trim()) {
+            // A code held to a scanner on the home screen: an item's QR code
+            // opens its guide, a receipt's looks up where the filing stands.
+            (State::Home, E::CodeEntered(code)) => match self.item_in_code(&code) {
+                Some(item) if self.tile_problem(item).is_none() => {
+                    (State::Guide { item: item.implement_code.clone(), theme: String::new() }, vec![])
+                }
+                Some(_) => (State::Services { theme: String::new() }, vec![]),
+                None => match parse_receipt_code(&code) {
+                    Some(query) => (
+                        State::Lookup { purpose: Purpose::Progress, phase: LookupPhase::Looking },
+                        vec![Effect::LookUp(query)],
+                    ),
+                    None => (State::Home, vec![]),
+                },
+            },
+            (State::Services { theme }, E::ChooseService(code)) => match self.catalog.item(code.trim()) {
+                Some(item) if self.tile_problem(item).is_none() => {
+                    (State::Guide { item: item.implement_code.clone(), theme }, vec![])
+                }
+                _ => (State::Services { theme }, vec![]),
+            },
+            (State::Services { theme }, E::CodeEntered(code)) => {
+                match self.item_in_code(&code) {
                     Some(item) if self.tile_problem(item).is_none() => {
                         (State::Guide { item: item.implement_code.clone(), theme }, vec![])
                     }
@@ -745,7 +863,14 @@ impl Session {
                     }
                     None => {
                         let values = self.prefill(&item, &identity);
-                        let draft = Draft { item, identity, consent_at, values, errors: BTreeMap::new() };
+                        let draft = Draft {
+                            item,
+                            identity,
+                            consent_at,
+                            values,
+                            errors: BTreeMap::new(),
+                            materials: BTreeMap::new(),
+                        };
                         (State::Form(draft), vec![Effect::StopCardReader])
                     }
                 }
@@ -753,7 +878,8 @@ impl Session {
             (State::Form(mut d), E::FieldEdited { key, value }) => {
                 if let Some(field) = self.item_of(&d).form.iter().find(|f| f.key == key) {
                     // Card values can't be edited: they are what the card says.
-                    if field.prefill.is_none() {
+                    // What the card lacks (a foreign card has no address) is typed.
+                    if field.prefill.is_none() || !self.from_card(&d, &key) {
                         d.errors.remove(&key);
                         d.values.insert(key, value);
                     }
@@ -763,17 +889,78 @@ impl Session {
             (State::Form(mut d), E::SubmitForm) => {
                 d.errors = self.item_of(&d).validate_form(&d.values).into_iter().collect();
                 if d.errors.is_empty() {
-                    (State::Review(d), vec![])
+                    self.enter_materials(d, 0)
                 } else {
                     (State::Form(d), vec![])
                 }
             }
             (State::Form(d), E::Back) => (State::Guide { item: d.item.clone(), theme: String::new() }, vec![]),
-            (State::Review(d), E::Back) => (State::Form(d), vec![]),
+            (State::Review(d), E::Back) => match self.screen_materials(&d).len() {
+                0 => (State::Form(d), vec![]),
+                n => (State::Materials { draft: d, index: n - 1, busy: None, problem: None }, vec![]),
+            },
+            (State::Materials { draft, index, busy: None, .. }, E::CaptureMaterial(kind)) => {
+                let material = self.screen_materials(&draft).get(index).map(|m| (m.code.clone(), materials::fits(m)));
+                let usable = |(scan, photo): (bool, bool)| match kind {
+                    CaptureKind::Scan => scan && self.caps.scanner,
+                    CaptureKind::Photo => photo && self.caps.camera,
+                };
+                match material {
+                    Some((code, fits)) if usable(fits) => (
+                        State::Materials { draft, index, busy: Some(kind), problem: None },
+                        vec![Effect::CaptureMaterial { material: code, kind }],
+                    ),
+                    _ => (State::Materials { draft, index, busy: None, problem: None }, vec![]),
+                }
+            }
+            (State::Materials { mut draft, index, busy: Some(_), .. }, E::MaterialCaptured { material, capture }) => {
+                let current = self.screen_materials(&draft).get(index).map(|m| m.code.clone());
+                if current.as_deref() == Some(material.as_str()) {
+                    draft.materials.insert(material, Outcome::Captured(*capture));
+                }
+                (State::Materials { draft, index, busy: None, problem: None }, vec![])
+            }
+            (State::Materials { draft, index, busy: Some(_), .. }, E::MaterialFailed(msg)) => {
+                (State::Materials { draft, index, busy: None, problem: Some(Problem::Said(msg)) }, vec![])
+            }
+            (State::Materials { mut draft, index, busy: None, problem }, E::NextMaterial) => {
+                let Some(m) = self.screen_materials(&draft).get(index).copied() else {
+                    return (State::Review(draft), vec![]);
+                };
+                let captured = matches!(draft.materials.get(&m.code), Some(Outcome::Captured(_)));
+                let outcome = if captured {
+                    None
+                } else if m.source == MaterialSource::ELicense && self.online {
+                    Some(Outcome::ELicense)
+                } else if !self.can_capture(m) {
+                    Some(Outcome::Paper)
+                } else {
+                    // Needed, and it can be captured here: scan or photograph it first.
+                    return (State::Materials { draft, index, busy: None, problem }, vec![]);
+                };
+                if let Some(o) = outcome {
+                    draft.materials.insert(m.code.clone(), o);
+                }
+                self.enter_materials(draft, index + 1)
+            }
+            (State::Materials { mut draft, index, busy: None, problem }, E::SkipMaterial) => {
+                match self.screen_materials(&draft).get(index).copied() {
+                    Some(m) if !m.required => {
+                        // Skipping drops a capture made before: what is kept is what the review shows.
+                        draft.materials.insert(m.code.clone(), Outcome::Skipped);
+                        self.enter_materials(draft, index + 1)
+                    }
+                    _ => (State::Materials { draft, index, busy: None, problem }, vec![]),
+                }
+            }
+            (State::Materials { draft, index, busy: None, .. }, E::Back) => match index {
+                0 => (State::Form(draft), vec![]),
+                i => (State::Materials { draft, index: i - 1, busy: None, problem: None }, vec![]),
+            },
             (State::Review(d), E::Confirm) => {
-                let sub = self.build_submission(&d);
+                let (sub, files) = self.build_submission(&d);
                 let id = sub.id;
-                (State::Submitting { draft: d, id, saved: false }, vec![Effect::Submit(Box::new(sub))])
+                (State::Submitting { draft: d, id, saved: false }, vec![Effect::Submit(Box::new(sub), files)])
             }
             (State::Submitting { draft, id, .. }, E::Saved { id: got }) if got == id => {
                 (State::Submitting { draft, id, saved: true }, vec![])
@@ -809,7 +996,8 @@ impl Session {
             (
                 State::Saved(_)
                 | State::Receipt(..)
-                | State::Lookup { phase: LookupPhase::Found(_) | LookupPhase::NotFound, .. },
+                | State::Lookup { phase: LookupPhase::Found(_) | LookupPhase::NotFound, .. }
+                | State::Lookup { phase: LookupPhase::Printing(_, PrintOutcome::Printed | PrintOutcome::Failed(_)), .. },
                 E::Finish,
             ) => (State::Goodbye { rated: false }, vec![]),
             (State::Error(_) | State::Goodbye { .. }, E::Finish) => (State::Home, vec![]),
@@ -885,6 +1073,53 @@ impl Session {
             (State::Lookup { purpose, phase: LookupPhase::Looking }, E::LookupFailed(msg)) => {
                 (State::Lookup { purpose, phase: LookupPhase::Ask(Some(Problem::Said(msg))) }, vec![Effect::ReadCard])
             }
+            (State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Found(found) }, E::PrintResult) => {
+                match printable(&found) {
+                    Some(case) => {
+                        let effect = Effect::PrintResult(case.clone());
+                        (
+                            State::Lookup {
+                                purpose: Purpose::Result,
+                                phase: LookupPhase::Printing(found, PrintOutcome::Printing),
+                            },
+                            vec![effect],
+                        )
+                    }
+                    None => (State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Found(found) }, vec![]),
+                }
+            }
+            (
+                State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printing) },
+                E::ResultPrinted,
+            ) => (State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printed) }, vec![]),
+            (
+                State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printing) },
+                E::ResultPrintFailed(msg),
+            ) => (
+                State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Failed(msg)) },
+                vec![],
+            ),
+            // Printed or failed: 再打印一份 / try again.
+            (
+                State::Lookup {
+                    purpose: Purpose::Result,
+                    phase: LookupPhase::Printing(found, PrintOutcome::Printed | PrintOutcome::Failed(_)),
+                },
+                E::PrintResult,
+            ) => {
+                let effect = printable(&found).map(|c| Effect::PrintResult(c.clone()));
+                (
+                    State::Lookup { purpose: Purpose::Result, phase: LookupPhase::Printing(found, PrintOutcome::Printing) },
+                    effect.into_iter().collect(),
+                )
+            }
+            (
+                State::Lookup {
+                    purpose,
+                    phase: LookupPhase::Printing(_, PrintOutcome::Printed | PrintOutcome::Failed(_)),
+                },
+                E::Retry,
+            ) => (State::Lookup { purpose, phase: LookupPhase::Ask(None) }, vec![Effect::ReadCard]),
             (State::Lookup { purpose, phase: LookupPhase::Found(_) | LookupPhase::NotFound }, E::Retry) => {
                 (State::Lookup { purpose, phase: LookupPhase::Ask(None) }, vec![Effect::ReadCard])
             }
@@ -924,6 +1159,17 @@ impl Session {
         }
     }
 
+    /// The catalog item a scanned code names: the implementation code
+    /// itself, or a link that carries it (item QR codes on posters are often
+    /// URLs of the provincial portal with the code as a path segment or
+    /// query value).
+    fn item_in_code(&self, code: &str) -> Option<&ServiceItem> {
+        let code = code.trim();
+        self.catalog.item(code).or_else(|| {
+            code.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).find_map(|t| self.catalog.item(t))
+        })
+    }
+
     fn ask(&self, purpose: Purpose) -> (State, Vec<Effect>) {
         (State::Lookup { purpose, phase: LookupPhase::Ask(None) }, vec![Effect::ReadCard])
     }
@@ -955,6 +1201,12 @@ impl Session {
         None
     }
 
+    /// Whether the card gave this field its value (then it is read-only).
+    fn from_card(&self, d: &Draft, key: &str) -> bool {
+        self.item_of(d).form.iter().any(|f| f.key == key && f.prefill.is_some())
+            && !self.prefill(&d.item, &d.identity).get(key).is_none_or(String::is_empty)
+    }
+
     fn prefill(&self, item: &ImplementCode, id: &Identity) -> BTreeMap<String, String> {
         let Some(item) = self.catalog.item(item.as_str()) else { return BTreeMap::new() };
         item.form
@@ -968,27 +1220,62 @@ impl Session {
                     Prefill::Address => id.address.clone(),
                     Prefill::Nation => id.nation_code.clone(),
                 };
-                Some((f.key.clone(), v))
+                // A card without it (foreign cards have no address or 民族): typed instead.
+                (!v.is_empty()).then(|| (f.key.clone(), v))
             })
             .collect()
     }
 
-    fn build_submission(&self, d: &Draft) -> Submission {
+    /// The item's materials shown on the materials screen, in catalog order:
+    /// those this terminal has a device for. The others go to the village
+    /// assistant on paper (the guide and the review say so); a screen of
+    /// things the terminal cannot do would only be one more tap.
+    fn screen_materials<'a>(&'a self, d: &Draft) -> Vec<&'a model::catalog::Material> {
+        self.item_of(d)
+            .materials
+            .iter()
+            .filter(|m| materials::on_materials_screen(m) && self.can_capture(m))
+            .collect()
+    }
+
+    /// Whether this terminal has a device for a material.
+    fn can_capture(&self, m: &model::catalog::Material) -> bool {
+        let (scan, photo) = materials::fits(m);
+        (scan && self.caps.scanner) || (photo && self.caps.camera)
+    }
+
+    /// The materials screen at `index`, or the review once all are done.
+    fn enter_materials(&self, d: Draft, index: usize) -> (State, Vec<Effect>) {
+        if index < self.screen_materials(&d).len() {
+            (State::Materials { draft: d, index, busy: None, problem: None }, vec![])
+        } else {
+            (State::Review(d), vec![])
+        }
+    }
+
+    fn build_submission(&self, d: &Draft) -> (Submission, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>) {
         let now = (self.clock)();
-        Submission {
+        // Catalog order, so the same filing always lists its files the same way.
+        let captured = self.screen_materials(d).into_iter().filter_map(|m| match d.materials.get(&m.code) {
+            Some(Outcome::Captured(c)) => Some((m.code.as_str(), c)),
+            _ => None,
+        });
+        let files = materials::attachments(captured);
+        let sub = Submission {
             id: SubmissionId::new(),
             item_code: d.item.clone(),
             bundle_code: None,
             applicant: Applicant::from(&*d.identity),
             form: d.values.clone(),
-            attachments: Vec::new(),
+            attachments: files.iter().map(|(r, _)| r.clone()).collect(),
             consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
             // The villager's own session; assisted filings are built in `assisted.rs`.
             filed_by: FiledBy::SelfServiceTerminal,
             village_code: self.terminal.village_code.clone(),
             created_at: now,
             terminal_id: self.terminal.terminal_id.clone(),
-        }
+        };
+        (sub, files)
     }
 
     fn receipt(&self, d: &Draft, id: SubmissionId, case_number: Option<CaseNumber>, status: &str) -> ReceiptData {
@@ -1081,6 +1368,12 @@ impl Session {
                     self.tf("有 {} 项要改一改，请看红色的提示。", &[&d.errors.len()])
                 }
             }
+            State::Materials { .. } => match &v.material {
+                Some(m) if !m.problem.is_empty() => m.problem.clone(),
+                Some(m) if m.busy => v.busy_message,
+                Some(m) => self.sentences(&m.name, &m.hint),
+                None => String::new(),
+            },
             State::Review(_) => self.t("请核对信息，对的话请点「确认提交」。"),
             State::Submitting { .. } => v.busy_message,
             State::Saved(_) => self.sentences(&v.saved_title, &v.saved_detail),
@@ -1168,6 +1461,16 @@ impl Session {
                 v.item_name = self.item_name(&d.item);
                 v.form_rows = self.rows(d);
             }
+            State::Materials { draft, index, busy, problem } => {
+                v.item_name = self.item_name(&draft.item);
+                v.material = self.material_view(draft, *index, *busy, problem.as_ref());
+                if let Some(kind) = busy {
+                    v.busy_message = match kind {
+                        CaptureKind::Scan => self.t("正在扫描，请不要打开盖子…"),
+                        CaptureKind::Photo => self.t("正在拍照，请不要动…"),
+                    };
+                }
+            }
             State::Review(d) => {
                 v.item_name = self.item_name(&d.item);
                 v.review_rows = self
@@ -1179,15 +1482,15 @@ impl Session {
                         (r.label, shown.unwrap_or(r.value))
                     })
                     .collect();
-                let item = self.item_of(d);
-                let materials: Vec<&str> = item
-                    .materials
-                    .iter()
-                    .filter(|m| m.required && m.source != MaterialSource::IdCard)
-                    .map(|m| m.name.get(lang))
-                    .collect();
-                if !materials.is_empty() {
-                    v.review_rows.push((self.t("还需提交的材料"), materials.join(self.list_separator())));
+                // Each material and how it stands.
+                for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
+                    let status = match d.materials.get(&m.code) {
+                        Some(Outcome::Captured(c)) => self.captured_words(c),
+                        Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
+                        Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
+                        Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
+                    };
+                    v.review_rows.push((m.name.get(lang).to_owned(), status));
                 }
             }
             State::Submitting { draft, saved, .. } => {
@@ -1271,14 +1574,36 @@ impl Session {
                     v.lookup_phase = "found";
                     v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
                     v.lookup_message = if *purpose == Purpose::Result {
-                        if found.iter().any(|f| f.stage == FilingStage::Done) {
-                            self.t("有办结的事。这台机器还不能打印结果文件，请带上回执到乡镇便民服务中心领取。")
+                        if printable(found).is_some() {
+                            v.result_printable = true;
+                            self.t("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
+                        } else if found.iter().any(|f| f.stage == FilingStage::Done) {
+                            self.t("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
                         } else {
                             self.t("还没有可以打印的结果。办结以后，会有短信告诉您。")
                         }
                     } else {
                         self.tf("查到 {} 件：", &[&found.len()])
                     };
+                }
+                LookupPhase::Printing(found, outcome) => {
+                    v.lookup_phase = "found";
+                    v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                    v.result_printable = true;
+                    match outcome {
+                        PrintOutcome::Printing => {
+                            v.result_busy = true;
+                            v.lookup_message = self.t("正在打印结果文件，请稍等…");
+                        }
+                        PrintOutcome::Printed => v.lookup_message = self.t("结果文件已打印，请从打印机取走。"),
+                        PrintOutcome::Failed(msg) => {
+                            v.lookup_error = true;
+                            v.lookup_message = self.tf(
+                                "结果文件没有打印出来：{}。请带上回执到乡镇便民服务中心领取。",
+                                &[&self.t(msg)],
+                            );
+                        }
+                    }
                 }
             },
             State::Goodbye { rated } => {
@@ -1332,7 +1657,10 @@ impl Session {
             (self.t("收费"), self.fee(&item.fee)),
             (self.t("办理部门"), item.department.get(lang).to_owned()),
         ];
-        if item.needs(MaterialSource::Scan) || item.needs(MaterialSource::Signature) {
+        let paper = item.materials.iter().any(|m| matches!(m.source, MaterialSource::Scan | MaterialSource::ELicense));
+        if paper && (self.caps.scanner || self.caps.camera) {
+            rows.push((self.t("请注意"), self.t("纸质材料在填完表以后，在这台机器上扫描或拍照，请准备好。")));
+        } else if paper || item.needs(MaterialSource::Signature) {
             rows.push((
                 self.t("请注意"),
                 self.t("要交的纸质材料，这台机器现在还不能扫描，请交给村代办员，或者带到乡镇便民服务中心。"),
@@ -1356,11 +1684,72 @@ impl Session {
                 self.t("保存多久"),
                 self.tf(
                     "在这台机器上加密保存，送到政务服务平台办结后 {} 天删除。屏幕上和回执上的号码会遮住一部分。",
-                    &[&RETENTION_DAYS],
+                    &[&self.retention_days],
                 ),
             ),
             (self.t("谁能看到"), self.t("只有办理这件事的政府工作人员。村代办员和别的村民看不到。")),
         ]
+    }
+
+    /// 已扫描 2 页 / 已拍照.
+    fn captured_words(&self, c: &Capture) -> String {
+        match c.kind {
+            CaptureKind::Scan => self.tf("已扫描 {} 页", &[&c.files.len()]),
+            CaptureKind::Photo => self.t("已拍照"),
+        }
+    }
+
+    fn material_view(
+        &self,
+        d: &Draft,
+        index: usize,
+        busy: Option<CaptureKind>,
+        problem: Option<&Problem>,
+    ) -> Option<MaterialView> {
+        let list = self.screen_materials(d);
+        let m = *list.get(index)?;
+        let (fits_scan, fits_photo) = materials::fits(m);
+        let (can_scan, can_photo) = (fits_scan && self.caps.scanner, fits_photo && self.caps.camera);
+        let captured = match d.materials.get(&m.code) {
+            Some(Outcome::Captured(c)) => Some(c),
+            _ => None,
+        };
+        let e_license = m.source == MaterialSource::ELicense && self.online;
+        let name = m.name.get(self.settings.lang).to_owned();
+        let hint = if captured.is_some() {
+            self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
+        } else if e_license {
+            self.t("这份材料可以从电子证照库调取，不用扫描，请点「下一步」。")
+        } else if !can_scan && !can_photo {
+            self.t("本机现在不能扫描或拍照，请把纸质材料交给村代办员。")
+        } else if m.source == MaterialSource::FacePhoto {
+            self.t("请正对摄像头，摘下帽子和眼镜，再点「拍照」。")
+        } else if m.source == MaterialSource::Photo {
+            self.t("请把照片放在摄像头下面，再点「拍照」。")
+        } else if can_scan {
+            if m.source == MaterialSource::ELicense {
+                self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
+            } else {
+                self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
+            }
+        } else {
+            self.t("请把材料平放在摄像头下面，再点「拍照」。")
+        };
+        Some(MaterialView {
+            name,
+            step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
+            hint,
+            required: m.required,
+            can_scan,
+            can_photo,
+            can_skip: !m.required,
+            can_next: captured.is_some() || e_license || (!can_scan && !can_photo),
+            busy: busy.is_some(),
+            problem: problem.map(|p| self.problem_text(p)).unwrap_or_default(),
+            preview: captured.map(|c| c.preview.clone()),
+            captured: captured.map(|c| self.captured_words(c)).unwrap_or_default(),
+            captured_by_scan: captured.is_some_and(|c| c.kind == CaptureKind::Scan),
+        })
     }
 
     fn progress_row(&self, f: &FilingStatus) -> ProgressView {
@@ -1411,7 +1800,7 @@ impl Session {
                     label: f.label.get(lang).to_owned(),
                     value,
                     kind,
-                    readonly: f.prefill.is_some(),
+                    readonly: self.from_card(d, &f.key),
                     error: d.errors.get(&f.key).map(|e| self.field_error(e)).unwrap_or_default(),
                     options,
                 }
@@ -1419,6 +1808,15 @@ impl Session {
             .collect()
     }
 
+}
+
+/// The case whose result document can be printed: the newest finished one
+/// the platform has a document for.
+fn printable(found: &[FilingStatus]) -> Option<&CaseNumber> {
+    found
+        .iter()
+        .filter(|f| f.stage == FilingStage::Done && f.result_available)
+        .find_map(|f| f.case_number.as_ref())
 }
 
 /// Whether the card reader is on in this state (and must be stopped on leaving).
@@ -1499,7 +1897,7 @@ mod tests {
         s.handle(Event::FieldEdited { key: "bank".into(), value: "rcc".into() });
         s.handle(Event::SubmitForm);
         let fx = s.handle(Event::Confirm);
-        let [Effect::Submit(sub)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
         let id = sub.id;
         s.handle(Event::Saved { id });
         if sent {
@@ -1539,7 +1937,7 @@ mod tests {
         assert!(v.review_rows.contains(&("姓名".to_owned(), "张桂兰".to_owned())));
 
         let fx = s.handle(Event::Confirm);
-        let [Effect::Submit(sub)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("expected one submit, got {fx:?}") };
         assert_eq!(sub.item_code.as_str(), SOCIAL_CARD);
         assert_eq!(sub.form.get("phone").map(String::as_str), Some("13912345678"));
         assert_eq!(sub.applicant.name, "张桂兰");
@@ -1798,6 +2196,7 @@ mod tests {
             created_at: datetime!(2026-11-20 18:00 UTC),
             case_number: None,
             stage: FilingStage::Waiting,
+            result_available: false,
         }]));
         let v = s.view();
         assert_eq!(v.lookup_phase, "found");
@@ -1843,6 +2242,7 @@ mod tests {
             created_at: datetime!(2026-11-20 10:00 +8),
             case_number: Some(CaseNumber::parse("62202611210000001").unwrap()),
             stage: FilingStage::Delivered,
+            result_available: false,
         }]));
         let v = s.view();
         assert_eq!(v.lookup_phase, "found");
@@ -1916,6 +2316,7 @@ mod tests {
             created_at: datetime!(2026-11-21 09:00 +8),
             case_number: None,
             stage: FilingStage::Waiting,
+            result_available: false,
         };
         s.handle(Event::LookedUp(vec![newest.clone()]));
         let v = s.view();
@@ -1963,17 +2364,297 @@ mod tests {
         assert_eq!(s.screen(), Screen::Submitting);
     }
 
+    // ---- Materials ----
+
+    const ALLOWANCE: &str = "620000MZ0001"; // 户口簿 and 银行卡, both scanned
+    const BIRTH: &str = "620000GA0001"; // 出生医学证明 (e-license) and 户口簿
+    const RELIEF: &str = "620000MZ0003"; // 困难情况证明 and optional 医疗费用票据
+
+    const BOTH: Capabilities = Capabilities { camera: true, scanner: true };
+
+    fn to_materials(s: &mut Session, item: &str, fields: &[(&str, &str)]) {
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService(item.into()));
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        s.handle(Event::CardRead(identity(Validity::LongTerm)));
+        s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+        for (k, v) in fields {
+            s.handle(Event::FieldEdited { key: (*k).into(), value: (*v).into() });
+        }
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Materials, "{:?}", s.view().form_rows);
+    }
+
+    fn page(shade: u8) -> Box<Capture> {
+        let img = image::RgbImage::from_pixel(300, 400, image::Rgb([shade, shade, 200]));
+        Box::new(materials::capture_of(CaptureKind::Scan, &[img]).unwrap())
+    }
+
+    /// Taps 扫描 and answers the effect with `capture`; returns the material code asked for.
+    fn scan(s: &mut Session, capture: Box<Capture>) -> String {
+        let fx = s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+        let [Effect::CaptureMaterial { material, kind: CaptureKind::Scan }] = fx.as_slice() else {
+            panic!("expected a scan, got {fx:?}")
+        };
+        let material = material.clone();
+        assert!(s.view().material.unwrap().busy);
+        s.handle(Event::MaterialCaptured { material: material.clone(), capture });
+        material
+    }
+
+    #[test]
+    fn each_material_is_scanned_previewed_retaken_and_attached() {
+        let mut s = session(BOTH);
+        to_materials(&mut s, ALLOWANCE, &[("bank_account", "6228480012345678901")]);
+        assert!(s.holds_personal_data());
+        let v = s.view().material.unwrap();
+        assert_eq!((v.name.as_str(), v.step.as_str()), ("户口簿", "第 1 项，共 2 项"));
+        assert!(v.can_scan && v.can_photo && v.required && !v.can_skip && !v.can_next && v.preview.is_none());
+        // Required and not captured: 下一步 does nothing.
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().step, "第 1 项，共 2 项");
+
+        // A failed scan says why and offers the buttons again.
+        s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+        s.handle(Event::MaterialFailed("扫描仪的盖子没有盖好，请盖好再点「扫描」。".into()));
+        let v = s.view().material.unwrap();
+        assert!(!v.busy && v.problem.contains("盖子") && !v.can_next);
+
+        assert_eq!(scan(&mut s, page(10)), "hukou");
+        let v = s.view().material.unwrap();
+        assert_eq!(v.captured, "已扫描 1 页");
+        assert!(v.can_next && v.captured_by_scan && v.problem.is_empty());
+        assert_eq!(v.preview.as_ref().map(|p| (p.width, p.height)), Some((300, 400)));
+        // Retake: the second scan replaces the first.
+        scan(&mut s, page(90));
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "本人银行卡或存折");
+        // Back keeps what was scanned.
+        s.handle(Event::Back);
+        assert_eq!(s.view().material.unwrap().captured, "已扫描 1 页");
+        s.handle(Event::NextMaterial);
+        assert_eq!(scan(&mut s, page(170)), "bankbook");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.screen(), Screen::Review);
+        let rows = s.view().review_rows;
+        assert!(rows.contains(&("户口簿".into(), "已扫描 1 页".into())), "{rows:?}");
+        assert!(rows.contains(&("本人银行卡或存折".into(), "已扫描 1 页".into())), "{rows:?}");
+        // Back from the review goes to the last material.
+        s.handle(Event::Back);
+        assert_eq!(s.view().material.unwrap().name, "本人银行卡或存折");
+        s.handle(Event::NextMaterial);
+
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, files)] = fx.as_slice() else { panic!("expected a submit, got {fx:?}") };
+        let codes: Vec<&str> = sub.attachments.iter().map(|a| a.material_code.as_str()).collect();
+        assert_eq!(codes, ["hukou", "bankbook"]);
+        assert_eq!(files.len(), 2);
+        for ((r, bytes), att) in files.iter().zip(&sub.attachments) {
+            assert_eq!(r, att);
+            assert_eq!(att.sha256, model::submission::sha256_hex(bytes));
+            assert_eq!(att.media_type, "image/jpeg");
+        }
+        // The retake is what was kept: the first scan's picture is gone.
+        let first = materials::capture_of(CaptureKind::Scan, &[image::RgbImage::from_pixel(300, 400, image::Rgb([10, 10, 200]))]).unwrap();
+        assert_ne!(sub.attachments[0].sha256, model::submission::sha256_hex(&first.files[0].bytes));
+    }
+
+    #[test]
+    fn e_licenses_need_no_scan_only_while_online() {
+        let mut s = session(BOTH);
+        to_materials(&mut s, BIRTH, &[("baby_name", "马小花"), ("baby_gender", "2"), ("baby_birth_date", "2026-11-02")]);
+        // Offline: the birth certificate must be scanned.
+        let v = s.view().material.unwrap();
+        assert_eq!(v.name, "出生医学证明");
+        assert!(!v.can_next && v.hint.contains("没有网络"), "{v:?}");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "出生医学证明");
+
+        // Online: it says so, and 下一步 goes on without a scan.
+        s.handle(Event::LinkChanged { online: true });
+        let v = s.view().material.unwrap();
+        assert!(v.can_next && v.hint.contains("电子证照库") && v.can_scan, "{v:?}");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "户口簿");
+        scan(&mut s, page(40));
+        s.handle(Event::NextMaterial);
+        let rows = s.view().review_rows;
+        assert!(rows.contains(&("出生医学证明".into(), "从电子证照库调取，不用扫描".into())), "{rows:?}");
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, files)] = fx.as_slice() else { panic!("expected a submit, got {fx:?}") };
+        assert_eq!(sub.attachments.iter().map(|a| a.material_code.as_str()).collect::<Vec<_>>(), ["hukou"]);
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn optional_materials_can_be_skipped_required_ones_cannot() {
+        let mut s = session(BOTH);
+        to_materials(&mut s, RELIEF, &[("cause", "illness")]);
+        s.handle(Event::SkipMaterial);
+        assert_eq!(s.view().material.unwrap().name, "困难情况证明材料", "a required one is not skipped");
+        scan(&mut s, page(60));
+        s.handle(Event::NextMaterial);
+        let v = s.view().material.unwrap();
+        assert_eq!(v.name, "医疗费用票据");
+        assert!(!v.required && v.can_skip && !v.can_next);
+        s.handle(Event::SkipMaterial);
+        assert_eq!(s.screen(), Screen::Review);
+        assert!(s.view().review_rows.contains(&("医疗费用票据".into(), "没有提交（可以不交）".into())));
+    }
+
+    #[test]
+    fn without_devices_materials_go_on_paper_and_late_captures_are_ignored() {
+        // No scanner, no camera: the form leads straight to the review, which says where the paper goes.
+        let mut s = session(Capabilities::default());
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService(ALLOWANCE.into()));
+        let guide = s.view().guide_rows;
+        assert!(guide.iter().any(|(_, v)| v.contains("还不能扫描")), "{guide:?}");
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        s.handle(Event::CardRead(identity(Validity::LongTerm)));
+        s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+        s.handle(Event::FieldEdited { key: "bank_account".into(), value: "6228480012345678901".into() });
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Review);
+        assert!(s.view().review_rows.contains(&("户口簿".into(), "请把纸质材料交给村代办员".into())));
+
+        // A camera only: documents are photographed instead.
+        let mut s = session(Capabilities { camera: true, scanner: false });
+        to_materials(&mut s, ALLOWANCE, &[("bank_account", "6228480012345678901")]);
+        let v = s.view().material.unwrap();
+        assert!(!v.can_scan && v.can_photo && v.hint.contains("摄像头"));
+        assert!(s.handle(Event::CaptureMaterial(CaptureKind::Scan)).is_empty(), "no scanner to ask");
+        // Cancelled while the camera works: the late photo changes nothing.
+        assert_eq!(s.handle(Event::CaptureMaterial(CaptureKind::Photo)).len(), 1);
+        s.handle(Event::Cancel);
+        assert!(!s.holds_personal_data());
+        s.handle(Event::MaterialCaptured { material: "hukou".into(), capture: page(1) });
+        assert_eq!(s.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn a_foreign_permanent_resident_files_and_types_what_the_card_lacks() {
+        let mut s = session(Capabilities::default());
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService("620000YB0001".into())); // asks for the address
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        let mut card = identity(Validity::LongTerm);
+        card.name = "MARIA SANTOS".into();
+        card.id_number = IdNumber::parse("CAN310085041712").unwrap();
+        card.address = String::new();
+        card.nation_code = String::new();
+        card.card_type = CardType::ForeignPermanentResident;
+        s.handle(Event::CardRead(card));
+        assert_eq!(s.screen(), Screen::Form);
+        let rows = s.view().form_rows;
+        let address = rows.iter().find(|r| r.key == "address").unwrap();
+        assert!(!address.readonly && address.value.is_empty(), "{address:?}");
+        assert!(rows.iter().find(|r| r.key == "name").unwrap().readonly);
+        s.handle(Event::FieldEdited { key: "name".into(), value: "someone else".into() });
+        s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Form, "the address is required");
+        s.handle(Event::FieldEdited { key: "address".into(), value: "甘肃省兰州市城关区".into() });
+        s.handle(Event::SubmitForm);
+        assert_eq!(s.screen(), Screen::Review);
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("{fx:?}") };
+        assert_eq!(sub.applicant.id_number.expose(), "CAN310085041712");
+        assert_eq!(sub.applicant.card_type, CardType::ForeignPermanentResident);
+        assert_eq!(sub.form["name"], "MARIA SANTOS", "card values stay what the card says");
+        assert_eq!(sub.form["address"], "甘肃省兰州市城关区");
+    }
+
+    #[test]
+    fn a_finished_case_with_a_document_is_printed_on_request() {
+        let mut s = session(Capabilities::default());
+        s.handle(Event::QueryResult);
+        s.handle(Event::CodeEntered("62202611210000001".into()));
+        let case = CaseNumber::parse("62202611210000001").unwrap();
+        let done = |result_available| FilingStatus {
+            reference: SubmissionId::new(),
+            item_code: ImplementCode::parse(SOCIAL_CARD).unwrap(),
+            created_at: datetime!(2026-11-01 10:00 +8),
+            case_number: Some(case.clone()),
+            stage: FilingStage::Done,
+            result_available,
+        };
+        // Finished, but the platform has no document: nothing to print here.
+        s.handle(Event::LookedUp(vec![done(false)]));
+        assert!(!s.view().result_printable && s.view().lookup_message.contains("乡镇便民服务中心"));
+        assert!(s.handle(Event::PrintResult).is_empty());
+        s.handle(Event::Retry);
+        s.handle(Event::CodeEntered(case.to_string()));
+        s.handle(Event::LookedUp(vec![done(true)]));
+        assert!(s.view().result_printable);
+        let fx = s.handle(Event::PrintResult);
+        assert!(matches!(fx.as_slice(), [Effect::PrintResult(c)] if *c == case), "{fx:?}");
+        assert!(s.view().result_busy);
+        // A second tap while printing does nothing.
+        assert!(s.handle(Event::PrintResult).is_empty());
+        s.handle(Event::ResultPrintFailed("打印机没有连接好".into()));
+        let v = s.view();
+        assert!(v.lookup_error && v.lookup_message.contains("打印机没有连接好") && !v.result_busy);
+        // Try again: printed.
+        assert_eq!(s.handle(Event::PrintResult).len(), 1);
+        s.handle(Event::ResultPrinted);
+        assert!(s.view().lookup_message.contains("已打印"));
+        s.handle(Event::Finish);
+        assert_eq!(s.screen(), Screen::Goodbye);
+    }
+
+    #[test]
+    fn consent_states_the_configured_retention() {
+        let mut s = session(Capabilities::default());
+        s.set_retention_days(7);
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService(SOCIAL_CARD.into()));
+        s.handle(Event::StartFiling);
+        let rows = s.view().consent_rows;
+        let (_, kept) = rows.iter().find(|(l, _)| l == "保存多久").unwrap();
+        assert!(kept.contains(" 7 天"), "{kept}");
+    }
+
+    #[test]
+    fn codes_scanned_at_home_open_items_or_look_up_receipts() {
+        let mut s = session(Capabilities::default());
+        // An item's code, bare or inside a portal link.
+        s.handle(Event::CodeEntered("620000MZ0001".into()));
+        assert_eq!((s.screen(), s.view().item_name.as_str()), (Screen::Guide, "高龄津贴申请"));
+        s.handle(Event::Cancel);
+        s.handle(Event::CodeEntered("https://zwfw.gansu.gov.cn/guide?itemCode=620000GA0001&from=qr".into()));
+        assert_eq!((s.screen(), s.view().item_name.as_str()), (Screen::Guide, "出生登记"));
+        s.handle(Event::Cancel);
+        // An item this terminal cannot do: the list, where the tile says why.
+        s.handle(Event::CodeEntered("620000MZ0002".into()));
+        assert_eq!(s.screen(), Screen::Services);
+        s.handle(Event::Cancel);
+        // A receipt's number: where that filing stands.
+        let fx = s.handle(Event::CodeEntered("62202611210000001".into()));
+        assert_eq!(s.screen(), Screen::Progress);
+        assert!(matches!(fx.as_slice(), [Effect::LookUp(Lookup::Case(_))]), "{fx:?}");
+        s.handle(Event::Cancel);
+        // Anything else changes nothing.
+        assert!(s.handle(Event::CodeEntered("hello".into())).is_empty());
+        assert_eq!(s.screen(), Screen::Home);
+    }
+
     /// Every Chinese sentence in this module's code (not these tests), as
     /// ui/translations/update.py extracts them.
     fn own_message_ids() -> Vec<&'static str> {
-        let source = include_str!("session.rs");
-        let code = &source[..source.find("#[cfg(test)]\nmod tests").unwrap_or(source.len())];
-        let mut ids: Vec<&str> = code
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .filter(|s| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
-            .collect();
+        let mut ids: Vec<&str> = Vec::new();
+        for source in [include_str!("session.rs"), include_str!("capture.rs"), include_str!("materials.rs")] {
+            let code = &source[..source.find("#[cfg(test)]\nmod tests").unwrap_or(source.len())];
+            ids.extend(
+                code.split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+            );
+        }
         ids.extend(Rating::ALL.iter().map(|r| r.label_zh()));
         ids.sort_unstable();
         ids.dedup();

@@ -42,6 +42,25 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
     w.on_toggle_high_contrast(on(|| Event::ToggleHighContrast));
     w.on_toggle_voice(on(|| Event::ToggleVoice));
     w.on_still_here(on(|| Event::StillHere));
+    let wedge = std::sync::Mutex::new(crate::codes::WedgeDetector::default());
+    let a = app.clone();
+    w.on_key_typed(move |text| {
+        let code = wedge.lock().unwrap_or_else(|e| e.into_inner()).key(&text, std::time::Instant::now());
+        if let Some(code) = code {
+            a.dispatch(Event::CodeEntered(code));
+        }
+    });
+    w.on_skip_material(on(|| Event::SkipMaterial));
+    w.on_print_result(on(|| Event::PrintResult));
+    w.on_next_material(on(|| Event::NextMaterial));
+    let a = app.clone();
+    w.on_capture_material(move |how| {
+        let kind = match how.as_str() {
+            "scan" => crate::materials::CaptureKind::Scan,
+            _ => crate::materials::CaptureKind::Photo,
+        };
+        a.dispatch(Event::CaptureMaterial(kind));
+    });
 
     let a = app.clone();
     w.on_choose_theme(move |id| a.dispatch(Event::ChooseTheme(id.into())));
@@ -227,8 +246,36 @@ pub fn apply(w: &KioskWindow, v: &View) {
             .collect(),
         |m| w.set_lookup_rows(m),
     );
+    w.set_material(material_step(v));
+    w.set_result_printable(v.result_printable);
+    w.set_result_busy(v.result_busy);
     w.set_goodbye_message(v.goodbye_message.as_str().into());
     w.set_error_message(v.error_message.as_str().into());
+}
+
+fn material_step(v: &View) -> ui::MaterialStep {
+    let Some(m) = &v.material else { return ui::MaterialStep::default() };
+    let preview = m.preview.as_ref().map(|p| {
+        let buffer = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::clone_from_slice(&p.rgba, p.width, p.height);
+        slint::Image::from_rgba8(buffer)
+    });
+    ui::MaterialStep {
+        name: m.name.as_str().into(),
+        step: m.step.as_str().into(),
+        hint: m.hint.as_str().into(),
+        required: m.required,
+        can_scan: m.can_scan,
+        can_photo: m.can_photo,
+        can_skip: m.can_skip,
+        can_next: m.can_next,
+        busy: m.busy,
+        busy_message: v.busy_message.as_str().into(),
+        problem: m.problem.as_str().into(),
+        has_preview: preview.is_some(),
+        preview: preview.unwrap_or_default(),
+        captured: m.captured.as_str().into(),
+        captured_by_scan: m.captured_by_scan,
+    }
 }
 
 /// The font families the screens need that fontconfig does not know, with

@@ -3,9 +3,12 @@
 //! [`App`](crate::app::App)'s effect loop; like it, never blocks the UI
 //! thread (storage runs on the blocking pool).
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use model::CaseStatus;
+use model::evaluation::Rating;
+use model::{CaseStatus, SubmissionId};
+use serde::{Deserialize, Serialize};
 use offline_cache::{Outbox, OutboxEntry, OutboxState, StoreError};
 use tokio::runtime::Handle;
 use tracing::{info, warn};
@@ -19,15 +22,76 @@ use crate::voice::{Silent, Speaker};
 pub struct VisitServices {
     speaker: Mutex<Arc<dyn Speaker>>,
     /// Ratings of filings still waiting for the network: an evaluation needs
-    /// the case number. Retried whenever another rating is stored. In memory
-    /// only (offline-cache has no table for them yet).
+    /// the case number. Retried after each sync round and whenever another
+    /// rating is stored; kept in `ratings_file` so a restart loses none.
     waiting_ratings: Mutex<Vec<RatingRecord>>,
+    ratings_file: Mutex<Option<PathBuf>>,
 }
 
 impl Default for VisitServices {
     fn default() -> Self {
-        VisitServices { speaker: Mutex::new(Arc::new(Silent)), waiting_ratings: Mutex::new(Vec::new()) }
+        VisitServices {
+            speaker: Mutex::new(Arc::new(Silent)),
+            waiting_ratings: Mutex::new(Vec::new()),
+            ratings_file: Mutex::new(None),
+        }
     }
+}
+
+/// A rating waiting for its filing's case number, as kept on disk. No
+/// personal data: the local reference, the level, reason labels, the time.
+#[derive(Debug, Serialize, Deserialize)]
+struct WaitingRating {
+    submission: String,
+    rating: Rating,
+    reasons: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    at: time::OffsetDateTime,
+}
+
+impl WaitingRating {
+    fn of(r: &RatingRecord) -> Option<WaitingRating> {
+        match &r.target {
+            RatingTarget::Submission(id) => {
+                Some(WaitingRating { submission: id.to_string(), rating: r.rating, reasons: r.reasons.clone(), at: r.at })
+            }
+            RatingTarget::Case(_) => None,
+        }
+    }
+
+    fn record(&self) -> Option<RatingRecord> {
+        let id = SubmissionId::parse(&self.submission)?;
+        Some(RatingRecord { target: RatingTarget::Submission(id), rating: self.rating, reasons: self.reasons.clone(), at: self.at })
+    }
+}
+
+/// Loads the waiting ratings kept in `path` (none when it does not exist).
+fn load_ratings(path: &Path) -> std::io::Result<Vec<RatingRecord>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let kept: Vec<WaitingRating> = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+    Ok(kept.iter().filter_map(WaitingRating::record).collect())
+}
+
+/// Replaces `path` with `ratings`, atomically (temp file, fsync, rename):
+/// a power cut leaves the old list or the new one, never half of either.
+fn save_ratings(path: &Path, ratings: &[RatingRecord]) -> std::io::Result<()> {
+    use std::io::Write;
+    let kept: Vec<WaitingRating> = ratings.iter().filter_map(WaitingRating::of).collect();
+    let body = serde_json::to_vec_pretty(&kept).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(&body)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        // The rename itself must survive a power cut too.
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -43,10 +107,60 @@ impl VisitServices {
         lock(&self.speaker).clone()
     }
 
-    /// Ratings kept in memory until their filing has a case number.
+    /// Ratings kept until their filing has a case number.
     pub fn waiting_ratings(&self) -> usize {
         lock(&self.waiting_ratings).len()
     }
+
+    /// Keeps waiting ratings in `path` from now on, and takes back those a
+    /// previous run left there.
+    pub fn keep_ratings_in(&self, path: PathBuf) -> std::io::Result<()> {
+        let loaded = load_ratings(&path)?;
+        if !loaded.is_empty() {
+            info!(count = loaded.len(), "ratings waiting for a case number, from the last run");
+        }
+        lock(&self.waiting_ratings).extend(loaded);
+        *lock(&self.ratings_file) = Some(path);
+        Ok(())
+    }
+
+    /// Writes the waiting list to its file, if one is set.
+    fn persist(&self) {
+        let file = lock(&self.ratings_file).clone();
+        if let Some(path) = file {
+            let waiting = lock(&self.waiting_ratings).clone();
+            if let Err(e) = save_ratings(&path, &waiting) {
+                warn!(error = %e, path = %path.display(), "cannot keep the waiting ratings on disk");
+            }
+        }
+    }
+
+    /// Queues the waiting ratings whose filings now have a case number
+    /// (after a sync round). Blocking: call from the blocking pool.
+    pub fn retry_waiting(&self, outbox: &Outbox) {
+        let waiting: Vec<RatingRecord> = std::mem::take(&mut *lock(&self.waiting_ratings));
+        if waiting.is_empty() {
+            return;
+        }
+        let keep = store_all(outbox, waiting);
+        self.keep_waiting(keep);
+    }
+}
+
+/// Stores each rating it can; returns those still waiting for a case number.
+fn store_all(outbox: &Outbox, ratings: Vec<RatingRecord>) -> Vec<RatingRecord> {
+    let mut keep = Vec::new();
+    for r in ratings {
+        match store_rating(outbox, &r) {
+            Ok(true) => info!(rating = ?r.rating, "rating queued for the platform"),
+            Ok(false) => keep.push(r),
+            Err(e) => {
+                warn!(error = %e, "cannot store a rating; kept to retry");
+                keep.push(r);
+            }
+        }
+    }
+    keep
 }
 
 /// Runs one of the effects this module owns; others are ignored.
@@ -73,28 +187,14 @@ pub fn run(app: &App, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &
         }
         Effect::StoreRating(record) => {
             let waiting: Vec<RatingRecord> = std::mem::take(&mut *lock(&services.waiting_ratings));
-            let still_waiting = {
-                let outbox = outbox.clone();
-                move || -> Vec<RatingRecord> {
-                    let mut keep = Vec::new();
-                    for r in std::iter::once(record).chain(waiting) {
-                        match store_rating(&outbox, &r) {
-                            Ok(true) => info!(rating = ?r.rating, "rating queued for the platform"),
-                            Ok(false) => keep.push(r),
-                            Err(e) => {
-                                warn!(error = %e, "cannot store a rating; kept in memory");
-                                keep.push(r);
-                            }
-                        }
-                    }
-                    keep
-                }
-            };
+            let outbox = outbox.clone();
             let services = services.clone();
             rt.spawn(async move {
-                if let Ok(keep) = tokio::task::spawn_blocking(still_waiting).await {
+                let _ = tokio::task::spawn_blocking(move || {
+                    let keep = store_all(&outbox, std::iter::once(record).chain(waiting).collect());
                     services.keep_waiting(keep);
-                }
+                })
+                .await;
             });
         }
         _ => {}
@@ -104,6 +204,7 @@ pub fn run(app: &App, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &
 impl VisitServices {
     pub(crate) fn keep_waiting(&self, mut keep: Vec<RatingRecord>) {
         lock(&self.waiting_ratings).append(&mut keep);
+        self.persist();
     }
 }
 
@@ -129,19 +230,8 @@ pub fn look_up(outbox: &Outbox, query: &Lookup) -> Result<Vec<FilingStatus>, Sto
     let entries: Vec<OutboxEntry> = match query {
         Lookup::IdNumber(number) => outbox.find_by_id_number(number)?,
         Lookup::Reference(id) => outbox.entry(*id)?.into_iter().collect(),
-        Lookup::Case(case_number) => {
-            // The outbox has no index by case number; a terminal holds few
-            // filings awaiting their outcome, so look through those.
-            let mut found = Vec::new();
-            for id in outbox.awaiting_status(10_000)? {
-                if let Some(e) = outbox.entry(id)? {
-                    if e.case_number.as_ref() == Some(case_number) {
-                        found.push(e);
-                    }
-                }
-            }
-            found
-        }
+        // Finished cases too, as long as the outbox keeps their row.
+        Lookup::Case(case_number) => outbox.find_by_case_number(case_number)?,
     };
     entries.into_iter().map(|e| status_of(outbox, e)).collect()
 }
@@ -160,5 +250,41 @@ fn status_of(outbox: &Outbox, e: OutboxEntry) -> Result<FilingStatus, StoreError
         created_at: e.created_at,
         case_number: e.case_number,
         stage,
+        result_available: case.as_ref().is_some_and(|c| c.result_available),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn ratings_waiting_for_a_case_number_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ratings-waiting.json");
+        let first = VisitServices::default();
+        first.keep_ratings_in(file.clone()).unwrap();
+        let record = RatingRecord {
+            target: RatingTarget::Submission(SubmissionId::new()),
+            rating: Rating::Satisfied,
+            reasons: vec!["办得快".into()],
+            at: datetime!(2026-11-21 10:00 +8),
+        };
+        first.keep_waiting(vec![record.clone()]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("satisfied") && text.contains("办得快"), "{text}");
+
+        // The next run takes it back, exactly.
+        let second = VisitServices::default();
+        second.keep_ratings_in(file.clone()).unwrap();
+        assert_eq!(second.waiting_ratings(), 1);
+        assert_eq!(lock(&second.waiting_ratings)[0], record);
+
+        // A damaged file is reported, not silently replaced.
+        std::fs::write(&file, b"{ not json").unwrap();
+        let third = VisitServices::default();
+        assert!(third.keep_ratings_in(file.clone()).is_err());
+        assert_eq!(std::fs::read(&file).unwrap(), b"{ not json");
+    }
 }

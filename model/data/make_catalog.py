@@ -53,6 +53,17 @@ DRAFTS = {
     "住址": ("སྡོད་གནས།", "Мекенжай"),
     "居民身份证": ("ཐོབ་ཐང་ལག་ཁྱེར།", "Жеке куәлік"),
     "户口簿": ("ཐེམ་ཐོ་དེབ།", "Тіркеу кітапшасы"),
+    # Conditions (谁可以办)
+    "参加社会保险的人员，未持有社会保障卡或需要换发。": ("སྤྱི་ཚོགས་འགན་སྲུང་ཉེན་འགོག་ལ་ཞུགས་ཡོད་པའི་མི་སྣ་གང་ཞིག་ལ་སྤྱི་ཚོགས་འགན་སྲུང་ལག་ཁྱེར་མེད་པའམ་བརྗེ་དགོས་པ།", "Әлеуметтік сақтандыруға қатысқан, әлеуметтік қамсыздандыру картасы жоқ немесе ауыстыруы керек адамдар."),
+    "年满16周岁（不含在校学生），非国家机关和事业单位工作人员，不属于职工基本养老保险覆盖范围的城乡居民。": ("ལོ་ ༡༦ ལོན་པ། (སློབ་མ་མིན་པ།) རྒྱལ་ཁབ་ལས་ཁུངས་དང་ལས་ཁུངས་ཀྱི་ལས་བྱེད་མིན་པ། ལས་བྱེད་པའི་རྒན་གསོ་ཉེན་འགོག་ཁྱབ་ཁོངས་སུ་མེད་པའི་གྲོང་ཁྱེར་དང་གྲོང་གསེབ་ཀྱི་མི་དམངས།", "16 жасқа толған (оқушылардан басқа), мемлекеттік мекеме қызметкері емес, қызметкерлердің зейнетақы сақтандыруына кірмейтін қала мен ауыл тұрғындары."),
+    "正在领取城乡居民或职工基本养老金的人员，每年认证一次。": ("གྲོང་ཁྱེར་དང་གྲོང་གསེབ་མི་དམངས་སམ་ལས་བྱེད་པའི་རྒན་གསོ་དངུལ་ལེན་བཞིན་པའི་མི་སྣ། ལོ་རེར་ཐེངས་གཅིག་ར་སྤྲོད་བྱེད།", "Қала-ауыл тұрғындарының немесе қызметкерлердің негізгі зейнетақысын алып жүрген адамдар, жылына бір рет расталады."),
+    "未参加职工基本医疗保险的城乡居民。": ("ལས་བྱེད་པའི་སྨན་བཅོས་ཉེན་འགོག་ལ་ཞུགས་མེད་པའི་གྲོང་ཁྱེར་དང་གྲོང་གསེབ་ཀྱི་མི་དམངས།", "Қызметкерлердің негізгі медициналық сақтандыруына қатыспаған қала мен ауыл тұрғындары."),
+    "具有本地户籍、年满80周岁的老年人。": ("ས་གནས་འདིའི་ཐེམ་ཐོ་ཡོད་པ་དང་ལོ་ ༨༠ ལོན་པའི་རྒན་པོ་རྒན་མོ།", "Осы жерде тіркелген, 80 жасқа толған қарттар."),
+    "持有第二代残疾人证的困难残疾人、重度残疾人。": ("མི་རབས་གཉིས་པའི་དབང་པོ་སྐྱོན་ཅན་ལག་ཁྱེར་ཡོད་པའི་དཀའ་ངལ་ཅན་དང་སྐྱོན་ཆེན་གྱི་དབང་པོ་སྐྱོན་ཅན།", "Екінші буын мүгедектік куәлігі бар, тұрмысы қиын немесе ауыр дәрежелі мүгедектер."),
+    "家庭人均收入低于当地农村低保标准、且财产状况符合规定的农村居民家庭。": ("ཁྱིམ་ཚང་གི་མི་རེའི་ཡོང་འབབ་ས་གནས་ཀྱི་གྲོང་གསེབ་དམའ་འགོག་ཚད་གཞི་ལས་དམའ་བ། རྒྱུ་ནོར་གནས་སྟངས་སྒྲིག་སྲོལ་དང་མཐུན་པའི་གྲོང་གསེབ་ཁྱིམ་ཚང་།", "Отбасының жан басына шаққандағы табысы жергілікті ең төменгі күнкөріс деңгейінен төмен, мүлкі ережеге сай ауыл отбасылары."),
+    "因火灾、交通事故、重大疾病等原因导致基本生活暂时出现严重困难的家庭或个人。": ("མེ་སྐྱོན་དང་འགྲིམ་འགྲུལ་ཉེན་ཁ། ནད་ཚབས་ཆེན་སོགས་ཀྱི་རྐྱེན་གྱིས་གནས་སྐབས་འཚོ་བར་དཀའ་ངལ་ཚབས་ཆེན་བྱུང་བའི་ཁྱིམ་ཚང་ངམ་མི་སྒེར།", "Өрт, жол апаты, ауыр науқас сияқты себептермен тұрмысы уақытша қатты қиындаған отбасы немесе жеке адам."),
+    "在本地出生的婴儿，由父母一方申报出生登记。": ("ས་གནས་འདིར་སྐྱེས་པའི་བྱིས་པའི་སྐྱེས་ཐོ་ཕ་མ་གང་རུང་གཅིག་གིས་འགོད་པ།", "Осы жерде туған нәрестенің тууын ата-анасының бірі тіркетеді."),
+    "医疗费用票据": ("སྨན་བཅོས་འགྲོ་སོང་གི་ཤོག་འཛིན།", "Емделу шығынының түбіртектері"),
     "本人近期免冠证件照": ("རང་ཉིད་ཀྱི་ཉེ་ཆར་གྱི་ལག་ཁྱེར་འདྲ་པར།", "Жақында түскен құжат суреті"),
     "发卡银行": ("ལག་ཁྱེར་སྤྲོད་མཁན་དངུལ་ཁང་།", "Карта беретін банк"),
 }
@@ -73,7 +84,9 @@ def kk_arabic(cyrillic):
         if any(c in "әөүі" for c in low) and not any(c in "екгэ" for c in low):
             out = "\u0674" + out
         return out
-    return re.sub(r"[А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі]+", lambda m: word(m.group(0)), cyrillic)
+    text = re.sub(r"[А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі]+", lambda m: word(m.group(0)), cyrillic)
+    # Arabic punctuation, as in the kiosk's .po files.
+    return text.replace(",", "،").replace("?", "؟").replace(";", "؛")
 
 def tl(amount, unit):
     return {"amount": amount, "unit": unit}
@@ -145,7 +158,7 @@ items = [
     item("620000CL0001", "残疾人两项补贴申请", "Apply for the two disability subsidies", *CL, "disability",
          "administrative_payment", "持有第二代残疾人证的困难残疾人、重度残疾人。",
          "Holders of the second-generation disability certificate who are in hardship or severely disabled.",
-         [ID_MAT, mat("disability_cert", "残疾人证", "Disability certificate", "scan")],
+         [ID_MAT, mat("disability_cert", "残疾人证", "Disability certificate", "e_license")],
          [NAME, IDNO, PHONE, choice("subsidy", "申请补贴", "Subsidy applied for",
              [("living", "困难残疾人生活补贴", "Living subsidy"), ("nursing", "重度残疾人护理补贴", "Nursing subsidy"),
               ("both", "两项都申请", "Both")])],
@@ -161,14 +174,15 @@ items = [
     item("620000MZ0003", "临时救助申请", "Apply for temporary assistance", *MZ, "assistance",
          "administrative_payment", "因火灾、交通事故、重大疾病等原因导致基本生活暂时出现严重困难的家庭或个人。",
          "Households or people in sudden severe hardship from fire, accident, serious illness and the like.",
-         [ID_MAT, mat("proof", "困难情况证明材料", "Proof of hardship", "scan")],
+         [ID_MAT, mat("proof", "困难情况证明材料", "Proof of hardship", "scan"),
+          mat("bills", "医疗费用票据", "Medical bills", "scan", required=False)],
          [NAME, IDNO, PHONE, choice("cause", "困难原因", "Cause of hardship",
              [("illness", "重大疾病", "Serious illness"), ("disaster", "火灾或自然灾害", "Fire or natural disaster"),
               ("accident", "交通事故等意外", "Accident"), ("other", "其他", "Other")])],
          tl(15, "working_days"), tl(10, "working_days"), "payment"),
     item("620000GA0001", "出生登记", "Birth registration", *GA, "family", "administrative_confirmation",
          "在本地出生的婴儿，由父母一方申报出生登记。", "A parent registers a baby born here.",
-         [ID_MAT, mat("birth_cert", "出生医学证明", "Medical birth certificate", "scan"),
+         [ID_MAT, mat("birth_cert", "出生医学证明", "Medical birth certificate", "e_license"),
           mat("hukou", "户口簿", "Household register", "scan")],
          [NAME, IDNO, PHONE,
           {"key": "baby_name", "label": t("婴儿姓名", "Baby's name"), "type": "text", "max_len": 30, "required": True},
@@ -193,7 +207,7 @@ bundles = [
      "items": ["620000GA0001", "620000YB0001", "620000RS0001"], "shared_fields": ["name", "id_number", "phone"]},
 ]
 
-catalog = {"version": 2026112101, "themes": themes, "items": items, "bundles": bundles}
+catalog = {"version": 2026112201, "themes": themes, "items": items, "bundles": bundles}
 with open("catalog.json", "w", encoding="utf-8") as f:
     json.dump(catalog, f, ensure_ascii=False, indent=1)
     f.write("\n")

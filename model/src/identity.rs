@@ -77,7 +77,25 @@ pub enum IdNumberError {
     Province(String),
 }
 
-/// A validated 18-character citizen identity number (GB 11643-1999).
+/// Which kind of number an [`IdNumber`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdNumberKind {
+    /// 公民身份号码 (GB 11643-1999), also on HK/Macau/Taiwan residence
+    /// permits (prefixes 81, 82, 83).
+    Citizen,
+    /// 外国人永久居留身份证号码, 2023: 18 characters like GB 11643 (MOD 11-2
+    /// check, birth date at 7..14) but starting with 9 and then the province
+    /// of the issuing office.
+    ForeignPermanent2023,
+    /// 外国人永久居留身份证号码, 2017: 3 letters (nationality) and 12 digits,
+    /// birth date as YYMMDD at 8..13. Its check digit is not verified here
+    /// (no official text confirms the algorithm; see drivers' `ForeignNumber`).
+    ForeignPermanent2017,
+}
+
+/// A validated identity number: a citizen's 18-character number (GB
+/// 11643-1999), or a foreign permanent resident card's number, so holders of
+/// every card the reader takes can file (see [`IdNumberKind`]).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(try_from = "String", into = "String")]
 pub struct IdNumber(String);
@@ -98,8 +116,54 @@ pub fn check_char(first17: &[u8; 17]) -> char {
 impl IdNumber {
     /// Validates length, digits, check character (`x` accepted as `X`), birth
     /// date and province prefix. An unknown county is allowed: old cards carry
-    /// retired codes (see [`IdNumber::county_known`]).
+    /// retired codes (see [`IdNumber::county_known`]). Foreign permanent
+    /// resident numbers (2017 and 2023) are accepted by their own rules.
     pub fn parse(s: &str) -> Result<IdNumber, IdNumberError> {
+        let t = s.trim().to_ascii_uppercase();
+        let b = t.as_bytes();
+        if b.len() == 15 && b[..3].iter().all(u8::is_ascii_uppercase) {
+            return Self::parse_foreign_2017(t);
+        }
+        if b.len() == 18 && b[0] == b'9' {
+            return Self::parse_foreign_2023(t);
+        }
+        Self::parse_citizen(s)
+    }
+
+    fn parse_foreign_2017(s: String) -> Result<IdNumber, IdNumberError> {
+        let b = s.as_bytes();
+        if let Some(i) = b[3..].iter().position(|c| !c.is_ascii_digit()) {
+            return Err(IdNumberError::NotDigit(i + 4));
+        }
+        // YYMMDD: a real date in one of the two centuries.
+        let (yy, mmdd) = (&s[7..9], &s[9..13]);
+        if parse_yyyymmdd(&format!("19{yy}{mmdd}")).is_none() && parse_yyyymmdd(&format!("20{yy}{mmdd}")).is_none() {
+            return Err(IdNumberError::BirthDate);
+        }
+        Ok(IdNumber(s))
+    }
+
+    fn parse_foreign_2023(s: String) -> Result<IdNumber, IdNumberError> {
+        let b = s.as_bytes();
+        if let Some(i) = b[..17].iter().position(|c| !c.is_ascii_digit()) {
+            return Err(IdNumberError::NotDigit(i + 1));
+        }
+        let mut first17 = [0u8; 17];
+        first17.copy_from_slice(&b[..17]);
+        if check_char(&first17) != b[17] as char {
+            return Err(IdNumberError::CheckDigit);
+        }
+        // After the 9: the province of the issuing office.
+        let province = &s[1..3];
+        if divisions::province_name(province).is_none() {
+            return Err(IdNumberError::Province(province.to_owned()));
+        }
+        let id = IdNumber(s);
+        id.birth_date().ok_or(IdNumberError::BirthDate)?;
+        Ok(id)
+    }
+
+    fn parse_citizen(s: &str) -> Result<IdNumber, IdNumberError> {
         let s = s.trim().to_ascii_uppercase();
         let b = s.as_bytes();
         if s.chars().count() != 18 || b.len() != 18 {
@@ -125,14 +189,29 @@ impl IdNumber {
         Ok(id)
     }
 
-    /// Birth date encoded in characters 7..14.
-    pub fn birth_date(&self) -> Option<Date> {
-        parse_yyyymmdd(&self.0[6..14])
+    pub fn kind(&self) -> IdNumberKind {
+        match (self.0.len(), self.0.as_bytes().first()) {
+            (15, _) => IdNumberKind::ForeignPermanent2017,
+            (_, Some(b'9')) => IdNumberKind::ForeignPermanent2023,
+            _ => IdNumberKind::Citizen,
+        }
     }
 
-    /// Six-digit region code of first issue.
+    /// Birth date encoded in characters 7..14 (`None` for 2017 foreign
+    /// numbers, which carry only YYMMDD: the card's own date is the one).
+    pub fn birth_date(&self) -> Option<Date> {
+        match self.kind() {
+            IdNumberKind::ForeignPermanent2017 => None,
+            _ => parse_yyyymmdd(&self.0[6..14]),
+        }
+    }
+
+    /// Six-digit region code of first issue ("" for foreign numbers).
     pub fn region_code(&self) -> &str {
-        &self.0[..6]
+        match self.kind() {
+            IdNumberKind::Citizen => &self.0[..6],
+            _ => "",
+        }
     }
 
     /// Whether the county is in the current division list. `false` is a note
@@ -141,8 +220,11 @@ impl IdNumber {
         divisions::county_name(self.region_code()).is_some()
     }
 
-    /// Gender from the sequence digit (odd = male).
+    /// Gender from the sequence digit (odd = male); unknown for 2017 foreign numbers.
     pub fn gender(&self) -> Gender {
+        if self.kind() == IdNumberKind::ForeignPermanent2017 {
+            return Gender::Unknown;
+        }
         match self.0.as_bytes()[16] - b'0' {
             d if d % 2 == 1 => Gender::Male,
             _ => Gender::Female,
@@ -292,6 +374,34 @@ pub fn nation_name_zh(code: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn foreign_permanent_resident_numbers_are_numbers_too() {
+        use super::*;
+        // 2023: 9, MOD 11-2, birth date at 7..14.
+        let first17 = *b"93315619850417001";
+        let y = format!("93315619850417001{}", check_char(&first17));
+        let n = IdNumber::parse(&y).unwrap();
+        assert_eq!(n.kind(), IdNumberKind::ForeignPermanent2023);
+        assert_eq!(n.birth_date(), parse_yyyymmdd("19850417"));
+        assert_eq!(n.region_code(), "");
+        let wrong = if y.ends_with('1') { '2' } else { '1' };
+        assert!(matches!(IdNumber::parse(&format!("{}{wrong}", &y[..17])), Err(IdNumberError::CheckDigit)));
+        // 2017: 3 letters, 12 digits, YYMMDD at 8..13.
+        let n = IdNumber::parse("CAN310085041712").unwrap();
+        assert_eq!(n.kind(), IdNumberKind::ForeignPermanent2017);
+        assert_eq!((n.birth_date(), n.gender()), (None, Gender::Unknown));
+        assert_eq!(n.masked().len(), 15);
+        assert!(matches!(IdNumber::parse("CAN3100850A1712"), Err(IdNumberError::NotDigit(11))));
+        assert!(matches!(IdNumber::parse("CAN310085139912"), Err(IdNumberError::BirthDate)));
+        // Through serde too (the hub reads submissions with them).
+        let json = serde_json::to_string(&IdNumber::parse("CAN310085041712").unwrap()).unwrap();
+        assert_eq!(serde_json::from_str::<IdNumber>(&json).unwrap().expose(), "CAN310085041712");
+        // A citizen number still needs its province.
+        // After the 9, a province (of the issuing office).
+        let first17 = *b"99292619520307002";
+        assert_eq!(IdNumber::parse(&format!("99292619520307002{}", check_char(&first17))), Err(IdNumberError::Province("92".into())));
+    }
+
     use super::*;
 
     /// Builds a valid number for a region, birth date and sequence.
@@ -326,8 +436,10 @@ mod tests {
         assert_eq!(IdNumber::parse(&make("62010219900230123")), Err(IdNumberError::BirthDate));
         assert_eq!(
             IdNumber::parse(&make("99010219900307123")),
-            Err(IdNumberError::Province("99".into()))
+            Err(IdNumberError::Province("90".into())),
+            "9 starts a foreign number, whose province comes next"
         );
+        assert_eq!(IdNumber::parse(&make("00010219900307123")), Err(IdNumberError::Province("00".into())));
     }
 
     #[test]

@@ -687,6 +687,22 @@ impl Outbox {
         Ok(out)
     }
 
+    /// The filing the platform numbered `case_number` (receipt QR or typed
+    /// number), in any state the outbox still keeps (finished ones too, until
+    /// they are purged). A terminal holds a few thousand rows at most, so
+    /// this scans rather than keeping another index.
+    pub fn find_by_case_number(&self, case_number: &CaseNumber) -> Result<Vec<OutboxEntry>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE case_number = ?1 ORDER BY created_at DESC, id"))?;
+        let mut rows = stmt.query([case_number.as_str()])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(entry_from_row(row)?);
+        }
+        Ok(out)
+    }
+
     pub fn counts(&self) -> Result<QueueCounts, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM outbox GROUP BY state")?;
@@ -1061,5 +1077,57 @@ fn state_of(conn: &Connection, id: SubmissionId) -> Result<OutboxState, StoreErr
     match state {
         Some(s) => OutboxState::from_db(&s),
         None => Err(StoreError::UnknownSubmission(id)),
+    }
+}
+
+#[cfg(test)]
+mod case_number_tests {
+    use super::*;
+    use model::identity::check_char;
+    use model::submission::{Applicant, Consent};
+    use model::{CardType, Gender, VillageCode};
+
+    fn submission() -> Submission {
+        let first17 = *b"62010219900307123";
+        Submission {
+            id: SubmissionId::new(),
+            item_code: ImplementCode::parse("620000RS0001").unwrap(),
+            bundle_code: None,
+            applicant: Applicant {
+                name: "张三".into(),
+                id_number: IdNumber::parse(&format!("62010219900307123{}", check_char(&first17))).unwrap(),
+                card_type: CardType::ResidentId,
+                gender: Gender::Male,
+                nation_code: "01".into(),
+                birth_date: time::macros::date!(1990 - 03 - 07),
+                address: "甘肃省兰州市城关区".into(),
+            },
+            form: Default::default(),
+            attachments: vec![],
+            consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
+            filed_by: model::submission::FiledBy::SelfServiceTerminal,
+            village_code: VillageCode::parse("620102001001").unwrap(),
+            created_at: OffsetDateTime::now_utc(),
+            terminal_id: "T-0001".into(),
+        }
+    }
+
+    #[test]
+    fn finds_a_filing_by_its_case_number_even_once_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::generate_platform_key();
+        let mut config = OutboxConfig::new(key.public_key(), "T-0001");
+        config.disk_reserve_bytes = 0;
+        let outbox = Outbox::open(&dir.path().join("outbox.db"), config).unwrap();
+        let (done, waiting) = (submission(), submission());
+        outbox.enqueue(&done, &[]).unwrap();
+        outbox.enqueue(&waiting, &[]).unwrap();
+        let case = CaseNumber::parse("62292620261121000123").unwrap();
+        outbox.mark_acknowledged(done.id, &case).unwrap();
+        outbox.mark_processed(done.id, OffsetDateTime::now_utc()).unwrap();
+
+        let found = outbox.find_by_case_number(&case).unwrap();
+        assert_eq!(found.iter().map(|e| (e.id, e.state)).collect::<Vec<_>>(), [(done.id, OutboxState::Processed)]);
+        assert!(outbox.find_by_case_number(&CaseNumber::parse("62292620261121000999").unwrap()).unwrap().is_empty());
     }
 }

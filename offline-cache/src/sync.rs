@@ -380,6 +380,34 @@ impl SyncClient {
         Some(diff)
     }
 
+    /// The result document of a case this terminal sent (打印结果): its
+    /// media type and bytes, `Ok(None)` when the hub has none for it. Fetched
+    /// when a villager asks to print it, never stored on the terminal.
+    pub async fn fetch_result(&self, case_number: &CaseNumber) -> Result<Option<(String, Vec<u8>)>, StopReason> {
+        let path = format!("/v1/cases/{}/result", case_number.as_str());
+        let resp = match self.request(Method::GET, &path, None, None).await {
+            Ok(resp) => resp,
+            Err(Failure::Stop(stop)) => return Err(stop),
+            Err(Failure::Reject(_)) => return Err(StopReason::UnexpectedStatus { status: 0 }),
+        };
+        match resp.status {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => {
+                let media_type = resp
+                    .headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                Ok(Some((media_type, resp.body)))
+            }
+            _ => match self.failure(&resp) {
+                Failure::Stop(stop) => Err(stop),
+                Failure::Reject(_) => Err(StopReason::UnexpectedStatus { status: resp.status.as_u16() }),
+            },
+        }
+    }
+
     /// True when our hub answers its health check.
     pub async fn hub_reachable(&self) -> bool {
         self.check_health().await.is_ok()

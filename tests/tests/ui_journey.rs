@@ -40,6 +40,8 @@ struct Kiosk {
     shots: PathBuf,
     step: usize,
     hub: Option<Hub>,
+    /// Opens what the hub received (materials test).
+    platform: model::seal::PlatformSecretKey,
     rt: tokio::runtime::Runtime,
     _sim: Arc<SamSimulator>,
     _dir: tempfile::TempDir,
@@ -125,6 +127,7 @@ impl Kiosk {
             shots,
             step: 0,
             hub,
+            platform,
             rt,
             _sim: sim,
             _dir: dir,
@@ -324,6 +327,109 @@ fn files_an_application() {
     k.finish();
 }
 
+/// 提交材料: after the form, each material is scanned (SANE's test backend)
+/// or photographed (a synthetic camera), previewed, retaken, and reaches the
+/// hub sealed with the filing.
+#[test]
+fn files_with_scanned_and_photographed_materials() {
+    use drivers::docscan::test_backend::SaneTestEnv;
+    if !SaneTestEnv::available() {
+        eprintln!("SKIPPED: scanimage (sane-utils) is not installed");
+        return;
+    }
+    let mut k = Kiosk::start("materials", true, Duration::from_secs(600));
+    let sane = SaneTestEnv::new().unwrap();
+    k.app.set_material_devices(Box::new(kiosk::capture::Capturers::new(
+        Some(sane.scanner()),
+        Some(Box::new(drivers::camera::SyntheticSource::new(640, 480))),
+    )));
+    k.pump();
+
+    // 高龄津贴申请: 户口簿 and the bank card or passbook.
+    k.tap("我要办事");
+    k.wait_screen("services");
+    k.tap("养老服务");
+    k.tap("高龄津贴申请");
+    k.wait_screen("guide");
+    assert!(k.shows("在这台机器上扫描或拍照"), "the guide says materials are scanned here");
+    k.tap("开始办理");
+    k.wait_screen("consent");
+    k.tap("同意，继续");
+    k.wait_screen("id-prompt");
+    k.tap("模拟放置身份证");
+    k.wait_screen("form");
+    k.tap("联系电话");
+    k.keypad("13912345678");
+    k.tap("向下");
+    k.tap("银行账号");
+    k.keypad("6228480012345678901");
+    k.tap("下一步");
+    k.wait_screen("materials");
+    k.shot("materials");
+    assert_eq!(k.window.get_material().name, "户口簿");
+    assert!(k.controls("下一步").is_empty(), "a required material must be captured first");
+
+    // Scan, look at it, scan again.
+    k.tap("扫描");
+    k.wait_until("the scan", |w| w.get_material().captured.contains("已扫描"));
+    k.shot("scanned");
+    assert!(k.window.get_material().has_preview);
+    assert_eq!(k.control("扫描或拍照的结果").accessible_role(), Some(AccessibleRole::Image));
+    k.tap("重新扫描");
+    k.wait_until("the second scan", |w| w.get_material().captured.contains("已扫描") && !w.get_material().busy);
+    k.tap("下一步");
+    k.wait_until("the next material", |w| w.get_material().name == "本人银行卡或存折");
+
+    // The bank card is photographed instead.
+    k.tap("拍照");
+    k.wait_until("the photo", |w| w.get_material().captured == "已拍照");
+    k.shot("photographed");
+    k.tap("下一步");
+    k.wait_screen("review");
+    k.shot("review");
+    assert!(k.shows("已扫描 1 页") && k.shows("已拍照"), "the review lists the materials");
+    k.tap("确认提交");
+    k.wait_screen("saved");
+    assert!(k.window.get_saved_sent());
+
+    // The hub got the filing with both files, sealed, and they open.
+    let db = HubDb::open(&k._dir.path().join("hub.db")).unwrap();
+    let ids = db.submission_ids().unwrap();
+    assert_eq!(ids.len(), 1);
+    let filing = db.open_submission(ids[0], &k.platform).unwrap().expect("stored");
+    let codes: Vec<&str> = filing.attachments.iter().map(|(r, _)| r.material_code.as_str()).collect();
+    assert_eq!(codes, ["hukou", "bankbook"]);
+    for (r, bytes) in &filing.attachments {
+        assert_eq!(r.media_type, "image/jpeg");
+        assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+        assert_eq!(r.size, bytes.len() as u64);
+    }
+    k.finish();
+}
+
+/// A USB keyboard-wedge QR scanner "types" an item's code on the home screen:
+/// its guide opens. Typed slowly (a person at a keyboard), nothing happens.
+#[test]
+fn a_wedge_scanner_code_opens_the_item_guide() {
+    use ui::slint::platform::WindowEvent;
+    let k = Kiosk::start("wedge", false, Duration::from_secs(600));
+    let type_keys = |text: &str, gap: Duration| {
+        for c in text.chars() {
+            let text: ui::slint::SharedString = c.to_string().into();
+            k.window.window().dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+            k.window.window().dispatch_event(WindowEvent::KeyReleased { text });
+            std::thread::sleep(gap);
+        }
+    };
+    type_keys("620000MZ0001\n", Duration::from_millis(60));
+    k.pump();
+    assert_eq!(k.window.get_screen(), "home", "typing by hand is no scan");
+    type_keys("620000MZ0001\n", Duration::ZERO);
+    k.wait_screen("guide");
+    assert!(k.shows("高龄津贴申请"));
+    k.finish();
+}
+
 /// 进度查询: by the number on the receipt, typed on the keypad, and by the
 /// ID card; each says plainly where the filing stands.
 #[test]
@@ -394,7 +500,7 @@ fn result_printing_says_what_there_is() {
     let filed = k.outbox.awaiting_status(10).unwrap();
     assert_eq!(filed.len(), 1);
     k.outbox
-        .record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc())
+        .record_case_status(filed[0], model::CaseStatus::Done, None, false, time::OffsetDateTime::now_utc())
         .unwrap();
     k.card_taken_away();
     k.tap("再查一次");
@@ -405,6 +511,65 @@ fn result_printing_says_what_there_is() {
     });
     k.shot("result-done");
     assert!(k.shows("已经办结"));
+    assert!(k.controls("打印结果文件").is_empty(), "no document on the hub: nothing to print");
+    k.tap("完成");
+    k.wait_screen("goodbye");
+    k.tap("回首页");
+    k.wait_screen("home");
+
+    // The back office finishes the case with a result PDF; the terminal's
+    // A4 printer is a CUPS queue of a private cupsd.
+    use drivers::a4::private_cups::PrivateCups;
+    if !PrivateCups::available() {
+        eprintln!("SKIPPED (A4 part): cupsd is not installed");
+        k.finish();
+        return;
+    }
+    let cups = PrivateCups::start("A4").expect("private cupsd");
+    k.app.set_a4_printer(Box::new(kiosk::devices::A4Printer::new(&drivers::config::A4PrinterConfig::Cups {
+        queue: cups.queue().to_owned(),
+        server: cups.server(),
+    })));
+    let case_number = k.outbox.entry(filed[0]).unwrap().unwrap().case_number.unwrap();
+    let pdf = {
+        let receipt = drivers::Receipt {
+            item_name: "社会保障卡申领".into(),
+            applicant_masked: "张*兰".into(),
+            id_number_masked: "6229**********0029".into(),
+            time: time::macros::datetime!(2026-11-21 10:00),
+            terminal_id: TERMINAL.into(),
+            village_name: "巴牙村委会".into(),
+            state: drivers::SubmitState::Sent,
+            case_number: Some(case_number.to_string()),
+            local_reference: filed[0].to_string(),
+        };
+        drivers::a4::receipt_pdf::acknowledgement_pdf(&receipt, &drivers::a4::receipt_pdf::CjkFont::system_default().unwrap()).unwrap()
+    };
+    let hub = k.hub.as_ref().unwrap();
+    for decision in [hub::backoffice::Decision::Accept, hub::backoffice::Decision::Complete { result_pdf: Some(pdf.clone()) }] {
+        k.rt.block_on(hub::backoffice::decide(hub.store(), case_number.as_str(), decision, "测试办理员", None)).unwrap();
+    }
+    // What the case-status pull records once the platform has a document.
+    k.outbox.record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc()).unwrap();
+    k.card_taken_away();
+    k.tap("打印结果");
+    k.wait_screen("result");
+    k.tap("模拟放置身份证");
+    k.wait_until("a printable result", |w| w.get_lookup_phase() == "found" && w.get_result_printable());
+    k.shot("result-printable");
+    k.tap("打印结果文件");
+    k.wait_until("the result printed", |w| w.get_lookup_message().contains("已打印"));
+    k.shot("result-printed");
+    // What reached the printer is the hub's document, byte for byte.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = std::fs::read(cups.output()).unwrap_or_default();
+        if out.windows(pdf.len()).any(|w| w == pdf.as_slice()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the PDF never reached the queue's backend ({} bytes there)", out.len());
+        std::thread::sleep(Duration::from_millis(200));
+    }
     k.tap("完成");
     k.wait_screen("goodbye");
     k.finish();

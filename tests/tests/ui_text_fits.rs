@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use i_slint_backend_testing::{self as testing, ElementHandle, ElementQuery};
-use kiosk::screenshots::{journeys, TERMINAL_LABEL};
+use kiosk::screenshots::{journeys, TERMINAL_ID, TERMINAL_PLACE};
 use kiosk::session::View;
 use kiosk::ui_glue;
 use model::Lang;
@@ -21,7 +21,7 @@ use ui::KioskWindow;
 /// (catalog data, the place name) and one hint.
 fn may_elide(lang: Lang, view: &View, text: &str) -> bool {
     let tr = |id: &str| ui::i18n::tr(lang.code(), id);
-    text == TERMINAL_LABEL
+    text.starts_with(TERMINAL_PLACE)
         || view.services.iter().any(|t| {
             text == t.name || text.contains(&t.department) || text.ends_with(&t.note) && !t.note.is_empty()
         })
@@ -39,7 +39,8 @@ fn no_text_overflows_at_large_text_in_any_language() {
     .expect("testing backend");
     let window = KioskWindow::new().unwrap();
     window.window().set_size(ui::slint::PhysicalSize::new(1280, 800));
-    window.set_terminal_label(TERMINAL_LABEL.into());
+    window.set_terminal_label(TERMINAL_PLACE.into());
+    window.set_terminal_id(TERMINAL_ID.into());
     ui_glue::set_link_status(&window, kiosk::app::LinkStatus { online: Some(true), unsent: 0 });
     window.show().unwrap();
 

@@ -48,6 +48,7 @@ pub mod screen {
     pub const CONSENT: &str = "consent";
     pub const ID_PROMPT: &str = "id-prompt";
     pub const FORM: &str = "form";
+    pub const MATERIALS: &str = "materials";
     pub const REVIEW: &str = "review";
     pub const SUBMITTING: &str = "submitting";
     pub const SAVED: &str = "saved";
@@ -59,8 +60,8 @@ pub mod screen {
     pub const ERROR: &str = "error";
 
     /// Every screen, in the order of a visit.
-    pub const ALL: [&str; 15] = [
-        HOME, SERVICES, GUIDE, CONSENT, ID_PROMPT, FORM, REVIEW, SUBMITTING, SAVED, RECEIPT, RATE, PROGRESS,
+    pub const ALL: [&str; 16] = [
+        HOME, SERVICES, GUIDE, CONSENT, ID_PROMPT, FORM, MATERIALS, REVIEW, SUBMITTING, SAVED, RECEIPT, RATE, PROGRESS,
         RESULT, GOODBYE, ERROR,
     ];
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use i_slint_backend_testing::{self as testing, ElementHandle};
 use slint::platform::PointerEventButton;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
-use ui::{ChoiceItem, FormRow, KioskWindow, ProgressRow, ReasonItem, ReviewRow, ServiceTile, ThemeChip};
+use ui::{ChoiceItem, FormRow, KioskWindow, MaterialStep, ProgressRow, ReasonItem, ReviewRow, ServiceTile, ThemeChip};
 
 // ---------------------------------------------------------------- setup ----
 
@@ -240,6 +240,15 @@ fn sample_window() -> (KioskWindow, Log) {
     ui.set_case_number(s("620326250114000123"));
     ui.set_receipt_message(s("回执已打印，请从下面的出口取走"));
     ui.set_error_message(s("保存申请时出错了，这次没有保存成功。"));
+    ui.set_material(MaterialStep {
+        name: s("户口簿"),
+        step: s("第 1 项，共 2 项"),
+        hint: s("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。"),
+        required: true,
+        can_scan: true,
+        can_photo: true,
+        ..Default::default()
+    });
 
     let log: Log = Default::default();
     let l = log.clone();
@@ -275,6 +284,7 @@ fn sample_window() -> (KioskWindow, Log) {
         on_agree => "agree", on_rate_now => "rate-now", on_submit_rating => "submit-rating", on_retry => "retry",
         on_toggle_large_text => "toggle-large-text", on_toggle_high_contrast => "toggle-high-contrast",
         on_toggle_voice => "toggle-voice", on_still_here => "still-here",
+        on_skip_material => "skip-material", on_next_material => "next-material",
     );
     macro_rules! record_arg {
         ($($setter:ident => $name:literal),* $(,)?) => {$(
@@ -285,6 +295,7 @@ fn sample_window() -> (KioskWindow, Log) {
     record_arg!(
         on_choose_theme => "choose-theme", on_choose_rating => "choose-rating", on_toggle_reason => "toggle-reason",
         on_lookup_code => "lookup-code", on_set_language => "set-language",
+        on_capture_material => "capture-material",
     );
 
     ui.show().expect("show");
@@ -962,6 +973,62 @@ fn guide_then_consent() {
     tap(&ui, "不同意");
     tap(&ui, "同意，继续");
     assert_eq!(take_log(&log), ["cancel", "agree"]);
+}
+
+/// Materials: scan or photograph, a preview once captured, retake, 跳过 only
+/// for optional ones, 下一步 only when done; buttons wait while the scanner works.
+#[test]
+fn materials_scan_preview_retake_and_skip() {
+    let (ui, log) = sample_window();
+    go(&ui, "materials");
+    snapshot(&ui, "materials");
+    shows(&ui, "户口簿");
+    assert_eq!(controls(&ui, "下一步"), 0, "nothing captured yet");
+    assert_eq!(controls(&ui, "跳过"), 0, "a required material");
+    tap(&ui, "扫描");
+    tap(&ui, "拍照");
+    assert_eq!(take_log(&log), ["capture-material:scan", "capture-material:photo"]);
+
+    // While scanning the buttons wait.
+    let mut m = ui.get_material();
+    m.busy = true;
+    m.busy_message = s("正在扫描，请不要打开盖子…");
+    ui.set_material(m.clone());
+    settle();
+    tap(&ui, "扫描");
+    assert!(take_log(&log).is_empty(), "no second scan while one runs");
+
+    // Captured: a preview, 重新扫描, 下一步.
+    let page = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::new(300, 400);
+    m.busy = false;
+    m.has_preview = true;
+    m.preview = slint::Image::from_rgba8(page);
+    m.captured = s("已扫描 1 页");
+    m.captured_by_scan = true;
+    m.can_next = true;
+    ui.set_material(m.clone());
+    settle();
+    snapshot(&ui, "materials-scanned");
+    assert_eq!(find(&ui, "扫描或拍照的结果").len(), 1, "the preview is shown");
+    tap(&ui, "重新扫描");
+    tap(&ui, "下一步");
+    assert_eq!(take_log(&log), ["capture-material:scan", "next-material"]);
+
+    // Optional and not captured: 跳过.
+    m = MaterialStep {
+        name: s("医疗费用票据"),
+        step: s("第 2 项，共 2 项"),
+        required: false,
+        can_skip: true,
+        can_scan: true,
+        ..Default::default()
+    };
+    ui.set_material(m);
+    settle();
+    shows(&ui, "第 2 项，共 2 项 · 没有也可以");
+    tap(&ui, "跳过");
+    tap(&ui, "返回");
+    assert_eq!(take_log(&log), ["skip-material", "back"]);
 }
 
 #[test]

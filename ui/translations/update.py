@@ -5,6 +5,7 @@ Message ids are the Chinese source texts. They come from:
   - every @tr("...") in ui/ui/**/*.slint (Slint translates these itself);
   - the villager-facing sentences the kiosk words in Rust (kiosk/src/session.rs,
     and the device and storage sentences of devices.rs, app.rs, visit.rs,
+    capture.rs (scanner and camera), materials.rs,
     which the session translates when it shows them), looked up by
     ui::i18n from the same files.
 
@@ -39,7 +40,7 @@ def slint_ids():
 
 def rust_ids():
     ids = []
-    for name in ["session.rs", "devices.rs", "app.rs", "visit.rs"]:
+    for name in ["session.rs", "devices.rs", "app.rs", "visit.rs", "capture.rs", "materials.rs"]:
         path = os.path.join(ROOT, "kiosk", "src", name)
         text = open(path, encoding="utf-8").read()
         # Code only: the tests below quote sentences to check them.

@@ -374,6 +374,28 @@ pub struct ForeignResident {
 }
 
 impl ForeignResident {
+    /// The card holder as the filing journey needs them
+    /// ([`model::Identity`], whose `IdNumber` takes foreign permanent
+    /// resident numbers). The Chinese name when the card has one, else the
+    /// English; no address and no 民族 (the card has neither: the form asks
+    /// for what it needs); the issuing office as the authority.
+    pub fn to_identity(&self) -> Result<model::Identity, CardDataError> {
+        let id_number = model::IdNumber::parse(self.number.expose()).map_err(CardDataError::IdNumber)?;
+        Ok(model::Identity {
+            name: if self.name_zh.is_empty() { self.name_en.clone() } else { self.name_zh.clone() },
+            gender: self.gender,
+            nation_code: String::new(),
+            birth_date: self.birth_date,
+            address: String::new(),
+            id_number,
+            authority: self.issuing_office.clone().unwrap_or_else(|| "国家移民管理局".to_owned()),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            card_type: self.card_type,
+            photo_wlt: self.photo_wlt.clone(),
+        })
+    }
+
     /// The name to show masked: the Chinese one when the card has it.
     pub fn masked_name(&self) -> String {
         if self.name_zh.is_empty() {

@@ -78,6 +78,14 @@ impl ReaderSupervisor {
         self.present.is_some()
     }
 
+    /// Forgets the card read last, so the next poll reports a card still
+    /// lying on the reader as presented: a new step that needs the card
+    /// (the kiosk starts reading for the next journey) gets it without the
+    /// villager lifting it off and back on.
+    pub fn forget_card(&mut self) {
+        self.present = None;
+    }
+
     /// Looks at the reader once. Errors are about this poll only: the next
     /// poll tries again (reopening the port when it went away).
     pub fn poll(&mut self) -> Result<ReaderEvent, IdCardError> {

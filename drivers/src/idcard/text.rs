@@ -48,9 +48,9 @@ pub enum CardDataError {
     BadDate(&'static str),
     #[error("the card's ID number is refused: {0}")]
     IdNumber(IdNumberError),
-    /// A foreign permanent resident card where a citizen identity was asked
-    /// for: its number is no GB 11643 number, so it cannot become a
-    /// [`model::Identity`]; [`super::card::CardBlock`] decodes it.
+    /// A foreign permanent resident card where a citizen card was asked for
+    /// (`read_card`); [`super::card::CardBlock`] decodes it and
+    /// `ForeignResident::to_identity` makes the [`model::Identity`].
     #[error("a {0:?} card has no citizen identity number; read it as a foreign resident card")]
     UnsupportedCardLayout(CardType),
     #[error("the card's document number is refused: {0}")]
