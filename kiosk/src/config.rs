@@ -344,6 +344,37 @@ baud = 9600
         assert_eq!(c.outbox_config().terminal_id, "GS-0001");
     }
 
+    /// What `kioskctl enroll` writes on a fresh terminal (deploy/src/kiosk_toml.rs,
+    /// `apply_enrollment`: its template, then the enrolled values) must start
+    /// the kiosk. deploy cannot depend on kiosk, so the shape is repeated here:
+    /// change both together.
+    #[test]
+    fn loads_the_file_kioskctl_enroll_writes() {
+        let written = r#"# Written by `kioskctl enroll` on 2026-11-22.
+idle_timeout_secs = 120
+terminal_id = "T-MID-0001"
+village_code = "622926100202"
+channel = "service_van"
+data_dir = "/var/lib/cunban"
+platform_public_key = "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+
+[devices.id_card]
+kind = "sam"
+path = "/dev/cunban-idcard"
+
+[devices.receipt_printer]
+kind = "file"
+path = "/dev/cunban-receipt"
+
+[hub]
+url = "https://hub.example"
+sync_interval_secs = 300
+"#;
+        let c = Config::parse(written).unwrap();
+        assert_eq!(c.channel, Channel::ServiceVan);
+        assert_eq!(c.terminal_id, "T-MID-0001");
+    }
+
     #[test]
     fn takes_every_device_section_of_the_drivers_table() {
         let full = format!(
