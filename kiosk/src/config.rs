@@ -25,6 +25,8 @@ pub enum ConfigError {
     HubUrl(String),
     #[error("idle_timeout_secs must be between 30 and 600, got {0}")]
     IdleTimeout(u64),
+    #[error("operator_timeout_secs must be between 60 and 3600, got {0}")]
+    OperatorTimeout(u64),
     /// The platform's public key: submissions are sealed to it.
     #[error("platform_public_key is not usable: {0}")]
     PlatformKey(String),
@@ -47,6 +49,9 @@ struct RawConfig {
     hub: HubConfig,
     #[serde(default = "default_idle")]
     idle_timeout_secs: u64,
+    /// Service vans: an assistant's session ends after this long without a touch.
+    #[serde(default = "default_operator_timeout")]
+    operator_timeout_secs: u64,
     devices: DevicesConfig,
     /// `<suite>:<base64>`, as `hub --generate-platform-key` prints it.
     platform_public_key: String,
@@ -135,6 +140,10 @@ fn default_idle() -> u64 {
     120
 }
 
+fn default_operator_timeout() -> u64 {
+    600
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
@@ -183,6 +192,8 @@ pub struct Config {
     pub catalog: Option<PathBuf>,
     pub hub: HubConfig,
     pub idle_timeout: Duration,
+    /// Service vans: idle time that ends the assistant's session.
+    pub operator_timeout: Duration,
     pub devices: DevicesConfig,
     /// Submissions are sealed to this key; only the platform can open them.
     pub platform_key: PlatformPublicKey,
@@ -226,6 +237,9 @@ impl Config {
         if !(30..=600).contains(&raw.idle_timeout_secs) {
             return Err(ConfigError::IdleTimeout(raw.idle_timeout_secs));
         }
+        if !(60..=3600).contains(&raw.operator_timeout_secs) {
+            return Err(ConfigError::OperatorTimeout(raw.operator_timeout_secs));
+        }
         let platform_key = PlatformPublicKey::parse(&raw.platform_public_key).map_err(|e| ConfigError::PlatformKey(e.to_string()))?;
         let outbox = raw.outbox.check()?;
         let catalog_key = raw
@@ -242,6 +256,7 @@ impl Config {
             catalog: raw.catalog,
             hub: raw.hub,
             idle_timeout: Duration::from_secs(raw.idle_timeout_secs),
+            operator_timeout: Duration::from_secs(raw.operator_timeout_secs),
             devices: raw.devices,
             platform_key,
             catalog_key,
@@ -266,6 +281,7 @@ impl Config {
             catalog: None,
             hub: HubConfig { url: hub_url.to_owned(), sync_interval_secs: 5 },
             idle_timeout: Duration::from_secs(120),
+            operator_timeout: Duration::from_secs(default_operator_timeout()),
             devices: DevicesConfig {
                 id_card: IdCardConfig::Simulator,
                 receipt_printer: PrinterConfig::File { path: data_dir.join("receipts.escpos") },

@@ -147,8 +147,9 @@ fn main() -> Result<()> {
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
     window.set_banner(banner.into());
 
+    let catalog = Arc::new(loaded.catalog);
     let session = Session::new(
-        Arc::new(loaded.catalog),
+        catalog.clone(),
         Terminal {
             terminal_id: config.terminal_id.clone(),
             village_code: config.village_code.clone(),
@@ -163,7 +164,7 @@ fn main() -> Result<()> {
     let app = App::start(
         Parts {
             session,
-            outbox,
+            outbox: outbox.clone(),
             sync,
             card: Box::new(Reader::new(reader_path)),
             printer: Box::new(Printer::new(config.devices.receipt_printer.clone())),
@@ -180,6 +181,21 @@ fn main() -> Result<()> {
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
+    // Service vans only: assisted mode and its entry on the home screen (assisted_app.rs).
+    let _assisted = kiosk::assisted_app::start_if_van(
+        &Terminal { terminal_id: config.terminal_id.clone(), village_code: config.village_code.clone(), channel: config.channel },
+        catalog,
+        Capabilities::default(),
+        outbox,
+        config.operator_timeout,
+        &app,
+        rt.handle(),
+        &window,
+        kiosk::assisted_app::window_listener(&window),
+    );
+    if _assisted.is_some() {
+        info!("service van: assisted mode available from the home screen");
+    }
     match kiosk::voice::Espeak::detect() {
         Some(espeak) => app.set_speaker(Arc::new(espeak)),
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
