@@ -185,6 +185,9 @@ impl AssistedApp {
     pub fn apply(&self, w: &KioskWindow) {
         let shown = crate::assisted_ui::apply(w, &lock(&self.inner.session), false);
         if !shown {
+            // The next login starts from empty fields (assisted_ui clears the PIN).
+            w.set_login_staff(SharedString::new());
+            w.set_login_problem(SharedString::new());
             crate::ui_glue::apply(w, &self.inner.app.view());
         }
     }
