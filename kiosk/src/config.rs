@@ -320,6 +320,10 @@ baud = 9600
         assert_eq!(c.devices.id_card, IdCardConfig::Sam { path: "/dev/ttyUSB0".into() });
         assert_eq!(c.idle_timeout, Duration::from_secs(120));
         assert_eq!(c.channel, Channel::SelfServiceTerminal);
+        assert_eq!(c.operator_timeout, Duration::from_secs(600));
+        let van = format!("channel = \"service_van\"\noperator_timeout_secs = 300\n{GOOD}");
+        let v = Config::parse(&van).unwrap();
+        assert_eq!((v.channel, v.operator_timeout), (Channel::ServiceVan, Duration::from_secs(300)));
         assert_eq!(c.platform_key.to_string(), "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
         assert_eq!(c.outbox, OutboxSettings::default());
         let with_outbox = format!("{GOOD}[outbox]\nretention_days = 7\ndisk_reserve_mb = 64\n");
@@ -343,6 +347,8 @@ baud = 9600
         assert!(matches!(Config::parse(&bad_key), Err(ConfigError::PlatformKey(_))));
         let no_key = GOOD.lines().filter(|l| !l.starts_with("platform_public_key")).collect::<Vec<_>>().join("\n");
         assert!(matches!(Config::parse(&no_key), Err(ConfigError::Parse { .. })));
+        let hasty = format!("operator_timeout_secs = 5\n{GOOD}");
+        assert!(matches!(Config::parse(&hasty), Err(ConfigError::OperatorTimeout(5))));
         let big = format!("{GOOD}[outbox]\nmax_attachment_mb = 64\n");
         assert!(Config::parse(&big).unwrap_err().to_string().contains("max_attachment_mb"));
     }
