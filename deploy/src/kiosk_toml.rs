@@ -52,6 +52,7 @@ const KEYS: &[Key] = &[
     Key { path: "channel", kind: Kind::Text(channel), help: "self_service_terminal (kiosk) or service_van" },
     Key { path: "data_dir", kind: Kind::Text(abs_path), help: "where the outbox and device key live" },
     Key { path: "idle_timeout_secs", kind: Kind::Int(30, 600), help: "seconds before an idle visit is wiped" },
+    Key { path: "operator_timeout_secs", kind: Kind::Int(60, 3600), help: "service vans: seconds without a touch before an assistant is logged out" },
     Key { path: "platform_public_key", kind: Kind::Text(platform_key), help: "key filings are sealed to" },
     Key { path: "catalog_public_key", kind: Kind::Text(catalog_key), help: "key pulled catalogs must be signed with" },
     Key { path: "hub.url", kind: Kind::Text(url), help: "the hub" },

@@ -61,7 +61,17 @@ struct Inner {
     material_devices: Arc<Mutex<Box<dyn crate::capture::MaterialDevices>>>,
     /// The A4 printer for result documents (none until set).
     a4: Arc<Mutex<Option<Box<dyn crate::devices::DocumentPrinter>>>>,
+    /// Assisted mode (vans): takes the journey's events while it runs (see `assisted_app.rs`).
+    divert: Mutex<Option<Divert>>,
+    /// Told after each background sync round (assisted mode: progress, revocation).
+    on_synced: Mutex<Option<SyncListener>>,
 }
+
+/// Gets each event first; returns it to let the villager session have it,
+/// or None when it took the event.
+pub type Divert = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+/// The report of a sync round and how many filings still wait.
+pub type SyncListener = Arc<dyn Fn(&offline_cache::SyncReport, u64) + Send + Sync>;
 
 /// What the footer says about the link and the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +137,8 @@ impl App {
                 visit: Arc::default(),
                 material_devices: Arc::new(Mutex::new(Box::new(crate::capture::NoDevices))),
                 a4: Arc::new(Mutex::new(None)),
+                divert: Mutex::new(None),
+                on_synced: Mutex::new(None),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -141,11 +153,36 @@ impl App {
         if !matches!(event, Event::IdleTimeout | Event::IdleWarning { .. } | Event::LinkChanged { .. }) {
             *lock(&self.inner.last_activity) = Instant::now();
         }
+        let divert = lock(&self.inner.divert).clone();
+        let event = match divert {
+            Some(divert) => match divert(event) {
+                Some(event) => event,
+                None => return,
+            },
+            None => event,
+        };
         let effects = lock(&self.inner.session).handle(event);
         self.publish();
         for effect in effects {
             self.run(effect);
         }
+    }
+
+    /// Routes events (UI, card reader, printer, voice) through `divert` first.
+    pub fn set_divert(&self, divert: Option<Divert>) {
+        *lock(&self.inner.divert) = divert;
+    }
+
+    /// Called after each background sync round.
+    pub fn set_on_synced(&self, listener: Option<SyncListener>) {
+        *lock(&self.inner.on_synced) = listener;
+    }
+
+    /// Carries out a journey effect (card reader, printer, voice) for a
+    /// journey other than the villager's own (assisted filing); its answers
+    /// come back through `dispatch`.
+    pub fn run_effect(&self, effect: Effect) {
+        self.run(effect);
     }
 
     pub fn view(&self) -> View {
@@ -474,6 +511,10 @@ impl App {
                 .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
                 .unwrap_or((0, None));
             self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
+            let synced = lock(&self.inner.on_synced).clone();
+            if let Some(synced) = synced {
+                synced(&report, unsent);
+            }
             if !report.acknowledged.is_empty() {
                 info!(count = report.acknowledged.len(), "waiting submissions delivered");
             }

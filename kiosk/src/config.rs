@@ -25,6 +25,8 @@ pub enum ConfigError {
     HubUrl(String),
     #[error("idle_timeout_secs must be between 30 and 600, got {0}")]
     IdleTimeout(u64),
+    #[error("operator_timeout_secs must be between 60 and 3600, got {0}")]
+    OperatorTimeout(u64),
     /// The platform's public key: submissions are sealed to it.
     #[error("platform_public_key is not usable: {0}")]
     PlatformKey(String),
@@ -52,6 +54,9 @@ struct RawConfig {
     hub: HubConfig,
     #[serde(default = "default_idle")]
     idle_timeout_secs: u64,
+    /// Service vans: an assistant's session ends after this long without a touch.
+    #[serde(default = "default_operator_timeout")]
+    operator_timeout_secs: u64,
     devices: drivers::config::DevicesConfig,
     /// `<suite>:<base64>`, as `hub --generate-platform-key` prints it.
     platform_public_key: String,
@@ -144,6 +149,10 @@ fn default_idle() -> u64 {
     120
 }
 
+fn default_operator_timeout() -> u64 {
+    600
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
@@ -198,6 +207,8 @@ pub struct Config {
     pub catalog: Option<PathBuf>,
     pub hub: HubConfig,
     pub idle_timeout: Duration,
+    /// Service vans: idle time that ends the assistant's session.
+    pub operator_timeout: Duration,
     pub devices: DevicesConfig,
     /// Submissions are sealed to this key; only the platform can open them.
     pub platform_key: PlatformPublicKey,
@@ -243,6 +254,9 @@ impl Config {
         if !(30..=600).contains(&raw.idle_timeout_secs) {
             return Err(ConfigError::IdleTimeout(raw.idle_timeout_secs));
         }
+        if !(60..=3600).contains(&raw.operator_timeout_secs) {
+            return Err(ConfigError::OperatorTimeout(raw.operator_timeout_secs));
+        }
         let platform_key = PlatformPublicKey::parse(&raw.platform_public_key).map_err(|e| ConfigError::PlatformKey(e.to_string()))?;
         let outbox = raw.outbox.check()?;
         let devices = DevicesConfig::check(raw.devices)?;
@@ -264,6 +278,7 @@ impl Config {
             catalog: raw.catalog,
             hub: raw.hub,
             idle_timeout: Duration::from_secs(raw.idle_timeout_secs),
+            operator_timeout: Duration::from_secs(raw.operator_timeout_secs),
             devices,
             platform_key,
             catalog_key,
@@ -290,6 +305,7 @@ impl Config {
             catalog: None,
             hub: HubConfig { url: hub_url.to_owned(), sync_interval_secs: 5 },
             idle_timeout: Duration::from_secs(120),
+            operator_timeout: Duration::from_secs(default_operator_timeout()),
             devices: DevicesConfig {
                 id_card: IdCardConfig::Simulator,
                 receipt_printer: PrinterConfig::File { path: data_dir.join("receipts.escpos") },
@@ -335,6 +351,10 @@ baud = 9600
         assert_eq!(c.devices.camera, None);
         assert_eq!(c.idle_timeout, Duration::from_secs(120));
         assert_eq!(c.channel, Channel::SelfServiceTerminal);
+        assert_eq!(c.operator_timeout, Duration::from_secs(600));
+        let van = format!("channel = \"service_van\"\noperator_timeout_secs = 300\n{GOOD}");
+        let v = Config::parse(&van).unwrap();
+        assert_eq!((v.channel, v.operator_timeout), (Channel::ServiceVan, Duration::from_secs(300)));
         assert_eq!(c.platform_key.to_string(), "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
         assert_eq!(c.outbox, OutboxSettings::default());
         let with_outbox = format!("{GOOD}[outbox]\nretention_days = 7\ndisk_reserve_mb = 64\n");
@@ -419,6 +439,8 @@ required = false
         assert!(matches!(Config::parse(&no_key), Err(ConfigError::Parse { .. })));
         let no_printer = GOOD.split("[devices.receipt_printer]").next().unwrap();
         assert!(matches!(Config::parse(no_printer), Err(ConfigError::MissingDevice("receipt_printer"))));
+        let hasty = format!("operator_timeout_secs = 5\n{GOOD}");
+        assert!(matches!(Config::parse(&hasty), Err(ConfigError::OperatorTimeout(5))));
         let big = format!("{GOOD}[outbox]\nmax_attachment_mb = 64\n");
         assert!(Config::parse(&big).unwrap_err().to_string().contains("max_attachment_mb"));
     }

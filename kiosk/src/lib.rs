@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod assisted;
+pub mod assisted_app;
 pub mod assisted_ui;
 pub mod capture;
 pub mod codes;

@@ -164,8 +164,9 @@ fn main() -> Result<()> {
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
     window.set_banner(banner.into());
 
+    let catalog = Arc::new(loaded.catalog);
     let mut session = Session::new(
-        Arc::new(loaded.catalog),
+        catalog.clone(),
         Terminal {
             terminal_id: config.terminal_id.clone(),
             village_code: config.village_code.clone(),
@@ -182,7 +183,7 @@ fn main() -> Result<()> {
     let app = App::start(
         Parts {
             session,
-            outbox,
+            outbox: outbox.clone(),
             sync,
             card: Box::new(Reader::new(reader_path)),
             printer: Box::new(Printer::new(config.devices.receipt_printer.clone())),
@@ -230,10 +231,28 @@ fn main() -> Result<()> {
             Err(e) => warn!(error = %e, "cannot set up the simulated scanner"),
         }
     }
-    app.set_material_devices(Box::new(kiosk::capture::Capturers::from_config(
-        scanner_config.as_ref(),
-        config.devices.camera.as_ref(),
-    )));
+    let capturers = kiosk::capture::Capturers::from_config(scanner_config.as_ref(), config.devices.camera.as_ref());
+    // An assistant's filings capture materials on the same devices.
+    let material_caps = {
+        use kiosk::capture::MaterialDevices as _;
+        Capabilities { scanner: capturers.can_scan(), camera: capturers.can_photo() }
+    };
+    app.set_material_devices(Box::new(capturers));
+    // Service vans only: assisted mode and its entry on the home screen (assisted_app.rs).
+    let _assisted = kiosk::assisted_app::start_if_van(
+        &Terminal { terminal_id: config.terminal_id.clone(), village_code: config.village_code.clone(), channel: config.channel },
+        catalog,
+        material_caps,
+        outbox,
+        config.operator_timeout,
+        &app,
+        rt.handle(),
+        &window,
+        kiosk::assisted_app::window_listener(&window),
+    );
+    if _assisted.is_some() {
+        info!("service van: assisted mode available from the home screen");
+    }
     match kiosk::voice::Espeak::detect() {
         Some(espeak) => app.set_speaker(Arc::new(espeak)),
         None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),

@@ -1,0 +1,306 @@
+//! Assisted mode in the running kiosk (issue 7): the app booted in the real
+//! Slint window (testing backend) as a service van, with the hub on
+//! loopback. The assistant finds the staff entry on the home screen, logs in
+//! on the keypad by accessible label, picks a village and starts a filing
+//! under the on-behalf banner; the session ends when the hub revokes the
+//! account (at the next sync) and after the operator idle timeout. On a
+//! self-service kiosk the entry does not exist. Steps are rendered to
+//! `<target>/journey/<test>/NN-step.png`.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hub::{Hub, NewOperator};
+use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
+use kiosk::app::{App, Parts};
+use kiosk::assisted_app::{self, AssistedApp};
+use kiosk::config::PrinterConfig;
+use kiosk::devices::{Printer, Reader};
+use kiosk::session::{Capabilities, Session, Terminal, View};
+use kiosk::ui_glue;
+use model::operator::{hash_pin, PinParams, StaffNumber};
+use model::submission::Channel;
+use model::{Catalog, VillageCode};
+use offline_cache::{Outbox, SyncClient, SyncConfig};
+use ui::slint::platform::PointerEventButton;
+use ui::slint::ComponentHandle;
+use ui::KioskWindow;
+
+const TERMINAL: &str = "GS-VAN-0007";
+const STAFF: &str = "620042";
+const PIN: &str = "246810";
+const VILLAGES: [&str; 2] = ["622926100202", "622926100203"];
+
+struct Van {
+    window: KioskWindow,
+    views: mpsc::Receiver<View>,
+    changes: mpsc::Receiver<AssistedApp>,
+    app: App,
+    assisted: Option<AssistedApp>,
+    outbox: Arc<Outbox>,
+    hub: Hub,
+    rt: tokio::runtime::Runtime,
+    shots: PathBuf,
+    step: usize,
+    _sim: Arc<drivers::SamSimulator>,
+    _dir: tempfile::TempDir,
+}
+
+impl Van {
+    fn start(name: &str, channel: Channel, operator_timeout: Duration) -> Van {
+        let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
+            mock_time: true,
+            threading: false,
+            renderer_name: Some("software".into()),
+        })));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
+        let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"))).expect("hub");
+        rt.block_on(hub.register_terminal(hub::NewTerminal {
+            id: TERMINAL.into(),
+            public_key: identity.public_key(),
+            village_code: None,
+            label: Some("van".into()),
+        }))
+        .expect("register terminal");
+        let villages: Vec<VillageCode> = VILLAGES.iter().map(|v| VillageCode::parse(v).unwrap()).collect();
+        hub.store()
+            .add_operator(
+                &NewOperator {
+                    staff_number: StaffNumber::parse(STAFF).unwrap(),
+                    name: "马小兰".into(),
+                    pin_hash: hash_pin(PIN, &[7; 16], PinParams::FAST_FOR_TESTS).unwrap(),
+                    terminals: vec![TERMINAL.into()],
+                    villages: villages.clone(),
+                    valid_until: None,
+                },
+                time::OffsetDateTime::now_utc(),
+            )
+            .unwrap();
+        let sim = Arc::new(drivers::SamSimulator::start().expect("card simulator"));
+        let platform = offline_cache::generate_platform_key();
+        let mut cfg = offline_cache::OutboxConfig::new(platform.public_key(), TERMINAL);
+        cfg.disk_reserve_bytes = 0;
+        let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.db"), cfg).unwrap());
+        let terminal = Terminal { terminal_id: TERMINAL.into(), village_code: villages[0].clone(), channel };
+        let catalog = Arc::new(Catalog::starter());
+
+        let (tx, views) = mpsc::channel();
+        let app = App::start(
+            Parts {
+                session: Session::new(catalog.clone(), terminal.clone(), Capabilities::default(), Box::new(time::OffsetDateTime::now_utc)),
+                outbox: outbox.clone(),
+                // Accounts are pulled on the heartbeat's cadence: every round here.
+                sync: SyncClient::with_config(
+                    &hub.base_url(),
+                    identity,
+                    SyncConfig { heartbeat_interval: Duration::ZERO, ..SyncConfig::default() },
+                )
+                .unwrap(),
+                card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
+                printer: Box::new(Printer::new(PrinterConfig::File { path: dir.path().join("receipts.escpos") })),
+                sync_interval: Duration::from_secs(3600),
+                idle_timeout: Duration::from_secs(600),
+            },
+            rt.handle().clone(),
+            Box::new(move |v| {
+                let _ = tx.send(v);
+            }),
+            Box::new(|_| {}),
+        );
+        let window = KioskWindow::new().unwrap();
+        ui_glue::wire(&window, &app, Some(sim.clone()));
+        let (ctx, changes) = mpsc::channel();
+        // The same call main.rs makes; only the listener differs (the test thread is the UI thread).
+        let assisted = assisted_app::start_if_van(
+            &terminal,
+            catalog,
+            Capabilities::default(),
+            outbox.clone(),
+            operator_timeout,
+            &app,
+            rt.handle(),
+            &window,
+            Box::new(move |a| {
+                let _ = ctx.send(a);
+            }),
+        );
+        window.show().unwrap();
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join(name);
+        std::fs::create_dir_all(&shots).unwrap();
+        let v = Van { window, views, changes, app, assisted, outbox, hub, rt, shots, step: 0, _sim: sim, _dir: dir };
+        // The first background sync pulls the operator accounts.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while v.outbox.operators_synced_at().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "operators never pulled");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        v.pump();
+        assert_eq!(v.window.get_screen(), "home");
+        v
+    }
+
+    /// Applies what the app and assisted mode published.
+    fn pump(&self) {
+        while let Ok(view) = self.views.try_recv() {
+            ui_glue::apply(&self.window, &view);
+        }
+        let mut changed = None;
+        while let Ok(a) = self.changes.try_recv() {
+            changed = Some(a);
+        }
+        if let Some(a) = changed {
+            a.apply(&self.window);
+        }
+        testing::mock_elapsed_time(Duration::from_millis(300));
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done(&self.window) {
+            assert!(Instant::now() < deadline, "never: {what}; on {}", self.window.get_screen());
+            std::thread::sleep(Duration::from_millis(20));
+            self.pump();
+        }
+        self.pump();
+    }
+
+    fn wait_screen(&self, screen: &str) {
+        self.wait_until(&format!("screen {screen}"), |w| w.get_screen() == screen);
+    }
+
+    fn controls(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.window, label)
+            .filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text))
+            .collect()
+    }
+
+    fn tap(&self, label: &str) {
+        let found = self.controls(label);
+        assert_eq!(found.len(), 1, "expected one control labelled {label:?} on {}", self.window.get_screen());
+        found[0].mock_single_click(PointerEventButton::Left);
+        self.pump();
+    }
+
+    fn keypad(&self, digits: &str) {
+        for d in digits.chars() {
+            self.tap(&d.to_string());
+        }
+        self.tap("完成");
+    }
+
+    fn shows(&self, words: &str) -> bool {
+        ElementQuery::from_root(&self.window).match_descendants().find_all().iter().any(|e| {
+            e.accessible_label().is_some_and(|l| l.contains(words)) || e.accessible_value().is_some_and(|v| v.contains(words))
+        })
+    }
+
+    fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let buffer = self.window.window().take_snapshot().expect("snapshot");
+        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), buffer.width(), buffer.height());
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(buffer.as_bytes()).unwrap();
+    }
+
+    /// Home → staff entry → staff number and PIN on the keypad → trip screen.
+    fn log_in(&mut self, pin: &str) {
+        self.shot("home");
+        self.tap("工作人员登录");
+        self.wait_screen("operator-login");
+        self.keypad(STAFF);
+        self.keypad(pin);
+        self.pump();
+    }
+
+    fn audited(&self, action: &str, outcome: &str) -> bool {
+        self.outbox.audit_tail(200).unwrap().iter().any(|e| e.action == action && e.outcome.contains(outcome))
+    }
+
+    fn finish(self) {
+        drop(self.assisted);
+        drop(self.app);
+        self.rt.block_on(self.hub.shutdown()).unwrap();
+    }
+}
+
+#[test]
+fn a_van_logs_in_from_home_reaches_the_trip_and_is_logged_out_when_revoked() {
+    let mut v = Van::start("van-login", Channel::ServiceVan, Duration::from_secs(600));
+    assert!(v.window.get_van_profile());
+
+    // A wrong PIN is refused with a sentence, against the synced hash.
+    v.log_in("135790");
+    v.wait_until("wrong PIN refused", |w| w.get_login_problem().contains("工号或密码不对"));
+    v.shot("login-refused");
+    assert_eq!(v.window.get_login_pin(), "", "the PIN leaves the window");
+    v.tap("返回");
+    v.wait_screen("home");
+
+    v.log_in(PIN);
+    v.wait_screen("trip");
+    v.shot("trip");
+    assert_eq!(v.window.get_operator_staff(), STAFF);
+    // The trip screen names villages as assisted_ui does: by name, else by code.
+    let village = VillageCode::parse(VILLAGES[1]).unwrap();
+    let name = village.name().map_or_else(|| VILLAGES[1].to_owned(), str::to_owned);
+    v.tap(&name);
+    v.wait_screen("trip-summary");
+    v.shot("trip-summary");
+    assert!(v.shows(&name));
+
+    // A filing runs the villager screens under the on-behalf banner.
+    v.tap("新办件");
+    v.wait_screen("services");
+    assert!(v.window.get_assisted(), "the on-behalf banner shows");
+    v.shot("filing-services");
+    v.tap("社会保障卡申领");
+    v.wait_screen("guide");
+    // 回首页 in the header ends this filing, not the operator's session.
+    v.tap("回首页");
+    v.wait_screen("trip-summary");
+    assert!(!v.window.get_assisted());
+
+    // The hub revokes the account; the next sync (with a heartbeat) pulls the list and the session ends.
+    v.hub.store().revoke_operator(STAFF, time::OffsetDateTime::now_utc()).unwrap();
+    v.app.sync_soon();
+    v.wait_screen("home");
+    v.shot("after-revocation");
+    assert_eq!(v.window.get_operator_staff(), "", "nothing of the operator stays on screen");
+    assert!(v.audited("operator session ended", "revoked"));
+    assert!(v.audited("trip start", VILLAGES[1]));
+    v.finish();
+}
+
+#[test]
+fn the_operator_session_ends_after_the_idle_timeout() {
+    let mut v = Van::start("van-timeout", Channel::ServiceVan, Duration::from_secs(3));
+    v.log_in(PIN);
+    v.wait_screen("trip");
+    let started = Instant::now();
+    v.wait_screen("home");
+    assert!(started.elapsed() >= Duration::from_secs(2), "not before the timeout");
+    v.shot("timed-out");
+    assert!(v.audited("operator session ended", "timeout"));
+    v.finish();
+}
+
+#[test]
+fn a_self_service_kiosk_has_no_staff_entry() {
+    let mut v = Van::start("kiosk-no-entry", Channel::SelfServiceTerminal, Duration::from_secs(600));
+    assert!(v.assisted.is_none());
+    assert!(!v.window.get_van_profile());
+    assert!(v.controls("工作人员登录").is_empty(), "no operator entry on a self-service kiosk");
+    v.shot("home");
+    // The operator callbacks lead nowhere: the villager's home stays.
+    v.window.invoke_open_operator_login();
+    v.pump();
+    assert_eq!(v.window.get_screen(), "home");
+    v.finish();
+}
