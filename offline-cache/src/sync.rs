@@ -665,17 +665,22 @@ impl SyncClient {
         report
     }
 
-    async fn sync_once_inner(&self, outbox: &Outbox) -> SyncReport {
-        let mut report = SyncReport::default();
+    /// The next batch to send, oldest first; a local store failure stops the round.
+    async fn pending_batch(&self, outbox: &Outbox, report: &mut SyncReport) -> Option<Vec<crate::OutboxEntry>> {
         let ob = outbox.clone();
         let limit = self.config.batch_size;
-        let pending = match blocking(move || ob.pending(limit)).await {
-            Ok(p) => p,
+        match blocking(move || ob.pending(limit)).await {
+            Ok(p) => Some(p),
             Err(e) => {
                 report.stopped = Some(StopReason::LocalStore(e.to_string()));
-                return report;
+                None
             }
-        };
+        }
+    }
+
+    async fn sync_once_inner(&self, outbox: &Outbox) -> SyncReport {
+        let mut report = SyncReport::default();
+        let Some(pending) = self.pending_batch(outbox, &mut report).await else { return report };
         let Some(head) = pending.first() else {
             return report;
         };
@@ -831,15 +836,7 @@ impl SyncClient {
 
     async fn sync_all_inner(&self, outbox: &Outbox) -> SyncReport {
         let mut report = SyncReport::default();
-        let ob = outbox.clone();
-        let limit = self.config.batch_size;
-        let pending = match blocking(move || ob.pending(limit)).await {
-            Ok(p) => p,
-            Err(e) => {
-                report.stopped = Some(StopReason::LocalStore(e.to_string()));
-                return report;
-            }
-        };
+        let Some(pending) = self.pending_batch(outbox, &mut report).await else { return report };
         if let Err(stop) = self.check_health_if_stale().await {
             if let Some(head) = pending.first() {
                 self.unreachable(outbox, head.id, &stop, pending.len()).await;
