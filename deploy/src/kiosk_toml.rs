@@ -34,7 +34,8 @@ fn channel(s: &str) -> Result<(), String> {
     matches!(s, "self_service_terminal" | "service_van").then_some(()).ok_or_else(|| "self_service_terminal or service_van".into())
 }
 fn url(s: &str) -> Result<(), String> {
-    (s.starts_with("http://") || s.starts_with("https://")).then_some(()).ok_or_else(|| "must start with http:// or https://".into())
+    // The kiosk checks the same way at start: https, or http to this machine only.
+    offline_cache::check_hub_url(s, false).map(drop).map_err(|e| e.to_string())
 }
 fn abs_path(s: &str) -> Result<(), String> {
     Path::new(s).is_absolute().then_some(()).ok_or_else(|| "an absolute path".into())
@@ -55,6 +56,7 @@ const KEYS: &[Key] = &[
     Key { path: "operator_timeout_secs", kind: Kind::Int(60, 3600), help: "service vans: seconds without a touch before an assistant is logged out" },
     Key { path: "platform_public_key", kind: Kind::Text(platform_key), help: "key filings are sealed to" },
     Key { path: "catalog_public_key", kind: Kind::Text(catalog_key), help: "key pulled catalogs must be signed with" },
+    Key { path: "hub_public_key", kind: Kind::Text(catalog_key), help: "the hub's key: operator lists and configs must be signed with it" },
     Key { path: "hub.url", kind: Kind::Text(url), help: "the hub" },
     Key { path: "hub.sync_interval_secs", kind: Kind::Int(5, 86_400), help: "seconds between sync attempts" },
     Key { path: "outbox.retention_days", kind: Kind::Int(1, 3650), help: "days sealed filings are kept after processing" },
@@ -192,6 +194,10 @@ pub fn apply_enrollment(path: &Path, enrolled: &EnrolledTerminal, data_dir: &Pat
     }
     if let Some(k) = &e.catalog_public_key {
         pairs.push(("catalog_public_key", k.clone()));
+    }
+    match &e.hub_public_key {
+        Some(k) => pairs.push(("hub_public_key", k.clone())),
+        None => warnings.push("the hub gave no signing key: operator lists and configs will not be applied until `kioskctl config set hub_public_key ed25519:KEY` (from `hub --print-signing-key`)".to_owned()),
     }
     for (key, raw) in pairs {
         let item = checked_value(key, &raw).with_context(|| format!("the hub sent a bad {key}"))?;

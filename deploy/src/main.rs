@@ -13,6 +13,7 @@ mod export;
 mod idcard;
 mod kiosk_toml;
 mod logs;
+mod platform_key;
 mod selftest;
 mod status;
 mod update_cmd;
@@ -99,11 +100,28 @@ enum Command {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// The platform key filings are sealed to: show the pinned and configured
+    /// keys, or confirm a changed one.
+    PlatformKey {
+        #[command(subcommand)]
+        command: PlatformKeyCommand,
+        #[arg(long, default_value = "/var/lib/cunban", global = true)]
+        data_dir: PathBuf,
+    },
     /// Signed update bundles: install (verify, apply, health check, roll back), sign, keygen.
     Update {
         #[command(subcommand)]
         command: UpdateCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum PlatformKeyCommand {
+    /// Pinned and configured fingerprints; exit 1 when they differ.
+    Show,
+    /// Seal to the configured key from now on. FINGERPRINT is typed from the
+    /// province's announcement of the new key.
+    Confirm { fingerprint: String },
 }
 
 #[derive(Subcommand)]
@@ -210,5 +228,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Logs { lines, unit, file } => logs::run(unit, *lines, file.as_deref()),
         Command::Update { command } => update_cmd::run(command, cli.json),
         Command::Export { data_dir, to } => export::run(data_dir, to, cli.json),
+        Command::PlatformKey { command: PlatformKeyCommand::Show, data_dir } => platform_key::show(data_dir, cli.json),
+        Command::PlatformKey { command: PlatformKeyCommand::Confirm { fingerprint }, data_dir } => platform_key::confirm(data_dir, fingerprint, cli.json),
     }
 }

@@ -19,6 +19,7 @@ use model::protocol::{
     CaseStatusList, CaseStatusQuery, CommitResponse, ELicenseQuery, ErrorBody, ErrorCode, EvaluationAck, EvaluationUpload, Health,
     Heartbeat, HeartbeatAck, PutOutcome, PutResponse, UploadStatus, SERVICE_NAME,
 };
+use model::document::{DocumentKind, SignedDocument};
 use model::operator::OperatorList;
 use model::seal::{open_envelope, PlatformSecretKey, SealedEnvelope};
 use model::submission::sha256_hex;
@@ -58,6 +59,8 @@ pub(crate) struct AppState {
     /// Enrollment (issue 8): per-address limit and the catalog key handed out.
     pub enroll_limit: Arc<crate::enroll::RateLimiter>,
     pub catalog_public_key: Option<model::auth::PublicKey>,
+    /// Signs operator lists and terminal configs; terminals pin its public half.
+    pub signing_key: Arc<model::auth::SigningKey>,
 }
 
 impl AppState {
@@ -85,6 +88,10 @@ pub struct HubOptions {
     pub catalog_public_key: Option<model::auth::PublicKey>,
     /// `POST /v1/enroll` per client address: (burst, per minute); (10, 30) when None.
     pub enroll_rate: Option<(u32, u32)>,
+    /// The hub's signing key (see `signing.rs`). [`crate::Hub::spawn_with`]
+    /// and `hub` keep one beside the database; a bare [`router_with`]
+    /// without one signs with a key drawn for this process only.
+    pub signing_key: Option<Arc<model::auth::SigningKey>>,
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -112,6 +119,15 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         clock: options.clock.unwrap_or_else(|| Arc::new(OffsetDateTime::now_utc)),
         enroll_limit: Arc::new(crate::enroll::RateLimiter::new(options.enroll_rate.map_or(10, |r| r.0), options.enroll_rate.map_or(30, |r| r.1))),
         catalog_public_key: options.catalog_public_key,
+        signing_key: match options.signing_key {
+            Some(k) => k,
+            None => {
+                tracing::warn!("no hub signing key given: operator lists and configs are signed with a key for this process only");
+                // The OS always has entropy for a server that is starting; one without it cannot run.
+                #[allow(clippy::expect_used)]
+                Arc::new(crate::signing::generate().expect("no entropy from the OS for the hub signing key"))
+            }
+        },
     };
     Router::new()
         .route("/v1/health", get(health))
@@ -284,10 +300,19 @@ async fn catalog_handler(State(st): State<AppState>, query: Result<Query<SinceQu
     }
 }
 
-async fn terminal_config(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Response, ApiError> {
+/// Signs `value` for the calling terminal with the hub's key.
+fn signed<T: serde::Serialize>(st: &AppState, kind: DocumentKind, terminal: &str, value: &T) -> Result<Json<SignedDocument>, ApiError> {
+    SignedDocument::sign(&st.signing_key, kind, terminal, st.now().unix_timestamp(), value).map(Json).map_err(|e| {
+        tracing::error!(error = %e, "cannot sign a document");
+        ApiError::internal()
+    })
+}
+
+async fn terminal_config(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Json<SignedDocument>, ApiError> {
     let store = st.store.clone();
-    let config = blocking(move || store.terminal_config(&auth.terminal_id)).await?;
-    Ok(Json(config).into_response())
+    let terminal = auth.terminal_id.clone();
+    let config = blocking(move || store.terminal_config(&terminal)).await?;
+    signed(&st, DocumentKind::TerminalConfig, &auth.terminal_id, &config)
 }
 
 async fn put_submission(
@@ -605,12 +630,12 @@ async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed
 
 /// The assistants who may log in on the calling terminal (assisted mode).
 /// Over the signed channel: only the terminal itself gets its list.
-async fn operators(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Json<OperatorList>, ApiError> {
+async fn operators(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Json<SignedDocument>, ApiError> {
     let store = st.store.clone();
     let terminal = auth.terminal_id.clone();
     let operators = blocking(move || store.operators_for(&terminal)).await?;
     tracing::info!(terminal = %auth.terminal_id, count = operators.len(), "operator list");
-    Ok(Json(OperatorList { generated_at: st.now(), operators }))
+    signed(&st, DocumentKind::Operators, &auth.terminal_id, &OperatorList { generated_at: st.now(), operators })
 }
 
 async fn e_license(State(st): State<AppState>, Extension(_auth): Extension<Authed>, body: Bytes) -> Result<Response, ApiError> {

@@ -111,6 +111,7 @@ pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<Co
                 config: config.unwrap_or_default(),
                 platform_public_key: st.platform_key.as_ref().map(|k| k.public_key().to_string()),
                 catalog_public_key: st.catalog_public_key.map(|k| k.to_string()),
+                hub_public_key: Some(st.signing_key.public_key().to_string()),
             })
         }
     };

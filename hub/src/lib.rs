@@ -4,6 +4,9 @@
 //! (embedded SQLite by default). Idempotency is enforced by database
 //! constraints, so a terminal may replay any request any number of times.
 
+// The OpenAPI description is one large `json!` literal.
+#![recursion_limit = "256"]
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,6 +23,7 @@ mod auth;
 mod blobs;
 mod enroll;
 mod group;
+pub mod signing;
 pub mod backoffice;
 pub mod connector;
 pub mod fleet;
@@ -42,6 +46,8 @@ pub enum HubError {
     Io(#[from] std::io::Error),
     #[error("a background task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    SigningKey(#[from] signing::SigningKeyError),
 }
 
 async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, HubError> {
@@ -58,7 +64,9 @@ pub async fn open_store(db_path: &Path) -> Result<Arc<dyn Store>, HubError> {
 /// Serves the hub on `listener` with the database at `db_path`, until the
 /// future is dropped or aborted.
 pub async fn serve(listener: TcpListener, db_path: &Path) -> Result<(), HubError> {
-    serve_until(listener, open_store(db_path).await?, HubOptions::default(), std::future::pending()).await
+    let key = signing::load_or_create(&signing::default_path(db_path))?;
+    let options = HubOptions { signing_key: Some(Arc::new(key)), ..HubOptions::default() };
+    serve_until(listener, open_store(db_path).await?, options, std::future::pending()).await
 }
 
 /// Serves until `shutdown` completes, then finishes requests in flight.
@@ -82,6 +90,7 @@ pub struct Hub {
     store: Arc<dyn Store>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), HubError>>>,
+    signing_key: model::auth::PublicKey,
 }
 
 impl Hub {
@@ -92,7 +101,14 @@ impl Hub {
     }
 
     /// [`Hub::spawn`] with options (e.g. the platform key).
-    pub async fn spawn_with(addr: SocketAddr, db_path: &Path, options: HubOptions) -> Result<Hub, HubError> {
+    /// Without a signing key in `options`, the one beside the database is
+    /// used (made on first start), as the `hub` binary does.
+    pub async fn spawn_with(addr: SocketAddr, db_path: &Path, mut options: HubOptions) -> Result<Hub, HubError> {
+        let signing_key = match &options.signing_key {
+            Some(k) => k.clone(),
+            None => Arc::new(signing::load_or_create(&signing::default_path(db_path))?),
+        };
+        options.signing_key = Some(signing_key.clone());
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let store = open_store(db_path).await?;
@@ -101,7 +117,7 @@ impl Hub {
             // A dropped sender stops the server as well.
             let _ = stopped.await;
         }));
-        Ok(Hub { addr, store, stop: Some(stop), task: Some(task) })
+        Ok(Hub { addr, store, stop: Some(stop), task: Some(task), signing_key: signing_key.public_key() })
     }
 
     /// The store this hub serves, for in-process administration (tests, demos).
@@ -132,6 +148,12 @@ impl Hub {
     pub async fn publish_catalog(&self, signed: model::auth::SignedCatalog) -> Result<(), HubError> {
         let store = self.store.clone();
         run_blocking(move || store.publish_catalog(&signed, time::OffsetDateTime::now_utc())).await
+    }
+
+    /// The public half of the hub's signing key: what terminals pin
+    /// (`hub_public_key`) to check operator lists and configs.
+    pub fn signing_public_key(&self) -> model::auth::PublicKey {
+        self.signing_key
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -52,6 +52,14 @@ struct Args {
     /// The catalog signing key (text from --generate-catalog-key).
     #[arg(long)]
     catalog_key_file: Option<PathBuf>,
+    /// The hub's signing key for operator lists and terminal configs
+    /// (default: `<db>.signing.key`, made on first start, 0600).
+    #[arg(long, env = "CUNBAN_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
+    /// Print the public half of the hub's signing key (what terminals pin as
+    /// `hub_public_key`; enrollment hands it out), then exit.
+    #[arg(long)]
+    print_signing_key: bool,
     /// Fleet page: minutes without contact before a terminal counts as stale.
     #[arg(long, default_value_t = 30)]
     stale_after_mins: u64,
@@ -435,6 +443,11 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", key.public_key());
         return Ok(());
     }
+    let signing_key_path = args.signing_key_file.clone().unwrap_or_else(|| hub::signing::default_path(&args.db));
+    if args.print_signing_key {
+        println!("{}", hub::signing::load_or_create(&signing_key_path)?.public_key());
+        return Ok(());
+    }
     match args.command {
         Some(Command::Terminal(cmd)) => return terminal_cmd(&args.db, cmd).await,
         Some(Command::Case(cmd)) => return case_cmd(&args.db, cmd).await,
@@ -522,6 +535,8 @@ async fn main() -> anyhow::Result<()> {
             None
         }
     };
+    let signing_key = hub::signing::load_or_create(&signing_key_path)?;
+    tracing::info!(key = %signing_key.public_key().fingerprint(), "hub signing key");
     let trusted = args.trust_terminal.iter().map(|s| parse_trust(s)).collect::<anyhow::Result<Vec<_>>>()?;
     let signed_catalog = match (&args.catalog_file, &args.catalog_key_file) {
         (Some(file), Some(key)) => Some(sign_catalog(file, key)?),
@@ -553,6 +568,7 @@ async fn main() -> anyhow::Result<()> {
     let options = HubOptions {
         platform_key,
         catalog_public_key,
+        signing_key: Some(std::sync::Arc::new(signing_key)),
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
         ..HubOptions::default()
     };

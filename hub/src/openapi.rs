@@ -173,6 +173,19 @@ fn schemas() -> Value {
                 "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" }))
             }
         },
+        "SignedDocument": {
+            "type": "object", "required": ["kind", "terminal_id", "issued_at", "body", "signature", "key_fingerprint"],
+            "additionalProperties": false,
+            "description": "A document the hub signs for one terminal with its own key (pinned by the terminal at enrollment as hub_public_key). body is base64 JSON: an OperatorList for kind operators, a TerminalConfig for kind terminal_config.",
+            "properties": {
+                "kind": { "type": "string", "enum": ["operators", "terminal_config"] },
+                "terminal_id": { "type": "string" },
+                "issued_at": { "type": "integer", "description": "Unix seconds; terminals refuse a document older than the last one they applied" },
+                "body": { "type": "string", "format": "byte" },
+                "signature": { "type": "string", "description": "base64 Ed25519 over `cunban-document-v1\\nKIND\\nTERMINAL_ID\\nISSUED_AT\\nSHA256(body)`" },
+                "key_fingerprint": { "type": "string" }
+            }
+        },
         "EnrollRequest": {
             "type": "object", "required": ["serial", "public_key", "code", "timestamp", "signature"],
             "additionalProperties": false,
@@ -194,7 +207,8 @@ fn schemas() -> Value {
                 "profile": { "type": "string", "enum": ["kiosk", "van"] },
                 "config": r("TerminalConfig"),
                 "platform_public_key": { "type": "string" },
-                "catalog_public_key": { "type": "string" }
+                "catalog_public_key": { "type": "string" },
+                "hub_public_key": { "type": "string", "description": "ed25519:<base64>: the hub's signing key for operator lists and configs" }
             }
         },
         "Evaluation": {
@@ -309,7 +323,7 @@ pub fn document() -> Value {
             }},
             "/v1/terminal/config": { "get": {
                 "summary": "This terminal's configuration", "security": security,
-                "responses": signed(json!({ "200": ok("Config", r("TerminalConfig")) }))
+                "responses": signed(json!({ "200": ok("Config (a TerminalConfig, signed)", r("SignedDocument")) }))
             }},
             "/v1/submissions/{id}": { "put": {
                 "summary": "Upload a sealed manifest (idempotent)", "security": security,
@@ -397,7 +411,7 @@ pub fn document() -> Value {
             "/v1/operators": { "get": {
                 "summary": "Assistants who may log in on this terminal (revoked ones flagged); replaces the terminal's list",
                 "security": security,
-                "responses": signed(json!({ "200": ok("Accounts", r("OperatorList")) }))
+                "responses": signed(json!({ "200": ok("Accounts (an OperatorList, signed)", r("SignedDocument")) }))
             }},
             "/v1/e-license/lookup": { "post": {
                 "summary": "Is a material in the e-license library for this person?", "security": security,

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::{error_code, platform_key, seal, start, start_with, submission};
 use hub::connector::{BoxFuture, CaseOpened, ConnectorError, PlatformConnector};
 use hub::HubOptions;
+use model::document::{DocumentKind, SignedDocument};
 use model::evaluation::{Evaluation, Rating};
 use model::protocol::{
     DeviceHealth, DeviceState, ELicenseAnswer, ELicenseDocument, ELicenseQuery, ErrorCode, EvaluationAck, EvaluationUpload, Heartbeat,
@@ -88,9 +89,14 @@ async fn each_terminal_gets_its_own_config_or_the_default() {
     store.set_terminal_config(None, &TerminalConfig { version: 1, sync_interval_secs: 30, ..TerminalConfig::default() }).unwrap();
     let mine = TerminalConfig { version: 5, sync_interval_secs: 60, heartbeat_interval_secs: 120, notice: Some("周五停机".into()) };
     store.set_terminal_config(Some("GS-0001"), &mine).unwrap();
-    let got: TerminalConfig = api.get("/v1/terminal/config").await.json().await.unwrap();
+    // Signed with the hub's key, for the asking terminal only.
+    let key = hub.signing_public_key();
+    let doc: SignedDocument = api.get("/v1/terminal/config").await.json().await.unwrap();
+    let got: TerminalConfig = doc.open(&key, DocumentKind::TerminalConfig, "GS-0001", None).unwrap();
     assert_eq!(got, mine);
-    let theirs: TerminalConfig = other.get("/v1/terminal/config").await.json().await.unwrap();
+    assert!(doc.open::<TerminalConfig>(&key, DocumentKind::TerminalConfig, "GS-0002", None).is_err(), "not for another terminal");
+    let doc: SignedDocument = other.get("/v1/terminal/config").await.json().await.unwrap();
+    let theirs: TerminalConfig = doc.open(&key, DocumentKind::TerminalConfig, "GS-0002", None).unwrap();
     assert_eq!((theirs.version, theirs.sync_interval_secs), (1, 30));
     hub.shutdown().await.unwrap();
 }

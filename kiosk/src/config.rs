@@ -21,8 +21,10 @@ pub enum ConfigError {
     VillageCode(String),
     #[error("terminal_id must be 1..32 letters, digits or '-', got {0:?}")]
     TerminalId(String),
-    #[error("hub.url {0:?} must start with http:// or https://")]
+    #[error("hub.url: {0}")]
     HubUrl(String),
+    #[error("hub_public_key is not usable: {0}")]
+    HubKey(String),
     #[error("idle_timeout_secs must be between 30 and 600, got {0}")]
     IdleTimeout(u64),
     #[error("operator_timeout_secs must be between 60 and 3600, got {0}")]
@@ -64,6 +66,11 @@ struct RawConfig {
     /// it the terminal pulls no catalog and serves its own.
     #[serde(default)]
     catalog_public_key: Option<String>,
+    /// `ed25519:<base64>`: the hub's own key, handed out at enrollment
+    /// (`hub --print-signing-key`). Operator lists and configs pulled from
+    /// the hub must be signed with it; without it neither is applied.
+    #[serde(default)]
+    hub_public_key: Option<String>,
     #[serde(default)]
     outbox: OutboxSection,
     /// `kioskctl config set technician_pin NNNN` writes it; without it the
@@ -214,6 +221,8 @@ pub struct Config {
     pub platform_key: PlatformPublicKey,
     /// Catalogs pulled from the hub must be signed with this key.
     pub catalog_key: Option<model::auth::PublicKey>,
+    /// Operator lists and configs pulled from the hub must be signed with this key.
+    pub hub_key: Option<model::auth::PublicKey>,
     pub outbox: OutboxSettings,
     /// Opens the technician diagnostics (model::pin); None keeps them closed.
     pub technician_pin_hash: Option<String>,
@@ -248,9 +257,8 @@ impl Config {
         if !id_ok {
             return Err(ConfigError::TerminalId(raw.terminal_id));
         }
-        if !(raw.hub.url.starts_with("http://") || raw.hub.url.starts_with("https://")) {
-            return Err(ConfigError::HubUrl(raw.hub.url));
-        }
+        // https, or http to this machine only (the demo's local hub).
+        offline_cache::check_hub_url(&raw.hub.url, false).map_err(|e| ConfigError::HubUrl(e.to_string()))?;
         if !(30..=600).contains(&raw.idle_timeout_secs) {
             return Err(ConfigError::IdleTimeout(raw.idle_timeout_secs));
         }
@@ -266,6 +274,12 @@ impl Config {
             .map(model::auth::PublicKey::parse)
             .transpose()
             .map_err(|e| ConfigError::CatalogKey(e.to_string()))?;
+        let hub_key = raw
+            .hub_public_key
+            .as_deref()
+            .map(model::auth::PublicKey::parse)
+            .transpose()
+            .map_err(|e| ConfigError::HubKey(e.to_string()))?;
         if raw.technician_pin_hash.as_deref().is_some_and(|h| !model::pin::valid_hash(h)) {
             return Err(ConfigError::PinHash);
         }
@@ -282,6 +296,7 @@ impl Config {
             devices,
             platform_key,
             catalog_key,
+            hub_key,
             outbox,
         })
     }
@@ -316,6 +331,7 @@ impl Config {
             },
             platform_key,
             catalog_key: None,
+            hub_key: None,
             outbox: OutboxSettings::default(),
             // The demo's technician PIN is 0000.
             technician_pin_hash: Some(model::pin::hash_pin("0000", [0x5a; 16])),
@@ -431,6 +447,12 @@ required = false
         assert!(matches!(Config::parse(&typo), Err(ConfigError::Parse { .. })));
         let bad_url = GOOD.replace("https://hub", "ftp://hub");
         assert!(matches!(Config::parse(&bad_url), Err(ConfigError::HubUrl(_))));
+        // A network attacker answers plain http: only a hub on this machine may use it.
+        let plain = GOOD.replace("https://hub", "http://hub");
+        assert!(Config::parse(&plain).unwrap_err().to_string().contains("use https"));
+        assert!(Config::parse(&GOOD.replace("https://hub.example", "http://127.0.0.1:8700")).is_ok());
+        let bad_hub_key = format!("hub_public_key = \"ed25519:short\"\n{GOOD}");
+        assert!(matches!(Config::parse(&bad_hub_key), Err(ConfigError::HubKey(_))));
         let unknown_device = GOOD.replace("kind = \"sam\"", "kind = \"magic\"");
         assert!(Config::parse(&unknown_device).is_err());
         let bad_key = GOOD.replace("AQIDBAUG", "not-base64!");

@@ -35,6 +35,9 @@ pub fn platform_key(path: &Path) -> Result<PlatformPublicKey> {
 pub struct LocalHub {
     child: Child,
     pub url: String,
+    /// The hub's signing key (public half), which a real terminal pins at
+    /// enrollment; the demo reads it from the key file the hub made.
+    pub hub_key: model::auth::PublicKey,
 }
 
 impl LocalHub {
@@ -72,8 +75,11 @@ impl LocalHub {
         // Keep draining its stdout so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let url = format!("http://{addr}");
+        let key_file = data_dir.join("hub.db.signing.key");
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(&key_file).with_context(|| format!("cannot read {}", key_file.display()))?);
+        let hub_key = model::auth::SigningKey::parse(text.trim()).map_err(|e| anyhow!("{}: {e}", key_file.display()))?.public_key();
         info!(%url, "local hub started");
-        Ok(LocalHub { child, url })
+        Ok(LocalHub { child, url, hub_key })
     }
 }
 

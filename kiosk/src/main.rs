@@ -89,19 +89,19 @@ fn main() -> Result<()> {
             let key_file = args.data_dir.join("platform-demo.key");
             let platform_key = kiosk::demo::platform_key(&key_file)?;
             let demo = Config::demo(&args.data_dir, "http://127.0.0.1:1", platform_key);
-            let url = match &args.hub_url {
-                Some(url) => url.clone(),
+            let (url, hub_key) = match &args.hub_url {
+                Some(url) => (url.clone(), None),
                 None => {
                     // The demo registers its own terminal, as a technician would.
                     let (identity, _) = DeviceIdentity::load_or_create(&demo.device_key_path(), &demo.terminal_id)
                         .context("cannot load the device key")?;
                     let hub = LocalHub::start(&args.data_dir, &key_file, (&demo.terminal_id, &identity.public_key()))?;
-                    let url = hub.url.clone();
+                    let (url, key) = (hub.url.clone(), hub.hub_key);
                     _local_hub = Some(hub);
-                    url
+                    (url, Some(key))
                 }
             };
-            Config { hub: kiosk::config::HubConfig { url, ..demo.hub.clone() }, ..demo }
+            Config { hub: kiosk::config::HubConfig { url, ..demo.hub.clone() }, hub_key, ..demo }
         }
     };
     std::fs::create_dir_all(&config.data_dir)
@@ -132,7 +132,17 @@ fn main() -> Result<()> {
             Err(e) => warn!(error = %e, "cannot read the pulled catalog"),
         }
     }
-    let banner = loaded.problem.clone().unwrap_or_default();
+    let mut banner = loaded.problem.clone().unwrap_or_default();
+    // Filings are refused while the platform key differs from the pinned one:
+    // say so before a villager fills a form (kioskctl platform-key confirm).
+    match outbox.platform_key_state() {
+        Ok(keys) if keys.changed() => {
+            warn!(pinned = ?keys.pinned, configured = ?keys.configured, "platform key changed: filings refused until a technician confirms it");
+            banner = "本机需要技术员检查，暂时不能受理新的申请。请联系技术员。".to_owned();
+        }
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "cannot read the pinned platform key"),
+    }
     let (identity, made) =
         DeviceIdentity::load_or_create(&config.device_key_path(), &config.terminal_id).context("cannot load the device key")?;
     if made {
@@ -144,6 +154,7 @@ fn main() -> Result<()> {
     }
     let sync_config = SyncConfig {
         catalog_key: config.catalog_key,
+        hub_key: config.hub_key,
         app_version: concat!("kiosk/", env!("CARGO_PKG_VERSION")).to_owned(),
         ..SyncConfig::default()
     };

@@ -165,6 +165,11 @@ pub struct Enrollment {
     /// The key catalogs are signed with, when the hub publishes catalogs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_public_key: Option<String>,
+    /// The hub's own key (`ed25519:BASE64`): operator lists and terminal
+    /// configs it sends are signed with it ([`crate::document`]). The
+    /// terminal pins it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_public_key: Option<String>,
 }
 
 /// `POST /v1/enroll` answer (200): still waiting for the technician, or done.

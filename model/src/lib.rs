@@ -9,6 +9,7 @@ pub mod case;
 pub mod export;
 pub mod catalog;
 pub mod divisions;
+pub mod document;
 pub mod enroll;
 pub mod evaluation;
 pub mod identity;

@@ -127,9 +127,8 @@ impl Enroller {
 
     /// With a given code (tests replay one).
     pub fn with_code(hub_url: &str, data_dir: &Path, serial: &str, code: &str) -> Result<Enroller, EnrollError> {
-        if !(hub_url.starts_with("http://") || hub_url.starts_with("https://")) {
-            return Err(EnrollError::BadUrl(hub_url.to_owned()));
-        }
+        // https, or http to this machine only: enrollment hands out the keys the terminal pins.
+        crate::hub_url::check_hub_url(hub_url, false).map_err(|e| EnrollError::BadUrl(e.to_string()))?;
         if !model::enroll::valid_serial(serial) {
             return Err(EnrollError::BadSerial(serial.to_owned()));
         }

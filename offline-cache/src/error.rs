@@ -65,6 +65,14 @@ pub enum StoreError {
     /// them needs the platform key.
     #[error("the outbox holds unsealed filings from an older version; open it with the platform key to seal them")]
     NeedsPlatformKey,
+    /// The kiosk was started with a platform key other than the pinned one:
+    /// nothing is sealed to it until a technician confirms it.
+    #[error("the platform key changed (pinned {pinned}, configured {configured}): new filings wait for a technician to run `kioskctl platform-key confirm`")]
+    PlatformKeyChanged { pinned: String, configured: String },
+    #[error("this outbox was never opened with a platform key, so there is none to confirm")]
+    PlatformKeyUnknown,
+    #[error("the fingerprint typed ({typed}) is not the configured platform key's ({configured}); nothing changed")]
+    PlatformKeyFingerprintMismatch { typed: String, configured: String },
     #[error("sealing: {0}")]
     Seal(#[from] SealError),
     #[error("{what} {path}: {source}")]
@@ -96,6 +104,8 @@ impl From<rusqlite::Error> for StoreError {
 pub enum SyncError {
     #[error("the hub address {0:?} is not an http or https URL")]
     BadUrl(String),
+    #[error("the hub address {0:?} is plain http to another machine: use https (plain http is for a hub on this machine only)")]
+    PlainHttp(String),
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }

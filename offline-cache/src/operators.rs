@@ -86,9 +86,23 @@ impl Outbox {
     /// account missing from it can no longer log in here, a revoked one is
     /// kept as revoked. Returns (accounts, revoked).
     pub fn replace_operators(&self, list: &OperatorList) -> Result<(usize, usize), StoreError> {
+        self.replace_operators_inner(list, None)
+    }
+
+    /// [`Self::replace_operators`] with a list the hub signed at
+    /// `issued_at`: recorded in the same transaction, so an older signed
+    /// list (a replay that would bring back a revoked account) is refused.
+    pub(crate) fn apply_operators(&self, list: &OperatorList, issued_at: i64) -> Result<(usize, usize), StoreError> {
+        self.replace_operators_inner(list, Some(issued_at))
+    }
+
+    fn replace_operators_inner(&self, list: &OperatorList, issued_at: Option<i64>) -> Result<(usize, usize), StoreError> {
         let terminal = self.terminal_for_audit()?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(at) = issued_at {
+            crate::pulled::set_document_applied_at(&tx, model::document::DocumentKind::Operators, at)?;
+        }
         tx.execute("DELETE FROM operators", [])?;
         let at = format_ts(now());
         for op in &list.operators {

@@ -184,6 +184,9 @@ pub enum Alert {
     DiskLow { free_bytes: u64, reserve_bytes: u64 },
     /// The database failed its integrity check at start and was moved aside.
     DatabaseMovedAside { moved_to: String, problem: String, at: OffsetDateTime },
+    /// The kiosk runs with a platform key other than the pinned one: new
+    /// filings are refused until a technician confirms it.
+    PlatformKeyChanged { pinned: String, configured: String },
 }
 
 impl Alert {
@@ -194,6 +197,7 @@ impl Alert {
             Alert::Quarantined { .. } => "quarantined",
             Alert::DiskLow { .. } => "disk_low",
             Alert::DatabaseMovedAside { .. } => "database_moved_aside",
+            Alert::PlatformKeyChanged { .. } => "platform_key_changed",
         }
     }
 }
@@ -211,6 +215,10 @@ impl std::fmt::Display for Alert {
             Alert::DatabaseMovedAside { moved_to, problem, at } => {
                 write!(f, "at {} the outbox failed its integrity check ({problem}); the damaged file is kept at {moved_to}", format_ts(*at))
             }
+            Alert::PlatformKeyChanged { pinned, configured } => write!(
+                f,
+                "the platform key changed from {pinned} to {configured}: new filings are refused until `kioskctl platform-key confirm` with the new fingerprint"
+            ),
         }
     }
 }
@@ -427,6 +435,7 @@ impl Outbox {
                     config.terminal_id
                 ],
             )?;
+            crate::pinning::record_at_open(&tx, &config.platform_key, &config.terminal_id)?;
             if let Some(m) = &moved_aside {
                 let detail = serde_json::json!({ "moved_to": m.moved_to.display().to_string(), "problem": m.problem }).to_string();
                 tx.execute("INSERT INTO alerts (at, kind, detail) VALUES (?1, 'database_moved_aside', ?2)", params![format_ts(m.at), detail])?;
@@ -556,6 +565,7 @@ impl Outbox {
     pub fn enqueue(&self, sub: &Submission, attachments: &[(AttachmentRef, Vec<u8>)]) -> Result<Enqueued, StoreError> {
         let cfg = self.config()?;
         let id = sub.id;
+        self.check_platform_key(&cfg.platform_key)?;
         // Size first: cheap, and the answer to a huge scan shouldn't wait on hashing it.
         for (r, bytes) in attachments {
             self.check_attachment_size(id, &r.material_code, r.size.max(bytes.len() as u64))?;
@@ -783,6 +793,10 @@ impl Outbox {
         drop(rows);
         drop(stmt);
         drop(conn);
+        let keys = self.platform_key_state()?;
+        if let (true, Some(pinned), Some(configured)) = (keys.changed(), keys.pinned, keys.configured) {
+            out.push(Alert::PlatformKeyChanged { pinned, configured });
+        }
         let reserve = self.inner.thresholds.disk_reserve_bytes;
         if let Ok(free) = disk::free_bytes(&self.inner.dir) {
             if free < reserve {

@@ -3,6 +3,7 @@
 //! documents pulled from the hub (signed catalog, terminal config).
 
 use model::auth::{PublicKey, SignedCatalog};
+use model::document::DocumentKind;
 use model::evaluation::Evaluation;
 use model::protocol::{EvaluationUpload, TerminalConfig};
 use model::{CaseStatus, Catalog, SubmissionId};
@@ -232,10 +233,36 @@ impl Outbox {
         Ok(serde_json::from_slice(&body).ok())
     }
 
-    pub(crate) fn store_terminal_config(&self, config: &TerminalConfig) -> Result<(), StoreError> {
+    /// Keeps a config the hub signed at `issued_at` (see [`Self::document_applied_at`]).
+    pub(crate) fn store_terminal_config(&self, config: &TerminalConfig, issued_at: i64) -> Result<(), StoreError> {
         let body = serde_json::to_vec(config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.store_pulled("config", config.version, &body)
+        self.store_pulled("config", config.version, &body)?;
+        set_document_applied_at(&self.lock(), DocumentKind::TerminalConfig, issued_at)
     }
+
+    /// When the hub issued the document of `kind` applied last: an older
+    /// one (a replay) is refused.
+    pub fn document_applied_at(&self, kind: DocumentKind) -> Result<Option<i64>, StoreError> {
+        let key = format!("applied_{}", kind.as_str());
+        Ok(self.lock().query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// An audit entry about a document from the hub (e.g. refused: bad signature).
+    pub(crate) fn audit_hub_document(&self, kind: DocumentKind, outcome: &str) -> Result<(), StoreError> {
+        let terminal = self.config()?.terminal_id.clone();
+        let conn = self.lock();
+        let action = format!("hub {}", kind.as_str());
+        crate::audit::append(&conn, now(), &crate::audit::Record { terminal: &terminal, operator: None, action: &action, subject: None, outcome })
+    }
+}
+
+/// Records `issued_at` for `kind` (inside the caller's transaction where it has one).
+pub(crate) fn set_document_applied_at(conn: &rusqlite::Connection, kind: DocumentKind, issued_at: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![format!("applied_{}", kind.as_str()), issued_at],
+    )?;
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> &str {

@@ -28,6 +28,7 @@ use model::protocol::{
     CaseStatusList, CaseStatusQuery, CommitResponse, DeviceHealth, ErrorBody, ErrorCode, EvaluationAck, Health, Heartbeat, HeartbeatAck,
     PutResponse, QueueSnapshot, TerminalConfig, UploadStatus, SERVICE_NAME,
 };
+use model::document::{DocumentKind, SignedDocument};
 use model::operator::OperatorList;
 use model::submission::sha256_hex;
 use bytes::Bytes;
@@ -53,6 +54,12 @@ pub struct SyncConfig {
     pub batch_size: usize,
     /// The key the hub's catalog must be signed with. Without it, no catalog is pulled.
     pub catalog_key: Option<PublicKey>,
+    /// The hub's own key (pinned at enrollment): operator lists and terminal
+    /// configs must be signed with it. Without it, neither is applied.
+    pub hub_key: Option<PublicKey>,
+    /// Plain http to a hub not on this machine. Only test rigs that put the
+    /// terminal in its own network namespace set it; the kiosk never does.
+    pub allow_plain_http: bool,
     /// Heartbeats go out at most this often (the hub's config may change it).
     pub heartbeat_interval: Duration,
     /// Reported in heartbeats.
@@ -71,6 +78,8 @@ impl Default for SyncConfig {
             request_timeout: Duration::from_secs(300),
             batch_size: 50,
             catalog_key: None,
+            hub_key: None,
+            allow_plain_http: false,
             heartbeat_interval: Duration::from_secs(300),
             app_version: concat!("offline-cache/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_clock_skew: Duration::from_secs((MAX_CLOCK_SKEW_SECS / 2) as u64),
@@ -295,10 +304,7 @@ impl SyncClient {
     }
 
     pub fn with_config(base_url: &str, identity: DeviceIdentity, config: SyncConfig) -> Result<SyncClient, SyncError> {
-        let url = reqwest::Url::parse(base_url).map_err(|_| SyncError::BadUrl(base_url.to_owned()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(SyncError::BadUrl(base_url.to_owned()));
-        }
+        crate::hub_url::check_hub_url(base_url, config.allow_plain_http)?;
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
@@ -757,15 +763,45 @@ impl SyncClient {
     /// the local list (revocations apply from here on). The kiosk calls it
     /// when a first login finds no accounts; rounds call it with the heartbeat.
     pub async fn pull_operators(&self, outbox: &Outbox) -> Result<(usize, usize), StopReason> {
-        let list: OperatorList = match self.call_json(Method::GET, "/v1/operators", None, "operator accounts").await {
-            Ok(l) => l,
+        let doc = match self.pull_signed::<OperatorList>(outbox, DocumentKind::Operators, "/v1/operators", "operator accounts").await {
+            Ok(Some(d)) => d,
+            Ok(None) => return Err(StopReason::UnexpectedStatus { status: 422 }),
             Err(Failure::Stop(s)) => return Err(s),
             Err(Failure::Reject(r)) => return Err(StopReason::UnexpectedStatus { status: if r.contains("404") { 404 } else { 422 } }),
         };
         let ob = outbox.clone();
-        let counts = blocking(move || ob.replace_operators(&list)).await.map_err(|e| StopReason::LocalStore(e.to_string()))?;
+        let counts = blocking(move || ob.apply_operators(&doc.0, doc.1)).await.map_err(|e| StopReason::LocalStore(e.to_string()))?;
         tracing::info!(accounts = counts.0, revoked = counts.1, "operator accounts pulled");
         Ok(counts)
+    }
+
+    /// Fetches a document the hub signs for this terminal and opens it with
+    /// the pinned hub key. Ok(None): refused (no key pinned, not signed by
+    /// it, for another terminal, older than what was applied): logged and
+    /// audited, and what the terminal has stays in force.
+    async fn pull_signed<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        outbox: &Outbox,
+        kind: DocumentKind,
+        path: &str,
+        what: &'static str,
+    ) -> Result<Option<(T, i64)>, Failure> {
+        let Some(key) = self.config.hub_key else {
+            tracing::warn!("no hub key pinned (hub_public_key): {what} from the hub are not applied");
+            return Ok(None);
+        };
+        let doc: SignedDocument = self.call_json(Method::GET, path, None, what).await?;
+        let ob = outbox.clone();
+        let applied = blocking(move || ob.document_applied_at(kind)).await.map_err(Failure::from)?;
+        match doc.open::<T>(&key, kind, self.terminal_id(), applied) {
+            Ok(v) => Ok(Some((v, doc.issued_at))),
+            Err(e) => {
+                tracing::error!(error = %e, "refused {what} from the hub");
+                let (ob, outcome) = (outbox.clone(), format!("refused: {e}"));
+                blocking(move || ob.audit_hub_document(kind, &outcome)).await.map_err(Failure::from)?;
+                Ok(None)
+            }
+        }
     }
 
     async fn unreachable(&self, outbox: &Outbox, head: SubmissionId, stop: &StopReason, queued: usize) {
@@ -943,10 +979,10 @@ impl SyncClient {
             self.pull_catalog(outbox, local_catalog, report).await?;
         }
         if local_config.as_ref().is_none_or(|c| ack.config_version > c.version) {
-            let config: TerminalConfig = self.call_json(Method::GET, "/v1/terminal/config", None, "terminal config").await?;
-            if local_config.as_ref().is_none_or(|c| config.version > c.version) {
+            let pulled = self.pull_signed::<TerminalConfig>(outbox, DocumentKind::TerminalConfig, "/v1/terminal/config", "terminal config").await?;
+            if let Some((config, issued_at)) = pulled.filter(|(config, _)| local_config.as_ref().is_none_or(|c| config.version > c.version)) {
                 let (ob, v) = (outbox.clone(), config.version);
-                blocking(move || ob.store_terminal_config(&config)).await.map_err(Failure::from)?;
+                blocking(move || ob.store_terminal_config(&config, issued_at)).await.map_err(Failure::from)?;
                 tracing::info!(version = v, "terminal config updated");
                 report.config_updated = Some(v);
             }

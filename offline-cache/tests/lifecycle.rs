@@ -100,7 +100,8 @@ async fn every_step_leaves_an_intact_audit_trail() {
     outbox.purge_expired(t0 + time::Duration::days(31)).unwrap();
 
     let actions: Vec<String> = outbox.audit_tail(10).unwrap().into_iter().map(|e| e.action).collect();
-    assert_eq!(actions, ["file submission", "hub acknowledged", "platform processed", "purge sealed payload"]);
+    // The first open pins the platform key.
+    assert_eq!(actions, ["platform key", "file submission", "hub acknowledged", "platform processed", "purge sealed payload"]);
     let report = outbox.verify_audit().unwrap();
-    assert!(report.intact() && report.entries == 4, "{report:?}");
+    assert!(report.intact() && report.entries == 5, "{report:?}");
 }

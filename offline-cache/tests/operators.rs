@@ -128,3 +128,56 @@ async fn revocation_applies_at_the_next_sync_and_expired_accounts_are_refused() 
     assert!(!outbox.operator_still_valid(&StaffNumber::parse("GS0043").unwrap(), now + time::Duration::days(2)).unwrap());
     hub.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_operator_list_not_signed_by_the_pinned_hub_key_is_not_applied() {
+    // A network attacker (or a rogue hub) answers /v1/operators with its own
+    // accounts: the terminal pinned the genuine hub's key at enrollment.
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let hub = Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+    let genuine = model::auth::SigningKey::from_seed(&[42; 32]).public_key();
+    let client = common::client(&hub, offline_cache::SyncConfig { hub_key: Some(genuine), ..quick() }).await;
+    let now = OffsetDateTime::now_utc();
+    hub.store().add_operator(&operator("GS0042", &["T-0001"], None), now).unwrap();
+
+    assert!(client.pull_operators(&outbox).await.is_err(), "a list signed by another key is refused");
+    assert!(matches!(outbox.operator_login("GS0042", PIN, now, &policy()), Err(LoginError::NeedsNetwork)), "nothing applied");
+    let tail = outbox.audit_tail(10).unwrap();
+    assert!(tail.iter().any(|e| e.action == "hub operators" && e.outcome.contains("not signed by the pinned hub key")), "{tail:?}");
+
+    // With no key pinned at all, nothing is applied either.
+    let unpinned = offline_cache::SyncClient::with_config(&hub.base_url(), common::identity(), quick()).unwrap();
+    assert!(unpinned.pull_operators(&outbox).await.is_err());
+    assert!(matches!(outbox.operator_login("GS0042", PIN, now, &policy()), Err(LoginError::NeedsNetwork)));
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_operator_list_older_than_the_one_applied_is_refused() {
+    // A replayed old list would bring back an account revoked since: the
+    // terminal applies only lists issued at or after the last one.
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let offset = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock: hub::Clock = {
+        let offset = offset.clone();
+        std::sync::Arc::new(move || OffsetDateTime::now_utc() + time::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst)))
+    };
+    let options = hub::HubOptions { clock: Some(clock), ..hub::HubOptions::default() };
+    let hub = Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"), options).await.unwrap();
+    let client = common::client(&hub, quick()).await;
+    let now = OffsetDateTime::now_utc();
+    hub.store().add_operator(&operator("GS0042", &["T-0001"], None), now).unwrap();
+    assert_eq!(client.pull_operators(&outbox).await.unwrap(), (1, 0));
+
+    // The same hub key, but a list issued two minutes before the applied one.
+    offset.store(-120, std::sync::atomic::Ordering::SeqCst);
+    hub.store().add_operator(&operator("GS0077", &["T-0001"], None), now).unwrap();
+    assert!(client.pull_operators(&outbox).await.is_err());
+    assert!(matches!(outbox.operator_login("GS0077", PIN, now, &policy()), Err(LoginError::WrongCredentials { .. })), "the older list was not applied");
+    assert!(outbox.audit_tail(10).unwrap().iter().any(|e| e.action == "hub operators" && e.outcome.contains("before the one already applied")));
+    offset.store(0, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(client.pull_operators(&outbox).await.unwrap(), (2, 0), "a current list applies");
+    hub.shutdown().await.unwrap();
+}

@@ -218,7 +218,7 @@ fn editing_one_audit_entry_is_found_and_named() {
     }
     let report = outbox.verify_audit().unwrap();
     assert!(report.intact(), "{report:?}");
-    assert_eq!(report.entries, 4);
+    assert_eq!(report.entries, 5, "the key pin and four filings");
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     // Who, what, when, outcome; never the person.
@@ -253,4 +253,41 @@ fn editing_one_audit_entry_is_found_and_named() {
     conn.execute("DELETE FROM audit WHERE seq = 1", []).unwrap();
     let broken = outbox.verify_audit().unwrap().first_broken.unwrap();
     assert_eq!((broken.seq, broken.problem), (2, LinkProblem::Missing { expected: 1 }));
+}
+
+#[test]
+fn a_changed_platform_key_is_not_sealed_to_until_a_technician_confirms_it() {
+    // Someone swaps the key in the kiosk's configuration (or a re-enrollment
+    // brings a new one): filings must not silently go to a key the province
+    // never announced.
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, first) = open(dir.path());
+    outbox.enqueue(&submission(vec![]), &[]).unwrap();
+    drop(outbox);
+
+    let swapped = common::platform_key();
+    let outbox = Outbox::open(&dir.path().join("outbox.db"), common::config(&swapped)).unwrap();
+    let state = outbox.platform_key_state().unwrap();
+    assert!(state.changed());
+    assert_eq!(state.pinned.as_deref(), Some(first.public_key().fingerprint().as_str()));
+    let sub = submission(vec![]);
+    match outbox.enqueue(&sub, &[]) {
+        Err(StoreError::PlatformKeyChanged { pinned, configured }) => {
+            assert_eq!(pinned, first.public_key().fingerprint());
+            assert_eq!(configured, swapped.public_key().fingerprint());
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(outbox.entry(sub.id).unwrap().is_none(), "nothing written");
+    assert!(outbox.alerts(time::OffsetDateTime::now_utc()).unwrap().iter().any(|a| a.code() == "platform_key_changed"));
+
+    // A tool (kioskctl) confirms; a mistyped fingerprint changes nothing.
+    let tool = Outbox::inspect(&dir.path().join("outbox.db")).unwrap();
+    assert!(matches!(tool.confirm_platform_key("sha256:0000"), Err(StoreError::PlatformKeyFingerprintMismatch { .. })));
+    assert!(outbox.enqueue(&sub, &[]).is_err());
+    tool.confirm_platform_key(&swapped.public_key().fingerprint()).unwrap();
+    outbox.enqueue(&sub, &[]).unwrap();
+    assert_eq!(unseal(&outbox, &swapped, sub.id).id, sub.id, "sealed to the confirmed key");
+    assert!(outbox.audit_tail(5).unwrap().iter().any(|e| e.action == "platform key" && e.outcome.contains("technician confirmed")));
+    assert!(outbox.verify_audit().unwrap().intact());
 }

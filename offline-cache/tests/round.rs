@@ -185,3 +185,19 @@ async fn the_terminal_takes_the_config_the_hub_sets_for_it() {
     assert_eq!(outbox.terminal_config().unwrap(), Some(config));
     hub.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_config_not_signed_by_the_pinned_hub_key_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let hub = hub(dir.path()).await;
+    let other = model::auth::SigningKey::from_seed(&[43; 32]).public_key();
+    let client = common::client(&hub, offline_cache::SyncConfig { hub_key: Some(other), ..quick() }).await;
+    let config = TerminalConfig { version: 3, sync_interval_secs: 5, heartbeat_interval_secs: 10, notice: Some("请把读卡器交给来人".into()) };
+    hub.store().set_terminal_config(Some(client.terminal_id()), &config).unwrap();
+    let r = client.sync_all(&outbox).await;
+    assert!(r.heartbeat_sent);
+    assert_eq!(r.config_updated, None);
+    assert_eq!(outbox.terminal_config().unwrap(), None, "nothing the hub's key did not sign is kept");
+    hub.shutdown().await.unwrap();
+}

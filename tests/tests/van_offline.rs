@@ -122,7 +122,7 @@ async fn fifty_filings_offline_exported_imported_once_and_acknowledged_at_the_ne
 
     // A new terminal cannot log anyone in before it has been online once.
     assert!(matches!(outbox.operator_login("GS0042", PIN, time::OffsetDateTime::now_utc(), &LoginPolicy::default()), Err(LoginError::NeedsNetwork)));
-    let client = SyncClient::with_config(&hub.base_url(), identity.clone(), quick()).unwrap();
+    let client = SyncClient::with_config(&hub.base_url(), identity.clone(), SyncConfig { hub_key: Some(hub.signing_public_key()), ..quick() }).unwrap();
     assert_eq!(client.pull_operators(&outbox).await.unwrap(), (1, 0));
 
     // The van drives out of coverage: the hub is unreachable from here on.

@@ -113,9 +113,11 @@ pub fn quick() -> offline_cache::SyncConfig {
     }
 }
 
-/// A sync client for a fresh terminal identity registered on `hub`.
+/// A sync client for a fresh terminal identity registered on `hub`. It
+/// pins the hub's signing key, as enrollment would, unless `config` names one.
 pub async fn client(hub: &hub::Hub, config: offline_cache::SyncConfig) -> offline_cache::SyncClient {
     let id = identity();
     register(hub, &id).await;
+    let config = offline_cache::SyncConfig { hub_key: config.hub_key.or(Some(hub.signing_public_key())), ..config };
     offline_cache::SyncClient::with_config(&hub.base_url(), id, config).unwrap()
 }
