@@ -21,6 +21,8 @@ mod export;
 mod operators;
 mod outbox;
 mod pinning;
+mod platform_key;
+mod sealed_row;
 mod pulled;
 mod schema;
 mod sync;
@@ -38,7 +40,7 @@ pub use backoff::{Backoff, MAX_RETRY_AFTER};
 pub use enroll::{EnrolledTerminal, EnrollError, Enroller};
 pub use hub_url::check_hub_url;
 pub use identity::{DeviceIdentity, IdentityError};
-pub use pinning::PlatformKeyState;
+pub use platform_key::PlatformKeyState;
 pub use pulled::{LocalCaseStatus, PendingEvaluation};
 pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};
 

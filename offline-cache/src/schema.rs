@@ -12,7 +12,7 @@ use crate::audit;
 use crate::clock::{file_stamp, now, parse_ts};
 use crate::error::StoreError;
 use crate::index::{IndexKey, KEY_NAME};
-use crate::outbox::{insert_sealed, seal_with_os_rng, NewRow};
+use crate::sealed_row::{insert_sealed, seal_with_os_rng, NewRow};
 
 /// Schema v1: the walking skeleton's plain outbox. Kept verbatim: a
 /// migration that shipped is never edited.

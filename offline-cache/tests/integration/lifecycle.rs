@@ -1,11 +1,11 @@
 //! queued → sending → acknowledged → processed → purged, staleness, and the audit trail of it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{contains, raw_files, submission};
+use crate::common::{contains, raw_files, submission};
 use hub::Hub;
 use offline_cache::{Alert, Outbox, OutboxState, StoreError};
 use time::OffsetDateTime;

@@ -1,9 +1,9 @@
 //! What protects a filing on a terminal that gets stolen, fills its disk,
 //! or has its database damaged or tampered with.
 
-mod common;
+use crate::common;
 
-use common::{contains, open, raw_files, submission, unseal};
+use crate::common::{contains, open, raw_files, submission, unseal};
 use model::submission::AttachmentRef;
 use offline_cache::{Alert, LinkProblem, Outbox, StoreError};
 

@@ -1,5 +1,4 @@
 //! Fixtures shared by the integration tests.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 

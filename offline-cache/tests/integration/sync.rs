@@ -1,6 +1,6 @@
 //! Syncing the outbox to the real hub on loopback, and to things that aren't it.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Router;
-use common::{quick, submission, unseal, with_scan};
+use crate::common::{quick, submission, unseal, with_scan};
 use hub::{Hub, HubDb, HubOptions};
 use offline_cache::{Outbox, OutboxState, StopReason, SyncClient};
 

@@ -1,8 +1,8 @@
 //! The outbox as the kiosk's UI session uses it: durable, atomic, idempotent, sealed.
 
-mod common;
+use crate::common;
 
-use common::{open, submission, unseal, with_scan};
+use crate::common::{open, submission, unseal, with_scan};
 use model::submission::AttachmentRef;
 use offline_cache::{Outbox, OutboxState, QueueCounts, StoreError};
 

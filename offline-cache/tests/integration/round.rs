@@ -2,9 +2,9 @@
 //! the terminal (→ processed → purged), evaluations out, heartbeats, and the
 //! signed catalog and terminal config in.
 
-mod common;
+use crate::common;
 
-use common::{quick, submission, with_scan};
+use crate::common::{quick, submission, with_scan};
 use hub::backoffice::{decide, Decision};
 use hub::{Hub, HubDb};
 use model::auth::{SignedCatalog, SigningKey};

@@ -2,11 +2,11 @@
 //! login against the synced Argon2id hashes, lockout that survives a
 //! restart, revoked and expired accounts, and every attempt audited.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::quick;
+use crate::common::quick;
 use hub::{Hub, NewOperator};
 use model::operator::{hash_pin, PinParams, StaffNumber};
 use model::VillageCode;
