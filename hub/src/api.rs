@@ -251,7 +251,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(id) => ApiError::new(
                 StatusCode::CONFLICT,
-                ErrorCode::Conflict,
+                ErrorCode::DifferentBody,
                 format!("this terminal already stored a different body under submission {id}"),
             ),
             StoreError::QuotaExceeded { terminal, what } => ApiError::new(

@@ -302,6 +302,21 @@ impl SqliteStore {
         Ok(SqliteStore { pool, blobs: Blobs::open(path)?, gate, group })
     }
 
+    /// Creates a database at an old schema version (tests of migrations:
+    /// rows as an older hub left them). Not for serving.
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, version: usize) -> Result<(), StoreError> {
+        let mut conn = open_connection(path)?;
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        for (v, sql) in MIGRATIONS.iter().enumerate().take(version) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", v as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
     /// Serialises this process's writers (taken before a pool connection,
     /// so a writer waiting here holds no connection).
     fn write_gate(&self) -> MutexGuard<'_, ()> {
@@ -1400,6 +1415,24 @@ impl HubDb {
         let mut stmt = self.conn.prepare("SELECT case_number, rating FROM evaluations ORDER BY received_at, id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The e-license audit: (terminal, material, masked ID number, outcome), oldest first.
+    pub fn e_license_audit(&self) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT terminal_id, material_code, id_masked, outcome FROM e_license_lookups ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Bytes held of an unfinished upload.
+    pub fn partial_len(&self, sha256: &str) -> Result<u64, StoreError> {
+        self.blobs.partial_len(sha256)
+    }
+
+    /// SQLite's `data_version`: it changes when another connection commits
+    /// (a reader checks it wrote nothing).
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     pub fn has_attachment(&self, sha256: &str) -> Result<bool, StoreError> {

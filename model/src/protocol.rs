@@ -87,8 +87,13 @@ pub struct CaseView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// A different body was already stored under this id.
+    /// A different body was already stored under this id (evaluations), or
+    /// the case was rated already.
     Conflict,
+    /// This terminal itself already stored a different body under this
+    /// submission id (409). Submission ids are per terminal on the hub, so
+    /// this one is of the terminal's own making: quarantine the record.
+    DifferentBody,
     /// The body is not a valid sealed submission; quarantine, don't retry.
     Invalid,
     /// Attachment bytes do not match the hash in the path.
