@@ -30,10 +30,37 @@ use time::OffsetDateTime;
 
 use crate::auth::{self, Authed};
 use crate::connector::{BackOffice, CaseOpened, PlatformConnector};
-use crate::store::{NewSubmission, Store, StoreError};
+use crate::store::{LookupAudit, NewSubmission, OpenQuota, Store, StoreError};
 
 /// Largest request body accepted: room for a multi-page scan at kiosk resolution.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A sealed manifest: the filing's fields and the list of its attachments
+/// (the scans themselves are uploaded separately).
+pub const MANIFEST_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A heartbeat: counters, a few device lines and alerts. It is kept and
+/// shown on the fleet page, so it is kept small.
+pub const HEARTBEAT_LIMIT: usize = 16 * 1024;
+
+/// Every other buffered body (case-status queries, evaluations, lookups,
+/// enrollment): small JSON.
+pub const SMALL_BODY_LIMIT: usize = 64 * 1024;
+
+/// What a terminal's request body may weigh on this route (attachment
+/// uploads are streamed and bounded by the envelope's sizes instead).
+pub(crate) fn body_limit(method: &axum::http::Method, path: &str) -> usize {
+    if method == axum::http::Method::PUT && path.starts_with("/v1/submissions/") && path.matches('/').count() == 3 {
+        MANIFEST_LIMIT
+    } else if path == "/v1/heartbeat" {
+        HEARTBEAT_LIMIT
+    } else {
+        SMALL_BODY_LIMIT
+    }
+}
+
+/// Told to a terminal over its quota: come back after a while.
+const QUOTA_RETRY_AFTER_SECS: u64 = 600;
 
 /// Bytes of an upload gathered before they are written: large enough that a
 /// 5 MB scan is two writes, and a cut loses nothing either way (what is
@@ -61,6 +88,10 @@ pub(crate) struct AppState {
     pub catalog_public_key: Option<model::auth::PublicKey>,
     /// Signs operator lists and terminal configs; terminals pin its public half.
     pub signing_key: Arc<model::auth::SigningKey>,
+    /// What one terminal may hold uncommitted.
+    pub quota: OpenQuota,
+    /// Distinct people one terminal may look up in the e-license library a day.
+    pub e_license_people_per_day: u64,
 }
 
 impl AppState {
@@ -92,6 +123,40 @@ pub struct HubOptions {
     /// and `hub` keep one beside the database; a bare [`router_with`]
     /// without one signs with a key drawn for this process only.
     pub signing_key: Option<Arc<model::auth::SigningKey>>,
+    /// Per-terminal limits on uncommitted submissions and their bytes;
+    /// [`OpenQuota::default`] when None.
+    pub quota: Option<OpenQuota>,
+    /// Distinct ID numbers one terminal may look up a day;
+    /// [`DEFAULT_E_LICENSE_PEOPLE_PER_DAY`] when None.
+    pub e_license_people_per_day: Option<u64>,
+    /// Clean-up of abandoned uploads; [`SweepPolicy::default`] when None.
+    pub sweep: Option<SweepPolicy>,
+}
+
+/// A village kiosk serves a few dozen people a day; a terminal asking about
+/// more is being used to query the library, not to file.
+pub const DEFAULT_E_LICENSE_PEOPLE_PER_DAY: u64 = 60;
+
+/// When the hub drops what terminals started and never finished.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepPolicy {
+    /// How often the clean-up runs (first at start).
+    pub every: Duration,
+    /// Uncommitted submissions older than this are dropped (the terminal,
+    /// if it still has the filing, sends it again from the start).
+    pub uncommitted_after: Duration,
+    /// Partial uploads not written to for this long are dropped.
+    pub partial_after: Duration,
+}
+
+impl Default for SweepPolicy {
+    fn default() -> Self {
+        SweepPolicy {
+            every: Duration::from_secs(3600),
+            uncommitted_after: Duration::from_secs(14 * 86_400),
+            partial_after: Duration::from_secs(3 * 86_400),
+        }
+    }
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -128,6 +193,8 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
                 Arc::new(crate::signing::generate().expect("no entropy from the OS for the hub signing key"))
             }
         },
+        quota: options.quota.unwrap_or_default(),
+        e_license_people_per_day: options.e_license_people_per_day.unwrap_or(DEFAULT_E_LICENSE_PEOPLE_PER_DAY),
     };
     Router::new()
         .route("/v1/health", get(health))
@@ -167,7 +234,7 @@ impl ApiError {
         ApiError { status, body: ErrorBody { code, message: message.into() } }
     }
 
-    fn invalid(message: impl Into<String>) -> ApiError {
+    pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message)
     }
 
@@ -182,10 +249,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let busy = self.body.code == ErrorCode::Busy;
+        let retry_after = match self.body.code {
+            ErrorCode::Busy => Some(HeaderValue::from_static("5")),
+            ErrorCode::QuotaExceeded => HeaderValue::from_str(&QUOTA_RETRY_AFTER_SECS.to_string()).ok(),
+            _ => None,
+        };
         let mut resp = (self.status, Json(self.body)).into_response();
-        if busy {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        if let Some(v) = retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp
     }
@@ -194,9 +265,18 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Conflict(id) => {
-                ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("submission {id} already holds a different body"))
-            }
+            StoreError::Conflict(id) => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::DifferentBody,
+                format!("this terminal already stored a different body under submission {id}"),
+            ),
+            StoreError::QuotaExceeded { terminal, what } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::QuotaExceeded,
+                format!("terminal {terminal} is over its quota of {what}; send again later"),
+            ),
+            StoreError::NotYourCase(case) => ApiError::invalid(format!("no case {case} was filed by this terminal")),
+            StoreError::AlreadyRated(case) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("case {case} was rated already")),
             StoreError::EvaluationConflict(id) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("evaluation {id} already holds a different body"))
             }
@@ -222,7 +302,10 @@ impl From<StoreError> for ApiError {
                 "this enrollment code has expired; start enrollment again for a new one",
             ),
             StoreError::TerminalRevoked(id) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Revoked, format!("terminal {id} was revoked")),
-            e @ (StoreError::UnknownEnrollCode | StoreError::EnrollFingerprintMismatch { .. }) => {
+            e @ (StoreError::UnknownEnrollCode
+            | StoreError::EnrollFingerprintMismatch { .. }
+            | StoreError::EnrollFingerprintRequired { .. }
+            | StoreError::EnrollCodeContested) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
             }
             StoreError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "the hub is busy, try again later"),
@@ -357,6 +440,7 @@ async fn put_submission(
     let store = st.store.clone();
     let item = item_code.clone();
     let terminal = auth.terminal_id.clone();
+    let quota = st.quota;
     let outcome = blocking(move || {
         store.put_submission(&NewSubmission {
             id,
@@ -365,10 +449,11 @@ async fn put_submission(
             body: &body,
             body_sha256: &body_sha256,
             attachments: parts.iter().map(|(h, s)| (h.as_str(), *s)).collect(),
+            quota: Some(quota),
         })
     })
     .await
-    .inspect_err(|e| tracing::info!(%id, code = ?e.body.code, "manifest refused"))?;
+    .inspect_err(|e| tracing::info!(%id, terminal = %auth.terminal_id, code = ?e.body.code, "manifest refused"))?;
     tracing::info!(%id, item = %item_code, terminal = %auth.terminal_id, ?outcome, "manifest");
     Ok((put_status(outcome), Json(PutResponse { id, outcome })))
 }
@@ -573,7 +658,7 @@ async fn get_case(State(st): State<AppState>, Extension(auth): Extension<Authed>
     let summary = blocking(move || store.case_summary(&cn)).await?;
     // Another terminal's case is "not found" here: case numbers are guessable.
     match summary {
-        Some(s) if s.terminal_id.as_deref().is_none_or(|t| t == auth.terminal_id) => {
+        Some(s) if s.terminal_id.as_deref() == Some(auth.terminal_id.as_str()) => {
             let store = st.store.clone();
             let view = blocking(move || store.case(&case_number)).await?;
             view.map(|v| Json(v).into_response()).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such case"))
@@ -638,9 +723,39 @@ async fn operators(State(st): State<AppState>, Extension(auth): Extension<Authed
     signed(&st, DocumentKind::Operators, &auth.terminal_id, &OperatorList { generated_at: st.now(), operators })
 }
 
-async fn e_license(State(st): State<AppState>, Extension(_auth): Extension<Authed>, body: Bytes) -> Result<Response, ApiError> {
+/// An e-license lookup on behalf of the villager at the terminal. The hub
+/// cannot see who stands there, so what it enforces is: only enrolled,
+/// active terminals ask; each is allowed the distinct people a village
+/// kiosk serves in a day; and every lookup, allowed or not, is audited
+/// (terminal, time, material, ID number masked) so the province can check
+/// lookups against the filings that followed.
+async fn e_license(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Response, ApiError> {
     let q: ELicenseQuery = parse_json(&body, "e-license query")?;
-    match st.connector.lookup_e_license(&q).await {
+    if q.material_code.is_empty() || q.material_code.chars().count() > 64 || q.material_code.chars().any(char::is_control) {
+        return Err(ApiError::invalid("the material code must be 1..64 printable characters"));
+    }
+    let masked = q.id_number.masked();
+    let id_number = zeroize::Zeroizing::new(q.id_number.expose().to_owned());
+    let (store, terminal, material, id_masked) = (st.store.clone(), auth.terminal_id.clone(), q.material_code.clone(), masked.clone());
+    let (max, now) = (st.e_license_people_per_day, st.now());
+    let seq = blocking(move || {
+        let lookup = LookupAudit { terminal: &terminal, material_code: &material, id_masked: &id_masked, id_number: &id_number };
+        store.audit_e_license(&lookup, max, now)
+    })
+    .await
+    .inspect_err(|e| tracing::warn!(terminal = %auth.terminal_id, material = %q.material_code, id = %masked, code = ?e.body.code, "e-license lookup refused"))?;
+    let answer = st.connector.lookup_e_license(&q).await;
+    let outcome = match &answer {
+        Ok(a) if a.available => "found",
+        Ok(_) => "not_found",
+        Err(_) => "unavailable",
+    };
+    tracing::info!(terminal = %auth.terminal_id, material = %q.material_code, id = %masked, outcome, "e-license lookup");
+    let store = st.store.clone();
+    if let Err(e) = blocking(move || store.audit_e_license_outcome(seq, outcome)).await {
+        tracing::warn!(code = ?e.body.code, "e-license audit outcome not recorded");
+    }
+    match answer {
         Ok(answer) => Ok(Json(answer).into_response()),
         Err(e) => {
             tracing::warn!(connector = st.connector.name(), error = %e, "e-license lookup failed");
@@ -649,8 +764,14 @@ async fn e_license(State(st): State<AppState>, Extension(_auth): Extension<Authe
     }
 }
 
-async fn fleet(State(st): State<AppState>) -> Result<Html<String>, ApiError> {
+/// The fleet page: staff only (HTTP Basic, a name and token from `hub staff
+/// add`), and reading it writes nothing (no flush of the heartbeats written
+/// behind: they show a moment later).
+async fn fleet(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(refused) = crate::auth::require_staff(&st, &headers).await {
+        return Ok(refused);
+    }
     let store = st.store.clone();
-    let terminals = blocking(move || store.terminals()).await?;
-    Ok(Html(crate::fleet::render(&terminals, st.now(), st.stale_after)))
+    let terminals = blocking(move || store.terminals_read_only()).await?;
+    Ok(Html(crate::fleet::render(&terminals, st.now(), st.stale_after)).into_response())
 }

@@ -20,7 +20,7 @@ use model::auth::{
 use model::protocol::ErrorCode;
 use model::submission::sha256_hex;
 
-use crate::api::{blocking, ApiError, AppState, BODY_LIMIT};
+use crate::api::{blocking, body_limit, ApiError, AppState, BODY_LIMIT};
 use crate::store::TerminalStatus;
 
 enum Verdict {
@@ -38,9 +38,10 @@ pub struct Authed {
     pub body_sha256: String,
 }
 
-/// Routes anyone may call: enrollment, the health check (terminals tell their hub from
-/// a captive portal with it), the API description, the catalog (it carries
-/// its own signature) and the fleet page.
+/// Routes without a device signature: enrollment, the health check
+/// (terminals tell their hub from a captive portal with it), the API
+/// description, the catalog (it carries its own signature), and the fleet
+/// page, which checks staff credentials itself ([`require_staff`]).
 fn is_public(method: &Method, path: &str) -> bool {
     // Enrollment: the terminal has no registered key yet (see enroll.rs).
     if method == Method::POST && path == "/v1/enroll" {
@@ -157,13 +158,17 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
 
     let authed = Authed { terminal_id, body_sha256 };
     let streamed = is_streamed(req.method(), path);
+    let req_method = req.method().clone();
     let (mut parts, body) = req.into_parts();
     let body = if streamed {
         body
     } else {
-        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
-            .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::Invalid, "the body is too large or broke off"))?;
+        // Read only now, after the signature: an unknown sender gets nothing
+        // buffered, and each route takes what it needs, no more.
+        let limit = body_limit(&req_method, path).min(BODY_LIMIT);
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, format!("the body is over {limit} bytes for this endpoint, or broke off"))
+        })?;
         if sha256_hex(&bytes) != authed.body_sha256 {
             return Err(unauthenticated("the body does not hash to the signed value"));
         }
@@ -171,4 +176,56 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
     };
     parts.extensions.insert(authed);
     Ok(Request::from_parts(parts, body))
+}
+
+/// The stored form of a staff token: tokens are 256 random bits, so a plain
+/// SHA-256 is as good as a slow hash and costs nothing per page view.
+pub fn staff_token_hash(token: &str) -> String {
+    sha256_hex(format!("cunban-staff-token-v1\n{token}").as_bytes())
+}
+
+/// A fresh staff token: 32 random bytes, hex (safe in a URL's user-info).
+pub fn new_staff_token() -> Result<String, std::io::Error> {
+    let mut b = [0u8; 32];
+    rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(hex::encode(b))
+}
+
+/// Name and password of an `Authorization: Basic` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = v.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (name, password) = text.split_once(':')?;
+    (!name.is_empty() && name.len() <= 64 && password.len() <= 256).then(|| (name.to_owned(), password.to_owned()))
+}
+
+/// Staff pages (the fleet page): None if the request carries a staff
+/// member's name and token, else the 401 to send (browsers then ask for them).
+/// Checking reads the staff table only.
+pub(crate) async fn require_staff(st: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let refused = |message: &str| {
+        let mut resp = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message).into_response();
+        resp.headers_mut()
+            .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Basic realm=\"cunban-hub staff\", charset=\"UTF-8\""));
+        Some(resp)
+    };
+    let Some((name, password)) = basic_credentials(headers) else {
+        return refused("staff only: give a staff name and token (hub staff add)");
+    };
+    let store = st.store.clone();
+    let who = name.clone();
+    match blocking(move || store.check_staff(&who, &password)).await {
+        Ok(true) => None,
+        Ok(false) => {
+            tracing::warn!(staff = %name, "fleet page refused: wrong staff name or token");
+            refused("wrong staff name or token")
+        }
+        Err(e) => Some(e.into_response()),
+    }
 }

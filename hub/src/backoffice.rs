@@ -47,8 +47,52 @@ pub fn list_cases(store: &dyn Store, status: Option<CaseStatus>, limit: usize) -
 /// Opens a case's sealed submission with the platform key.
 pub fn open_case(db: &HubDb, store: &dyn Store, case_number: &str, key: &PlatformSecretKey) -> Result<(CaseSummary, OpenedFiling), BackOfficeError> {
     let summary = store.case_summary(case_number)?.ok_or_else(|| BackOfficeError::NoSuchCase(case_number.to_owned()))?;
-    let filing = db.open_submission(summary.submission_id, key)?.ok_or_else(|| BackOfficeError::NoSuchCase(case_number.to_owned()))?;
+    // The submission that terminal sent under the id ('' for rows from before terminal ids).
+    let terminal = summary.terminal_id.clone().unwrap_or_default();
+    let filing = db
+        .open_submission_of(&terminal, summary.submission_id, key)?
+        .ok_or_else(|| BackOfficeError::NoSuchCase(case_number.to_owned()))?;
     Ok((summary, filing))
+}
+
+/// Terminal-supplied text made safe for a clerk's terminal: control
+/// characters (escape sequences could retitle the window, rewrite the
+/// screen or worse) and bidirectional overrides (which reorder what is
+/// shown) are printed as `\u{..}` escapes; everything else, Chinese
+/// included, as it is.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The file name `hub case open --out` gives attachment `index`: the
+/// material code reduced to letters, digits, '-' and '_' (no separators,
+/// no dots, no control characters: it cannot leave the directory or hide),
+/// at most 48 characters, and an extension from the media type.
+pub fn attachment_file_name(index: usize, material_code: &str, media_type: &str) -> String {
+    let mut name: String = material_code
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(48)
+        .collect();
+    if name.chars().all(|c| c == '_') {
+        name = "material".into();
+    }
+    let ext = match media_type {
+        "application/pdf" => "pdf",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        _ => "bin",
+    };
+    format!("{index:02}-{name}.{ext}")
 }
 
 /// The number the villager left for progress messages, if any: the form's

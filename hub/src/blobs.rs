@@ -86,6 +86,55 @@ impl Blobs {
         Ok(self.final_path(sha256).is_file())
     }
 
+    /// Drops a partial upload last written before `before` (abandoned:
+    /// the terminal resends from 0 if it ever comes back). True if dropped.
+    pub fn drop_stale_partial(&self, sha256: &str, before: std::time::SystemTime) -> Result<bool, StoreError> {
+        Self::check(sha256)?;
+        let _one = self.lock(sha256);
+        let path = self.partial_path(sha256);
+        let modified = match std::fs::metadata(&path).and_then(|m| m.modified()) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io("cannot read a partial upload")(e)),
+        };
+        if modified >= before {
+            return Ok(false);
+        }
+        self.running().remove(sha256);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io("cannot drop a partial upload")(e)),
+        }
+    }
+
+    /// Names of the partial uploads held.
+    pub fn partials(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.dir.join("partial")).map_err(io("cannot list partial uploads"))? {
+            let entry = entry.map_err(io("cannot list partial uploads"))?;
+            if let Some(name) = entry.file_name().to_str().filter(|n| is_sha256_hex(n)) {
+                out.push(name.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drops an attachment nothing refers to any more, complete or partial.
+    pub fn remove(&self, sha256: &str) -> Result<(), StoreError> {
+        Self::check(sha256)?;
+        let _one = self.lock(sha256);
+        self.running().remove(sha256);
+        for path in [self.final_path(sha256), self.partial_path(sha256)] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("cannot drop an attachment")(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Bytes held of an unfinished upload.
     pub fn partial_len(&self, sha256: &str) -> Result<u64, StoreError> {
         Self::check(sha256)?;

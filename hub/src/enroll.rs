@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use model::auth::MAX_CLOCK_SKEW_SECS;
 use model::enroll::{code_hash, normalize_code, valid_serial, EnrollAnswer, EnrollRequest, Enrollment};
 use model::protocol::ErrorCode;
 
-use crate::api::{blocking, parse_json, ApiError, AppState};
+use crate::api::{blocking, parse_json, ApiError, AppState, SMALL_BODY_LIMIT};
 use crate::store::{EnrollPresentation, EnrollState};
 
 /// A token bucket per client address.
@@ -61,7 +61,7 @@ impl RateLimiter {
     }
 }
 
-pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, body: Bytes) -> Result<Response, ApiError> {
+pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, body: Body) -> Result<Response, ApiError> {
     let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
     if !st.enroll_limit.allow(addr, Instant::now()) {
         let mut resp = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, "too many enrollment requests; wait a little").into_response();
@@ -70,6 +70,10 @@ pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<Co
         }
         return Ok(resp);
     }
+    // The body is read only now, after the rate limit, and only a small one.
+    let body = axum::body::to_bytes(body, SMALL_BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, format!("an enrollment request is under {SMALL_BODY_LIMIT} bytes"))
+    })?;
     let req: EnrollRequest = parse_json(&body, "enrollment request")?;
     if !valid_serial(&req.serial) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, "the serial must be 1..64 letters, digits, '-', '_' or '.'"));

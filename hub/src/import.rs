@@ -104,6 +104,8 @@ fn apply(
         body,
         body_sha256: &sha256_hex(body),
         attachments: env.attachments.iter().map(|a| (a.sha256.as_str(), a.size)).collect(),
+        // A technician applies what the van brought back: no quota.
+        quota: None,
     })?;
     for (part, bytes) in env.attachments.iter().zip(&rec.record.attachments) {
         let status = store.upload_status(terminal, id, &part.sha256)?;

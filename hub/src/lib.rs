@@ -32,11 +32,17 @@ pub mod openapi;
 pub mod sqlite;
 pub mod store;
 
-pub use api::{router, router_with, Clock, HubOptions, BODY_LIMIT};
-pub use auth::Authed;
+pub use api::{
+    router, router_with, Clock, HubOptions, SweepPolicy, BODY_LIMIT, DEFAULT_E_LICENSE_PEOPLE_PER_DAY, HEARTBEAT_LIMIT, MANIFEST_LIMIT,
+    SMALL_BODY_LIMIT,
+};
+pub use auth::{new_staff_token, staff_token_hash, Authed};
 pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
-pub use store::{terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewOperator, NewSubmission, NewTerminal, StatusChange, Store, StoreError, TerminalRecord, TerminalStatus};
+pub use store::{
+    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
+    NewTerminal, OpenQuota, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+};
 
 #[derive(Debug, Error)]
 pub enum HubError {
@@ -76,11 +82,31 @@ pub async fn serve_until(
     options: HubOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
+    let sweeper = tokio::spawn(sweep_now_and_then(store.clone(), options.sweep.unwrap_or_default(), options.clock.clone()));
     // The peer address feeds the enrollment route's rate limit.
-    axum::serve(listener, router_with(store, options).into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, router_with(store, options).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    sweeper.abort();
+    served?;
     Ok(())
+}
+
+/// Drops what terminals started and never finished (see [`SweepPolicy`]),
+/// at start and then every `policy.every`.
+async fn sweep_now_and_then(store: Arc<dyn Store>, policy: SweepPolicy, clock: Option<Clock>) {
+    let mut tick = tokio::time::interval(policy.every.max(Duration::from_secs(1)));
+    loop {
+        tick.tick().await;
+        let now = clock.as_ref().map_or_else(time::OffsetDateTime::now_utc, |c| c());
+        let (uncommitted, partial) = (now - policy.uncommitted_after, now - policy.partial_after);
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.sweep(uncommitted, partial)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "clean-up of abandoned uploads failed"),
+            Err(e) => tracing::warn!(error = %e, "clean-up task failed"),
+        }
+    }
 }
 
 /// A hub running in this process, for tests and demos. Dropping it asks the

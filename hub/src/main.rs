@@ -100,8 +100,11 @@ enum Command {
         /// Terminal id to register; by default T- and the serial.
         #[arg(long)]
         id: Option<String>,
-        /// Key fingerprint shown on the terminal (in its QR): refuse if the presenter's differs.
-        #[arg(long)]
+        /// Key fingerprint shown on the terminal's screen (and in its QR).
+        /// Required: the code alone can be read off the screen by anyone
+        /// near it; binding goes ahead only if the key that presented the
+        /// code has this fingerprint (a refusal names the presenter's).
+        #[arg(long, required_unless_present = "list")]
         fingerprint: Option<String>,
         /// List terminals waiting with a live code instead.
         #[arg(long, conflicts_with_all = ["code", "village", "id", "fingerprint"])]
@@ -110,8 +113,21 @@ enum Command {
     /// Assistants of the service vans (assisted mode).
     #[command(subcommand)]
     Operator(cli_van::OperatorCmd),
+    /// Staff who may read the fleet page (HTTP Basic: name and token).
+    #[command(subcommand)]
+    Staff(StaffCmd),
     /// Apply a van's sealed queue from removable media (`kioskctl export`).
     Import(cli_van::ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCmd {
+    /// Add a staff member, or give one a new token; prints the token once
+    /// (the hub keeps only its hash).
+    Add {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -371,38 +387,34 @@ async fn case_cmd(db: &Path, cmd: CaseCmd) -> anyhow::Result<()> {
             let hubdb = HubDb::open(db)?;
             let (summary, filing) = backoffice::open_case(&hubdb, store.as_ref(), &case_number, &key)?;
             let s = &filing.submission;
-            // Stdout only, for the authorised clerk: never the log.
-            println!("case {}  status {}  item {}", summary.case_number, status_word(summary.status), s.item_code);
-            println!("submission {}  from terminal {}  village {}", s.id, s.terminal_id, s.village_code.as_str());
+            // Stdout only, for the authorised clerk: never the log. Every
+            // string the terminal supplied goes through `printable`.
+            let p = backoffice::printable;
+            println!("case {}  status {}  item {}", summary.case_number, status_word(summary.status), p(s.item_code.as_str()));
+            println!("submission {}  from terminal {}  village {}", s.id, p(&s.terminal_id), p(s.village_code.as_str()));
             println!("filed {}", stamp(s.created_at));
-            println!("applicant {}  ID {}  born {}", s.applicant.name, s.applicant.id_number.expose(), s.applicant.birth_date);
-            println!("address {}", s.applicant.address);
+            println!("applicant {}  ID {}  born {}", p(&s.applicant.name), p(s.applicant.id_number.expose()), s.applicant.birth_date);
+            println!("address {}", p(&s.applicant.address));
             if let Some(o) = s.filed_by.on_behalf() {
                 println!(
-                    "filed on the villager's behalf by {} (staff {}), relation {:?}, trip {}, signed with {} stroke(s)",
-                    o.agent.name,
-                    o.agent.staff_number,
-                    o.relation,
-                    o.trip_id,
+                    "filed on the villager's behalf by {} (staff {}), relation {}, trip {}, signed with {} stroke(s)",
+                    p(&o.agent.name),
+                    p(&o.agent.staff_number.to_string()),
+                    p(&format!("{:?}", o.relation)),
+                    p(&o.trip_id.to_string()),
                     o.signature.strokes().len()
                 );
             }
             for (k, v) in &s.form {
-                println!("  {k}: {v}");
+                println!("  {}: {}", p(k), p(v));
             }
             for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
-                println!("attachment {i}: {} {} {} bytes sha256 {}", r.material_code, r.media_type, r.size, r.sha256);
+                println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
                 if let Some(dir) = &out {
                     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                    let ext = match r.media_type.as_str() {
-                        "application/pdf" => "pdf",
-                        "image/jpeg" => "jpg",
-                        "image/png" => "png",
-                        _ => "bin",
-                    };
-                    let path = dir.join(format!("{i:02}-{}.{ext}", r.material_code));
+                    let path = dir.join(backoffice::attachment_file_name(i, &r.material_code, &r.media_type));
                     write_private(&path, bytes.as_slice())?;
-                    println!("  written to {}", path.display());
+                    println!("  written to {}", p(&path.display().to_string()));
                 }
             }
             return Ok(());
@@ -511,6 +523,17 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Operator(cmd)) => return cli_van::operator_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Staff(StaffCmd::Add { name })) => {
+            if name.is_empty() || name.len() > 64 || name.contains(':') || name.chars().any(char::is_control) {
+                bail!("a staff name is 1..64 characters without ':' or control characters");
+            }
+            let token = zeroize::Zeroizing::new(hub::new_staff_token()?);
+            open_store_sync(&args.db)?.set_staff(&name, &hub::staff_token_hash(&token), now())?;
+            // The only place the token is ever shown: stdout, for the technician.
+            println!("staff {name}: token {}", token.as_str());
+            println!("the fleet page asks for this name and token (HTTP Basic); keep the token like a password");
+            return Ok(());
+        }
         Some(Command::Import(a)) => {
             let key = a.platform_key_file.as_deref().or(args.platform_key_file.as_deref()).map(load_platform_key).transpose()?;
             return cli_van::import_cmd(open_store_sync(&args.db)?.as_ref(), &a.file, key.as_ref());

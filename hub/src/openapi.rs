@@ -46,7 +46,7 @@ fn signed(mut responses: Value) -> Value {
     let m = responses.as_object_mut().expect("responses are an object");
     m.insert("401".into(), error("Not authenticated: missing or bad signature headers, unknown terminal, clock skew, replayed nonce"));
     m.insert("403".into(), error("The terminal was revoked"));
-    m.insert("413".into(), error("The body is over 16 MiB"));
+    m.insert("413".into(), error("too_large: the body is over this endpoint's limit (sealed manifest 2 MiB, heartbeat 16 KiB, other JSON 64 KiB; attachments stream up to the size the envelope lists, at most 16 MiB)"));
     m.insert("503".into(), error("The hub is busy; retry after Retry-After seconds"));
     responses
 }
@@ -85,7 +85,7 @@ fn schemas() -> Value {
                 "code": { "type": "string", "enum": [
                     "conflict", "invalid", "hash_mismatch", "missing_attachments", "not_found", "busy", "internal",
                     "range_mismatch", "unauthenticated", "unknown_terminal", "revoked", "clock_skew", "replayed", "not_available",
-                    "enroll_code_used", "enroll_code_expired", "rate_limited"
+                    "enroll_code_used", "enroll_code_expired", "rate_limited", "different_body", "quota_exceeded", "too_large"
                 ]},
                 "message": { "type": "string" }
             }
@@ -287,7 +287,8 @@ pub fn document() -> Value {
         "components": {
             "schemas": schemas(),
             "securitySchemes": {
-                "deviceSignature": { "type": "apiKey", "in": "header", "name": "x-cunban-signature" }
+                "deviceSignature": { "type": "apiKey", "in": "header", "name": "x-cunban-signature" },
+                "staffBasic": { "type": "http", "scheme": "basic", "description": "Staff name and token (hub staff add); the hub keeps only the token's hash" }
             }
         },
         "paths": {
@@ -316,7 +317,8 @@ pub fn document() -> Value {
                     "200": ok("Pending, or enrolled with the terminal's identity and config", r("EnrollAnswer")),
                     "401": error("The signature does not verify, or the timestamp is off"),
                     "403": error("The terminal bound to this key was revoked"),
-                    "410": error("The code was used or expired"),
+                    "410": error("The code was used or expired, or another key presented it (that code can then never be bound)"),
+                    "413": error("too_large: over 64 KiB (read only after the rate limit)"),
                     "422": error("Malformed request"),
                     "429": error("Too many requests from this address")
                 }
@@ -332,8 +334,9 @@ pub fn document() -> Value {
                 "responses": signed(json!({
                     "200": ok("Identical replay", r("PutResponse")),
                     "201": ok("Stored", r("PutResponse")),
-                    "409": error("Another body is stored under this id"),
-                    "422": error("Not a well-formed envelope, or it does not open with the platform key")
+                    "409": error("different_body: this terminal already stored another body under this id. Ids are per terminal: another terminal's use of the same id is a separate submission, never a conflict"),
+                    "422": error("Not a well-formed envelope, or it does not open with the platform key"),
+                    "429": error("quota_exceeded (with Retry-After): this terminal holds too many uncommitted submissions or attachment bytes in flight; nothing was stored, send again later")
                 }))
             }},
             "/v1/submissions/{id}/attachments/{sha256}": {
@@ -399,8 +402,8 @@ pub fn document() -> Value {
                 "responses": signed(json!({
                     "200": ok("Identical replay", r("EvaluationAck")),
                     "201": ok("Stored", r("EvaluationAck")),
-                    "409": error("Another body under this id"),
-                    "422": error("Malformed evaluation")
+                    "409": error("Another body under this id, or the case was rated already (once per case)"),
+                    "422": error("Malformed evaluation, or no case by that number was filed by this terminal")
                 }))
             }},
             "/v1/heartbeat": { "post": {
@@ -416,11 +419,19 @@ pub fn document() -> Value {
             "/v1/e-license/lookup": { "post": {
                 "summary": "Is a material in the e-license library for this person?", "security": security,
                 "requestBody": json_body(r("ELicenseQuery")),
-                "responses": signed(json!({ "200": ok("Answer", r("ELicenseAnswer")), "422": error("Malformed query") }))
+                "responses": signed(json!({
+                    "200": ok("Answer", r("ELicenseAnswer")),
+                    "422": error("Malformed query"),
+                    "429": error("quota_exceeded (with Retry-After): this terminal looked up more distinct people today than a village kiosk serves; every lookup is audited with the ID number masked")
+                }))
             }},
             "/fleet": { "get": {
-                "summary": "Fleet page for the operations centre",
-                "responses": { "200": { "description": "HTML", "content": { "text/html": { "schema": { "type": "string" } } } } }
+                "summary": "Fleet page for the operations centre: staff only (HTTP Basic with a name and token from `hub staff add`); reading it writes nothing",
+                "security": [{ "staffBasic": [] }],
+                "responses": {
+                    "200": { "description": "HTML", "content": { "text/html": { "schema": { "type": "string" } } } },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)")
+                }
             }}
         }
     })

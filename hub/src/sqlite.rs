@@ -19,8 +19,8 @@ use zeroize::Zeroizing;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, NewOperator, NewSubmission, NewTerminal,
-    StatusChange, Store, StoreError, TerminalRecord, TerminalStatus,
+    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
+    NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 use model::enroll::{Profile, ENROLL_CODE_TTL_SECS};
 
@@ -180,6 +180,101 @@ CREATE TABLE operator_terminals (
     PRIMARY KEY (staff_number, terminal_id)
 ) WITHOUT ROWID;
 CREATE INDEX operator_terminals_by_terminal ON operator_terminals (terminal_id);
+"#, r#"
+-- v6 (issue 12): a submission is known by its terminal AND its id, so another
+-- terminal claiming an id (read off a receipt QR) never touches the owner's
+-- filing. Rows from before terminal ids existed get the owner '' that no
+-- terminal can authenticate as: the back office still opens them, no
+-- terminal reads or commits them. Runs with foreign keys off (see migrate).
+CREATE TABLE submissions_v6 (
+    terminal_id TEXT NOT NULL,
+    id          TEXT NOT NULL,
+    body        BLOB NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    item_code   TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, id)
+);
+INSERT INTO submissions_v6 (terminal_id, id, body, body_sha256, item_code, received_at)
+    SELECT COALESCE(terminal_id, ''), id, body, body_sha256, item_code, received_at FROM submissions;
+CREATE TABLE submission_attachments_v6 (
+    terminal_id   TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    size          INTEGER,
+    PRIMARY KEY (terminal_id, submission_id, sha256),
+    FOREIGN KEY (terminal_id, submission_id) REFERENCES submissions(terminal_id, id)
+) WITHOUT ROWID;
+INSERT INTO submission_attachments_v6 (terminal_id, submission_id, sha256, size)
+    SELECT COALESCE(s.terminal_id, ''), a.submission_id, a.sha256, a.size
+    FROM submission_attachments a JOIN submissions s ON s.id = a.submission_id;
+CREATE INDEX submission_attachments_by_sha ON submission_attachments_v6 (sha256);
+CREATE TABLE case_numbers_v6 (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    terminal_id   TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    day           TEXT NOT NULL,
+    UNIQUE (terminal_id, submission_id),
+    FOREIGN KEY (terminal_id, submission_id) REFERENCES submissions(terminal_id, id)
+);
+INSERT INTO case_numbers_v6 (seq, terminal_id, submission_id, day)
+    SELECT n.seq, COALESCE(s.terminal_id, ''), n.submission_id, n.day FROM case_numbers n JOIN submissions s ON s.id = n.submission_id;
+-- The sequence never goes back, whatever rows there are.
+INSERT INTO sqlite_sequence (name, seq) SELECT 'case_numbers_v6', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'case_numbers_v6');
+UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'case_numbers'), 0)) WHERE name = 'case_numbers_v6';
+CREATE TABLE cases_v6 (
+    case_number   TEXT UNIQUE NOT NULL,
+    terminal_id   TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT,
+    reason        TEXT,
+    UNIQUE (terminal_id, submission_id),
+    FOREIGN KEY (terminal_id, submission_id) REFERENCES submissions(terminal_id, id)
+);
+INSERT INTO cases_v6 (case_number, terminal_id, submission_id, status, created_at, updated_at, reason)
+    SELECT c.case_number, COALESCE(s.terminal_id, ''), c.submission_id, c.status, c.created_at, c.updated_at, c.reason
+    FROM cases c JOIN submissions s ON s.id = c.submission_id;
+DROP TABLE cases;
+DROP TABLE case_numbers;
+DROP TABLE submission_attachments;
+DROP TABLE submissions;
+ALTER TABLE submissions_v6 RENAME TO submissions;
+ALTER TABLE submission_attachments_v6 RENAME TO submission_attachments;
+ALTER TABLE case_numbers_v6 RENAME TO case_numbers;
+ALTER TABLE cases_v6 RENAME TO cases;
+-- Uncommitted filings per terminal (quotas, clean-up).
+CREATE INDEX submissions_by_received ON submissions (received_at);
+CREATE INDEX evaluations_by_case ON evaluations (case_number);
+-- A second key presenting a pending code: someone else read it off the screen.
+ALTER TABLE enrollments ADD COLUMN contested_at TEXT;
+-- E-license lookups, audited: who asked, when, for which material, the ID
+-- number masked (and tagged with a keyed hash, to count distinct people
+-- per terminal and day without keeping the number).
+CREATE TABLE e_license_lookups (
+    seq           INTEGER PRIMARY KEY,
+    terminal_id   TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    day           TEXT NOT NULL,
+    material_code TEXT NOT NULL,
+    id_masked     TEXT NOT NULL,
+    id_tag        TEXT NOT NULL,
+    outcome       TEXT NOT NULL
+);
+CREATE INDEX e_license_lookups_by_terminal_day ON e_license_lookups (terminal_id, day);
+CREATE TABLE hub_secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+INSERT INTO hub_secrets (name, value) VALUES ('lookup_tag', randomblob(32));
+-- Staff who may read the fleet page and back-office HTTP (Basic auth);
+-- the password only as an Argon2id PHC string.
+CREATE TABLE staff (
+    name          TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    added_at      TEXT NOT NULL
+);
 "#];
 
 /// Connections kept open at most; SQLite serialises writers anyway, this
@@ -207,10 +302,64 @@ impl SqliteStore {
         Ok(SqliteStore { pool, blobs: Blobs::open(path)?, gate, group })
     }
 
+    /// Creates a database at an old schema version (tests of migrations:
+    /// rows as an older hub left them). Not for serving.
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, version: usize) -> Result<(), StoreError> {
+        let mut conn = open_connection(path)?;
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        for (v, sql) in MIGRATIONS.iter().enumerate().take(version) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", v as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
     /// Serialises this process's writers (taken before a pool connection,
     /// so a writer waiting here holds no connection).
     fn write_gate(&self) -> MutexGuard<'_, ()> {
         self.gate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The registry and last heartbeats as committed (no flush: writes nothing).
+    fn read_terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare(
+            "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
+             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let key: String = r.get(1)?;
+            let status: String = r.get(2)?;
+            let village: Option<String> = r.get(3)?;
+            let added: String = r.get(5)?;
+            let seen: Option<String> = r.get(6)?;
+            let hb_at: Option<String> = r.get(7)?;
+            let hb_body: Option<String> = r.get(8)?;
+            let last_heartbeat = match (hb_at, hb_body) {
+                (Some(at), Some(body)) => match serde_json::from_str::<Heartbeat>(&body) {
+                    Ok(hb) => Some((parse_ts(&at)?, hb)),
+                    Err(_) => None,
+                },
+                _ => None,
+            };
+            out.push(TerminalRecord {
+                public_key: PublicKey::parse(&key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))?,
+                status: if status == "active" { TerminalStatus::Active } else { TerminalStatus::Revoked },
+                village_code: village.and_then(|v| VillageCode::parse(&v).ok()),
+                label: r.get(4)?,
+                added_at: parse_ts(&added)?,
+                last_seen_at: seen.as_deref().map(parse_ts).transpose()?,
+                last_heartbeat,
+                id,
+            });
+        }
+        Ok(out)
     }
 
     /// Complete: a verified blob file, or a row from before blobs were files.
@@ -234,6 +383,16 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    // Rebuilding a table others refer to (v6) needs foreign keys off, which
+    // SQLite only allows outside a transaction; each migration checks them
+    // itself before it commits.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let r = migrate_steps(conn);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    r
+}
+
+fn migrate_steps(conn: &mut Connection) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -246,6 +405,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             return Ok(());
         };
         tx.execute_batch(sql)?;
+        let broken: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+        if let Some(table) = broken {
+            return Err(StoreError::Corrupt(format!("migration to v{} leaves a dangling reference in {table}", version + 1)));
+        }
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
@@ -308,24 +471,25 @@ fn parse_case_number(s: &str) -> Result<CaseNumber, StoreError> {
     CaseNumber::parse(s).map_err(|_| StoreError::Corrupt("stored case number is malformed".into()))
 }
 
-/// The submission row of `id` if `terminal` sent it. Submissions stored
-/// before device authentication (no terminal recorded) belong to anyone.
+/// Submission `id` of `terminal`, or UnknownSubmission. Ownership is part
+/// of the key: another terminal's row under the same id is not this one, and
+/// rows from before terminal ids (owner '') belong to no terminal.
 fn owned_submission(tx: &Connection, terminal: &str, id: SubmissionId) -> Result<(), StoreError> {
-    let owner: Option<Option<String>> =
-        tx.query_row("SELECT terminal_id FROM submissions WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
-    match owner {
-        Some(Some(t)) if t != terminal => Err(StoreError::UnknownSubmission(id)),
-        Some(_) => Ok(()),
-        None => Err(StoreError::UnknownSubmission(id)),
+    let found: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM submissions WHERE terminal_id = ?1 AND id = ?2)")?
+        .query_row(params![terminal, id.to_string()], |r| r.get(0))?;
+    if terminal.is_empty() || !found {
+        return Err(StoreError::UnknownSubmission(id));
     }
+    Ok(())
 }
 
 /// Size of a referenced attachment, from the envelope.
-fn referenced_size(tx: &Connection, id: SubmissionId, sha256: &str) -> Result<u64, StoreError> {
+fn referenced_size(tx: &Connection, terminal: &str, id: SubmissionId, sha256: &str) -> Result<u64, StoreError> {
     let size: Option<Option<i64>> = tx
         .query_row(
-            "SELECT size FROM submission_attachments WHERE submission_id = ?1 AND sha256 = ?2",
-            params![id.to_string(), sha256],
+            "SELECT size FROM submission_attachments WHERE terminal_id = ?1 AND submission_id = ?2 AND sha256 = ?3",
+            params![terminal, id.to_string(), sha256],
             |r| r.get(0),
         )
         .optional()?;
@@ -354,9 +518,9 @@ fn transition_allowed(from: CaseStatus, to: CaseStatus) -> bool {
     )
 }
 
-const SUMMARY_SELECT: &str = "SELECT c.case_number, c.submission_id, s.item_code, s.terminal_id, c.status, c.created_at,
+const SUMMARY_SELECT: &str = "SELECT c.case_number, c.submission_id, s.item_code, NULLIF(s.terminal_id, ''), c.status, c.created_at,
             COALESCE(c.updated_at, c.created_at), c.reason, r.case_number IS NOT NULL
-     FROM cases c JOIN submissions s ON s.id = c.submission_id
+     FROM cases c JOIN submissions s ON s.terminal_id = c.terminal_id AND s.id = c.submission_id
      LEFT JOIN case_results r ON r.case_number = c.case_number";
 
 fn summary_from_row(r: &rusqlite::Row<'_>) -> Result<CaseSummary, StoreError> {
@@ -384,24 +548,54 @@ impl Store for SqliteStore {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = sub.id.to_string();
-        // The primary key decides, not a prior SELECT: two racing PUTs cannot both insert.
+        if sub.terminal_id.is_empty() {
+            return Err(StoreError::UnknownTerminal(String::new()));
+        }
+        // The primary key (terminal, id) decides, not a prior SELECT: two
+        // racing PUTs cannot both insert, and another terminal's row under
+        // the same id is simply another submission.
         let inserted = tx.execute(
-            "INSERT INTO submissions (id, body, body_sha256, item_code, received_at, terminal_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO NOTHING",
-            params![id, sub.body, sub.body_sha256, sub.item_code, now_rfc3339(), sub.terminal_id],
+            "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(terminal_id, id) DO NOTHING",
+            params![sub.terminal_id, id, sub.body, sub.body_sha256, sub.item_code, now_rfc3339()],
         )?;
         if inserted == 0 {
-            let (stored, owner): (String, Option<String>) =
-                tx.query_row("SELECT body_sha256, terminal_id FROM submissions WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            let same_sender = owner.as_deref().is_none_or(|o| o == sub.terminal_id);
-            return if stored == sub.body_sha256 && same_sender { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
+            let stored: String = tx.query_row(
+                "SELECT body_sha256 FROM submissions WHERE terminal_id = ?1 AND id = ?2",
+                params![sub.terminal_id, id],
+                |r| r.get(0),
+            )?;
+            return if stored == sub.body_sha256 { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
         }
         for (sha, size) in &sub.attachments {
             tx.execute(
-                "INSERT INTO submission_attachments (submission_id, sha256, size) VALUES (?1, ?2, ?3)
+                "INSERT INTO submission_attachments (terminal_id, submission_id, sha256, size) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT DO NOTHING",
-                params![id, sha, i64_of(*size)],
+                params![sub.terminal_id, id, sha, i64_of(*size)],
             )?;
+        }
+        if let Some(quota) = sub.quota {
+            // Counted with the new one in: over the limit, nothing is kept (the
+            // transaction is dropped) and the terminal is told to wait.
+            let (open, bytes): (i64, i64) = tx.query_row(
+                "SELECT COUNT(*), COALESCE(SUM((SELECT COALESCE(SUM(a.size), 0) FROM submission_attachments a
+                                                 WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id)), 0)
+                 FROM submissions s
+                 WHERE s.terminal_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.terminal_id = s.terminal_id AND c.submission_id = s.id)",
+                [sub.terminal_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let what = if u64::try_from(open).unwrap_or(0) > quota.max_open {
+                Some(format!("{} uncommitted submissions", quota.max_open))
+            } else if u64::try_from(bytes).unwrap_or(0) > quota.max_bytes {
+                Some(format!("{} attachment bytes in flight", quota.max_bytes))
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(StoreError::QuotaExceeded { terminal: sub.terminal_id.to_owned(), what });
+            }
         }
         tx.commit()?;
         Ok(PutOutcome::Stored)
@@ -410,7 +604,7 @@ impl Store for SqliteStore {
     fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
         let conn = self.pool.get()?;
         owned_submission(&conn, terminal, id)?;
-        let size = referenced_size(&conn, id, sha256)?;
+        let size = referenced_size(&conn, terminal, id, sha256)?;
         let complete = self.kept(&conn, sha256)?;
         let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
         Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
@@ -420,7 +614,7 @@ impl Store for SqliteStore {
         let size = {
             let conn = self.pool.get()?;
             owned_submission(&conn, terminal, id)?;
-            let size = referenced_size(&conn, id, sha256)?;
+            let size = referenced_size(&conn, terminal, id, sha256)?;
             if self.kept(&conn, sha256)? {
                 return Ok(size);
             }
@@ -450,8 +644,9 @@ impl Store for SqliteStore {
         let sid = id.to_string();
         owned_submission(&tx, terminal, id)?;
         let referenced = {
-            let mut stmt = tx.prepare_cached("SELECT sha256 FROM submission_attachments WHERE submission_id = ?1 ORDER BY sha256")?;
-            let rows = stmt.query_map([&sid], |r| r.get::<_, String>(0))?;
+            let mut stmt =
+                tx.prepare_cached("SELECT sha256 FROM submission_attachments WHERE terminal_id = ?1 AND submission_id = ?2 ORDER BY sha256")?;
+            let rows = stmt.query_map(params![terminal, sid], |r| r.get::<_, String>(0))?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
         let mut missing = Vec::new();
@@ -466,17 +661,20 @@ impl Store for SqliteStore {
         // Both inserts are guarded by UNIQUE(submission_id): a replayed or
         // racing commit reads back the case the first one opened.
         tx.execute(
-            "INSERT INTO case_numbers (submission_id, day) VALUES (?1, ?2) ON CONFLICT(submission_id) DO NOTHING",
-            params![sid, today_cst()],
+            "INSERT INTO case_numbers (terminal_id, submission_id, day) VALUES (?1, ?2, ?3) ON CONFLICT(terminal_id, submission_id) DO NOTHING",
+            params![terminal, sid, today_cst()],
         )?;
-        let (seq, day): (i64, String) =
-            tx.query_row("SELECT seq, day FROM case_numbers WHERE submission_id = ?1", [&sid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (seq, day): (i64, String) = tx.query_row(
+            "SELECT seq, day FROM case_numbers WHERE terminal_id = ?1 AND submission_id = ?2",
+            params![terminal, sid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let fresh = case_number_for(&day, seq)?;
         let now = now_rfc3339();
         let opened = tx.execute(
-            "INSERT INTO cases (case_number, submission_id, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-             ON CONFLICT(submission_id) DO NOTHING",
-            params![fresh.as_str(), sid, status_to_str(CaseStatus::Received), now],
+            "INSERT INTO cases (case_number, terminal_id, submission_id, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT(terminal_id, submission_id) DO NOTHING",
+            params![fresh.as_str(), terminal, sid, status_to_str(CaseStatus::Received), now],
         )?;
         if opened == 1 {
             tx.execute(
@@ -484,7 +682,8 @@ impl Store for SqliteStore {
                 params![fresh.as_str(), format!("terminal {terminal}"), now],
             )?;
         }
-        let stored: String = tx.query_row("SELECT case_number FROM cases WHERE submission_id = ?1", [&sid], |r| r.get(0))?;
+        let stored: String =
+            tx.query_row("SELECT case_number FROM cases WHERE terminal_id = ?1 AND submission_id = ?2", params![terminal, sid], |r| r.get(0))?;
         tx.commit()?;
         Ok((parse_case_number(&stored)?, opened == 1))
     }
@@ -494,7 +693,7 @@ impl Store for SqliteStore {
         let row: Option<(String, String, String, String)> = conn
             .query_row(
                 "SELECT c.case_number, c.submission_id, s.item_code, c.status
-                 FROM cases c JOIN submissions s ON s.id = c.submission_id WHERE c.case_number = ?1",
+                 FROM cases c JOIN submissions s ON s.terminal_id = c.terminal_id AND s.id = c.submission_id WHERE c.case_number = ?1",
                 [case_number],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -514,9 +713,8 @@ impl Store for SqliteStore {
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare_cached(
             "SELECT c.case_number, c.status, COALESCE(c.updated_at, c.created_at), c.reason, r.case_number IS NOT NULL
-             FROM cases c JOIN submissions s ON s.id = c.submission_id
-             LEFT JOIN case_results r ON r.case_number = c.case_number
-             WHERE c.submission_id = ?1 AND (s.terminal_id IS NULL OR s.terminal_id = ?2)",
+             FROM cases c LEFT JOIN case_results r ON r.case_number = c.case_number
+             WHERE c.submission_id = ?1 AND c.terminal_id = ?2 AND ?2 <> ''",
         )?;
         let mut out = Vec::new();
         for id in ids {
@@ -607,9 +805,8 @@ impl Store for SqliteStore {
         let conn = self.pool.get()?;
         Ok(conn
             .query_row(
-                "SELECT r.media_type, r.bytes FROM case_results r
-                 JOIN cases c ON c.case_number = r.case_number JOIN submissions s ON s.id = c.submission_id
-                 WHERE r.case_number = ?1 AND (s.terminal_id IS NULL OR s.terminal_id = ?2)",
+                "SELECT r.media_type, r.bytes FROM case_results r JOIN cases c ON c.case_number = r.case_number
+                 WHERE r.case_number = ?1 AND c.terminal_id = ?2 AND ?2 <> ''",
                 params![case_number, terminal],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -700,8 +897,17 @@ impl Store for SqliteStore {
                 )?;
                 EnrollState::Pending { expires_at: unix(expires) }
             }
-            // Another key presenting a known code: someone read it off the screen.
-            Some((k, ..)) if k != key => return Err(StoreError::EnrollCodeUsed),
+            // Another key presenting a known code: someone read it off the
+            // screen. Refused, and a pending code is marked so that it can
+            // no longer be bound to either key (whichever came first).
+            Some((k, _, status, ..)) if k != key => {
+                if status == "pending" {
+                    tx.execute("UPDATE enrollments SET contested_at = COALESCE(contested_at, ?2) WHERE code_hash = ?1", params![p.code_hash, ts(at)])?;
+                    tx.commit()?;
+                    tracing::warn!(presenter = %p.public_key.fingerprint(), "an enrollment code was presented by a second key; it can no longer be bound");
+                }
+                return Err(StoreError::EnrollCodeUsed);
+            }
             Some((_, expires, status, ..)) if status == "pending" => {
                 if now > expires {
                     return Err(StoreError::EnrollCodeExpired);
@@ -728,23 +934,29 @@ impl Store for SqliteStore {
         let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(String, String, i64, String)> = tx
-            .query_row("SELECT serial, public_key, expires_at, status FROM enrollments WHERE code_hash = ?1", [code_hash], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        let row: Option<(String, String, i64, String, Option<String>)> = tx
+            .query_row("SELECT serial, public_key, expires_at, status, contested_at FROM enrollments WHERE code_hash = ?1", [code_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
-        let Some((serial, key_text, expires, status)) = row else { return Err(StoreError::UnknownEnrollCode) };
+        let Some((serial, key_text, expires, status, contested)) = row else { return Err(StoreError::UnknownEnrollCode) };
         if status != "pending" {
             return Err(StoreError::EnrollCodeUsed);
         }
         if at.unix_timestamp() > expires {
             return Err(StoreError::EnrollCodeExpired);
         }
+        if contested.is_some() {
+            return Err(StoreError::EnrollCodeContested);
+        }
         let key = PublicKey::parse(&key_text).map_err(|_| StoreError::Corrupt("enrollment key".into()))?;
-        if let Some(expected) = &b.expected_fingerprint {
-            if !expected.trim().eq_ignore_ascii_case(&key.fingerprint()) {
-                return Err(StoreError::EnrollFingerprintMismatch { expected: expected.trim().to_owned(), found: key.fingerprint() });
-            }
+        // The code alone proves nothing (anyone near the screen can read
+        // it): the technician confirms the key the terminal shows.
+        let Some(expected) = b.expected_fingerprint.as_deref().map(str::trim).filter(|f| !f.is_empty()) else {
+            return Err(StoreError::EnrollFingerprintRequired { found: key.fingerprint() });
+        };
+        if !expected.eq_ignore_ascii_case(&key.fingerprint()) {
+            return Err(StoreError::EnrollFingerprintMismatch { expected: expected.to_owned(), found: key.fingerprint() });
         }
         let id = b.terminal_id.clone().unwrap_or_else(|| terminal_id_for_serial(&serial));
         if !model::auth::valid_terminal_id(&id) {
@@ -903,41 +1115,127 @@ impl Store for SqliteStore {
     fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
         // Heartbeats are written behind: read them after they landed.
         self.group.flush()?;
+        self.read_terminals()
+    }
+
+    fn terminals_read_only(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.read_terminals()
+    }
+
+    fn check_staff(&self, name: &str, password: &str) -> Result<bool, StoreError> {
         let conn = self.pool.get()?;
-        let mut stmt = conn.prepare(
-            "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
-             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
+        let stored: Option<String> =
+            conn.prepare_cached("SELECT password_hash FROM staff WHERE name = ?1")?.query_row([name], |r| r.get(0)).optional()?;
+        let Some(stored) = stored else { return Ok(false) };
+        let given = crate::auth::staff_token_hash(password);
+        // Compare without an early exit: the timing says nothing of the hash.
+        Ok(stored.len() == given.len() && stored.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0)
+    }
+
+    fn set_staff(&self, name: &str, password_hash: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let _one = self.write_gate();
+        let conn = self.pool.get()?;
+        conn.execute(
+            "INSERT INTO staff (name, password_hash, added_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash",
+            params![name, password_hash, ts(at)],
         )?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let key: String = r.get(1)?;
-            let status: String = r.get(2)?;
-            let village: Option<String> = r.get(3)?;
-            let added: String = r.get(5)?;
-            let seen: Option<String> = r.get(6)?;
-            let hb_at: Option<String> = r.get(7)?;
-            let hb_body: Option<String> = r.get(8)?;
-            let last_heartbeat = match (hb_at, hb_body) {
-                (Some(at), Some(body)) => match serde_json::from_str::<Heartbeat>(&body) {
-                    Ok(hb) => Some((parse_ts(&at)?, hb)),
-                    Err(_) => None,
-                },
-                _ => None,
-            };
-            out.push(TerminalRecord {
-                public_key: PublicKey::parse(&key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))?,
-                status: if status == "active" { TerminalStatus::Active } else { TerminalStatus::Revoked },
-                village_code: village.and_then(|v| VillageCode::parse(&v).ok()),
-                label: r.get(4)?,
-                added_at: parse_ts(&added)?,
-                last_seen_at: seen.as_deref().map(parse_ts).transpose()?,
-                last_heartbeat,
-                id,
-            });
+        Ok(())
+    }
+
+    fn audit_e_license(&self, l: &LookupAudit<'_>, max_people: u64, at: OffsetDateTime) -> Result<i64, StoreError> {
+        let _one = self.write_gate();
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let secret: Vec<u8> = tx.query_row("SELECT value FROM hub_secrets WHERE name = 'lookup_tag'", [], |r| r.get(0))?;
+        let mut keyed = secret;
+        keyed.extend_from_slice(b"\ncunban-e-license-person\n");
+        keyed.extend_from_slice(l.id_number.as_bytes());
+        let tag = sha256_hex(&keyed)[..32].to_owned();
+        let day = at.date().to_string();
+        let (seen, people): (bool, i64) = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM e_license_lookups WHERE terminal_id = ?1 AND day = ?2 AND id_tag = ?3 AND outcome <> 'refused'),
+                    (SELECT COUNT(DISTINCT id_tag) FROM e_license_lookups WHERE terminal_id = ?1 AND day = ?2 AND outcome <> 'refused')",
+            params![l.terminal, day, tag],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let allowed = seen || u64::try_from(people).unwrap_or(0) < max_people;
+        tx.execute(
+            "INSERT INTO e_license_lookups (terminal_id, at, day, material_code, id_masked, id_tag, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![l.terminal, ts(at), day, l.material_code, l.id_masked, tag, if allowed { "asked" } else { "refused" }],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.commit()?;
+        if !allowed {
+            return Err(StoreError::QuotaExceeded { terminal: l.terminal.to_owned(), what: format!("{max_people} people looked up a day") });
         }
-        Ok(out)
+        Ok(seq)
+    }
+
+    fn audit_e_license_outcome(&self, seq: i64, outcome: &str) -> Result<(), StoreError> {
+        let _one = self.write_gate();
+        let conn = self.pool.get()?;
+        conn.execute("UPDATE e_license_lookups SET outcome = ?2 WHERE seq = ?1", params![seq, outcome])?;
+        Ok(())
+    }
+
+    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
+        let mut report = SweepReport::default();
+        {
+            // Held until the files are gone: no new reference can appear meanwhile.
+            let _one = self.write_gate();
+            let mut conn = self.pool.get()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stale: Vec<(String, String)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT s.terminal_id, s.id FROM submissions s
+                     WHERE s.received_at < ?1
+                       AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.terminal_id = s.terminal_id AND c.submission_id = s.id)
+                       AND NOT EXISTS (SELECT 1 FROM case_numbers n WHERE n.terminal_id = s.terminal_id AND n.submission_id = s.id)",
+                )?;
+                let rows = stmt.query_map([ts(uncommitted_before)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut shas = std::collections::BTreeSet::new();
+            for (terminal, id) in &stale {
+                {
+                    let mut stmt = tx.prepare_cached("SELECT sha256 FROM submission_attachments WHERE terminal_id = ?1 AND submission_id = ?2")?;
+                    for sha in stmt.query_map(params![terminal, id], |r| r.get::<_, String>(0))? {
+                        shas.insert(sha?);
+                    }
+                }
+                tx.execute("DELETE FROM submission_attachments WHERE terminal_id = ?1 AND submission_id = ?2", params![terminal, id])?;
+                tx.execute("DELETE FROM submissions WHERE terminal_id = ?1 AND id = ?2", params![terminal, id])?;
+                report.submissions += 1;
+            }
+            let mut orphans = Vec::new();
+            for sha in shas {
+                let referenced: bool =
+                    tx.query_row("SELECT EXISTS (SELECT 1 FROM submission_attachments WHERE sha256 = ?1)", [&sha], |r| r.get(0))?;
+                if !referenced && !legacy_attachment(&tx, &sha)? {
+                    orphans.push(sha);
+                }
+            }
+            tx.commit()?;
+            for sha in orphans {
+                if self.blobs.exists(&sha)? {
+                    report.attachments += 1;
+                } else if self.blobs.partial_len(&sha)? > 0 {
+                    report.partials += 1;
+                }
+                self.blobs.remove(&sha)?;
+            }
+        }
+        let before = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(partial_before.unix_timestamp()).unwrap_or(0));
+        for sha in self.blobs.partials()? {
+            if self.blobs.drop_stale_partial(&sha, before)? {
+                report.partials += 1;
+            }
+        }
+        if report != SweepReport::default() {
+            tracing::info!(?report, "clean-up dropped abandoned uploads");
+        }
+        Ok(report)
     }
 
     fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -975,23 +1273,36 @@ impl Store for SqliteStore {
     fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError> {
         let _one = self.write_gate();
         let body = serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let conn = self.pool.get()?;
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rating = serde_json::to_value(ev.evaluation.rating).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let inserted = conn.execute(
-            "INSERT INTO evaluations (id, terminal_id, case_number, rating, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id) DO NOTHING",
-            params![ev.id.to_string(), terminal, ev.evaluation.case_number.as_str(), rating, body, ts(at)],
+        let case = ev.evaluation.case_number.as_str();
+        let held: Option<(String, String)> = tx
+            .query_row("SELECT body, terminal_id FROM evaluations WHERE id = ?1", [ev.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((stored, owner)) = held {
+            return if stored == body && owner == terminal { Ok(PutOutcome::Replayed) } else { Err(StoreError::EvaluationConflict(ev.id)) };
+        }
+        // Only the terminal that filed the case rates it (the villager was
+        // there), and once: the rating is the villager's, not a tally.
+        let filed_here: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM cases WHERE case_number = ?1 AND terminal_id = ?2 AND ?2 <> '')",
+            params![case, terminal],
+            |r| r.get(0),
         )?;
-        if inserted == 1 {
-            return Ok(PutOutcome::Stored);
+        if !filed_here {
+            return Err(StoreError::NotYourCase(case.to_owned()));
         }
-        let (stored, owner): (String, String) =
-            conn.query_row("SELECT body, terminal_id FROM evaluations WHERE id = ?1", [ev.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        if stored == body && owner == terminal {
-            Ok(PutOutcome::Replayed)
-        } else {
-            Err(StoreError::EvaluationConflict(ev.id))
+        let rated: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM evaluations WHERE case_number = ?1)", [case], |r| r.get(0))?;
+        if rated {
+            return Err(StoreError::AlreadyRated(case.to_owned()));
         }
+        tx.execute(
+            "INSERT INTO evaluations (id, terminal_id, case_number, rating, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![ev.id.to_string(), terminal, case, rating, body, ts(at)],
+        )?;
+        tx.commit()?;
+        Ok(PutOutcome::Stored)
     }
 
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -1043,7 +1354,7 @@ impl HubDb {
         Ok(self.conn.query_row("SELECT bytes FROM attachments WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
     }
 
-    /// Rows stored under `id`: 0 or 1, by the primary key.
+    /// Rows stored under `id`, whichever terminal sent them (one per terminal at most).
     pub fn submission_count(&self, id: SubmissionId) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM submissions WHERE id = ?1", [id.to_string()], |r| r.get(0))?)
     }
@@ -1060,14 +1371,38 @@ impl HubDb {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))?)
     }
 
-    /// The stored manifest bytes, exactly as received.
+    /// The stored manifest bytes, exactly as received (the first stored
+    /// under `id`, if several terminals used it: see [`HubDb::submission_body_of`]).
     pub fn submission_body(&self, id: SubmissionId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.conn.query_row("SELECT body FROM submissions WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT body FROM submissions WHERE id = ?1 ORDER BY received_at, terminal_id LIMIT 1", [id.to_string()], |r| r.get(0))
+            .optional()?)
     }
 
+    /// The manifest `terminal` stored under `id` ('' for rows from before terminal ids).
+    pub fn submission_body_of(&self, terminal: &str, id: SubmissionId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT body FROM submissions WHERE terminal_id = ?1 AND id = ?2", params![terminal, id.to_string()], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The case of `id` sent by `terminal`.
+    pub fn case_of(&self, terminal: &str, id: SubmissionId) -> Result<Option<CaseNumber>, StoreError> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT case_number FROM cases WHERE terminal_id = ?1 AND submission_id = ?2", params![terminal, id.to_string()], |r| r.get(0))
+            .optional()?;
+        s.map(|s| CaseNumber::parse(&s).map_err(|_| StoreError::Corrupt("stored case number is malformed".into()))).transpose()
+    }
+
+    /// The first case opened for `id` (by whichever terminal).
     pub fn case_for(&self, id: SubmissionId) -> Result<Option<CaseNumber>, StoreError> {
-        let s: Option<String> =
-            self.conn.query_row("SELECT case_number FROM cases WHERE submission_id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT case_number FROM cases WHERE submission_id = ?1 ORDER BY created_at LIMIT 1", [id.to_string()], |r| r.get(0))
+            .optional()?;
         s.map(|s| CaseNumber::parse(&s).map_err(|_| StoreError::Corrupt("stored case number is malformed".into()))).transpose()
     }
 
@@ -1082,6 +1417,24 @@ impl HubDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The e-license audit: (terminal, material, masked ID number, outcome), oldest first.
+    pub fn e_license_audit(&self) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT terminal_id, material_code, id_masked, outcome FROM e_license_lookups ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Bytes held of an unfinished upload.
+    pub fn partial_len(&self, sha256: &str) -> Result<u64, StoreError> {
+        self.blobs.partial_len(sha256)
+    }
+
+    /// SQLite's `data_version`: it changes when another connection commits
+    /// (a reader checks it wrote nothing).
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     pub fn has_attachment(&self, sha256: &str) -> Result<bool, StoreError> {
         Ok(self.blobs.exists(sha256)? || legacy_attachment(&self.conn, sha256)?)
     }
@@ -1091,8 +1444,18 @@ impl HubDb {
     /// (zeroised when dropped). The back office (issue 4) builds on this.
     pub fn open_submission(&self, id: SubmissionId, key: &PlatformSecretKey) -> Result<Option<OpenedFiling>, StoreError> {
         let Some(body) = self.submission_body(id)? else { return Ok(None) };
+        self.open_body(id, &body, key)
+    }
+
+    /// [`HubDb::open_submission`] of the submission `terminal` sent under `id`.
+    pub fn open_submission_of(&self, terminal: &str, id: SubmissionId, key: &PlatformSecretKey) -> Result<Option<OpenedFiling>, StoreError> {
+        let Some(body) = self.submission_body_of(terminal, id)? else { return Ok(None) };
+        self.open_body(id, &body, key)
+    }
+
+    fn open_body(&self, id: SubmissionId, body: &[u8], key: &PlatformSecretKey) -> Result<Option<OpenedFiling>, StoreError> {
         let unseal = |e: SealError| StoreError::Unseal { id, reason: e.to_string() };
-        let envelope = SealedEnvelope::from_bytes(&body).map_err(unseal)?;
+        let envelope = SealedEnvelope::from_bytes(body).map_err(unseal)?;
         let opened = open_envelope(key, &envelope).map_err(unseal)?;
         let mut attachments = Vec::with_capacity(opened.attachment_count());
         for (i, part) in envelope.attachments.iter().enumerate() {

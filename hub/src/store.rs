@@ -15,9 +15,20 @@ use time::OffsetDateTime;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// A different body is already stored under this submission id.
+    /// This terminal already stored a different body under this submission
+    /// id (ids are per terminal: another terminal's claim is no conflict).
     #[error("submission {0} already holds a different body")]
     Conflict(SubmissionId),
+    /// The terminal is over one of its quotas (open submissions, bytes in
+    /// flight, distinct e-license lookups a day); nothing was stored.
+    #[error("terminal {terminal} is over its quota of {what}")]
+    QuotaExceeded { terminal: String, what: String },
+    /// An evaluation of a case the calling terminal did not file (or no such case).
+    #[error("no case {0} filed by this terminal")]
+    NotYourCase(String),
+    /// The case was rated already (once per case).
+    #[error("case {0} was rated already")]
+    AlreadyRated(String),
     #[error("submission {0} is not on the hub")]
     UnknownSubmission(SubmissionId),
     /// The attachment's hash is not among the submission's references.
@@ -86,6 +97,13 @@ pub enum StoreError {
     /// The key that presented the code is not the one the technician saw on the terminal.
     #[error("the terminal that presented this code has key {found}, not {expected}: do not bind it")]
     EnrollFingerprintMismatch { expected: String, found: String },
+    /// Binding needs the fingerprint the technician read off the terminal.
+    #[error("give the key fingerprint shown on the terminal's screen (--fingerprint); the presenter's key is {found}")]
+    EnrollFingerprintRequired { found: String },
+    /// More than one key presented this code: someone else read it off the
+    /// screen. It is not bound; the terminal must start enrollment again.
+    #[error("more than one key presented this enrollment code (someone else read it off the screen); restart enrollment on the terminal for a new code")]
+    EnrollCodeContested,
     /// The key belongs to a revoked terminal: it does not come back by enrolling again.
     #[error("terminal {0} was revoked; a revoked terminal cannot enroll again with the same key")]
     TerminalRevoked(String),
@@ -113,6 +131,48 @@ pub struct NewSubmission<'a> {
     pub body_sha256: &'a str,
     /// (hash, size) of each sealed attachment the envelope lists.
     pub attachments: Vec<(&'a str, u64)>,
+    /// Refuse a new submission that would take the terminal past this
+    /// (None: no limit, e.g. `hub import` by a technician).
+    pub quota: Option<OpenQuota>,
+}
+
+/// What one terminal may hold on the hub uncommitted: submissions without a
+/// case, and the attachment bytes they announce (a bound on its partials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenQuota {
+    pub max_open: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for OpenQuota {
+    fn default() -> Self {
+        // A van comes back from days offline with a few dozen filings; each
+        // at most a handful of 16 MiB scans.
+        OpenQuota { max_open: 100, max_bytes: 1024 * 1024 * 1024 }
+    }
+}
+
+/// What a clean-up pass dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Uncommitted submissions past their age.
+    pub submissions: u64,
+    /// Partial uploads not written to for a while, or no longer referred to.
+    pub partials: u64,
+    /// Complete attachments only those submissions referred to.
+    pub attachments: u64,
+}
+
+/// One e-license lookup, as audited (never the ID number itself).
+#[derive(Debug, Clone)]
+pub struct LookupAudit<'a> {
+    pub terminal: &'a str,
+    pub material_code: &'a str,
+    /// e.g. `620102********1234`.
+    pub id_masked: &'a str,
+    /// The ID number: the store keeps only a keyed hash of it (under a
+    /// secret of its own), to count distinct people per terminal and day.
+    pub id_number: &'a str,
 }
 
 /// Whether a terminal may talk to the hub.
@@ -198,8 +258,8 @@ pub struct EnrollBinding {
     pub terminal_id: Option<String>,
     pub village_code: VillageCode,
     pub profile: Profile,
-    /// The key fingerprint read off the terminal's screen or QR; binding
-    /// fails if the presenter's key differs.
+    /// The key fingerprint read off the terminal's screen or QR: required
+    /// (None is refused), and binding fails if the presenter's key differs.
     pub expected_fingerprint: Option<String>,
     /// Who bound it (audit).
     pub actor: String,
@@ -349,7 +409,42 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- evaluations, catalog ----
 
+    /// An evaluation of a case `terminal` filed, once per case
+    /// ([`StoreError::NotYourCase`], [`StoreError::AlreadyRated`]).
     fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError>;
+
+    /// Records an e-license lookup and says whether it is within the
+    /// terminal's allowance of distinct people per day (`max_people`); a
+    /// refused one is recorded too. Errors with [`StoreError::QuotaExceeded`].
+    /// Returns the audit record's number, for [`Store::audit_e_license_outcome`].
+    fn audit_e_license(&self, lookup: &LookupAudit<'_>, max_people: u64, at: OffsetDateTime) -> Result<i64, StoreError>;
+
+    /// Records how an allowed lookup ended (`found`, `not_found`, `unavailable`).
+    fn audit_e_license_outcome(&self, seq: i64, outcome: &str) -> Result<(), StoreError>;
+
+    /// Drops uncommitted submissions received before `uncommitted_before`,
+    /// partial uploads not written to since `partial_before`, and attachments
+    /// nothing refers to any more.
+    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
+        let _ = (uncommitted_before, partial_before);
+        Ok(SweepReport::default())
+    }
+
+    /// The registry as last committed, for readers that must not write (the
+    /// fleet page): heartbeats written behind may be a moment late.
+    fn terminals_read_only(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.terminals()
+    }
+
+    /// True if `name` is a staff member and `password` is theirs.
+    fn check_staff(&self, _name: &str, _password: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    /// Adds a staff member (or sets a new password); `password_hash` is an Argon2id PHC string.
+    fn set_staff(&self, _name: &str, _password_hash: &str, _at: OffsetDateTime) -> Result<(), StoreError> {
+        Err(StoreError::Corrupt("this store keeps no staff".into()))
+    }
 
     /// Keeps a signed catalog; the newest version is what terminals get.
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;

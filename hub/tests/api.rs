@@ -73,7 +73,7 @@ async fn different_body_under_the_same_id_is_409_and_the_first_is_kept() {
     assert_eq!(api.put_manifest(sub.id, first.clone()).await.status(), StatusCode::CREATED);
     let resp = api.put_manifest(sub.id, second).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
-    assert_eq!(error_code(resp).await.code, ErrorCode::Conflict);
+    assert_eq!(error_code(resp).await.code, ErrorCode::DifferentBody, "the terminal's own doing, and it says so");
 
     let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
     assert_eq!(db.submission_body(sub.id).unwrap(), Some(first));
@@ -348,5 +348,69 @@ async fn data_survives_a_restart() {
     assert_eq!(api.put_manifest(sub.id, body).await.status(), StatusCode::OK);
     let after: CommitResponse = api.commit(sub.id).await.json().await.unwrap();
     assert_eq!(before.case_number, after.case_number);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_squatted_submission_id_does_not_block_the_owner() {
+    // The receipt QR shows the id while the filing waits offline; another
+    // enrolled terminal reads it and PUTs junk under it first.
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, owner) = start(dir.path()).await;
+    let squatter = common::Api::new(&hub, "GS-0002");
+    squatter.register(&hub).await;
+    let key = platform_key();
+    let filing = submission(vec![]);
+    let junk = seal(&key, &filing, &[]).envelope.to_bytes();
+    assert_eq!(squatter.put_manifest(filing.id, junk).await.status(), StatusCode::CREATED);
+    let squatted: model::protocol::CommitResponse = squatter.commit(filing.id).await.json().await.unwrap();
+
+    // The owner's filing goes through as if nothing happened.
+    let real = seal(&key, &filing, &[]).envelope.to_bytes();
+    assert_eq!(owner.put_manifest(filing.id, real.clone()).await.status(), StatusCode::CREATED);
+    let resp = owner.commit(filing.id).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let case: model::protocol::CommitResponse = resp.json().await.unwrap();
+    assert_ne!(case.case_number, squatted.case_number, "two submissions, two cases");
+    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    assert_eq!(db.submission_body_of("GS-0001", filing.id).unwrap(), Some(real));
+    assert_eq!(db.case_of("GS-0001", filing.id).unwrap(), Some(case.case_number.clone()));
+
+    // Each sees only its own case under the id.
+    let query = serde_json::to_vec(&model::protocol::CaseStatusQuery { submission_ids: vec![filing.id] }).unwrap();
+    let mine: model::protocol::CaseStatusList = owner.send(reqwest::Method::POST, "/v1/case-status", query.clone()).await.json().await.unwrap();
+    assert_eq!(mine.cases.iter().map(|c| c.case_number.clone()).collect::<Vec<_>>(), vec![case.case_number.clone()]);
+    let theirs: model::protocol::CaseStatusList = squatter.send(reqwest::Method::POST, "/v1/case-status", query).await.json().await.unwrap();
+    assert_eq!(theirs.cases.iter().map(|c| c.case_number.clone()).collect::<Vec<_>>(), vec![squatted.case_number]);
+    assert_eq!(squatter.get(&format!("/v1/cases/{}", case.case_number)).await.status(), StatusCode::NOT_FOUND);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_filing_from_before_terminal_ids_is_no_terminals_to_read_or_commit() {
+    // A database from before device authentication: a submission with no
+    // terminal recorded, which the old hub let any terminal continue.
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("hub.db");
+    hub::SqliteStore::create_at_version(&db_path, 5).unwrap();
+    let legacy = submission(vec![]);
+    let body = seal(&platform_key(), &legacy, &[]).envelope.to_bytes();
+    {
+        let conn = rusqlite::Connection::open(&db_path).unwrap();
+        conn.execute(
+            "INSERT INTO submissions (id, body, body_sha256, item_code, received_at, terminal_id) VALUES (?1, ?2, ?3, '620000RS0001', ?4, NULL)",
+            // Received just now: the hub's clean-up of long-abandoned filings leaves it alone.
+            rusqlite::params![legacy.id.to_string(), body, model::submission::sha256_hex(&body), time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap()],
+        )
+        .unwrap();
+    }
+    let (hub, api) = start(dir.path()).await; // migrates to the current schema
+    assert_eq!(api.commit(legacy.id).await.status(), StatusCode::NOT_FOUND);
+    let query = serde_json::to_vec(&model::protocol::CaseStatusQuery { submission_ids: vec![legacy.id] }).unwrap();
+    let list: model::protocol::CaseStatusList = api.send(reqwest::Method::POST, "/v1/case-status", query).await.json().await.unwrap();
+    assert!(list.cases.is_empty());
+    // Still there for the back office, under no terminal.
+    let db = HubDb::open(&db_path).unwrap();
+    assert_eq!(db.submission_body_of("", legacy.id).unwrap(), Some(body));
     hub.shutdown().await.unwrap();
 }

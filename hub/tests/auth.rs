@@ -120,9 +120,82 @@ async fn public_routes_need_no_signature() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, _api) = start(dir.path()).await;
     let http = common::http();
-    for path in ["/v1/health", "/v1/openapi.json", "/fleet"] {
+    for path in ["/v1/health", "/v1/openapi.json"] {
         let resp = http.get(format!("{}{path}", hub.base_url())).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
     }
+    // The fleet page needs no device signature, but staff credentials.
+    let (name, token) = common::staff(&hub);
+    let resp = http.get(format!("{}/fleet", hub.base_url())).basic_auth(name, Some(token)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_onlooker_cannot_bind_a_code_read_off_the_screen() {
+    // The terminal shows its code; its own first request failed (the link
+    // was down), and someone who read the code presents it with their key.
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, _api) = start(dir.path()).await;
+    let http = common::http();
+    let present = |key: &model::auth::SigningKey, serial: &str| {
+        let req = model::enroll::EnrollRequest::sign(key, serial, "ABCDEFGH", time::OffsetDateTime::now_utc().unix_timestamp());
+        http.post(format!("{}/v1/enroll", hub.base_url())).json(&req).send()
+    };
+    let onlooker = common::random_key();
+    let terminal = common::random_key();
+    assert_eq!(present(&onlooker, "SN-FAKE").await.unwrap().status(), StatusCode::OK, "pending, for now");
+    let resp = present(&terminal, "SN-REAL").await.unwrap();
+    assert_eq!(code_of(resp).await, (StatusCode::GONE, ErrorCode::EnrollCodeUsed));
+
+    let binding = |fingerprint: Option<String>| hub::EnrollBinding {
+        terminal_id: None,
+        village_code: model::VillageCode::parse("622926100202").unwrap(),
+        profile: model::enroll::Profile::Kiosk,
+        expected_fingerprint: fingerprint,
+        actor: "technician".into(),
+    };
+    // A technician who types only the code binds nothing: the fingerprint is required...
+    let err = hub.bind_enrollment("ABCD-EFGH", binding(None)).await.unwrap_err().to_string();
+    assert!(err.contains(&onlooker.public_key().fingerprint()) || err.contains("more than one key"), "{err}");
+    // ...and with the terminal's fingerprint the code is refused too: two keys presented it.
+    let err = hub.bind_enrollment("ABCD-EFGH", binding(Some(terminal.public_key().fingerprint()))).await.unwrap_err().to_string();
+    assert!(err.contains("more than one key"), "{err}");
+    // Even the onlooker's own fingerprint does not bind it.
+    assert!(hub.bind_enrollment("ABCD-EFGH", binding(Some(onlooker.public_key().fingerprint()))).await.is_err());
+    // The onlooker's polls never get an enrollment; no terminal was registered.
+    let answer: serde_json::Value = present(&onlooker, "SN-FAKE").await.unwrap().json().await.unwrap();
+    assert_eq!(answer["status"], "pending");
+    assert_eq!(hub.store().terminals().unwrap().len(), 1, "only the harness's terminal");
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_code_needs_the_fingerprint_the_terminal_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, _api) = start(dir.path()).await;
+    let terminal = common::random_key();
+    let req = model::enroll::EnrollRequest::sign(&terminal, "SN-1", "JKMNPQRS", time::OffsetDateTime::now_utc().unix_timestamp());
+    assert_eq!(common::http().post(format!("{}/v1/enroll", hub.base_url())).json(&req).send().await.unwrap().status(), StatusCode::OK);
+    let binding = |fingerprint: Option<String>| hub::EnrollBinding {
+        terminal_id: None,
+        village_code: model::VillageCode::parse("622926100202").unwrap(),
+        profile: model::enroll::Profile::Kiosk,
+        expected_fingerprint: fingerprint,
+        actor: "technician".into(),
+    };
+    let err = hub.bind_enrollment("JKMN-PQRS", binding(None)).await.unwrap_err().to_string();
+    assert!(err.contains("fingerprint") && err.contains(&terminal.public_key().fingerprint()), "shows the presenter's: {err}");
+    let bound = hub.bind_enrollment("JKMN-PQRS", binding(Some(terminal.public_key().fingerprint()))).await.unwrap();
+    assert_eq!(bound.terminal_id.as_deref(), Some("T-SN-1"));
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn enrollment_reads_no_large_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, _api) = start(dir.path()).await;
+    let resp = common::http().post(format!("{}/v1/enroll", hub.base_url())).body(vec![b' '; hub::SMALL_BODY_LIMIT + 1]).send().await.unwrap();
+    assert_eq!(code_of(resp).await, (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge));
     hub.shutdown().await.unwrap();
 }

@@ -172,3 +172,39 @@ fn a_catalog_is_signed_with_the_catalog_key_and_served() {
     std::fs::write(&catalog, "{}").unwrap();
     run(hub_cmd(&db).args(["catalog", "publish", "--file"]).arg(&catalog).arg("--catalog-key-file").arg(&key_file), false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filing_cannot_drive_the_clerks_terminal_or_write_outside_the_folder() {
+    // A rogue terminal seals escape sequences into the filing and a path
+    // into the material code; the clerk opens it with `hub case open --out`.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let key_file = dir.path().join("platform.key");
+    run(Command::new(env!("CARGO_BIN_EXE_hub")).arg("--generate-platform-key").arg(&key_file), true);
+    let platform = model::seal::PlatformSecretKey::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let (hub, api) = common::start(dir.path()).await;
+    let scan = b"%PDF-1.4 anything".to_vec();
+    let mut sub = submission(vec![AttachmentRef::for_bytes("../../escaped\u{1b}[2J", "application/pdf", &scan)]);
+    sub.applicant.address = "甘肃省\u{1b}]0;pwned\u{7}\u{1b}[31m红\u{202e}txt.exe".into();
+    sub.form.insert("note\u{1b}[1A".into(), "\u{9b}31m".into());
+    let sealed = seal(&platform, &sub, &[&scan]);
+    assert_eq!(api.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
+    let part = &sealed.attachments[0];
+    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
+    let case: CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    hub.shutdown().await.unwrap();
+
+    let out_dir = dir.path().join("a").join("b").join("opened");
+    let (out, _) = run(
+        hub_cmd(&db).args(["case", "open", case.case_number.as_str(), "--platform-key-file"]).arg(&key_file).arg("--out").arg(&out_dir),
+        true,
+    );
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{9b}') && !out.contains('\u{202e}'), "{out:?}");
+    assert!(out.contains("甘肃省\\u{1b}]0;pwned\\u{7}") && out.contains("红"), "shown escaped, Chinese as it is: {out}");
+    let written: Vec<String> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].starts_with("00-") && written[0].ends_with(".pdf") && !written[0].contains('/'), "{written:?}");
+    assert!(!written[0].contains('\u{1b}') && written[0].matches('.').count() == 1, "{written:?}");
+    assert_eq!(std::fs::read(out_dir.join(&written[0])).unwrap(), scan);
+    assert!(!dir.path().join("a").join("escaped\u{1b}[2J.pdf").exists() && !dir.path().join("a").read_dir().unwrap().any(|e| e.unwrap().file_name() != "b"));
+}

@@ -52,7 +52,8 @@ async fn fleet(dir: &std::path::Path) -> (hub::Hub, Api) {
 async fn stale_terminals_come_first_and_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, _api) = fleet(dir.path()).await;
-    let html = common::http().get(format!("{}/fleet", hub.base_url())).send().await.unwrap().text().await.unwrap();
+    let (name, token) = common::staff(&hub);
+    let html = common::http().get(format!("{}/fleet", hub.base_url())).basic_auth(name, Some(token)).send().await.unwrap().text().await.unwrap();
     let pos = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} not on the page"));
     // Stale first (GS-0002 two hours, GS-0004 never), then attention, then fine.
     assert!(pos("<td>GS-0002") < pos("<td>GS-0003") && pos("<td>GS-0004") < pos("<td>GS-0003") && pos("<td>GS-0003") < pos("<td>GS-0001"));
@@ -97,7 +98,8 @@ async fn headless_chromium_shows_stale_terminals_in_red() {
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet.png");
     let _ = std::fs::remove_file(&shot);
     let profile = dir.path().join("chromium-profile");
-    let url = format!("{}/fleet", hub.base_url());
+    let (name, token) = common::staff(&hub);
+    let url = format!("http://{name}:{token}@{}/fleet", hub.addr());
     let args: Vec<String> = vec![
         "--headless".into(),
         "--no-sandbox".into(),
@@ -141,5 +143,35 @@ async fn headless_chromium_shows_stale_terminals_in_red() {
     assert!(pink > 0.02, "stale rows are tinted: {pink}");
     assert!(green > 0.0005, "a healthy terminal's badge is green: {green}");
     eprintln!("fleet page screenshot: {} (red {red:.4}, tint {pink:.4}, green {green:.4})", shot.display());
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_fleet_page_refuses_anonymous_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = fleet(dir.path()).await;
+    let (name, token) = common::staff(&hub);
+    let url = format!("{}/fleet", hub.base_url());
+    let http = common::http();
+    let anonymous = http.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"), "a browser asks for the credentials");
+    let page = anonymous.text().await.unwrap();
+    assert!(!page.contains("GS-0001") && !page.contains("巴牙村"), "nothing of the fleet: {page}");
+    let guessed = http.get(&url).basic_auth(&name, Some("0".repeat(64))).send().await.unwrap();
+    assert_eq!(guessed.status(), reqwest::StatusCode::UNAUTHORIZED);
+    // A terminal's device key is no staff credential either.
+    assert_eq!(api.get("/fleet").await.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    // Staff read it, and reading writes nothing to the database.
+    let db = hub::HubDb::open(&dir.path().join("hub.db")).unwrap();
+    hub.store().terminals().unwrap(); // heartbeats written behind have landed
+    let before = db.data_version().unwrap();
+    for _ in 0..3 {
+        let resp = http.get(&url).basic_auth(&name, Some(&token)).send().await.unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::OK);
+        assert!(resp.text().await.unwrap().contains("GS-0001"));
+    }
+    assert_eq!(db.data_version().unwrap(), before, "no commit by anyone while staff read the page");
     hub.shutdown().await.unwrap();
 }

@@ -18,11 +18,11 @@ use model::{CaseNumber, IdNumber};
 use reqwest::{Method, StatusCode};
 use time::OffsetDateTime;
 
-fn evaluation(id: uuid::Uuid, text: &str) -> EvaluationUpload {
+fn evaluation(id: uuid::Uuid, case_number: &CaseNumber, text: &str) -> EvaluationUpload {
     EvaluationUpload {
         id,
         evaluation: Evaluation {
-            case_number: CaseNumber::parse("622026010100000001").unwrap(),
+            case_number: case_number.clone(),
             rating: Rating::VerySatisfied,
             reasons: vec![],
             text: text.into(),
@@ -35,18 +35,46 @@ fn evaluation(id: uuid::Uuid, text: &str) -> EvaluationUpload {
 async fn evaluations_are_idempotent_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, api) = start(dir.path()).await;
+    let (_, case) = common::file_case(&api).await;
     let id = uuid::Uuid::now_v7();
-    let body = serde_json::to_vec(&evaluation(id, "")).unwrap();
+    let body = serde_json::to_vec(&evaluation(id, &case, "")).unwrap();
     let first = api.send(Method::PUT, &format!("/v1/evaluations/{id}"), body.clone()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let again = api.send(Method::PUT, &format!("/v1/evaluations/{id}"), body).await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.json::<EvaluationAck>().await.unwrap().outcome, PutOutcome::Replayed);
-    let other = serde_json::to_vec(&evaluation(id, "different")).unwrap();
+    let other = serde_json::to_vec(&evaluation(id, &case, "different")).unwrap();
     let resp = api.send(Method::PUT, &format!("/v1/evaluations/{id}"), other).await;
     assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::CONFLICT, ErrorCode::Conflict));
-    let resp = api.send(Method::PUT, &format!("/v1/evaluations/{}", uuid::Uuid::now_v7()), serde_json::to_vec(&evaluation(id, "")).unwrap()).await;
+    let resp = api.send(Method::PUT, &format!("/v1/evaluations/{}", uuid::Uuid::now_v7()), serde_json::to_vec(&evaluation(id, &case, "")).unwrap()).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "path and body ids must agree");
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_terminal_cannot_rate_another_terminals_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let stranger = common::Api::new(&hub, "GS-0002");
+    stranger.register(&hub).await;
+    let (_, case) = common::file_case(&api).await;
+    async fn rate_as(who: &common::Api, case: &CaseNumber, id: uuid::Uuid) -> reqwest::Response {
+        let body = serde_json::to_vec(&evaluation(id, case, "")).unwrap();
+        who.send(Method::PUT, &format!("/v1/evaluations/{id}"), body).await
+    }
+    let rate = |who, id| rate_as(who, &case, id);
+    // Another terminal, and a case that does not exist, are refused alike.
+    let resp = rate(&stranger, uuid::Uuid::now_v7()).await;
+    assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid));
+    let nowhere = EvaluationUpload { evaluation: Evaluation { case_number: CaseNumber::parse("622026010199999999").unwrap(), ..evaluation(uuid::Uuid::nil(), &case, "").evaluation }, ..evaluation(uuid::Uuid::now_v7(), &case, "") };
+    let resp = api.send(Method::PUT, &format!("/v1/evaluations/{}", nowhere.id), serde_json::to_vec(&nowhere).unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The terminal that filed it rates it, once.
+    assert_eq!(rate(&api, uuid::Uuid::now_v7()).await.status(), StatusCode::CREATED);
+    let resp = rate(&api, uuid::Uuid::now_v7()).await;
+    assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::CONFLICT, ErrorCode::Conflict), "once per case");
+    let held = hub::HubDb::open(&dir.path().join("hub.db")).unwrap().evaluations().unwrap();
+    assert_eq!(held.len(), 1);
     hub.shutdown().await.unwrap();
 }
 
@@ -170,5 +198,45 @@ async fn the_default_back_office_has_no_e_license_library() {
     let q = serde_json::to_vec(&ELicenseQuery { material_code: "hukou".into(), id_number: id }).unwrap();
     let a: ELicenseAnswer = api.send(Method::POST, "/v1/e-license/lookup", q).await.json().await.unwrap();
     assert_eq!(a, ELicenseAnswer { available: false, document: None });
+    hub.shutdown().await.unwrap();
+}
+
+/// A valid 18-digit ID number ending in `n` (three digits) before the check character.
+fn id_number(n: u16) -> IdNumber {
+    let first17 = format!("62010219900307{n:03}");
+    let bytes: [u8; 17] = first17.as_bytes().try_into().unwrap();
+    IdNumber::parse(&format!("{first17}{}", model::identity::check_char(&bytes))).unwrap()
+}
+
+#[tokio::test]
+async fn a_terminal_cannot_walk_the_e_license_library_through_id_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = Arc::new(Recording::default());
+    let options = HubOptions { connector: Some(recording), e_license_people_per_day: Some(2), ..HubOptions::default() };
+    let (hub, api) = start_with(dir.path(), options).await;
+    let other = common::Api::new(&hub, "GS-0002");
+    other.register(&hub).await;
+    async fn ask(who: &common::Api, n: u16, code: &str) -> reqwest::Response {
+        let body = serde_json::to_vec(&ELicenseQuery { material_code: code.into(), id_number: id_number(n) }).unwrap();
+        who.send(Method::POST, "/v1/e-license/lookup", body).await
+    }
+    // The people at the kiosk today: several materials each are fine.
+    assert_eq!(ask(&api, 101, "hukou").await.status(), StatusCode::OK);
+    assert_eq!(ask(&api, 101, "photo").await.status(), StatusCode::OK);
+    assert_eq!(ask(&api, 102, "hukou").await.status(), StatusCode::OK);
+    // A third person in a day is past this terminal's allowance.
+    let resp = ask(&api, 103, "hukou").await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(error_code(resp).await.code, ErrorCode::QuotaExceeded);
+    assert_eq!(ask(&api, 102, "photo").await.status(), StatusCode::OK, "people already looked up today still are");
+    assert_eq!(ask(&other, 103, "hukou").await.status(), StatusCode::OK, "other terminals are not held back");
+    // Every lookup is audited, with the ID number masked.
+    let audit = hub::HubDb::open(&dir.path().join("hub.db")).unwrap().e_license_audit().unwrap();
+    assert_eq!(audit.len(), 6);
+    let full = id_number(103).expose().to_owned();
+    assert!(audit.iter().all(|(_, _, masked, _)| masked.contains('*') && !masked.contains(&full[6..14])), "{audit:?}");
+    assert_eq!(audit[3], ("GS-0001".to_owned(), "hukou".to_owned(), id_number(103).masked(), "refused".to_owned()));
+    assert_eq!(audit[0].3, "found");
     hub.shutdown().await.unwrap();
 }

@@ -184,3 +184,64 @@ async fn an_envelope_announcing_a_huge_attachment_is_refused() {
     assert!(error_code(resp).await.message.contains("over the limit"));
     hub.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_terminal_over_its_quota_is_refused_and_others_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let quota = hub::OpenQuota { max_open: 2, max_bytes: 1 << 20 };
+    let (hub, api) = common::start_with(dir.path(), hub::HubOptions { quota: Some(quota), ..hub::HubOptions::default() }).await;
+    let other = Api::new(&hub, "GS-0002");
+    other.register(&hub).await;
+    // Two filings started and never finished: the third is refused, told to come back.
+    let (first, part) = manifest_with_attachment(&api, 1000).await;
+    manifest_with_attachment(&api, 1000).await;
+    let scan = vec![3u8; 100];
+    let third = common::submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
+    let sealed = seal(&platform_key(), &third, &[&scan]).envelope.to_bytes();
+    let resp = api.put_manifest(third.id, sealed.clone()).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(error_code(resp).await.code, ErrorCode::QuotaExceeded);
+    assert_eq!(hub::HubDb::open(&dir.path().join("hub.db")).unwrap().submission_count(third.id).unwrap(), 0, "nothing kept");
+    // Another terminal is not held back by it.
+    manifest_with_attachment(&other, 1000).await;
+    // Bytes in flight count too.
+    let big = vec![4u8; (1 << 20) + 1];
+    let huge = common::submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &big)]);
+    let resp = other.put_manifest(huge.id, seal(&platform_key(), &huge, &[&big]).envelope.to_bytes()).await;
+    assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::QuotaExceeded));
+    // Finishing one makes room.
+    assert_eq!(api.put_attachment(first, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(api.commit(first).await.status(), StatusCode::OK);
+    assert_eq!(api.put_manifest(third.id, sealed).await.status(), StatusCode::CREATED);
+    // A heartbeat is small: a 16 MiB one is not stored and shown.
+    let mut hb = serde_json::json!({ "sent_at": "2026-01-01T00:00:00Z", "app_version": "x", "queue": { "unsent": 0, "quarantined": 0, "acknowledged": 0 } });
+    hb["alerts"] = serde_json::json!(vec!["a".repeat(1000); 40]);
+    let resp = api.send(Method::POST, "/v1/heartbeat", serde_json::to_vec(&hb).unwrap()).await;
+    assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge));
+    assert!(hub.store().terminals().unwrap().iter().all(|t| t.last_heartbeat.is_none()));
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn abandoned_uploads_do_not_stay_on_the_hub_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = common::start(dir.path()).await;
+    let (id, part) = manifest_with_attachment(&api, 10_000).await;
+    assert_eq!(api.put_range(id, &part.sha256, &format!("bytes 0-4999/{}", part.bytes.len()), part.bytes[..5000].to_vec()).await.status(), StatusCode::ACCEPTED);
+    let (done, done_part) = manifest_with_attachment(&api, 1000).await;
+    api.put_attachment(done, &done_part.sha256, done_part.bytes.clone()).await;
+    assert_eq!(api.commit(done).await.status(), StatusCode::OK);
+
+    // Nothing is young enough to keep at a clean-up a month on.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    let swept = hub.store().sweep(later, later).unwrap();
+    assert_eq!((swept.submissions, swept.partials), (1, 1));
+    let db = hub::HubDb::open(&dir.path().join("hub.db")).unwrap();
+    assert_eq!(db.submission_count(id).unwrap(), 0);
+    assert_eq!(db.partial_len(&part.sha256).unwrap(), 0);
+    assert!(db.case_for(done).unwrap().is_some() && db.has_attachment(&done_part.sha256).unwrap(), "committed filings stay");
+    // The terminal that comes back starts the filing again.
+    assert_eq!(api.commit(id).await.status(), StatusCode::NOT_FOUND);
+    hub.shutdown().await.unwrap();
+}

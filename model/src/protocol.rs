@@ -35,9 +35,11 @@
 //! - `GET  /v1/operators` → [`crate::operator::OperatorList`]: the assistants
 //!   who may log in on this terminal (assisted mode), revoked ones flagged.
 //!
-//! Errors carry an [`ErrorBody`]. A terminal quarantines a record on 409,
-//! 413 or 422 and goes on with the rest of its queue; 429 and 5xx (with
-//! `Retry-After`), 401 and 403 stop the batch.
+//! Errors carry an [`ErrorBody`]. A terminal quarantines a record on 413
+//! or 422, and on a 409 `conflict` for its manifest (submission ids are per
+//! terminal, so that conflict is of the terminal's own making), and goes on
+//! with the rest of its queue; 429 (`rate_limited`, `quota_exceeded`) and
+//! 5xx (with `Retry-After`), 401 and 403 stop the batch.
 
 use serde::{Deserialize, Serialize};
 
@@ -85,8 +87,13 @@ pub struct CaseView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// A different body was already stored under this id.
+    /// A different body was already stored under this id (evaluations), or
+    /// the case was rated already.
     Conflict,
+    /// This terminal itself already stored a different body under this
+    /// submission id (409). Submission ids are per terminal on the hub, so
+    /// this one is of the terminal's own making: quarantine the record.
+    DifferentBody,
     /// The body is not a valid sealed submission; quarantine, don't retry.
     Invalid,
     /// Attachment bytes do not match the hash in the path.
@@ -117,6 +124,13 @@ pub enum ErrorCode {
     EnrollCodeExpired,
     /// Too many requests from this address (429, with Retry-After).
     RateLimited,
+    /// This terminal is over one of its quotas on the hub (429, with
+    /// Retry-After): too many uncommitted submissions or attachment bytes
+    /// in flight, or too many people looked up today. Nothing is wrong with
+    /// the record: back off and send again later, never quarantine.
+    QuotaExceeded,
+    /// The body is larger than this endpoint takes (413).
+    TooLarge,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

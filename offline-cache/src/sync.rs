@@ -5,10 +5,16 @@
 //! could not open them if it wanted to.
 //!
 //! Failures are classified. Anything that says "the link or the hub is not
-//! usable now" (link down, timeout, captive portal, clock skew, 5xx, 429,
-//! our key refused) stops the batch; a rejection of one record (409, 413,
-//! 422), or a damaged local copy of one record, quarantines that record and
-//! the batch goes on. [`crate::Backoff`] says when to try again.
+//! usable now" (link down, timeout, captive portal, clock skew, 5xx, 429 —
+//! including `quota_exceeded`, this terminal holding too much unfinished on
+//! the hub — our key refused) stops the batch; a rejection of one record
+//! (413, 422, or a 409 `different_body`: this terminal itself stored another
+//! body under the id), or a damaged local copy of one record, quarantines
+//! that record and the batch goes on. A 409 that does not say it is our own
+//! doing (a hub from before ids were per terminal answers so when *another*
+//! terminal claimed the id first) proves nothing against the filing: it
+//! stays queued, is flagged with the reason, and is tried again later.
+//! [`crate::Backoff`] says when to try again.
 //!
 //! [`SyncClient::sync_all`] is one full round: submissions, then
 //! evaluations, case status (→ processed), heartbeat, and the catalog and
@@ -166,12 +172,18 @@ pub struct SyncReport {
     pub acknowledged_from_import: usize,
     /// Operator accounts pulled: (accounts, revoked).
     pub operators_updated: Option<(usize, usize)>,
+    /// Refused for a reason that may not be the record's (a 409 that does
+    /// not say this terminal caused it): kept queued with the reason, tried
+    /// again in a later round; the batch went on.
+    pub deferred: Vec<(SubmissionId, String)>,
 }
 
 /// How one request or one record ended, when not in success.
 enum Failure {
     Stop(StopReason),
     Reject(String),
+    /// Not this record's fault as far as we can tell: keep it, go on.
+    Defer(String),
 }
 
 impl From<StoreError> for Failure {
@@ -394,7 +406,7 @@ impl SyncClient {
         let resp = match self.request(Method::GET, &path, None, None).await {
             Ok(resp) => resp,
             Err(Failure::Stop(stop)) => return Err(stop),
-            Err(Failure::Reject(_)) => return Err(StopReason::UnexpectedStatus { status: 0 }),
+            Err(Failure::Reject(_) | Failure::Defer(_)) => return Err(StopReason::UnexpectedStatus { status: 0 }),
         };
         match resp.status {
             StatusCode::NOT_FOUND => Ok(None),
@@ -409,7 +421,7 @@ impl SyncClient {
             }
             _ => match self.failure(&resp) {
                 Failure::Stop(stop) => Err(stop),
-                Failure::Reject(_) => Err(StopReason::UnexpectedStatus { status: resp.status.as_u16() }),
+                Failure::Reject(_) | Failure::Defer(_) => Err(StopReason::UnexpectedStatus { status: resp.status.as_u16() }),
             },
         }
     }
@@ -531,9 +543,15 @@ impl SyncClient {
     fn failure(&self, resp: &Resp) -> Failure {
         let status = resp.status;
         match status {
-            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
-                Failure::Reject(rejection_text(status, &resp.body))
-            }
+            // Ids are per terminal on the hub: only `different_body` says the
+            // conflict is of this terminal's own making. Any other 409 (an
+            // older hub's "another terminal took this id") is no proof
+            // against the filing.
+            StatusCode::CONFLICT => match error_code(&resp.body) {
+                Some(ErrorCode::DifferentBody) => Failure::Reject(rejection_text(status, &resp.body)),
+                _ => Failure::Defer(rejection_text(status, &resp.body)),
+            },
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => Failure::Reject(rejection_text(status, &resp.body)),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => match error_code(&resp.body) {
                 Some(ErrorCode::ClockSkew) => {
                     let diff = self.measured.load(Ordering::Relaxed);
@@ -726,7 +744,7 @@ impl SyncClient {
                 None
             }
             // A hub without the endpoint, or one refusing the query: send as usual.
-            Err(Failure::Reject(reason)) => {
+            Err(Failure::Reject(reason) | Failure::Defer(reason)) => {
                 tracing::info!(%reason, "case status of exported records not available; sending them");
                 Some(pending)
             }
@@ -767,7 +785,7 @@ impl SyncClient {
             Ok(Some(d)) => d,
             Ok(None) => return Err(StopReason::UnexpectedStatus { status: 422 }),
             Err(Failure::Stop(s)) => return Err(s),
-            Err(Failure::Reject(r)) => return Err(StopReason::UnexpectedStatus { status: if r.contains("404") { 404 } else { 422 } }),
+            Err(Failure::Reject(r) | Failure::Defer(r)) => return Err(StopReason::UnexpectedStatus { status: if r.contains("404") { 404 } else { 422 } }),
         };
         let ob = outbox.clone();
         let counts = blocking(move || ob.apply_operators(&doc.0, doc.1)).await.map_err(|e| StopReason::LocalStore(e.to_string()))?;
@@ -847,6 +865,16 @@ impl SyncClient {
                     }
                     report.quarantined.push((id, reason));
                 }
+                Err(Failure::Defer(reason)) => {
+                    // Kept: a later round tries again; the queue's age alert flags it meanwhile.
+                    tracing::warn!(%id, item = %entry.item_code, %reason, "refused for a reason that may not be ours; kept queued");
+                    let r = reason.clone();
+                    if let Err(e) = blocking(move || ob.mark_failed(id, &r)).await {
+                        report.stopped = Some(StopReason::LocalStore(e.to_string()));
+                        break;
+                    }
+                    report.deferred.push((id, reason));
+                }
                 Err(Failure::Stop(stop)) => {
                     tracing::info!(%id, reason = %stop, "sync stopped");
                     let r = stop.to_string();
@@ -892,7 +920,7 @@ impl SyncClient {
         if let Err(f) = steps.await {
             report.stopped = Some(match f {
                 Failure::Stop(s) => s,
-                Failure::Reject(r) => StopReason::UnexpectedStatus { status: if r.contains("409") { 409 } else { 422 } },
+                Failure::Reject(r) | Failure::Defer(r) => StopReason::UnexpectedStatus { status: if r.contains("409") { 409 } else { 422 } },
             });
         }
         report
@@ -915,7 +943,7 @@ impl SyncClient {
                 continue;
             }
             match self.failure(&resp) {
-                Failure::Reject(reason) => {
+                Failure::Reject(reason) | Failure::Defer(reason) => {
                     tracing::warn!(evaluation = %id, %reason, "evaluation refused; kept aside");
                     blocking(move || ob.evaluation_rejected(id, &reason)).await.map_err(Failure::from)?;
                 }

@@ -186,6 +186,22 @@ pub async fn start_with(dir: &Path, options: HubOptions) -> (Hub, Api) {
     (hub, api)
 }
 
+/// A staff member who may read the fleet page: (name, token).
+pub fn staff(hub: &Hub) -> (String, String) {
+    let token = hub::new_staff_token().unwrap();
+    hub.store().set_staff("ops", &hub::staff_token_hash(&token), OffsetDateTime::now_utc()).unwrap();
+    ("ops".to_owned(), token)
+}
+
+/// Files a submission without attachments from `api` and commits it: (submission, case number).
+pub async fn file_case(api: &Api) -> (SubmissionId, model::CaseNumber) {
+    let sub = submission(vec![]);
+    let sealed = seal(&platform_key(), &sub, &[]);
+    assert_eq!(api.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), reqwest::StatusCode::CREATED);
+    let commit: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    (sub.id, commit.case_number)
+}
+
 pub async fn error_code(resp: reqwest::Response) -> model::protocol::ErrorBody {
     resp.json::<model::protocol::ErrorBody>().await.unwrap()
 }

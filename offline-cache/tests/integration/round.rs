@@ -91,7 +91,10 @@ async fn evaluations_go_out_once_and_leave_nothing_behind() {
     let (outbox, _) = common::open(dir.path());
     let hub = hub(dir.path()).await;
     let client = common::client(&hub, quick()).await;
-    let case = model::CaseNumber::parse("622026010100000001").unwrap();
+    // The hub takes a rating only for a case this terminal filed.
+    let filed = common::submission(vec![]);
+    outbox.enqueue(&filed, &[]).unwrap();
+    let (_, case) = client.sync_once(&outbox).await.acknowledged.pop().expect("the filing is acknowledged");
     outbox.enqueue_evaluation(&Evaluation { case_number: case.clone(), rating: Rating::Dissatisfied, reasons: vec!["等待太久".into()], text: String::new() }).unwrap();
     assert_eq!(outbox.evaluations_unsent().unwrap(), 1);
     let r = client.sync_all(&outbox).await;

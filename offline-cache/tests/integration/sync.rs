@@ -194,7 +194,7 @@ async fn a_rejected_record_at_the_head_is_quarantined_and_never_blocks_the_rest(
     let e = outbox.entry(clashing.id).unwrap().unwrap();
     assert_eq!(e.state, OutboxState::Quarantined);
     let reason = e.quarantine_reason.unwrap_or_default();
-    assert!(reason.contains("Conflict"), "{reason}");
+    assert!(reason.contains("DifferentBody"), "{reason}");
     assert!(!reason.contains("张三"));
     assert_eq!(outbox.counts().unwrap().quarantined, 1);
     assert!(outbox.alerts(time::OffsetDateTime::now_utc()).unwrap().iter().any(|a| a.code() == "quarantined"));
@@ -533,7 +533,7 @@ async fn an_upload_whose_last_bytes_arrived_unchecked_is_finished_not_quarantine
     let parts: Vec<(&str, u64)> = env.attachments.iter().map(|a| (a.sha256.as_str(), a.size)).collect();
     let body_sha = model::submission::sha256_hex(&copy.envelope);
     hub.store()
-        .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts })
+        .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts, quota: None })
         .unwrap();
     hub.store().append_upload("T-0001", sub.id, &copy.attachments[0].sha256, 0, &copy.attachments[0].bytes).unwrap();
     // That was an earlier attempt of this terminal, which then died.
@@ -547,5 +547,81 @@ async fn an_upload_whose_last_bytes_arrived_unchecked_is_finished_not_quarantine
     assert_eq!(report.bytes_sent, 0);
     let opened = hub_db(dir.path()).open_submission(sub.id, &key).unwrap().unwrap();
     assert_eq!(opened.attachments[0].1.as_slice(), &[7u8; 50_000][..]);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_squatted_submission_id_does_not_block_the_owners_sync() {
+    // Another enrolled terminal read the id off the villager's receipt QR
+    // and sent junk under it while the filing waited offline.
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, key) = common::open(dir.path());
+    let hub = start_hub_with_key(dir.path(), &key).await;
+    let filing = submission(vec![]);
+    outbox.enqueue(&filing, &[]).unwrap();
+
+    let squatter_id = offline_cache::DeviceIdentity::generate("T-SQUAT").unwrap();
+    common::register(&hub, &squatter_id).await;
+    let squatter_dir = tempfile::tempdir().unwrap();
+    let squatter_outbox = Outbox::open(&squatter_dir.path().join("outbox.db"), common::config(&key)).unwrap();
+    squatter_outbox.enqueue(&filing, &[]).unwrap();
+    let squatter = SyncClient::with_config(&hub.base_url(), squatter_id, quick()).unwrap();
+    assert_eq!(squatter.sync_once(&squatter_outbox).await.acknowledged.len(), 1);
+
+    let owner = common::client(&hub, quick()).await;
+    let report = owner.sync_once(&outbox).await;
+    assert_eq!((report.stopped.clone(), report.quarantined.len()), (None, 0), "{report:?}");
+    assert_eq!(report.acknowledged.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![filing.id]);
+    assert_eq!(outbox.entry(filing.id).unwrap().unwrap().state, OutboxState::Acknowledged);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_conflict_the_terminal_did_not_cause_keeps_the_filing_queued() {
+    // A hub from before ids were per terminal says 409 `conflict` when
+    // another terminal took the id first: that proves nothing against ours.
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = outbox(dir.path());
+    let taken = submission(vec![]);
+    outbox.enqueue(&taken, &[]).unwrap();
+    let app = Router::new()
+        .route(
+            "/v1/health",
+            axum::routing::get(|| async {
+                axum::Json(model::protocol::Health { service: model::protocol::SERVICE_NAME.into(), version: "test".into() })
+            }),
+        )
+        .fallback(|| async {
+            let body = model::protocol::ErrorBody { code: model::protocol::ErrorCode::Conflict, message: "already holds a different body".into() };
+            (StatusCode::CONFLICT, axum::Json(body)).into_response()
+        });
+    let (addr, task) = serve_app(app).await;
+    let client = stranger(&format!("http://{addr}"));
+    let report = client.sync_once(&outbox).await;
+    assert!(report.quarantined.is_empty(), "{report:?}");
+    assert_eq!(report.deferred.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![taken.id]);
+    let e = outbox.entry(taken.id).unwrap().unwrap();
+    assert_eq!(e.state, OutboxState::Queued, "kept, to be sent again");
+    assert!(e.last_error.unwrap_or_default().contains("409"), "flagged with the reason");
+    assert_eq!(outbox.pending(10).unwrap().len(), 1);
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_terminal_over_its_hub_quota_backs_off_and_keeps_its_filings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let quota = hub::OpenQuota { max_open: 0, max_bytes: 0 };
+    let hub = Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"), HubOptions { quota: Some(quota), ..HubOptions::default() })
+        .await
+        .unwrap();
+    let sub = submission(vec![]);
+    outbox.enqueue(&sub, &[]).unwrap();
+    let client = common::client(&hub, quick()).await;
+    let report = client.sync_once(&outbox).await;
+    assert!(report.quarantined.is_empty(), "{report:?}");
+    assert_eq!(report.stopped.as_ref().and_then(|s| s.retry_after()), Some(Duration::from_secs(600)), "{report:?}");
+    assert!(matches!(report.stopped, Some(StopReason::ServerBusy { status: 429, .. })));
+    assert_eq!(outbox.entry(sub.id).unwrap().unwrap().state, OutboxState::Queued);
     hub.shutdown().await.unwrap();
 }
