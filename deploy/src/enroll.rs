@@ -37,7 +37,24 @@ pub fn qr_text(payload: &str) -> Result<String> {
     Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
 }
 
-pub fn run(hub: &str, data_dir: &Path, serial: Option<&str>, config: Option<&Path>, timeout: Duration, as_json: bool) -> Result<ExitCode> {
+/// Gives the files enrollment made in `data_dir` (and the directory) to
+/// the kiosk user, never following a symlink: run as root, `kioskctl
+/// enroll` would otherwise leave a key the kiosk cannot read.
+fn hand_to_kiosk_user(data_dir: &Path, owner: deploy::safe_fs::Owner) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let names = [offline_cache::enroll::DEVICE_KEY_FILE, offline_cache::enroll::ENROLLMENT_FILE, crate::kiosk_toml::ENROLLED_FILE];
+    for p in std::iter::once(data_dir.to_owned()).chain(names.iter().map(|n| data_dir.join(n))) {
+        let f = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot open {}", p.display())),
+        };
+        std::os::unix::fs::fchown(&f, Some(owner.uid), Some(owner.gid)).with_context(|| format!("cannot give {} to the kiosk user", p.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(hub: &str, data_dir: &Path, serial: Option<&str>, config: Option<&Path>, timeout: Duration, kiosk_user: &str, as_json: bool) -> Result<ExitCode> {
     if let Some(done) = EnrolledTerminal::load(data_dir)? {
         eprintln!(
             "kioskctl: {} is already enrolled as {} (village {}); to enroll again, revoke it on the hub and move {} away",
@@ -81,22 +98,31 @@ pub fn run(hub: &str, data_dir: &Path, serial: Option<&str>, config: Option<&Pat
         }
         Err(e) => return Err(e.into()),
     };
+    let owner = crate::kiosk_toml::data_owner(kiosk_user);
     let mut warnings = Vec::new();
     if let Some(path) = config {
-        warnings = crate::kiosk_toml::apply_enrollment(path, &enrolled, data_dir)?;
+        warnings = crate::kiosk_toml::apply_enrollment(path, &enrolled, data_dir, owner)?;
+    }
+    if let Some(owner) = owner {
+        hand_to_kiosk_user(data_dir, owner)?;
     }
     let e = &enrolled.enrollment;
     if as_json {
         println!(
             "{}",
             json!({ "event": "enrolled", "terminal_id": e.terminal_id, "village_code": e.village_code, "profile": e.profile,
-                    "config_version": e.config.version, "config_file": config, "warnings": warnings })
+                    "config_version": e.config.version, "config_file": config,
+                    "enrolled_file": data_dir.join(crate::kiosk_toml::ENROLLED_FILE), "warnings": warnings })
         );
     } else {
         let village = model::VillageCode::parse(&e.village_code).ok().and_then(|v| v.name().map(str::to_owned)).unwrap_or_default();
         println!("enrolled as {} for {} {} ({})", e.terminal_id, e.village_code, village, e.profile.as_str());
         if let Some(path) = config {
-            println!("wrote {}; start the kiosk: systemctl restart cunban-kiosk", path.display());
+            println!(
+                "wrote {} (kiosk.toml {}); start the kiosk: systemctl restart cunban-kiosk",
+                data_dir.join(crate::kiosk_toml::ENROLLED_FILE).display(),
+                path.display()
+            );
         }
         for w in &warnings {
             println!("WARNING: {w}");

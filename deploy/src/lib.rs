@@ -1,3 +1,4 @@
 //! The parts of kioskctl other code (and tests) can use as a library.
 
+pub mod safe_fs;
 pub mod update;

@@ -84,6 +84,10 @@ enum Command {
         /// Minutes to wait for the technician.
         #[arg(long, default_value_t = 30)]
         timeout_mins: u64,
+        /// Run as root, the files in the data directory are given to this
+        /// user (the kiosk's), so the kiosk can read its key and enrollment.
+        #[arg(long, default_value = "cunban")]
+        kiosk_user: String,
     },
     /// Show or change kiosk.toml, with every value checked.
     Config {
@@ -168,9 +172,10 @@ enum ConfigCommand {
         config: PathBuf,
     },
     /// Set one key (e.g. hub.sync_interval_secs 30); refused values change nothing.
+    /// `technician_pin` takes no value here: it is read from stdin.
     Set {
         key: String,
-        value: String,
+        value: Option<String>,
         #[arg(long, default_value = "/etc/cunban/kiosk.toml")]
         config: PathBuf,
     },
@@ -216,12 +221,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         // JSON either way: `--json` is accepted for symmetry.
         Command::Idcard { command: IdcardCommand::Decode { hex, reveal } } => idcard::decode(hex, *reveal),
         Command::Selftest { config, simulated } => selftest::run(config, *simulated, cli.json),
-        Command::Enroll { hub, data_dir, serial, config, timeout_mins } => {
-            enroll::run(hub, data_dir, serial.as_deref(), Some(config), std::time::Duration::from_secs(timeout_mins * 60), cli.json)
-        }
+        Command::Enroll { hub, data_dir, serial, config, timeout_mins, kiosk_user } => enroll::run(
+            hub,
+            data_dir,
+            serial.as_deref(),
+            Some(config),
+            std::time::Duration::from_secs(timeout_mins * 60),
+            kiosk_user,
+            cli.json,
+        ),
         Command::Config { command: ConfigCommand::Show { config } } => kiosk_toml::show(config, cli.json).map(|()| ExitCode::SUCCESS),
         Command::Config { command: ConfigCommand::Set { key, value, config } } => {
-            kiosk_toml::set(config, key, value)?;
+            kiosk_toml::set(config, key, value.as_deref())?;
             println!("{key} set in {}; restart the kiosk to apply: systemctl restart cunban-kiosk", config.display());
             Ok(ExitCode::SUCCESS)
         }

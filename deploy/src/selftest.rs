@@ -10,13 +10,30 @@ use drivers::selftest::{self, DeviceReport, Simulation};
 use serde_json::json;
 
 /// Reads the `[devices]` table of the terminal configuration; the rest of
-/// the file is the kiosk's business.
+/// the file is the kiosk's business. Run as root this opens devices and
+/// may load a vendor library, so the file must be one the kiosk user
+/// cannot have written (`safe_fs::check_trusted`), and so must a
+/// configured photo decoder library: it is loaded (dlopen) by this process.
 pub fn load_devices(config: &Path) -> Result<DevicesConfig> {
-    let text = std::fs::read_to_string(config)
-        .with_context(|| format!("cannot read {} (give --config, or --simulated)", config.display()))?;
+    if !config.exists() {
+        anyhow::bail!("cannot read {} (give --config, or --simulated)", config.display());
+    }
+    let me = deploy::safe_fs::current_uid()?;
+    let bytes = deploy::safe_fs::read_trusted(config, me, 1 << 20).with_context(|| format!("{} is not trusted", config.display()))?;
+    let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", config.display()))?;
     let mut doc: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", config.display()))?;
     let devices = doc.remove("devices").unwrap_or_else(|| toml::Value::Table(Default::default()));
-    devices.try_into().with_context(|| format!("[devices] in {} is not valid", config.display()))
+    let devices: DevicesConfig = devices.try_into().with_context(|| format!("[devices] in {} is not valid", config.display()))?;
+    if let Some(slot) = &devices.id_card {
+        if let drivers::config::IdCardConfig::Sam { photo_decoder, .. } = &slot.device {
+            if let Some(lib) = photo_decoder.library.as_deref() {
+                // A missing library: nobody else may be able to put one there either.
+                let checked = if lib.exists() { lib } else { deploy::safe_fs::parent_dir(lib) };
+                deploy::safe_fs::check_trusted(checked, me).with_context(|| format!("the photo decoder library {} is not loaded", lib.display()))?;
+            }
+        }
+    }
+    Ok(devices)
 }
 
 pub fn run(config: &Path, simulated: bool, as_json: bool) -> Result<ExitCode> {

@@ -23,6 +23,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub const MANIFEST: &str = "manifest.json";
+/// The only package a bundle may name: a bundle signed for another package
+/// (same key, another product) is not installed here.
+pub const PACKAGE: &str = "cunban-kiosk";
 pub const SIGNATURE: &str = "manifest.sig";
 /// Versions kept for rollback (the current one and the one before).
 const KEEP_VERSIONS: usize = 2;
@@ -37,6 +40,8 @@ pub enum UpdateError {
     NotABundle(String),
     #[error("the bundle's signature does not verify with the update key: refused, nothing installed")]
     BadSignature,
+    #[error("the bundle is for package {0:?}, not {PACKAGE}: refused, nothing installed")]
+    WrongPackage(String),
     #[error("payload {path} does not match the signed manifest ({why}): refused, nothing installed")]
     PayloadMismatch { path: String, why: String },
     #[error("version {offered} is not newer than the installed {current} (use --allow-downgrade to force)")]
@@ -77,8 +82,15 @@ fn safe_name(name: &str) -> bool {
     !name.is_empty() && p.components().count() == 1 && matches!(p.components().next(), Some(Component::Normal(_)))
 }
 
-fn valid_version(v: &str) -> bool {
-    (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+~".contains(&b))
+/// A version names a directory under `versions/`: 1..64 of letters,
+/// digits and `.-+~`, starting with a letter or digit, so `.`, `..` and
+/// anything with a path separator are refused.
+pub fn valid_version(v: &str) -> bool {
+    (1..=64).contains(&v.len())
+        && v.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+~".contains(&b))
+        && matches!(Path::new(v).components().next(), Some(Component::Normal(_)))
+        && Path::new(v).components().count() == 1
 }
 
 /// Orders versions part by part, numbers as numbers (0.10 after 0.9).
@@ -168,6 +180,9 @@ pub fn verify_bundle(bundle: &Path, key: &PublicKey, dest: &Path) -> Result<Mani
     let sig = sig.ok_or_else(|| UpdateError::NotABundle(format!("no {SIGNATURE}")))?;
     key.verify_b64(&manifest_bytes, &String::from_utf8_lossy(&sig)).map_err(|_| UpdateError::BadSignature)?;
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| UpdateError::NotABundle(format!("manifest: {e}")))?;
+    if manifest.package != PACKAGE {
+        return Err(UpdateError::WrongPackage(manifest.package));
+    }
     if manifest.format != 1 || !valid_version(&manifest.version) || manifest.files.iter().any(|f| !safe_name(&f.path)) {
         return Err(UpdateError::NotABundle("the manifest's format, version or file names are not acceptable".into()));
     }
@@ -253,11 +268,14 @@ impl Updater {
         }
     }
 
+    /// Replaces `current` whole (random exclusive no-follow temp file,
+    /// fsync, rename) and fsyncs the directory, so after a power cut it
+    /// names the old version or the new one, never none.
     fn set_current(&self, version: &str) -> Result<(), UpdateError> {
-        let (p, tmp) = (self.state.join("current"), self.state.join(".current.tmp"));
-        let mut f = std::fs::File::create(&tmp).map_err(io("cannot create", &tmp))?;
-        f.write_all(version.as_bytes()).and_then(|()| f.sync_all()).map_err(io("cannot write", &tmp))?;
-        std::fs::rename(&tmp, &p).map_err(io("cannot replace", &p))
+        crate::safe_fs::write_atomically(&self.state.join("current"), version.as_bytes(), 0o644, None).map_err(|e| match e {
+            crate::safe_fs::SafeFsError::Io { what, path, source } => UpdateError::Io { what, path, source },
+            other => UpdateError::NotABundle(other.to_string()),
+        })
     }
 
     fn log(&self, line: &str) {
@@ -359,5 +377,9 @@ mod tests {
         assert_eq!(compare_versions("1.2.0", "1.2.0"), Equal);
         assert_eq!(compare_versions("1.2", "1.2.1"), Less);
         assert!(safe_name("a.deb") && !safe_name("../a.deb") && !safe_name("/etc/passwd") && !safe_name("a/b"));
+        assert!(valid_version("0.2.0") && valid_version("1.0~rc1+b2"));
+        for bad in [".", "..", "a/b", "/x", ".hidden", "", "../0.3.0"] {
+            assert!(!valid_version(bad), "{bad:?}");
+        }
     }
 }

@@ -46,11 +46,17 @@ impl System for Commands<'_> {
     }
 }
 
+/// The update key, given inline or as a file. A file must be one only
+/// root (or, run as another user, that user) could have written: owned so,
+/// and in directories nobody else can write (`safe_fs::check_trusted`);
+/// a key the kiosk user could swap would let it sign its own updates.
 fn public_key(arg: &str) -> Result<PublicKey> {
     let text = if arg.starts_with("ed25519:") {
         arg.to_owned()
     } else {
-        std::fs::read_to_string(arg).with_context(|| format!("cannot read the update key {arg}"))?
+        let me = deploy::safe_fs::current_uid()?;
+        let bytes = deploy::safe_fs::read_trusted(std::path::Path::new(arg), me, 4096).with_context(|| format!("the update key {arg} is not trusted"))?;
+        String::from_utf8(bytes).map_err(|_| anyhow!("{arg} is not an update public key"))?
     };
     PublicKey::parse(text.trim()).map_err(|e| anyhow!("{arg} is not an update public key: {e}"))
 }

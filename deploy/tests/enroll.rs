@@ -26,8 +26,10 @@ async fn kioskctl_enrolls_writes_kiosk_toml_and_reports_status() {
     .unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("etc/kiosk.toml");
+    // Run as root, enrollment hands its files to the kiosk user; `nobody` stands in for cunban.
+    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kioskctl"))
-        .args(["--json", "enroll", "--hub", &hub.base_url(), "--serial", "SN-KCTL-1", "--timeout-mins", "1"])
+        .args(["--json", "enroll", "--hub", &hub.base_url(), "--serial", "SN-KCTL-1", "--timeout-mins", "1", "--kiosk-user", "nobody"])
         .arg("--data-dir")
         .arg(&data)
         .arg("--config")
@@ -65,8 +67,28 @@ async fn kioskctl_enrolls_writes_kiosk_toml_and_reports_status() {
     assert_eq!(done["event"], "enrolled");
     assert!(child.wait().unwrap().success());
 
-    let toml_text = std::fs::read_to_string(&config).unwrap();
-    let c: toml::Table = toml::from_str(&toml_text).unwrap();
+    // Issue 12 item 1: what enrollment brought lives in the data directory
+    // (the kiosk's own enrollment screen cannot write /etc/cunban); kiosk.toml
+    // comes from the package's template and holds devices and data_dir.
+    let template: toml::Table = toml::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert!(template.get("terminal_id").is_none(), "{template:?}");
+    assert_eq!(template["data_dir"].as_str(), Some(data.to_str().unwrap()));
+    let mode = |p: &std::path::Path| std::os::unix::fs::MetadataExt::mode(&std::fs::metadata(p).unwrap()) & 0o777;
+    assert_eq!(mode(&config), 0o640, "kiosk.toml is not world-readable");
+    let enrolled = data.join("enrolled.toml");
+    assert_eq!(mode(&enrolled), 0o640);
+    assert_eq!(mode(&data.join("device.key")), 0o600);
+    if root {
+        // Issue 12 item 9: `kioskctl enroll` as root leaves files the kiosk user can read.
+        let nobody = std::fs::read_to_string("/etc/passwd").unwrap().lines().find(|l| l.starts_with("nobody:")).map(|l| l.split(':').nth(2).unwrap().parse::<u32>().unwrap());
+        if let Some(uid) = nobody {
+            for f in ["device.key", "enrollment.json", "enrolled.toml", ""] {
+                assert_eq!(std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(data.join(f)).unwrap()), uid, "{f} not given to the kiosk user");
+            }
+        }
+    }
+    let (_, shown, err) = kioskctl(&["--json", "config", "show", "--config", config.to_str().unwrap()]);
+    let c: toml::Table = serde_json::from_str(&shown).unwrap_or_else(|e| panic!("{e}: {shown}{err}"));
     assert_eq!(c["terminal_id"].as_str(), Some("GS-KCTL-0001"));
     assert_eq!(c["village_code"].as_str(), Some("622926100202"));
     assert_eq!(c["channel"].as_str(), Some("service_van"));
@@ -103,6 +125,7 @@ async fn kioskctl_enrolls_writes_kiosk_toml_and_reports_status() {
     assert!(err.contains("between 30 and 600"), "{err}");
     let (st, _, err) = kioskctl(&["config", "set", "hub.sync_interval_secs", "60", "--config", cfg]);
     assert_eq!(st, 0, "{err}");
+    assert!(std::fs::read_to_string(&enrolled).unwrap().contains("sync_interval_secs = 60"), "an enrolled key is set where the kiosk reads it");
     let (_, shown, _) = kioskctl(&["--json", "config", "show", "--config", cfg]);
     let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(shown["hub"]["sync_interval_secs"], 60);

@@ -110,3 +110,86 @@ fn kioskctl_update_signs_installs_and_rolls_back() {
     let (code, _, err) = kioskctl(&["update", "install", &d("1.1.0.tar"), "--key", "ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "--state-dir", &d("state")]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// A bundle whose signed manifest is exactly `manifest` (built by hand:
+/// `build_bundle` would refuse these), with one payload file `app`.
+fn hand_made_bundle(dir: &Path, key: &SigningKey, name: &str, package: &str, version: &str) -> PathBuf {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let app = b"kiosk from somewhere else";
+    let manifest = serde_json::json!({
+        "format": 1, "package": package, "version": version,
+        "files": [{ "path": "app", "sha256": hex::encode(sha2::Sha256::digest(app)), "size": app.len() }],
+    });
+    let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&bytes));
+    let out = dir.join(name);
+    let mut tar = tar::Builder::new(std::fs::File::create(&out).unwrap());
+    for (n, data) in [("manifest.json", &bytes[..]), ("manifest.sig", sig.as_bytes()), ("app", &app[..])] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, n, data).unwrap();
+    }
+    tar.finish().unwrap();
+    out
+}
+
+/// Issue 12 item 9: the update key may sign more than this package; a
+/// bundle signed for another one is not installed here.
+#[test]
+fn an_update_manifest_for_another_package_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed(&[1; 32]);
+    let updater = Updater::new(&dir.path().join("state"));
+    let mut m = Machine { installed: dir.path().join("installed-app"), applied: Vec::new() };
+    let other = hand_made_bundle(dir.path(), &key, "other.tar", "cunban-hub", "9.0.0");
+    let err = updater.install(&other, &key.public_key(), &mut m, false).unwrap_err();
+    assert!(err.to_string().contains("cunban-hub"), "{err}");
+    assert!(m.applied.is_empty(), "nothing applied");
+    let ours = hand_made_bundle(dir.path(), &key, "ours.tar", "cunban-kiosk", "9.0.0");
+    assert_eq!(updater.install(&ours, &key.public_key(), &mut m, false).unwrap().version, "9.0.0");
+}
+
+/// Issue 12 item 9: the version names a directory under `versions/`; `..`
+/// would make it the state directory itself (removed, then replaced by the
+/// payload), `.` the versions directory.
+#[test]
+fn a_manifest_version_dotdot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed(&[1; 32]);
+    let state = dir.path().join("state");
+    let updater = Updater::new(&state);
+    let mut m = Machine { installed: dir.path().join("installed-app"), applied: Vec::new() };
+    let v1 = bundle(dir.path(), &key, "0.1.0", "kiosk 0.1.0");
+    updater.install(&v1, &key.public_key(), &mut m, false).unwrap();
+    for (i, version) in ["..", ".", "../0.2.0", "0.2.0/..", ".0.2"].into_iter().enumerate() {
+        let b = hand_made_bundle(dir.path(), &key, &format!("dot{i}.tar"), "cunban-kiosk", version);
+        let r = updater.install(&b, &key.public_key(), &mut m, true);
+        assert!(matches!(r, Err(UpdateError::NotABundle(_))), "{version:?}: {r:?}");
+    }
+    assert_eq!(m.applied, ["0.1.0"], "nothing else applied");
+    assert_eq!(updater.current().unwrap().as_deref(), Some("0.1.0"));
+    assert!(state.join("versions/0.1.0/app").exists(), "the kept version is still there");
+}
+
+/// Issue 12 item 1/9: `current` was written through a fixed temp name; a
+/// symlink planted there made the updater (root) overwrite its target.
+#[test]
+fn a_symlink_at_the_current_temp_name_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed(&[1; 32]);
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, state.join(".current.tmp")).unwrap();
+    let updater = Updater::new(&state);
+    let mut m = Machine { installed: dir.path().join("installed-app"), applied: Vec::new() };
+    let v1 = bundle(dir.path(), &key, "0.1.0", "kiosk 0.1.0");
+    updater.install(&v1, &key.public_key(), &mut m, false).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!std::fs::symlink_metadata(state.join("current")).unwrap().file_type().is_symlink());
+    assert_eq!(updater.current().unwrap().as_deref(), Some("0.1.0"));
+}

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use hub::import::{import, RecordOutcome};
 use hub::{NewOperator, Store};
 use model::export::ExportFile;
-use model::operator::{hash_pin, valid_pin, PinParams, StaffNumber};
+use model::operator::{check_new_pin, hash_pin, valid_pin, PinParams, StaffNumber, MAX_PIN_DIGITS, MIN_PIN_DIGITS};
 use model::seal::PlatformSecretKey;
 use model::VillageCode;
 use zeroize::Zeroizing;
@@ -16,7 +16,8 @@ use zeroize::Zeroizing;
 #[derive(Debug, Subcommand)]
 pub enum OperatorCmd {
     /// Add an assistant, or change an active one's name, PIN, vans or villages.
-    /// The PIN (6 digits) is read from the first line of stdin, never argv.
+    /// The PIN (12..16 digits, no repeats or runs) is read from the first
+    /// line of stdin, never argv; a weak one is refused.
     Add {
         #[arg(long)]
         staff: String,
@@ -55,8 +56,10 @@ fn read_pin() -> anyhow::Result<Zeroizing<String>> {
     std::io::stdin().lock().read_line(&mut line).context("reading the PIN from stdin")?;
     let pin = Zeroizing::new(line.trim().to_owned());
     if !valid_pin(&pin) {
-        bail!("the PIN must be 6 digits (given on the first line of stdin)");
+        bail!("the PIN must be {MIN_PIN_DIGITS} to {MAX_PIN_DIGITS} digits (given on the first line of stdin)");
     }
+    // Long and patternless: a van's disk may be stolen with the van (model::operator).
+    check_new_pin(&pin)?;
     Ok(pin)
 }
 

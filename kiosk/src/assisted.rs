@@ -457,7 +457,7 @@ mod tests {
     fn logged_in() -> AssistedSession {
         let mut a = assisted();
         a.handle(AssistEvent::OpenLogin);
-        let fx = a.handle(AssistEvent::SubmitLogin { staff: "GS0042".into(), pin: Zeroizing::new("246810".into()) });
+        let fx = a.handle(AssistEvent::SubmitLogin { staff: "GS0042".into(), pin: Zeroizing::new("480217593062".into()) });
         assert!(matches!(fx.as_slice(), [AssistEffect::CheckLogin { .. }]));
         a.handle(AssistEvent::LoginAccepted(op()));
         a

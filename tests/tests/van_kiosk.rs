@@ -30,7 +30,7 @@ use ui::KioskWindow;
 
 const TERMINAL: &str = "GS-VAN-0007";
 const STAFF: &str = "620042";
-const PIN: &str = "246810";
+const PIN: &str = "480217593062";
 const VILLAGES: [&str; 2] = ["622926100202", "622926100203"];
 
 struct Van {

@@ -25,7 +25,7 @@ use offline_cache::{write_export_file, DeviceIdentity, LoginError, LoginPolicy, 
 use zeroize::Zeroizing;
 
 const VAN: &str = "GS-VAN-01";
-const PIN: &str = "246810";
+const PIN: &str = "480217593062";
 const VILLAGES: [&str; 3] = ["622926100202", "622926100203", "622926100204"];
 
 fn villager(n: usize) -> Box<Identity> {

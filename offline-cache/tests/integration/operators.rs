@@ -13,7 +13,7 @@ use model::VillageCode;
 use offline_cache::{LoginError, LoginPolicy};
 use time::OffsetDateTime;
 
-const PIN: &str = "246810";
+const PIN: &str = "480217593062";
 
 fn operator(staff: &str, terminals: &[&str], valid_until: Option<OffsetDateTime>) -> NewOperator {
     NewOperator {
