@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::sync::SyncReport;
+use crate::sync::outcome::SyncReport;
 
 /// Longest Retry-After honoured: a misconfigured hub must not silence a terminal for days.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -101,7 +101,7 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::StopReason;
+    use crate::sync::outcome::StopReason;
 
     const S: Duration = Duration::from_secs(1);
 
