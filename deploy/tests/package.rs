@@ -6,6 +6,17 @@
 //!
 //! The package is made of the debug binaries this test run built
 //! (`--profile dev --no-build`), so it costs seconds, not a release build.
+//!
+//! Modes and owners as installed (issue 12 item 1), checked below:
+//!
+//! | path | owner | mode | made by |
+//! | --- | --- | --- | --- |
+//! | /etc/cunban | root:root | 0755 | tmpfiles.d (postinst runs it) |
+//! | /etc/cunban/kiosk.toml | root:cunban | 0640 | postinst, from /usr/share/cunban-kiosk/kiosk.toml |
+//! | /etc/cunban/update-key.pub | root:root | 0644 | the technician; kioskctl refuses it otherwise |
+//! | /var/lib/cunban | cunban:cunban | 0700 | tmpfiles.d, and the unit's StateDirectory |
+//! | /var/lib/cunban-update | root:root | 0700 | tmpfiles.d |
+//! | every file in the .deb | root:root | not group/world-writable | cargo-deb |
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +77,8 @@ fn the_package_installs_the_binaries_units_and_rules() {
         ("usr/lib/sysctl.d/90-cunban.conf", 0o644),
         ("usr/lib/systemd/system.conf.d/90-cunban.conf", 0o644),
         ("usr/share/doc/cunban-kiosk/README.md", 0o644),
+        ("usr/lib/tmpfiles.d/cunban-kiosk.conf", 0o644),
+        ("usr/share/cunban-kiosk/kiosk.toml", 0o644),
     ] {
         assert_eq!(mode(&r.join(file)), want, "{file}");
     }
@@ -77,6 +90,12 @@ fn the_package_installs_the_binaries_units_and_rules() {
     let has = |line: &str| unit.lines().any(|l| l.trim() == line);
     for line in ["Type=notify", "NotifyAccess=all", "Restart=always", "WatchdogSec=30s", "RequiresMountsFor=/var/lib/cunban", "User=cunban", "EnvironmentFile=-/etc/cunban/enroll.env"] {
         assert!(has(line), "{line} missing from the unit:\n{unit}");
+    }
+    // Issue 12 item 1: the kiosk writes nothing under /etc (ProtectSystem=full
+    // keeps /etc read-only; the old unit opened /etc/cunban again).
+    assert!(has("ProtectSystem=full") || has("ProtectSystem=strict"), "{unit}");
+    for l in unit.lines().filter(|l| l.starts_with("ReadWritePaths=")) {
+        assert!(!l.contains("/etc"), "the kiosk may write under /etc: {l}");
     }
     let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).expect("ExecStart");
     assert!(exec.starts_with("ExecStart=/usr/bin/cage ") && exec.contains("-- /usr/bin/kiosk --config /etc/cunban/kiosk.toml"), "{exec}");
@@ -97,11 +116,12 @@ fn the_package_installs_the_binaries_units_and_rules() {
     let (ok, log) = run(Command::new("dpkg-deb").arg("-e").arg(&deb).arg(ctl.path()));
     assert!(ok, "{log}");
     let postinst = std::fs::read_to_string(ctl.path().join("postinst")).unwrap();
-    assert!(postinst.contains("systemctl mask ctrl-alt-del.target") && postinst.contains("install -d -o cunban -g cunban -m 0700 /var/lib/cunban"));
+    assert!(postinst.contains("systemctl mask ctrl-alt-del.target"));
     for script in ["postinst", "prerm"] {
         let (ok, log) = run(Command::new("sh").arg("-n").arg(ctl.path().join(script)));
         assert!(ok, "{script}: {log}");
     }
+    installed_modes_and_owners(r, &ctl.path().join("postinst"), &deb);
 
     // systemd's own check of the unit (it needs the ExecStart binary, cage, on this machine).
     let (has_analyze, _) = run(Command::new("systemd-analyze").arg("--version"));
@@ -109,4 +129,84 @@ fn the_package_installs_the_binaries_units_and_rules() {
     assert!(Path::new("/usr/bin/cage").exists(), "cage is missing: ./dev test installs it (TEST_PACKAGES)");
     let (ok, log) = run(Command::new("systemd-analyze").arg("verify").arg(r.join("usr/lib/systemd/system/cunban-kiosk.service")));
     assert!(ok, "systemd-analyze verify:\n{log}");
+}
+
+/// Owner and mode of `p` (not following a symlink).
+fn owner_mode(p: &Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    (m.uid(), m.gid(), m.mode() & 0o7777)
+}
+
+/// Issue 12 item 1: the modes and owners the package gives `/etc/cunban`,
+/// `/var/lib/cunban` and the files in them, as installed: the directories
+/// by the package's tmpfiles.d file (run here with `systemd-tmpfiles
+/// --root` on the scratch root, the same call postinst makes on a real
+/// one, also over the old root:cunban 0775 /etc/cunban of an upgrade),
+/// kiosk.toml by postinst (run with stand-ins for the commands it calls,
+/// which record what it asked for), and every file in the .deb root-owned.
+fn installed_modes_and_owners(r: &Path, postinst: &Path, deb: &Path) {
+    // Every file in the package belongs to root and none is group/world-writable.
+    let (ok, listing) = run(Command::new("dpkg-deb").arg("-c").arg(deb));
+    assert!(ok, "{listing}");
+    for line in listing.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f[1], "root/root", "{line}");
+        let perms = f[0].as_bytes();
+        assert!(perms[5] != b'w' && perms[8] != b'w', "writable by group or others: {line}");
+    }
+
+    // The directories: the tmpfiles.d lines, then what systemd-tmpfiles makes of them.
+    let tmpfiles = std::fs::read_to_string(r.join("usr/lib/tmpfiles.d/cunban-kiosk.conf")).unwrap();
+    let lines: Vec<Vec<&str>> = tmpfiles.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(|l| l.split_whitespace().collect()).collect();
+    let want = [("/etc/cunban", "0755", "root", "root"), ("/var/lib/cunban", "0700", "cunban", "cunban"), ("/var/lib/cunban-update", "0700", "root", "root")];
+    for (path, mode, user, group) in want {
+        assert!(lines.iter().any(|l| l[..5] == ["d", path, mode, user, group]), "tmpfiles.d lacks d {path} {mode} {user} {group}:\n{tmpfiles}");
+    }
+    assert!(postinst.exists() && std::fs::read_to_string(postinst).unwrap().contains("systemd-tmpfiles --create /usr/lib/tmpfiles.d/cunban-kiosk.conf"));
+    let is_root = owner_mode(Path::new("/proc/self")).0 == 0;
+    if !is_root {
+        eprintln!("SKIP (modes on disk): systemd-tmpfiles --root needs root to chown; the tmpfiles.d lines were checked");
+    } else {
+        let sys = tempfile::tempdir().unwrap();
+        let s = sys.path();
+        std::fs::create_dir_all(s.join("etc")).unwrap();
+        std::fs::write(s.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\ncunban:x:995:993::/var/lib/cunban:/usr/sbin/nologin\n").unwrap();
+        std::fs::write(s.join("etc/group"), "root:x:0:\ncunban:x:993:\n").unwrap();
+        // An upgrade: /etc/cunban as the old postinst left it, group cunban may write.
+        std::fs::create_dir(s.join("etc/cunban")).unwrap();
+        std::os::unix::fs::chown(s.join("etc/cunban"), Some(0), Some(993)).unwrap();
+        std::fs::set_permissions(s.join("etc/cunban"), std::os::unix::fs::PermissionsExt::from_mode(0o775)).unwrap();
+        let (ok, log) = run(Command::new("systemd-tmpfiles").arg("--create").arg(format!("--root={}", s.display())).arg(r.join("usr/lib/tmpfiles.d/cunban-kiosk.conf")));
+        assert!(ok, "systemd-tmpfiles: {log}");
+        assert_eq!(owner_mode(&s.join("etc/cunban")), (0, 0, 0o755), "/etc/cunban");
+        assert_eq!(owner_mode(&s.join("var/lib/cunban")), (995, 993, 0o700), "/var/lib/cunban");
+        assert_eq!(owner_mode(&s.join("var/lib/cunban-update")), (0, 0, 0o700), "/var/lib/cunban-update");
+    }
+
+    // postinst with stand-ins for the commands it runs: each records its arguments.
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("calls.log");
+    for cmd in ["getent", "adduser", "install", "systemctl", "systemd-tmpfiles", "udevadm", "sysctl", "chown", "chmod"] {
+        let stub = bin.path().join(cmd);
+        let fail = if cmd == "getent" { "exit 2" } else { "exit 0" };
+        std::fs::write(&stub, format!("#!/bin/sh\necho \"{cmd} $*\" >> '{}'\n{fail}\n", log.display())).unwrap();
+        std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let (ok, out) = run(Command::new("sh").arg(postinst).arg("configure").env("PATH", &path));
+    assert!(ok, "postinst: {out}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("systemd-tmpfiles --create /usr/lib/tmpfiles.d/cunban-kiosk.conf"), "{calls}");
+    assert!(!calls.contains("0775") && !calls.contains("-m 0777"), "{calls}");
+    if !Path::new("/etc/cunban/kiosk.toml").exists() {
+        assert!(calls.contains("install -o root -g cunban -m 0640 /usr/share/cunban-kiosk/kiosk.toml /etc/cunban/kiosk.toml"), "{calls}");
+    }
+    for line in calls.lines().filter(|l| l.starts_with("install ") || l.starts_with("chown ") || l.starts_with("chmod ")) {
+        assert!(!(line.contains("/etc/cunban") && line.contains("cunban:cunban")), "a file under /etc/cunban given to the kiosk user: {line}");
+    }
+    // The template postinst installs is the one kioskctl enroll writes, and names no identity.
+    let template = std::fs::read_to_string(r.join("usr/share/cunban-kiosk/kiosk.toml")).unwrap();
+    let t: toml::Table = toml::from_str(&template).unwrap();
+    assert!(t.get("terminal_id").is_none() && t["data_dir"].as_str() == Some("/var/lib/cunban"), "{template}");
 }

@@ -41,6 +41,40 @@ pub enum ConfigError {
     /// A kiosk cannot serve villagers without it.
     #[error("[devices.{0}] is missing: a kiosk needs an ID card reader and a receipt printer")]
     MissingDevice(&'static str),
+    /// enrolled.toml holds only what enrollment sets ([`ENROLLED_KEYS`]).
+    #[error("{path} may set only what enrollment sets, not {key:?} (that belongs in kiosk.toml)")]
+    EnrolledKey { path: PathBuf, key: String },
+}
+
+/// What `kioskctl enroll` writes in the data directory (deploy/src/kiosk_toml.rs):
+/// the kiosk may write it (its enrollment screen runs as `cunban`), root
+/// tools never trust it, and it is read on top of kiosk.toml.
+pub const ENROLLED_FILE: &str = "enrolled.toml";
+/// The keys enrolled.toml may hold; `hub` only its `url` and `sync_interval_secs`.
+pub const ENROLLED_KEYS: [&str; 6] = ["terminal_id", "village_code", "channel", "platform_public_key", "catalog_public_key", "hub"];
+/// The data directory when kiosk.toml names none.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/cunban";
+
+/// kiosk.toml's `data_dir`, or the default.
+fn data_dir_in(table: &toml::Table) -> PathBuf {
+    table.get("data_dir").and_then(|v| v.as_str()).map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from)
+}
+
+/// Whether this terminal was enrolled: kiosk.toml names it (the layout
+/// before issue 12), or the data directory holds enrolled.toml.
+pub fn is_enrolled(config: &Path, default_data_dir: &Path) -> bool {
+    let table = std::fs::read_to_string(config).ok().and_then(|t| t.parse::<toml::Table>().ok());
+    match table {
+        Some(t) if t.contains_key("terminal_id") => true,
+        Some(t) => data_dir_in(&t).join(ENROLLED_FILE).exists(),
+        None => default_data_dir.join(ENROLLED_FILE).exists(),
+    }
+}
+
+/// The data directory kiosk.toml names, if it can be read.
+pub fn data_dir_of(config: &Path) -> Option<PathBuf> {
+    let t = std::fs::read_to_string(config).ok()?.parse::<toml::Table>().ok()?;
+    Some(data_dir_in(&t))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,9 +273,38 @@ impl Config {
         c
     }
 
+    /// Loads kiosk.toml and, on top of it, `<data_dir>/enrolled.toml` when
+    /// there is one (only [`ENROLLED_KEYS`] are taken from it).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        Config::parse(&text).map_err(|e| match e {
+        let parse_err = |p: &Path| {
+            let p = p.to_owned();
+            move |source| ConfigError::Parse { path: p, source }
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(parse_err(path))?;
+        let data_dir = data_dir_in(&table);
+        table.entry("data_dir").or_insert_with(|| toml::Value::String(data_dir.to_string_lossy().into_owned()));
+        let enrolled_path = data_dir.join(ENROLLED_FILE);
+        match std::fs::read_to_string(&enrolled_path) {
+            Ok(t) => {
+                let enrolled: toml::Table = toml::from_str(&t).map_err(parse_err(&enrolled_path))?;
+                for (key, value) in enrolled {
+                    if !ENROLLED_KEYS.contains(&key.as_str()) {
+                        return Err(ConfigError::EnrolledKey { path: enrolled_path, key });
+                    }
+                    match (table.get_mut(&key), value) {
+                        (Some(toml::Value::Table(base)), toml::Value::Table(over)) => base.extend(over),
+                        (_, value) => {
+                            table.insert(key, value);
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ConfigError::Read { path: enrolled_path, source }),
+        }
+        let merged = toml::to_string(&table).map_err(|e| ConfigError::Outbox(format!("cannot merge {}: {e}", enrolled_path.display())))?;
+        Config::parse(&merged).map_err(|e| match e {
             ConfigError::Parse { source, .. } => ConfigError::Parse { path: path.into(), source },
             other => other,
         })
@@ -380,35 +443,46 @@ baud = 9600
         assert_eq!(c.outbox_config().terminal_id, "GS-0001");
     }
 
-    /// What `kioskctl enroll` writes on a fresh terminal (deploy/src/kiosk_toml.rs,
-    /// `apply_enrollment`: its template, then the enrolled values) must start
-    /// the kiosk. deploy cannot depend on kiosk, so the shape is repeated here:
-    /// change both together.
+    /// What `kioskctl enroll` writes on a fresh terminal starts the kiosk:
+    /// kiosk.toml from the package's template (deploy/conf/kiosk.toml, read
+    /// here as it ships) with its data_dir, and in that directory
+    /// enrolled.toml with what the hub assigned (deploy/src/kiosk_toml.rs,
+    /// `apply_enrollment`; deploy cannot depend on kiosk, so its shape is
+    /// repeated here: change both together).
     #[test]
     fn loads_the_file_kioskctl_enroll_writes() {
-        let written = r#"# Written by `kioskctl enroll` on 2026-11-22.
-idle_timeout_secs = 120
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let template = include_str!("../../deploy/conf/kiosk.toml").replace("/var/lib/cunban", data.to_str().unwrap());
+        let config = dir.path().join("kiosk.toml");
+        std::fs::write(&config, template).unwrap();
+        assert!(!is_enrolled(&config, &data));
+        let enrolled = r#"# Written by `kioskctl enroll` on 2026-11-22: what the hub assigned.
 terminal_id = "T-MID-0001"
 village_code = "622926100202"
 channel = "service_van"
-data_dir = "/var/lib/cunban"
 platform_public_key = "hpke-x25519-sha256-chacha20poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
-
-[devices.id_card]
-kind = "sam"
-path = "/dev/cunban-idcard"
-
-[devices.receipt_printer]
-kind = "file"
-path = "/dev/cunban-receipt"
 
 [hub]
 url = "https://hub.example"
 sync_interval_secs = 300
 "#;
-        let c = Config::parse(written).unwrap();
+        std::fs::write(data.join(ENROLLED_FILE), enrolled).unwrap();
+        assert!(is_enrolled(&config, &data));
+        let c = Config::load(&config).unwrap();
         assert_eq!(c.channel, Channel::ServiceVan);
         assert_eq!(c.terminal_id, "T-MID-0001");
+        assert_eq!(c.data_dir, data);
+        assert_eq!(c.hub.sync_interval_secs, 300);
+        assert_eq!(c.devices.id_card, IdCardConfig::Sam { path: "/dev/cunban-idcard".into(), photo_decoder: Default::default() });
+
+        // The kiosk may write enrolled.toml, so it cannot carry what only
+        // root sets: devices (a decoder library), the PIN hash, the data dir.
+        for extra in ["technician_pin_hash = \"x\"\n", "data_dir = \"/tmp\"\n", "[devices.id_card]\nkind = \"simulator\"\n"] {
+            std::fs::write(data.join(ENROLLED_FILE), format!("{extra}{enrolled}")).unwrap();
+            assert!(matches!(Config::load(&config), Err(ConfigError::EnrolledKey { .. })), "{extra}");
+        }
     }
 
     #[test]

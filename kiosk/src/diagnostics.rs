@@ -5,10 +5,13 @@
 //! test page; reads a card once (shown masked, then dropped).
 //!
 //! Five wrong PINs lock the pad for five minutes: a short PIN must not be
-//! guessable at the screen.
+//! guessable at the screen. The count and the lockout are kept in the data
+//! directory (`technician-lockout.json`), so restarting the kiosk (pulling
+//! the plug, or crashing it) does not give a guesser fresh tries.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use model::protocol::DeviceState;
 use offline_cache::{Outbox, SyncClient};
@@ -51,35 +54,112 @@ pub enum PinVerdict {
     NotSet,
 }
 
-/// Counts failures and locks the pad after [`MAX_TRIES`].
+/// The file in the data directory that keeps the count across restarts.
+pub const LOCKOUT_FILE: &str = "technician-lockout.json";
+
+/// Counts failures and locks the pad after [`MAX_TRIES`]; with a file,
+/// the count and lockout survive a restart.
 #[derive(Debug, Default)]
 pub struct PinGate {
     failures: u32,
-    locked_until: Option<Instant>,
+    locked_until: Option<SystemTime>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SavedGate {
+    failures: u32,
+    /// Seconds since the Unix epoch.
+    locked_until: Option<u64>,
 }
 
 impl PinGate {
-    pub fn check(&mut self, stored: Option<&str>, pin: &str, now: Instant) -> PinVerdict {
+    /// A gate kept in `file`. A damaged file counts as a lockout (fail
+    /// closed: a guesser must not reset the count by corrupting it).
+    pub fn persisted(file: PathBuf, now: SystemTime) -> PinGate {
+        let mut gate = PinGate { file: Some(file.clone()), ..PinGate::default() };
+        match std::fs::read(&file) {
+            Ok(bytes) => match serde_json::from_slice::<SavedGate>(&bytes) {
+                Ok(s) => {
+                    gate.failures = s.failures.min(MAX_TRIES);
+                    gate.locked_until = s.locked_until.map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t));
+                }
+                Err(_) => {
+                    tracing::warn!(file = %file.display(), "technician lockout file damaged: locking the PIN pad");
+                    gate.failures = MAX_TRIES;
+                    gate.locked_until = Some(now + LOCKOUT);
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "cannot read the technician lockout: locking the PIN pad");
+                gate.failures = MAX_TRIES;
+                gate.locked_until = Some(now + LOCKOUT);
+            }
+        }
+        gate
+    }
+
+    /// Writes the count whole (temp file, fsync, rename, directory fsync).
+    fn save(&self) {
+        let Some(file) = &self.file else { return };
+        let saved = SavedGate {
+            failures: self.failures,
+            locked_until: self.locked_until.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()).map(|d| d.as_secs()),
+        };
+        if let Err(e) = write_whole(file, &serde_json::to_vec(&saved).unwrap_or_default()) {
+            tracing::warn!(file = %file.display(), error = %e, "cannot keep the technician lockout");
+        }
+    }
+
+    pub fn check(&mut self, stored: Option<&str>, pin: &str, now: SystemTime) -> PinVerdict {
         let Some(stored) = stored else { return PinVerdict::NotSet };
         if let Some(until) = self.locked_until {
-            if now < until {
-                return PinVerdict::Locked { secs: (until - now).as_secs().max(1) };
+            // A clock set back does not lengthen the lockout past LOCKOUT.
+            let until = until.min(now + LOCKOUT);
+            if let Ok(left) = until.duration_since(now) {
+                if !left.is_zero() {
+                    return PinVerdict::Locked { secs: left.as_secs().max(1) };
+                }
             }
             self.locked_until = None;
             self.failures = 0;
+            self.save();
         }
         if model::pin::verify_pin(stored, pin) {
-            self.failures = 0;
+            if self.failures != 0 {
+                self.failures = 0;
+                self.save();
+            }
             return PinVerdict::Open;
         }
         self.failures += 1;
         tracing::warn!(failures = self.failures, "wrong technician PIN");
         if self.failures >= MAX_TRIES {
             self.locked_until = Some(now + LOCKOUT);
+            self.save();
             return PinVerdict::Locked { secs: LOCKOUT.as_secs() };
         }
+        self.save();
         PinVerdict::Wrong { tries_left: MAX_TRIES - self.failures }
     }
+}
+
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{LOCKOUT_FILE}.{}.tmp", uuid::Uuid::now_v7().simple()));
+    let mut opts = std::fs::OpenOptions::new();
+    // create_new: never through a file or symlink already at that name.
+    opts.write(true).create_new(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&tmp)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all()).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 fn row(label: &str, value: impl Into<String>) -> ReviewRow {
@@ -179,10 +259,20 @@ pub fn deliver_to(window: &KioskWindow) -> Deliver {
     })
 }
 
-/// Connects the diagnostics callbacks of `window`.
+/// Connects the diagnostics callbacks of `window`; the PIN lockout lasts
+/// as long as the process ([`wire_with_lockout_in`] keeps it on disk).
 pub fn wire(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Deliver) {
+    wire_gate(window, app, info, deliver, PinGate::default());
+}
+
+/// [`wire`], with the PIN lockout kept in `data_dir` across restarts.
+pub fn wire_with_lockout_in(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Deliver, data_dir: &Path) {
+    wire_gate(window, app, info, deliver, PinGate::persisted(data_dir.join(LOCKOUT_FILE), SystemTime::now()));
+}
+
+fn wire_gate(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Deliver, gate: PinGate) {
     let parts = Arc::new(app.diagnostics_parts());
-    let gate = Arc::new(Mutex::new(PinGate::default()));
+    let gate = Arc::new(Mutex::new(gate));
     let info = Arc::new(info);
 
     let show = {
@@ -211,7 +301,7 @@ pub fn wire(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Delive
     window.on_diag_pin(move |pin| {
         let Some(w) = weak.upgrade() else { return };
         let verdict = match g.lock() {
-            Ok(mut gate) => gate.check(i.pin_hash.as_deref(), pin.as_str(), Instant::now()),
+            Ok(mut gate) => gate.check(i.pin_hash.as_deref(), pin.as_str(), SystemTime::now()),
             Err(_) => PinVerdict::Locked { secs: LOCKOUT.as_secs() },
         };
         match verdict {
@@ -305,7 +395,7 @@ mod tests {
     fn the_pin_pad_locks_after_five_wrong_tries() {
         let stored = model::pin::hash_pin("2468", [1; 16]);
         let mut gate = PinGate::default();
-        let t0 = Instant::now();
+        let t0 = SystemTime::now();
         assert_eq!(gate.check(None, "2468", t0), PinVerdict::NotSet);
         assert_eq!(gate.check(Some(&stored), "1111", t0), PinVerdict::Wrong { tries_left: 4 });
         assert_eq!(gate.check(Some(&stored), "2468", t0), PinVerdict::Open, "a right PIN resets the count");
@@ -315,5 +405,37 @@ mod tests {
         assert!(matches!(gate.check(Some(&stored), "0000", t0), PinVerdict::Locked { .. }));
         assert!(matches!(gate.check(Some(&stored), "2468", t0), PinVerdict::Locked { .. }), "even the right PIN waits");
         assert_eq!(gate.check(Some(&stored), "2468", t0 + LOCKOUT + Duration::from_secs(1)), PinVerdict::Open);
+    }
+
+    /// Issue 12 item 9: pulling the plug (or crashing the kiosk) used to give
+    /// a guesser five fresh tries.
+    #[test]
+    fn the_technician_lockout_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(LOCKOUT_FILE);
+        let stored = model::pin::hash_pin("2468", [1; 16]);
+        let t0 = SystemTime::now();
+        let mut gate = PinGate::persisted(file.clone(), t0);
+        assert_eq!(gate.check(Some(&stored), "0000", t0), PinVerdict::Wrong { tries_left: 4 });
+        drop(gate);
+        // Restarted: the count goes on.
+        let mut gate = PinGate::persisted(file.clone(), t0);
+        for left in (1..4).rev() {
+            assert_eq!(gate.check(Some(&stored), "0000", t0), PinVerdict::Wrong { tries_left: left });
+        }
+        assert!(matches!(gate.check(Some(&stored), "0000", t0), PinVerdict::Locked { .. }));
+        drop(gate);
+        // Restarted while locked: still locked, even for the right PIN.
+        let mut gate = PinGate::persisted(file.clone(), t0 + Duration::from_secs(10));
+        assert!(matches!(gate.check(Some(&stored), "2468", t0 + Duration::from_secs(10)), PinVerdict::Locked { .. }));
+        // A damaged file locks too, it does not reset the count.
+        std::fs::write(&file, "{not json").unwrap();
+        let mut gate = PinGate::persisted(file.clone(), t0);
+        assert!(matches!(gate.check(Some(&stored), "2468", t0), PinVerdict::Locked { .. }));
+        // After the lockout the right PIN opens, and the file says so.
+        let later = t0 + LOCKOUT + Duration::from_secs(1);
+        assert_eq!(gate.check(Some(&stored), "2468", later), PinVerdict::Open);
+        let mut gate = PinGate::persisted(file, later);
+        assert_eq!(gate.check(Some(&stored), "0000", later), PinVerdict::Wrong { tries_left: 4 });
     }
 }

@@ -2,7 +2,9 @@
 //! enrollment window (ui `EnrollWindow`) with the QR, the code, the serial
 //! and the key fingerprint. The work is `kioskctl --json enroll` (one
 //! implementation of key, code, polling and kiosk.toml, in deploy/), run as
-//! a child; its JSON lines drive the window. When it has enrolled, the
+//! a child; its JSON lines drive the window. kioskctl, running as the
+//! kiosk user, keeps what the hub assigned in `DATA_DIR/enrolled.toml`
+//! (the kiosk cannot write /etc/cunban, issue 12). When it has enrolled, the
 //! kiosk exits 0 and systemd starts it again, now with its configuration;
 //! when it fails, the window says why and the kiosk exits 1 a minute later
 //! (systemd restarts it, and it shows a fresh code).

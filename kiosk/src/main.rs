@@ -73,11 +73,13 @@ fn main() -> Result<()> {
     // Held for the life of the process: the demo's hub and card simulator.
     let mut _local_hub = None;
     let config = match &args.config {
-        // First start: not enrolled yet (issue 8).
-        Some(path) if !path.exists() && args.enroll_hub.is_some() => {
+        // First start: not enrolled yet (issue 8). Enrollment is kept in the
+        // data directory (enrolled.toml); kiosk.toml is root's (issue 12).
+        Some(path) if args.enroll_hub.is_some() && !kiosk::config::is_enrolled(path, &args.enroll_data_dir) => {
             let hub = args.enroll_hub.as_deref().unwrap_or_default();
-            info!(hub, "no configuration yet: showing the enrollment screen");
-            kiosk::enroll_screen::run(hub, &args.enroll_data_dir, path)?;
+            info!(hub, "not enrolled yet: showing the enrollment screen");
+            let data_dir = kiosk::config::data_dir_of(path).unwrap_or_else(|| args.enroll_data_dir.clone());
+            kiosk::enroll_screen::run(hub, &data_dir, path)?;
             info!("enrolled; exiting so systemd starts the kiosk with its configuration");
             return Ok(());
         }
@@ -211,7 +213,7 @@ fn main() -> Result<()> {
     );
 
     ui_glue::wire(&window, &app, simulator.clone());
-    kiosk::diagnostics::wire(
+    kiosk::diagnostics::wire_with_lockout_in(
         &window,
         &app,
         kiosk::diagnostics::TerminalInfo {
@@ -221,6 +223,7 @@ fn main() -> Result<()> {
             pin_hash: config.technician_pin_hash.clone(),
         },
         kiosk::diagnostics::deliver_to(&window),
+        &config.data_dir,
     );
     if let Err(e) = app.keep_ratings_in(config.data_dir.join("ratings-waiting.json")) {
         warn!(error = %e, "cannot read the ratings kept from the last run; they stay in the file");

@@ -83,12 +83,24 @@ impl EnrolledTerminal {
     /// Writes `enrollment.json` whole or not at all (temp file, fsync, rename).
     pub fn save(&self, data_dir: &Path) -> Result<PathBuf, EnrollError> {
         let path = data_dir.join(ENROLLMENT_FILE);
-        let tmp = data_dir.join(format!("{ENROLLMENT_FILE}.tmp"));
+        // A random name, created exclusive (O_EXCL never follows a symlink):
+        // `kioskctl enroll` runs as root in a directory the kiosk user owns,
+        // and a symlink planted at a fixed temp name would be written through.
+        let mut rnd = [0u8; 8];
+        rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut rnd)
+            .map_err(|e| EnrollError::Identity(IdentityError::Entropy(e.to_string())))?;
+        let tmp = data_dir.join(format!(".{ENROLLMENT_FILE}.{}.tmp", hex::encode(rnd)));
         let io = |what, source| EnrollError::Io { what, path: path.clone(), source };
         let json = serde_json::to_vec_pretty(self).map_err(|e| EnrollError::BadRecord { path: path.clone(), reason: e.to_string() })?;
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io("cannot create", e))?;
-        f.write_all(&json).and_then(|()| f.sync_all()).map_err(|e| io("cannot write", e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("cannot rename into", e))?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp).map_err(|e| io("cannot create", e))?;
+        if let Err(e) = f.write_all(&json).and_then(|()| f.sync_all()).and_then(|()| std::fs::rename(&tmp, &path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io("cannot write", e));
+        }
         if let Ok(d) = std::fs::File::open(data_dir) {
             let _ = d.sync_all();
         }
