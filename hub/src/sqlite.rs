@@ -1008,7 +1008,9 @@ impl Store for SqliteStore {
     fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError> {
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare(
-            "SELECT serial, public_key, presented_at, expires_at, status, terminal_id, village_code, profile FROM enrollments
+            "SELECT serial, public_key, presented_at, expires_at,
+                    CASE WHEN status = 'pending' AND contested_at IS NOT NULL THEN 'contested' ELSE status END,
+                    terminal_id, village_code, profile FROM enrollments
              WHERE status = 'bound' OR (status = 'pending' AND expires_at >= ?1) ORDER BY presented_at DESC",
         )?;
         let rows = stmt.query_map([at.unix_timestamp()], |r| {
