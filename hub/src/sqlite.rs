@@ -193,10 +193,14 @@ CREATE TABLE submissions_v6 (
     body_sha256 TEXT NOT NULL,
     item_code   TEXT NOT NULL,
     received_at TEXT NOT NULL,
+    -- 1 once its case is open: quotas and clean-up look only at the rest.
+    committed   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (terminal_id, id)
 );
-INSERT INTO submissions_v6 (terminal_id, id, body, body_sha256, item_code, received_at)
-    SELECT COALESCE(terminal_id, ''), id, body, body_sha256, item_code, received_at FROM submissions;
+INSERT INTO submissions_v6 (terminal_id, id, body, body_sha256, item_code, received_at, committed)
+    SELECT COALESCE(s.terminal_id, ''), s.id, s.body, s.body_sha256, s.item_code, s.received_at,
+           EXISTS (SELECT 1 FROM cases c WHERE c.submission_id = s.id)
+    FROM submissions s;
 CREATE TABLE submission_attachments_v6 (
     terminal_id   TEXT NOT NULL,
     submission_id TEXT NOT NULL,
@@ -244,8 +248,9 @@ ALTER TABLE submissions_v6 RENAME TO submissions;
 ALTER TABLE submission_attachments_v6 RENAME TO submission_attachments;
 ALTER TABLE case_numbers_v6 RENAME TO case_numbers;
 ALTER TABLE cases_v6 RENAME TO cases;
--- Uncommitted filings per terminal (quotas, clean-up).
-CREATE INDEX submissions_by_received ON submissions (received_at);
+-- Uncommitted filings per terminal (quotas, clean-up): a few rows, however
+-- many a terminal filed.
+CREATE INDEX submissions_open ON submissions (terminal_id, received_at) WHERE committed = 0;
 CREATE INDEX evaluations_by_case ON evaluations (case_number);
 -- A second key presenting a pending code: someone else read it off the screen.
 ALTER TABLE enrollments ADD COLUMN contested_at TEXT;
@@ -581,8 +586,7 @@ impl Store for SqliteStore {
                 "SELECT COUNT(*), COALESCE(SUM((SELECT COALESCE(SUM(a.size), 0) FROM submission_attachments a
                                                  WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id)), 0)
                  FROM submissions s
-                 WHERE s.terminal_id = ?1
-                   AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.terminal_id = s.terminal_id AND c.submission_id = s.id)",
+                 WHERE s.terminal_id = ?1 AND s.committed = 0",
                 [sub.terminal_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
@@ -681,6 +685,7 @@ impl Store for SqliteStore {
                 "INSERT INTO case_events (case_number, status, actor, at) VALUES (?1, 'received', ?2, ?3)",
                 params![fresh.as_str(), format!("terminal {terminal}"), now],
             )?;
+            tx.execute("UPDATE submissions SET committed = 1 WHERE terminal_id = ?1 AND id = ?2", params![terminal, sid])?;
         }
         let stored: String =
             tx.query_row("SELECT case_number FROM cases WHERE terminal_id = ?1 AND submission_id = ?2", params![terminal, sid], |r| r.get(0))?;
@@ -1003,7 +1008,9 @@ impl Store for SqliteStore {
     fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError> {
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare(
-            "SELECT serial, public_key, presented_at, expires_at, status, terminal_id, village_code, profile FROM enrollments
+            "SELECT serial, public_key, presented_at, expires_at,
+                    CASE WHEN status = 'pending' AND contested_at IS NOT NULL THEN 'contested' ELSE status END,
+                    terminal_id, village_code, profile FROM enrollments
              WHERE status = 'bound' OR (status = 'pending' AND expires_at >= ?1) ORDER BY presented_at DESC",
         )?;
         let rows = stmt.query_map([at.unix_timestamp()], |r| {
@@ -1189,7 +1196,7 @@ impl Store for SqliteStore {
             let stale: Vec<(String, String)> = {
                 let mut stmt = tx.prepare(
                     "SELECT s.terminal_id, s.id FROM submissions s
-                     WHERE s.received_at < ?1
+                     WHERE s.committed = 0 AND s.received_at < ?1
                        AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.terminal_id = s.terminal_id AND c.submission_id = s.id)
                        AND NOT EXISTS (SELECT 1 FROM case_numbers n WHERE n.terminal_id = s.terminal_id AND n.submission_id = s.id)",
                 )?;

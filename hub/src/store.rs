@@ -272,7 +272,7 @@ pub struct EnrollRecord {
     pub public_key: PublicKey,
     pub presented_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
-    /// pending, bound or delivered.
+    /// pending, contested (a second key presented it: it cannot be bound), bound or delivered.
     pub status: String,
     pub terminal_id: Option<String>,
     pub village_code: Option<String>,

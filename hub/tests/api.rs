@@ -414,3 +414,43 @@ async fn a_filing_from_before_terminal_ids_is_no_terminals_to_read_or_commit() {
     assert_eq!(db.submission_body_of("", legacy.id).unwrap(), Some(body));
     hub.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_existing_hub_database_keeps_its_cases_and_case_numbers_across_the_v6_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("hub.db");
+    hub::SqliteStore::create_at_version(&db_path, 5).unwrap();
+    let filed = submission(vec![]);
+    let body = seal(&platform_key(), &filed, &[]).envelope.to_bytes();
+    {
+        // As the v5 hub left a committed filing of GS-0001: case number 41 of the sequence.
+        let conn = rusqlite::Connection::open(&db_path).unwrap();
+        let id = filed.id.to_string();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        conn.execute(
+            "INSERT INTO submissions (id, body, body_sha256, item_code, received_at, terminal_id) VALUES (?1, ?2, ?3, '620000RS0001', '2026-01-01T00:00:00Z', 'GS-0001')",
+            rusqlite::params![id, body, model::submission::sha256_hex(&body)],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO case_numbers (seq, submission_id, day) VALUES (41, ?1, '20260101')", [&id]).unwrap();
+        conn.execute(
+            "INSERT INTO cases (case_number, submission_id, status, created_at, updated_at) VALUES ('622026010100000041', ?1, 'accepted', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')",
+            [&id],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO case_events (case_number, status, actor, at) VALUES ('622026010100000041', 'accepted', 'clerk', '2026-01-02T00:00:00Z')", []).unwrap();
+    }
+    let (hub, api) = start(dir.path()).await;
+    // The owner still has its case: a replayed commit answers the same number, status as decided.
+    let again: model::protocol::CommitResponse = api.commit(filed.id).await.json().await.unwrap();
+    assert_eq!(again.case_number.as_str(), "622026010100000041");
+    let query = serde_json::to_vec(&model::protocol::CaseStatusQuery { submission_ids: vec![filed.id] }).unwrap();
+    let list: model::protocol::CaseStatusList = api.send(reqwest::Method::POST, "/v1/case-status", query).await.json().await.unwrap();
+    assert_eq!(list.cases.len(), 1);
+    assert_eq!(list.cases[0].status, model::CaseStatus::Accepted);
+    // New cases continue the sequence; numbers are never reused.
+    let (_, next) = common::file_case(&api).await;
+    let seq: u64 = next.as_str()[10..].parse().unwrap();
+    assert!(seq > 41, "{next}");
+    hub.shutdown().await.unwrap();
+}

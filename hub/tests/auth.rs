@@ -163,6 +163,9 @@ async fn an_onlooker_cannot_bind_a_code_read_off_the_screen() {
     assert!(err.contains("more than one key"), "{err}");
     // Even the onlooker's own fingerprint does not bind it.
     assert!(hub.bind_enrollment("ABCD-EFGH", binding(Some(onlooker.public_key().fingerprint()))).await.is_err());
+    // The technician's list flags it.
+    let listed = hub.store().pending_enrollments(time::OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(listed.iter().map(|e| e.status.as_str()).collect::<Vec<_>>(), vec!["contested"]);
     // The onlooker's polls never get an enrollment; no terminal was registered.
     let answer: serde_json::Value = present(&onlooker, "SN-FAKE").await.unwrap().json().await.unwrap();
     assert_eq!(answer["status"], "pending");
