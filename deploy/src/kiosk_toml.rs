@@ -83,7 +83,7 @@ const KEYS: &[Key] = &[
 pub const ENROLLED_FILE: &str = "enrolled.toml";
 /// The keys enrollment sets and `enrolled.toml` may hold (the kiosk refuses others there).
 pub const ENROLLED_KEYS: &[&str] =
-    &["terminal_id", "village_code", "channel", "platform_public_key", "catalog_public_key", "hub.url", "hub.sync_interval_secs"];
+    &["terminal_id", "village_code", "channel", "platform_public_key", "catalog_public_key", "hub_public_key", "hub.url", "hub.sync_interval_secs"];
 /// The data directory when kiosk.toml names none.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/cunban";
 /// The user the kiosk runs as (deploy/systemd/cunban-kiosk.service).

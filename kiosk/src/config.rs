@@ -51,7 +51,7 @@ pub enum ConfigError {
 /// tools never trust it, and it is read on top of kiosk.toml.
 pub const ENROLLED_FILE: &str = "enrolled.toml";
 /// The keys enrolled.toml may hold; `hub` only its `url` and `sync_interval_secs`.
-pub const ENROLLED_KEYS: [&str; 6] = ["terminal_id", "village_code", "channel", "platform_public_key", "catalog_public_key", "hub"];
+pub const ENROLLED_KEYS: [&str; 7] = ["terminal_id", "village_code", "channel", "platform_public_key", "catalog_public_key", "hub_public_key", "hub"];
 /// The data directory when kiosk.toml names none.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/cunban";
 
