@@ -115,7 +115,7 @@ enum Command {
     /// Signed update bundles: install (verify, apply, health check, roll back), sign, keygen.
     Update {
         #[command(subcommand)]
-        command: UpdateCommand,
+        command: update_cmd::UpdateCommand,
     },
 }
 
@@ -126,43 +126,6 @@ enum PlatformKeyCommand {
     /// Seal to the configured key from now on. FINGERPRINT is typed from the
     /// province's announcement of the new key.
     Confirm { fingerprint: String },
-}
-
-#[derive(Subcommand)]
-enum UpdateCommand {
-    /// Verify a bundle, install it, check the kiosk runs, roll back if it does not.
-    Install {
-        bundle: PathBuf,
-        /// The update public key (`ed25519:...`), or a file holding it.
-        #[arg(long, default_value = "/etc/cunban/update-key.pub")]
-        key: String,
-        #[arg(long, default_value = "/var/lib/cunban-update")]
-        state_dir: PathBuf,
-        /// Installs the payload directory {dir} of version {version}.
-        #[arg(long, default_value = "dpkg -i {dir}/*.deb")]
-        apply_cmd: String,
-        /// Exit 0 when version {version} runs well. The default waits for the
-        /// kiosk's READY=1 (Type=notify) and checks it still runs 30 s later.
-        #[arg(long, default_value = "systemctl restart cunban-kiosk.service && sleep 30 && systemctl is-active --quiet cunban-kiosk.service")]
-        health_cmd: String,
-        #[arg(long)]
-        allow_downgrade: bool,
-    },
-    /// Make a signed bundle (release side).
-    Sign {
-        /// The update signing key file (from `update keygen`).
-        #[arg(long)]
-        key: PathBuf,
-        #[arg(long)]
-        version: String,
-        #[arg(long, default_value = "cunban-kiosk")]
-        package: String,
-        #[arg(long)]
-        out: PathBuf,
-        files: Vec<PathBuf>,
-    },
-    /// Write a new update signing key (0600) and print its public half.
-    Keygen { file: PathBuf },
 }
 
 #[derive(Subcommand)]

@@ -1,15 +1,14 @@
 //! `kioskctl update ...` over `deploy::update`.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{anyhow, Context, Result};
+use clap::Subcommand;
 use deploy::update::{build_bundle, System, UpdateError, Updater};
 use model::auth::{PublicKey, SigningKey};
 use serde_json::json;
-
-use crate::UpdateCommand;
 
 /// Runs the technician's commands through `sh -c`, `{dir}` and `{version}` filled in.
 struct Commands<'a> {
@@ -59,6 +58,43 @@ fn public_key(arg: &str) -> Result<PublicKey> {
         String::from_utf8(bytes).map_err(|_| anyhow!("{arg} is not an update public key"))?
     };
     PublicKey::parse(text.trim()).map_err(|e| anyhow!("{arg} is not an update public key: {e}"))
+}
+
+#[derive(Subcommand)]
+pub enum UpdateCommand {
+    /// Verify a bundle, install it, check the kiosk runs, roll back if it does not.
+    Install {
+        bundle: PathBuf,
+        /// The update public key (`ed25519:...`), or a file holding it.
+        #[arg(long, default_value = "/etc/cunban/update-key.pub")]
+        key: String,
+        #[arg(long, default_value = "/var/lib/cunban-update")]
+        state_dir: PathBuf,
+        /// Installs the payload directory {dir} of version {version}.
+        #[arg(long, default_value = "dpkg -i {dir}/*.deb")]
+        apply_cmd: String,
+        /// Exit 0 when version {version} runs well. The default waits for the
+        /// kiosk's READY=1 (Type=notify) and checks it still runs 30 s later.
+        #[arg(long, default_value = "systemctl restart cunban-kiosk.service && sleep 30 && systemctl is-active --quiet cunban-kiosk.service")]
+        health_cmd: String,
+        #[arg(long)]
+        allow_downgrade: bool,
+    },
+    /// Make a signed bundle (release side).
+    Sign {
+        /// The update signing key file (from `update keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "cunban-kiosk")]
+        package: String,
+        #[arg(long)]
+        out: PathBuf,
+        files: Vec<PathBuf>,
+    },
+    /// Write a new update signing key (0600) and print its public half.
+    Keygen { file: PathBuf },
 }
 
 pub fn run(cmd: &UpdateCommand, as_json: bool) -> Result<ExitCode> {
