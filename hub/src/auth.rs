@@ -20,7 +20,8 @@ use model::auth::{
 use model::protocol::ErrorCode;
 use model::submission::sha256_hex;
 
-use crate::api::{blocking, body_limit, ApiError, AppState, BODY_LIMIT};
+use crate::api::error::{blocking, ApiError};
+use crate::api::state::{body_limit, AppState, BODY_LIMIT};
 use crate::store::TerminalStatus;
 
 enum Verdict {

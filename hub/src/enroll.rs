@@ -4,10 +4,8 @@
 //! and each client address gets a small token bucket, so neither polling
 //! terminals nor someone guessing can load the hub or walk the code space.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -18,48 +16,9 @@ use model::auth::MAX_CLOCK_SKEW_SECS;
 use model::enroll::{code_hash, normalize_code, valid_serial, EnrollAnswer, EnrollRequest, Enrollment};
 use model::protocol::ErrorCode;
 
-use crate::api::{blocking, parse_json, ApiError, AppState, SMALL_BODY_LIMIT};
+use crate::api::error::{blocking, parse_json, ApiError};
+use crate::api::state::{AppState, SMALL_BODY_LIMIT};
 use crate::store::{EnrollPresentation, EnrollState};
-
-/// A token bucket per client address.
-pub(crate) struct RateLimiter {
-    burst: f64,
-    per_sec: f64,
-    buckets: Mutex<HashMap<Option<IpAddr>, (f64, Instant)>>,
-}
-
-/// Addresses remembered at most; past it, full buckets are forgotten.
-const MAX_TRACKED: usize = 10_000;
-
-impl RateLimiter {
-    /// `burst` requests at once, refilled at `per_minute`.
-    pub(crate) fn new(burst: u32, per_minute: u32) -> RateLimiter {
-        RateLimiter { burst: f64::from(burst.max(1)), per_sec: f64::from(per_minute.max(1)) / 60.0, buckets: Mutex::new(HashMap::new()) }
-    }
-
-    /// True if `addr` may make a request now.
-    pub(crate) fn allow(&self, addr: Option<IpAddr>, now: Instant) -> bool {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= MAX_TRACKED {
-            let (burst, rate) = (self.burst, self.per_sec);
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
-        }
-        let (tokens, at) = buckets.entry(addr).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_sec).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Seconds until one token is back.
-    fn retry_after(&self) -> Duration {
-        Duration::from_secs_f64((1.0 / self.per_sec).ceil())
-    }
-}
 
 pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, body: Body) -> Result<Response, ApiError> {
     let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
@@ -120,21 +79,4 @@ pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<Co
         }
     };
     Ok((StatusCode::OK, Json(answer)).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_bucket_allows_a_burst_then_its_rate() {
-        let limiter = RateLimiter::new(3, 60);
-        let t0 = Instant::now();
-        let a = Some(IpAddr::from([10, 0, 0, 1]));
-        assert!((0..3).all(|_| limiter.allow(a, t0)));
-        assert!(!limiter.allow(a, t0), "burst spent");
-        assert!(limiter.allow(Some(IpAddr::from([10, 0, 0, 2])), t0), "another address has its own bucket");
-        assert!(limiter.allow(a, t0 + Duration::from_millis(1100)), "one token back after a second at 60/min");
-        assert!(!limiter.allow(a, t0 + Duration::from_millis(1200)));
-    }
 }

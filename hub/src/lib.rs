@@ -23,6 +23,7 @@ mod auth;
 mod blobs;
 mod enroll;
 mod group;
+mod rate_limit;
 pub mod signing;
 pub mod backoffice;
 pub mod connector;
