@@ -1,0 +1,268 @@
+//! The embedded-SQLite [`Store`]: the default for one hub on one machine.
+//!
+//! Here: the store and its trait implementation, each method handing over
+//! to a role module (`submissions`, `cases`, `terminals`, `enrollment`);
+//! `schema`, `pool`, `rows` are the leaves; `hubdb` reads for tools.
+
+mod cases;
+mod enrollment;
+mod hubdb;
+mod pool;
+mod rows;
+mod schema;
+mod submissions;
+mod terminals;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use model::auth::{PublicKey, SignedCatalog};
+use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
+use model::operator::OperatorAccount;
+use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
+use rusqlite::{Connection, TransactionBehavior};
+use time::OffsetDateTime;
+
+use crate::blobs::Blobs;
+use crate::group::GroupWriter;
+use crate::store::{
+    CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
+    NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+};
+
+pub use hubdb::{HubDb, OpenedFiling};
+use pool::*;
+use rows::*;
+use schema::{migrate, MIGRATIONS};
+
+pub struct SqliteStore {
+    pool: Pool,
+    blobs: Blobs,
+    /// Taken by every in-process writer, before its pool connection (see group.rs).
+    gate: Arc<Mutex<()>>,
+    group: GroupWriter,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `path`;
+    /// attachment bytes go in `<path>.blobs/`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut conn = open_connection(path)?;
+        migrate(&mut conn)?;
+        let pool = Pool::new(path.to_owned(), conn);
+        let gate = Arc::new(Mutex::new(()));
+        let group = GroupWriter::start(path, gate.clone(), open_connection)?;
+        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, gate, group })
+    }
+
+    /// Creates a database at an old schema version (tests of migrations:
+    /// rows as an older hub left them). Not for serving.
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, version: usize) -> Result<(), StoreError> {
+        let mut conn = open_connection(path)?;
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        for (v, sql) in MIGRATIONS.iter().enumerate().take(version) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", v as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Serialises this process's writers (taken before a pool connection,
+    /// so a writer waiting here holds no connection).
+    fn write_gate(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The registry and last heartbeats as committed (no flush: writes nothing).
+    fn read_terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        let conn = self.pool.get()?;
+        let mut stmt = conn.prepare(
+            "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
+             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let key: String = r.get(1)?;
+            let status: String = r.get(2)?;
+            let village: Option<String> = r.get(3)?;
+            let added: String = r.get(5)?;
+            let seen: Option<String> = r.get(6)?;
+            let hb_at: Option<String> = r.get(7)?;
+            let hb_body: Option<String> = r.get(8)?;
+            let last_heartbeat = match (hb_at, hb_body) {
+                (Some(at), Some(body)) => match serde_json::from_str::<Heartbeat>(&body) {
+                    Ok(hb) => Some((parse_ts(&at)?, hb)),
+                    Err(_) => None,
+                },
+                _ => None,
+            };
+            out.push(TerminalRecord {
+                public_key: PublicKey::parse(&key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))?,
+                status: if status == "active" { TerminalStatus::Active } else { TerminalStatus::Revoked },
+                village_code: village.and_then(|v| VillageCode::parse(&v).ok()),
+                label: r.get(4)?,
+                added_at: parse_ts(&added)?,
+                last_seen_at: seen.as_deref().map(parse_ts).transpose()?,
+                last_heartbeat,
+                id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Complete: a verified blob file, or a row from before blobs were files.
+    fn kept(&self, conn: &Connection, sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.blobs.exists(sha256)? || legacy_attachment(conn, sha256)?)
+    }
+}
+
+impl Store for SqliteStore {
+    fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
+        self.do_put_submission(sub)
+    }
+
+    fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
+        self.do_upload_status(terminal, id, sha256)
+    }
+
+    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
+        self.do_append_upload(terminal, id, sha256, offset, bytes)
+    }
+
+    fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError> {
+        self.do_truncate_upload(sha256, offset)
+    }
+
+    fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError> {
+        self.do_finish_upload(sha256)
+    }
+
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
+        self.do_commit(terminal, id)
+    }
+
+    fn case(&self, case_number: &str) -> Result<Option<CaseView>, StoreError> {
+        self.do_case(case_number)
+    }
+
+    fn case_statuses(&self, terminal: &str, ids: &[SubmissionId]) -> Result<Vec<CaseStatusEntry>, StoreError> {
+        self.do_case_statuses(terminal, ids)
+    }
+
+    fn list_cases(&self, status: Option<CaseStatus>, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
+        self.do_list_cases(status, limit)
+    }
+
+    fn case_summary(&self, case_number: &str) -> Result<Option<CaseSummary>, StoreError> {
+        self.do_case_summary(case_number)
+    }
+
+    fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
+        self.do_set_case_status(case_number, change, at)
+    }
+
+    fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.do_case_result(terminal, case_number)
+    }
+
+    fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_add_terminal(t, at)
+    }
+
+    fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_revoke_terminal(id, at)
+    }
+
+    fn terminal_key(&self, id: &str) -> Result<Option<(PublicKey, TerminalStatus)>, StoreError> {
+        self.do_terminal_key(id)
+    }
+
+    fn present_enrollment(&self, p: &EnrollPresentation<'_>, at: OffsetDateTime) -> Result<EnrollState, StoreError> {
+        self.do_present_enrollment(p, at)
+    }
+
+    fn bind_enrollment(&self, code_hash: &str, b: &EnrollBinding, at: OffsetDateTime) -> Result<EnrollRecord, StoreError> {
+        self.do_bind_enrollment(code_hash, b, at)
+    }
+
+    fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError> {
+        self.do_pending_enrollments(at)
+    }
+
+    fn add_operator(&self, op: &NewOperator, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_add_operator(op, at)
+    }
+
+    fn revoke_operator(&self, staff_number: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_revoke_operator(staff_number, at)
+    }
+
+    fn operators_for(&self, terminal: &str) -> Result<Vec<OperatorAccount>, StoreError> {
+        self.do_operators_for(terminal)
+    }
+
+    fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError> {
+        self.do_remember_nonce(terminal, nonce, now_unix, forget_before)
+    }
+
+    fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.do_terminals()
+    }
+
+    fn terminals_read_only(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.do_terminals_read_only()
+    }
+
+    fn check_staff(&self, name: &str, password: &str) -> Result<bool, StoreError> {
+        self.do_check_staff(name, password)
+    }
+
+    fn set_staff(&self, name: &str, password_hash: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_set_staff(name, password_hash, at)
+    }
+
+    fn audit_e_license(&self, l: &LookupAudit<'_>, max_people: u64, at: OffsetDateTime) -> Result<i64, StoreError> {
+        self.do_audit_e_license(l, max_people, at)
+    }
+
+    fn audit_e_license_outcome(&self, seq: i64, outcome: &str) -> Result<(), StoreError> {
+        self.do_audit_e_license_outcome(seq, outcome)
+    }
+
+    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
+        self.do_sweep(uncommitted_before, partial_before)
+    }
+
+    fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_record_heartbeat(terminal, hb, at)
+    }
+
+    fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {
+        self.do_terminal_config(terminal)
+    }
+
+    fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError> {
+        self.do_set_terminal_config(terminal, config)
+    }
+
+    fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError> {
+        self.do_put_evaluation(terminal, ev, at)
+    }
+
+    fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_publish_catalog(signed, at)
+    }
+
+    fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
+        self.do_latest_catalog_version()
+    }
+
+    fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError> {
+        self.do_latest_catalog()
+    }
+}
