@@ -1,10 +1,10 @@
 //! The hub's wire contract, over real HTTP on loopback, as a registered terminal.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashSet};
 
-use common::{error_code, platform_key, seal, start, start_with, submission};
+use crate::common::{error_code, platform_key, seal, start, start_with, submission};
 use hub::{HubDb, HubOptions};
 use model::auth::SignedCatalog;
 use model::protocol::{CaseView, CommitResponse, ErrorCode, Health, PutOutcome, PutResponse, SERVICE_NAME};

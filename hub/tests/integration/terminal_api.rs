@@ -1,11 +1,11 @@
 //! What terminals push and pull besides submissions: evaluations,
 //! heartbeats, config, e-license lookups; and forwarding through the connector.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{error_code, platform_key, seal, start, start_with, submission};
+use crate::common::{error_code, platform_key, seal, start, start_with, submission};
 use hub::connector::{BoxFuture, CaseOpened, ConnectorError, PlatformConnector};
 use hub::HubOptions;
 use model::document::{DocumentKind, SignedDocument};

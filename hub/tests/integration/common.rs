@@ -1,6 +1,5 @@
 //! Fixtures for the hub's tests: submissions, sealing, and a terminal that
 //! signs its requests as a real one does.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

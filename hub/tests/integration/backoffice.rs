@@ -2,13 +2,13 @@
 //! at the same time: terminals registry, cases list, open with the platform
 //! key, accept / reject / complete with a PDF, and what terminals then see.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::{seal, submission, Api};
+use crate::common::{seal, submission, Api};
 use model::protocol::{CaseStatusList, CaseStatusQuery, CommitResponse};
 use model::submission::AttachmentRef;
 use model::CaseStatus;

@@ -2,11 +2,11 @@
 //! is served, and on documented paths no undocumented method is.
 //! (scripts/schemathesis.sh checks responses against the schemas.)
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::start;
+use crate::common::start;
 use reqwest::{Method, StatusCode};
 
 fn concrete(path: &str) -> String {

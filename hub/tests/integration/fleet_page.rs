@@ -2,13 +2,13 @@
 //! devices, stale ones first and marked in words and colour. Rendered by
 //! headless Chromium (Debian package `chromium`) to check what people see.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{start, Api};
+use crate::common::{start, Api};
 use hub::NewTerminal;
 use model::protocol::{DeviceHealth, DeviceState, Heartbeat, QueueSnapshot};
 use model::VillageCode;

@@ -1,6 +1,6 @@
 //! `hub operator add|revoke` and `hub import FILE` as the back office runs them (issue 7).
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};

@@ -1,11 +1,11 @@
 //! Resumable attachment uploads: what arrives is kept, even when the
 //! connection breaks, and checked by its hash when complete.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 
-use common::{error_code, platform_key, seal, start, Api, Tamper};
+use crate::common::{error_code, platform_key, seal, start, Api, Tamper};
 use model::protocol::{ErrorCode, UploadStatus};
 use model::submission::AttachmentRef;
 use reqwest::{Method, StatusCode};

@@ -1,9 +1,9 @@
 //! Device authentication: the hub answers only registered, active terminals
 //! whose signed requests are fresh and new.
 
-mod common;
+use crate::common;
 
-use common::{error_code, start, Api, Tamper};
+use crate::common::{error_code, start, Api, Tamper};
 use hub::NewTerminal;
 use model::auth::MAX_CLOCK_SKEW_SECS;
 use model::protocol::ErrorCode;

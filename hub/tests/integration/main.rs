@@ -1,0 +1,17 @@
+//! The hub's integration tests, one binary: the API as terminals use it,
+//! authentication, uploads, the back office, the fleet page, the binary's
+//! command line, the OpenAPI description, vans.
+
+// Fixtures are shared; not every module uses every one.
+#[allow(dead_code)]
+mod common;
+
+mod api;
+mod auth;
+mod backoffice;
+mod binary;
+mod fleet_page;
+mod openapi;
+mod terminal_api;
+mod uploads;
+mod van;
