@@ -179,12 +179,14 @@ fn a_photo_decoder_the_kiosk_user_could_write_is_not_loaded() {
         }
     }
     chmod(&writable, 0o775);
+    // A SAM that answers (the simulator on a pty): selftest then goes on to load the decoder.
+    let sam = drivers::SamSimulator::start().unwrap();
     let config = dir.path().join("kiosk.toml");
     std::fs::write(
         &config,
         format!(
             "[devices.id_card]\nkind = \"sam\"\npath = \"{}\"\nphoto_decoder = {{ library = \"{}\" }}\n[devices.receipt_printer]\nkind = \"file\"\npath = \"{}\"\n",
-            dir.path().join("no-reader").display(),
+            sam.path().display(),
             lib.display(),
             dir.path().join("receipt").display()
         ),
