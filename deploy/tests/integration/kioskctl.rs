@@ -1,19 +1,10 @@
 //! kioskctl as a technician runs it.
 
-use std::process::Command;
 
 use drivers::idcard::frame::encode_response;
 use drivers::idcard::text::encode_read_data;
 use drivers::SimCard;
-
-fn kioskctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::kioskctl;
 
 #[test]
 fn decodes_a_read_frame_with_personal_data_masked() {

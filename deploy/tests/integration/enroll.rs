@@ -7,11 +7,7 @@ use std::process::{Command, Stdio};
 
 use hub::{EnrollBinding, Hub, HubOptions};
 use model::enroll::Profile;
-
-fn kioskctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
+use crate::common::kioskctl;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kioskctl_enrolls_writes_kiosk_toml_and_reports_status() {

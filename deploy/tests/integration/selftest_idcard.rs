@@ -1,21 +1,12 @@
 //! `kioskctl selftest` and `kioskctl idcard decode` as a technician runs them.
 
-use std::process::Command;
 
 use drivers::idcard::frame::{encode_response, PREAMBLE};
 use drivers::idcard::text::encode_read_data;
 use drivers::idcard::CardBlock;
 use drivers::SimCard;
 use serde_json::Value;
-
-fn kioskctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::kioskctl;
 
 fn read_frame(card: &SimCard) -> String {
     let block = match &card.foreign {

@@ -1,15 +1,6 @@
 //! `kioskctl export` as a technician runs it in the van (issue 7).
 
-use std::process::Command;
-
-fn kioskctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::kioskctl;
 
 fn filing(scan: &[u8]) -> (model::Submission, Vec<(model::submission::AttachmentRef, Vec<u8>)>) {
     let first17 = *b"62010219900307123";

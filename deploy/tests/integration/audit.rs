@@ -1,16 +1,7 @@
 //! `kioskctl audit verify` and the outbox alerts in `status`, as a technician runs them.
 
 use std::path::Path;
-use std::process::Command;
-
-fn kioskctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::kioskctl;
 
 /// An outbox with three filings (four audit entries: the key pin, three filings).
 fn outbox_with_filings(dir: &Path) {

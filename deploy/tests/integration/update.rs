@@ -4,10 +4,10 @@
 //! the library and through `kioskctl update`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use deploy::update::{build_bundle, System, UpdateError, Updater};
 use model::auth::SigningKey;
+use crate::common::kioskctl;
 
 /// A stand-in machine: "installing" copies the payload's `app` file into
 /// place; the health check fails when the installed app says it crashes.
@@ -77,11 +77,6 @@ fn good_bad_signature_tampered_and_unhealthy_bundles() {
     assert!(matches!(updater.install(&v1, &key.public_key(), &mut m, false), Err(UpdateError::Downgrade { .. })));
     let history = std::fs::read_to_string(dir.path().join("state/history.log")).unwrap();
     assert!(history.contains("0.4.0 failed") && history.contains("rolled back to 0.2.0"), "{history}");
-}
-
-fn kioskctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kioskctl")).args(args).output().expect("run kioskctl");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]

@@ -1,0 +1,14 @@
+//! kioskctl and the package as a technician meets them, one test binary:
+//! audit, enroll, export, status and config, the package's files and
+//! modes, what root tools refuse to trust, the ID card self-test, updates.
+
+mod common;
+
+mod audit;
+mod enroll;
+mod export;
+mod kioskctl;
+mod package;
+mod root_trust;
+mod selftest_idcard;
+mod update;
