@@ -2646,7 +2646,7 @@ mod tests {
     /// ui/translations/update.py extracts them.
     fn own_message_ids() -> Vec<&'static str> {
         let mut ids: Vec<&str> = Vec::new();
-        for source in [include_str!("session.rs"), include_str!("capture.rs"), include_str!("materials.rs")] {
+        for source in [include_str!("mod.rs"), include_str!("../capture.rs"), include_str!("../materials.rs")] {
             let code = &source[..source.find("#[cfg(test)]\nmod tests").unwrap_or(source.len())];
             ids.extend(
                 code.split('"')
