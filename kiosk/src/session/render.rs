@@ -8,7 +8,7 @@ use model::{CaseNumber, ServiceItem};
 use super::events::{FilingStage, FilingStatus, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
-use super::state::{Delivery, Draft, LookupPhase, PrintOutcome, Problem, Purpose, State};
+use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
 use super::view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
@@ -66,8 +66,8 @@ impl Session {
         v
     }
 
+    /// The view of the current state, each screen's part built by its own method.
     fn view_without_prompt(&self) -> View {
-        let lang = self.settings.lang;
         let mut v = View::on(self.screen(), &self.settings);
         v.idle_seconds = self.idle_left.unwrap_or(0);
         match &self.state {
@@ -78,34 +78,7 @@ impl Session {
                     &[&self.problem_text(p)],
                 );
             }
-            State::Services { theme } => {
-                v.themes = std::iter::once(ThemeView {
-                    id: String::new(),
-                    name: self.t("全部"),
-                    selected: theme.is_empty(),
-                })
-                .chain(self.catalog.themes.iter().filter(|t| self.catalog.items_in_theme(&t.id).next().is_some()).map(
-                    |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
-                ))
-                .collect();
-                v.services = self
-                    .catalog
-                    .items
-                    .iter()
-                    .filter(|item| theme.is_empty() || item.theme == *theme)
-                    .map(|item| {
-                        let problem = self.tile_problem(item);
-                        TileView {
-                            code: item.implement_code.to_string(),
-                            name: item.name.get(lang).to_owned(),
-                            department: item.department.get(lang).to_owned(),
-                            time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
-                            enabled: problem.is_none(),
-                            note: problem.map(|p| self.t(p)).unwrap_or_default(),
-                        }
-                    })
-                    .collect();
-            }
+            State::Services { theme } => self.services_view(&mut v, theme),
             State::Guide { item, .. } | State::Consent { item, .. } => {
                 v.item_name = self.item_name(item);
                 if let Some(item) = self.catalog.item(item.as_str()) {
@@ -140,28 +113,7 @@ impl Session {
                     };
                 }
             }
-            State::Review(d) => {
-                v.item_name = self.item_name(&d.item);
-                v.review_rows = self
-                    .rows(d)
-                    .into_iter()
-                    .map(|r| {
-                        // Show the chosen option's words, not its code.
-                        let shown = r.options.iter().find(|o| o.value == r.value).map(|o| o.label.clone());
-                        (r.label, shown.unwrap_or(r.value))
-                    })
-                    .collect();
-                // Each material and how it stands.
-                for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
-                    let status = match d.materials.get(&m.code) {
-                        Some(Outcome::Captured(c)) => self.captured_words(c),
-                        Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
-                        Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
-                        Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
-                    };
-                    v.review_rows.push((m.name.get(lang).to_owned(), status));
-                }
-            }
+            State::Review(d) => self.review_view(&mut v, d),
             State::Submitting { draft, saved, .. } => {
                 v.item_name = self.item_name(&draft.item);
                 v.busy_message = if *saved {
@@ -170,111 +122,9 @@ impl Session {
                     self.t("正在保存您的申请，请稍候…")
                 };
             }
-            State::Saved(filed) | State::Receipt(filed, _) => {
-                v.item_name = self.item_name(&filed.item);
-                v.can_rate = true;
-                match &filed.delivery {
-                    Delivery::Sent(case) => {
-                        v.saved_sent = true;
-                        v.saved_title = self.t("已提交");
-                        v.saved_detail = self.t("您的申请已送到政务服务平台。请记好办件编号，可凭回执查询进度。");
-                        v.case_number = case.to_string();
-                    }
-                    Delivery::Waiting(_) => {
-                        v.saved_sent = false;
-                        v.saved_title = self.t("已保存，网络恢复后自动发送");
-                        v.saved_detail = self.t(
-                            "现在没有网络。您的申请已安全保存在本机，网络恢复后会自动发送，不用再跑一趟。",
-                        );
-                        v.case_number = filed.receipt.reference.clone();
-                    }
-                }
-                if let State::Receipt(_, outcome) = &self.state {
-                    match outcome {
-                        PrintOutcome::Printing => {
-                            v.receipt_message = self.t("正在打印回执…");
-                            v.receipt_busy = true;
-                        }
-                        PrintOutcome::Printed => v.receipt_message = self.t("回执已打印，请从出纸口取走"),
-                        PrintOutcome::Failed(msg) => {
-                            v.receipt_message =
-                                self.tf("回执没有打印出来：{}。请记下上面的编号。", &[&self.t(msg)]);
-                            v.receipt_failed = true;
-                        }
-                    }
-                }
-            }
-            State::Rate(r) => {
-                v.item_name = match (&r.item, &r.target) {
-                    (Some(code), _) => self.item_name(code),
-                    (None, RatingTarget::Case(c)) => self.tf("办件编号 {}", &[c]),
-                    (None, RatingTarget::Submission(_)) => String::new(),
-                };
-                v.rating = r.rating;
-                if let Some(rating) = r.rating {
-                    v.reasons = reasons_for(rating)
-                        .iter()
-                        .map(|(value, label)| ReasonView {
-                            value: (*value).to_owned(),
-                            label: self.t(label),
-                            selected: r.reasons.contains(*value),
-                        })
-                        .collect();
-                }
-            }
-            State::Lookup { purpose, phase } => match phase {
-                LookupPhase::Ask(problem) => {
-                    v.lookup_phase = "ask";
-                    if let Some(p) = problem {
-                        v.lookup_message = self.problem_text(p);
-                        v.lookup_error = true;
-                    } else if *purpose == Purpose::Rate {
-                        v.lookup_message = self.t("先找到要评价的那件事。");
-                    }
-                }
-                LookupPhase::Looking => v.lookup_phase = "looking",
-                LookupPhase::NotFound => {
-                    v.lookup_phase = "none";
-                    v.lookup_message = self.t(
-                        "这台机器上没有查到。如果是在别处办的，或者已经过了很久，请问村代办员或乡镇便民服务中心。",
-                    );
-                }
-                LookupPhase::Found(found) => {
-                    v.lookup_phase = "found";
-                    v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
-                    v.lookup_message = if *purpose == Purpose::Result {
-                        if printable(found).is_some() {
-                            v.result_printable = true;
-                            self.t("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
-                        } else if found.iter().any(|f| f.stage == FilingStage::Done) {
-                            self.t("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
-                        } else {
-                            self.t("还没有可以打印的结果。办结以后，会有短信告诉您。")
-                        }
-                    } else {
-                        self.tf("查到 {} 件：", &[&found.len()])
-                    };
-                }
-                LookupPhase::Printing(found, outcome) => {
-                    v.lookup_phase = "found";
-                    v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
-                    v.result_printable = true;
-                    match outcome {
-                        PrintOutcome::Printing => {
-                            v.result_busy = true;
-                            v.lookup_message = self.t("正在打印结果文件，请稍等…");
-                        }
-                        PrintOutcome::Printed => v.lookup_message = self.t("结果文件已打印，请从打印机取走。"),
-                        PrintOutcome::Failed(msg) => {
-                            v.lookup_error = true;
-                            v.lookup_message = self.tf(
-                                "结果文件没有打印出来：{}。请带上回执到乡镇便民服务中心领取。",
-                                &[&self.t(msg)],
-                            );
-                        }
-                    }
-                }
-            },
+            State::Saved(filed) | State::Receipt(filed, _) => self.filed_view(&mut v, filed),
+            State::Rate(r) => self.rate_view(&mut v, r),
+            State::Lookup { purpose, phase } => self.lookup_view(&mut v, purpose, phase),
             State::Goodbye { rated } => {
                 v.goodbye_message = if *rated {
                     self.t("谢谢您的评价！请带好您的身份证和回执。")
@@ -284,6 +134,175 @@ impl Session {
             }
         }
         v
+    }
+
+    /// The services screen: theme chips and the tiles of the chosen theme.
+    fn services_view(&self, v: &mut View, theme: &str) {
+        let lang = self.settings.lang;
+        v.themes = std::iter::once(ThemeView {
+            id: String::new(),
+            name: self.t("全部"),
+            selected: theme.is_empty(),
+        })
+        .chain(self.catalog.themes.iter().filter(|t| self.catalog.items_in_theme(&t.id).next().is_some()).map(
+            |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
+        ))
+        .collect();
+        v.services = self
+            .catalog
+            .items
+            .iter()
+            .filter(|item| theme.is_empty() || item.theme == *theme)
+            .map(|item| {
+                let problem = self.tile_problem(item);
+                TileView {
+                    code: item.implement_code.to_string(),
+                    name: item.name.get(lang).to_owned(),
+                    department: item.department.get(lang).to_owned(),
+                    time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
+                    enabled: problem.is_none(),
+                    note: problem.map(|p| self.t(p)).unwrap_or_default(),
+                }
+            })
+            .collect();
+    }
+
+    /// The review: what was entered, then each material and how it stands.
+    fn review_view(&self, v: &mut View, d: &Draft) {
+        let lang = self.settings.lang;
+        v.item_name = self.item_name(&d.item);
+        v.review_rows = self
+            .rows(d)
+            .into_iter()
+            .map(|r| {
+                // Show the chosen option's words, not its code.
+                let shown = r.options.iter().find(|o| o.value == r.value).map(|o| o.label.clone());
+                (r.label, shown.unwrap_or(r.value))
+            })
+            .collect();
+        // Each material and how it stands.
+        for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
+            let status = match d.materials.get(&m.code) {
+                Some(Outcome::Captured(c)) => self.captured_words(c),
+                Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
+                Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
+                Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
+            };
+            v.review_rows.push((m.name.get(lang).to_owned(), status));
+        }
+    }
+
+    /// The saved and receipt screens: sent or waiting, and how printing went.
+    fn filed_view(&self, v: &mut View, filed: &Filed) {
+        v.item_name = self.item_name(&filed.item);
+        v.can_rate = true;
+        match &filed.delivery {
+            Delivery::Sent(case) => {
+                v.saved_sent = true;
+                v.saved_title = self.t("已提交");
+                v.saved_detail = self.t("您的申请已送到政务服务平台。请记好办件编号，可凭回执查询进度。");
+                v.case_number = case.to_string();
+            }
+            Delivery::Waiting(_) => {
+                v.saved_sent = false;
+                v.saved_title = self.t("已保存，网络恢复后自动发送");
+                v.saved_detail = self.t(
+                    "现在没有网络。您的申请已安全保存在本机，网络恢复后会自动发送，不用再跑一趟。",
+                );
+                v.case_number = filed.receipt.reference.clone();
+            }
+        }
+        if let State::Receipt(_, outcome) = &self.state {
+            match outcome {
+                PrintOutcome::Printing => {
+                    v.receipt_message = self.t("正在打印回执…");
+                    v.receipt_busy = true;
+                }
+                PrintOutcome::Printed => v.receipt_message = self.t("回执已打印，请从出纸口取走"),
+                PrintOutcome::Failed(msg) => {
+                    v.receipt_message =
+                        self.tf("回执没有打印出来：{}。请记下上面的编号。", &[&self.t(msg)]);
+                    v.receipt_failed = true;
+                }
+            }
+        }
+    }
+
+    /// The rating screen: what is rated, the level and its reasons.
+    fn rate_view(&self, v: &mut View, r: &RateState) {
+        v.item_name = match (&r.item, &r.target) {
+            (Some(code), _) => self.item_name(code),
+            (None, RatingTarget::Case(c)) => self.tf("办件编号 {}", &[c]),
+            (None, RatingTarget::Submission(_)) => String::new(),
+        };
+        v.rating = r.rating;
+        if let Some(rating) = r.rating {
+            v.reasons = reasons_for(rating)
+                .iter()
+                .map(|(value, label)| ReasonView {
+                    value: (*value).to_owned(),
+                    label: self.t(label),
+                    selected: r.reasons.contains(*value),
+                })
+                .collect();
+        }
+    }
+
+    /// The progress and result screens: ask, looking, found, printing.
+    fn lookup_view(&self, v: &mut View, purpose: &Purpose, phase: &LookupPhase) {
+        match phase {
+            LookupPhase::Ask(problem) => {
+                v.lookup_phase = "ask";
+                if let Some(p) = problem {
+                    v.lookup_message = self.problem_text(p);
+                    v.lookup_error = true;
+                } else if *purpose == Purpose::Rate {
+                    v.lookup_message = self.t("先找到要评价的那件事。");
+                }
+            }
+            LookupPhase::Looking => v.lookup_phase = "looking",
+            LookupPhase::NotFound => {
+                v.lookup_phase = "none";
+                v.lookup_message = self.t(
+                    "这台机器上没有查到。如果是在别处办的，或者已经过了很久，请问村代办员或乡镇便民服务中心。",
+                );
+            }
+            LookupPhase::Found(found) => {
+                v.lookup_phase = "found";
+                v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                v.lookup_message = if *purpose == Purpose::Result {
+                    if printable(found).is_some() {
+                        v.result_printable = true;
+                        self.t("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
+                    } else if found.iter().any(|f| f.stage == FilingStage::Done) {
+                        self.t("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
+                    } else {
+                        self.t("还没有可以打印的结果。办结以后，会有短信告诉您。")
+                    }
+                } else {
+                    self.tf("查到 {} 件：", &[&found.len()])
+                };
+            }
+            LookupPhase::Printing(found, outcome) => {
+                v.lookup_phase = "found";
+                v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                v.result_printable = true;
+                match outcome {
+                    PrintOutcome::Printing => {
+                        v.result_busy = true;
+                        v.lookup_message = self.t("正在打印结果文件，请稍等…");
+                    }
+                    PrintOutcome::Printed => v.lookup_message = self.t("结果文件已打印，请从打印机取走。"),
+                    PrintOutcome::Failed(msg) => {
+                        v.lookup_error = true;
+                        v.lookup_message = self.tf(
+                            "结果文件没有打印出来：{}。请带上回执到乡镇便民服务中心领取。",
+                            &[&self.t(msg)],
+                        );
+                    }
+                }
+            }
+        }
     }
 
     fn guide_rows(&self, item: &ServiceItem) -> Vec<(String, String)> {
