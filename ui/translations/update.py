@@ -4,7 +4,7 @@
 Message ids are the Chinese source texts. They come from:
   - every @tr("...") in ui/ui/**/*.slint (Slint translates these itself);
   - the villager-facing sentences the kiosk words in Rust (kiosk/src/session/,
-    and the device and storage sentences of devices.rs, app.rs, visit.rs,
+    and the device and storage sentences of devices.rs, app.rs, ports.rs, visit.rs,
     capture.rs (scanner and camera), materials.rs,
     which the session translates when it shows them), looked up by
     ui::i18n from the same files.
@@ -42,7 +42,7 @@ def rust_ids():
     ids = []
     session = sorted(os.path.join("session", n) for n in os.listdir(os.path.join(ROOT, "kiosk", "src", "session"))
                      if n.endswith(".rs"))
-    for name in session + ["devices.rs", "app.rs", "visit.rs", "capture.rs", "materials.rs"]:
+    for name in session + ["devices.rs", "app.rs", "ports.rs", "visit.rs", "capture.rs", "materials.rs"]:
         path = os.path.join(ROOT, "kiosk", "src", name)
         text = open(path, encoding="utf-8").read()
         # Code only: the tests below quote sentences to check them.
