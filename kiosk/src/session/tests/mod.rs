@@ -9,7 +9,7 @@ mod settings;
 use std::sync::Arc;
 
 use model::evaluation::Rating;
-use model::identity::{check_char, parse_yyyymmdd, CardType, Gender, IdNumber, Validity};
+use model::identity::{parse_yyyymmdd, CardType, IdNumber, Validity};
 use model::submission::Channel;
 use model::{CaseNumber, Catalog, Identity, ImplementCode, Lang, SubmissionId, VillageCode};
 use time::macros::datetime;
@@ -17,22 +17,11 @@ use time::macros::datetime;
 use super::*;
 use crate::materials::{self, Capture, CaptureKind};
 
+/// 张桂兰's card (`model::fixtures`), valid until `valid_until`.
 fn identity(valid_until: Validity) -> Box<Identity> {
-    let first17 = *b"62292619520307002";
-    let number = format!("{}{}", std::str::from_utf8(&first17).unwrap(), check_char(&first17));
-    Box::new(Identity {
-        name: "张桂兰".into(),
-        gender: Gender::Female,
-        nation_code: "01".into(),
-        birth_date: parse_yyyymmdd("19520307").unwrap(),
-        address: "甘肃省临夏回族自治州东乡族自治县锁南镇".into(),
-        id_number: IdNumber::parse(&number).unwrap(),
-        authority: "东乡族自治县公安局".into(),
-        valid_from: parse_yyyymmdd("20160307").unwrap(),
-        valid_until,
-        card_type: CardType::ResidentId,
-        photo_wlt: vec![0; 1024],
-    })
+    let mut card = model::fixtures::sample_identity();
+    card.valid_until = valid_until;
+    Box::new(card)
 }
 
 fn session(caps: Capabilities) -> Session {
