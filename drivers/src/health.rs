@@ -3,7 +3,7 @@
 use std::fs::OpenOptions;
 use std::time::Duration;
 
-use crate::idcard::{IdCardError, SamReader};
+use crate::idcard::reader::{IdCardError, SamReader};
 use crate::receipt::{FileDriver, NetworkDriver, PaperStatus, PrinterError, SerialDriver};
 
 /// A device's state for the service tiles and the heartbeat. Reasons are

@@ -8,28 +8,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use model::protocol::{DeviceHealth, DeviceState};
-use model::{Identity, Submission};
+use model::Submission;
 use offline_cache::{Backoff, Outbox, SyncClient};
 use tokio::runtime::Handle;
 use tokio::sync::{watch, Notify};
 use tracing::{debug, info, warn};
 
-use crate::session::{Effect, Event, ReceiptData, Session, View};
+pub use crate::ports::{CardSource, LinkStatus, ReceiptSink};
+use crate::ports::{DiagnosticsParts, Dispatch, DocumentPrinter};
+use crate::session::{Effect, Event, Session, View};
 
-/// The ID card reader as the kiosk needs it. Errors are plain sentences for
-/// the villager (no personal data).
-pub trait CardSource: Send + 'static {
-    /// A card put on the reader since the last poll (each card once).
-    fn poll(&mut self) -> Result<Option<Identity>, String>;
-    /// Reading starts for a new step: a card already lying on the reader
-    /// counts as put on.
-    fn restart(&mut self) {}
-}
-
-/// The receipt printer as the kiosk needs it.
-pub trait ReceiptSink: Send + 'static {
-    fn print(&mut self, receipt: &ReceiptData) -> Result<(), String>;
-}
 
 /// How long the villager waits for an immediate send before being told the
 /// filing will go later.
@@ -60,7 +48,7 @@ struct Inner {
     /// The document scanner and camera for materials (none until set).
     material_devices: Arc<Mutex<Box<dyn crate::capture::MaterialDevices>>>,
     /// The A4 printer for result documents (none until set).
-    a4: Arc<Mutex<Option<Box<dyn crate::devices::DocumentPrinter>>>>,
+    a4: Arc<Mutex<Option<Box<dyn DocumentPrinter>>>>,
     /// Assisted mode (vans): takes the journey's events while it runs (see `assisted_app.rs`).
     divert: Mutex<Option<Divert>>,
     /// Told after each background sync round (assisted mode: progress, revocation).
@@ -73,24 +61,6 @@ pub type Divert = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 /// The report of a sync round and how many filings still wait.
 pub type SyncListener = Arc<dyn Fn(&offline_cache::SyncReport, u64) + Send + Sync>;
 
-/// What the footer says about the link and the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkStatus {
-    /// None until the first sync attempt.
-    pub online: Option<bool>,
-    pub unsent: u64,
-}
-
-impl LinkStatus {
-    pub fn label(&self) -> String {
-        match self.online {
-            Some(true) if self.unsent == 0 => "网络正常".to_owned(),
-            Some(true) => format!("网络正常 · 正在发送 {} 件", self.unsent),
-            Some(false) => format!("暂时没有网络 · 申请先存在本机，联网后自动发送（待发送 {} 件）", self.unsent),
-            None => "正在检查网络…".to_owned(),
-        }
-    }
-}
 
 pub type StatusListener = Box<dyn Fn(LinkStatus) + Send + Sync>;
 
@@ -108,6 +78,12 @@ pub struct Parts {
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
+}
+
+impl Dispatch for App {
+    fn dispatch(&self, event: Event) {
+        App::dispatch(self, event)
+    }
 }
 
 /// A poisoned lock means a worker panicked; the data behind it (a session,
@@ -190,8 +166,8 @@ impl App {
     }
 
     /// What the technician's diagnostics screen reads and tests (diagnostics.rs).
-    pub fn diagnostics_parts(&self) -> crate::diagnostics::Parts {
-        crate::diagnostics::Parts {
+    pub fn diagnostics_parts(&self) -> DiagnosticsParts {
+        DiagnosticsParts {
             outbox: self.inner.outbox.clone(),
             sync: self.inner.sync.clone(),
             card: self.inner.card.clone(),
@@ -228,7 +204,7 @@ impl App {
     }
 
     /// The A4 printer result documents are printed on (打印结果).
-    pub fn set_a4_printer(&self, printer: Box<dyn crate::devices::DocumentPrinter>) {
+    pub fn set_a4_printer(&self, printer: Box<dyn DocumentPrinter>) {
         *lock(&self.inner.a4) = Some(printer);
     }
 
@@ -521,7 +497,9 @@ impl App {
             // Filings that got their case number: their ratings can go now.
             if self.inner.visit.waiting_ratings() > 0 {
                 let (visit, outbox) = (self.inner.visit.clone(), self.inner.outbox.clone());
-                let _ = tokio::task::spawn_blocking(move || visit.retry_waiting(&outbox)).await;
+                if let Err(e) = tokio::task::spawn_blocking(move || visit.retry_waiting(&outbox)).await {
+                    warn!(error = %e, "storing waiting ratings failed");
+                }
             }
             // Version 0 is the hub's built-in default: the local config stands until the hub sets one.
             let interval = configured.filter(|c| c.version > 0).map_or(interval, |c| Duration::from_secs(c.sync_interval_secs.clamp(5, 3600)));
@@ -554,7 +532,9 @@ impl App {
                 }
                 if *want.borrow() {
                     let card = self.inner.card.clone();
-                    let _ = tokio::task::spawn_blocking(move || lock(&card).restart()).await;
+                    if let Err(e) = tokio::task::spawn_blocking(move || lock(&card).restart()).await {
+                        warn!(error = %e, "restarting the card reader failed");
+                    }
                 }
                 continue;
             }

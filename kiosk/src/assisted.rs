@@ -415,7 +415,6 @@ impl AssistedSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::identity::{check_char, parse_yyyymmdd, CardType, Gender, IdNumber, Validity};
     use model::Identity;
     use time::macros::datetime;
 
@@ -437,21 +436,7 @@ mod tests {
     }
 
     fn identity() -> Box<Identity> {
-        let first17 = *b"62292619520307002";
-        let number = format!("{}{}", std::str::from_utf8(&first17).unwrap(), check_char(&first17));
-        Box::new(Identity {
-            name: "张桂兰".into(),
-            gender: Gender::Female,
-            nation_code: "01".into(),
-            birth_date: parse_yyyymmdd("19520307").unwrap(),
-            address: "甘肃省临夏回族自治州东乡族自治县锁南镇".into(),
-            id_number: IdNumber::parse(&number).unwrap(),
-            authority: "东乡族自治县公安局".into(),
-            valid_from: parse_yyyymmdd("20160307").unwrap(),
-            valid_until: Validity::LongTerm,
-            card_type: CardType::ResidentId,
-            photo_wlt: vec![0; 1024],
-        })
+        Box::new(model::fixtures::sample_identity())
     }
 
     fn logged_in() -> AssistedSession {

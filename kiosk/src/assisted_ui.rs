@@ -131,6 +131,7 @@ pub fn set_lang(w: &KioskWindow, lang: Lang) {
 /// data (login with a wrong PIN, trip, a filing under the banner with its
 /// materials, the signature pad, the trip summary with sending in progress)
 /// and calls `shot(name)` with each screen on the window.
+#[cfg(feature = "samples")]
 pub fn walk_for_screenshots(
     w: &KioskWindow,
     lang: Lang,
@@ -191,7 +192,7 @@ pub fn walk_for_screenshots(
         Event::ChooseService("620000RS0001".into()),
         Event::StartFiling,
         Event::Agree,
-        Event::CardRead(crate::screenshots::sample_identity()),
+        Event::CardRead(crate::samples::sample_identity()),
         Event::FieldEdited { key: "phone".into(), value: "13912345678".into() },
         Event::FieldEdited { key: "bank".into(), value: "rcc".into() },
     ] {

@@ -8,7 +8,8 @@ use model::Identity;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use tracing::warn;
 
-use crate::app::{CardSource, ReceiptSink};
+pub use crate::ports::DocumentPrinter;
+use crate::ports::{CardSource, ReceiptSink};
 use crate::config::PrinterConfig;
 use crate::session::ReceiptData;
 
@@ -131,12 +132,6 @@ impl ReceiptSink for Printer {
     }
 }
 
-/// The A4 printer as the result-printing journey needs it. Errors are
-/// plain Chinese sentences for the villager.
-pub trait DocumentPrinter: Send + 'static {
-    /// Prints a PDF and waits until the printer has finished it.
-    fn print_pdf(&mut self, pdf: Vec<u8>, title: &str) -> Result<(), String>;
-}
 
 /// A CUPS queue (`[devices.a4_printer] kind = "cups"`).
 pub struct A4Printer {

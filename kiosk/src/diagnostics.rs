@@ -14,12 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use model::protocol::DeviceState;
-use offline_cache::{Outbox, SyncClient};
 use slint::{ComponentHandle, ModelRc, VecModel};
-use tokio::runtime::Handle;
 use ui::{KioskWindow, ReviewRow};
 
-use crate::app::{App, CardSource, ReceiptSink};
+use crate::app::App;
+pub use crate::ports::DiagnosticsParts as Parts;
 use crate::session::ReceiptData;
 
 const MAX_TRIES: u32 = 5;
@@ -27,14 +26,6 @@ const LOCKOUT: Duration = Duration::from_secs(300);
 /// How long the reader test waits for a card.
 const READ_TEST_FOR: Duration = Duration::from_secs(10);
 
-/// What diagnostics read and test (from [`App::diagnostics_parts`]).
-pub struct Parts {
-    pub outbox: Arc<Outbox>,
-    pub sync: Arc<SyncClient>,
-    pub card: Arc<Mutex<Box<dyn CardSource>>>,
-    pub printer: Arc<Mutex<Box<dyn ReceiptSink>>>,
-    pub rt: Handle,
-}
 
 /// What the terminal is, for the info table.
 #[derive(Debug, Clone)]

@@ -15,6 +15,10 @@ pub mod diagnostics;
 pub mod enroll_screen;
 pub mod idle;
 pub mod materials;
+pub mod ports;
+#[cfg(feature = "samples")]
+pub mod samples;
+#[cfg(feature = "samples")]
 pub mod screenshots;
 pub mod session;
 pub mod ui_glue;

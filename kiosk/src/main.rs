@@ -61,10 +61,7 @@ fn main() -> Result<()> {
         return screenshots(dir);
     }
     if args.bench {
-        let report = kiosk::screenshots::bench(std::time::Duration::from_secs(3))?;
-        println!("cold start to first frame: {} ms (budget 500 ms)", report.first_frame.as_millis());
-        println!("idle resident memory: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
-        return Ok(());
+        return bench();
     }
     for (family, package) in ui_glue::missing_fonts() {
         warn!(family, package, "font missing: some screens will show no text (install the Debian package)");
@@ -302,7 +299,29 @@ fn main() -> Result<()> {
     result.context("the kiosk window failed")
 }
 
+/// `--bench`: cold start to first frame and idle memory, headless.
+#[cfg(feature = "samples")]
+fn bench() -> Result<()> {
+    let report = kiosk::screenshots::bench(std::time::Duration::from_secs(3))?;
+    println!("cold start to first frame: {} ms (budget 500 ms)", report.first_frame.as_millis());
+    println!("idle resident memory: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
+    Ok(())
+}
+
+/// The sample screens are not in this build (the release package).
+#[cfg(not(feature = "samples"))]
+fn bench() -> Result<()> {
+    anyhow::bail!("this kiosk is built without the sample screens (cargo feature `samples`)")
+}
+
+/// The sample screens are not in this build (the release package).
+#[cfg(not(feature = "samples"))]
+fn screenshots(_dir: &std::path::Path) -> Result<()> {
+    bench()
+}
+
 /// `--screenshots DIR`: every villager screen to PNG, headless.
+#[cfg(feature = "samples")]
 fn screenshots(dir: &std::path::Path) -> Result<()> {
     let missing = ui_glue::missing_fonts();
     if !missing.is_empty() {

@@ -136,6 +136,7 @@ pub fn capture_of(kind: CaptureKind, pages: &[image::RgbImage]) -> Result<Captur
 
 /// A page for screenshots, tests and the demo: a household-register-like
 /// sheet (ruled lines on off-white), `w`×`h`.
+#[cfg(any(test, feature = "samples"))]
 pub fn sample_page(w: u32, h: u32) -> image::RgbImage {
     image::RgbImage::from_fn(w, h, |x, y| {
         let border = x < 12 || y < 12 || x + 12 >= w || y + 12 >= h;

@@ -14,16 +14,16 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use model::evaluation::Rating;
-use model::identity::{check_char, parse_yyyymmdd, CardType, Gender, IdNumber, Validity};
 use model::submission::Channel;
-use model::{CaseNumber, Catalog, Identity, ImplementCode, Lang, SubmissionId, VillageCode};
+use model::{CaseNumber, Catalog, ImplementCode, Lang, SubmissionId, VillageCode};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::Rgb8Pixel;
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize};
 use time::macros::datetime;
 
-use crate::materials::{capture_of, sample_page, Capture, CaptureKind};
+use crate::materials::CaptureKind;
+use crate::samples::{sample_capture, sample_identity};
 use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Session, Terminal, View};
 use crate::ui_glue;
 
@@ -35,25 +35,6 @@ pub const HEIGHT: u32 = 800;
 pub const TERMINAL_PLACE: &str = "东乡族自治县 巴牙村委会";
 pub const TERMINAL_ID: &str = "GS-0001";
 pub const TERMINAL_LABEL: &str = "东乡族自治县 巴牙村委会 · 终端 GS-0001";
-
-/// A card holder who does not exist (the ID number has a valid check digit).
-pub fn sample_identity() -> Box<Identity> {
-    let first17 = *b"62292619520307002";
-    let number = format!("{}{}", std::str::from_utf8(&first17).unwrap_or_default(), check_char(&first17));
-    Box::new(Identity {
-        name: "马桂兰".into(),
-        gender: Gender::Female,
-        nation_code: "28".into(),
-        birth_date: parse_yyyymmdd("19520307").expect("a date"),
-        address: "甘肃省临夏回族自治州东乡族自治县锁南镇巴牙村12号".into(),
-        id_number: IdNumber::parse(&number).expect("a valid sample number"),
-        authority: "东乡族自治县公安局".into(),
-        valid_from: parse_yyyymmdd("20160307").expect("a date"),
-        valid_until: Validity::LongTerm,
-        card_type: CardType::ResidentId,
-        photo_wlt: vec![0; 1024],
-    })
-}
 
 fn sample_session() -> Session {
     let mut s = Session::new(
@@ -70,22 +51,6 @@ fn sample_session() -> Session {
     // The voices of a Debian terminal with espeak-ng.
     s.handle(Event::VoicesAvailable(vec![Lang::ZhCn, Lang::En]));
     s
-}
-
-/// What the simulated scanner or camera gives: a sample sheet (scan) or a
-/// synthetic camera frame (photo).
-pub fn sample_capture(kind: CaptureKind) -> Box<Capture> {
-    let pages = match kind {
-        CaptureKind::Scan => vec![sample_page(1240, 1754)],
-        CaptureKind::Photo => {
-            let mut camera = drivers::camera::SyntheticSource::new(640, 480);
-            match drivers::camera::FrameSource::next_frame(&mut camera) {
-                Ok(frame) => vec![frame.image],
-                Err(_) => vec![sample_page(480, 640)],
-            }
-        }
-    };
-    Box::new(capture_of(kind, &pages).expect("sample pages encode"))
 }
 
 /// Scans or photographs the material on screen with the sample capture.

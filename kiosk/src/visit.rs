@@ -1,6 +1,6 @@
 //! Carries out the effects of the journeys beside filing: reading prompts
 //! aloud, progress and result lookups, and ratings. Called from
-//! [`App`](crate::app::App)'s effect loop; like it, never blocks the UI
+//! the app's effect loop (answers go back through [`Dispatch`]); like it, never blocks the UI
 //! thread (storage runs on the blocking pool).
 
 use std::path::{Path, PathBuf};
@@ -11,9 +11,9 @@ use model::{CaseStatus, SubmissionId};
 use serde::{Deserialize, Serialize};
 use offline_cache::{Outbox, OutboxEntry, OutboxState, StoreError};
 use tokio::runtime::Handle;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
-use crate::app::App;
+use crate::ports::Dispatch;
 use crate::session::{Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget};
 use crate::voice::{Silent, Speaker};
 
@@ -164,7 +164,7 @@ fn store_all(outbox: &Outbox, ratings: Vec<RatingRecord>) -> Vec<RatingRecord> {
 }
 
 /// Runs one of the effects this module owns; others are ignored.
-pub fn run(app: &App, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &Handle, effect: Effect) {
+pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &Handle, effect: Effect) {
     match effect {
         Effect::Speak { lang, text } => services.speaker().speak(lang, &text),
         Effect::LookUp(query) => {
@@ -189,12 +189,27 @@ pub fn run(app: &App, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &
             let waiting: Vec<RatingRecord> = std::mem::take(&mut *lock(&services.waiting_ratings));
             let outbox = outbox.clone();
             let services = services.clone();
+            let ratings: Vec<RatingRecord> = std::iter::once(record).chain(waiting).collect();
             rt.spawn(async move {
-                let _ = tokio::task::spawn_blocking(move || {
-                    let keep = store_all(&outbox, std::iter::once(record).chain(waiting).collect());
-                    services.keep_waiting(keep);
+                let retry = ratings.clone();
+                let kept = services.clone();
+                let stored = tokio::task::spawn_blocking(move || {
+                    let keep = store_all(&outbox, ratings);
+                    kept.keep_waiting(keep);
                 })
                 .await;
+                match stored {
+                    Ok(()) => {}
+                    // Never ran (the runtime is shutting down): nothing was
+                    // stored, so all of them wait (and are kept on disk).
+                    Err(e) if e.is_cancelled() => {
+                        warn!(count = retry.len(), "storing ratings was cancelled; kept to retry");
+                        services.keep_waiting(retry);
+                    }
+                    // Panicked part-way: which were queued is unknown, and
+                    // queuing them again could rate a case twice.
+                    Err(e) => error!(error = %e, count = retry.len(), "storing ratings failed; some may be lost"),
+                }
             });
         }
         _ => {}

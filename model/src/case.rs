@@ -63,6 +63,28 @@ pub enum CaseStatus {
 }
 
 impl CaseStatus {
+    /// Every status, in the order a case goes through them.
+    pub const ALL: [CaseStatus; 5] =
+        [CaseStatus::Received, CaseStatus::Accepted, CaseStatus::Processing, CaseStatus::Done, CaseStatus::Rejected];
+
+    /// The status's name on the wire, in databases and in the OpenAPI text
+    /// (`received`, `accepted`, `processing`, `done`, `rejected`): the same
+    /// names serde uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseStatus::Received => "received",
+            CaseStatus::Accepted => "accepted",
+            CaseStatus::Processing => "processing",
+            CaseStatus::Done => "done",
+            CaseStatus::Rejected => "rejected",
+        }
+    }
+
+    /// The status [`CaseStatus::name`] names, or None.
+    pub fn from_name(name: &str) -> Option<CaseStatus> {
+        CaseStatus::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             CaseStatus::Received => "已接收",
@@ -77,6 +99,15 @@ impl CaseStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_names_are_serde_names_and_round_trip() {
+        for status in CaseStatus::ALL {
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{}\"", status.name()));
+            assert_eq!(CaseStatus::from_name(status.name()), Some(status));
+        }
+        assert_eq!(CaseStatus::from_name("Done"), None);
+    }
 
     #[test]
     fn case_numbers_are_checked() {

@@ -42,10 +42,10 @@ pub enum ExportError {
 pub struct ExportRecord {
     pub id: SubmissionId,
     /// The envelope's exact bytes (what `PUT /v1/submissions/{id}` carries).
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64")]
     pub envelope: Vec<u8>,
     /// Sealed attachments in envelope order.
-    #[serde(with = "b64_list")]
+    #[serde(with = "crate::b64::list")]
     pub attachments: Vec<Vec<u8>>,
 }
 
@@ -142,41 +142,6 @@ impl ExportFile {
             out.push(CheckedRecord { envelope, record: r });
         }
         Ok(out)
-    }
-}
-
-mod b64 {
-    use super::B64;
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&B64.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        B64.decode(s.as_bytes()).map_err(|_| serde::de::Error::custom("not base64"))
-    }
-}
-
-mod b64_list {
-    use super::B64;
-    use base64::Engine as _;
-    use serde::ser::SerializeSeq;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(list.len()))?;
-        for b in list {
-            seq.serialize_element(&B64.encode(b))?;
-        }
-        seq.end()
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        let v = Vec::<String>::deserialize(d)?;
-        v.iter().map(|s| B64.decode(s.as_bytes()).map_err(|_| serde::de::Error::custom("not base64"))).collect()
     }
 }
 

@@ -5,6 +5,7 @@
 //! reference data (division codes, the starter catalog) is compiled in.
 
 pub mod auth;
+mod b64;
 pub mod case;
 pub mod export;
 pub mod catalog;
@@ -12,6 +13,9 @@ pub mod divisions;
 pub mod document;
 pub mod enroll;
 pub mod evaluation;
+/// Test data (cargo feature `fixtures`, for dev-dependencies only).
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod identity;
 pub mod mask;
 pub mod operator;

@@ -348,10 +348,10 @@ pub struct SealedEnvelope {
     /// 实施编码 of the item filed.
     pub item_code: ImplementCode,
     /// The data key, wrapped to the platform's public key.
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64")]
     pub wrapped_key: Vec<u8>,
     /// The submission's canonical JSON, encrypted (part 0).
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64")]
     pub manifest: Vec<u8>,
     /// Sealed attachments in the order of [`distinct_attachments`] (parts 1..).
     pub attachments: Vec<SealedPart>,
@@ -367,21 +367,6 @@ impl fmt::Debug for SealedEnvelope {
             .field("manifest_bytes", &self.manifest.len())
             .field("attachments", &self.attachments)
             .finish()
-    }
-}
-
-mod b64 {
-    use super::B64;
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&B64.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        B64.decode(s.as_bytes()).map_err(|_| serde::de::Error::custom("not base64"))
     }
 }
 
@@ -609,31 +594,10 @@ mod tests {
     impl rand_core::TryCryptoRng for TestRng {}
 
     fn sample(attachments: Vec<AttachmentRef>) -> Submission {
-        use crate::identity::{check_char, CardType, Gender, IdNumber};
-        use crate::submission::{Applicant, FiledBy, Consent, VillageCode};
-        let first17 = *b"62010219900307123";
-        let id_number = format!("62010219900307123{}", check_char(&first17));
-        Submission {
-            id: SubmissionId::new(),
-            item_code: ImplementCode::parse("620000RS0001").unwrap(),
-            bundle_code: None,
-            applicant: Applicant {
-                name: "张三".into(),
-                id_number: IdNumber::parse(&id_number).unwrap(),
-                card_type: CardType::ResidentId,
-                gender: Gender::Male,
-                nation_code: "01".into(),
-                birth_date: time::macros::date!(1990 - 03 - 07),
-                address: "甘肃省兰州市城关区".into(),
-            },
-            form: [("phone".to_owned(), "13800000000".to_owned())].into(),
-            attachments,
-            consent: Consent { text_version: "v1".into(), given_at: time::OffsetDateTime::UNIX_EPOCH },
-            filed_by: FiledBy::SelfServiceTerminal,
-            village_code: VillageCode::parse("620102001001").unwrap(),
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-            terminal_id: "T-0001".into(),
-        }
+        let mut sub = crate::fixtures::sample_submission(attachments);
+        sub.consent.given_at = time::OffsetDateTime::UNIX_EPOCH;
+        sub.created_at = time::OffsetDateTime::UNIX_EPOCH;
+        sub
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 Message ids are the Chinese source texts. They come from:
   - every @tr("...") in ui/ui/**/*.slint (Slint translates these itself);
-  - the villager-facing sentences the kiosk words in Rust (kiosk/src/session.rs,
-    and the device and storage sentences of devices.rs, app.rs, visit.rs,
+  - the villager-facing sentences the kiosk words in Rust (kiosk/src/session/,
+    and the device and storage sentences of devices.rs, app.rs, ports.rs, visit.rs,
     capture.rs (scanner and camera), materials.rs,
     which the session translates when it shows them), looked up by
     ui::i18n from the same files.
@@ -40,11 +40,13 @@ def slint_ids():
 
 def rust_ids():
     ids = []
-    for name in ["session.rs", "devices.rs", "app.rs", "visit.rs", "capture.rs", "materials.rs"]:
+    session = sorted(os.path.join("session", n) for n in os.listdir(os.path.join(ROOT, "kiosk", "src", "session"))
+                     if n.endswith(".rs"))
+    for name in session + ["devices.rs", "app.rs", "ports.rs", "visit.rs", "capture.rs", "materials.rs"]:
         path = os.path.join(ROOT, "kiosk", "src", name)
         text = open(path, encoding="utf-8").read()
         # Code only: the tests below quote sentences to check them.
-        cut = text.find("#[cfg(test)]\nmod tests")
+        cut = text.find("#[cfg(test)]\nmod tests {")
         if cut >= 0:
             text = text[:cut]
         for m in re.finditer(r'"((?:[^"\\]|\\.)*)"', text):

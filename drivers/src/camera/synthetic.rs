@@ -4,7 +4,7 @@
 use image::{Rgb, RgbImage};
 use qrcode::{EcLevel, QrCode};
 
-use super::{CameraError, Frame, FrameSource};
+use super::frame::{CameraError, Frame, FrameSource};
 
 pub struct SyntheticSource {
     width: u32,

@@ -14,7 +14,7 @@ use nokhwa::pixel_format::RgbFormat;
 use nokhwa::utils::{CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType, Resolution};
 use nokhwa::Camera;
 
-use super::{CameraError, Frame, FrameSource};
+use super::frame::{CameraError, Frame, FrameSource};
 
 /// Longest wait for one frame (a camera delivers 15-30 a second).
 const FRAME_TIMEOUT: Duration = Duration::from_secs(3);

@@ -11,7 +11,7 @@ use escpos::driver::Driver;
 use escpos::errors::{PrinterError as EscposError, Result as EscposResult};
 
 use super::status::{PaperStatus, DLE_EOT_PAPER};
-use super::PrinterError;
+use super::error::PrinterError;
 use crate::serial::{is_disconnect, SerialTransport, Transport};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -2,6 +2,7 @@
 //! in the printer's Chinese mode, and a QR code for progress lookup.
 
 mod driver;
+mod error;
 mod network;
 pub mod simulator;
 mod status;
@@ -10,10 +11,10 @@ use encoding_rs::GB18030;
 use escpos::driver::Driver;
 use escpos::printer::Printer;
 use escpos::utils::{JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
-use thiserror::Error;
 use time::PrimitiveDateTime;
 
 pub use driver::{FileDriver, MemoryDriver, SerialDriver};
+pub use error::PrinterError;
 pub use network::NetworkDriver;
 pub use simulator::{NetworkPrinterSimulator, PrinterSimulator};
 pub use status::PaperStatus;
@@ -29,34 +30,6 @@ pub const FS_CHINESE_ON: [u8; 2] = [0x1C, 0x26];
 
 /// Characters per line on 58 mm paper in the default font.
 const LINE_WIDTH: usize = 32;
-
-#[derive(Debug, Error)]
-pub enum PrinterError {
-    #[error("ESC/POS: {0}")]
-    Escpos(#[from] escpos::errors::PrinterError),
-    #[error("cannot open the printer at {path}: {source}")]
-    Open {
-        path: String,
-        #[source]
-        source: serialport::Error,
-    },
-    #[error("cannot connect to the network printer at {addr}: {source}")]
-    Connect {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the printer is disconnected")]
-    Disconnected,
-    #[error("the printer did not answer in time")]
-    Timeout,
-    #[error("printer I/O: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("receipt field `{0}` is not masked; refusing to print personal data")]
-    Unmasked(&'static str),
-    #[error("receipt has neither a case number nor a local reference to encode")]
-    NoReference,
-}
 
 /// Whether the filing reached the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

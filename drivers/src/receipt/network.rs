@@ -10,7 +10,7 @@ use escpos::driver::Driver;
 use escpos::errors::{PrinterError as EscposError, Result as EscposResult};
 
 use super::status::{PaperStatus, DLE_EOT_PAPER};
-use super::PrinterError;
+use super::error::PrinterError;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use drivers::escpos_inspect::qr_payloads;
 use drivers::SamSimulator;
 use hub::{Hub, HubDb};
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
+use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
@@ -27,6 +27,8 @@ use ui::slint::platform::PointerEventButton;
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
+use super::harness;
+
 const TERMINAL: &str = "GS-TEST-0001";
 
 /// A kiosk with its window, devices, outbox and (when online) a hub.
@@ -37,8 +39,7 @@ struct Kiosk {
     outbox: Arc<Outbox>,
     receipts: PathBuf,
     speaker: Arc<Recording>,
-    shots: PathBuf,
-    step: usize,
+    shots: harness::Shots,
     hub: Option<Hub>,
     /// Opens what the hub received (materials test).
     platform: model::seal::PlatformSecretKey,
@@ -51,9 +52,7 @@ impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
     fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         // Each test thread has its own Slint context.
-        let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(
-            testing::TestingBackendOptions { mock_time: true, threading: false, renderer_name: Some("software".into()) },
-        )));
+        let _ = harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -115,8 +114,7 @@ impl Kiosk {
         window.set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
         ui_glue::wire(&window, &app, Some(sim.clone()));
         window.show().unwrap();
-        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join(name);
-        std::fs::create_dir_all(&shots).unwrap();
+        let shots = harness::Shots::new(name);
         let k = Kiosk {
             window,
             views,
@@ -125,7 +123,6 @@ impl Kiosk {
             receipts,
             speaker,
             shots,
-            step: 0,
             hub,
             platform,
             rt,
@@ -146,12 +143,8 @@ impl Kiosk {
     }
 
     fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !done(&self.window) {
-            assert!(Instant::now() < deadline, "never: {what}; on {}", self.window.get_screen());
-            std::thread::sleep(Duration::from_millis(20));
-            self.pump();
-        }
+        let on = |w: &KioskWindow| format!("on {}", w.get_screen());
+        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
         self.pump();
     }
 
@@ -160,22 +153,12 @@ impl Kiosk {
     }
 
     fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        ElementHandle::find_by_accessible_label(&self.window, label)
-            .filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text))
-            .collect()
+        harness::controls(&self.window, label)
     }
 
     /// The one control (not its caption text) with this label.
     fn control(&self, label: &str) -> ElementHandle {
-        let found = self.controls(label);
-        assert_eq!(
-            found.len(),
-            1,
-            "expected one control labelled {label:?} on {}: {:?}",
-            self.window.get_screen(),
-            found.iter().map(|e| (e.type_name(), e.accessible_role(), e.absolute_position())).collect::<Vec<_>>()
-        );
-        found.into_iter().next().unwrap()
+        harness::control(&self.window, label)
     }
 
     fn tap(&self, label: &str) {
@@ -193,21 +176,11 @@ impl Kiosk {
 
     /// Whether some element on screen shows these words (as label or value).
     fn shows(&self, words: &str) -> bool {
-        ElementQuery::from_root(&self.window).match_descendants().find_all().iter().any(|e| {
-            e.accessible_label().is_some_and(|l| l.contains(words))
-                || e.accessible_value().is_some_and(|v| v.contains(words))
-        })
+        harness::shows(&self.window, words)
     }
 
     fn shot(&mut self, name: &str) {
-        self.step += 1;
-        let buffer = self.window.window().take_snapshot().expect("snapshot");
-        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
-        let file = std::fs::File::create(&path).unwrap();
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), buffer.width(), buffer.height());
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(buffer.as_bytes()).unwrap();
+        self.shots.numbered(&self.window, name);
     }
 
     /// From home to the form of 社会保障卡申领 with the sample card read.

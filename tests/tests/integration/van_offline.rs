@@ -17,7 +17,7 @@ use hub::{Hub, HubDb, HubOptions, NewOperator, NewTerminal, SqliteStore};
 use kiosk::assisted::{AssistEffect, AssistEvent, AssistScreen, AssistedSession};
 use kiosk::session::{Capabilities, Event, Screen, Terminal};
 use model::export::ExportFile;
-use model::identity::{check_char, parse_yyyymmdd, CardType, Gender, IdNumber, Validity};
+use model::identity::Gender;
 use model::operator::{hash_pin, PinParams, StaffNumber};
 use model::submission::{AgentRelation, Channel};
 use model::{Catalog, Identity, Submission, SubmissionId, VillageCode};
@@ -28,23 +28,14 @@ const VAN: &str = "GS-VAN-01";
 const PIN: &str = "480217593062";
 const VILLAGES: [&str; 3] = ["622926100202", "622926100203", "622926100204"];
 
+/// Villager `n` of the round: 张桂兰's card (`model::fixtures`) with a name
+/// and number of their own.
 fn villager(n: usize) -> Box<Identity> {
-    let first17 = format!("62292619520307{n:03}");
-    let first17: [u8; 17] = first17.as_bytes().try_into().unwrap();
-    let number = format!("{}{}", std::str::from_utf8(&first17).unwrap(), check_char(&first17));
-    Box::new(Identity {
-        name: format!("村民{n}"),
-        gender: if n % 2 == 0 { Gender::Female } else { Gender::Male },
-        nation_code: "01".into(),
-        birth_date: parse_yyyymmdd("19520307").unwrap(),
-        address: "甘肃省临夏回族自治州东乡族自治县锁南镇".into(),
-        id_number: IdNumber::parse(&number).unwrap(),
-        authority: "东乡族自治县公安局".into(),
-        valid_from: parse_yyyymmdd("20160307").unwrap(),
-        valid_until: Validity::LongTerm,
-        card_type: CardType::ResidentId,
-        photo_wlt: vec![0; 1024],
-    })
+    let mut card = model::fixtures::sample_identity();
+    card.name = format!("村民{n}");
+    card.gender = if n % 2 == 0 { Gender::Female } else { Gender::Male };
+    card.id_number = model::fixtures::id_number(&format!("62292619520307{n:03}"));
+    Box::new(card)
 }
 
 fn quick() -> SyncConfig {

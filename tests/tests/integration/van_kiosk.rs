@@ -7,13 +7,12 @@
 //! self-service kiosk the entry does not exist. Steps are rendered to
 //! `<target>/journey/<test>/NN-step.png`.
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hub::{Hub, NewOperator};
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
+use i_slint_backend_testing::{self as testing, ElementHandle};
 use kiosk::app::{App, Parts};
 use kiosk::assisted_app::{self, AssistedApp};
 use kiosk::config::PrinterConfig;
@@ -24,9 +23,10 @@ use model::operator::{hash_pin, PinParams, StaffNumber};
 use model::submission::Channel;
 use model::{Catalog, VillageCode};
 use offline_cache::{Outbox, SyncClient, SyncConfig};
-use ui::slint::platform::PointerEventButton;
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
+
+use super::harness;
 
 const TERMINAL: &str = "GS-VAN-0007";
 const STAFF: &str = "620042";
@@ -42,19 +42,14 @@ struct Van {
     outbox: Arc<Outbox>,
     hub: Hub,
     rt: tokio::runtime::Runtime,
-    shots: PathBuf,
-    step: usize,
+    shots: harness::Shots,
     _sim: Arc<drivers::SamSimulator>,
     _dir: tempfile::TempDir,
 }
 
 impl Van {
     fn start(name: &str, channel: Channel, operator_timeout: Duration) -> Van {
-        let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
-            mock_time: true,
-            threading: false,
-            renderer_name: Some("software".into()),
-        })));
+        let _ = harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -129,9 +124,8 @@ impl Van {
             }),
         );
         window.show().unwrap();
-        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join(name);
-        std::fs::create_dir_all(&shots).unwrap();
-        let v = Van { window, views, changes, app, assisted, outbox, hub, rt, shots, step: 0, _sim: sim, _dir: dir };
+        let shots = harness::Shots::new(name);
+        let v = Van { window, views, changes, app, assisted, outbox, hub, rt, shots, _sim: sim, _dir: dir };
         // The first background sync pulls the operator accounts.
         let deadline = Instant::now() + Duration::from_secs(30);
         while v.outbox.operators_synced_at().unwrap().is_none() {
@@ -159,12 +153,8 @@ impl Van {
     }
 
     fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !done(&self.window) {
-            assert!(Instant::now() < deadline, "never: {what}; on {}", self.window.get_screen());
-            std::thread::sleep(Duration::from_millis(20));
-            self.pump();
-        }
+        let on = |w: &KioskWindow| format!("on {}", w.get_screen());
+        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
         self.pump();
     }
 
@@ -173,15 +163,11 @@ impl Van {
     }
 
     fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        ElementHandle::find_by_accessible_label(&self.window, label)
-            .filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text))
-            .collect()
+        harness::controls(&self.window, label)
     }
 
     fn tap(&self, label: &str) {
-        let found = self.controls(label);
-        assert_eq!(found.len(), 1, "expected one control labelled {label:?} on {}", self.window.get_screen());
-        found[0].mock_single_click(PointerEventButton::Left);
+        harness::click(&self.window, label);
         self.pump();
     }
 
@@ -193,20 +179,11 @@ impl Van {
     }
 
     fn shows(&self, words: &str) -> bool {
-        ElementQuery::from_root(&self.window).match_descendants().find_all().iter().any(|e| {
-            e.accessible_label().is_some_and(|l| l.contains(words)) || e.accessible_value().is_some_and(|v| v.contains(words))
-        })
+        harness::shows(&self.window, words)
     }
 
     fn shot(&mut self, name: &str) {
-        self.step += 1;
-        let buffer = self.window.window().take_snapshot().expect("snapshot");
-        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
-        let file = std::fs::File::create(&path).unwrap();
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), buffer.width(), buffer.height());
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(buffer.as_bytes()).unwrap();
+        self.shots.numbered(&self.window, name);
     }
 
     /// Home → staff entry → staff number and PIN on the keypad → trip screen.

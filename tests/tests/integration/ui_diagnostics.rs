@@ -3,12 +3,11 @@
 //! network, queue and versions; print a test page on the real printer path;
 //! read the simulated card (shown masked); a wrong PIN is refused.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use drivers::SamSimulator;
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
+use i_slint_backend_testing::{self as testing, ElementQuery};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
@@ -20,50 +19,33 @@ use ui::slint::platform::{PointerEventButton, WindowEvent};
 use ui::slint::{ComponentHandle, LogicalPosition};
 use ui::KioskWindow;
 
-fn controls(w: &KioskWindow, label: &str) -> Vec<ElementHandle> {
-    ElementHandle::find_by_accessible_label(w, label).filter(|e| e.is_valid() && e.accessible_role() != Some(AccessibleRole::Text)).collect()
-}
+use super::harness::{self, shows};
 
 fn tap(w: &KioskWindow, label: &str) {
-    let found = controls(w, label);
-    assert_eq!(found.len(), 1, "one control {label:?}");
-    found[0].mock_single_click(PointerEventButton::Left);
+    harness::click(w, label);
     testing::mock_elapsed_time(Duration::from_millis(100));
-}
-
-fn shows(w: &KioskWindow, words: &str) -> bool {
-    ElementQuery::from_root(w).match_descendants().find_all().iter().any(|e| {
-        e.accessible_label().is_some_and(|l| l.contains(words)) || e.accessible_value().is_some_and(|v| v.contains(words))
-    })
 }
 
 type Updates = std::sync::mpsc::Receiver<kiosk::diagnostics::DiagUpdate>;
 
 /// Applies what the workers delivered (the test thread is the UI thread).
 fn wait(w: &KioskWindow, updates: &Updates, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let apply = || {
         while let Ok(u) = updates.try_recv() {
             kiosk::diagnostics::apply(w, u);
         }
-        if done(w) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never: {what}; message {:?}", w.get_diag_message());
-        std::thread::sleep(Duration::from_millis(20));
+    };
+    apply();
+    let pump = || {
         testing::mock_elapsed_time(Duration::from_millis(50));
-    }
+        apply();
+    };
+    let message = |w: &KioskWindow| format!("message {:?}", w.get_diag_message());
+    harness::wait_until(w, Duration::from_secs(20), pump, what, message, done);
 }
 
 fn shot(w: &KioskWindow, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join("diagnostics");
-    std::fs::create_dir_all(&dir).unwrap();
-    let buffer = w.window().take_snapshot().expect("snapshot");
-    let file = std::fs::File::create(dir.join(format!("{name}.png"))).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), buffer.width(), buffer.height());
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(buffer.as_bytes()).unwrap();
+    harness::Shots::new("diagnostics").named(w, &format!("{name}.png"));
 }
 
 /// Holds a finger on the end of the terminal label (bottom right) for `hold`.
@@ -77,11 +59,7 @@ fn hold_corner(w: &KioskWindow, hold: Duration) {
 
 #[test]
 fn hold_pin_and_diagnose() {
-    let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
-        mock_time: true,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })));
+    let _ = harness::testing_backend();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sim = Arc::new(SamSimulator::start().expect("card simulator"));
@@ -182,11 +160,7 @@ fn hold_pin_and_diagnose() {
 /// serial and the key fingerprint, waiting.
 #[test]
 fn the_enrollment_screen_shows_qr_and_code() {
-    let _ = ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
-        mock_time: true,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })));
+    let _ = harness::testing_backend();
     let w = ui::EnrollWindow::new().unwrap();
     w.set_qr(kiosk::enroll_screen::qr_image("CUNBAN-ENROLL:1:SN-A-0001:0123456789abcdef:7K2M-9QXD").unwrap());
     w.set_code("7K2M-9QXD".into());
@@ -199,13 +173,7 @@ fn the_enrollment_screen_shows_qr_and_code() {
     };
     assert!(found("7K2M-9QXD") && found("SN-A-0001") && found("0123456789abcdef") && found("正在等待平台确认"));
     let shot = w.window().take_snapshot().unwrap();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("journey").join("diagnostics");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = std::fs::File::create(dir.join("enroll.png")).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(shot.as_bytes()).unwrap();
+    harness::Shots::new("diagnostics").save("enroll.png", &shot);
     // The QR is drawn: dark modules in the left half.
     let dark = (100..560).step_by(7).flat_map(|y| (80..560).step_by(7).map(move |x| (x, y))).filter(|&(x, y)| {
         let p = shot.as_slice()[y * shot.width() as usize + x];

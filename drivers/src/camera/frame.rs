@@ -1,0 +1,75 @@
+//! A frame, the trait of everything that delivers frames, and what goes
+//! wrong with a camera.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{GrayImage, ImageError, Luma, RgbImage};
+use thiserror::Error;
+
+/// One picture from a camera, 8-bit RGB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub image: RgbImage,
+}
+
+impl Frame {
+    pub fn width(&self) -> u32 {
+        self.image.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.image.height()
+    }
+
+    /// Brightness only (ITU-R BT.601 weights), what QR detection needs.
+    pub fn to_luma(&self) -> GrayImage {
+        let (w, h) = self.image.dimensions();
+        let mut out = GrayImage::new(w, h);
+        for (dst, src) in out.pixels_mut().zip(self.image.pixels()) {
+            let [r, g, b] = src.0.map(u32::from);
+            // Integer weights 77/150/29 (sum 256) ≈ 0.299/0.587/0.114.
+            *dst = Luma([((77 * r + 150 * g + 29 * b) >> 8) as u8]);
+        }
+        out
+    }
+
+    /// Encodes the frame as JPEG (materials, face photos). `quality` 1..=100.
+    pub fn to_jpeg(&self, quality: u8) -> Result<Vec<u8>, CameraError> {
+        let mut out = Cursor::new(Vec::new());
+        JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100))
+            .encode_image(&self.image)
+            .map_err(CameraError::Encode)?;
+        Ok(out.into_inner())
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum CameraError {
+    #[error("no camera at {0}")]
+    NotFound(String),
+    #[error("cannot open the camera {device}: {reason}")]
+    Open { device: String, reason: String },
+    #[error("the camera stopped delivering frames: {0}")]
+    Capture(String),
+    #[error("the camera gave no frame within {0:?}")]
+    Timeout(std::time::Duration),
+    #[error("cannot read image file {path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: ImageError,
+    },
+    #[error("no frames left in {0}")]
+    EndOfStream(String),
+    #[error("cannot encode the photo: {0}")]
+    Encode(#[source] ImageError),
+}
+
+/// Anything that delivers frames. Blocks until the next frame.
+pub trait FrameSource: Send {
+    fn next_frame(&mut self) -> Result<Frame, CameraError>;
+    /// For logs and the self-test table, e.g. `v4l /dev/video0 1280x720`.
+    fn describe(&self) -> String;
+}

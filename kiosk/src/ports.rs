@@ -1,0 +1,68 @@
+//! The kiosk's ports: the devices as the app needs them, how events get
+//! back to the app, and the state the app shares with the screens. A leaf:
+//! `app`, `devices`, `visit`, `diagnostics` and the UI glue all use it, and
+//! it uses none of them, so the arrows between them point one way.
+
+use std::sync::{Arc, Mutex};
+
+use offline_cache::{Outbox, SyncClient};
+use tokio::runtime::Handle;
+
+use crate::session::{Event, ReceiptData};
+use model::Identity;
+
+/// The ID card reader as the kiosk needs it. Errors are plain sentences for
+/// the villager (no personal data).
+pub trait CardSource: Send + 'static {
+    /// A card put on the reader since the last poll (each card once).
+    fn poll(&mut self) -> Result<Option<Identity>, String>;
+    /// Reading starts for a new step: a card already lying on the reader
+    /// counts as put on.
+    fn restart(&mut self) {}
+}
+
+/// The receipt printer as the kiosk needs it.
+pub trait ReceiptSink: Send + 'static {
+    fn print(&mut self, receipt: &ReceiptData) -> Result<(), String>;
+}
+
+/// The A4 printer as the result-printing journey needs it. Errors are
+/// plain Chinese sentences for the villager.
+pub trait DocumentPrinter: Send + 'static {
+    /// Prints a PDF and waits until the printer has finished it.
+    fn print_pdf(&mut self, pdf: Vec<u8>, title: &str) -> Result<(), String>;
+}
+
+/// Where the answers of effects go: the app, which feeds them to the
+/// session (`App::dispatch`). Workers hold a clone.
+pub trait Dispatch: Clone + Send + Sync + 'static {
+    fn dispatch(&self, event: Event);
+}
+
+/// What the footer says about the link and the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// None until the first sync attempt.
+    pub online: Option<bool>,
+    pub unsent: u64,
+}
+
+impl LinkStatus {
+    pub fn label(&self) -> String {
+        match self.online {
+            Some(true) if self.unsent == 0 => "网络正常".to_owned(),
+            Some(true) => format!("网络正常 · 正在发送 {} 件", self.unsent),
+            Some(false) => format!("暂时没有网络 · 申请先存在本机，联网后自动发送（待发送 {} 件）", self.unsent),
+            None => "正在检查网络…".to_owned(),
+        }
+    }
+}
+
+/// What diagnostics read and test (from `App::diagnostics_parts`).
+pub struct DiagnosticsParts {
+    pub outbox: Arc<Outbox>,
+    pub sync: Arc<SyncClient>,
+    pub card: Arc<Mutex<Box<dyn CardSource>>>,
+    pub printer: Arc<Mutex<Box<dyn ReceiptSink>>>,
+    pub rt: Handle,
+}

@@ -1,0 +1,238 @@
+//! What comes in (`Event`s: taps, devices, workers) and what goes out
+//! (`Effect`s the kiosk runs), with the plain data both carry.
+
+use model::evaluation::{Evaluation, Rating};
+use model::submission::{AttachmentRef, Channel};
+use model::{CaseNumber, IdNumber, Identity, ImplementCode, Lang, Submission, SubmissionId, VillageCode};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::materials::{Capture, CaptureKind};
+
+/// Version of the consent text shown on the consent screen.
+pub const CONSENT_VERSION: &str = "consent-2026-11-v2";
+
+/// Days a filing is kept after the platform has finished it, as the consent
+/// screen says, unless the terminal's `[outbox] retention_days` says
+/// otherwise (`Session::set_retention_days`). The outbox's default retention.
+pub const RETENTION_DAYS: u64 = 30;
+
+/// Where this session runs: fixed for the life of the kiosk process.
+#[derive(Debug, Clone)]
+pub struct Terminal {
+    pub terminal_id: String,
+    pub village_code: VillageCode,
+    pub channel: Channel,
+}
+
+/// Which optional devices are present, so tiles can say what is missing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Capabilities {
+    pub camera: bool,
+    pub scanner: bool,
+}
+
+/// Something that happened: a tap, a device, a worker.
+#[derive(Debug)]
+pub enum Event {
+    /// Home: 我要办事.
+    Start,
+    /// Services: a theme filter; "" is all.
+    ChooseTheme(String),
+    ChooseService(String),
+    /// Guide: 开始办理.
+    StartFiling,
+    /// Consent: 同意，继续. (不同意 is `Cancel`.)
+    Agree,
+    Back,
+    Cancel,
+    CardRead(Box<Identity>),
+    /// The reader failed; the text is a plain Chinese sentence for the
+    /// villager (a message id of the `.po` files, translated on screen).
+    CardProblem(String),
+    FieldEdited { key: String, value: String },
+    SubmitForm,
+    /// Materials: 扫描 / 拍照 (and 重新扫描 / 重拍).
+    CaptureMaterial(CaptureKind),
+    /// The scan or photo of `material` is done.
+    MaterialCaptured { material: String, capture: Box<Capture> },
+    /// The scan or photo failed (a Chinese sentence, as `CardProblem`).
+    MaterialFailed(String),
+    /// Materials: 下一步 (this material is done, or not needed here).
+    NextMaterial,
+    /// Materials: 跳过 (optional materials only).
+    SkipMaterial,
+    /// Whether the hub answered the last sync: the materials screen says
+    /// e-licenses need no scan only while online.
+    LinkChanged { online: bool },
+    Confirm,
+    /// The submission is durably in the outbox.
+    Saved { id: SubmissionId },
+    /// The outbox refused it; nothing was saved. A Chinese sentence, as `CardProblem`.
+    SaveFailed(String),
+    /// The hub acknowledged it right away.
+    Sent { id: SubmissionId, case_number: CaseNumber },
+    /// The hub could not be reached; the sync worker sends it later.
+    Deferred { id: SubmissionId },
+    PrintReceipt,
+    Printed,
+    /// A Chinese sentence, as `CardProblem`.
+    PrintFailed(String),
+    /// 完成 (saved, receipt, lookup) and 回首页 (error, goodbye).
+    Finish,
+    /// Home: 查进度.
+    QueryProgress,
+    /// Home: 打印结果.
+    QueryResult,
+    /// Home: 评价.
+    RateService,
+    /// Saved/receipt: rate this filing.
+    RateNow,
+    ChooseRating(Rating),
+    ToggleReason(String),
+    SubmitRating,
+    /// A code typed on the keypad or read by a QR scanner: a receipt's case
+    /// number or local reference (progress, result, rating), or an item's
+    /// implementation code (services).
+    CodeEntered(String),
+    /// The app's answer to [`Effect::LookUp`], newest first.
+    LookedUp(Vec<FilingStatus>),
+    /// The lookup itself failed (a Chinese sentence).
+    LookupFailed(String),
+    /// Progress/result: 再查一次.
+    Retry,
+    /// Result: 打印结果文件.
+    PrintResult,
+    /// The result document was printed on the A4 printer.
+    ResultPrinted,
+    /// It was not (a Chinese sentence, as `CardProblem`).
+    ResultPrintFailed(String),
+    SetLanguage(Lang),
+    ToggleLargeText,
+    ToggleHighContrast,
+    ToggleVoice,
+    /// Which languages the speaker can read aloud.
+    VoicesAvailable(Vec<Lang>),
+    /// Nobody has touched the screen for a while: count down.
+    IdleWarning { seconds_left: u32 },
+    /// Idle warning: 继续.
+    StillHere,
+    IdleTimeout,
+}
+
+/// What the kiosk must do for the session.
+#[derive(Debug)]
+pub enum Effect {
+    /// Start polling the ID card reader.
+    ReadCard,
+    StopCardReader,
+    /// Durably enqueue, then try to send at once; answer with `Saved` (or
+    /// `SaveFailed`) and then `Sent` or `Deferred`.
+    /// With the bytes of every attachment the submission references.
+    Submit(Box<Submission>, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>),
+    /// Scan or photograph a material; answer with `MaterialCaptured` or `MaterialFailed`.
+    CaptureMaterial { material: String, kind: CaptureKind },
+    Print(ReceiptData),
+    /// Find filings made on this terminal; answer with `LookedUp` or `LookupFailed`.
+    LookUp(Lookup),
+    /// Keep a rating and send it to the platform when the link allows.
+    StoreRating(RatingRecord),
+    /// Fetch this case's result document from the hub and print it on the
+    /// A4 printer; answer with `ResultPrinted` or `ResultPrintFailed`.
+    PrintResult(CaseNumber),
+    /// Read a sentence aloud (replacing whatever is being read).
+    Speak { lang: Lang, text: String },
+}
+
+/// How a villager's filings are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// A case number from the receipt (sent filings).
+    Case(CaseNumber),
+    /// The local reference from the receipt (filings that waited for the network).
+    Reference(SubmissionId),
+    /// The villager's ID card: every filing of this card holder on this terminal.
+    IdNumber(IdNumber),
+}
+
+/// Where one filing stands, as the terminal knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilingStatus {
+    pub reference: SubmissionId,
+    pub item_code: ImplementCode,
+    pub created_at: OffsetDateTime,
+    pub case_number: Option<CaseNumber>,
+    pub stage: FilingStage,
+    /// The platform has a result document for it that can be printed here.
+    pub result_available: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilingStage {
+    /// Saved here, waiting for the network.
+    Waiting,
+    /// Delivered to the platform, being handled.
+    Delivered,
+    /// The platform has finished it.
+    Done,
+    /// Refused by the platform or stuck; a person must look at it.
+    Problem,
+}
+
+/// What was rated: a case the platform numbered, or a filing still waiting
+/// here (the app links it to its case number once it has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RatingTarget {
+    Case(CaseNumber),
+    Submission(SubmissionId),
+}
+
+/// A 好差评 rating, ready to keep and send. Reasons are stored as their
+/// Chinese labels (DESIGN §4: labels, not codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingRecord {
+    pub target: RatingTarget,
+    pub rating: Rating,
+    pub reasons: Vec<String>,
+    pub at: OffsetDateTime,
+}
+
+impl RatingRecord {
+    /// The platform's evaluation, once the case number is known.
+    pub fn evaluation(&self) -> Option<Evaluation> {
+        match &self.target {
+            RatingTarget::Case(case_number) => Some(Evaluation {
+                case_number: case_number.clone(),
+                rating: self.rating,
+                reasons: self.reasons.clone(),
+                text: String::new(),
+            }),
+            RatingTarget::Submission(_) => None,
+        }
+    }
+}
+
+/// What a receipt shows. Only masked personal data. Always in Chinese: the
+/// receipt printer speaks GB18030, and the case is handled in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptData {
+    pub item_name: String,
+    pub applicant_masked: String,
+    pub id_number_masked: String,
+    pub time: OffsetDateTime,
+    pub terminal_id: String,
+    pub village_code: String,
+    pub status_line: String,
+    /// Case number when the platform assigned one.
+    pub case_number: Option<CaseNumber>,
+    /// The local reference otherwise (the submission id), which the kiosk can
+    /// look up once the case number arrives.
+    pub reference: String,
+}
+
+impl ReceiptData {
+    /// What the QR code on the receipt carries.
+    pub fn qr_payload(&self) -> &str {
+        self.case_number.as_ref().map(CaseNumber::as_str).unwrap_or(&self.reference)
+    }
+}

@@ -1,0 +1,237 @@
+//! One villager's visit as a plain state machine: events in, effects and a
+//! view out. No Slint, no devices, no storage here, so every rule of the
+//! journey is unit-tested on its own.
+//!
+//! Journeys: file an application (services → guide → consent → ID card →
+//! form → review → saved → receipt), check progress or a result (receipt QR
+//! or number, or ID card), rate the service; each ends on a goodbye screen.
+//! The villager's settings (language, large text, high contrast, reading
+//! aloud) live beside the journey and apply to every screen.
+//!
+//! Personal data lives only in the current state; leaving a visit (finish,
+//! cancel, idle timeout) drops it, and `Identity`/`Submission` zeroise on drop.
+//!
+//! Every sentence the villager sees or hears is worded here in Chinese (the
+//! message id) and translated when the view is built, through the same `.po`
+//! files as the screens (`ui::i18n`), so switching language re-words
+//! everything, including device problems, and keeps what was entered.
+
+mod events;
+mod filing;
+mod lookup;
+mod rating;
+mod render;
+mod state;
+mod submission;
+mod view;
+mod wording;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use model::{Catalog, Lang};
+use time::OffsetDateTime;
+
+pub use events::{
+    Capabilities, Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget, ReceiptData,
+    Terminal, CONSENT_VERSION, RETENTION_DAYS,
+};
+pub use view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, Screen, ThemeView, TileView, View};
+
+use state::{reads_card, Purpose, Settings, State};
+
+pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
+
+pub struct Session {
+    catalog: Arc<Catalog>,
+    terminal: Terminal,
+    caps: Capabilities,
+    settings: Settings,
+    clock: Clock,
+    state: State,
+    /// Seconds left of the idle warning, while it shows.
+    idle_left: Option<u32>,
+    /// What was last read aloud, so a prompt is read once per screen.
+    last_spoken: String,
+    /// The hub answered the last sync (e-licenses can be fetched).
+    online: bool,
+    /// What the consent screen promises: the outbox's configured retention.
+    retention_days: u64,
+}
+
+impl Session {
+    pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
+        Session {
+            catalog,
+            terminal,
+            caps,
+            settings: Settings::fresh(Vec::new()),
+            clock,
+            state: State::Home,
+            idle_left: None,
+            last_spoken: String::new(),
+            online: false,
+            retention_days: RETENTION_DAYS,
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        match &self.state {
+            State::Home => Screen::Home,
+            State::Services { .. } => Screen::Services,
+            State::Guide { .. } => Screen::Guide,
+            State::Consent { .. } => Screen::Consent,
+            State::IdPrompt { .. } => Screen::IdPrompt,
+            State::Form(_) => Screen::Form,
+            State::Materials { .. } => Screen::Materials,
+            State::Review(_) => Screen::Review,
+            State::Submitting { .. } => Screen::Submitting,
+            State::Saved(_) => Screen::Saved,
+            State::Receipt(..) => Screen::Receipt,
+            State::Rate(_) => Screen::Rate,
+            State::Lookup { purpose: Purpose::Result, .. } => Screen::Result,
+            State::Lookup { .. } => Screen::Progress,
+            State::Goodbye { .. } => Screen::Goodbye,
+            State::Error(_) => Screen::Error,
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.settings.lang
+    }
+
+    /// Whether personal data of a villager is held right now.
+    pub fn holds_personal_data(&self) -> bool {
+        matches!(self.state, State::Form(_) | State::Materials { .. } | State::Review(_) | State::Submitting { .. })
+    }
+
+    /// Replaces the catalog (e.g. after a sync); takes effect on the next visit.
+    pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
+        self.catalog = catalog;
+    }
+
+    pub fn set_capabilities(&mut self, caps: Capabilities) {
+        self.caps = caps;
+    }
+
+    /// The retention the consent screen states; must be what the outbox
+    /// is configured with (`kiosk.toml` `[outbox] retention_days`).
+    pub fn set_retention_days(&mut self, days: u64) {
+        self.retention_days = days;
+    }
+
+    /// Whether the hub answered the last sync.
+    pub fn online(&self) -> bool {
+        self.online
+    }
+
+    /// Applies one event; returns what the kiosk must do.
+    pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        let was_warning = self.idle_left.is_some();
+        let mut force_speak = false;
+        let mut effects = match event {
+            // Settings change the view, never the journey: what was entered stays.
+            Event::SetLanguage(lang) => {
+                self.settings.lang = lang;
+                vec![]
+            }
+            Event::ToggleLargeText => {
+                self.settings.large_text = !self.settings.large_text;
+                vec![]
+            }
+            Event::ToggleHighContrast => {
+                self.settings.high_contrast = !self.settings.high_contrast;
+                vec![]
+            }
+            Event::ToggleVoice => {
+                self.settings.voice_on = !self.settings.voice_on;
+                // Turning it on reads the current screen at once.
+                self.last_spoken.clear();
+                vec![]
+            }
+            Event::VoicesAvailable(langs) => {
+                self.settings.voices = langs;
+                vec![]
+            }
+            // The machine's state, not the villager's doing.
+            Event::LinkChanged { online } => {
+                self.online = online;
+                vec![]
+            }
+            Event::IdleWarning { seconds_left } => {
+                if self.state_is_home() {
+                    vec![]
+                } else {
+                    self.idle_left = Some(seconds_left.max(1));
+                    // Said aloud even with reading off: someone who stepped
+                    // away may hear it and come back.
+                    force_speak = !was_warning;
+                    vec![]
+                }
+            }
+            Event::StillHere => {
+                self.idle_left = None;
+                vec![]
+            }
+            Event::IdleTimeout => {
+                self.idle_left = None;
+                let state = std::mem::replace(&mut self.state, State::Home);
+                let stop = reads_card(&state);
+                drop(state);
+                // The next person starts from the defaults.
+                self.settings = Settings::fresh(std::mem::take(&mut self.settings.voices));
+                self.last_spoken.clear();
+                if stop {
+                    vec![Effect::StopCardReader]
+                } else {
+                    vec![]
+                }
+            }
+            event => {
+                // Any other event is activity: the warning goes away.
+                self.idle_left = None;
+                let state = std::mem::replace(&mut self.state, State::Home);
+                let (next, effects) = self.step(state, event);
+                self.state = next;
+                effects
+            }
+        };
+        self.speak_if_needed(force_speak, &mut effects);
+        effects
+    }
+
+    fn state_is_home(&self) -> bool {
+        matches!(self.state, State::Home)
+    }
+
+    fn speak_if_needed(&mut self, force: bool, effects: &mut Vec<Effect>) {
+        let lang = self.settings.lang;
+        if !self.settings.voices.contains(&lang) || !(force || self.settings.voice_on) {
+            return;
+        }
+        let prompt = self.prompt();
+        if force || prompt != self.last_spoken {
+            self.last_spoken = prompt.clone();
+            if !prompt.is_empty() {
+                effects.push(Effect::Speak { lang, text: prompt });
+            }
+        }
+    }
+
+    /// One event in one state: the journeys' rules in turn.
+    fn step(&self, state: State, event: Event) -> (State, Vec<Effect>) {
+        // Leaving the visit from anywhere drops every trace of it.
+        if let Event::Cancel = event {
+            let stop = reads_card(&state);
+            drop(state);
+            return (State::Home, if stop { vec![Effect::StopCardReader] } else { vec![] });
+        }
+        self.step_filing(state, event)
+            .or_else(|(state, event)| self.step_lookup(state, event))
+            .or_else(|(state, event)| self.step_rating(state, event))
+            // Anything else (a late device event, a double tap) changes nothing.
+            .unwrap_or_else(|(state, _)| (state, vec![]))
+    }
+}

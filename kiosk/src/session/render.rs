@@ -1,0 +1,471 @@
+//! View building: the `View` of the current state, screen by screen, and
+//! what reading aloud says on it.
+
+use model::catalog::{FieldKind, MaterialSource, Prefill};
+use model::identity::nation_name_zh;
+use model::{CaseNumber, ServiceItem};
+
+use super::events::{FilingStage, FilingStatus, RatingTarget};
+use super::lookup::printable;
+use super::rating::reasons_for;
+use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
+use super::view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
+use super::Session;
+use crate::materials::{self, CaptureKind, Outcome};
+
+impl Session {
+    /// What reading aloud says on the current screen.
+    pub fn prompt(&self) -> String {
+        if self.idle_left.is_some() {
+            return self.t("您还在吗？要继续的话，请点「继续」。不然，您填写的内容会被清除。");
+        }
+        let v = self.view_without_prompt();
+        match &self.state {
+            State::Home => self.t("您好！要办事，请点「我要办事」。查进度、打印结果和评价，也在这一页。"),
+            State::Services { .. } => self.t("请选择要办的事，点一下事项的名字。"),
+            State::Guide { item, .. } => {
+                self.sentences(&self.item_name(item), &self.t("请看办事指南，准备好了请点「开始办理」。"))
+            }
+            State::Consent { .. } => {
+                self.t("办理要读取您的身份证，并把您填写的信息交给政务服务平台。同意的话，请点「同意，继续」。")
+            }
+            State::IdPrompt { .. } => v.id_message,
+            State::Form(d) => {
+                if d.errors.is_empty() {
+                    self.t("请核对信息，蓝框的请点一下填写，填好后请点「下一步」。")
+                } else {
+                    self.tf("有 {} 项要改一改，请看红色的提示。", &[&d.errors.len()])
+                }
+            }
+            State::Materials { .. } => match &v.material {
+                Some(m) if !m.problem.is_empty() => m.problem.clone(),
+                Some(m) if m.busy => v.busy_message,
+                Some(m) => self.sentences(&m.name, &m.hint),
+                None => String::new(),
+            },
+            State::Review(_) => self.t("请核对信息，对的话请点「确认提交」。"),
+            State::Submitting { .. } => v.busy_message,
+            State::Saved(_) => self.sentences(&v.saved_title, &v.saved_detail),
+            State::Receipt(..) => v.receipt_message,
+            State::Rate(_) => self.t("这次办得怎么样？请点一个笑脸，再点「提交评价」。"),
+            State::Lookup { phase: LookupPhase::Ask(Some(p)), .. } => self.problem_text(p),
+            State::Lookup { phase: LookupPhase::Ask(None), .. } => {
+                self.t("请把回执上的二维码对准扫码口，或者把身份证放在读卡器上。")
+            }
+            State::Lookup { phase: LookupPhase::Looking, .. } => self.t("正在查询，请稍等。"),
+            State::Lookup { .. } => v.lookup_message,
+            State::Goodbye { .. } => v.goodbye_message,
+            State::Error(_) => v.error_message,
+        }
+    }
+
+    /// What the screen shows now.
+    pub fn view(&self) -> View {
+        let mut v = self.view_without_prompt();
+        v.prompt = self.prompt();
+        v
+    }
+
+    /// The view of the current state, each screen's part built by its own method.
+    fn view_without_prompt(&self) -> View {
+        let mut v = View::on(self.screen(), &self.settings);
+        v.idle_seconds = self.idle_left.unwrap_or(0);
+        match &self.state {
+            State::Home => {}
+            State::Error(p) => {
+                v.error_message = self.tf(
+                    "没有保存成功：{}。您的信息没有留在本机，请稍后再试或联系村代办员。",
+                    &[&self.problem_text(p)],
+                );
+            }
+            State::Services { theme } => self.services_view(&mut v, theme),
+            State::Guide { item, .. } | State::Consent { item, .. } => {
+                v.item_name = self.item_name(item);
+                if let Some(item) = self.catalog.item(item.as_str()) {
+                    if matches!(self.state, State::Guide { .. }) {
+                        v.guide_rows = self.guide_rows(item);
+                    } else {
+                        v.consent_rows = self.consent_rows(item);
+                    }
+                }
+            }
+            State::IdPrompt { item, problem, .. } => {
+                v.item_name = self.item_name(item);
+                match problem {
+                    Some(p) => {
+                        v.id_message = self.problem_text(p);
+                        v.id_error = true;
+                    }
+                    None => v.id_message = self.t("请把身份证放在读卡器上，不要拿开"),
+                }
+            }
+            State::Form(d) => {
+                v.item_name = self.item_name(&d.item);
+                v.form_rows = self.rows(d);
+            }
+            State::Materials { draft, index, busy, problem } => {
+                v.item_name = self.item_name(&draft.item);
+                v.material = self.material_view(draft, *index, *busy, problem.as_ref());
+                if let Some(kind) = busy {
+                    v.busy_message = match kind {
+                        CaptureKind::Scan => self.t("正在扫描，请不要打开盖子…"),
+                        CaptureKind::Photo => self.t("正在拍照，请不要动…"),
+                    };
+                }
+            }
+            State::Review(d) => self.review_view(&mut v, d),
+            State::Submitting { draft, saved, .. } => {
+                v.item_name = self.item_name(&draft.item);
+                v.busy_message = if *saved {
+                    self.t("已保存在本机，正在发送到政务服务平台…")
+                } else {
+                    self.t("正在保存您的申请，请稍候…")
+                };
+            }
+            State::Saved(filed) | State::Receipt(filed, _) => self.filed_view(&mut v, filed),
+            State::Rate(r) => self.rate_view(&mut v, r),
+            State::Lookup { purpose, phase } => self.lookup_view(&mut v, purpose, phase),
+            State::Goodbye { rated } => {
+                v.goodbye_message = if *rated {
+                    self.t("谢谢您的评价！请带好您的身份证和回执。")
+                } else {
+                    self.t("请带好您的身份证和回执。")
+                };
+            }
+        }
+        v
+    }
+
+    /// The services screen: theme chips and the tiles of the chosen theme.
+    fn services_view(&self, v: &mut View, theme: &str) {
+        let lang = self.settings.lang;
+        v.themes = std::iter::once(ThemeView {
+            id: String::new(),
+            name: self.t("全部"),
+            selected: theme.is_empty(),
+        })
+        .chain(self.catalog.themes.iter().filter(|t| self.catalog.items_in_theme(&t.id).next().is_some()).map(
+            |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
+        ))
+        .collect();
+        v.services = self
+            .catalog
+            .items
+            .iter()
+            .filter(|item| theme.is_empty() || item.theme == *theme)
+            .map(|item| {
+                let problem = self.tile_problem(item);
+                TileView {
+                    code: item.implement_code.to_string(),
+                    name: item.name.get(lang).to_owned(),
+                    department: item.department.get(lang).to_owned(),
+                    time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
+                    enabled: problem.is_none(),
+                    note: problem.map(|p| self.t(p)).unwrap_or_default(),
+                }
+            })
+            .collect();
+    }
+
+    /// The review: what was entered, then each material and how it stands.
+    fn review_view(&self, v: &mut View, d: &Draft) {
+        let lang = self.settings.lang;
+        v.item_name = self.item_name(&d.item);
+        v.review_rows = self
+            .rows(d)
+            .into_iter()
+            .map(|r| {
+                // Show the chosen option's words, not its code.
+                let shown = r.options.iter().find(|o| o.value == r.value).map(|o| o.label.clone());
+                (r.label, shown.unwrap_or(r.value))
+            })
+            .collect();
+        // Each material and how it stands.
+        for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
+            let status = match d.materials.get(&m.code) {
+                Some(Outcome::Captured(c)) => self.captured_words(c),
+                Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
+                Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
+                Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
+            };
+            v.review_rows.push((m.name.get(lang).to_owned(), status));
+        }
+    }
+
+    /// The saved and receipt screens: sent or waiting, and how printing went.
+    fn filed_view(&self, v: &mut View, filed: &Filed) {
+        v.item_name = self.item_name(&filed.item);
+        v.can_rate = true;
+        match &filed.delivery {
+            Delivery::Sent(case) => {
+                v.saved_sent = true;
+                v.saved_title = self.t("已提交");
+                v.saved_detail = self.t("您的申请已送到政务服务平台。请记好办件编号，可凭回执查询进度。");
+                v.case_number = case.to_string();
+            }
+            Delivery::Waiting(_) => {
+                v.saved_sent = false;
+                v.saved_title = self.t("已保存，网络恢复后自动发送");
+                v.saved_detail = self.t(
+                    "现在没有网络。您的申请已安全保存在本机，网络恢复后会自动发送，不用再跑一趟。",
+                );
+                v.case_number = filed.receipt.reference.clone();
+            }
+        }
+        if let State::Receipt(_, outcome) = &self.state {
+            match outcome {
+                PrintOutcome::Printing => {
+                    v.receipt_message = self.t("正在打印回执…");
+                    v.receipt_busy = true;
+                }
+                PrintOutcome::Printed => v.receipt_message = self.t("回执已打印，请从出纸口取走"),
+                PrintOutcome::Failed(msg) => {
+                    v.receipt_message =
+                        self.tf("回执没有打印出来：{}。请记下上面的编号。", &[&self.t(msg)]);
+                    v.receipt_failed = true;
+                }
+            }
+        }
+    }
+
+    /// The rating screen: what is rated, the level and its reasons.
+    fn rate_view(&self, v: &mut View, r: &RateState) {
+        v.item_name = match (&r.item, &r.target) {
+            (Some(code), _) => self.item_name(code),
+            (None, RatingTarget::Case(c)) => self.tf("办件编号 {}", &[c]),
+            (None, RatingTarget::Submission(_)) => String::new(),
+        };
+        v.rating = r.rating;
+        if let Some(rating) = r.rating {
+            v.reasons = reasons_for(rating)
+                .iter()
+                .map(|(value, label)| ReasonView {
+                    value: (*value).to_owned(),
+                    label: self.t(label),
+                    selected: r.reasons.contains(*value),
+                })
+                .collect();
+        }
+    }
+
+    /// The progress and result screens: ask, looking, found, printing.
+    fn lookup_view(&self, v: &mut View, purpose: &Purpose, phase: &LookupPhase) {
+        match phase {
+            LookupPhase::Ask(problem) => {
+                v.lookup_phase = "ask";
+                if let Some(p) = problem {
+                    v.lookup_message = self.problem_text(p);
+                    v.lookup_error = true;
+                } else if *purpose == Purpose::Rate {
+                    v.lookup_message = self.t("先找到要评价的那件事。");
+                }
+            }
+            LookupPhase::Looking => v.lookup_phase = "looking",
+            LookupPhase::NotFound => {
+                v.lookup_phase = "none";
+                v.lookup_message = self.t(
+                    "这台机器上没有查到。如果是在别处办的，或者已经过了很久，请问村代办员或乡镇便民服务中心。",
+                );
+            }
+            LookupPhase::Found(found) => {
+                v.lookup_phase = "found";
+                v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                v.lookup_message = if *purpose == Purpose::Result {
+                    if printable(found).is_some() {
+                        v.result_printable = true;
+                        self.t("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
+                    } else if found.iter().any(|f| f.stage == FilingStage::Done) {
+                        self.t("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
+                    } else {
+                        self.t("还没有可以打印的结果。办结以后，会有短信告诉您。")
+                    }
+                } else {
+                    self.tf("查到 {} 件：", &[&found.len()])
+                };
+            }
+            LookupPhase::Printing(found, outcome) => {
+                v.lookup_phase = "found";
+                v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                v.result_printable = true;
+                match outcome {
+                    PrintOutcome::Printing => {
+                        v.result_busy = true;
+                        v.lookup_message = self.t("正在打印结果文件，请稍等…");
+                    }
+                    PrintOutcome::Printed => v.lookup_message = self.t("结果文件已打印，请从打印机取走。"),
+                    PrintOutcome::Failed(msg) => {
+                        v.lookup_error = true;
+                        v.lookup_message = self.tf(
+                            "结果文件没有打印出来：{}。请带上回执到乡镇便民服务中心领取。",
+                            &[&self.t(msg)],
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn guide_rows(&self, item: &ServiceItem) -> Vec<(String, String)> {
+        let lang = self.settings.lang;
+        let materials: Vec<String> = item
+            .materials
+            .iter()
+            .map(|m| {
+                let name = m.name.get(lang);
+                if m.required {
+                    name.to_owned()
+                } else {
+                    self.tf("{}（没有也可以）", &[&name])
+                }
+            })
+            .collect();
+        let mut rows = vec![
+            (self.t("谁可以办"), item.conditions.get(lang).to_owned()),
+            (self.t("要带的材料"), materials.join(self.list_separator())),
+            (self.t("多久办好"), self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)])),
+            (self.t("收费"), self.fee(&item.fee)),
+            (self.t("办理部门"), item.department.get(lang).to_owned()),
+        ];
+        let paper = item.materials.iter().any(|m| matches!(m.source, MaterialSource::Scan | MaterialSource::ELicense));
+        if paper && (self.caps.scanner || self.caps.camera) {
+            rows.push((self.t("请注意"), self.t("纸质材料在填完表以后，在这台机器上扫描或拍照，请准备好。")));
+        } else if paper || item.needs(MaterialSource::Signature) {
+            rows.push((
+                self.t("请注意"),
+                self.t("要交的纸质材料，这台机器现在还不能扫描，请交给村代办员，或者带到乡镇便民服务中心。"),
+            ));
+        }
+        rows
+    }
+
+    fn consent_rows(&self, item: &ServiceItem) -> Vec<(String, String)> {
+        let lang = self.settings.lang;
+        vec![
+            (
+                self.t("要用哪些信息"),
+                self.t("身份证上的姓名、号码、性别、民族、出生日期、住址，和您在这里填写的内容。身份证照片不保存。"),
+            ),
+            (
+                self.t("用来做什么"),
+                self.tf("只用来办理「{}」，交给{}。", &[&item.name.get(lang), &item.department.get(lang)]),
+            ),
+            (
+                self.t("保存多久"),
+                self.tf(
+                    "在这台机器上加密保存，送到政务服务平台办结后 {} 天删除。屏幕上和回执上的号码会遮住一部分。",
+                    &[&self.retention_days],
+                ),
+            ),
+            (self.t("谁能看到"), self.t("只有办理这件事的政府工作人员。村代办员和别的村民看不到。")),
+        ]
+    }
+
+    fn material_view(
+        &self,
+        d: &Draft,
+        index: usize,
+        busy: Option<CaptureKind>,
+        problem: Option<&Problem>,
+    ) -> Option<MaterialView> {
+        let list = self.screen_materials(d);
+        let m = *list.get(index)?;
+        let (fits_scan, fits_photo) = materials::fits(m);
+        let (can_scan, can_photo) = (fits_scan && self.caps.scanner, fits_photo && self.caps.camera);
+        let captured = match d.materials.get(&m.code) {
+            Some(Outcome::Captured(c)) => Some(c),
+            _ => None,
+        };
+        let e_license = m.source == MaterialSource::ELicense && self.online;
+        let name = m.name.get(self.settings.lang).to_owned();
+        let hint = if captured.is_some() {
+            self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
+        } else if e_license {
+            self.t("这份材料可以从电子证照库调取，不用扫描，请点「下一步」。")
+        } else if !can_scan && !can_photo {
+            self.t("本机现在不能扫描或拍照，请把纸质材料交给村代办员。")
+        } else if m.source == MaterialSource::FacePhoto {
+            self.t("请正对摄像头，摘下帽子和眼镜，再点「拍照」。")
+        } else if m.source == MaterialSource::Photo {
+            self.t("请把照片放在摄像头下面，再点「拍照」。")
+        } else if can_scan {
+            if m.source == MaterialSource::ELicense {
+                self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
+            } else {
+                self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
+            }
+        } else {
+            self.t("请把材料平放在摄像头下面，再点「拍照」。")
+        };
+        Some(MaterialView {
+            name,
+            step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
+            hint,
+            required: m.required,
+            can_scan,
+            can_photo,
+            can_skip: !m.required,
+            can_next: captured.is_some() || e_license || (!can_scan && !can_photo),
+            busy: busy.is_some(),
+            problem: problem.map(|p| self.problem_text(p)).unwrap_or_default(),
+            preview: captured.map(|c| c.preview.clone()),
+            captured: captured.map(|c| self.captured_words(c)).unwrap_or_default(),
+            captured_by_scan: captured.is_some_and(|c| c.kind == CaptureKind::Scan),
+        })
+    }
+
+    fn progress_row(&self, f: &FilingStatus) -> ProgressView {
+        let (status, tone) = match f.stage {
+            FilingStage::Waiting => (self.t("已保存在本机，等网络好了就发送"), "waiting"),
+            FilingStage::Delivered => (self.t("已交到政务服务平台，正在办理"), "working"),
+            FilingStage::Done => (self.t("已经办结"), "done"),
+            FilingStage::Problem => (self.t("发送遇到问题，请找村代办员"), "problem"),
+        };
+        let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+        ProgressView {
+            item: self.item_name(&f.item_code),
+            date: f.created_at.to_offset(china).date().to_string(),
+            status,
+            number: f.case_number.as_ref().map(CaseNumber::to_string).unwrap_or_default(),
+            tone,
+        }
+    }
+
+    fn rows(&self, d: &Draft) -> Vec<RowView> {
+        let lang = self.settings.lang;
+        self.item_of(d)
+            .form
+            .iter()
+            .map(|f| {
+                let raw = d.values.get(&f.key).cloned().unwrap_or_default();
+                let (kind, options) = match &f.kind {
+                    FieldKind::Text { .. } => ("text", vec![]),
+                    FieldKind::Digits { .. } => ("digits", vec![]),
+                    FieldKind::Phone => ("phone", vec![]),
+                    FieldKind::Date => ("date", vec![]),
+                    FieldKind::Choice { options } => (
+                        "choice",
+                        options
+                            .iter()
+                            .map(|o| ChoiceView { value: o.value.clone(), label: o.label.get(lang).to_owned() })
+                            .collect(),
+                    ),
+                };
+                let value = match f.prefill {
+                    Some(Prefill::IdNumber) => d.identity.id_number.masked(),
+                    Some(Prefill::Nation) => nation_name_zh(&raw).map(|n| self.t(n)).unwrap_or(raw),
+                    Some(Prefill::Gender) => self.t(d.identity.gender.label_zh()),
+                    _ => raw,
+                };
+                RowView {
+                    key: f.key.clone(),
+                    label: f.label.get(lang).to_owned(),
+                    value,
+                    kind,
+                    readonly: self.from_card(d, &f.key),
+                    error: d.errors.get(&f.key).map(|e| self.field_error(e)).unwrap_or_default(),
+                    options,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,145 @@
+//! Where a visit stands: the private state of the machine. Personal data
+//! lives only here, and leaves with the state.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::catalog::FieldError;
+use model::evaluation::Rating;
+use model::{CaseNumber, Identity, ImplementCode, Lang, SubmissionId};
+use time::{Date, OffsetDateTime};
+
+use super::events::{Effect, Event, FilingStatus, RatingTarget, ReceiptData};
+use crate::materials::{CaptureKind, Outcome};
+
+/// The villager's settings for this visit. Reset when the visit times out,
+/// so the next person starts from the terminal's defaults.
+#[derive(Debug, Clone)]
+pub(super) struct Settings {
+    pub(super) lang: Lang,
+    pub(super) large_text: bool,
+    pub(super) high_contrast: bool,
+    pub(super) voice_on: bool,
+    /// Languages the speaker can read (not reset: it is the machine's).
+    pub(super) voices: Vec<Lang>,
+}
+
+impl Settings {
+    pub(super) fn fresh(voices: Vec<Lang>) -> Settings {
+        Settings { lang: Lang::ZhCn, large_text: false, high_contrast: false, voice_on: false, voices }
+    }
+}
+
+/// A form being filled for one item by one card holder.
+pub(super) struct Draft {
+    pub(super) item: ImplementCode,
+    pub(super) identity: Box<Identity>,
+    pub(super) consent_at: OffsetDateTime,
+    pub(super) values: BTreeMap<String, String>,
+    pub(super) errors: BTreeMap<String, FieldError>,
+    /// Material code → how it stands (captures zeroise on drop).
+    pub(super) materials: BTreeMap<String, Outcome>,
+}
+
+impl Drop for Draft {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for v in self.values.values_mut() {
+            v.zeroize();
+        }
+    }
+}
+
+/// How the saved submission stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Delivery {
+    Sent(CaseNumber),
+    Waiting(SubmissionId),
+}
+
+/// A filing that is safely saved: what the saved and receipt screens show.
+pub(super) struct Filed {
+    pub(super) item: ImplementCode,
+    pub(super) receipt: ReceiptData,
+    pub(super) delivery: Delivery,
+}
+
+impl Filed {
+    pub(super) fn rating_target(&self) -> RatingTarget {
+        match &self.delivery {
+            Delivery::Sent(case) => RatingTarget::Case(case.clone()),
+            Delivery::Waiting(id) => RatingTarget::Submission(*id),
+        }
+    }
+}
+
+/// A problem to show, kept as its message id so it is worded in whatever
+/// language is chosen when it is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Problem {
+    /// A Chinese sentence from a device or worker.
+    Said(String),
+    Expired(Date),
+    NotYetValid(Date),
+    BadCode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    Progress,
+    Result,
+    Rate,
+}
+
+pub(super) enum LookupPhase {
+    Ask(Option<Problem>),
+    Looking,
+    Found(Vec<FilingStatus>),
+    /// Result: printing the document of a found case.
+    Printing(Vec<FilingStatus>, PrintOutcome),
+    NotFound,
+}
+
+pub(super) enum State {
+    Home,
+    Services { theme: String },
+    Guide { item: ImplementCode, theme: String },
+    Consent { item: ImplementCode, theme: String },
+    IdPrompt { item: ImplementCode, consent_at: OffsetDateTime, problem: Option<Problem> },
+    Form(Draft),
+    /// `index` into the item's materials shown on this screen.
+    Materials { draft: Draft, index: usize, busy: Option<CaptureKind>, problem: Option<Problem> },
+    Review(Draft),
+    Submitting { draft: Draft, id: SubmissionId, saved: bool },
+    Saved(Filed),
+    Receipt(Filed, PrintOutcome),
+    Rate(RateState),
+    Lookup { purpose: Purpose, phase: LookupPhase },
+    Goodbye { rated: bool },
+    Error(Problem),
+}
+
+pub(super) struct RateState {
+    pub(super) target: RatingTarget,
+    /// The item, when known (not when rating by a receipt number).
+    pub(super) item: Option<ImplementCode>,
+    pub(super) rating: Option<Rating>,
+    pub(super) reasons: BTreeSet<String>,
+    /// Where 不评了 goes back to.
+    pub(super) back: Box<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum PrintOutcome {
+    Printing,
+    Printed,
+    Failed(String),
+}
+
+/// A journey's answer to an event: the next state and what the kiosk must
+/// do, or the state and the event back when the journey has no rule for them.
+pub(super) type Stepped = Result<(State, Vec<Effect>), (State, Event)>;
+
+/// Whether the card reader is on in this state (and must be stopped on leaving).
+pub(super) fn reads_card(state: &State) -> bool {
+    matches!(state, State::IdPrompt { .. } | State::Lookup { phase: LookupPhase::Ask(_), .. })
+}

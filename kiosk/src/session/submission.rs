@@ -1,0 +1,52 @@
+//! What a filing produces: the immutable submission with its attachments,
+//! and the receipt (masked personal data only).
+
+use model::submission::{Applicant, AttachmentRef, Consent, FiledBy};
+use model::{CaseNumber, Lang, Submission, SubmissionId};
+use zeroize::Zeroizing;
+
+use super::events::{ReceiptData, CONSENT_VERSION};
+use super::state::Draft;
+use super::Session;
+use crate::materials::{self, Outcome};
+
+impl Session {
+    pub(super) fn build_submission(&self, d: &Draft) -> (Submission, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>) {
+        let now = (self.clock)();
+        // Catalog order, so the same filing always lists its files the same way.
+        let captured = self.screen_materials(d).into_iter().filter_map(|m| match d.materials.get(&m.code) {
+            Some(Outcome::Captured(c)) => Some((m.code.as_str(), c)),
+            _ => None,
+        });
+        let files = materials::attachments(captured);
+        let sub = Submission {
+            id: SubmissionId::new(),
+            item_code: d.item.clone(),
+            bundle_code: None,
+            applicant: Applicant::from(&*d.identity),
+            form: d.values.clone(),
+            attachments: files.iter().map(|(r, _)| r.clone()).collect(),
+            consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
+            // The villager's own session; assisted filings are built in `assisted.rs`.
+            filed_by: FiledBy::SelfServiceTerminal,
+            village_code: self.terminal.village_code.clone(),
+            created_at: now,
+            terminal_id: self.terminal.terminal_id.clone(),
+        };
+        (sub, files)
+    }
+
+    pub(super) fn receipt(&self, d: &Draft, id: SubmissionId, case_number: Option<CaseNumber>, status: &str) -> ReceiptData {
+        ReceiptData {
+            item_name: self.item_of(d).name.get(Lang::ZhCn).to_owned(),
+            applicant_masked: d.identity.masked_name(),
+            id_number_masked: d.identity.id_number.masked(),
+            time: (self.clock)(),
+            terminal_id: self.terminal.terminal_id.clone(),
+            village_code: self.terminal.village_code.as_str().to_owned(),
+            status_line: status.to_owned(),
+            case_number,
+            reference: id.to_string(),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests live in `tests/tests/` (one binary, `integration/`,
+//! and `watchdog.rs` on its own). The library holds only what the
+//! fault and benchmark binaries (`src/bin/`) share.
+
+pub mod netns;
+pub mod sync_fixtures;

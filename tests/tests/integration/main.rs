@@ -1,0 +1,15 @@
+//! The end-to-end tests, one module a journey, linked into one test binary
+//! (ripgrep's `tests/integration` layout): the kiosk, the hub and Slint are
+//! linked once instead of seven times. One module's tests:
+//! `cargo test -p tests --test integration van_kiosk::`. The watchdog test
+//! stays a binary of its own (`tests/watchdog.rs`): it sets the process's
+//! NOTIFY_SOCKET and runs Slint's process-wide event loop.
+
+mod enroll;
+mod harness;
+mod journey;
+mod ui_diagnostics;
+mod ui_journey;
+mod ui_text_fits;
+mod van_kiosk;
+mod van_offline;
