@@ -92,7 +92,7 @@ impl Van {
                 sync: SyncClient::with_config(
                     &hub.base_url(),
                     identity,
-                    SyncConfig { heartbeat_interval: Duration::ZERO, ..SyncConfig::default() },
+                    SyncConfig { heartbeat_interval: Duration::ZERO, hub_key: Some(hub.signing_public_key()), ..SyncConfig::default() },
                 )
                 .unwrap(),
                 card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
