@@ -329,13 +329,7 @@ fn stamp(t: time::OffsetDateTime) -> String {
 }
 
 fn status_word(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::Received => "received",
-        CaseStatus::Accepted => "accepted",
-        CaseStatus::Processing => "processing",
-        CaseStatus::Done => "done",
-        CaseStatus::Rejected => "rejected",
-    }
+    s.name()
 }
 
 async fn terminal_cmd(db: &Path, cmd: TerminalCmd) -> anyhow::Result<()> {

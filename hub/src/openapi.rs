@@ -123,7 +123,7 @@ fn schemas() -> Value {
             "type": "object", "required": ["id", "case_number"],
             "properties": { "id": uuid(), "case_number": { "type": "string" } }
         },
-        "CaseStatus": { "type": "string", "enum": ["received", "accepted", "processing", "done", "rejected"] },
+        "CaseStatus": { "type": "string", "enum": model::CaseStatus::ALL.map(model::CaseStatus::name) },
         "CaseView": {
             "type": "object", "required": ["case_number", "submission_id", "item_code", "status"],
             "properties": { "case_number": { "type": "string" }, "submission_id": uuid(), "item_code": { "type": "string" }, "status": r("CaseStatus") }

@@ -26,24 +26,11 @@ pub struct LocalCaseStatus {
 }
 
 fn status_str(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::Received => "received",
-        CaseStatus::Accepted => "accepted",
-        CaseStatus::Processing => "processing",
-        CaseStatus::Done => "done",
-        CaseStatus::Rejected => "rejected",
-    }
+    s.name()
 }
 
 fn status_from(s: &str) -> Result<CaseStatus, StoreError> {
-    Ok(match s {
-        "received" => CaseStatus::Received,
-        "accepted" => CaseStatus::Accepted,
-        "processing" => CaseStatus::Processing,
-        "done" => CaseStatus::Done,
-        "rejected" => CaseStatus::Rejected,
-        other => return Err(StoreError::Corrupt(format!("unknown case status {other:?}"))),
-    })
+    CaseStatus::from_name(s).ok_or_else(|| StoreError::Corrupt(format!("unknown case status {s:?}")))
 }
 
 /// An evaluation waiting to be sent.

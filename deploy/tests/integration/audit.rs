@@ -7,30 +7,9 @@ use crate::common::kioskctl;
 fn outbox_with_filings(dir: &Path) {
     let key = offline_cache::generate_platform_key();
     let outbox = offline_cache::Outbox::open(&dir.join("outbox.db"), offline_cache::OutboxConfig::new(key.public_key(), "GS-0001")).unwrap();
-    let first17 = *b"62010219900307123";
-    let id_number = format!("62010219900307123{}", model::identity::check_char(&first17));
     for _ in 0..3 {
-        let sub = model::Submission {
-            id: model::SubmissionId::new(),
-            item_code: model::ImplementCode::parse("620000RS0001").unwrap(),
-            bundle_code: None,
-            applicant: model::submission::Applicant {
-                name: "张三".into(),
-                id_number: model::IdNumber::parse(&id_number).unwrap(),
-                card_type: model::CardType::ResidentId,
-                gender: model::Gender::Male,
-                nation_code: "01".into(),
-                birth_date: time::macros::date!(1990 - 03 - 07),
-                address: "甘肃省".into(),
-            },
-            form: Default::default(),
-            attachments: vec![],
-            consent: model::submission::Consent { text_version: "v1".into(), given_at: time::OffsetDateTime::now_utc() },
-            filed_by: model::submission::FiledBy::SelfServiceTerminal,
-            village_code: model::VillageCode::parse("620102001001").unwrap(),
-            created_at: time::OffsetDateTime::now_utc(),
-            terminal_id: "GS-0001".into(),
-        };
+        let mut sub = model::fixtures::sample_submission(vec![]);
+        sub.terminal_id = "GS-0001".into();
         outbox.enqueue(&sub, &[]).unwrap();
     }
 }

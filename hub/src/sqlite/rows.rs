@@ -25,24 +25,12 @@ pub(super) fn case_number_for(day: &str, seq: i64) -> Result<CaseNumber, StoreEr
 }
 
 pub(crate) fn status_to_str(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::Received => "received",
-        CaseStatus::Accepted => "accepted",
-        CaseStatus::Processing => "processing",
-        CaseStatus::Done => "done",
-        CaseStatus::Rejected => "rejected",
-    }
+    s.name()
 }
 
+/// A stored status; an unknown name is a damaged row.
 pub(crate) fn status_from_str(s: &str) -> Result<CaseStatus, StoreError> {
-    Ok(match s {
-        "received" => CaseStatus::Received,
-        "accepted" => CaseStatus::Accepted,
-        "processing" => CaseStatus::Processing,
-        "done" => CaseStatus::Done,
-        "rejected" => CaseStatus::Rejected,
-        other => return Err(StoreError::Corrupt(format!("unknown case status {other:?}"))),
-    })
+    CaseStatus::from_name(s).ok_or_else(|| StoreError::Corrupt(format!("unknown case status {s:?}")))
 }
 
 pub(super) fn parse_id(s: &str) -> Result<SubmissionId, StoreError> {

@@ -1,44 +1,19 @@
 //! Fixtures for the hub's tests: submissions, sealing, and a terminal that
 //! signs its requests as a real one does.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use hub::{Hub, HubOptions, NewTerminal};
 use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP};
-use model::catalog::ImplementCode;
-use model::identity::check_char;
 use model::seal::{default_suite, seal_submission, PlatformSecretKey, Sealed};
-use model::submission::{sha256_hex, Applicant, AttachmentRef, FiledBy, Consent};
-use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
+use model::submission::{sha256_hex, AttachmentRef};
+use model::{Submission, SubmissionId, VillageCode};
 use reqwest::Method;
-use time::macros::date;
 use time::OffsetDateTime;
 
+/// The sample filing every crate's tests use (model's `fixtures`).
 pub fn submission(attachments: Vec<AttachmentRef>) -> Submission {
-    let first17 = *b"62010219900307123";
-    let id_number = format!("62010219900307123{}", check_char(&first17));
-    Submission {
-        id: SubmissionId::new(),
-        item_code: ImplementCode::parse("620000RS0001").unwrap(),
-        bundle_code: None,
-        applicant: Applicant {
-            name: "张三".into(),
-            id_number: IdNumber::parse(&id_number).unwrap(),
-            card_type: CardType::ResidentId,
-            gender: Gender::Male,
-            nation_code: "01".into(),
-            birth_date: date!(1990 - 03 - 07),
-            address: "甘肃省兰州市城关区".into(),
-        },
-        form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned())]),
-        attachments,
-        consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
-        filed_by: FiledBy::SelfServiceTerminal,
-        village_code: VillageCode::parse("620102001001").unwrap(),
-        created_at: OffsetDateTime::now_utc(),
-        terminal_id: "T-0001".into(),
-    }
+    model::fixtures::sample_submission(attachments)
 }
 
 pub fn platform_key() -> PlatformSecretKey {
