@@ -107,17 +107,7 @@ impl Outbox {
     /// Exported records still waiting for an acknowledgement, oldest first:
     /// the next sync asks the hub about these before sending anything.
     pub fn exported_unacknowledged(&self, limit: usize) -> Result<Vec<SubmissionId>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND exported_at IS NOT NULL ORDER BY created_at, id LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let s = r?;
-            out.push(SubmissionId::parse(&s).ok_or_else(|| StoreError::Corrupt("a stored submission id is not a UUID".into()))?);
-        }
-        Ok(out)
+        self.ids("SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND exported_at IS NOT NULL ORDER BY created_at, id LIMIT ?1", limit)
     }
 }
 

@@ -44,15 +44,7 @@ impl Outbox {
     /// Acknowledged submissions (the platform has not reported them
     /// processed yet), oldest first: what a case-status pull asks about.
     pub fn awaiting_status(&self, limit: usize) -> Result<Vec<SubmissionId>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT id FROM outbox WHERE state = 'acknowledged' ORDER BY acknowledged_at, id LIMIT ?1")?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let s = r?;
-            out.push(SubmissionId::parse(&s).ok_or_else(|| StoreError::Corrupt("a stored submission id is not a UUID".into()))?);
-        }
-        Ok(out)
+        self.ids("SELECT id FROM outbox WHERE state = 'acknowledged' ORDER BY acknowledged_at, id LIMIT ?1", limit)
     }
 
     /// Records a case status from the hub. Returns true when it changed.

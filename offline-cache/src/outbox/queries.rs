@@ -2,10 +2,9 @@
 //! the pending batch, alerts, settings, the audit log.
 
 use model::{CaseNumber, IdNumber, SubmissionId};
-use rusqlite::OptionalExtension;
 use time::OffsetDateTime;
 
-use super::rows::{entry_from_row, opt_ts, std_to_time, ENTRY_COLUMNS};
+use super::rows::{entry_from_row, opt_ts, std_to_time, stored_envelope, ENTRY_COLUMNS};
 use super::types::{Alert, OutboxEntry, OutboxState, QueueCounts, SealedCopy, StoreSettings};
 use model::seal::SealedAttachment;
 use super::Outbox;
@@ -156,18 +155,7 @@ impl Outbox {
     pub fn sealed_copy(&self, id: SubmissionId) -> Result<Option<SealedCopy>, StoreError> {
         let conn = self.lock();
         let sid = id.to_string();
-        let row: Option<(String, Option<Vec<u8>>)> = conn
-            .query_row(
-                "SELECT o.sealed_sha256, p.envelope FROM outbox o LEFT JOIN sealed_payloads p ON p.submission_id = o.id WHERE o.id = ?1",
-                [&sid],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((digest, envelope)) = row else { return Err(StoreError::UnknownSubmission(id)) };
-        let Some(envelope) = envelope else { return Ok(None) };
-        if sha256_hex(&envelope) != digest {
-            return Err(StoreError::RecordDamaged { id, what: "the sealed envelope does not match its hash".into() });
-        }
+        let Some(envelope) = stored_envelope(&conn, id)? else { return Ok(None) };
         let mut stmt = conn.prepare_cached("SELECT idx, sha256, bytes FROM sealed_attachments WHERE submission_id = ?1 ORDER BY idx")?;
         let rows = stmt.query_map([&sid], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?)))?;
         let mut attachments = Vec::new();
@@ -209,4 +197,17 @@ impl Outbox {
     }
 
     // ---- steps of a sync, used by `SyncClient` ----
+
+    /// The submission ids `sql` selects (one `?1` for the limit), in its order.
+    pub(crate) fn ids(&self, sql: &str, limit: usize) -> Result<Vec<SubmissionId>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let s = r?;
+            out.push(SubmissionId::parse(&s).ok_or_else(|| StoreError::Corrupt("a stored submission id is not a UUID".into()))?);
+        }
+        Ok(out)
+    }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use model::catalog::ImplementCode;
+use model::submission::sha256_hex;
 use model::{CaseNumber, SubmissionId};
 use rusqlite::{Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
@@ -73,4 +74,22 @@ pub(super) fn read_thresholds(conn: &Connection) -> Result<Thresholds, StoreErro
             .and_then(|s| u64::try_from(s).ok())
             .unwrap_or(OutboxConfig::DEFAULT_DISK_RESERVE),
     })
+}
+
+/// The sealed envelope of `id`, checked against its stored hash; None once
+/// purged. A mismatch is [`StoreError::RecordDamaged`] (that record only).
+pub(super) fn stored_envelope(conn: &Connection, id: SubmissionId) -> Result<Option<Vec<u8>>, StoreError> {
+    let row: Option<(String, Option<Vec<u8>>)> = conn
+        .query_row(
+            "SELECT o.sealed_sha256, p.envelope FROM outbox o LEFT JOIN sealed_payloads p ON p.submission_id = o.id WHERE o.id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((digest, envelope)) = row else { return Err(StoreError::UnknownSubmission(id)) };
+    let Some(envelope) = envelope else { return Ok(None) };
+    if sha256_hex(&envelope) != digest {
+        return Err(StoreError::RecordDamaged { id, what: "the sealed envelope does not match its hash".into() });
+    }
+    Ok(Some(envelope))
 }

@@ -6,7 +6,7 @@ use model::{CaseNumber, SubmissionId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 
-use super::rows::{std_to_time, truncate};
+use super::rows::{std_to_time, stored_envelope, truncate};
 use super::types::{OutboxState, PurgeReport, SendItem};
 use super::Outbox;
 use crate::audit;
@@ -94,20 +94,9 @@ impl Outbox {
     pub(crate) fn load_for_send(&self, id: SubmissionId) -> Result<SendItem, StoreError> {
         let conn = self.lock();
         let sid = id.to_string();
-        let row: Option<(String, Option<Vec<u8>>)> = conn
-            .query_row(
-                "SELECT o.sealed_sha256, p.envelope FROM outbox o LEFT JOIN sealed_payloads p ON p.submission_id = o.id WHERE o.id = ?1",
-                [&sid],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((digest, envelope)) = row else { return Err(StoreError::UnknownSubmission(id)) };
-        let Some(envelope) = envelope else {
+        let Some(envelope) = stored_envelope(&conn, id)? else {
             return Err(StoreError::RecordDamaged { id, what: "the sealed envelope is missing".into() });
         };
-        if sha256_hex(&envelope) != digest {
-            return Err(StoreError::RecordDamaged { id, what: "the sealed envelope does not match its hash".into() });
-        }
         let mut stmt = conn.prepare_cached("SELECT idx, sha256 FROM sealed_attachments WHERE submission_id = ?1 ORDER BY idx")?;
         let attachments = stmt
             .query_map([&sid], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
