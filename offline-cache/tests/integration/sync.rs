@@ -29,6 +29,14 @@ async fn start_hub_with_key(dir: &Path, key: &model::seal::PlatformSecretKey) ->
         .unwrap()
 }
 
+/// A stand-in that passes the health check; each test adds what it answers.
+fn healthy() -> Router {
+    Router::new().route(
+        "/v1/health",
+        axum::routing::get(|| async { axum::Json(model::protocol::Health { service: model::protocol::SERVICE_NAME.into(), version: "test".into() }) }),
+    )
+}
+
 fn hub_db(dir: &Path) -> HubDb {
     HubDb::open(&dir.join("hub.db")).unwrap()
 }
@@ -272,13 +280,7 @@ async fn a_busy_hub_stops_the_batch_with_the_record_queued() {
     outbox.enqueue(&sub, &[]).unwrap();
 
     // Healthy by its health check, overloaded on every upload.
-    let app = Router::new()
-        .route(
-            "/v1/health",
-            axum::routing::get(|| async {
-                axum::Json(model::protocol::Health { service: model::protocol::SERVICE_NAME.into(), version: "test".into() })
-            }),
-        )
+    let app = healthy()
         .fallback(|| async { StatusCode::SERVICE_UNAVAILABLE.into_response() });
     let (addr, task) = serve_app(app).await;
     let client = stranger(&format!("http://{addr}"));
@@ -477,13 +479,7 @@ async fn a_hub_asking_for_patience_is_given_it() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = outbox(dir.path());
     outbox.enqueue(&submission(vec![]), &[]).unwrap();
-    let app = Router::new()
-        .route(
-            "/v1/health",
-            axum::routing::get(|| async {
-                axum::Json(model::protocol::Health { service: model::protocol::SERVICE_NAME.into(), version: "test".into() })
-            }),
-        )
+    let app = healthy()
         .fallback(|| async { (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "120")], "slow down").into_response() });
     let (addr, task) = serve_app(app).await;
     let report = stranger(&format!("http://{addr}")).sync_once(&outbox).await;
@@ -584,13 +580,7 @@ async fn a_conflict_the_terminal_did_not_cause_keeps_the_filing_queued() {
     let outbox = outbox(dir.path());
     let taken = submission(vec![]);
     outbox.enqueue(&taken, &[]).unwrap();
-    let app = Router::new()
-        .route(
-            "/v1/health",
-            axum::routing::get(|| async {
-                axum::Json(model::protocol::Health { service: model::protocol::SERVICE_NAME.into(), version: "test".into() })
-            }),
-        )
+    let app = healthy()
         .fallback(|| async {
             let body = model::protocol::ErrorBody { code: model::protocol::ErrorCode::Conflict, message: "already holds a different body".into() };
             (StatusCode::CONFLICT, axum::Json(body)).into_response()
