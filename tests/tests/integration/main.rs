@@ -8,6 +8,7 @@
 mod enroll;
 mod harness;
 mod journey;
+mod layout;
 mod ui_diagnostics;
 mod ui_journey;
 mod ui_text_fits;
