@@ -75,15 +75,9 @@ pub fn run(config: &Path, simulated: bool, as_json: bool) -> Result<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The font families the kiosk's screens need, with their Debian packages.
-/// The same list as `ui::FONT_FAMILIES`, repeated here because kioskctl may
-/// not depend on the UI crate (DESIGN §2: deploy → model, offline-cache,
-/// drivers); a test below reads ui/src/lib.rs to keep the two equal.
-pub const FONT_FAMILIES: [(&str, &str); 3] = [
-    ("Noto Sans CJK SC", "fonts-noto-cjk"),
-    ("DDC Uchen", "fonts-ddc-uchen"),
-    ("Noto Naskh Arabic", "fonts-noto-core"),
-];
+/// The font families the kiosk's screens need, with their Debian packages:
+/// the one list `ui` uses too.
+pub use model::fonts::FONT_FAMILIES;
 
 /// Every family fontconfig knows (`fc-list : family`); empty without fontconfig.
 fn installed_families() -> Vec<String> {
@@ -147,17 +141,6 @@ fn print_table(reports: &[DeviceReport]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_font_list_is_the_uis() {
-        let ui = include_str!("../../ui/src/lib.rs");
-        let start = ui.find("pub const FONT_FAMILIES").expect("ui still lists its fonts");
-        let block = &ui[start..start + ui[start..].find("];").expect("end of the list")];
-        for (family, package) in FONT_FAMILIES {
-            assert!(block.contains(&format!("(\"{family}\", \"{package}\")")), "{family} / {package} not in ui::FONT_FAMILIES");
-        }
-        assert_eq!(block.matches("(\"").count(), FONT_FAMILIES.len(), "ui lists a font kioskctl does not check");
-    }
 
     #[test]
     fn a_missing_font_is_a_required_absence() {

@@ -13,6 +13,7 @@ pub mod divisions;
 pub mod document;
 pub mod enroll;
 pub mod evaluation;
+pub mod fonts;
 /// Test data (cargo feature `fixtures`, for dev-dependencies only).
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

@@ -20,13 +20,9 @@ pub use slint;
 pub const FONT_FAMILY: &str = "Noto Sans CJK SC";
 
 /// Every font family the screens name, with the Debian package that ships
-/// it. Check them at start-up and in the self-test: a missing one makes
-/// text invisible or tiny.
-pub const FONT_FAMILIES: [(&str, &str); 3] = [
-    ("Noto Sans CJK SC", "fonts-noto-cjk"),
-    ("DDC Uchen", "fonts-ddc-uchen"),
-    ("Noto Naskh Arabic", "fonts-noto-core"),
-];
+/// it (one list for ui, the kiosk and kioskctl: `model::fonts`). Check them
+/// at start-up and in the self-test.
+pub use model::fonts::FONT_FAMILIES;
 
 /// Switches every `@tr()` text of the UI to `lang` (`zh-CN`, `bo`, `kk`,
 /// `en`; anything else is the Chinese source) and sets the theme's language
