@@ -10,10 +10,11 @@
 //! A van's disk can be stolen with the van, so the hashes must hold on
 //! their own: a PIN is [`MIN_PIN_DIGITS`]..[`MAX_PIN_DIGITS`] digits with no
 //! obvious pattern (issue 12 item 8). Measured on the 2-core build machine
-//! (2026-12-04, `cargo run --release -p model --example pin_cost`): 14.3 ms
-//! per Argon2id guess with [`PinParams::STRONG`]; on 16 such cores six
-//! digits fell in 7 minutes on average, 12 digits take 14 years on average
-//! (28 for the whole space), so a year even for hardware 10x faster.
+//! (2026-12-04, `cargo run --release -p model --example pin_cost`, five
+//! runs on a quiet machine): median 12.6 ms per Argon2id guess with
+//! [`PinParams::STRONG`] (range 12.2–12.9); on 16 such cores six digits fall
+//! in about 6 minutes on average, 12 digits take 12.5 years on average (25
+//! for the whole space), so more than a year even for hardware 10x faster.
 
 use std::fmt;
 

@@ -82,27 +82,16 @@ impl Outbox {
         Ok(self.config()?.terminal_id.clone())
     }
 
-    /// Replaces the operator list with the hub's (one transaction): an
-    /// account missing from it can no longer log in here, a revoked one is
-    /// kept as revoked. Returns (accounts, revoked).
-    pub fn replace_operators(&self, list: &OperatorList) -> Result<(usize, usize), StoreError> {
-        self.replace_operators_inner(list, None)
-    }
-
-    /// [`Self::replace_operators`] with a list the hub signed at
-    /// `issued_at`: recorded in the same transaction, so an older signed
-    /// list (a replay that would bring back a revoked account) is refused.
+    /// Replaces the operator list with one the hub signed at `issued_at`
+    /// (one transaction): an account missing from it can no longer log in
+    /// here, a revoked one is kept as revoked. `issued_at` is recorded in the
+    /// same transaction, so an older signed list (a replay that would bring
+    /// back a revoked account) is refused. Returns (accounts, revoked).
     pub(crate) fn apply_operators(&self, list: &OperatorList, issued_at: i64) -> Result<(usize, usize), StoreError> {
-        self.replace_operators_inner(list, Some(issued_at))
-    }
-
-    fn replace_operators_inner(&self, list: &OperatorList, issued_at: Option<i64>) -> Result<(usize, usize), StoreError> {
         let terminal = self.terminal_for_audit()?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(at) = issued_at {
-            crate::pulled::set_document_applied_at(&tx, model::document::DocumentKind::Operators, at)?;
-        }
+        crate::pulled::set_document_applied_at(&tx, model::document::DocumentKind::Operators, issued_at)?;
         tx.execute("DELETE FROM operators", [])?;
         let at = format_ts(now());
         for op in &list.operators {
