@@ -18,6 +18,7 @@ pub mod fonts;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod identity;
+pub mod kazakh;
 pub mod mask;
 pub mod operator;
 pub mod pin;
