@@ -190,8 +190,10 @@ impl App {
     /// languages have a voice.
     pub fn set_speaker(&self, speaker: Arc<dyn crate::voice::Speaker>) {
         let languages = speaker.languages();
+        let recorded = speaker.recorded();
         self.inner.visit.set_speaker(speaker);
         self.dispatch(Event::VoicesAvailable(languages));
+        self.dispatch(Event::RecordingsAvailable(recorded));
     }
 
     /// The scanner and camera materials are captured with; the session is

@@ -187,7 +187,7 @@ pub fn walk_for_screenshots(
     let fx = a.handle(AssistEvent::NewFiling);
     drop(fx);
     for ev in [
-        Event::VoicesAvailable(vec![Lang::ZhCn, Lang::En]),
+        Event::VoicesAvailable(vec![Lang::ZhCn, Lang::Kk, Lang::En]),
         Event::SetLanguage(lang),
         Event::ChooseService("620000RS0001".into()),
         Event::StartFiling,

@@ -48,8 +48,8 @@ fn sample_session() -> Session {
         Capabilities { camera: true, scanner: true },
         Box::new(|| datetime!(2026-11-21 10:00 +8)),
     );
-    // The voices of a Debian terminal with espeak-ng.
-    s.handle(Event::VoicesAvailable(vec![Lang::ZhCn, Lang::En]));
+    // The voices of a Debian terminal with espeak-ng (Kazakh read via Cyrillic).
+    s.handle(Event::VoicesAvailable(vec![Lang::ZhCn, Lang::Kk, Lang::En]));
     s
 }
 

@@ -166,7 +166,7 @@ fn store_all(outbox: &Outbox, ratings: Vec<RatingRecord>) -> Vec<RatingRecord> {
 /// Runs one of the effects this module owns; others are ignored.
 pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &Handle, effect: Effect) {
     match effect {
-        Effect::Speak { lang, text } => services.speaker().speak(lang, &text),
+        Effect::Speak { lang, text, ids } => services.speaker().speak_prompt(lang, &text, &ids),
         Effect::LookUp(query) => {
             let app = app.clone();
             let outbox = outbox.clone();

@@ -13,6 +13,7 @@
 //!
 //! The settings bar says "no voice for this language" for Tibetan.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -26,6 +27,15 @@ pub trait Speaker: Send + Sync + 'static {
     fn languages(&self) -> Vec<Lang>;
     /// Starts reading `text`, cutting off whatever is being read. Never blocks.
     fn speak(&self, lang: Lang, text: &str);
+    /// Message ids with a recording, per language (voice packs).
+    fn recorded(&self) -> BTreeMap<Lang, BTreeSet<String>> {
+        BTreeMap::new()
+    }
+    /// Says a prompt made of the messages `ids` (empty: not only messages);
+    /// a speaker with recordings plays them, others read `text`.
+    fn speak_prompt(&self, lang: Lang, text: &str, _ids: &[String]) {
+        self.speak(lang, text)
+    }
 }
 
 /// No voice at all (no espeak-ng installed, or headless runs).

@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod seal;
 pub mod submission;
 pub mod text;
+pub mod voicepack;
 
 pub use case::{CaseNumber, CaseStatus};
 pub use catalog::{Catalog, CatalogError, ImplementCode, ServiceItem};

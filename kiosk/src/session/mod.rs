@@ -67,7 +67,7 @@ impl Session {
             catalog,
             terminal,
             caps,
-            settings: Settings::fresh(Vec::new()),
+            settings: Settings::fresh(Vec::new(), Default::default()),
             clock,
             state: State::Home,
             idle_left: None,
@@ -155,6 +155,10 @@ impl Session {
                 self.settings.voices = langs;
                 vec![]
             }
+            Event::RecordingsAvailable(recorded) => {
+                self.settings.recorded = recorded;
+                vec![]
+            }
             // The machine's state, not the villager's doing.
             Event::LinkChanged { online } => {
                 self.online = online;
@@ -181,7 +185,10 @@ impl Session {
                 let stop = reads_card(&state);
                 drop(state);
                 // The next person starts from the defaults.
-                self.settings = Settings::fresh(std::mem::take(&mut self.settings.voices));
+                self.settings = Settings::fresh(
+                    std::mem::take(&mut self.settings.voices),
+                    std::mem::take(&mut self.settings.recorded),
+                );
                 self.last_spoken.clear();
                 if stop {
                     vec![Effect::StopCardReader]
@@ -208,14 +215,18 @@ impl Session {
 
     fn speak_if_needed(&mut self, force: bool, effects: &mut Vec<Effect>) {
         let lang = self.settings.lang;
-        if !self.settings.voices.contains(&lang) || !(force || self.settings.voice_on) {
+        if !(force || self.settings.voice_on) {
             return;
         }
         let prompt = self.prompt();
+        let ids = self.prompt_ids(&prompt);
+        if !self.settings.can_say(lang, &ids) {
+            return;
+        }
         if force || prompt != self.last_spoken {
             self.last_spoken = prompt.clone();
             if !prompt.is_empty() {
-                effects.push(Effect::Speak { lang, text: prompt });
+                effects.push(Effect::Speak { lang, text: prompt, ids });
             }
         }
     }

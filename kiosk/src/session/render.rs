@@ -63,6 +63,9 @@ impl Session {
     pub fn view(&self) -> View {
         let mut v = self.view_without_prompt();
         v.prompt = self.prompt();
+        // A recorded language may have this prompt recorded or not: the
+        // button says "no voice" where it has not.
+        v.voice_available = self.settings.can_say(self.settings.lang, &self.prompt_ids(&v.prompt));
         v
     }
 
