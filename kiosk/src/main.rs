@@ -264,10 +264,24 @@ fn main() -> Result<()> {
     if _assisted.is_some() {
         info!("service van: assisted mode available from the home screen");
     }
-    match kiosk::voice::Espeak::detect() {
-        Some(espeak) => app.set_speaker(Arc::new(espeak)),
-        None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
-    }
+    // Recorded voice packs (kioskctl voice install) first, espeak-ng second.
+    let engine: Option<Arc<dyn kiosk::voice::Speaker>> = match kiosk::voice::Espeak::detect() {
+        Some(espeak) => Some(Arc::new(espeak)),
+        None => {
+            warn!("espeak-ng not found: prompts cannot be read aloud by the engine (Debian package espeak-ng)");
+            None
+        }
+    };
+    let packs = match &config.catalog_key {
+        Some(key) => {
+            let (packs, problems) = kiosk::voicepack::load_installed(&config.data_dir.join("voice"), key);
+            problems.iter().for_each(|p| warn!("{p}"));
+            packs
+        }
+        // Packs are signed with the catalog key; without it none is trusted.
+        None => Default::default(),
+    };
+    app.set_speaker(Arc::new(kiosk::voicepack::PackSpeaker::new(packs, engine, "aplay")));
 
     // The A4 printer for result documents (打印结果).
     if let Some(a4) = &config.devices.a4_printer {

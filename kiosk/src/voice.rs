@@ -27,6 +27,8 @@ pub trait Speaker: Send + Sync + 'static {
     fn languages(&self) -> Vec<Lang>;
     /// Starts reading `text`, cutting off whatever is being read. Never blocks.
     fn speak(&self, lang: Lang, text: &str);
+    /// Stops whatever is being said.
+    fn stop(&self) {}
     /// Message ids with a recording, per language (voice packs).
     fn recorded(&self) -> BTreeMap<Lang, BTreeSet<String>> {
         BTreeMap::new()
@@ -138,6 +140,13 @@ impl Espeak {
 impl Speaker for Espeak {
     fn languages(&self) -> Vec<Lang> {
         self.voices.iter().map(|(l, _)| *l).collect()
+    }
+
+    fn stop(&self) {
+        if let Some(mut old) = self.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = old.kill();
+            let _ = old.wait();
+        }
     }
 
     fn speak(&self, lang: Lang, text: &str) {
