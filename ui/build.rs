@@ -9,10 +9,13 @@
 // appears, which is what translators of a small kiosk want. The same .po files
 // also hold the kiosk's Rust-side sentences (see src/i18n.rs).
 fn main() {
+    // At run time, not env!(): a build script binary copied from another
+    // checkout (a shared or seeded target dir) must not read that checkout.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_debug_info(true)
-        .with_bundled_translations(concat!(env!("CARGO_MANIFEST_DIR"), "/translations"))
+        .with_bundled_translations(format!("{dir}/translations"))
         .with_default_translation_context(slint_build::DefaultTranslationContext::None);
     slint_build::compile_with_config("ui/kiosk.slint", config).expect("Slint compilation failed");
     println!("cargo:rerun-if-changed=translations");

@@ -95,7 +95,10 @@ pub fn apply(w: &KioskWindow, a: &AssistedSession, online: bool) -> bool {
         }
         AssistScreen::Login => {
             w.set_screen("operator-login".into());
-            w.set_login_problem(a.login_problem().unwrap_or_default().into());
+            // Worded in Chinese by assisted_app; shown in the screen's language.
+            let lang = w.global::<ui::Theme>().get_lang();
+            let problem = a.login_problem().map(|p| ui::i18n::tr_with_number(&lang, p)).unwrap_or_default();
+            w.set_login_problem(problem.into());
         }
         AssistScreen::Trip => w.set_screen("trip".into()),
         AssistScreen::TripSummary => w.set_screen("trip-summary".into()),
@@ -104,7 +107,8 @@ pub fn apply(w: &KioskWindow, a: &AssistedSession, online: bool) -> bool {
             if let Some((strokes, relation, problem)) = a.signing() {
                 w.set_signature_svg(strokes_svg(strokes).into());
                 w.set_signature_relation(relation_name(relation).into());
-                w.set_signature_problem(problem.unwrap_or_default().into());
+                let lang = w.global::<ui::Theme>().get_lang();
+                w.set_signature_problem(problem.map(|p| ui::i18n::tr(&lang, p)).unwrap_or_default().into());
             }
         }
         AssistScreen::Filing(_) => {

@@ -18,6 +18,7 @@ use kiosk::{catalog, ui_glue};
 use offline_cache::{DeviceIdentity, Outbox, SyncClient, SyncConfig};
 use slint::ComponentHandle;
 use tracing::{info, warn};
+use ui::i18n::n_;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Cunban (村办) village government-service kiosk")]
@@ -137,7 +138,7 @@ fn main() -> Result<()> {
     match outbox.platform_key_state() {
         Ok(keys) if keys.changed() => {
             warn!(pinned = ?keys.pinned, configured = ?keys.configured, "platform key changed: filings refused until a technician confirms it");
-            banner = "本机需要技术员检查，暂时不能受理新的申请。请联系技术员。".to_owned();
+            banner = n_("本机需要技术员检查，暂时不能受理新的申请。请联系技术员。").to_owned();
         }
         Ok(_) => {}
         Err(e) => warn!(error = %e, "cannot read the pinned platform key"),
@@ -172,7 +173,6 @@ fn main() -> Result<()> {
     window.set_terminal_label(format!("{county} {village}").into());
     window.set_terminal_id(config.terminal_id.as_str().into());
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
-    window.set_banner(banner.into());
 
     let catalog = Arc::new(loaded.catalog);
     let mut session = Session::new(
@@ -186,6 +186,8 @@ fn main() -> Result<()> {
         Capabilities::default(),
         Box::new(time::OffsetDateTime::now_utc),
     );
+    // A message id: the session words it in the villager's language.
+    session.set_banner(banner);
     // The consent screen states the retention the outbox really applies.
     session.set_retention_days(config.outbox.retention.as_secs() / 86_400);
     let weak = window.as_weak();

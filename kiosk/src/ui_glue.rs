@@ -159,6 +159,7 @@ pub fn apply(w: &KioskWindow, v: &View) {
     w.set_voice_on(v.voice_on);
     w.set_voice_available(v.voice_available);
     w.set_idle_seconds(v.idle_seconds.min(i32::MAX as u32) as i32);
+    w.set_banner(v.banner.as_str().into());
 
     w.set_screen(v.screen.name().into());
     sync(

@@ -16,6 +16,7 @@ use tracing::{error, info, warn};
 use crate::ports::Dispatch;
 use crate::session::{Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget};
 use crate::voice::{Silent, Speaker};
+use ui::i18n::n_;
 
 /// The app's part of these journeys: the speaker, and ratings of filings
 /// that have no case number yet.
@@ -176,11 +177,11 @@ pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outb
                     Ok(Ok(found)) => app.dispatch(Event::LookedUp(found)),
                     Ok(Err(e)) => {
                         warn!(error = %e, "progress lookup failed");
-                        app.dispatch(Event::LookupFailed("本机查询出错了，请再试一次，或者请村代办员帮忙。".into()))
+                        app.dispatch(Event::LookupFailed(n_("本机查询出错了，请再试一次，或者请村代办员帮忙。").into()))
                     }
                     Err(e) => {
                         warn!(error = %e, "progress lookup task failed");
-                        app.dispatch(Event::LookupFailed("本机查询出错了，请再试一次，或者请村代办员帮忙。".into()))
+                        app.dispatch(Event::LookupFailed(n_("本机查询出错了，请再试一次，或者请村代办员帮忙。").into()))
                     }
                 }
             });

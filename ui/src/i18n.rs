@@ -47,6 +47,24 @@ pub fn tr_args(lang: &str, msgid: &str, args: &[&dyn Display]) -> String {
     format_placeholders(lookup(lang, msgid).unwrap_or(msgid), args)
 }
 
+/// Marks a message id for extraction where it is stored to be translated
+/// later, when shown (gettext's `N_`; one marker for `model` and the kiosk).
+pub use model::text::n_;
+
+/// A Chinese sentence made from a message with one `{}` number (as
+/// [`tr_args`] into `zh-CN` made it), in `lang`: the number is put back
+/// into the message's translation. Other sentences as [`tr`].
+pub fn tr_with_number(lang: &str, text: &str) -> String {
+    if let Some(start) = text.find(|c: char| c.is_ascii_digit()) {
+        let len = text[start..].find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len() - start);
+        let id = format!("{}{{}}{}", &text[..start], &text[start + len..]);
+        if catalogs().values().any(|c| c.contains_key(&id)) {
+            return tr_args(lang, &id, &[&&text[start..start + len]]);
+        }
+    }
+    tr(lang, text)
+}
+
 /// The message id `text` is in `lang`: the id whose translation it is
 /// (unique; `None` when two ids share a translation), or, for Chinese and
 /// for untranslated messages shown in Chinese, the id itself. Voice packs

@@ -59,6 +59,8 @@ pub struct Session {
     online: bool,
     /// What the consent screen promises: the outbox's configured retention.
     retention_days: u64,
+    /// The frame's banner on every screen, a message id ("" for none).
+    banner: String,
 }
 
 impl Session {
@@ -74,6 +76,7 @@ impl Session {
             last_spoken: String::new(),
             online: false,
             retention_days: RETENTION_DAYS,
+            banner: String::new(),
         }
     }
 
@@ -120,6 +123,12 @@ impl Session {
     /// is configured with (`kiosk.toml` `[outbox] retention_days`).
     pub fn set_retention_days(&mut self, days: u64) {
         self.retention_days = days;
+    }
+
+    /// The banner every screen shows (a message id, e.g. "the catalog is
+    /// damaged"; "" for none), translated with the rest of the view.
+    pub fn set_banner(&mut self, msgid: String) {
+        self.banner = msgid;
     }
 
     /// Whether the hub answered the last sync.

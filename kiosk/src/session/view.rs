@@ -142,6 +142,8 @@ pub struct View {
     pub voice_available: bool,
     /// > 0 while the idle warning counts down.
     pub idle_seconds: u32,
+    /// The frame's banner, in the villager's language ("" for none).
+    pub banner: String,
     /// What reading aloud says on this screen.
     pub prompt: String,
     pub services: Vec<TileView>,
@@ -188,6 +190,7 @@ impl View {
             voice_on: settings.voice_on,
             voice_available: settings.voices.contains(&settings.lang),
             idle_seconds: 0,
+            banner: String::new(),
             prompt: String::new(),
             services: Vec::new(),
             themes: Vec::new(),

@@ -21,6 +21,20 @@ impl Session {
         ui::i18n::tr_args(self.settings.lang.code(), msgid, args)
     }
 
+    /// [`Self::t`] for a sentence that is read aloud whole (a screen's
+    /// prompt or message). The name marks it: `ui/translations/extract.sh`
+    /// lists every `say` sentence as a prompt a voice pack may record
+    /// (`model/data/spoken_prompts.txt`, `kioskctl voice missing`).
+    pub(super) fn say(&self, msgid: &str) -> String {
+        self.t(msgid)
+    }
+
+    /// [`Self::tf`] for a prompt with a number in it: extracted for
+    /// translation like `tf`, but not recordable (the number changes).
+    pub(super) fn say_f(&self, msgid: &str, args: &[&dyn Display]) -> String {
+        self.tf(msgid, args)
+    }
+
     pub(super) fn problem_text(&self, p: &Problem) -> String {
         match p {
             Problem::Said(msg) => self.t(msg),
