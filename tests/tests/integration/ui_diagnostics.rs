@@ -45,7 +45,7 @@ fn wait(w: &KioskWindow, updates: &Updates, what: &str, done: impl Fn(&KioskWind
 }
 
 fn shot(w: &KioskWindow, name: &str) {
-    harness::Shots::new("diagnostics").named(w, &format!("{name}.png"));
+    harness::shots("diagnostics").named(w, &format!("{name}.png"));
 }
 
 /// Holds a finger on the end of the terminal label (bottom right) for `hold`.
@@ -59,7 +59,7 @@ fn hold_corner(w: &KioskWindow, hold: Duration) {
 
 #[test]
 fn hold_pin_and_diagnose() {
-    let _ = harness::testing_backend();
+    harness::testing_backend();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sim = Arc::new(SamSimulator::start().expect("card simulator"));
@@ -160,7 +160,7 @@ fn hold_pin_and_diagnose() {
 /// serial and the key fingerprint, waiting.
 #[test]
 fn the_enrollment_screen_shows_qr_and_code() {
-    let _ = harness::testing_backend();
+    harness::testing_backend();
     let w = ui::EnrollWindow::new().unwrap();
     w.set_qr(kiosk::enroll_screen::qr_image("CUNBAN-ENROLL:1:SN-A-0001:0123456789abcdef:7K2M-9QXD").unwrap());
     w.set_code("7K2M-9QXD".into());
@@ -173,7 +173,7 @@ fn the_enrollment_screen_shows_qr_and_code() {
     };
     assert!(found("7K2M-9QXD") && found("SN-A-0001") && found("0123456789abcdef") && found("正在等待平台确认"));
     let shot = w.window().take_snapshot().unwrap();
-    harness::Shots::new("diagnostics").save("enroll.png", &shot);
+    harness::shots("diagnostics").save("enroll.png", &shot);
     // The QR is drawn: dark modules in the left half.
     let dark = (100..560).step_by(7).flat_map(|y| (80..560).step_by(7).map(move |x| (x, y))).filter(|&(x, y)| {
         let p = shot.as_slice()[y * shot.width() as usize + x];

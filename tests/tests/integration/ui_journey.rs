@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use drivers::escpos_inspect::qr_payloads;
 use drivers::SamSimulator;
 use hub::{Hub, HubDb};
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle};
+use i_slint_backend_testing::{self as testing, AccessibleRole};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
@@ -23,11 +23,10 @@ use model::evaluation::Rating;
 use model::submission::Channel;
 use model::{Catalog, Lang, VillageCode};
 use offline_cache::{Outbox, SyncClient};
-use ui::slint::platform::PointerEventButton;
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-use super::harness;
+use super::harness::{self, Driven};
 
 const TERMINAL: &str = "GS-TEST-0001";
 
@@ -52,7 +51,7 @@ impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
     fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         // Each test thread has its own Slint context.
-        let _ = harness::testing_backend();
+        harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -114,7 +113,7 @@ impl Kiosk {
         window.global::<ui::Frame>().set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
         ui_glue::wire(&window, &app, Some(sim.clone()));
         window.show().unwrap();
-        let shots = harness::Shots::new(name);
+        let shots = harness::shots(name);
         let k = Kiosk {
             window,
             views,
@@ -134,54 +133,14 @@ impl Kiosk {
         k
     }
 
-    /// Applies views the app published (the test thread is the UI thread).
-    fn pump(&self) {
-        while let Ok(v) = self.views.try_recv() {
-            ui_glue::apply(&self.window, &v);
-        }
-        testing::mock_elapsed_time(Duration::from_millis(300));
-    }
 
-    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let on = |w: &KioskWindow| format!("on {:?}", w.global::<ui::Frame>().get_screen());
-        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
-        self.pump();
-    }
 
-    fn wait_screen(&self, screen: ui::Screen) {
-        self.wait_until(&format!("screen {screen:?}"), |w| w.global::<ui::Frame>().get_screen() == screen);
-    }
 
-    fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        harness::controls(&self.window, label)
-    }
 
-    /// The one control (not its caption text) with this label.
-    fn control(&self, label: &str) -> ElementHandle {
-        harness::control(&self.window, label)
-    }
 
-    fn tap(&self, label: &str) {
-        self.control(label).mock_single_click(PointerEventButton::Left);
-        self.pump();
-    }
 
-    /// Types digits on the on-screen keypad and presses 完成.
-    fn keypad(&self, digits: &str) {
-        for d in digits.chars() {
-            self.tap(&d.to_string());
-        }
-        self.tap("完成");
-    }
 
-    /// Whether some element on screen shows these words (as label or value).
-    fn shows(&self, words: &str) -> bool {
-        harness::shows(&self.window, words)
-    }
 
-    fn shot(&mut self, name: &str) {
-        self.shots.numbered(&self.window, name);
-    }
 
     /// From home to the form of 社会保障卡申领 with the sample card read.
     fn open_social_card_form(&mut self) {
@@ -232,6 +191,24 @@ impl Kiosk {
         if let Some(hub) = self.hub {
             self.rt.block_on(hub.shutdown()).unwrap();
         }
+    }
+}
+
+impl harness::Driven for Kiosk {
+    fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// Applies views the app published (the test thread is the UI thread).
+    fn pump(&self) {
+        while let Ok(v) = self.views.try_recv() {
+            ui_glue::apply(&self.window, &v);
+        }
+        testing::mock_elapsed_time(Duration::from_millis(300));
+    }
+
+    fn shots(&mut self) -> &mut harness::Shots {
+        &mut self.shots
     }
 }
 
