@@ -8,10 +8,13 @@
 // No default translation context: a sentence is translated once, wherever it
 // appears, which is what translators of a small kiosk want. The same .po files
 // also hold the kiosk's Rust-side sentences (see src/i18n.rs).
+//
+// The translations directory is read from the environment at run time, not
+// with `env!`: cargo reuses a build script compiled in another checkout of
+// the same workspace (same relative path, same hash), and a path baked in
+// there would point at that checkout.
 fn main() {
-    // At run time, not env!(): a build script binary copied from another
-    // checkout (a shared or seeded target dir) must not read that checkout.
-    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_debug_info(true)
