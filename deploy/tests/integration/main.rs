@@ -12,3 +12,4 @@ mod package;
 mod root_trust;
 mod selftest_idcard;
 mod update;
+mod voice;
