@@ -120,6 +120,10 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     take("materials-photo-taken", &s);
     s.handle(Event::NextMaterial);
     take("review", &s);
+    // Reading on: the bar offers 读整页 where the engine has a voice.
+    s.handle(Event::ToggleVoice);
+    take("review-voice", &s);
+    s.handle(Event::ToggleVoice);
     let id = submitted(&s.handle(Event::Confirm));
     take("submitting", &s);
     s.handle(Event::Saved { id });

@@ -111,6 +111,8 @@ pub enum Event {
     ToggleLargeText,
     ToggleHighContrast,
     ToggleVoice,
+    /// 读整页: read everything on the screen aloud, top to bottom.
+    ReadScreen,
     /// Which languages the speech engine can read aloud.
     VoicesAvailable(Vec<Lang>),
     /// Which message ids have a recording, per language (voice packs).

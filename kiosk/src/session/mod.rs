@@ -20,6 +20,7 @@ mod events;
 mod filing;
 mod lookup;
 mod rating;
+mod reading;
 mod render;
 mod state;
 mod submission;
@@ -153,6 +154,16 @@ impl Session {
             Event::ToggleHighContrast => {
                 self.settings.high_contrast = !self.settings.high_contrast;
                 vec![]
+            }
+            // 读整页: the whole screen, once, when the engine can read it.
+            Event::ReadScreen => {
+                self.idle_left = None;
+                let lang = self.settings.lang;
+                if self.settings.voice_on && self.settings.voices.contains(&lang) {
+                    vec![Effect::Speak { lang, text: self.screen_reading(), ids: Vec::new() }]
+                } else {
+                    vec![]
+                }
             }
             Event::ToggleVoice => {
                 self.settings.voice_on = !self.settings.voice_on;

@@ -4,6 +4,7 @@ mod filing;
 mod filing_materials;
 mod lookup;
 mod rating;
+mod reading;
 mod settings;
 
 use std::sync::Arc;
