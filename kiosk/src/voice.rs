@@ -84,11 +84,33 @@ pub struct Espeak {
     current: Mutex<Option<Child>>,
 }
 
-/// The text as the engine's voice for `lang` reads it: Kazakh in Cyrillic.
+/// The text as the engine's voice for `lang` reads it: Kazakh in Cyrillic;
+/// Chinese characters (a name, a catalog text without a translation) left
+/// out of other languages' voices, which would say "Chinese letter" for
+/// each, in English: a pause instead, the screen shows them.
 pub fn spoken_text(lang: Lang, text: &str) -> std::borrow::Cow<'_, str> {
+    let is_cjk = |c: char| ('\u{3400}'..='\u{9fff}').contains(&c);
+    let text: std::borrow::Cow<'_, str> = if lang != Lang::ZhCn && text.chars().any(is_cjk) {
+        let mut out = String::with_capacity(text.len());
+        let mut in_run = false;
+        for c in text.chars() {
+            if is_cjk(c) {
+                if !in_run {
+                    out.push_str(" … ");
+                }
+                in_run = true;
+            } else {
+                out.push(c);
+                in_run = false;
+            }
+        }
+        out.into()
+    } else {
+        text.into()
+    };
     match lang {
-        Lang::Kk => model::kazakh::arabic_to_cyrillic(text).into(),
-        _ => text.into(),
+        Lang::Kk => model::kazakh::arabic_to_cyrillic(&text).into(),
+        _ => text,
     }
 }
 
@@ -192,6 +214,9 @@ mod tests {
         assert_eq!(voice_for(Lang::Kk), Some("kk"));
         assert_eq!(spoken_text(Lang::Kk, "باستى بەت"), "басты бет");
         assert_eq!(spoken_text(Lang::ZhCn, "回首页"), "回首页");
+        // Chinese inside another language is not spelled out as "Chinese letter".
+        assert_eq!(spoken_text(Lang::En, "Name: 张桂兰."), "Name:  … .");
+        assert_eq!(spoken_text(Lang::Kk, "اتى-ٴجونى: 张桂兰"), "аты-жөні:  … ");
         assert_eq!(voice_for(Lang::ZhCn), Some("cmn-latn-pinyin"));
     }
 
