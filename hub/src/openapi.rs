@@ -247,12 +247,30 @@ fn schemas() -> Value {
                 "queue": r("QueueSnapshot"), "free_disk_bytes": nullable(u64()),
                 "devices": { "type": "array", "items": r("DeviceHealth") },
                 "alerts": { "type": "array", "items": { "type": "string" } },
-                "clock_offset_secs": { "type": "integer" }
+                "clock_offset_secs": { "type": "integer" },
+                "audit": r("AuditProof")
             }
+        },
+        "AuditHead": {
+            "type": "object", "required": ["seq", "hash"],
+            "properties": { "seq": u64(), "hash": { "type": "string" } }
+        },
+        "AuditLink": {
+            "type": "object", "required": ["seq", "at", "terminal", "action", "outcome", "prev_hash", "hash"],
+            "properties": {
+                "seq": u64(), "at": { "type": "string" }, "terminal": { "type": "string" }, "operator": nullable(json!({ "type": "string" })),
+                "action": { "type": "string" }, "subject": nullable(json!({ "type": "string" })), "outcome": { "type": "string" },
+                "prev_hash": { "type": "string" }, "hash": { "type": "string" }
+            }
+        },
+        "AuditProof": {
+            "description": "The terminal's audit chain head and the entries after the head the hub last acknowledged (issue 19)",
+            "type": "object", "required": ["head"],
+            "properties": { "head": r("AuditHead"), "since": { "type": "array", "items": r("AuditLink") } }
         },
         "HeartbeatAck": {
             "type": "object", "required": ["server_time", "config_version"],
-            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64() }
+            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64(), "audit_anchor": r("AuditHead") }
         },
         "ELicenseQuery": {
             "type": "object", "required": ["material_code", "id_number"], "additionalProperties": false,

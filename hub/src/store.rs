@@ -5,6 +5,7 @@
 //! Idempotency lives in the store's uniqueness constraints, so several hub
 //! instances over one database stay correct.
 
+use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
 use model::auth::{PublicKey, SignedCatalog};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::enroll::Profile;
@@ -232,6 +233,34 @@ pub struct TerminalRecord {
     /// Last authenticated request of any kind.
     pub last_seen_at: Option<OffsetDateTime>,
     pub last_heartbeat: Option<(OffsetDateTime, Heartbeat)>,
+    /// The terminal's audit head the hub holds (issue 19), and when it got it.
+    pub audit_anchor: Option<(AuditHead, OffsetDateTime)>,
+    /// Every time a reported head did not extend the anchored one, newest first.
+    pub audit_breaks: Vec<AuditBreak>,
+}
+
+/// A terminal's audit chain that stopped extending what the hub anchored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditBreak {
+    pub at: OffsetDateTime,
+    /// [`model::audit_chain::AnchorCheck::code`]: `went_back` or `rewritten`.
+    pub kind: String,
+    /// The entry from which the chain differs (`rewritten`).
+    pub from_seq: Option<u64>,
+    pub anchored: AuditHead,
+    pub reported: AuditHead,
+}
+
+/// One entry of the hub's own audit: who (a staff name, a terminal, `hub`),
+/// what, about what, how it ended. Never personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubAuditEntry {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub outcome: String,
 }
 
 /// A terminal presenting an enrollment code (hash only: codes are not stored).
@@ -445,6 +474,19 @@ pub trait Store: Send + Sync + 'static {
     fn set_staff(&self, _name: &str, _password_hash: &str, _at: OffsetDateTime) -> Result<(), StoreError> {
         Err(StoreError::Corrupt("this store keeps no staff".into()))
     }
+
+    /// Checks a terminal's reported audit chain against the head the hub
+    /// holds and moves the anchor on; a head that does not extend it is
+    /// kept as an [`AuditBreak`] and in the hub's audit, and the new head
+    /// becomes the anchor (so the next break is caught too). Returns the
+    /// check and the anchor now held.
+    fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError>;
+
+    /// Appends to the hub's own audit.
+    fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// The last `limit` entries of the hub's own audit, oldest first.
+    fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError>;
 
     /// Keeps a signed catalog; the newest version is what terminals get.
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;

@@ -276,6 +276,10 @@ pub struct Heartbeat {
     /// Hub clock minus terminal clock, as the terminal last measured it.
     #[serde(default)]
     pub clock_offset_secs: i64,
+    /// The audit chain's head and the entries since the head the hub last
+    /// acknowledged (issue 19); absent from terminals before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit_chain::AuditProof>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,6 +290,10 @@ pub struct HeartbeatAck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<u64>,
     pub config_version: u64,
+    /// The audit head the hub holds for this terminal after this heartbeat:
+    /// the next heartbeat sends the entries after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<crate::audit_chain::AuditHead>,
 }
 
 /// `POST /v1/e-license/lookup`: is this material in the e-license library

@@ -6,6 +6,7 @@
 
 mod cases;
 mod enrollment;
+mod fleet_audit;
 mod hubdb;
 mod pool;
 mod rows;
@@ -16,6 +17,7 @@ mod terminals;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
 use model::auth::{PublicKey, SignedCatalog};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::operator::OperatorAccount;
@@ -26,7 +28,7 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
+    CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -84,6 +86,7 @@ impl SqliteStore {
              FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
         )?;
         let mut rows = stmt.query([])?;
+        let (mut anchors, mut breaks) = Self::audit_state(&conn)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
@@ -109,6 +112,8 @@ impl SqliteStore {
                 added_at: parse_ts(&added)?,
                 last_seen_at: seen.as_deref().map(parse_ts).transpose()?,
                 last_heartbeat,
+                audit_anchor: anchors.remove(&id),
+                audit_breaks: breaks.remove(&id).unwrap_or_default(),
                 id,
             });
         }
@@ -240,6 +245,18 @@ impl Store for SqliteStore {
 
     fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_record_heartbeat(terminal, hb, at)
+    }
+
+    fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
+        self.do_anchor_audit(terminal, proof, at)
+    }
+
+    fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_hub_audit(actor, action, subject, outcome, at)
+    }
+
+    fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {
+        self.do_hub_audit_tail(limit)
     }
 
     fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {

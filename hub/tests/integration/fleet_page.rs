@@ -25,6 +25,7 @@ fn heartbeat(unsent: u64, oldest_secs: Option<u64>, devices: Vec<DeviceHealth>, 
         devices,
         alerts: vec![],
         clock_offset_secs: 0,
+        audit: None,
     }
 }
 

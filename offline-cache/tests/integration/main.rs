@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod audit_anchor;
 mod crash_torture;
 mod lifecycle;
 mod operators;
