@@ -10,7 +10,7 @@ use std::time::Duration;
 use model::protocol::DeviceState;
 use time::OffsetDateTime;
 
-use crate::store::{TerminalRecord, TerminalStatus};
+use crate::store::{DiagnosticsRecord, TerminalRecord, TerminalStatus};
 
 /// A queue older than this is worth a technician's look even when the
 /// terminal is in touch (a van's day offline is normal, three are not).
@@ -94,6 +94,11 @@ fn stamp(t: OffsetDateTime) -> String {
 
 /// The whole page.
 pub fn render(terminals: &[TerminalRecord], now: OffsetDateTime, stale_after: Duration) -> String {
+    render_with(terminals, &[], now, stale_after)
+}
+
+/// The whole page, with each terminal's diagnostics requests (newest first).
+pub fn render_with(terminals: &[TerminalRecord], diagnostics: &[DiagnosticsRecord], now: OffsetDateTime, stale_after: Duration) -> String {
     let mut rows: Vec<(Condition, &TerminalRecord)> = terminals.iter().map(|t| (condition(t, now, stale_after), t)).collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     let count = |c| rows.iter().filter(|(x, _)| *x == c).count();
@@ -120,6 +125,7 @@ tr.broken td.cond { color: #fff; background: #6a1b7a; font-weight: bold; }
 tr.attention td.cond { color: #1a1a1a; background: #ffd966; font-weight: bold; }
 tr.ok td.cond { color: #fff; background: #1e6b30; font-weight: bold; }
 tr.revoked td { color: #555; }
+button { font-size: 18px; padding: 8px 12px; min-height: 44px; }
 .dev-bad { color: #b3261e; font-weight: bold; }
 .muted { color: #555; font-size: 16px; }
 </style></head><body>
@@ -139,7 +145,7 @@ tr.revoked td { color: #555; }
         stale_after.as_secs() / 60,
         stale_after.as_secs() / 60
     );
-    h.push_str("<table><thead><tr><th>状态 Status</th><th>终端 Terminal</th><th>村 Village</th><th>最后联系 Last seen</th><th>待发送 Queue</th><th>最久未发 Oldest unsent</th><th>设备 Devices</th><th>版本 Versions</th><th>审计 Audit</th></tr></thead><tbody>\n");
+    h.push_str("<table><thead><tr><th>状态 Status</th><th>终端 Terminal</th><th>村 Village</th><th>最后联系 Last seen</th><th>待发送 Queue</th><th>最久未发 Oldest unsent</th><th>设备 Devices</th><th>版本 Versions</th><th>审计 Audit</th><th>诊断 Diagnostics</th></tr></thead><tbody>\n");
     for (cond, t) in &rows {
         let (class, label) = match cond {
             Condition::AuditBroken => ("broken", "⚠ 审计链断裂 AUDIT BROKEN"),
@@ -197,10 +203,12 @@ tr.revoked td { color: #555; }
             None => ("—".into(), "—".into(), "<span class=\"muted\">无心跳 · no heartbeat</span>".into(), "—".into()),
         };
         let audit = audit_cell(t);
+        let diag = diagnostics_cell(t, diagnostics.iter().filter(|d| d.terminal_id == t.id));
         let label_text = t.label.as_deref().map(|l| format!("<br><span class=\"muted\">{}</span>", esc(l))).unwrap_or_default();
         let _ = writeln!(
             h,
-            "<tr class=\"{class}\"><td class=\"cond\">{label}</td><td>{}{label_text}</td><td>{village}</td><td>{seen}</td><td>{queue}</td><td>{oldest}</td><td>{devices}</td><td>{versions}</td><td>{audit}</td></tr>",
+            "<tr class=\"{class}\" id=\"{}\"><td class=\"cond\">{label}</td><td>{}{label_text}</td><td>{village}</td><td>{seen}</td><td>{queue}</td><td>{oldest}</td><td>{devices}</td><td>{versions}</td><td>{audit}</td><td>{diag}</td></tr>",
+            esc(&t.id),
             esc(&t.id)
         );
     }
@@ -234,6 +242,39 @@ fn audit_cell(t: &TerminalRecord) -> String {
             let _ = write!(c, "<span class=\"muted\">已锚定 anchored #{} <code>{}</code> · {}</span>", head.seq, esc(head.hash.get(..12).unwrap_or("")), stamp(*at));
         }
         None => c.push_str("<span class=\"muted\">未锚定 · not anchored</span>"),
+    }
+    c
+}
+
+/// The diagnostics column: the latest request's state (a download link once
+/// the bundle is on the hub), and the button that asks for a new one. The
+/// terminal answers at its next heartbeat; the page says so rather than
+/// promising a bundle now.
+fn diagnostics_cell<'a>(t: &TerminalRecord, mut requests: impl Iterator<Item = &'a DiagnosticsRecord>) -> String {
+    let mut c = String::new();
+    if let Some(d) = requests.next() {
+        let when = stamp(d.requested_at);
+        let who = esc(&d.requested_by);
+        if d.complete {
+            let size = d.announced.as_ref().map_or(0, |(_, n)| *n);
+            let _ = write!(
+                c,
+                "<a href=\"/fleet/diagnostics/{}\">下载诊断包 · download bundle</a> <span class=\"muted\">({} KiB)</span><br><span class=\"muted\">{who} · {when}</span><br>",
+                d.id,
+                size.div_ceil(1024)
+            );
+        } else if d.announced.is_some() {
+            let _ = write!(c, "正在上传 · uploading<br><span class=\"muted\">{who} · {when}</span><br>");
+        } else {
+            let _ = write!(c, "等待终端下次联系 · waits for the next heartbeat<br><span class=\"muted\">{who} · {when}</span><br>");
+        }
+    }
+    if t.status == TerminalStatus::Active {
+        let _ = write!(
+            c,
+            "<form method=\"post\" action=\"/fleet/terminals/{}/diagnostics\"><button type=\"submit\">请求诊断包 · request diagnostics</button></form>",
+            esc(&t.id)
+        );
     }
     c
 }

@@ -60,6 +60,9 @@ pub enum StoreError {
     OperatorRevoked(String),
     #[error("no case {0}")]
     UnknownCase(String),
+    /// No diagnostics request under this id for this terminal.
+    #[error("no diagnostics request {0} for this terminal")]
+    UnknownDiagnostics(uuid::Uuid),
     /// A status change the case's current status does not allow.
     #[error("case {case} is {from}; it cannot become {to}")]
     WrongCaseStatus { case: String, from: &'static str, to: &'static str },
@@ -249,6 +252,19 @@ pub struct AuditBreak {
     pub from_seq: Option<u64>,
     pub anchored: AuditHead,
     pub reported: AuditHead,
+}
+
+/// A staff request for a terminal's diagnostics bundle, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagnosticsRecord {
+    pub id: uuid::Uuid,
+    pub terminal_id: String,
+    pub requested_by: String,
+    pub requested_at: OffsetDateTime,
+    /// SHA-256 and size the terminal announced, once it did.
+    pub announced: Option<(String, u64)>,
+    /// The whole bundle is on the hub, hash checked.
+    pub complete: bool,
 }
 
 /// One entry of the hub's own audit: who (a staff name, a terminal, `hub`),
@@ -487,6 +503,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// The last `limit` entries of the hub's own audit, oldest first.
     fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError>;
+
+    /// Staff ask `terminal` for a diagnostics bundle (audited); its id.
+    fn request_diagnostics(&self, terminal: &str, staff: &str, at: OffsetDateTime) -> Result<uuid::Uuid, StoreError>;
+
+    /// The oldest request of `terminal` whose bundle is not complete yet.
+    fn pending_diagnostics(&self, terminal: &str) -> Result<Option<uuid::Uuid>, StoreError>;
+
+    /// The terminal announces the bundle it will upload under `id`.
+    fn announce_diagnostics(&self, terminal: &str, id: uuid::Uuid, sha256: &str, size: u64, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Every request, newest first (the fleet page).
+    fn diagnostics_requests(&self) -> Result<Vec<DiagnosticsRecord>, StoreError>;
+
+    /// A complete bundle for staff (the download is audited): the
+    /// terminal it came from and its bytes; None while incomplete.
+    fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 
     /// Keeps a signed catalog; the newest version is what terminals get.
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;

@@ -11,6 +11,7 @@ pub mod case;
 pub mod export;
 pub mod catalog;
 pub mod divisions;
+pub mod diagnostics;
 pub mod document;
 pub mod enroll;
 pub mod evaluation;

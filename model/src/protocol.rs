@@ -282,6 +282,14 @@ pub struct Heartbeat {
     pub audit: Option<crate::audit_chain::AuditProof>,
 }
 
+/// In a heartbeat's answer: staff want a diagnostics bundle under this id
+/// (issue 19; the upload is described in `crate::diagnostics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosticsRequest {
+    /// The request's id; the upload goes under it.
+    pub id: uuid::Uuid,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatAck {
     #[serde(with = "time::serde::rfc3339")]
@@ -294,6 +302,9 @@ pub struct HeartbeatAck {
     /// the next heartbeat sends the entries after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_anchor: Option<crate::audit_chain::AuditHead>,
+    /// Staff asked for a diagnostics bundle (see `crate::diagnostics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<DiagnosticsRequest>,
 }
 
 /// `POST /v1/e-license/lookup`: is this material in the e-license library

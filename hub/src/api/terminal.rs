@@ -114,7 +114,8 @@ pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Exten
         store.record_heartbeat(&auth.terminal_id, &hb, now)?;
         let config_version = store.terminal_config(&auth.terminal_id)?.version;
         let catalog_version = store.latest_catalog_version()?;
-        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor })
+        let diagnostics = store.pending_diagnostics(&auth.terminal_id)?.map(|id| model::diagnostics::DiagnosticsRequest { id });
+        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics })
     })
     .await?;
     Ok(Json(ack))

@@ -5,6 +5,7 @@
 //! `schema`, `pool`, `rows` are the leaves; `hubdb` reads for tools.
 
 mod cases;
+mod diagnostics;
 mod enrollment;
 mod fleet_audit;
 mod hubdb;
@@ -28,7 +29,7 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
+    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -253,6 +254,26 @@ impl Store for SqliteStore {
 
     fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_hub_audit(actor, action, subject, outcome, at)
+    }
+
+    fn request_diagnostics(&self, terminal: &str, staff: &str, at: OffsetDateTime) -> Result<uuid::Uuid, StoreError> {
+        self.do_request_diagnostics(terminal, staff, at)
+    }
+
+    fn pending_diagnostics(&self, terminal: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+        self.do_pending_diagnostics(terminal)
+    }
+
+    fn announce_diagnostics(&self, terminal: &str, id: uuid::Uuid, sha256: &str, size: u64, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_announce_diagnostics(terminal, id, sha256, size, at)
+    }
+
+    fn diagnostics_requests(&self) -> Result<Vec<DiagnosticsRecord>, StoreError> {
+        self.do_diagnostics_requests()
+    }
+
+    fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.do_download_diagnostics(id, staff, at)
     }
 
     fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {

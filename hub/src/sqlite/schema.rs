@@ -293,6 +293,20 @@ CREATE TABLE hub_audit (
 CREATE TRIGGER hub_audit_no_update BEFORE UPDATE ON hub_audit BEGIN SELECT RAISE(ABORT, 'the hub audit is append-only'); END;
 CREATE TRIGGER hub_audit_no_delete BEFORE DELETE ON hub_audit BEGIN SELECT RAISE(ABORT, 'the hub audit is append-only'); END;
 CREATE TRIGGER audit_breaks_no_delete BEFORE DELETE ON audit_breaks BEGIN SELECT RAISE(ABORT, 'audit breaks are kept'); END;
+"#, r#"
+-- v8 (issue 19): diagnostics bundles staff ask terminals for. The bundle's
+-- bytes are a blob like an attachment's (same resumable upload), named by
+-- the hash the terminal announced.
+CREATE TABLE diagnostics_requests (
+    id           TEXT PRIMARY KEY,
+    terminal_id  TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    sha256       TEXT,
+    size         INTEGER,
+    announced_at TEXT
+);
+CREATE INDEX diagnostics_by_terminal ON diagnostics_requests (terminal_id, requested_at);
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

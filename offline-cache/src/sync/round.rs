@@ -175,6 +175,9 @@ impl SyncClient {
         }
         let ack = self.send_heartbeat(outbox).await?;
         report.heartbeat_sent = true;
+        if let Some(req) = &ack.diagnostics {
+            self.answer_diagnostics(outbox, req.id, report).await?;
+        }
         let ob = outbox.clone();
         let local_catalog = blocking(move || ob.catalog_version()).await.map_err(Failure::from)?;
         if self.config.catalog_key.is_some() && ack.catalog_version.is_some_and(|v| Some(v) > local_catalog) {

@@ -9,6 +9,7 @@ mod common;
 
 mod audit_anchor;
 mod crash_torture;
+mod diagnostics;
 mod lifecycle;
 mod operators;
 mod outbox;
