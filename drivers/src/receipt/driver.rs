@@ -28,12 +28,14 @@ pub struct FileDriver {
 }
 
 impl FileDriver {
+    /// Opens `path` for appending, creating it if needed.
     pub fn open(path: impl AsRef<Path>) -> io::Result<FileDriver> {
         let path = path.as_ref().to_owned();
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(FileDriver { path, file: Arc::new(Mutex::new(file)) })
     }
 
+    /// The file printed to.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -61,10 +63,12 @@ pub struct MemoryDriver {
 }
 
 impl MemoryDriver {
+    /// An empty buffer.
     pub fn new() -> MemoryDriver {
         MemoryDriver::default()
     }
 
+    /// Everything printed so far.
     pub fn bytes(&self) -> Vec<u8> {
         lock(&self.buf).clone()
     }

@@ -16,6 +16,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// ESC/POS to a printer over raw TCP; clones share the connection.
 #[derive(Clone)]
 pub struct NetworkDriver {
     addr: String,
@@ -42,6 +43,7 @@ impl NetworkDriver {
         Ok(NetworkDriver { addr: addr.to_owned(), stream: Arc::new(Mutex::new(stream)) })
     }
 
+    /// The `host:port` connected to.
     pub fn addr(&self) -> &str {
         &self.addr
     }

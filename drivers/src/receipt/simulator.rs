@@ -46,6 +46,8 @@ pub struct PrinterSimulator {
 const POLL: Duration = Duration::from_millis(20);
 
 impl PrinterSimulator {
+    /// Opens a pty and starts answering on it; the driver under test opens
+    /// [`PrinterSimulator::path`]. Stops on drop.
     pub fn start() -> io::Result<PrinterSimulator> {
         let Pty { mut master, slave, path } = Pty::open()?;
         SerialPort::set_timeout(&mut master, POLL).map_err(io::Error::from)?;
@@ -65,6 +67,7 @@ impl PrinterSimulator {
         self.path.clone()
     }
 
+    /// What the paper sensor reports from now on.
     pub fn set_paper(&self, paper: PaperStatus) {
         self.shared.state().paper = paper;
     }
@@ -154,6 +157,8 @@ pub struct NetworkPrinterSimulator {
 }
 
 impl NetworkPrinterSimulator {
+    /// Listens on a free loopback port and starts answering; connect to
+    /// [`NetworkPrinterSimulator::addr`]. Stops on drop.
     pub fn start() -> io::Result<NetworkPrinterSimulator> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
@@ -174,18 +179,22 @@ impl NetworkPrinterSimulator {
         self.addr.to_string()
     }
 
+    /// What the paper sensor reports from now on.
     pub fn set_paper(&self, paper: PaperStatus) {
         self.shared.state().paper = paper;
     }
 
+    /// Every byte received so far.
     pub fn received(&self) -> Vec<u8> {
         self.shared.state().received.clone()
     }
 
+    /// The payloads of the QR codes printed so far.
     pub fn qr_payloads(&self) -> Vec<Vec<u8>> {
         escpos_inspect::qr_payloads(&self.received())
     }
 
+    /// The printed text so far, decoded from GB18030.
     pub fn text(&self) -> String {
         escpos_inspect::text_gb18030(&self.received())
     }

@@ -11,10 +11,14 @@ const PAPER_END: u8 = 0b0110_0000;
 const FIXED_MASK: u8 = 0b1001_0011;
 const FIXED_VALUE: u8 = 0b0001_0010;
 
+/// The roll's state, from the paper sensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaperStatus {
+    /// Paper loaded.
     Ok,
+    /// The roll is nearly empty: print, but tell a technician.
     NearEnd,
+    /// No paper: do not print.
     Out,
 }
 
