@@ -15,6 +15,7 @@ pub const fn n_(msgid: &'static str) -> &'static str {
 /// A display language of the kiosk. Chinese is the source language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub enum Lang {
+    /// Simplified Chinese (简体中文), the source language.
     #[default]
     #[serde(rename = "zh-CN")]
     ZhCn,
@@ -24,13 +25,16 @@ pub enum Lang {
     /// Kazakh in Arabic script, right to left (قازاقشا).
     #[serde(rename = "kk")]
     Kk,
+    /// English.
     #[serde(rename = "en")]
     En,
 }
 
 impl Lang {
+    /// Every language, source first.
     pub const ALL: [Lang; 4] = [Lang::ZhCn, Lang::Bo, Lang::Kk, Lang::En];
 
+    /// The BCP 47 tag, as in catalogs and translation files.
     pub fn code(self) -> &'static str {
         match self {
             Lang::ZhCn => "zh-CN",
@@ -40,10 +44,12 @@ impl Lang {
         }
     }
 
+    /// The language with tag `code`; `None` for an unknown tag.
     pub fn from_code(code: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|l| l.code() == code)
     }
 
+    /// Whether the language runs right to left (Kazakh in Arabic script).
     pub fn is_right_to_left(self) -> bool {
         matches!(self, Lang::Kk)
     }
@@ -62,12 +68,14 @@ impl fmt::Display for Lang {
 pub struct LocalizedText(BTreeMap<String, String>);
 
 impl LocalizedText {
+    /// A text in Chinese only; add translations with [`LocalizedText::with`].
     pub fn new(zh: impl Into<String>) -> Self {
         let mut m = BTreeMap::new();
         m.insert(Lang::ZhCn.code().to_owned(), zh.into());
         LocalizedText(m)
     }
 
+    /// Adds or replaces the text in `lang`.
     pub fn with(mut self, lang: Lang, text: impl Into<String>) -> Self {
         self.0.insert(lang.code().to_owned(), text.into());
         self
@@ -82,6 +90,8 @@ impl LocalizedText {
             .unwrap_or("")
     }
 
+    /// Whether the Chinese source text is there and not blank; a catalog
+    /// without it is refused.
     pub fn has_source(&self) -> bool {
         self.0.get(Lang::ZhCn.code()).is_some_and(|s| !s.trim().is_empty())
     }

@@ -11,5 +11,6 @@ mod kioskctl;
 mod package;
 mod root_trust;
 mod selftest_idcard;
+mod unit_hardening;
 mod update;
 mod voice;
