@@ -253,8 +253,19 @@ fn schemas() -> Value {
                 "devices": { "type": "array", "items": r("DeviceHealth") },
                 "alerts": { "type": "array", "items": { "type": "string" } },
                 "clock_offset_secs": { "type": "integer" },
-                "audit": r("AuditProof")
+                "audit": r("AuditProof"),
+                "update": r("UpdateReport")
             }
+        },
+        "UpdateTarget": {
+            "description": "The update this terminal's rollout stage offers it (issue 19)",
+            "type": "object", "required": ["version", "sha256", "size"],
+            "properties": { "version": { "type": "string" }, "sha256": { "type": "string" }, "size": u64() }
+        },
+        "UpdateReport": {
+            "description": "The terminal's last install of an update from the hub",
+            "type": "object", "required": ["version", "outcome"],
+            "properties": { "version": { "type": "string" }, "outcome": { "type": "string", "enum": ["installed", "failed"] }, "detail": nullable(json!({ "type": "string" })) }
         },
         "DiagnosticsRequest": {
             "description": "Staff asked for a diagnostics bundle (issue 19): announce it, then upload it like an attachment",
@@ -283,7 +294,7 @@ fn schemas() -> Value {
         },
         "HeartbeatAck": {
             "type": "object", "required": ["server_time", "config_version"],
-            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64(), "audit_anchor": r("AuditHead"), "diagnostics": r("DiagnosticsRequest") }
+            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64(), "audit_anchor": r("AuditHead"), "diagnostics": r("DiagnosticsRequest"), "update": r("UpdateTarget") }
         },
         "ELicenseQuery": {
             "type": "object", "required": ["material_code", "id_number"], "additionalProperties": false,

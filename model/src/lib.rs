@@ -27,6 +27,7 @@ pub mod protocol;
 pub mod seal;
 pub mod submission;
 pub mod text;
+pub mod update;
 
 pub use case::{CaseNumber, CaseStatus};
 pub use catalog::{Catalog, CatalogError, ImplementCode, ServiceItem};

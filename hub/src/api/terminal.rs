@@ -111,11 +111,15 @@ pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Exten
             }
             None => None,
         };
+        if let Some(report) = &hb.update {
+            store.record_update_report(&auth.terminal_id, report, now)?;
+        }
         store.record_heartbeat(&auth.terminal_id, &hb, now)?;
         let config_version = store.terminal_config(&auth.terminal_id)?.version;
         let catalog_version = store.latest_catalog_version()?;
         let diagnostics = store.pending_diagnostics(&auth.terminal_id)?.map(|id| model::diagnostics::DiagnosticsRequest { id });
-        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics })
+        let update = store.update_target(&auth.terminal_id)?;
+        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics, update })
     })
     .await?;
     Ok(Json(ack))
