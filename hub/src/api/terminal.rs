@@ -94,6 +94,9 @@ pub(super) async fn put_evaluation(
 
 pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Json<HeartbeatAck>, ApiError> {
     let mut hb: Heartbeat = parse_json(&body, "heartbeat")?;
+    if hb.update.as_ref().is_some_and(|u| u.version.is_empty() || u.version.len() > 64 || u.version.chars().any(char::is_control)) {
+        return Err(ApiError::invalid("update.version must be 1..64 printable characters"));
+    }
     let store = st.store.clone();
     let now = st.now();
     let ack = blocking(move || {
