@@ -30,6 +30,7 @@ pub mod connector;
 pub mod fleet;
 pub mod import;
 pub mod openapi;
+pub mod rollout;
 pub mod sqlite;
 pub mod store;
 

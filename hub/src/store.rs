@@ -60,6 +60,10 @@ pub enum StoreError {
     OperatorRevoked(String),
     #[error("no case {0}")]
     UnknownCase(String),
+    /// An update version published again with other bytes, or a rollout
+    /// for a version never published / already rolling out.
+    #[error("update {0}")]
+    Update(String),
     /// No diagnostics request under this id for this terminal.
     #[error("no diagnostics request {0} for this terminal")]
     UnknownDiagnostics(uuid::Uuid),
@@ -519,6 +523,26 @@ pub trait Store: Send + Sync + 'static {
     /// A complete bundle for staff (the download is audited): the
     /// terminal it came from and its bytes; None while incomplete.
     fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
+    /// Publishes an update bundle (already verified by the caller) under its version.
+    fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Starts the staged rollout of a published version (audited).
+    fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Pause (`paused`), resume (`running`) or halt (`halted`) a rollout by hand (audited).
+    fn set_rollout_state(&self, version: &str, state: crate::rollout::RolloutState, by: &str, at: OffsetDateTime) -> Result<crate::rollout::Rollout, StoreError>;
+
+    /// Every rollout, newest first.
+    fn rollouts(&self) -> Result<Vec<crate::rollout::Rollout>, StoreError>;
+
+    /// The update `terminal` is offered now: the newest running rollout
+    /// whose open stages include it, unless it failed that version.
+    fn update_target(&self, terminal: &str) -> Result<Option<model::update::UpdateTarget>, StoreError>;
+
+    /// Keeps a terminal's install report and moves its rollout on (next
+    /// stage, done, or halted past the failure threshold; audited).
+    fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError>;
 
     /// Keeps a signed catalog; the newest version is what terminals get.
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;

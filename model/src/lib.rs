@@ -28,6 +28,7 @@ pub mod protocol;
 pub mod seal;
 pub mod submission;
 pub mod text;
+pub mod update;
 pub mod voicepack;
 
 pub use case::{CaseNumber, CaseStatus};

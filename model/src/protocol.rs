@@ -332,6 +332,9 @@ pub struct Heartbeat {
     /// acknowledged (issue 19); absent from terminals before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit_chain::AuditProof>,
+    /// The last install of an update from the hub, and how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<crate::update::UpdateReport>,
 }
 
 /// In a heartbeat's answer: staff want a diagnostics bundle under this id
@@ -361,6 +364,9 @@ pub struct HeartbeatAck {
     /// Staff asked for a diagnostics bundle (see `crate::diagnostics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<DiagnosticsRequest>,
+    /// The update this terminal's rollout stage offers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<crate::update::UpdateTarget>,
 }
 
 /// `POST /v1/e-license/lookup`: is this material in the e-license library

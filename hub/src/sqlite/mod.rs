@@ -10,6 +10,7 @@ mod enrollment;
 mod fleet_audit;
 mod hubdb;
 mod pool;
+mod rollouts;
 mod rows;
 mod schema;
 mod submissions;
@@ -274,6 +275,30 @@ impl Store for SqliteStore {
 
     fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         self.do_download_diagnostics(id, staff, at)
+    }
+
+    fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_publish_update(version, sha256, size, by, at)
+    }
+
+    fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_start_rollout(rollout, by, at)
+    }
+
+    fn set_rollout_state(&self, version: &str, state: crate::rollout::RolloutState, by: &str, at: OffsetDateTime) -> Result<crate::rollout::Rollout, StoreError> {
+        self.do_set_rollout_state(version, state, by, at)
+    }
+
+    fn rollouts(&self) -> Result<Vec<crate::rollout::Rollout>, StoreError> {
+        self.do_rollouts()
+    }
+
+    fn update_target(&self, terminal: &str) -> Result<Option<model::update::UpdateTarget>, StoreError> {
+        self.do_update_target(terminal)
+    }
+
+    fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError> {
+        self.do_record_update_report(terminal, report, at)
     }
 
     fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {

@@ -307,6 +307,30 @@ CREATE TABLE diagnostics_requests (
     announced_at TEXT
 );
 CREATE INDEX diagnostics_by_terminal ON diagnostics_requests (terminal_id, requested_at);
+"#, r#"
+-- v9 (issue 19): updates published on the hub and their staged rollouts
+-- (state as hub::rollout::Rollout JSON), and what each terminal reported.
+CREATE TABLE update_bundles (
+    version      TEXT PRIMARY KEY,
+    sha256       TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    published_by TEXT NOT NULL,
+    published_at TEXT NOT NULL
+);
+CREATE TABLE rollouts (
+    version    TEXT PRIMARY KEY REFERENCES update_bundles(version),
+    body       TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE update_reports (
+    terminal_id TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('installed', 'failed')),
+    detail      TEXT,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, version)
+) WITHOUT ROWID;
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

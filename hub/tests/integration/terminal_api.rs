@@ -93,6 +93,7 @@ async fn a_heartbeat_is_kept_and_answered_with_versions() {
         alerts: vec!["quarantined".into()],
         clock_offset_secs: 0,
         audit: None,
+        update: None,
     };
     let ack: HeartbeatAck = api.send(Method::POST, "/v1/heartbeat", serde_json::to_vec(&hb).unwrap()).await.json().await.unwrap();
     assert_eq!((ack.config_version, ack.catalog_version), (0, None));
