@@ -27,6 +27,7 @@ mod rate_limit;
 pub mod signing;
 pub mod backoffice;
 pub mod connector;
+pub mod sms;
 pub mod fleet;
 pub mod import;
 pub mod openapi;
@@ -38,11 +39,12 @@ pub use api::{
     SMALL_BODY_LIMIT,
 };
 pub use auth::{new_staff_token, staff_token_hash, Authed};
-pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
+pub use connector::{BackOffice, PlatformConnector};
+pub use sms::{HttpSmsConfig, HttpSmsGateway, SmsGateway};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
     terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
-    NewTerminal, OpenQuota, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+    NewTerminal, OpenQuota, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 #[derive(Debug, Error)]

@@ -10,6 +10,7 @@ mod hubdb;
 mod pool;
 mod rows;
 mod schema;
+mod sms;
 mod submissions;
 mod terminals;
 
@@ -25,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
-use crate::store::{
+use crate::store::{SmsRow, SmsUpdate, 
     CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
@@ -164,6 +165,18 @@ impl Store for SqliteStore {
 
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
         self.do_set_case_status(case_number, change, at)
+    }
+
+    fn sms_due(&self, limit: usize) -> Result<Vec<SmsRow>, StoreError> {
+        self.do_sms_due(limit)
+    }
+
+    fn sms_record(&self, key: &str, update: &SmsUpdate<'_>, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_sms_record(key, update, at)
+    }
+
+    fn sms_of_case(&self, case_number: &str) -> Result<Vec<SmsRow>, StoreError> {
+        self.do_sms_of_case(case_number)
     }
 
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {

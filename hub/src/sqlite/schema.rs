@@ -260,6 +260,26 @@ CREATE TABLE staff (
     password_hash TEXT NOT NULL,
     added_at      TEXT NOT NULL
 );
+"#, r#"
+-- (issue 16) Progress texts, one row per status change worth a text,
+-- written in the transaction that makes the change, so a change is texted
+-- once whatever fails after. The key is the idempotency key every try
+-- carries to the gateway. The villager's number is NOT kept here: it stays
+-- in the sealed filing and is read with the platform key when sending.
+CREATE TABLE sms_outbox (
+    key         TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'delivered', 'failed', 'no_number', 'expired')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    gateway_id  TEXT,
+    last_error  TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (created_at) WHERE state IN ('pending', 'sent');
+CREATE INDEX sms_outbox_by_case ON sms_outbox (case_number);
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
