@@ -486,6 +486,18 @@ impl App {
                 .await
                 .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
                 .unwrap_or((0, None));
+            // Promise only what the hub says exists (SMS, e-license library, mail).
+            if let Some(paths) = configured.as_ref().map(|c| c.paths) {
+                let changed = {
+                    let mut s = lock(&self.inner.session);
+                    let before = s.paths();
+                    s.set_paths(paths);
+                    before != paths
+                };
+                if changed {
+                    self.publish();
+                }
+            }
             self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
             let synced = lock(&self.inner.on_synced).clone();
             if let Some(synced) = synced {

@@ -188,6 +188,11 @@ fn main() -> Result<()> {
     );
     // The consent screen states the retention the outbox really applies.
     session.set_retention_days(config.outbox.retention.as_secs() / 86_400);
+    // Promise a text, an e-license or mailing only when the hub's last signed
+    // config says it exists (none before the first config arrives).
+    if let Ok(Some(c)) = outbox.terminal_config() {
+        session.set_paths(c.paths);
+    }
     let weak = window.as_weak();
     let weak_status = window.as_weak();
     let app = App::start(

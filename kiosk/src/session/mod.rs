@@ -31,6 +31,7 @@ mod tests;
 
 use std::sync::Arc;
 
+use model::protocol::Paths;
 use model::{Catalog, Lang};
 use time::OffsetDateTime;
 
@@ -59,6 +60,9 @@ pub struct Session {
     online: bool,
     /// What the consent screen promises: the outbox's configured retention.
     retention_days: u64,
+    /// What exists behind this terminal (the hub's signed config): a
+    /// sentence about 短信, 电子证照 or 邮寄 is shown only when its path is here.
+    paths: Paths,
 }
 
 impl Session {
@@ -74,6 +78,7 @@ impl Session {
             last_spoken: String::new(),
             online: false,
             retention_days: RETENTION_DAYS,
+            paths: Paths::default(),
         }
     }
 
@@ -120,6 +125,16 @@ impl Session {
     /// is configured with (`kiosk.toml` `[outbox] retention_days`).
     pub fn set_retention_days(&mut self, days: u64) {
         self.retention_days = days;
+    }
+
+    /// The promise-bearing paths of the terminal config last applied (none
+    /// until a hub said so); takes effect on the next view.
+    pub fn set_paths(&mut self, paths: Paths) {
+        self.paths = paths;
+    }
+
+    pub fn paths(&self) -> Paths {
+        self.paths
     }
 
     /// Whether the hub answered the last sync.
