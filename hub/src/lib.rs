@@ -44,7 +44,7 @@ pub use sms::{HttpSmsConfig, HttpSmsGateway, SmsGateway};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
     terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
-    NewTerminal, OpenQuota, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+    NewTerminal, OpenQuota, FollowUp, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 #[derive(Debug, Error)]

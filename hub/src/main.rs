@@ -27,6 +27,7 @@ use model::{CaseStatus, VillageCode};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+mod cli_ratings;
 mod cli_sms;
 mod cli_van;
 
@@ -124,6 +125,12 @@ enum Command {
     /// Progress texts: send what waits, list a case's texts.
     #[command(subcommand)]
     Sms(cli_sms::SmsCmd),
+    /// 好差评 per village and item.
+    #[command(subcommand)]
+    Ratings(cli_ratings::RatingsCmd),
+    /// Follow-ups of bad ratings (差评整改): list, answer.
+    #[command(subcommand)]
+    Followup(cli_ratings::FollowUpCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -518,6 +525,8 @@ async fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
+        Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Sms(cmd)) => {
             let store = open_store_sync(&args.db)?;
             return cli_sms::sms_cmd(&args.db, store.as_ref(), &args.sms, cmd, load_platform_key).await;

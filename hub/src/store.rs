@@ -52,6 +52,8 @@ pub enum StoreError {
     TerminalConflict(String),
     #[error("no terminal {0} is registered")]
     UnknownTerminal(String),
+    #[error("no open follow-up {0}")]
+    NoSuchFollowUp(String),
     #[error("no operator {0}")]
     UnknownOperator(String),
     /// Revoked accounts stay revoked; an assistant who returns gets a new staff number.
@@ -462,6 +464,26 @@ pub trait Store: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// 差评 follow-ups, oldest deadline first; only those without a reply when `open_only`.
+    fn followups(&self, _open_only: bool) -> Result<Vec<FollowUp>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The follow-ups of one case's ratings (what the villager may be shown).
+    fn followups_of_case(&self, _case_number: &str) -> Result<Vec<FollowUp>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The back office answers a follow-up (once; a second reply is refused).
+    fn reply_followup(&self, _evaluation_id: uuid::Uuid, _reply: &str, _actor: &str, _at: OffsetDateTime) -> Result<FollowUp, StoreError> {
+        Err(StoreError::Corrupt("this store keeps no follow-ups".into()))
+    }
+
+    /// Ratings counted per village and item (the operations centre's report).
+    fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
+        Ok(Vec::new())
+    }
+
     /// Keeps a signed catalog; the newest version is what terminals get.
     fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;
 
@@ -540,4 +562,36 @@ pub enum SmsUpdate<'a> {
     Sent { gateway_id: &'a str },
     /// Delivered, failed (with why), no number, expired.
     Closed { state: SmsState, error: Option<&'a str> },
+}
+
+/// How long the back office has to answer a 不满意/非常不满意 rating. The
+/// 好差评 rule gives 15 working days for 整改 and reply; counting calendar
+/// days keeps the hub inside it.
+pub const FOLLOW_UP_WITHIN: time::Duration = time::Duration::days(15);
+
+/// A bad rating's follow-up task (差评整改).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub evaluation_id: uuid::Uuid,
+    pub case_number: String,
+    pub terminal_id: String,
+    pub item_code: String,
+    pub rating: model::evaluation::Rating,
+    /// The reasons the villager chose (Chinese labels) and any words.
+    pub reasons: Vec<String>,
+    pub opened_at: OffsetDateTime,
+    pub due_at: OffsetDateTime,
+    /// The answer, who gave it and when.
+    pub reply: Option<(String, String, OffsetDateTime)>,
+}
+
+/// Ratings of one item in one village, per grade (非常满意 … 非常不满意,
+/// in [`model::evaluation::Rating::ALL`] order), and follow-ups still open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingTally {
+    /// '' for terminals registered without a village.
+    pub village_code: String,
+    pub item_code: String,
+    pub counts: [u64; 5],
+    pub open_followups: u64,
 }

@@ -177,6 +177,13 @@ impl SqliteStore {
             "INSERT INTO evaluations (id, terminal_id, case_number, rating, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![ev.id.to_string(), terminal, case, rating, body, ts(at)],
         )?;
+        // 差评整改: a bad rating opens a follow-up with its deadline, in the same transaction.
+        if matches!(ev.evaluation.rating, model::evaluation::Rating::Dissatisfied | model::evaluation::Rating::VeryDissatisfied) {
+            tx.execute(
+                "INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at) VALUES (?1, ?2, ?3, ?4)",
+                params![ev.id.to_string(), case, ts(at), ts(at + crate::store::FOLLOW_UP_WITHIN)],
+            )?;
+        }
         tx.commit()?;
         Ok(PutOutcome::Stored)
     }

@@ -9,6 +9,7 @@ mod enrollment;
 mod hubdb;
 mod pool;
 mod rows;
+mod ratings;
 mod schema;
 mod sms;
 mod submissions;
@@ -26,7 +27,7 @@ use time::OffsetDateTime;
 
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
-use crate::store::{SmsRow, SmsUpdate, 
+use crate::store::{FollowUp, RatingTally, SmsRow, SmsUpdate, 
     CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
@@ -165,6 +166,22 @@ impl Store for SqliteStore {
 
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
         self.do_set_case_status(case_number, change, at)
+    }
+
+    fn followups(&self, open_only: bool) -> Result<Vec<FollowUp>, StoreError> {
+        self.do_followups(open_only, None)
+    }
+
+    fn followups_of_case(&self, case_number: &str) -> Result<Vec<FollowUp>, StoreError> {
+        self.do_followups(false, Some(case_number))
+    }
+
+    fn reply_followup(&self, evaluation_id: uuid::Uuid, reply: &str, actor: &str, at: OffsetDateTime) -> Result<FollowUp, StoreError> {
+        self.do_reply_followup(evaluation_id, reply, actor, at)
+    }
+
+    fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
+        self.do_ratings_report()
     }
 
     fn sms_due(&self, limit: usize) -> Result<Vec<SmsRow>, StoreError> {

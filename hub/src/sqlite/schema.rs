@@ -280,6 +280,22 @@ CREATE TABLE sms_outbox (
 );
 CREATE INDEX sms_outbox_due ON sms_outbox (created_at) WHERE state IN ('pending', 'sent');
 CREATE INDEX sms_outbox_by_case ON sms_outbox (case_number);
+-- Every 不满意/非常不满意 rating is followed up (差评整改): a task with a
+-- deadline, answered by the back office; the answer is for the villager.
+CREATE TABLE rating_followups (
+    evaluation_id TEXT PRIMARY KEY REFERENCES evaluations(id),
+    case_number   TEXT NOT NULL,
+    opened_at     TEXT NOT NULL,
+    due_at        TEXT NOT NULL,
+    reply         TEXT,
+    replied_by    TEXT,
+    replied_at    TEXT
+);
+CREATE INDEX rating_followups_by_case ON rating_followups (case_number);
+-- A rating created before this step that needs one gets it now.
+INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
+    SELECT id, case_number, received_at, strftime('%Y-%m-%dT%H:%M:%fZ', received_at, '+15 days')
+    FROM evaluations WHERE rating IN ('dissatisfied', 'very_dissatisfied');
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ mod backoffice;
 mod binary;
 mod fleet_page;
 mod openapi;
+mod ratings;
 mod sms;
 mod terminal_api;
 mod uploads;

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::common::{platform_key, seal, start_with, submission, Api};
+use crate::common::{platform_key, seal, start_with, submission};
 
 /// What the gateway received: one entry per distinct message it accepted.
 #[derive(Debug, Clone)]
