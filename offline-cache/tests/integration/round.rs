@@ -51,8 +51,8 @@ async fn decisions_reach_the_terminal_and_finished_cases_are_purged_after_retent
     let other_case = outbox.entry(other.id).unwrap().unwrap().case_number.unwrap();
 
     let store = hub.store();
-    decide(store.clone(), case.as_str(), Decision::Accept, "clerk", None).await.unwrap();
-    decide(store.clone(), other_case.as_str(), Decision::Reject { reason: "材料不全".into() }, "clerk", None).await.unwrap();
+    decide(store.clone(), case.as_str(), Decision::Accept, "clerk").await.unwrap();
+    decide(store.clone(), other_case.as_str(), Decision::Reject { reason: "材料不全".into() }, "clerk").await.unwrap();
     // Not before the next heartbeat: status is pulled at its cadence.
     assert!(client.sync_all(&outbox).await.case_updates.is_empty());
     client.heartbeat_soon();
@@ -66,7 +66,7 @@ async fn decisions_reach_the_terminal_and_finished_cases_are_purged_after_retent
     assert_eq!(outbox.case_status(other.id).unwrap().unwrap().reason.as_deref(), Some("材料不全"));
 
     let pdf = b"%PDF-1.7 result".to_vec();
-    decide(store.clone(), case.as_str(), Decision::Complete { result_pdf: Some(pdf) }, "clerk", None).await.unwrap();
+    decide(store.clone(), case.as_str(), Decision::Complete { result_pdf: Some(pdf) }, "clerk").await.unwrap();
     client.heartbeat_soon();
     let r = client.sync_all(&outbox).await;
     assert_eq!(r.case_updates, vec![(sub.id, CaseStatus::Done)]);
