@@ -16,7 +16,7 @@ use tracing::{debug, info, warn};
 
 pub use crate::ports::{CardSource, LinkStatus, ReceiptSink};
 use crate::ports::{DiagnosticsParts, Dispatch, DocumentPrinter};
-use crate::session::{Effect, Event, Session, View};
+use crate::session::{Effect, Event, Screen, Session, View};
 
 
 /// How long the villager waits for an immediate send before being told the
@@ -31,6 +31,9 @@ pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
 
 struct Inner {
     session: Mutex<Session>,
+    /// A screen that takes a code (a receipt's or an item's) is showing:
+    /// the camera reads QR codes only then (codes.rs).
+    code_wanted: Arc<std::sync::atomic::AtomicBool>,
     outbox: Arc<Outbox>,
     sync: Arc<SyncClient>,
     card: Arc<Mutex<Box<dyn CardSource>>>,
@@ -106,6 +109,7 @@ impl App {
                 reading,
                 sync_lock: tokio::sync::Mutex::new(()),
                 wake_sync: Notify::new(),
+                code_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
                 rt,
                 on_view,
                 on_status,
@@ -161,6 +165,11 @@ impl App {
         self.run(effect);
     }
 
+    /// Set while a screen that takes a code shows (for the camera's QR reader).
+    pub fn code_wanted(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.inner.code_wanted.clone()
+    }
+
     pub fn view(&self) -> View {
         lock(&self.inner.session).view()
     }
@@ -183,6 +192,8 @@ impl App {
 
     fn publish(&self) {
         let view = self.view();
+        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
+        self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
         (self.inner.on_view)(view);
     }
 
