@@ -230,7 +230,11 @@ fn broken_promises(paths: Paths, online: bool) -> Vec<String> {
     for lang in [Lang::ZhCn, Lang::En, Lang::Bo, Lang::Kk] {
         let shown = everything_shown(paths, online, lang).join("\n");
         for (sentence, path) in sentences.get(lang.code()).into_iter().flatten() {
-            if !has(paths, *path) && shown.contains(sentence.as_str()) {
+            // Views are compared in their Debug form, which escapes combining
+            // marks (Tibetan vowel signs): look for the sentence escaped alike.
+            let escaped = format!("{sentence:?}");
+            let escaped = &escaped[1..escaped.len() - 1];
+            if !has(paths, *path) && (shown.contains(sentence.as_str()) || shown.contains(escaped)) {
                 broken.push(format!("{}: {path:?} promised without it: {sentence}", lang.code()));
             }
         }
