@@ -180,7 +180,12 @@ fn schemas() -> Value {
         "TerminalConfig": {
             "type": "object", "required": ["version", "sync_interval_secs", "heartbeat_interval_secs"],
             "properties": {
-                "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" }))
+                "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" })),
+                "paths": {
+                    "type": "object",
+                    "description": "What exists behind this terminal, filled by the hub from what it has: a terminal shows a sentence about 短信 (sms), 电子证照 (e_license) or 邮寄 (mail) only when its path is true.",
+                    "properties": { "sms": { "type": "boolean" }, "e_license": { "type": "boolean" }, "mail": { "type": "boolean" } }
+                }
             }
         },
         "SignedDocument": {

@@ -16,7 +16,7 @@ use tracing::{debug, info, warn};
 
 pub use crate::ports::{CardSource, LinkStatus, ReceiptSink};
 use crate::ports::{DiagnosticsParts, Dispatch, DocumentPrinter};
-use crate::session::{Effect, Event, Session, View};
+use crate::session::{Effect, Event, Screen, Session, View};
 use ui::i18n::n_;
 
 
@@ -32,6 +32,9 @@ pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
 
 struct Inner {
     session: Mutex<Session>,
+    /// A screen that takes a code (a receipt's or an item's) is showing:
+    /// the camera reads QR codes only then (codes.rs).
+    code_wanted: Arc<std::sync::atomic::AtomicBool>,
     outbox: Arc<Outbox>,
     sync: Arc<SyncClient>,
     card: Arc<Mutex<Box<dyn CardSource>>>,
@@ -107,6 +110,7 @@ impl App {
                 reading,
                 sync_lock: tokio::sync::Mutex::new(()),
                 wake_sync: Notify::new(),
+                code_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
                 rt,
                 on_view,
                 on_status,
@@ -162,6 +166,11 @@ impl App {
         self.run(effect);
     }
 
+    /// Set while a screen that takes a code shows (for the camera's QR reader).
+    pub fn code_wanted(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.inner.code_wanted.clone()
+    }
+
     pub fn view(&self) -> View {
         lock(&self.inner.session).view()
     }
@@ -184,6 +193,8 @@ impl App {
 
     fn publish(&self) {
         let view = self.view();
+        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
+        self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
         (self.inner.on_view)(view);
     }
 
@@ -489,6 +500,18 @@ impl App {
                 .await
                 .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
                 .unwrap_or((0, None));
+            // Promise only what the hub says exists (SMS, e-license library, mail).
+            if let Some(paths) = configured.as_ref().map(|c| c.paths) {
+                let changed = {
+                    let mut s = lock(&self.inner.session);
+                    let before = s.paths();
+                    s.set_paths(paths);
+                    before != paths
+                };
+                if changed {
+                    self.publish();
+                }
+            }
             self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
             let synced = lock(&self.inner.on_synced).clone();
             if let Some(synced) = synced {

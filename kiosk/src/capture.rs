@@ -48,6 +48,15 @@ pub struct Capturers {
 }
 
 impl Capturers {
+    /// The camera, shared from now on with the QR code reader (codes.rs) of
+    /// a terminal without a barcode scanner; None without a camera.
+    pub fn share_camera(&mut self) -> Option<crate::codes::SharedCamera> {
+        let camera = self.camera.take()?;
+        let shared = crate::codes::SharedCamera::new(camera);
+        self.camera = Some(Box::new(shared.clone()));
+        Some(shared)
+    }
+
     pub fn new(scanner: Option<SaneScanner>, camera: Option<Box<dyn FrameSource>>) -> Capturers {
         Capturers { scanner, camera }
     }

@@ -197,6 +197,11 @@ fn main() -> Result<()> {
     session.set_banner(banner);
     // The consent screen states the retention the outbox really applies.
     session.set_retention_days(config.outbox.retention.as_secs() / 86_400);
+    // Promise a text, an e-license or mailing only when the hub's last signed
+    // config says it exists (none before the first config arrives).
+    if let Ok(Some(c)) = outbox.terminal_config() {
+        session.set_paths(c.paths);
+    }
     let weak = window.as_weak();
     let weak_status = window.as_weak();
     let app = App::start(
@@ -251,7 +256,9 @@ fn main() -> Result<()> {
             Err(e) => warn!(error = %e, "cannot set up the simulated scanner"),
         }
     }
-    let capturers = kiosk::capture::Capturers::from_config(scanner_config.as_ref(), config.devices.camera.as_ref());
+    let mut capturers = kiosk::capture::Capturers::from_config(scanner_config.as_ref(), config.devices.camera.as_ref());
+    // No barcode scanner: the camera reads receipts' and items' QR codes.
+    let code_camera = if config.devices.barcode_scanner.is_none() { capturers.share_camera() } else { None };
     // An assistant's filings capture materials on the same devices.
     let material_caps = {
         use kiosk::capture::MaterialDevices as _;
@@ -305,6 +312,19 @@ fn main() -> Result<()> {
                 a.dispatch(kiosk::session::Event::CodeEntered(code))
             })
             .context("cannot start the barcode scanner thread")?;
+            Some(handle)
+        }
+        None => None,
+    };
+    let _camera_codes = match code_camera {
+        Some(camera) => {
+            let a = app.clone();
+            info!("no barcode scanner: QR codes are read from the camera");
+            let every = std::time::Duration::from_millis(150);
+            let handle = kiosk::codes::watch_camera_codes(camera, app.code_wanted(), every, move |code| {
+                a.dispatch(kiosk::session::Event::CodeEntered(code))
+            })
+            .context("cannot start the camera code reader")?;
             Some(handle)
         }
         None => None,

@@ -106,6 +106,7 @@ impl From<StoreError> for ApiError {
             e @ (StoreError::TerminalConflict(_)
             | StoreError::UnknownTerminal(_)
             | StoreError::UnknownOperator(_)
+            | StoreError::NoSuchFollowUp(_)
             | StoreError::OperatorRevoked(_)
             | StoreError::WrongCaseStatus { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())

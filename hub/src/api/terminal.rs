@@ -31,7 +31,9 @@ pub(super) fn signed<T: serde::Serialize>(st: &AppState, kind: DocumentKind, ter
 pub(super) async fn terminal_config(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Json<SignedDocument>, ApiError> {
     let store = st.store.clone();
     let terminal = auth.terminal_id.clone();
-    let config = blocking(move || store.terminal_config(&terminal)).await?;
+    let mut config = blocking(move || store.terminal_config(&terminal)).await?;
+    // The promise-bearing paths are what this hub has, whatever was stored.
+    config.paths = model::protocol::Paths { sms: st.sms_gateway, e_license: st.connector.has_e_license_library(), mail: false };
     signed(&st, DocumentKind::TerminalConfig, &auth.terminal_id, &config)
 }
 

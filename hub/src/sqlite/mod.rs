@@ -12,7 +12,9 @@ mod hubdb;
 mod pool;
 mod rollouts;
 mod rows;
+mod ratings;
 mod schema;
+mod sms;
 mod submissions;
 mod terminals;
 
@@ -30,7 +32,7 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
+    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -171,6 +173,34 @@ impl Store for SqliteStore {
 
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
         self.do_set_case_status(case_number, change, at)
+    }
+
+    fn followups(&self, open_only: bool) -> Result<Vec<FollowUp>, StoreError> {
+        self.do_followups(open_only, None)
+    }
+
+    fn followups_of_case(&self, case_number: &str) -> Result<Vec<FollowUp>, StoreError> {
+        self.do_followups(false, Some(case_number))
+    }
+
+    fn reply_followup(&self, evaluation_id: uuid::Uuid, reply: &str, actor: &str, at: OffsetDateTime) -> Result<FollowUp, StoreError> {
+        self.do_reply_followup(evaluation_id, reply, actor, at)
+    }
+
+    fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
+        self.do_ratings_report()
+    }
+
+    fn sms_due(&self, limit: usize) -> Result<Vec<SmsRow>, StoreError> {
+        self.do_sms_due(limit)
+    }
+
+    fn sms_record(&self, key: &str, update: &SmsUpdate<'_>, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_sms_record(key, update, at)
+    }
+
+    fn sms_of_case(&self, case_number: &str) -> Result<Vec<SmsRow>, StoreError> {
+        self.do_sms_of_case(case_number)
     }
 
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {

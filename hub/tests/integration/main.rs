@@ -13,6 +13,8 @@ mod binary;
 mod fleet_page;
 mod openapi;
 mod rollout;
+mod ratings;
+mod sms;
 mod terminal_api;
 mod uploads;
 mod van;

@@ -117,7 +117,7 @@ async fn each_terminal_gets_its_own_config_or_the_default() {
     other.register(&hub).await;
     let store = hub.store();
     store.set_terminal_config(None, &TerminalConfig { version: 1, sync_interval_secs: 30, ..TerminalConfig::default() }).unwrap();
-    let mine = TerminalConfig { version: 5, sync_interval_secs: 60, heartbeat_interval_secs: 120, notice: Some("周五停机".into()) };
+    let mine = TerminalConfig { version: 5, sync_interval_secs: 60, heartbeat_interval_secs: 120, notice: Some("周五停机".into()), ..TerminalConfig::default() };
     store.set_terminal_config(Some("GS-0001"), &mine).unwrap();
     // Signed with the hub's key, for the asking terminal only.
     let key = hub.signing_public_key();

@@ -141,7 +141,7 @@ impl Session {
                 let captured = matches!(draft.materials.get(&m.code), Some(Outcome::Captured(_)));
                 let outcome = if captured {
                     None
-                } else if m.source == MaterialSource::ELicense && self.online {
+                } else if m.source == MaterialSource::ELicense && self.online && self.paths.e_license {
                     Some(Outcome::ELicense)
                 } else if !self.can_capture(m) {
                     Some(Outcome::Paper)

@@ -32,6 +32,7 @@ mod tests;
 
 use std::sync::Arc;
 
+use model::protocol::Paths;
 use model::{Catalog, Lang};
 use time::OffsetDateTime;
 
@@ -62,6 +63,9 @@ pub struct Session {
     retention_days: u64,
     /// The frame's banner on every screen, a message id ("" for none).
     banner: String,
+    /// What exists behind this terminal (the hub's signed config): a
+    /// sentence about 短信, 电子证照 or 邮寄 is shown only when its path is here.
+    paths: Paths,
 }
 
 impl Session {
@@ -78,6 +82,7 @@ impl Session {
             online: false,
             retention_days: RETENTION_DAYS,
             banner: String::new(),
+            paths: Paths::default(),
         }
     }
 
@@ -130,6 +135,16 @@ impl Session {
     /// damaged"; "" for none), translated with the rest of the view.
     pub fn set_banner(&mut self, msgid: String) {
         self.banner = msgid;
+    }
+
+    /// The promise-bearing paths of the terminal config last applied (none
+    /// until a hub said so); takes effect on the next view.
+    pub fn set_paths(&mut self, paths: Paths) {
+        self.paths = paths;
+    }
+
+    pub fn paths(&self) -> Paths {
+        self.paths
     }
 
     /// Whether the hub answered the last sync.

@@ -282,8 +282,10 @@ impl Session {
                         self.say("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
                     } else if found.iter().any(|f| f.stage == FilingStage::Done) {
                         self.say("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
-                    } else {
+                    } else if self.paths.sms {
                         self.say("还没有可以打印的结果。办结以后，会有短信告诉您。")
+                    } else {
+                        self.say("还没有可以打印的结果。办结以后，可以带上回执再来这里查询和打印。")
                     }
                 } else {
                     self.tf("查到 {} 件：", &[&found.len()])
@@ -381,7 +383,7 @@ impl Session {
             Some(Outcome::Captured(c)) => Some(c),
             _ => None,
         };
-        let e_license = m.source == MaterialSource::ELicense && self.online;
+        let e_license = m.source == MaterialSource::ELicense && self.online && self.paths.e_license;
         let name = m.name.get(self.settings.lang).to_owned();
         let hint = if captured.is_some() {
             self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
@@ -394,7 +396,7 @@ impl Session {
         } else if m.source == MaterialSource::Photo {
             self.t("请把照片放在摄像头下面，再点「拍照」。")
         } else if can_scan {
-            if m.source == MaterialSource::ELicense {
+            if m.source == MaterialSource::ELicense && self.paths.e_license {
                 self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
             } else {
                 self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")

@@ -3,6 +3,7 @@
 mod filing;
 mod filing_materials;
 mod lookup;
+mod promises;
 mod rating;
 mod reading;
 mod settings;
