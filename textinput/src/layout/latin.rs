@@ -1,0 +1,20 @@
+//! English letters (also the pinyin keyboard's keys) and digits.
+
+use super::keys::Key;
+
+pub(super) fn letters() -> Vec<Vec<Key>> {
+    ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
+        .iter()
+        .map(|row| row.split("").filter(|s| !s.is_empty()).map(Key::letter).collect())
+        .collect()
+}
+
+pub(super) fn digits() -> Vec<Vec<Key>> {
+    // A phone keypad's order; X is the ID number's check character.
+    vec![
+        vec![Key::letter("1"), Key::letter("2"), Key::letter("3")],
+        vec![Key::letter("4"), Key::letter("5"), Key::letter("6")],
+        vec![Key::letter("7"), Key::letter("8"), Key::letter("9")],
+        vec![Key::letter("X"), Key::letter("0"), Key::letter("-")],
+    ]
+}
