@@ -3,6 +3,7 @@
 //! and digit layouts ([`layout`]). No UI here: the ui crate draws keys and
 //! the pad, and calls the [`Handwriting`] and [`Pinyin`] traits.
 
+pub mod check;
 mod engine;
 mod error;
 pub mod layout;

@@ -54,6 +54,7 @@ const LOW_RANKED: &[(&str, &str, usize)] = &[("xm", "小明", 2), ("lz", "兰州
 
 #[test]
 fn syllables_and_initials_give_the_expected_candidates_on_the_first_page() {
+    let _rime = crate::rime_lock();
     assert!(TABLE.len() >= 30);
     let shared = RimeShared::debian_default().expect("install rime-data-luna-pinyin");
     let mut p = shared.open_visit().expect("librime starts");
@@ -70,6 +71,7 @@ fn syllables_and_initials_give_the_expected_candidates_on_the_first_page() {
 
 #[test]
 fn picking_commits_pages_move_and_backspace_edits() {
+    let _rime = crate::rime_lock();
     let shared = RimeShared::debian_default().expect("install rime-data-luna-pinyin");
     let mut p = shared.open_visit().expect("librime starts");
     let c = type_letters(&mut p, "zhang");
@@ -103,6 +105,7 @@ fn picking_commits_pages_move_and_backspace_edits() {
 
 #[test]
 fn a_visit_leaves_nothing_behind_and_only_one_is_open_at_a_time() {
+    let _rime = crate::rime_lock();
     let shared = RimeShared::debian_default().expect("install rime-data-luna-pinyin");
     let dir = {
         let mut p = shared.open_visit().expect("librime starts");
@@ -119,6 +122,7 @@ fn a_visit_leaves_nothing_behind_and_only_one_is_open_at_a_time() {
 
 #[test]
 fn missing_data_is_a_clear_error() {
+    let _rime = crate::rime_lock();
     let staging = tempfile::tempdir().expect("tempdir");
     let err = RimeShared::prepare(std::path::Path::new("/nonexistent/rime-data"), staging.path()).expect_err("no data");
     assert!(matches!(err, Error::PinyinData { .. }), "{err}");
@@ -142,6 +146,7 @@ fn page_of(p: &mut impl Pinyin, letters: &str, want: &str) -> Option<usize> {
 
 #[test]
 fn names_and_places_the_general_dictionary_ranks_low_are_on_the_recorded_page() {
+    let _rime = crate::rime_lock();
     let shared = RimeShared::debian_default().expect("install rime-data-luna-pinyin");
     let mut p = shared.open_visit().expect("librime starts");
     let found: Vec<_> = LOW_RANKED.iter().map(|(l, w, _)| (*l, *w, page_of(&mut p, l, w))).collect();
