@@ -169,10 +169,10 @@ fn main() -> Result<()> {
     let village = config.village_code.name().unwrap_or(config.village_code.as_str()).to_owned();
     let county = model::divisions::county_name(&config.village_code.as_str()[..6]).unwrap_or_default();
     // Place names stay Chinese (proper nouns); the UI words "终端" per language.
-    window.set_terminal_label(format!("{county} {village}").into());
-    window.set_terminal_id(config.terminal_id.as_str().into());
+    window.global::<ui::Frame>().set_terminal_label(format!("{county} {village}").into());
+    window.global::<ui::Frame>().set_terminal_id(config.terminal_id.as_str().into());
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
-    window.set_banner(banner.into());
+    window.global::<ui::Frame>().set_banner(banner.into());
 
     let catalog = Arc::new(loaded.catalog);
     let mut session = Session::new(

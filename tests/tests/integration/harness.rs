@@ -36,8 +36,8 @@ pub fn control(w: &KioskWindow, label: &str) -> ElementHandle {
     assert_eq!(
         found.len(),
         1,
-        "expected one control labelled {label:?} on {}: {:?}",
-        w.get_screen(),
+        "expected one control labelled {label:?} on {:?}: {:?}",
+        w.global::<ui::Frame>().get_screen(),
         found.iter().map(|e| (e.type_name(), e.accessible_role(), e.absolute_position())).collect::<Vec<_>>()
     );
     found.into_iter().next().unwrap()

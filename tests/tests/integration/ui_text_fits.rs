@@ -39,8 +39,8 @@ fn no_text_overflows_at_large_text_in_any_language() {
     .expect("testing backend");
     let window = KioskWindow::new().unwrap();
     window.window().set_size(ui::slint::PhysicalSize::new(1280, 800));
-    window.set_terminal_label(TERMINAL_PLACE.into());
-    window.set_terminal_id(TERMINAL_ID.into());
+    window.global::<ui::Frame>().set_terminal_label(TERMINAL_PLACE.into());
+    window.global::<ui::Frame>().set_terminal_id(TERMINAL_ID.into());
     ui_glue::set_link_status(&window, kiosk::app::LinkStatus { online: Some(true), unsent: 0 });
     window.show().unwrap();
 
