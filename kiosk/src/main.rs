@@ -202,7 +202,13 @@ fn main() -> Result<()> {
         },
         rt.handle().clone(),
         Box::new(move |view| {
-            let _ = weak.upgrade_in_event_loop(move |w| ui_glue::apply(&w, &view));
+            let _ = weak.upgrade_in_event_loop(move |w| {
+                ui_glue::apply(&w, &view);
+                // Leaving the form (cancel, idle timeout) drops anything typed.
+                if view.screen != kiosk::session::Screen::Form {
+                    kiosk::keyboard_glue::close(&w);
+                }
+            });
         }),
         Box::new(move |status| {
             let _ = weak_status.upgrade_in_event_loop(move |w| ui_glue::set_link_status(&w, status));
@@ -264,10 +270,19 @@ fn main() -> Result<()> {
     if _assisted.is_some() {
         info!("service van: assisted mode available from the home screen");
     }
-    match kiosk::voice::Espeak::detect() {
-        Some(espeak) => app.set_speaker(Arc::new(espeak)),
-        None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
+    let speaker: Option<Arc<dyn kiosk::voice::Speaker>> = match kiosk::voice::Espeak::detect() {
+        Some(espeak) => Some(Arc::new(espeak)),
+        None => {
+            warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)");
+            None
+        }
+    };
+    if let Some(s) = &speaker {
+        app.set_speaker(s.clone());
     }
+    // The on-screen keyboard and date picker; librime's prepared schema
+    // (the "deploy", done at first start) goes under the data directory.
+    kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(&config.data_dir), speaker);
 
     // The A4 printer for result documents (打印结果).
     if let Some(a4) = &config.devices.a4_printer {

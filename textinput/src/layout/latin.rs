@@ -1,6 +1,6 @@
 //! English letters (also the pinyin keyboard's keys) and digits.
 
-use super::keys::Key;
+use super::keys::{Action, Key};
 
 pub(super) fn letters() -> Vec<Vec<Key>> {
     ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
@@ -17,4 +17,13 @@ pub(super) fn digits() -> Vec<Vec<Key>> {
         vec![Key::letter("7"), Key::letter("8"), Key::letter("9")],
         vec![Key::letter("X"), Key::letter("0"), Key::letter("-")],
     ]
+}
+
+/// English adds a shift key (names and places begin with a capital) at the
+/// start of the last row.
+pub(super) fn with_shift(mut rows: Vec<Vec<Key>>) -> Vec<Vec<Key>> {
+    if let Some(last) = rows.last_mut() {
+        last.insert(0, Key { label: "⇧", action: Action::Shift, spoken: Some("shift") });
+    }
+    rows
 }

@@ -23,7 +23,8 @@ pub struct Layout {
 /// The layout of `kind`.
 pub fn layout(kind: Kind) -> Layout {
     let rows = match kind {
-        Kind::Pinyin | Kind::English => latin::letters(),
+        Kind::Pinyin => latin::letters(),
+        Kind::English => latin::with_shift(latin::letters()),
         Kind::Digits => latin::digits(),
         Kind::Tibetan => tibetan::rows(),
         Kind::Kazakh => kazakh::rows(),
@@ -83,6 +84,14 @@ impl Typist {
             Action::Done => return true,
         }
         false
+    }
+
+    /// Inserts text that did not come from a key (a pinyin or handwriting
+    /// candidate).
+    pub fn insert(&mut self, text: &str) {
+        self.stack = false;
+        self.shift = false;
+        self.text.push_str(text);
     }
 
     /// Takes the text out, leaving the typist empty.

@@ -15,10 +15,11 @@ const CONSONANTS: [(&str, &str); 30] = [
 ];
 
 pub(super) fn rows() -> Vec<Vec<Key>> {
-    let mut rows: Vec<Vec<Key>> = CONSONANTS.chunks(8).map(|c| c.iter().map(|&(t, s)| Key::named(t, s)).collect()).collect();
-    let last = rows.last_mut().expect("four rows");
-    last.push(Key { label: "\u{25CC}\u{0F90}", action: Action::Stack, spoken: Some("stack") });
+    // Three rows of ten consonants, then the stack key beside the vowel
+    // signs: four rows fit the screen in large-text mode too.
+    let mut rows: Vec<Vec<Key>> = CONSONANTS.chunks(10).map(|c| c.iter().map(|&(t, s)| Key::named(t, s)).collect()).collect();
     rows.push(vec![
+        Key { label: "\u{25CC}\u{0F90}", action: Action::Stack, spoken: Some("stack") },
         Key::named("\u{0F72}", "gi gu"),
         Key::named("\u{0F74}", "zhabs kyu"),
         Key::named("\u{0F7A}", "'greng bu"),

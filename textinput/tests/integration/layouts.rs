@@ -20,7 +20,6 @@ fn type_keys(kind: Kind, keys: &[&str]) -> String {
             "+" => stack_key().action,
             " " => Action::Space,
             "⌫" => Action::Backspace,
-            "⇧" => Action::Shift,
             label => key(kind, label).action,
         };
         t.press(action);
@@ -81,9 +80,11 @@ fn kazakh_words_come_out_in_arabic_script_and_the_keyboard_has_every_letter() {
 fn english_shift_and_digits() {
     assert_eq!(type_keys(Kind::English, &["⇧", "w", "a", "n", "g", " ", "l", "i"]), "Wang li");
     assert_eq!(type_keys(Kind::Digits, &["1", "3", "8", "0", "X"]), "1380X");
-    let letters: String = layout(Kind::English).rows.iter().flatten().map(|k| k.label).collect();
-    assert_eq!(letters.len(), 26);
-    assert_eq!(layout(Kind::Pinyin).rows, layout(Kind::English).rows);
+    let letters: String = layout(Kind::Pinyin).rows.iter().flatten().map(|k| k.label).collect();
+    assert_eq!(letters, "qwertyuiopasdfghjklzxcvbnm");
+    let english: Vec<_> = layout(Kind::English).rows.iter().flatten().map(|k| k.action).collect();
+    assert_eq!(english.len(), 27);
+    assert_eq!(english.iter().filter(|a| **a == Action::Shift).count(), 1);
 }
 
 #[test]
@@ -94,4 +95,8 @@ fn done_closes_and_take_empties() {
     assert_eq!(t.take(), "张a");
     assert_eq!(t.text(), "");
     assert!(!t.stacking() && !t.shifted());
+    t.press(Action::Shift);
+    t.insert("桂兰");
+    assert!(!t.shifted());
+    assert_eq!(t.text(), "桂兰");
 }
