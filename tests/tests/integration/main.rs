@@ -11,6 +11,7 @@ mod journey;
 mod layout;
 mod ui_diagnostics;
 mod ui_journey;
+mod ui_keyboard;
 mod ui_text_fits;
 mod van_kiosk;
 mod van_offline;

@@ -32,25 +32,25 @@ use super::harness;
 const TERMINAL: &str = "GS-TEST-0001";
 
 /// A kiosk with its window, devices, outbox and (when online) a hub.
-struct Kiosk {
-    window: KioskWindow,
+pub(super) struct Kiosk {
+    pub(super) window: KioskWindow,
     views: mpsc::Receiver<View>,
-    app: App,
+    pub(super) app: App,
     outbox: Arc<Outbox>,
     receipts: PathBuf,
     speaker: Arc<Recording>,
     shots: harness::Shots,
     hub: Option<Hub>,
     /// Opens what the hub received (materials test).
-    platform: model::seal::PlatformSecretKey,
+    pub(super) platform: model::seal::PlatformSecretKey,
     rt: tokio::runtime::Runtime,
     _sim: Arc<SamSimulator>,
-    _dir: tempfile::TempDir,
+    pub(super) _dir: tempfile::TempDir,
 }
 
 impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
-    fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
+    pub(super) fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         // Each test thread has its own Slint context.
         let _ = harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -113,6 +113,8 @@ impl Kiosk {
         let window = KioskWindow::new().unwrap();
         window.global::<ui::Frame>().set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
         ui_glue::wire(&window, &app, Some(sim.clone()));
+        // The on-screen keyboard with Debian's engines, as main.rs wires it.
+        kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(dir.path()), Some(speaker.clone()));
         window.show().unwrap();
         let shots = harness::Shots::new(name);
         let k = Kiosk {
@@ -135,39 +137,42 @@ impl Kiosk {
     }
 
     /// Applies views the app published (the test thread is the UI thread).
-    fn pump(&self) {
+    pub(super) fn pump(&self) {
         while let Ok(v) = self.views.try_recv() {
             ui_glue::apply(&self.window, &v);
+            if v.screen != kiosk::session::Screen::Form {
+                kiosk::keyboard_glue::close(&self.window);
+            }
         }
         testing::mock_elapsed_time(Duration::from_millis(300));
     }
 
-    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
+    pub(super) fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
         let on = |w: &KioskWindow| format!("on {:?}", w.global::<ui::Frame>().get_screen());
         harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
         self.pump();
     }
 
-    fn wait_screen(&self, screen: ui::Screen) {
+    pub(super) fn wait_screen(&self, screen: ui::Screen) {
         self.wait_until(&format!("screen {screen:?}"), |w| w.global::<ui::Frame>().get_screen() == screen);
     }
 
-    fn controls(&self, label: &str) -> Vec<ElementHandle> {
+    pub(super) fn controls(&self, label: &str) -> Vec<ElementHandle> {
         harness::controls(&self.window, label)
     }
 
     /// The one control (not its caption text) with this label.
-    fn control(&self, label: &str) -> ElementHandle {
+    pub(super) fn control(&self, label: &str) -> ElementHandle {
         harness::control(&self.window, label)
     }
 
-    fn tap(&self, label: &str) {
+    pub(super) fn tap(&self, label: &str) {
         self.control(label).mock_single_click(PointerEventButton::Left);
         self.pump();
     }
 
     /// Types digits on the on-screen keypad and presses 完成.
-    fn keypad(&self, digits: &str) {
+    pub(super) fn keypad(&self, digits: &str) {
         for d in digits.chars() {
             self.tap(&d.to_string());
         }
@@ -175,11 +180,11 @@ impl Kiosk {
     }
 
     /// Whether some element on screen shows these words (as label or value).
-    fn shows(&self, words: &str) -> bool {
+    pub(super) fn shows(&self, words: &str) -> bool {
         harness::shows(&self.window, words)
     }
 
-    fn shot(&mut self, name: &str) {
+    pub(super) fn shot(&mut self, name: &str) {
         self.shots.numbered(&self.window, name);
     }
 
@@ -228,7 +233,7 @@ impl Kiosk {
         std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(500));
     }
 
-    fn finish(self) {
+    pub(super) fn finish(self) {
         if let Some(hub) = self.hub {
             self.rt.block_on(hub.shutdown()).unwrap();
         }
