@@ -319,7 +319,7 @@ fn main() -> Result<()> {
 fn bench() -> Result<()> {
     let report = kiosk::screenshots::bench(std::time::Duration::from_secs(3))?;
     println!("cold start to first frame: {} ms (budget 500 ms)", report.first_frame.as_millis());
-    println!("idle resident memory: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
+    println!("idle resident memory, keyboard engines loaded: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
     Ok(())
 }
 
