@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod enroll_screen;
 pub mod idle;
 pub mod keyboard_glue;
+pub mod log_ring;
 pub mod materials;
 pub mod ports;
 #[cfg(feature = "samples")]

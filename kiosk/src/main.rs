@@ -51,11 +51,17 @@ struct Args {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // The journal, and a ring of the last lines for remote diagnostics (issue 19).
+    let log_ring = kiosk::log_ring::LogRing::default();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+            .with(tracing_subscriber::fmt::layer())
+            .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(log_ring.clone()))
+            .init();
+    }
     let args = Args::parse();
     if let Some(dir) = &args.screenshots {
         return screenshots(dir);
@@ -158,6 +164,7 @@ fn main() -> Result<()> {
         ..SyncConfig::default()
     };
     let sync = SyncClient::with_config(&config.hub.url, identity, sync_config).context("bad hub URL")?;
+    sync.set_diagnostics_source(Arc::new(log_ring));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -20,18 +20,37 @@ use crate::seal::SealedEnvelope;
 use crate::submission::sha256_hex;
 use crate::SubmissionId;
 
+/// The format version this build writes and reads.
 pub const EXPORT_VERSION: u32 = 1;
 
+/// Why an export file was refused. Nothing in an error reveals a record's
+/// content.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ExportError {
+    /// Another format version.
     #[error("export format version {0} (this build reads {EXPORT_VERSION})")]
     Version(u32),
+    /// The file's signature does not verify under the terminal's registered
+    /// key.
     #[error("the export's signature does not verify under terminal {terminal}'s key: {source}")]
-    Signature { terminal: String, source: AuthError },
+    Signature {
+        /// The terminal the file claims to be from.
+        terminal: String,
+        /// The verification error.
+        source: AuthError,
+    },
+    /// A record is malformed or does not match its envelope.
     #[error("record {index} is malformed: {reason}")]
-    Record { index: usize, reason: String },
+    Record {
+        /// The record's position in the file, from 0.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The same submission appears twice.
     #[error("submission {0} is in the export twice")]
     Duplicate(SubmissionId),
+    /// The file is not an export's JSON; the text says where.
     #[error("not an export file ({0})")]
     Malformed(String),
 }
@@ -40,6 +59,7 @@ pub enum ExportError {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportRecord {
+    /// The submission's id; must equal the envelope's.
     pub id: SubmissionId,
     /// The envelope's exact bytes (what `PUT /v1/submissions/{id}` carries).
     #[serde(with = "crate::b64")]
@@ -55,14 +75,24 @@ impl std::fmt::Debug for ExportRecord {
     }
 }
 
+/// An export file: the sealed records of one terminal, signed with its device
+/// key. Made by [`ExportFile::sign`], checked by [`ExportFile::verify`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportFile {
+    /// Format version, [`EXPORT_VERSION`].
     pub v: u32,
+    /// The exporting terminal; its registered key must verify the file.
     pub terminal_id: String,
+    /// When the export was made, whole seconds.
     #[serde(with = "time::serde::rfc3339")]
     pub exported_at: OffsetDateTime,
+    /// The sealed submissions, in outbox order.
     pub records: Vec<ExportRecord>,
+    /// The terminal's audit chain head when the export was made (issue 19;
+    /// the export's own audit entry follows it). Signed when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<crate::audit_chain::AuditHead>,
     /// [`crate::auth::PublicKey::fingerprint`] of the signing key.
     pub key_fingerprint: String,
     /// Base64 Ed25519 over [`ExportFile::message`].
@@ -71,34 +101,54 @@ pub struct ExportFile {
 
 /// A record whose envelope parsed and whose attachments match it.
 pub struct CheckedRecord<'a> {
+    /// The parsed envelope.
     pub envelope: SealedEnvelope,
+    /// The record it came from, with the sealed bytes.
     pub record: &'a ExportRecord,
 }
 
 impl ExportFile {
-    fn message(terminal_id: &str, exported_at: OffsetDateTime, records: &[ExportRecord]) -> Vec<u8> {
+    fn message(terminal_id: &str, exported_at: OffsetDateTime, records: &[ExportRecord], audit_head: Option<&crate::audit_chain::AuditHead>) -> Vec<u8> {
         let mut m = format!("cunban-export-v{EXPORT_VERSION}\n{terminal_id}\n{}\n{}\n", exported_at.unix_timestamp(), records.len());
         for r in records {
             m.push_str(&format!("{} {}\n", r.id, sha256_hex(&r.envelope)));
+        }
+        // Only when present, so files from before still verify; removing it
+        // from a file that had it breaks the signature.
+        if let Some(h) = audit_head {
+            m.push_str(&format!("audit {} {}\n", h.seq, h.hash));
         }
         m.into_bytes()
     }
 
     /// Signs `records` as exported by `terminal_id` now.
     pub fn sign(key: &SigningKey, terminal_id: &str, exported_at: OffsetDateTime, records: Vec<ExportRecord>) -> ExportFile {
+        Self::sign_with_head(key, terminal_id, exported_at, records, None)
+    }
+
+    /// [`ExportFile::sign`], carrying the terminal's audit head.
+    pub fn sign_with_head(
+        key: &SigningKey,
+        terminal_id: &str,
+        exported_at: OffsetDateTime,
+        records: Vec<ExportRecord>,
+        audit_head: Option<crate::audit_chain::AuditHead>,
+    ) -> ExportFile {
         // Whole seconds: the signed time must survive RFC 3339 round trips.
         let exported_at = exported_at.replace_nanosecond(0).unwrap_or(exported_at);
-        let signature = B64.encode(key.sign(&Self::message(terminal_id, exported_at, &records)));
+        let signature = B64.encode(key.sign(&Self::message(terminal_id, exported_at, &records, audit_head.as_ref())));
         ExportFile {
             v: EXPORT_VERSION,
             terminal_id: terminal_id.to_owned(),
             exported_at,
             records,
+            audit_head,
             key_fingerprint: key.public_key().fingerprint(),
             signature,
         }
     }
 
+    /// The file's bytes (JSON).
     pub fn to_bytes(&self) -> Vec<u8> {
         // Plain data always serialises.
         serde_json::to_vec(self).expect("export serialises")
@@ -117,7 +167,7 @@ impl ExportFile {
         if self.v != EXPORT_VERSION {
             return Err(ExportError::Version(self.v));
         }
-        key.verify_b64(&Self::message(&self.terminal_id, self.exported_at, &self.records), &self.signature)
+        key.verify_b64(&Self::message(&self.terminal_id, self.exported_at, &self.records, self.audit_head.as_ref()), &self.signature)
             .map_err(|source| ExportError::Signature { terminal: self.terminal_id.clone(), source })?;
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::with_capacity(self.records.len());

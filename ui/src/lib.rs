@@ -10,6 +10,8 @@
 slint::include_modules!();
 
 pub mod i18n;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// The Slint version this crate is built against, re-exported so the kiosk
 /// uses exactly the same types (`ModelRc`, `VecModel`, `SharedString`, ...).

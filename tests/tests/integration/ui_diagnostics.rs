@@ -8,9 +8,6 @@ use std::time::Duration;
 
 use drivers::SamSimulator;
 use i_slint_backend_testing::{self as testing, ElementQuery};
-use kiosk::app::{App, Parts};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
 use kiosk::session::{Capabilities, Session, Terminal};
 use model::submission::Channel;
 use model::{Catalog, VillageCode};
@@ -45,7 +42,7 @@ fn wait(w: &KioskWindow, updates: &Updates, what: &str, done: impl Fn(&KioskWind
 }
 
 fn shot(w: &KioskWindow, name: &str) {
-    harness::Shots::new("diagnostics").named(w, &format!("{name}.png"));
+    harness::shots("diagnostics").named(w, &format!("{name}.png"));
 }
 
 /// Holds a finger on the end of the terminal label (bottom right) for `hold`.
@@ -59,7 +56,7 @@ fn hold_corner(w: &KioskWindow, hold: Duration) {
 
 #[test]
 fn hold_pin_and_diagnose() {
-    let _ = harness::testing_backend();
+    harness::testing_backend();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sim = Arc::new(SamSimulator::start().expect("card simulator"));
@@ -68,25 +65,14 @@ fn hold_pin_and_diagnose() {
     let receipts = dir.path().join("receipts.escpos");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let hub_url = format!("http://127.0.0.1:{port}");
-    let app = App::start(
-        Parts {
-            session: Session::new(
-                Arc::new(Catalog::starter()),
-                Terminal { terminal_id: "GS-DIAG-1".into(), village_code: VillageCode::parse("622926100202").unwrap(), channel: Channel::SelfServiceTerminal },
-                Capabilities::default(),
-                Box::new(time::OffsetDateTime::now_utc),
-            ),
-            outbox,
-            sync: SyncClient::new(&hub_url, offline_cache::DeviceIdentity::generate("GS-DIAG-1").unwrap()).unwrap(),
-            card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-            printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
-            sync_interval: Duration::from_secs(3600),
-            idle_timeout: Duration::from_secs(600),
-        },
-        rt.handle().clone(),
-        Box::new(|_| {}),
-        Box::new(|_| {}),
+    let session = Session::new(
+        Arc::new(Catalog::starter()),
+        Terminal { terminal_id: "GS-DIAG-1".into(), village_code: VillageCode::parse("622926100202").unwrap(), channel: Channel::SelfServiceTerminal },
+        Capabilities::default(),
+        Box::new(time::OffsetDateTime::now_utc),
     );
+    let sync = SyncClient::new(&hub_url, offline_cache::DeviceIdentity::generate("GS-DIAG-1").unwrap()).unwrap();
+    let app = harness::start_app(&rt, session, outbox, sync, &sim, &receipts);
     let (tx, updates) = std::sync::mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
     let w = KioskWindow::new().unwrap();
@@ -160,7 +146,7 @@ fn hold_pin_and_diagnose() {
 /// serial and the key fingerprint, waiting.
 #[test]
 fn the_enrollment_screen_shows_qr_and_code() {
-    let _ = harness::testing_backend();
+    harness::testing_backend();
     let w = ui::EnrollWindow::new().unwrap();
     w.set_qr(kiosk::enroll_screen::qr_image("CUNBAN-ENROLL:1:SN-A-0001:0123456789abcdef:7K2M-9QXD").unwrap());
     w.set_code("7K2M-9QXD".into());
@@ -173,7 +159,7 @@ fn the_enrollment_screen_shows_qr_and_code() {
     };
     assert!(found("7K2M-9QXD") && found("SN-A-0001") && found("0123456789abcdef") && found("正在等待平台确认"));
     let shot = w.window().take_snapshot().unwrap();
-    harness::Shots::new("diagnostics").save("enroll.png", &shot);
+    harness::shots("diagnostics").save("enroll.png", &shot);
     // The QR is drawn: dark modules in the left half.
     let dark = (100..560).step_by(7).flat_map(|y| (80..560).step_by(7).map(move |x| (x, y))).filter(|&(x, y)| {
         let p = shot.as_slice()[y * shot.width() as usize + x];

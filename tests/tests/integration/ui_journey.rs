@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use drivers::escpos_inspect::qr_payloads;
 use drivers::SamSimulator;
 use hub::{Hub, HubDb};
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle};
+use i_slint_backend_testing::{self as testing, AccessibleRole};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
@@ -23,11 +23,10 @@ use model::evaluation::Rating;
 use model::submission::Channel;
 use model::{Catalog, Lang, VillageCode};
 use offline_cache::{Outbox, SyncClient};
-use ui::slint::platform::PointerEventButton;
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-use super::harness;
+use super::harness::{self, Driven};
 
 const TERMINAL: &str = "GS-TEST-0001";
 
@@ -52,7 +51,7 @@ impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
     pub(super) fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         // Each test thread has its own Slint context.
-        let _ = harness::testing_backend();
+        harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -116,7 +115,7 @@ impl Kiosk {
         // The on-screen keyboard with Debian's engines, as main.rs wires it.
         kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(dir.path()), Some(speaker.clone()));
         window.show().unwrap();
-        let shots = harness::Shots::new(name);
+        let shots = harness::shots(name);
         let k = Kiosk {
             window,
             views,
@@ -136,57 +135,14 @@ impl Kiosk {
         k
     }
 
-    /// Applies views the app published (the test thread is the UI thread).
-    pub(super) fn pump(&self) {
-        while let Ok(v) = self.views.try_recv() {
-            ui_glue::apply(&self.window, &v);
-            if v.screen != kiosk::session::Screen::Form {
-                kiosk::keyboard_glue::close(&self.window);
-            }
-        }
-        testing::mock_elapsed_time(Duration::from_millis(300));
-    }
 
-    pub(super) fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let on = |w: &KioskWindow| format!("on {:?}", w.global::<ui::Frame>().get_screen());
-        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
-        self.pump();
-    }
 
-    pub(super) fn wait_screen(&self, screen: ui::Screen) {
-        self.wait_until(&format!("screen {screen:?}"), |w| w.global::<ui::Frame>().get_screen() == screen);
-    }
 
-    pub(super) fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        harness::controls(&self.window, label)
-    }
 
-    /// The one control (not its caption text) with this label.
-    pub(super) fn control(&self, label: &str) -> ElementHandle {
-        harness::control(&self.window, label)
-    }
 
-    pub(super) fn tap(&self, label: &str) {
-        self.control(label).mock_single_click(PointerEventButton::Left);
-        self.pump();
-    }
 
-    /// Types digits on the on-screen keypad and presses 完成.
-    pub(super) fn keypad(&self, digits: &str) {
-        for d in digits.chars() {
-            self.tap(&d.to_string());
-        }
-        self.tap("完成");
-    }
 
-    /// Whether some element on screen shows these words (as label or value).
-    pub(super) fn shows(&self, words: &str) -> bool {
-        harness::shows(&self.window, words)
-    }
 
-    pub(super) fn shot(&mut self, name: &str) {
-        self.shots.numbered(&self.window, name);
-    }
 
     /// From home to the form of 社会保障卡申领 with the sample card read.
     fn open_social_card_form(&mut self) {
@@ -237,6 +193,27 @@ impl Kiosk {
         if let Some(hub) = self.hub {
             self.rt.block_on(hub.shutdown()).unwrap();
         }
+    }
+}
+
+impl harness::Driven for Kiosk {
+    fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// Applies views the app published (the test thread is the UI thread).
+    fn pump(&self) {
+        while let Ok(v) = self.views.try_recv() {
+            ui_glue::apply(&self.window, &v);
+            if v.screen != kiosk::session::Screen::Form {
+                kiosk::keyboard_glue::close(&self.window);
+            }
+        }
+        testing::mock_elapsed_time(Duration::from_millis(300));
+    }
+
+    fn shots(&mut self) -> &mut harness::Shots {
+        &mut self.shots
     }
 }
 

@@ -9,6 +9,7 @@ use i_slint_backend_testing::ElementHandle;
 use ui::slint::platform::{PointerEventButton, WindowEvent};
 use ui::slint::{ComponentHandle, LogicalPosition, Model};
 
+use super::harness::Driven;
 use super::ui_journey::Kiosk;
 
 /// Home → 户籍生育 → 出生登记 → consent → the sample card → the form, then

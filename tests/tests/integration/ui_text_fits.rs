@@ -31,12 +31,7 @@ fn may_elide(lang: Lang, view: &View, text: &str) -> bool {
 
 #[test]
 fn no_text_overflows_at_large_text_in_any_language() {
-    ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
-        mock_time: true,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })))
-    .expect("testing backend");
+    super::harness::testing_backend();
     let window = KioskWindow::new().unwrap();
     window.window().set_size(ui::slint::PhysicalSize::new(1280, 800));
     window.global::<ui::Frame>().set_terminal_label(TERMINAL_PLACE.into());

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hub::{Hub, NewOperator};
-use i_slint_backend_testing::{self as testing, ElementHandle};
+use i_slint_backend_testing as testing;
 use kiosk::app::{App, Parts};
 use kiosk::assisted_app::{self, AssistedApp};
 use kiosk::config::PrinterConfig;
@@ -26,7 +26,7 @@ use offline_cache::{Outbox, SyncClient, SyncConfig};
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-use super::harness;
+use super::harness::{self, Driven};
 
 const TERMINAL: &str = "GS-VAN-0007";
 const STAFF: &str = "620042";
@@ -49,7 +49,7 @@ struct Van {
 
 impl Van {
     fn start(name: &str, channel: Channel, operator_timeout: Duration) -> Van {
-        let _ = harness::testing_backend();
+        harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -124,7 +124,7 @@ impl Van {
             }),
         );
         window.show().unwrap();
-        let shots = harness::Shots::new(name);
+        let shots = harness::shots(name);
         let v = Van { window, views, changes, app, assisted, outbox, hub, rt, shots, _sim: sim, _dir: dir };
         // The first background sync pulls the operator accounts.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -137,54 +137,13 @@ impl Van {
         v
     }
 
-    /// Applies what the app and assisted mode published.
-    fn pump(&self) {
-        while let Ok(view) = self.views.try_recv() {
-            ui_glue::apply(&self.window, &view);
-        }
-        let mut changed = None;
-        while let Ok(a) = self.changes.try_recv() {
-            changed = Some(a);
-        }
-        if let Some(a) = changed {
-            a.apply(&self.window);
-        }
-        testing::mock_elapsed_time(Duration::from_millis(300));
-    }
 
-    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let on = |w: &KioskWindow| format!("on {:?}", w.global::<ui::Frame>().get_screen());
-        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
-        self.pump();
-    }
 
-    fn wait_screen(&self, screen: ui::Screen) {
-        self.wait_until(&format!("screen {screen:?}"), |w| w.global::<ui::Frame>().get_screen() == screen);
-    }
 
-    fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        harness::controls(&self.window, label)
-    }
 
-    fn tap(&self, label: &str) {
-        harness::click(&self.window, label);
-        self.pump();
-    }
 
-    fn keypad(&self, digits: &str) {
-        for d in digits.chars() {
-            self.tap(&d.to_string());
-        }
-        self.tap("完成");
-    }
 
-    fn shows(&self, words: &str) -> bool {
-        harness::shows(&self.window, words)
-    }
 
-    fn shot(&mut self, name: &str) {
-        self.shots.numbered(&self.window, name);
-    }
 
     /// Home → staff entry → staff number and PIN on the keypad → trip screen.
     fn log_in(&mut self, pin: &str) {
@@ -204,6 +163,31 @@ impl Van {
         drop(self.assisted);
         drop(self.app);
         self.rt.block_on(self.hub.shutdown()).unwrap();
+    }
+}
+
+impl harness::Driven for Van {
+    fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// Applies what the app and assisted mode published.
+    fn pump(&self) {
+        while let Ok(view) = self.views.try_recv() {
+            ui_glue::apply(&self.window, &view);
+        }
+        let mut changed = None;
+        while let Ok(a) = self.changes.try_recv() {
+            changed = Some(a);
+        }
+        if let Some(a) = changed {
+            a.apply(&self.window);
+        }
+        testing::mock_elapsed_time(Duration::from_millis(300));
+    }
+
+    fn shots(&mut self) -> &mut harness::Shots {
+        &mut self.shots
     }
 }
 

@@ -6,7 +6,9 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use textinput::layout::{layout, Kind};
 use ui::{KeyCap, Keyboard, KeyboardMode, KioskWindow, Screen};
 
-use super::{go, one, sample_window, settle, snapshot};
+use ui::testing::{control as one, settle, tap};
+
+use super::{go, sample_window, snapshot};
 
 /// The keys of `kind` as key caps, rows centred (as kiosk's keyboard_glue does).
 fn caps(kind: Kind) -> (Vec<KeyCap>, i32) {
@@ -146,9 +148,9 @@ fn kazakh_is_mirrored_and_candidates_page() {
     let l = log.clone();
     ui.global::<Keyboard>().on_page(move |f| l.borrow_mut().push(format!("page:{f}")));
     show(&ui, KeyboardMode::Pinyin);
-    super::tap(&ui, "晓明");
-    super::tap(&ui, "下一页");
+    tap(&ui, "晓明");
+    tap(&ui, "下一页");
     // No previous page: the arrow is dimmed and does nothing.
-    super::tap(&ui, "上一页");
+    tap(&ui, "上一页");
     assert_eq!(super::take_log(&log), ["pick:1", "page:true"]);
 }
