@@ -462,7 +462,7 @@ mod tests {
     #[test]
     fn strokes_become_path_commands_and_dates_parse() {
         let strokes = vec![vec![Point { x: 1, y: 2 }, Point { x: 3, y: 4 }], vec![Point { x: 9, y: 9 }]];
-        assert_eq!(svg(&strokes).trim(), "M 1 2 L 3 4  M 9 9 L 10 9");
+        assert_eq!(svg(&strokes).trim(), "M 1 2 L 3 4 M 9 9 L 10 9");
         assert_eq!(parse_date("2026-02-28"), Some((2026, 2, 28)));
         assert_eq!(parse_date("2026-02-30"), None);
         let (caps, columns, keys) = key_caps(Kind::Tibetan);
