@@ -47,6 +47,7 @@ pub fn run(config: &Path, simulated: bool, as_json: bool) -> Result<ExitCode> {
     };
     let mut reports = reports;
     reports.extend(font_reports(&installed_families()));
+    reports.extend(engine_reports());
     let ok = selftest::all_required_usable(&reports);
     if as_json {
         let devices: Vec<_> = reports
@@ -107,6 +108,34 @@ fn font_reports(installed: &[String]) -> Vec<DeviceReport> {
         .collect()
 }
 
+/// One row per on-screen keyboard engine: each must load its Debian data
+/// and answer a fixed probe. Without them a villager cannot type a name, so
+/// both are required. librime's staging copy goes to a scratch directory
+/// here, never the kiosk's own.
+fn engine_reports() -> Vec<DeviceReport> {
+    let staging = tempfile::Builder::new().prefix("kioskctl-rime-").tempdir();
+    let checks = [
+        textinput::check::check_handwriting(std::path::Path::new(textinput::DEBIAN_MODEL)),
+        match &staging {
+            Ok(dir) => textinput::check::check_pinyin(std::path::Path::new(textinput::DEBIAN_RIME_DATA), dir.path()),
+            Err(e) => textinput::check::EngineCheck {
+                engine: "pinyin",
+                data: textinput::DEBIAN_RIME_DATA.into(),
+                result: Err(textinput::Error::Scratch(std::io::Error::new(e.kind(), e.to_string()))),
+            },
+        },
+    ];
+    checks.into_iter().map(engine_report).collect()
+}
+
+fn engine_report(check: textinput::check::EngineCheck) -> DeviceReport {
+    let (health, detail) = match check.result {
+        Ok(detail) => (drivers::Health::Ok, detail),
+        Err(e) => (drivers::Health::Absent(e.to_string()), String::new()),
+    };
+    DeviceReport { slot: "keyboard", what: check.engine.to_owned(), required: true, health, detail }
+}
+
 fn print_table(reports: &[DeviceReport]) {
     let rows: Vec<[String; 5]> = reports
         .iter()
@@ -149,5 +178,15 @@ mod tests {
         assert_eq!(reports[0].state(), "ok");
         assert!(reports[1].required && reports[1].reason().contains("fonts-ddc-uchen"), "{:?}", reports[1]);
         assert!(!selftest::all_required_usable(&reports));
+    }
+
+    #[test]
+    fn a_keyboard_engine_without_its_data_is_a_required_absence() {
+        let staging = tempfile::tempdir().expect("tempdir");
+        let broken = engine_report(textinput::check::check_pinyin(Path::new("/nonexistent/rime-data"), staging.path()));
+        assert_eq!((broken.slot, broken.required, broken.state()), ("keyboard", true, "absent"));
+        assert!(broken.reason().contains("rime-data-luna-pinyin"), "{broken:?}");
+        let reports = engine_reports();
+        assert_eq!(reports.iter().map(|r| (r.what.as_str(), r.state())).collect::<Vec<_>>(), [("handwriting", "ok"), ("pinyin", "ok")]);
     }
 }

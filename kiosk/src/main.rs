@@ -216,7 +216,13 @@ fn main() -> Result<()> {
         },
         rt.handle().clone(),
         Box::new(move |view| {
-            let _ = weak.upgrade_in_event_loop(move |w| ui_glue::apply(&w, &view));
+            let _ = weak.upgrade_in_event_loop(move |w| {
+                ui_glue::apply(&w, &view);
+                // Leaving the form (cancel, idle timeout) drops anything typed.
+                if view.screen != kiosk::session::Screen::Form {
+                    kiosk::keyboard_glue::close(&w);
+                }
+            });
         }),
         Box::new(move |status| {
             let _ = weak_status.upgrade_in_event_loop(move |w| ui_glue::set_link_status(&w, status));
@@ -297,7 +303,11 @@ fn main() -> Result<()> {
         // Packs are signed with the catalog key; without it none is trusted.
         None => Default::default(),
     };
-    app.set_speaker(Arc::new(kiosk::voicepack::PackSpeaker::new(packs, engine, "aplay")));
+    app.set_speaker(Arc::new(kiosk::voicepack::PackSpeaker::new(packs, engine.clone(), "aplay")));
+    // The on-screen keyboard and date picker; librime's prepared schema
+    // (the "deploy", done at first start) goes under the data directory.
+    // Key names are read by the engine (espeak-ng).
+    kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(&config.data_dir), engine);
 
     // The A4 printer for result documents (打印结果).
     if let Some(a4) = &config.devices.a4_printer {
@@ -347,7 +357,7 @@ fn main() -> Result<()> {
 fn bench() -> Result<()> {
     let report = kiosk::screenshots::bench(std::time::Duration::from_secs(3))?;
     println!("cold start to first frame: {} ms (budget 500 ms)", report.first_frame.as_millis());
-    println!("idle resident memory: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
+    println!("idle resident memory, keyboard engines loaded: {:.1} MB (budget 100 MB)", report.idle_rss_bytes as f64 / 1e6);
     Ok(())
 }
 

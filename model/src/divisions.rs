@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 const PROVINCES: &str = include_str!("../data/provinces.csv");
 const AREAS: &str = include_str!("../data/areas.csv");
 const GANSU_VILLAGES: &str = include_str!("../data/gansu-villages.csv");
+const GANSU_TOWNSHIPS: &str = include_str!("../data/gansu-streets.csv");
 
 fn table(csv: &'static str) -> HashMap<&'static str, &'static str> {
     csv.lines()
@@ -46,6 +47,67 @@ fn villages() -> &'static HashMap<&'static str, &'static str> {
     T.get_or_init(|| table(GANSU_VILLAGES))
 }
 
+/// A division: its code and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Division {
+    /// 6 digits (county), 9 (township or street) or 12 (village or community).
+    pub code: &'static str,
+    /// The official name, e.g. 锁南镇.
+    pub name: &'static str,
+}
+
+/// The rows of `csv` whose code starts with `parent` and is `len` digits
+/// long, in code order: the children of a division.
+fn children(csv: &'static str, parent: &str, len: usize) -> Vec<Division> {
+    let mut out: Vec<Division> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cols = line.split(',');
+            let code = cols.next()?.trim();
+            let name = cols.next()?.trim().trim_matches('"');
+            (code.len() == len && code.starts_with(parent)).then_some(Division { code, name })
+        })
+        .collect();
+    out.sort_by_key(|d| d.code);
+    out
+}
+
+/// Gansu's county-level divisions (县、区、县级市), in code order: the first
+/// step of the place picker.
+pub fn gansu_counties() -> Vec<Division> {
+    children(AREAS, "62", 6)
+}
+
+/// The townships and streets (乡、镇、街道) of a Gansu county, in code order.
+pub fn gansu_townships(county: &str) -> Vec<Division> {
+    if county.len() != 6 {
+        return Vec::new();
+    }
+    children(GANSU_TOWNSHIPS, county, 9)
+}
+
+/// The villages and communities of a Gansu township, in code order.
+pub fn gansu_villages(township: &str) -> Vec<Division> {
+    // Indexed once: the picker asks for one township at a time, and a scan
+    // of 17,718 rows per tap adds up.
+    static BY_TOWNSHIP: OnceLock<HashMap<&str, Vec<Division>>> = OnceLock::new();
+    let index = BY_TOWNSHIP.get_or_init(|| {
+        let mut index: HashMap<&str, Vec<Division>> = HashMap::new();
+        for v in children(GANSU_VILLAGES, "62", 12) {
+            index.entry(&v.code[..9]).or_default().push(v);
+        }
+        index
+    });
+    index.get(township).cloned().unwrap_or_default()
+}
+
+/// Name of a Gansu township or street by its nine-digit code.
+pub fn gansu_township_name(code: &str) -> Option<&'static str> {
+    static T: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    T.get_or_init(|| table(GANSU_TOWNSHIPS)).get(code).copied()
+}
+
 /// Name of a province by its two-digit code, e.g. `62` → 甘肃省.
 pub fn province_name(code: &str) -> Option<&'static str> {
     provinces().get(code).copied()
@@ -77,5 +139,21 @@ mod tests {
         assert_eq!(gansu_village_name("620102001001"), Some("畅家巷社区居委会"));
         assert_eq!(gansu_village_count(), 17_718);
         assert_eq!(province_name("99"), None);
+    }
+
+    #[test]
+    fn the_place_picker_walks_county_township_village() {
+        let counties = gansu_counties();
+        assert!(counties.iter().any(|c| c.code == "622926" && c.name == "东乡族自治县"));
+        assert!(counties.iter().all(|c| c.code.starts_with("62") && c.code.len() == 6));
+        let townships = gansu_townships("620102");
+        assert_eq!(townships.first().map(|t| t.name), Some("酒泉路街道"));
+        assert_eq!(gansu_township_name("620102001"), Some("酒泉路街道"));
+        let villages = gansu_villages("620102001");
+        assert_eq!(villages.first().map(|v| (v.code, v.name)), Some(("620102001001", "畅家巷社区居委会")));
+        // Every village is reachable through its county and township.
+        let reachable: usize = counties.iter().flat_map(|c| gansu_townships(c.code)).map(|t| gansu_villages(t.code).len()).sum();
+        assert_eq!(reachable, gansu_village_count());
+        assert!(gansu_townships("62").is_empty() && gansu_villages("620102").is_empty());
     }
 }

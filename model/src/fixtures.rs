@@ -91,6 +91,34 @@ pub fn sample_identity() -> Identity {
     }
 }
 
+/// Handwritten characters for the handwriting tests: a finger's strokes on a
+/// square pad, made from Make Me a Hanzi's stroke medians (see
+/// `data/handwriting/README.md`).
+pub struct HandwrittenCharacter {
+    /// The character written.
+    pub character: char,
+    /// Its strokes in writing order, each a list of (x, y) pad pixels, y down.
+    pub strokes: Vec<Vec<(i32, i32)>>,
+}
+
+/// The side of the square pad [`handwritten_characters`] were drawn on, in pixels.
+pub const HANDWRITING_PAD: u32 = 300;
+
+/// 33 characters common in names, each as a finger would write it.
+pub fn handwritten_characters() -> Vec<HandwrittenCharacter> {
+    let data: serde_json::Value =
+        serde_json::from_str(include_str!("../data/handwriting/strokes.json")).expect("strokes.json parses");
+    assert_eq!(data["pad"].as_u64(), Some(u64::from(HANDWRITING_PAD)));
+    let chars = data["characters"].as_object().expect("a map of characters");
+    chars
+        .iter()
+        .map(|(ch, strokes)| HandwrittenCharacter {
+            character: ch.chars().next().expect("one character"),
+            strokes: serde_json::from_value(strokes.clone()).expect("strokes of (x, y) points"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +129,7 @@ mod tests {
         let v = sample_identity();
         assert_eq!(v.check_valid_on(date!(2026 - 11 - 21)), Ok(()));
         assert!(v.id_number.expose().starts_with(VILLAGER_ID_FIRST17));
+        let written = handwritten_characters();
+        assert!(written.len() >= 20 && written.iter().all(|c| !c.strokes.is_empty()));
     }
 }

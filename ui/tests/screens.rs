@@ -13,6 +13,9 @@ use slint::platform::PointerEventButton;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use ui::{ChoiceItem, FieldKind, FormRow, KioskWindow, LookupPhase, MaterialStep, ProgressRow, ProgressTone, Rating, ReasonItem, ReviewRow, Screen, ServiceTile, ThemeChip};
 
+#[path = "screens/keyboards.rs"]
+mod keyboards;
+
 // ---------------------------------------------------------------- setup ----
 
 

@@ -13,6 +13,7 @@ mod read_only_root;
 mod translations;
 mod ui_diagnostics;
 mod ui_journey;
+mod ui_keyboard;
 mod ui_text_fits;
 mod van_kiosk;
 mod van_offline;

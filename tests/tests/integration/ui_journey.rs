@@ -31,25 +31,25 @@ use super::harness::{self, Driven};
 const TERMINAL: &str = "GS-TEST-0001";
 
 /// A kiosk with its window, devices, outbox and (when online) a hub.
-struct Kiosk {
-    window: KioskWindow,
+pub(super) struct Kiosk {
+    pub(super) window: KioskWindow,
     views: mpsc::Receiver<View>,
-    app: App,
+    pub(super) app: App,
     outbox: Arc<Outbox>,
     receipts: PathBuf,
     speaker: Arc<Recording>,
     shots: harness::Shots,
     hub: Option<Hub>,
     /// Opens what the hub received (materials test).
-    platform: model::seal::PlatformSecretKey,
+    pub(super) platform: model::seal::PlatformSecretKey,
     rt: tokio::runtime::Runtime,
     _sim: Arc<SamSimulator>,
-    _dir: tempfile::TempDir,
+    pub(super) _dir: tempfile::TempDir,
 }
 
 impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
-    fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
+    pub(super) fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         // Each test thread has its own Slint context.
         harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -112,6 +112,8 @@ impl Kiosk {
         let window = KioskWindow::new().unwrap();
         window.global::<ui::Frame>().set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
         ui_glue::wire(&window, &app, Some(sim.clone()));
+        // The on-screen keyboard with Debian's engines, as main.rs wires it.
+        kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(dir.path()), Some(speaker.clone()));
         window.show().unwrap();
         let shots = harness::shots(name);
         let k = Kiosk {
@@ -187,7 +189,7 @@ impl Kiosk {
         std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(500));
     }
 
-    fn finish(self) {
+    pub(super) fn finish(self) {
         if let Some(hub) = self.hub {
             self.rt.block_on(hub.shutdown()).unwrap();
         }
@@ -203,6 +205,9 @@ impl harness::Driven for Kiosk {
     fn pump(&self) {
         while let Ok(v) = self.views.try_recv() {
             ui_glue::apply(&self.window, &v);
+            if v.screen != kiosk::session::Screen::Form {
+                kiosk::keyboard_glue::close(&self.window);
+            }
         }
         testing::mock_elapsed_time(Duration::from_millis(300));
     }
