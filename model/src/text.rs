@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A display language of the kiosk. Chinese is the source language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub enum Lang {
     #[default]
     #[serde(rename = "zh-CN")]
@@ -73,6 +73,11 @@ impl LocalizedText {
             .or_else(|| self.0.get(Lang::ZhCn.code()))
             .map(String::as_str)
             .unwrap_or("")
+    }
+
+    /// Whether `lang` has its own non-empty text (no fallback).
+    pub fn has(&self, lang: Lang) -> bool {
+        self.0.get(lang.code()).is_some_and(|s| !s.trim().is_empty())
     }
 
     pub fn has_source(&self) -> bool {
