@@ -152,7 +152,7 @@ impl Session {
             .catalog
             .items
             .iter()
-            .filter(|item| theme.is_empty() || item.theme == *theme)
+            .filter(|item| theme.is_empty() || item.theme == *theme || item.also_in.iter().any(|t| t == theme))
             .map(|item| {
                 let problem = self.tile_problem(item);
                 TileView {

@@ -243,13 +243,13 @@ def basis(*keys):
 SOURCE = "甘肃政务服务网（zwfw.gansu.gov.cn）县级事项办事指南，依记忆整理，未逐项核对"
 
 def item(code, zh, en, dept, theme, itype, law, cond, materials, form, legal, promised, result,
-         availability="self_service", also=(), fee=None, location=None):
+         availability="self_service", also=(), fee=None, location=None, keywords=()):
     """One 事项. `cond` is (zh, en); `law` a tuple of LAWS keys; `location` (zh, en) overrides the department's."""
     d_zh, d_en, loc_zh, loc_en, phone = DEPTS[dept]
     if location:
         loc_zh, loc_en = location
     return {"implement_code": code, "name": t(zh, en), "department": t(d_zh, d_en), "theme": theme,
-            "also_in": list(also), "item_type": itype, "legal_basis": basis(*law),
+            "keywords": list(keywords), "also_in": list(also), "item_type": itype, "legal_basis": basis(*law),
             "location": t(loc_zh, loc_en), "phone": phone,
             "conditions": t(*cond), "materials": materials, "form": form,
             "legal_time_limit": legal, "promised_time_limit": promised, "result_type": result,

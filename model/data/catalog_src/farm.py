@@ -7,7 +7,7 @@ ITEMS = [
     item("620000NY0001", "耕地地力保护补贴申报", "Claim the farmland fertility protection subsidy", "NY", "agriculture",
          "administrative_payment", ("sxbt",),
          ("拥有耕地承包权并实际种植的农户（以当年实施方案为准）。", "Farmers with contracted farmland they actually farm (see this year's plan)."),
-         [ID_MAT, LAND_CONTRACT, BANKBOOK], BASE + [MU], tl(30, WD), tl(20, WD), "payment"),
+         [ID_MAT, LAND_CONTRACT, BANKBOOK], BASE + [MU], tl(30, WD), tl(20, WD), "payment", keywords=('种粮补贴',)),
     item("620000NY0002", "农机购置与应用补贴申请", "Subsidy for buying farm machinery", "NY", "agriculture", "administrative_payment", ("njh",),
          ("购置列入补贴范围农业机械的农户和农业生产经营组织。", "Farmers and farm businesses that bought listed machinery."),
          [ID_MAT, mat("invoice", "购机发票", "Purchase invoice", "scan"), mat("machine_photo", "机具铭牌和人机合影照片", "Photos of the machine and its plate", "photo"),

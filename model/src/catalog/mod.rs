@@ -9,13 +9,17 @@
 
 mod check;
 mod error;
+mod search;
 mod types;
 
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 
 pub use check::ITEM_FIELDS;
 pub use error::CatalogError;
+pub use search::{SearchHit, SearchIndex};
 pub use types::*;
 
 const STARTER: &str = include_str!("../../data/catalog.json");

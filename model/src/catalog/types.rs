@@ -276,6 +276,10 @@ pub struct ServiceItem {
     pub department: LocalizedText,
     /// 主题分类: the life event the item is listed under first.
     pub theme: String,
+    /// What villagers call the item (社保卡, 低保, 种粮补贴): found by search,
+    /// never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
     /// Other life events the item is listed under as well.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_in: Vec<String>,
