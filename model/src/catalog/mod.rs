@@ -8,16 +8,20 @@
 //! field at fault.
 
 mod check;
+mod delta;
 mod error;
 mod search;
 mod types;
 
+#[cfg(test)]
+mod delta_tests;
 #[cfg(test)]
 mod search_tests;
 #[cfg(test)]
 mod tests;
 
 pub use check::ITEM_FIELDS;
+pub use delta::{CatalogDelta, DeltaError};
 pub use error::CatalogError;
 pub use search::{SearchHit, SearchIndex};
 pub use types::*;

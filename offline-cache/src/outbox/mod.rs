@@ -343,6 +343,7 @@ mod case_number_tests {
             id: SubmissionId::new(),
             item_code: ImplementCode::parse("620000RS0001").unwrap(),
             bundle_code: None,
+            catalog_version: None,
             applicant: Applicant {
                 name: "张三".into(),
                 id_number: IdNumber::parse(&format!("62010219900307123{}", check_char(&first17))).unwrap(),
