@@ -533,9 +533,16 @@ async fn main() -> anyhow::Result<()> {
             return cli_van::import_cmd(open_store_sync(&args.db)?.as_ref(), &a.file, key.as_ref());
         }
         Some(Command::Catalog(CatalogCmd::Publish { file, catalog_key_file })) => {
-            let signed = sign_catalog(&file, &catalog_key_file)?;
-            open_store_sync(&args.db)?.publish_catalog(&signed, now())?;
-            println!("catalog version {} published (key {})", signed.version, signed.key_fingerprint);
+            let key = load_catalog_key(&catalog_key_file)?;
+            let json = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = open_store_sync(&args.db)?;
+            let previous = store.latest_catalog()?;
+            let p = hub::catalog::prepare(&key, &json, previous.as_ref()).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            store.publish_catalog(&p.full, p.delta.as_ref(), now())?;
+            match &p.delta {
+                Some(d) => println!("catalog version {} published (key {}), with a delta from {} ({} bytes, full {} bytes)", p.full.version, p.full.key_fingerprint, d.from_version, d.body.len(), p.full.body.len()),
+                None => println!("catalog version {} published (key {})", p.full.version, p.full.key_fingerprint),
+            }
             return Ok(());
         }
         None => {}
@@ -565,7 +572,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(terminal = %t.id, key = %t.public_key.fingerprint(), "terminal trusted");
     }
     if let Some(signed) = &signed_catalog {
-        store.publish_catalog(signed, now())?;
+        store.publish_catalog(signed, None, now())?;
         tracing::info!(version = signed.version, "catalog published");
     }
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;

@@ -5,13 +5,17 @@
 //! Idempotency lives in the store's uniqueness constraints, so several hub
 //! instances over one database stay correct.
 
-use model::auth::{PublicKey, SignedCatalog};
+use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::enroll::Profile;
 use model::operator::{OperatorAccount, StaffNumber};
 use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use thiserror::Error;
 use time::OffsetDateTime;
+
+/// More deltas than this and a terminal gets the full catalog: applying a
+/// long chain on a kiosk costs more than one download.
+pub const MAX_DELTA_CHAIN: usize = 16;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -446,8 +450,18 @@ pub trait Store: Send + Sync + 'static {
         Err(StoreError::Corrupt("this store keeps no staff".into()))
     }
 
-    /// Keeps a signed catalog; the newest version is what terminals get.
-    fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Keeps a signed catalog, with the signed delta from the version
+    /// published before it when there is one; the newest version is what
+    /// terminals get.
+    fn publish_catalog(&self, signed: &SignedCatalog, delta: Option<&SignedCatalogDelta>, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// What a terminal holding version `since` needs: None when it is up to
+    /// date (or the hub has no catalog); the chain of deltas when there is
+    /// an unbroken one of at most [`MAX_DELTA_CHAIN`] steps that weighs less
+    /// than the full catalog; the full catalog otherwise.
+    fn catalog_update(&self, since: u64) -> Result<Option<model::protocol::CatalogUpdate>, StoreError> {
+        Ok(self.latest_catalog()?.filter(|c| c.version > since).map(|catalog| model::protocol::CatalogUpdate::Full { catalog }))
+    }
 
     fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError>;
 

@@ -260,6 +260,11 @@ CREATE TABLE staff (
     password_hash TEXT NOT NULL,
     added_at      TEXT NOT NULL
 );
+"#, r#"
+-- v7 (issue 15): catalog deltas. Each published version keeps the signed
+-- delta from the version published before it (NULL for the first, or when
+-- the publisher had none), so a terminal one item behind downloads one item.
+ALTER TABLE catalogs ADD COLUMN delta TEXT;
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
