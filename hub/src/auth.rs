@@ -48,6 +48,10 @@ fn is_public(method: &Method, path: &str) -> bool {
     if method == Method::POST && path == "/v1/enroll" {
         return true;
     }
+    // Staff pages under /fleet/ (diagnostics) check staff credentials themselves.
+    if (method == Method::GET || method == Method::POST) && path.starts_with("/fleet/") {
+        return true;
+    }
     method == Method::GET && matches!(path, "/v1/health" | "/v1/openapi.json" | "/v1/catalog" | "/fleet" | "/")
 }
 
@@ -57,7 +61,8 @@ pub(crate) fn is_streamed(method: &Method, path: &str) -> bool {
         return false;
     }
     let parts: Vec<&str> = path.split('/').collect();
-    matches!(parts.as_slice(), ["", "v1", "submissions", _, "attachments", _])
+    // Diagnostics bundles (issue 19) use the same resumable upload.
+    matches!(parts.as_slice(), ["", "v1", "submissions", _, "attachments", _] | ["", "v1", "diagnostics", _, "bundle", _])
 }
 
 fn unauthenticated(message: impl Into<String>) -> ApiError {
@@ -210,23 +215,28 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// member's name and token, else the 401 to send (browsers then ask for them).
 /// Checking reads the staff table only.
 pub(crate) async fn require_staff(st: &AppState, headers: &HeaderMap) -> Option<Response> {
+    staff_name(st, headers).await.err()
+}
+
+/// [`require_staff`], answering the staff member's name (for the hub's audit).
+pub(crate) async fn staff_name(st: &AppState, headers: &HeaderMap) -> Result<String, Response> {
     let refused = |message: &str| {
         let mut resp = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message).into_response();
         resp.headers_mut()
             .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Basic realm=\"cunban-hub staff\", charset=\"UTF-8\""));
-        Some(resp)
+        resp
     };
     let Some((name, password)) = basic_credentials(headers) else {
-        return refused("staff only: give a staff name and token (hub staff add)");
+        return Err(refused("staff only: give a staff name and token (hub staff add)"));
     };
     let store = st.store.clone();
     let who = name.clone();
     match blocking(move || store.check_staff(&who, &password)).await {
-        Ok(true) => None,
+        Ok(true) => Ok(name),
         Ok(false) => {
             tracing::warn!(staff = %name, "fleet page refused: wrong staff name or token");
-            refused("wrong staff name or token")
+            Err(refused("wrong staff name or token"))
         }
-        Err(e) => Some(e.into_response()),
+        Err(e) => Err(e.into_response()),
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use model::protocol::DeviceState;
 use time::OffsetDateTime;
 
-use crate::store::{TerminalRecord, TerminalStatus};
+use crate::store::{DiagnosticsRecord, TerminalRecord, TerminalStatus};
 
 /// A queue older than this is worth a technician's look even when the
 /// terminal is in touch (a van's day offline is normal, three are not).
@@ -18,6 +18,9 @@ const QUEUE_WARN_SECS: u64 = 24 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Condition {
+    /// Its audit chain stopped extending what the hub anchored (entries
+    /// deleted, rewritten, an older disk restored): someone must look, first.
+    AuditBroken,
     /// Not heard from within the staleness limit (or never).
     Stale,
     /// In touch, but something needs a look (device, quarantine, old queue).
@@ -29,6 +32,9 @@ pub enum Condition {
 pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration) -> Condition {
     if t.status == TerminalStatus::Revoked {
         return Condition::Revoked;
+    }
+    if !t.audit_breaks.is_empty() {
+        return Condition::AuditBroken;
     }
     let stale_after = time::Duration::try_from(stale_after).unwrap_or(time::Duration::MAX);
     let seen = t.last_heartbeat.as_ref().map(|(at, _)| *at).into_iter().chain(t.last_seen_at).max();
@@ -88,10 +94,16 @@ fn stamp(t: OffsetDateTime) -> String {
 
 /// The whole page.
 pub fn render(terminals: &[TerminalRecord], now: OffsetDateTime, stale_after: Duration) -> String {
+    render_with(terminals, &[], now, stale_after)
+}
+
+/// The whole page, with each terminal's diagnostics requests (newest first).
+pub fn render_with(terminals: &[TerminalRecord], diagnostics: &[DiagnosticsRecord], now: OffsetDateTime, stale_after: Duration) -> String {
     let mut rows: Vec<(Condition, &TerminalRecord)> = terminals.iter().map(|t| (condition(t, now, stale_after), t)).collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     let count = |c| rows.iter().filter(|(x, _)| *x == c).count();
     let (stale, attention, ok) = (count(Condition::Stale), count(Condition::Attention), count(Condition::Ok));
+    let broken = count(Condition::AuditBroken);
 
     let mut h = String::with_capacity(4096 + rows.len() * 800);
     h.push_str(
@@ -108,9 +120,12 @@ th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #bbb; ver
 th { background: #eee; }
 tr.stale td { background: #fde0dc; }
 tr.stale td.cond { color: #fff; background: #b3261e; font-weight: bold; }
+tr.broken td { background: #f3d6f5; }
+tr.broken td.cond { color: #fff; background: #6a1b7a; font-weight: bold; }
 tr.attention td.cond { color: #1a1a1a; background: #ffd966; font-weight: bold; }
 tr.ok td.cond { color: #fff; background: #1e6b30; font-weight: bold; }
 tr.revoked td { color: #555; }
+button { font-size: 18px; padding: 8px 12px; min-height: 44px; }
 .dev-bad { color: #b3261e; font-weight: bold; }
 .muted { color: #555; font-size: 16px; }
 </style></head><body>
@@ -119,7 +134,7 @@ tr.revoked td { color: #555; }
     );
     let _ = writeln!(
         h,
-        r#"<p class="summary">共 {} 台 · {} terminals — <strong>失联 {stale} · stale {stale}</strong> — 需处理 {attention} · attention {attention} — 正常 {ok} · ok {ok}</p>"#,
+        r#"<p class="summary">共 {} 台 · {} terminals — <strong>审计链断裂 {broken} · audit broken {broken}</strong> — <strong>失联 {stale} · stale {stale}</strong> — 需处理 {attention} · attention {attention} — 正常 {ok} · ok {ok}</p>"#,
         rows.len(),
         rows.len()
     );
@@ -130,9 +145,10 @@ tr.revoked td { color: #555; }
         stale_after.as_secs() / 60,
         stale_after.as_secs() / 60
     );
-    h.push_str("<table><thead><tr><th>状态 Status</th><th>终端 Terminal</th><th>村 Village</th><th>最后联系 Last seen</th><th>待发送 Queue</th><th>最久未发 Oldest unsent</th><th>设备 Devices</th><th>版本 Versions</th></tr></thead><tbody>\n");
+    h.push_str("<table><thead><tr><th>状态 Status</th><th>终端 Terminal</th><th>村 Village</th><th>最后联系 Last seen</th><th>待发送 Queue</th><th>最久未发 Oldest unsent</th><th>设备 Devices</th><th>版本 Versions</th><th>审计 Audit</th><th>诊断 Diagnostics</th></tr></thead><tbody>\n");
     for (cond, t) in &rows {
         let (class, label) = match cond {
+            Condition::AuditBroken => ("broken", "⚠ 审计链断裂 AUDIT BROKEN"),
             Condition::Stale => ("stale", "⚠ 失联 STALE"),
             Condition::Attention => ("attention", "! 需处理 ATTENTION"),
             Condition::Ok => ("ok", "✓ 正常 OK"),
@@ -186,13 +202,79 @@ tr.revoked td { color: #555; }
             }
             None => ("—".into(), "—".into(), "<span class=\"muted\">无心跳 · no heartbeat</span>".into(), "—".into()),
         };
+        let audit = audit_cell(t);
+        let diag = diagnostics_cell(t, diagnostics.iter().filter(|d| d.terminal_id == t.id));
         let label_text = t.label.as_deref().map(|l| format!("<br><span class=\"muted\">{}</span>", esc(l))).unwrap_or_default();
         let _ = writeln!(
             h,
-            "<tr class=\"{class}\"><td class=\"cond\">{label}</td><td>{}{label_text}</td><td>{village}</td><td>{seen}</td><td>{queue}</td><td>{oldest}</td><td>{devices}</td><td>{versions}</td></tr>",
+            "<tr class=\"{class}\" id=\"{}\"><td class=\"cond\">{label}</td><td>{}{label_text}</td><td>{village}</td><td>{seen}</td><td>{queue}</td><td>{oldest}</td><td>{devices}</td><td>{versions}</td><td>{audit}</td><td>{diag}</td></tr>",
+            esc(&t.id),
             esc(&t.id)
         );
     }
     h.push_str("</tbody></table>\n</body></html>\n");
     h
+}
+
+/// The audit column: each break in words (newest first, at most three), then
+/// the head the hub holds.
+fn audit_cell(t: &TerminalRecord) -> String {
+    let mut c = String::new();
+    for b in t.audit_breaks.iter().take(3) {
+        let what = match (b.kind.as_str(), b.from_seq) {
+            ("went_back", _) => "记录变少:删除或旧盘恢复 · entries deleted or an older disk restored".to_owned(),
+            (_, Some(seq)) => format!("自第 {seq} 条起被改写 · rewritten from entry {seq}"),
+            _ => "被改写 · rewritten".to_owned(),
+        };
+        let _ = write!(
+            c,
+            "<span class=\"dev-bad\">{what}</span><br><span class=\"muted\">中心记录 hub held #{} · 终端报告 terminal reports #{} · {}</span><br>",
+            b.anchored.seq,
+            b.reported.seq,
+            stamp(b.at)
+        );
+    }
+    if t.audit_breaks.len() > 3 {
+        let _ = write!(c, "<span class=\"muted\">另有 {} 次 · {} more</span><br>", t.audit_breaks.len() - 3, t.audit_breaks.len() - 3);
+    }
+    match &t.audit_anchor {
+        Some((head, at)) => {
+            let _ = write!(c, "<span class=\"muted\">已锚定 anchored #{} <code>{}</code> · {}</span>", head.seq, esc(head.hash.get(..12).unwrap_or("")), stamp(*at));
+        }
+        None => c.push_str("<span class=\"muted\">未锚定 · not anchored</span>"),
+    }
+    c
+}
+
+/// The diagnostics column: the latest request's state (a download link once
+/// the bundle is on the hub), and the button that asks for a new one. The
+/// terminal answers at its next heartbeat; the page says so rather than
+/// promising a bundle now.
+fn diagnostics_cell<'a>(t: &TerminalRecord, mut requests: impl Iterator<Item = &'a DiagnosticsRecord>) -> String {
+    let mut c = String::new();
+    if let Some(d) = requests.next() {
+        let when = stamp(d.requested_at);
+        let who = esc(&d.requested_by);
+        if d.complete {
+            let size = d.announced.as_ref().map_or(0, |(_, n)| *n);
+            let _ = write!(
+                c,
+                "<a href=\"/fleet/diagnostics/{}\">下载诊断包 · download bundle</a> <span class=\"muted\">({} KiB)</span><br><span class=\"muted\">{who} · {when}</span><br>",
+                d.id,
+                size.div_ceil(1024)
+            );
+        } else if d.announced.is_some() {
+            let _ = write!(c, "正在上传 · uploading<br><span class=\"muted\">{who} · {when}</span><br>");
+        } else {
+            let _ = write!(c, "等待终端下次联系 · waits for the next heartbeat<br><span class=\"muted\">{who} · {when}</span><br>");
+        }
+    }
+    if t.status == TerminalStatus::Active {
+        let _ = write!(
+            c,
+            "<form method=\"post\" action=\"/fleet/terminals/{}/diagnostics\"><button type=\"submit\">请求诊断包 · request diagnostics</button></form>",
+            esc(&t.id)
+        );
+    }
+    c
 }

@@ -68,6 +68,10 @@ pub fn import(store: &dyn Store, file: &ExportFile, platform_key: Option<&Platfo
     }
     // Nothing is applied unless the whole file verifies.
     let checked = file.verify(&key)?;
+    // The head is kept in the hub's audit, not checked against the anchor:
+    // the terminal may well have gone on (and sent heartbeats) since it exported.
+    let head = file.audit_head.as_ref().map_or("no audit head (exported before issue 19)".to_owned(), |h| format!("audit head #{} {}", h.seq, h.hash));
+    store.hub_audit("hub import", "queue imported", Some(terminal), &format!("{} record(s); {head}", checked.len()), time::OffsetDateTime::now_utc())?;
     let mut report = ImportReport { terminal_id: terminal.to_owned(), records: Vec::with_capacity(checked.len()) };
     for rec in checked {
         let id = rec.envelope.id;

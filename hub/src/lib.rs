@@ -42,7 +42,7 @@ pub use auth::{new_staff_token, staff_token_hash, Authed};
 pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
-    terminal_id_for_serial, CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
+    terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, OpenQuota, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 

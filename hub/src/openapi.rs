@@ -22,7 +22,12 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/heartbeat"),
     ("get", "/v1/operators"),
     ("post", "/v1/e-license/lookup"),
+    ("post", "/v1/diagnostics/{id}"),
+    ("get", "/v1/diagnostics/{id}/bundle/{sha256}"),
+    ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("get", "/fleet"),
+    ("post", "/fleet/terminals/{id}/diagnostics"),
+    ("get", "/fleet/diagnostics/{id}"),
 ];
 
 fn r(name: &str) -> Value {
@@ -262,12 +267,38 @@ fn schemas() -> Value {
                 "queue": r("QueueSnapshot"), "free_disk_bytes": nullable(u64()),
                 "devices": { "type": "array", "items": r("DeviceHealth") },
                 "alerts": { "type": "array", "items": { "type": "string" } },
-                "clock_offset_secs": { "type": "integer" }
+                "clock_offset_secs": { "type": "integer" },
+                "audit": r("AuditProof")
             }
+        },
+        "DiagnosticsRequest": {
+            "description": "Staff asked for a diagnostics bundle (issue 19): announce it, then upload it like an attachment",
+            "type": "object", "required": ["id"], "properties": { "id": { "type": "string", "format": "uuid" } }
+        },
+        "DiagnosticsAnnounce": {
+            "type": "object", "required": ["sha256", "size"], "additionalProperties": false,
+            "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "size": { "type": "integer", "minimum": 1, "maximum": 1048576 } }
+        },
+        "AuditHead": {
+            "type": "object", "required": ["seq", "hash"],
+            "properties": { "seq": u64(), "hash": { "type": "string" } }
+        },
+        "AuditLink": {
+            "type": "object", "required": ["seq", "at", "terminal", "action", "outcome", "prev_hash", "hash"],
+            "properties": {
+                "seq": u64(), "at": { "type": "string" }, "terminal": { "type": "string" }, "operator": nullable(json!({ "type": "string" })),
+                "action": { "type": "string" }, "subject": nullable(json!({ "type": "string" })), "outcome": { "type": "string" },
+                "prev_hash": { "type": "string" }, "hash": { "type": "string" }
+            }
+        },
+        "AuditProof": {
+            "description": "The terminal's audit chain head and the entries after the head the hub last acknowledged (issue 19)",
+            "type": "object", "required": ["head"],
+            "properties": { "head": r("AuditHead"), "since": { "type": "array", "items": r("AuditLink") } }
         },
         "HeartbeatAck": {
             "type": "object", "required": ["server_time", "config_version"],
-            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64() }
+            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64(), "audit_anchor": r("AuditHead"), "diagnostics": r("DiagnosticsRequest") }
         },
         "ELicenseQuery": {
             "type": "object", "required": ["material_code", "id_number"], "additionalProperties": false,
@@ -443,6 +474,65 @@ pub fn document() -> Value {
                     "422": error("Malformed query"),
                     "429": error("quota_exceeded (with Retry-After): this terminal looked up more distinct people today than a village kiosk serves; every lookup is audited with the ID number masked")
                 }))
+            }},
+            "/v1/diagnostics/{id}": { "post": {
+                "summary": "Announce the diagnostics bundle staff asked for (issue 19); it is then uploaded like an attachment",
+                "security": security,
+                "parameters": [path_param("id", uuid(), "The request id from the heartbeat's answer")],
+                "requestBody": json_body(r("DiagnosticsAnnounce")),
+                "responses": signed(json!({
+                    "204": { "description": "Announced; upload it under /bundle/{sha256}" },
+                    "404": error("No such request for this terminal, or its bundle is complete"),
+                    "422": error("Malformed id, hash or size (1 byte to 1 MiB)")
+                }))
+            }},
+            "/v1/diagnostics/{id}/bundle/{sha256}": {
+                "get": {
+                    "summary": "How much of the announced bundle the hub holds", "security": security,
+                    "parameters": [path_param("id", uuid(), "Request id"), sha],
+                    "responses": signed(json!({
+                        "200": ok("Upload status", r("UploadStatus")),
+                        "404": error("No such request from this terminal"),
+                        "422": error("Malformed id or hash, or not the announced bundle")
+                    }))
+                },
+                "put": {
+                    "summary": "Upload bundle bytes, whole or from an offset (Content-Range), as attachments", "security": security,
+                    "parameters": [path_param("id", uuid(), "Request id"), sha, { "name": "Content-Range", "in": "header", "required": false, "schema": { "type": "string" } }],
+                    "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                    "responses": signed(json!({
+                        "200": ok("Already complete", r("UploadStatus")),
+                        "201": ok("Complete and checked", r("UploadStatus")),
+                        "202": ok("Partial: bytes kept, more to come", r("UploadStatus")),
+                        "400": error("The body broke off (what arrived is kept)"),
+                        "404": error("No such request from this terminal"),
+                        "408": error("The body stalled (what arrived is kept)"),
+                        "416": error("START is past the bytes held"),
+                        "422": error("Malformed range, size, hash, or the bytes do not hash to their name")
+                    }))
+                }
+            },
+            "/fleet/terminals/{id}/diagnostics": { "post": {
+                "summary": "Staff ask a terminal for a diagnostics bundle (the fleet page's button); audited. The terminal answers at its next heartbeat",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("id", json!({ "type": "string" }), "Terminal id")],
+                "responses": {
+                    "303": { "description": "Asked; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("No such terminal")
+                }
+            }},
+            "/fleet/diagnostics/{id}": { "get": {
+                "summary": "Download a diagnostics bundle (JSON, personal data masked); audited",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("id", uuid(), "Request id")],
+                "responses": {
+                    "200": { "description": "The bundle", "content": { "application/json": { "schema": { "type": "object" } } } },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "404": error("No such request, or the terminal has not uploaded it yet"),
+                    "422": error("Malformed id")
+                }
             }},
             "/fleet": { "get": {
                 "summary": "Fleet page for the operations centre: staff only (HTTP Basic with a name and token from `hub staff add`); reading it writes nothing",

@@ -5,6 +5,7 @@
 //! Idempotency lives in the store's uniqueness constraints, so several hub
 //! instances over one database stay correct.
 
+use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
 use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::enroll::Profile;
@@ -63,6 +64,9 @@ pub enum StoreError {
     OperatorRevoked(String),
     #[error("no case {0}")]
     UnknownCase(String),
+    /// No diagnostics request under this id for this terminal.
+    #[error("no diagnostics request {0} for this terminal")]
+    UnknownDiagnostics(uuid::Uuid),
     /// A status change the case's current status does not allow.
     #[error("case {case} is {from}; it cannot become {to}")]
     WrongCaseStatus { case: String, from: &'static str, to: &'static str },
@@ -236,6 +240,47 @@ pub struct TerminalRecord {
     /// Last authenticated request of any kind.
     pub last_seen_at: Option<OffsetDateTime>,
     pub last_heartbeat: Option<(OffsetDateTime, Heartbeat)>,
+    /// The terminal's audit head the hub holds (issue 19), and when it got it.
+    pub audit_anchor: Option<(AuditHead, OffsetDateTime)>,
+    /// Every time a reported head did not extend the anchored one, newest first.
+    pub audit_breaks: Vec<AuditBreak>,
+}
+
+/// A terminal's audit chain that stopped extending what the hub anchored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditBreak {
+    pub at: OffsetDateTime,
+    /// [`model::audit_chain::AnchorCheck::code`]: `went_back` or `rewritten`.
+    pub kind: String,
+    /// The entry from which the chain differs (`rewritten`).
+    pub from_seq: Option<u64>,
+    pub anchored: AuditHead,
+    pub reported: AuditHead,
+}
+
+/// A staff request for a terminal's diagnostics bundle, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagnosticsRecord {
+    pub id: uuid::Uuid,
+    pub terminal_id: String,
+    pub requested_by: String,
+    pub requested_at: OffsetDateTime,
+    /// SHA-256 and size the terminal announced, once it did.
+    pub announced: Option<(String, u64)>,
+    /// The whole bundle is on the hub, hash checked.
+    pub complete: bool,
+}
+
+/// One entry of the hub's own audit: who (a staff name, a terminal, `hub`),
+/// what, about what, how it ended. Never personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubAuditEntry {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub outcome: String,
 }
 
 /// A terminal presenting an enrollment code (hash only: codes are not stored).
@@ -462,6 +507,34 @@ pub trait Store: Send + Sync + 'static {
     fn catalog_update(&self, since: u64) -> Result<Option<model::protocol::CatalogUpdate>, StoreError> {
         Ok(self.latest_catalog()?.filter(|c| c.version > since).map(|catalog| model::protocol::CatalogUpdate::Full { catalog }))
     }
+    /// Checks a terminal's reported audit chain against the head the hub
+    /// holds and moves the anchor on; a head that does not extend it is
+    /// kept as an [`AuditBreak`] and in the hub's audit, and the new head
+    /// becomes the anchor (so the next break is caught too). Returns the
+    /// check and the anchor now held.
+    fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError>;
+
+    /// Appends to the hub's own audit.
+    fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// The last `limit` entries of the hub's own audit, oldest first.
+    fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError>;
+
+    /// Staff ask `terminal` for a diagnostics bundle (audited); its id.
+    fn request_diagnostics(&self, terminal: &str, staff: &str, at: OffsetDateTime) -> Result<uuid::Uuid, StoreError>;
+
+    /// The oldest request of `terminal` whose bundle is not complete yet.
+    fn pending_diagnostics(&self, terminal: &str) -> Result<Option<uuid::Uuid>, StoreError>;
+
+    /// The terminal announces the bundle it will upload under `id`.
+    fn announce_diagnostics(&self, terminal: &str, id: uuid::Uuid, sha256: &str, size: u64, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Every request, newest first (the fleet page).
+    fn diagnostics_requests(&self) -> Result<Vec<DiagnosticsRecord>, StoreError>;
+
+    /// A complete bundle for staff (the download is audited): the
+    /// terminal it came from and its bytes; None while incomplete.
+    fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 
     fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError>;
 

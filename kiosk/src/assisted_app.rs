@@ -186,8 +186,8 @@ impl AssistedApp {
         let shown = crate::assisted_ui::apply(w, &lock(&self.inner.session), false);
         if !shown {
             // The next login starts from empty fields (assisted_ui clears the PIN).
-            w.set_login_staff(SharedString::new());
-            w.set_login_problem(SharedString::new());
+            w.global::<ui::Assisted>().set_login_staff(SharedString::new());
+            w.global::<ui::Assisted>().set_login_problem(SharedString::new());
             crate::ui_glue::apply(w, &self.inner.app.view());
         }
     }
@@ -291,47 +291,48 @@ async fn idle_worker(weak: Weak<Inner>, timeout: Duration) {
 /// Connects the window's assisted callbacks and creates the home screen's
 /// operator entry. Only called on a van.
 pub fn wire(w: &KioskWindow, a: &AssistedApp) {
-    w.set_van_profile(true);
+    let assisted = w.global::<ui::Assisted>();
+    assisted.set_van_profile(true);
     let on = |event: fn() -> AssistEvent| {
         let a = a.clone();
         move || a.dispatch(event())
     };
-    w.on_open_operator_login(on(|| AssistEvent::OpenLogin));
-    w.on_operator_back(on(|| AssistEvent::Logout));
-    w.on_operator_logout(on(|| AssistEvent::Logout));
-    w.on_new_filing(on(|| AssistEvent::NewFiling));
-    w.on_change_village(on(|| AssistEvent::EndTrip));
-    w.on_clear_signature(on(|| AssistEvent::ClearSignature));
-    w.on_accept_signature(on(|| AssistEvent::AcceptSignature));
-    w.on_signature_back(on(|| AssistEvent::BackToReview));
+    assisted.on_open_operator_login(on(|| AssistEvent::OpenLogin));
+    assisted.on_operator_back(on(|| AssistEvent::Logout));
+    assisted.on_operator_logout(on(|| AssistEvent::Logout));
+    assisted.on_new_filing(on(|| AssistEvent::NewFiling));
+    assisted.on_change_village(on(|| AssistEvent::EndTrip));
+    assisted.on_clear_signature(on(|| AssistEvent::ClearSignature));
+    assisted.on_accept_signature(on(|| AssistEvent::AcceptSignature));
+    assisted.on_signature_back(on(|| AssistEvent::BackToReview));
 
     let (aa, weak) = (a.clone(), w.as_weak());
-    w.on_operator_login(move |staff, pin| {
+    assisted.on_operator_login(move |staff, pin| {
         // The PIN leaves the window as soon as it is handed over.
         if let Some(w) = weak.upgrade() {
-            w.set_login_pin(SharedString::new());
+            w.global::<ui::Assisted>().set_login_pin(SharedString::new());
         }
         aa.dispatch(AssistEvent::SubmitLogin { staff: staff.trim().to_owned(), pin: Zeroizing::new(pin.as_str().to_owned()) });
     });
     let aa = a.clone();
-    w.on_start_trip(move |code| match VillageCode::parse(&code) {
+    assisted.on_start_trip(move |code| match VillageCode::parse(&code) {
         Ok(village) => aa.dispatch(AssistEvent::StartTrip(village)),
         Err(_) => warn!("trip screen offered a malformed village code"),
     });
     let aa = a.clone();
-    w.on_choose_relation(move |name| {
+    assisted.on_choose_relation(move |name| {
         if let Some(r) = crate::assisted_ui::relation_from(&name) {
             aa.dispatch(AssistEvent::ChooseRelation(r));
         }
     });
     let aa = a.clone();
-    w.on_stroke_point(move |x, y| {
+    assisted.on_stroke_point(move |x, y| {
         *lock(&aa.inner.last_activity) = Instant::now();
         let clamp = |v: i32, max: u16| u16::try_from(v.max(0)).unwrap_or(max).min(max - 1);
         lock(&aa.inner.stroke).push([clamp(x, PAD_WIDTH), clamp(y, PAD_HEIGHT)]);
     });
     let aa = a.clone();
-    w.on_stroke_end(move || {
+    assisted.on_stroke_end(move || {
         let points = std::mem::take(&mut *lock(&aa.inner.stroke));
         if !points.is_empty() {
             aa.dispatch(AssistEvent::Stroke(points));

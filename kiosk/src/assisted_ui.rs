@@ -57,22 +57,23 @@ fn village_name_of(code: &str) -> String {
 /// Shows the assisted session on the window. Returns false when assisted
 /// mode is closed (the window then shows the villager journey as usual).
 pub fn apply(w: &KioskWindow, a: &AssistedSession, online: bool) -> bool {
+    let assisted = w.global::<ui::Assisted>();
     let screen = a.screen();
-    w.set_assisted(matches!(screen, AssistScreen::Filing(_) | AssistScreen::Signature));
+    assisted.set_assisted(matches!(screen, AssistScreen::Filing(_) | AssistScreen::Signature));
     if let Some(op) = a.operator() {
-        w.set_operator_name(op.name.as_str().into());
-        w.set_operator_staff(op.staff_number.as_str().into());
+        assisted.set_operator_name(op.name.as_str().into());
+        assisted.set_operator_staff(op.staff_number.as_str().into());
         let villages: Vec<TripVillage> =
             op.villages.iter().map(|v| TripVillage { code: v.as_str().into(), name: village_name(v).into() }).collect();
-        w.set_trip_villages(ModelRc::new(VecModel::from(villages)));
+        assisted.set_trip_villages(ModelRc::new(VecModel::from(villages)));
     } else {
         // Nothing of the last operator stays on screen.
-        w.set_operator_name(SharedString::new());
-        w.set_operator_staff(SharedString::new());
-        w.set_trip_villages(ModelRc::default());
+        assisted.set_operator_name(SharedString::new());
+        assisted.set_operator_staff(SharedString::new());
+        assisted.set_trip_villages(ModelRc::default());
     }
     if let Some(t) = a.trip() {
-        w.set_trip_village(village_name(&t.village).into());
+        assisted.set_trip_village(village_name(&t.village).into());
         let tallies: Vec<TripTally> = t
             .summary
             .iter()
@@ -83,28 +84,28 @@ pub fn apply(w: &KioskWindow, a: &AssistedSession, online: bool) -> bool {
                 failed: v.failed_validation.min(i32::MAX as u64) as i32,
             })
             .collect();
-        w.set_trip_tallies(ModelRc::new(VecModel::from(tallies)));
-        w.set_trip_sync_sent(t.sync_sent.min(i32::MAX as u64) as i32);
-        w.set_trip_sync_waiting(t.sync_waiting.min(i32::MAX as u64) as i32);
+        assisted.set_trip_tallies(ModelRc::new(VecModel::from(tallies)));
+        assisted.set_trip_sync_sent(t.sync_sent.min(i32::MAX as u64) as i32);
+        assisted.set_trip_sync_waiting(t.sync_waiting.min(i32::MAX as u64) as i32);
     }
     let _ = online;
     match screen {
         AssistScreen::Closed => {
-            w.set_login_pin(SharedString::new());
+            assisted.set_login_pin(SharedString::new());
             return false;
         }
         AssistScreen::Login => {
-            w.set_screen("operator-login".into());
-            w.set_login_problem(a.login_problem().unwrap_or_default().into());
+            w.global::<ui::Frame>().set_screen(ui::Screen::OperatorLogin);
+            assisted.set_login_problem(a.login_problem().unwrap_or_default().into());
         }
-        AssistScreen::Trip => w.set_screen("trip".into()),
-        AssistScreen::TripSummary => w.set_screen("trip-summary".into()),
+        AssistScreen::Trip => w.global::<ui::Frame>().set_screen(ui::Screen::Trip),
+        AssistScreen::TripSummary => w.global::<ui::Frame>().set_screen(ui::Screen::TripSummary),
         AssistScreen::Signature => {
-            w.set_screen("signature".into());
+            w.global::<ui::Frame>().set_screen(ui::Screen::Signature);
             if let Some((strokes, relation, problem)) = a.signing() {
-                w.set_signature_svg(strokes_svg(strokes).into());
-                w.set_signature_relation(relation_name(relation).into());
-                w.set_signature_problem(problem.unwrap_or_default().into());
+                assisted.set_signature_svg(strokes_svg(strokes).into());
+                assisted.set_signature_relation(relation_name(relation).into());
+                assisted.set_signature_problem(problem.unwrap_or_default().into());
             }
         }
         AssistScreen::Filing(_) => {
@@ -124,7 +125,7 @@ pub fn set_lang(w: &KioskWindow, lang: Lang) {
     }
     theme.set_large_text(false);
     theme.set_high_contrast(false);
-    w.set_idle_seconds(0);
+    w.global::<ui::Frame>().set_idle_seconds(0);
 }
 
 /// Walks a real [`AssistedSession`] through a van's morning with sample
@@ -165,13 +166,13 @@ pub fn walk_for_screenshots(
     };
     set_lang(w, lang);
     a.handle(AssistEvent::OpenLogin);
-    w.set_login_staff("620042".into());
-    w.set_login_pin("1357".into());
+    w.global::<ui::Assisted>().set_login_staff("620042".into());
+    w.global::<ui::Assisted>().set_login_pin("1357".into());
     a.handle(AssistEvent::SubmitLogin { staff: "620042".into(), pin: Zeroizing::new("135790".into()) });
     a.handle(AssistEvent::LoginRefused("工号或密码不对，还可以试 4 次".into()));
     apply(w, &a, false);
     shot("assist-login")?;
-    w.set_login_pin(SharedString::new());
+    w.global::<ui::Assisted>().set_login_pin(SharedString::new());
     a.handle(AssistEvent::SubmitLogin { staff: "620042".into(), pin: Zeroizing::new("246810".into()) });
     a.handle(AssistEvent::LoginAccepted(op));
     apply(w, &a, false);
@@ -237,7 +238,7 @@ pub fn walk_for_screenshots(
     apply(w, &a, false);
     shot("assist-trip-summary-offline")?;
     a.handle(AssistEvent::Logout);
-    w.set_assisted(false);
+    w.global::<ui::Assisted>().set_assisted(false);
     apply(w, &a, false);
     crate::ui_glue::set_link_status(w, crate::app::LinkStatus { online: Some(true), unsent: 0 });
     Ok(())

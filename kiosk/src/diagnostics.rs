@@ -230,12 +230,12 @@ pub struct DiagUpdate {
 
 /// Shows an update (on the UI thread); ignored when diagnostics were closed meanwhile.
 pub fn apply(w: &KioskWindow, u: DiagUpdate) {
-    if w.get_diag_state() != 2 {
+    if w.global::<ui::Diagnostics>().get_state() != ui::DiagState::Open {
         return;
     }
-    w.set_diag_devices(ModelRc::new(VecModel::from(u.devices)));
-    w.set_diag_info(ModelRc::new(VecModel::from(u.info)));
-    w.set_diag_message(u.message.into());
+    w.global::<ui::Diagnostics>().set_devices(ModelRc::new(VecModel::from(u.devices)));
+    w.global::<ui::Diagnostics>().set_info(ModelRc::new(VecModel::from(u.info)));
+    w.global::<ui::Diagnostics>().set_message(u.message.into());
 }
 
 /// Hands an update from a worker to the UI thread: `upgrade_in_event_loop`
@@ -281,15 +281,15 @@ fn wire_gate(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Deliv
     };
 
     let weak = window.as_weak();
-    window.on_diag_open(move || {
+    window.global::<ui::Diagnostics>().on_open(move || {
         if let Some(w) = weak.upgrade() {
-            w.set_diag_message("".into());
-            w.set_diag_state(1);
+            w.global::<ui::Diagnostics>().set_message("".into());
+            w.global::<ui::Diagnostics>().set_state(ui::DiagState::Pin);
         }
     });
 
     let (weak, g, i, s) = (window.as_weak(), gate.clone(), info.clone(), show.clone());
-    window.on_diag_pin(move |pin| {
+    window.global::<ui::Diagnostics>().on_pin(move |pin| {
         let Some(w) = weak.upgrade() else { return };
         let verdict = match g.lock() {
             Ok(mut gate) => gate.check(i.pin_hash.as_deref(), pin.as_str(), SystemTime::now()),
@@ -298,31 +298,31 @@ fn wire_gate(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Deliv
         match verdict {
             PinVerdict::Open => {
                 tracing::info!("technician diagnostics opened");
-                w.set_diag_state(2);
+                w.global::<ui::Diagnostics>().set_state(ui::DiagState::Open);
                 s("".into());
             }
-            PinVerdict::Wrong { tries_left } => w.set_diag_message(format!("密码不对，还可以试 {tries_left} 次").into()),
-            PinVerdict::Locked { secs } => w.set_diag_message(format!("试错太多次，请 {} 分钟后再试", secs.div_ceil(60)).into()),
-            PinVerdict::NotSet => w.set_diag_message("本机没有设置技术人员密码 (kioskctl config set technician_pin)".into()),
+            PinVerdict::Wrong { tries_left } => w.global::<ui::Diagnostics>().set_message(format!("密码不对，还可以试 {tries_left} 次").into()),
+            PinVerdict::Locked { secs } => w.global::<ui::Diagnostics>().set_message(format!("试错太多次，请 {} 分钟后再试", secs.div_ceil(60)).into()),
+            PinVerdict::NotSet => w.global::<ui::Diagnostics>().set_message("本机没有设置技术人员密码 (kioskctl config set technician_pin)".into()),
         }
     });
 
     let s = show.clone();
-    window.on_diag_refresh(move || s("".into()));
+    window.global::<ui::Diagnostics>().on_refresh(move || s("".into()));
 
     let weak = window.as_weak();
-    window.on_diag_close(move || {
+    window.global::<ui::Diagnostics>().on_close(move || {
         if let Some(w) = weak.upgrade() {
-            w.set_diag_state(0);
-            w.set_diag_message("".into());
+            w.global::<ui::Diagnostics>().set_state(ui::DiagState::Closed);
+            w.global::<ui::Diagnostics>().set_message("".into());
             // Nothing read in a test stays on screen.
-            w.set_diag_devices(ModelRc::default());
-            w.set_diag_info(ModelRc::default());
+            w.global::<ui::Diagnostics>().set_devices(ModelRc::default());
+            w.global::<ui::Diagnostics>().set_info(ModelRc::default());
         }
     });
 
     let (p, i, s) = (parts.clone(), info.clone(), show.clone());
-    window.on_diag_print_test(move || {
+    window.global::<ui::Diagnostics>().on_print_test(move || {
         let (printer, page, s, sync) = (p.printer.clone(), test_page(&i.terminal_id, &i.village), s.clone(), p.sync.clone());
         p.rt.spawn(async move {
             let r = tokio::task::spawn_blocking(move || printer.lock().map_err(|_| "printer busy".to_owned())?.print(&page)).await;
@@ -342,7 +342,7 @@ fn wire_gate(window: &KioskWindow, app: &App, info: TerminalInfo, deliver: Deliv
     });
 
     let (p, s) = (parts.clone(), show.clone());
-    window.on_diag_read_test(move || {
+    window.global::<ui::Diagnostics>().on_read_test(move || {
         let (card, s, sync) = (p.card.clone(), s.clone(), p.sync.clone());
         p.rt.spawn(async move {
             let r = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod diagnostics;
 pub mod enroll_screen;
 pub mod idle;
+pub mod log_ring;
 pub mod materials;
 pub mod ports;
 #[cfg(feature = "samples")]

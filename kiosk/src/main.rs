@@ -51,11 +51,17 @@ struct Args {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // The journal, and a ring of the last lines for remote diagnostics (issue 19).
+    let log_ring = kiosk::log_ring::LogRing::default();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+            .with(tracing_subscriber::fmt::layer())
+            .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(log_ring.clone()))
+            .init();
+    }
     let args = Args::parse();
     if let Some(dir) = &args.screenshots {
         return screenshots(dir);
@@ -158,6 +164,7 @@ fn main() -> Result<()> {
         ..SyncConfig::default()
     };
     let sync = SyncClient::with_config(&config.hub.url, identity, sync_config).context("bad hub URL")?;
+    sync.set_diagnostics_source(Arc::new(log_ring));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -169,10 +176,10 @@ fn main() -> Result<()> {
     let village = config.village_code.name().unwrap_or(config.village_code.as_str()).to_owned();
     let county = model::divisions::county_name(&config.village_code.as_str()[..6]).unwrap_or_default();
     // Place names stay Chinese (proper nouns); the UI words "终端" per language.
-    window.set_terminal_label(format!("{county} {village}").into());
-    window.set_terminal_id(config.terminal_id.as_str().into());
+    window.global::<ui::Frame>().set_terminal_label(format!("{county} {village}").into());
+    window.global::<ui::Frame>().set_terminal_id(config.terminal_id.as_str().into());
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
-    window.set_banner(banner.into());
+    window.global::<ui::Frame>().set_banner(banner.into());
 
     let catalog = Arc::new(loaded.catalog);
     let mut session = Session::new(

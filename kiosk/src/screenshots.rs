@@ -296,8 +296,8 @@ pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
         .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
     let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
-    ui.set_terminal_label(TERMINAL_PLACE.into());
-    ui.set_terminal_id(TERMINAL_ID.into());
+    ui.global::<ui::Frame>().set_terminal_label(TERMINAL_PLACE.into());
+    ui.global::<ui::Frame>().set_terminal_id(TERMINAL_ID.into());
     ui_glue::set_link_status(&ui, crate::app::LinkStatus { online: Some(true), unsent: 0 });
     ui.show().context("cannot show the kiosk window")?;
 
@@ -364,8 +364,8 @@ pub fn bench(idle: std::time::Duration) -> Result<BenchReport> {
         .map_err(|e| anyhow!("a Slint platform is already set: {e}"))?;
     window.set_size(PhysicalSize::new(WIDTH, HEIGHT));
     let ui = ui::KioskWindow::new().context("cannot create the kiosk window")?;
-    ui.set_terminal_label(TERMINAL_PLACE.into());
-    ui.set_terminal_id(TERMINAL_ID.into());
+    ui.global::<ui::Frame>().set_terminal_label(TERMINAL_PLACE.into());
+    ui.global::<ui::Frame>().set_terminal_id(TERMINAL_ID.into());
     ui.show().context("cannot show the kiosk window")?;
     ui_glue::apply(&ui, &sample_session().view());
     let pixels = draw(&window);

@@ -3,7 +3,7 @@
 //! session's view and the UI's property names.
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
-use ui::{ChoiceItem, FormRow, KioskWindow, ProgressRow, ReasonItem, ReviewRow, ServiceTile, ThemeChip};
+use ui::{ChoiceItem, FormRow, Frame, KioskWindow, NetworkState, ProgressRow, ReasonItem, ReviewRow, ServiceTile, ThemeChip, Visit};
 
 use std::sync::Arc;
 
@@ -13,80 +13,82 @@ use model::Lang;
 
 use crate::app::{App, LinkStatus};
 use crate::demo::CARD_ON_READER;
-use crate::session::{Event, View};
+use crate::session::{Event, Screen, View};
 
 /// Connects the window's callbacks to the app. With a simulator (demo), the
 /// 模拟放置身份证 button puts the sample card on the simulated reader for a
 /// moment, as a villager would.
 pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
+    let visit = w.global::<Visit>();
+    let frame = w.global::<Frame>();
     let on = |event: fn() -> Event| {
         let a = app.clone();
         move || a.dispatch(event())
     };
-    w.on_start(on(|| Event::Start));
-    w.on_progress(on(|| Event::QueryProgress));
-    w.on_result(on(|| Event::QueryResult));
-    w.on_rate(on(|| Event::RateService));
-    w.on_start_filing(on(|| Event::StartFiling));
-    w.on_agree(on(|| Event::Agree));
-    w.on_back(on(|| Event::Back));
-    w.on_cancel(on(|| Event::Cancel));
-    w.on_submit_form(on(|| Event::SubmitForm));
-    w.on_confirm(on(|| Event::Confirm));
-    w.on_print_receipt(on(|| Event::PrintReceipt));
-    w.on_rate_now(on(|| Event::RateNow));
-    w.on_submit_rating(on(|| Event::SubmitRating));
-    w.on_retry(on(|| Event::Retry));
-    w.on_finish(on(|| Event::Finish));
-    w.on_toggle_large_text(on(|| Event::ToggleLargeText));
-    w.on_toggle_high_contrast(on(|| Event::ToggleHighContrast));
-    w.on_toggle_voice(on(|| Event::ToggleVoice));
-    w.on_still_here(on(|| Event::StillHere));
+    visit.on_start(on(|| Event::Start));
+    visit.on_progress(on(|| Event::QueryProgress));
+    visit.on_result(on(|| Event::QueryResult));
+    visit.on_rate(on(|| Event::RateService));
+    visit.on_start_filing(on(|| Event::StartFiling));
+    visit.on_agree(on(|| Event::Agree));
+    visit.on_back(on(|| Event::Back));
+    visit.on_cancel(on(|| Event::Cancel));
+    visit.on_submit_form(on(|| Event::SubmitForm));
+    visit.on_confirm(on(|| Event::Confirm));
+    visit.on_print_receipt(on(|| Event::PrintReceipt));
+    visit.on_rate_now(on(|| Event::RateNow));
+    visit.on_submit_rating(on(|| Event::SubmitRating));
+    visit.on_retry(on(|| Event::Retry));
+    visit.on_finish(on(|| Event::Finish));
+    frame.on_toggle_large_text(on(|| Event::ToggleLargeText));
+    frame.on_toggle_high_contrast(on(|| Event::ToggleHighContrast));
+    frame.on_toggle_voice(on(|| Event::ToggleVoice));
+    frame.on_still_here(on(|| Event::StillHere));
     let wedge = std::sync::Mutex::new(crate::codes::WedgeDetector::default());
     let a = app.clone();
-    w.on_key_typed(move |text| {
+    frame.on_key_typed(move |text| {
         let code = wedge.lock().unwrap_or_else(|e| e.into_inner()).key(&text, std::time::Instant::now());
         if let Some(code) = code {
             a.dispatch(Event::CodeEntered(code));
         }
     });
-    w.on_skip_material(on(|| Event::SkipMaterial));
-    w.on_print_result(on(|| Event::PrintResult));
-    w.on_next_material(on(|| Event::NextMaterial));
+    visit.on_skip_material(on(|| Event::SkipMaterial));
+    visit.on_print_result(on(|| Event::PrintResult));
+    visit.on_next_material(on(|| Event::NextMaterial));
     let a = app.clone();
-    w.on_capture_material(move |how| {
-        let kind = match how.as_str() {
-            "scan" => crate::materials::CaptureKind::Scan,
-            _ => crate::materials::CaptureKind::Photo,
+    visit.on_capture_material(move |how| {
+        let kind = match how {
+            ui::Capture::Scan => crate::materials::CaptureKind::Scan,
+            ui::Capture::Photo => crate::materials::CaptureKind::Photo,
         };
         a.dispatch(Event::CaptureMaterial(kind));
     });
 
     let a = app.clone();
-    w.on_choose_theme(move |id| a.dispatch(Event::ChooseTheme(id.into())));
+    visit.on_choose_theme(move |id| a.dispatch(Event::ChooseTheme(id.into())));
     let a = app.clone();
-    w.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
+    visit.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
     let a = app.clone();
-    w.on_field_edited(move |key, value| a.dispatch(Event::FieldEdited { key: key.into(), value: value.into() }));
+    visit.on_field_edited(move |key, value| a.dispatch(Event::FieldEdited { key: key.into(), value: value.into() }));
     let a = app.clone();
-    w.on_lookup_code(move |code| a.dispatch(Event::CodeEntered(code.into())));
+    visit.on_lookup_code(move |code| a.dispatch(Event::CodeEntered(code.into())));
     let a = app.clone();
-    w.on_toggle_reason(move |value| a.dispatch(Event::ToggleReason(value.into())));
+    visit.on_toggle_reason(move |value| a.dispatch(Event::ToggleReason(value.into())));
     let a = app.clone();
-    w.on_choose_rating(move |level| {
-        if let Some(rating) = rating_from(&level) {
+    visit.on_choose_rating(move |level| {
+        if let Some(rating) = rating_from(level) {
             a.dispatch(Event::ChooseRating(rating));
         }
     });
     let a = app.clone();
-    w.on_set_language(move |code| {
+    frame.on_set_language(move |code| {
         if let Some(lang) = Lang::from_code(&code) {
             a.dispatch(Event::SetLanguage(lang));
         }
     });
 
-    w.set_demo_mode(simulator.is_some());
-    w.on_demo_place_card(move || {
+    visit.set_demo_mode(simulator.is_some());
+    visit.on_demo_place_card(move || {
         if let Some(sim) = simulator.clone() {
             sim.present(SimCard::sample());
             std::thread::spawn(move || {
@@ -97,31 +99,54 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
     });
 }
 
-/// The rating levels as the UI names them (`ui::rating`).
-pub fn rating_name(rating: Rating) -> &'static str {
+/// A 好差评 level as the rating screen shows it.
+pub fn rating_face(rating: Rating) -> ui::Rating {
     match rating {
-        Rating::VerySatisfied => ui::rating::VERY_SATISFIED,
-        Rating::Satisfied => ui::rating::SATISFIED,
-        Rating::Neutral => ui::rating::NEUTRAL,
-        Rating::Dissatisfied => ui::rating::DISSATISFIED,
-        Rating::VeryDissatisfied => ui::rating::VERY_DISSATISFIED,
+        Rating::VerySatisfied => ui::Rating::VerySatisfied,
+        Rating::Satisfied => ui::Rating::Satisfied,
+        Rating::Neutral => ui::Rating::Neutral,
+        Rating::Dissatisfied => ui::Rating::Dissatisfied,
+        Rating::VeryDissatisfied => ui::Rating::VeryDissatisfied,
     }
 }
 
-fn rating_from(name: &str) -> Option<Rating> {
-    Rating::ALL.into_iter().find(|r| rating_name(*r) == name)
+fn rating_from(face: ui::Rating) -> Option<Rating> {
+    Rating::ALL.into_iter().find(|r| rating_face(*r) == face)
+}
+
+/// The session's screen as the window names it.
+pub fn screen(s: Screen) -> ui::Screen {
+    match s {
+        Screen::Home => ui::Screen::Home,
+        Screen::Services => ui::Screen::Services,
+        Screen::Guide => ui::Screen::Guide,
+        Screen::Consent => ui::Screen::Consent,
+        Screen::IdPrompt => ui::Screen::IdPrompt,
+        Screen::Form => ui::Screen::Form,
+        Screen::Materials => ui::Screen::Materials,
+        Screen::Review => ui::Screen::Review,
+        Screen::Submitting => ui::Screen::Submitting,
+        Screen::Saved => ui::Screen::Saved,
+        Screen::Receipt => ui::Screen::Receipt,
+        Screen::Rate => ui::Screen::Rate,
+        Screen::Progress => ui::Screen::Progress,
+        Screen::Result => ui::Screen::Result,
+        Screen::Goodbye => ui::Screen::Goodbye,
+        Screen::Error => ui::Screen::Error,
+    }
 }
 
 /// Shows the link state; the words are chosen by the UI in the villager's
 /// language (so they follow a language switch).
 pub fn set_link_status(w: &KioskWindow, status: LinkStatus) {
-    w.set_network_label(SharedString::new());
-    w.set_network_state(match status.online {
-        None => -1,
-        Some(false) => 0,
-        Some(true) => 1,
+    let frame = w.global::<Frame>();
+    frame.set_network_label(SharedString::new());
+    frame.set_network_state(match status.online {
+        None => NetworkState::Checking,
+        Some(false) => NetworkState::Offline,
+        Some(true) => NetworkState::Online,
     });
-    w.set_network_unsent(status.unsent.min(i32::MAX as u64) as i32);
+    frame.set_network_unsent(status.unsent.min(i32::MAX as u64) as i32);
 }
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
@@ -156,13 +181,15 @@ pub fn apply(w: &KioskWindow, v: &View) {
     }
     theme.set_large_text(v.large_text);
     theme.set_high_contrast(v.high_contrast);
-    w.set_voice_on(v.voice_on);
-    w.set_voice_available(v.voice_available);
-    w.set_idle_seconds(v.idle_seconds.min(i32::MAX as u32) as i32);
+    let frame = w.global::<Frame>();
+    let visit = w.global::<Visit>();
+    frame.set_voice_on(v.voice_on);
+    frame.set_voice_available(v.voice_available);
+    frame.set_idle_seconds(v.idle_seconds.min(i32::MAX as u32) as i32);
 
-    w.set_screen(v.screen.name().into());
+    frame.set_screen(screen(v.screen));
     sync(
-        w.get_services(),
+        visit.get_services(),
         v.services
             .iter()
             .map(|t| ServiceTile {
@@ -174,30 +201,30 @@ pub fn apply(w: &KioskWindow, v: &View) {
                 note: t.note.as_str().into(),
             })
             .collect(),
-        |m| w.set_services(m),
+        |m| visit.set_services(m),
     );
     sync(
-        w.get_themes(),
+        visit.get_themes(),
         v.themes
             .iter()
             .map(|t| ThemeChip { id: t.id.as_str().into(), name: t.name.as_str().into(), selected: t.selected })
             .collect(),
-        |m| w.set_themes(m),
+        |m| visit.set_themes(m),
     );
-    w.set_item_name(v.item_name.as_str().into());
-    sync(w.get_guide_rows(), pairs(&v.guide_rows), |m| w.set_guide_rows(m));
-    sync(w.get_consent_rows(), pairs(&v.consent_rows), |m| w.set_consent_rows(m));
-    w.set_id_message(v.id_message.as_str().into());
-    w.set_id_error(v.id_error);
+    visit.set_item_name(v.item_name.as_str().into());
+    sync(visit.get_guide_rows(), pairs(&v.guide_rows), |m| visit.set_guide_rows(m));
+    sync(visit.get_consent_rows(), pairs(&v.consent_rows), |m| visit.set_consent_rows(m));
+    visit.set_id_message(v.id_message.as_str().into());
+    visit.set_id_error(v.id_error);
     sync(
-        w.get_form_rows(),
+        visit.get_form_rows(),
         v.form_rows
             .iter()
             .map(|r| FormRow {
                 key: r.key.as_str().into(),
                 label: r.label.as_str().into(),
                 value: r.value.as_str().into(),
-                kind: SharedString::from(r.kind),
+                kind: r.kind,
                 readonly: r.readonly,
                 error: r.error.as_str().into(),
                 options: model(
@@ -208,32 +235,32 @@ pub fn apply(w: &KioskWindow, v: &View) {
                 ),
             })
             .collect(),
-        |m| w.set_form_rows(m),
+        |m| visit.set_form_rows(m),
     );
-    sync(w.get_review_rows(), pairs(&v.review_rows), |m| w.set_review_rows(m));
-    w.set_busy_message(v.busy_message.as_str().into());
-    w.set_saved_sent(v.saved_sent);
-    w.set_saved_title(v.saved_title.as_str().into());
-    w.set_saved_detail(v.saved_detail.as_str().into());
-    w.set_case_number(v.case_number.as_str().into());
-    w.set_can_rate(v.can_rate);
-    w.set_receipt_message(v.receipt_message.as_str().into());
-    w.set_receipt_busy(v.receipt_busy);
-    w.set_receipt_failed(v.receipt_failed);
-    w.set_rating(v.rating.map(rating_name).unwrap_or_default().into());
+    sync(visit.get_review_rows(), pairs(&v.review_rows), |m| visit.set_review_rows(m));
+    visit.set_busy_message(v.busy_message.as_str().into());
+    visit.set_saved_sent(v.saved_sent);
+    visit.set_saved_title(v.saved_title.as_str().into());
+    visit.set_saved_detail(v.saved_detail.as_str().into());
+    visit.set_case_number(v.case_number.as_str().into());
+    visit.set_can_rate(v.can_rate);
+    visit.set_receipt_message(v.receipt_message.as_str().into());
+    visit.set_receipt_busy(v.receipt_busy);
+    visit.set_receipt_failed(v.receipt_failed);
+    visit.set_rating(v.rating.map_or(ui::Rating::Unrated, rating_face));
     sync(
-        w.get_reasons(),
+        visit.get_reasons(),
         v.reasons
             .iter()
             .map(|r| ReasonItem { value: r.value.as_str().into(), label: r.label.as_str().into(), selected: r.selected })
             .collect(),
-        |m| w.set_reasons(m),
+        |m| visit.set_reasons(m),
     );
-    w.set_lookup_phase(v.lookup_phase.into());
-    w.set_lookup_message(v.lookup_message.as_str().into());
-    w.set_lookup_error(v.lookup_error);
+    visit.set_lookup_phase(v.lookup_phase);
+    visit.set_lookup_message(v.lookup_message.as_str().into());
+    visit.set_lookup_error(v.lookup_error);
     sync(
-        w.get_lookup_rows(),
+        visit.get_lookup_rows(),
         v.lookup_rows
             .iter()
             .map(|r| ProgressRow {
@@ -241,16 +268,16 @@ pub fn apply(w: &KioskWindow, v: &View) {
                 date: r.date.as_str().into(),
                 status: r.status.as_str().into(),
                 number: r.number.as_str().into(),
-                tone: r.tone.into(),
+                tone: r.tone,
             })
             .collect(),
-        |m| w.set_lookup_rows(m),
+        |m| visit.set_lookup_rows(m),
     );
-    w.set_material(material_step(v));
-    w.set_result_printable(v.result_printable);
-    w.set_result_busy(v.result_busy);
-    w.set_goodbye_message(v.goodbye_message.as_str().into());
-    w.set_error_message(v.error_message.as_str().into());
+    visit.set_material(material_step(v));
+    visit.set_result_printable(v.result_printable);
+    visit.set_result_busy(v.result_busy);
+    visit.set_goodbye_message(v.goodbye_message.as_str().into());
+    visit.set_error_message(v.error_message.as_str().into());
 }
 
 fn material_step(v: &View) -> ui::MaterialStep {

@@ -63,6 +63,10 @@ pub struct ExportFile {
     #[serde(with = "time::serde::rfc3339")]
     pub exported_at: OffsetDateTime,
     pub records: Vec<ExportRecord>,
+    /// The terminal's audit chain head when the export was made (issue 19;
+    /// the export's own audit entry follows it). Signed when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<crate::audit_chain::AuditHead>,
     /// [`crate::auth::PublicKey::fingerprint`] of the signing key.
     pub key_fingerprint: String,
     /// Base64 Ed25519 over [`ExportFile::message`].
@@ -76,24 +80,41 @@ pub struct CheckedRecord<'a> {
 }
 
 impl ExportFile {
-    fn message(terminal_id: &str, exported_at: OffsetDateTime, records: &[ExportRecord]) -> Vec<u8> {
+    fn message(terminal_id: &str, exported_at: OffsetDateTime, records: &[ExportRecord], audit_head: Option<&crate::audit_chain::AuditHead>) -> Vec<u8> {
         let mut m = format!("cunban-export-v{EXPORT_VERSION}\n{terminal_id}\n{}\n{}\n", exported_at.unix_timestamp(), records.len());
         for r in records {
             m.push_str(&format!("{} {}\n", r.id, sha256_hex(&r.envelope)));
+        }
+        // Only when present, so files from before still verify; removing it
+        // from a file that had it breaks the signature.
+        if let Some(h) = audit_head {
+            m.push_str(&format!("audit {} {}\n", h.seq, h.hash));
         }
         m.into_bytes()
     }
 
     /// Signs `records` as exported by `terminal_id` now.
     pub fn sign(key: &SigningKey, terminal_id: &str, exported_at: OffsetDateTime, records: Vec<ExportRecord>) -> ExportFile {
+        Self::sign_with_head(key, terminal_id, exported_at, records, None)
+    }
+
+    /// [`ExportFile::sign`], carrying the terminal's audit head.
+    pub fn sign_with_head(
+        key: &SigningKey,
+        terminal_id: &str,
+        exported_at: OffsetDateTime,
+        records: Vec<ExportRecord>,
+        audit_head: Option<crate::audit_chain::AuditHead>,
+    ) -> ExportFile {
         // Whole seconds: the signed time must survive RFC 3339 round trips.
         let exported_at = exported_at.replace_nanosecond(0).unwrap_or(exported_at);
-        let signature = B64.encode(key.sign(&Self::message(terminal_id, exported_at, &records)));
+        let signature = B64.encode(key.sign(&Self::message(terminal_id, exported_at, &records, audit_head.as_ref())));
         ExportFile {
             v: EXPORT_VERSION,
             terminal_id: terminal_id.to_owned(),
             exported_at,
             records,
+            audit_head,
             key_fingerprint: key.public_key().fingerprint(),
             signature,
         }
@@ -117,7 +138,7 @@ impl ExportFile {
         if self.v != EXPORT_VERSION {
             return Err(ExportError::Version(self.v));
         }
-        key.verify_b64(&Self::message(&self.terminal_id, self.exported_at, &self.records), &self.signature)
+        key.verify_b64(&Self::message(&self.terminal_id, self.exported_at, &self.records, self.audit_head.as_ref()), &self.signature)
             .map_err(|source| ExportError::Signature { terminal: self.terminal_id.clone(), source })?;
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::with_capacity(self.records.len());

@@ -4,12 +4,14 @@
 //! in code, the standard's Chinese names in doc comments. This crate does no I/O;
 //! reference data (division codes, the starter catalog) is compiled in.
 
+pub mod audit_chain;
 pub mod auth;
 mod b64;
 pub mod case;
 pub mod export;
 pub mod catalog;
 pub mod divisions;
+pub mod diagnostics;
 pub mod document;
 pub mod enroll;
 pub mod evaluation;

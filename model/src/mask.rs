@@ -42,9 +42,85 @@ pub fn mask_phone(phone: &str) -> String {
     s
 }
 
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Tibetan and Arabic-script letters (Kazakh): names in them cannot be told
+/// from words, so every run is masked.
+fn is_other_script(c: char) -> bool {
+    matches!(c, '\u{0F00}'..='\u{0FFF}' | '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// Masks what could be personal data in free text (log lines leaving a
+/// terminal in a diagnostics bundle): runs of six or more digits (ID,
+/// phone, bank card numbers; an ID's final X goes with it) keep their last
+/// two; a run of two to four Han characters standing alone (a name in a
+/// field, in quotes) keeps its first; Tibetan and Arabic-script runs are
+/// masked whole. Longer Han runs are sentences of our own messages and
+/// stay. A second line of defence: log lines must not carry personal data
+/// in the first place (DESIGN §5).
+pub fn mask_free_text(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run_end = |pred: &dyn Fn(char) -> bool| {
+            let mut j = i;
+            while j < chars.len() && pred(chars[j]) {
+                j += 1;
+            }
+            j
+        };
+        if c.is_ascii_digit() {
+            let mut j = run_end(&|c: char| c.is_ascii_digit());
+            if j < chars.len() && matches!(chars[j], 'X' | 'x') && j - i == 17 {
+                j += 1;
+            }
+            let run = &chars[i..j];
+            if run.len() >= 6 {
+                out.extend(std::iter::repeat_n('*', run.len() - 2));
+                out.extend(&run[run.len() - 2..]);
+            } else {
+                out.extend(run);
+            }
+            i = j;
+        } else if is_han(c) {
+            let j = run_end(&|c: char| is_han(c));
+            let run: String = chars[i..j].iter().collect();
+            if (2..=4).contains(&(j - i)) {
+                out.push_str(&mask_name(&run));
+            } else {
+                out.push_str(&run);
+            }
+            i = j;
+        } else if is_other_script(c) {
+            let j = run_end(&|c: char| is_other_script(c));
+            out.extend(std::iter::repeat_n('*', j - i));
+            i = j;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_loses_numbers_names_and_other_scripts_but_keeps_sentences() {
+        let line = r#"2026-12-04T10:00:01Z WARN kiosk: 读卡器没有回应，请稍后再试 name="张三" id=620102199003071234 phone=13800000000 id2=62292619520307002X bo=བཀྲ་ཤིས kk=ءۇلان port=3"#;
+        let m = mask_free_text(line);
+        for secret in ["张三", "620102199003071234", "13800000000", "62292619520307002X", "བཀྲ", "ءۇلان"] {
+            assert!(!m.contains(secret), "{secret} in {m}");
+        }
+        assert!(m.contains("读卡器没有回应，请稍后再试") && m.contains("2026-12-04T10:00:01Z") && m.contains("port=3"), "{m}");
+        assert!(m.contains("张*") && m.contains("****************34") && m.contains("*********00"), "{m}");
+    }
 
     #[test]
     fn masks_names_numbers_and_phones() {

@@ -288,6 +288,18 @@ pub struct Heartbeat {
     /// Hub clock minus terminal clock, as the terminal last measured it.
     #[serde(default)]
     pub clock_offset_secs: i64,
+    /// The audit chain's head and the entries since the head the hub last
+    /// acknowledged (issue 19); absent from terminals before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit_chain::AuditProof>,
+}
+
+/// In a heartbeat's answer: staff want a diagnostics bundle under this id
+/// (issue 19; the upload is described in `crate::diagnostics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosticsRequest {
+    /// The request's id; the upload goes under it.
+    pub id: uuid::Uuid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,6 +310,13 @@ pub struct HeartbeatAck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<u64>,
     pub config_version: u64,
+    /// The audit head the hub holds for this terminal after this heartbeat:
+    /// the next heartbeat sends the entries after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<crate::audit_chain::AuditHead>,
+    /// Staff asked for a diagnostics bundle (see `crate::diagnostics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<DiagnosticsRequest>,
 }
 
 /// `POST /v1/e-license/lookup`: is this material in the e-license library

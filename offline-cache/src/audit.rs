@@ -6,12 +6,14 @@
 //! entry's hash, so editing, removing or inserting an entry breaks the chain
 //! at that point. Triggers refuse UPDATE and DELETE; someone with the file
 //! can drop them, which is what the chain is for. Dropping entries from the
-//! end is not detectable from the file alone: the head hash has to be
-//! anchored elsewhere (heartbeats to the hub, a later issue).
+//! end is not detectable from the file alone, so each heartbeat carries the
+//! head and the entries since the head the hub last acknowledged (stored in
+//! `meta` as `audit_anchor`); the hub checks that the chain still runs
+//! through what it anchored (`model::audit_chain`, SECURITY.md).
 
 use std::fmt;
 
-use model::submission::sha256_hex;
+use model::audit_chain::{AuditHead, AuditLink, AuditProof, LINKS_BUDGET};
 use model::SubmissionId;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -21,7 +23,7 @@ use crate::clock::{format_ts, parse_ts};
 use crate::error::StoreError;
 
 /// `prev_hash` of the first entry.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub const GENESIS: &str = model::audit_chain::GENESIS;
 
 /// What an entry says, before it is numbered and chained.
 pub(crate) struct Record<'a> {
@@ -105,9 +107,8 @@ fn entry_hash(
     outcome: &str,
     prev_hash: &str,
 ) -> String {
-    // A JSON array: unambiguous field boundaries, stable across versions.
-    let fields = serde_json::json!([seq, at, terminal, operator, action, subject, outcome, prev_hash]);
-    sha256_hex(fields.to_string().as_bytes())
+    // Sequence numbers start at 1 (a negative one hashes as 0 and so breaks the chain).
+    model::audit_chain::entry_hash(u64::try_from(seq).unwrap_or(0), at, terminal, operator, action, subject, outcome, prev_hash)
 }
 
 /// Appends one entry. Call inside the write transaction of the change it records.
@@ -208,4 +209,70 @@ pub(crate) fn tail(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>, S
         });
     }
     Ok(out)
+}
+
+/// The last entry's number and hash, without walking the chain.
+pub(crate) fn head(conn: &Connection) -> Result<AuditHead, StoreError> {
+    let last: Option<(i64, String)> =
+        conn.query_row("SELECT seq, CAST(hash AS TEXT) FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    Ok(match last {
+        Some((seq, hash)) => AuditHead { seq: u64::try_from(seq).unwrap_or(0), hash },
+        None => AuditHead::empty(),
+    })
+}
+
+const ANCHOR_KEY: &str = "audit_anchor";
+
+/// The head the hub last acknowledged, if any.
+pub(crate) fn anchor(conn: &Connection) -> Result<Option<AuditHead>, StoreError> {
+    let v: Option<String> = conn.query_row("SELECT CAST(value AS TEXT) FROM meta WHERE key = ?1", [ANCHOR_KEY], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|v| serde_json::from_str(&v).ok()))
+}
+
+pub(crate) fn set_anchor(conn: &Connection, head: &AuditHead) -> Result<(), StoreError> {
+    let v = serde_json::to_string(head).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![ANCHOR_KEY, v],
+    )?;
+    Ok(())
+}
+
+/// The head and the entries after the acknowledged one, oldest first, up
+/// to [`LINKS_BUDGET`] bytes (at least one). None acknowledged yet: no
+/// entries (the hub takes the first head it hears as it is).
+pub(crate) fn proof(conn: &Connection) -> Result<AuditProof, StoreError> {
+    let head = head(conn)?;
+    let Some(after) = anchor(conn)? else { return Ok(AuditProof { head, since: Vec::new() }) };
+    let mut stmt = conn.prepare("SELECT seq, at, terminal, operator, action, subject, outcome, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([i64::try_from(after.seq).unwrap_or(i64::MAX)])?;
+    let (mut since, mut bytes) = (Vec::new(), 0usize);
+    while let Some(row) = rows.next()? {
+        let mut f = Vec::with_capacity(8);
+        for i in 1..9 {
+            // An unreadable field: stop here; the hub will see a chain that does not follow.
+            match text(row, i)? {
+                Some(v) => f.push(v),
+                None => return Ok(AuditProof { head, since }),
+            }
+        }
+        let seq: i64 = row.get(0)?;
+        let link = AuditLink {
+            seq: u64::try_from(seq).unwrap_or(0),
+            at: f[0].clone().unwrap_or_default(),
+            terminal: f[1].clone().unwrap_or_default(),
+            operator: f[2].clone(),
+            action: f[3].clone().unwrap_or_default(),
+            subject: f[4].clone(),
+            outcome: f[5].clone().unwrap_or_default(),
+            prev_hash: f[6].clone().unwrap_or_default(),
+            hash: f[7].clone().unwrap_or_default(),
+        };
+        bytes += serde_json::to_string(&link).map(|s| s.len()).unwrap_or(LINKS_BUDGET);
+        if bytes > LINKS_BUDGET && !since.is_empty() {
+            break;
+        }
+        since.push(link);
+    }
+    Ok(AuditProof { head, since })
 }

@@ -89,7 +89,8 @@ impl Outbox {
             attachments += atts.len();
             records.push(ExportRecord { id, envelope: item.envelope, attachments: atts });
         }
-        let file = ExportFile::sign(identity.key(), &terminal, at, records);
+        let head = self.audit_head()?;
+        let file = ExportFile::sign_with_head(identity.key(), &terminal, at, records, Some(head));
         {
             let mut conn = self.lock();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

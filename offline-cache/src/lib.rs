@@ -42,7 +42,7 @@ pub use hub_url::check_hub_url;
 pub use identity::{DeviceIdentity, IdentityError};
 pub use platform_key::PlatformKeyState;
 pub use pulled::{LocalCaseStatus, PendingEvaluation};
-pub use sync::{install_crypto_provider, StopReason, SyncClient, SyncConfig, SyncReport};
+pub use sync::{install_crypto_provider, DiagnosticsSource, StopReason, SyncClient, SyncConfig, SyncReport};
 
 /// A new platform key pair from the operating system's CSPRNG, for demos,
 /// tests and tools. A real platform key is made and kept on the platform

@@ -10,6 +10,8 @@
 slint::include_modules!();
 
 pub mod i18n;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// The Slint version this crate is built against, re-exported so the kiosk
 /// uses exactly the same types (`ModelRc`, `VecModel`, `SharedString`, ...).
@@ -36,46 +38,44 @@ pub fn set_language(window: &KioskWindow, lang: &str) {
     window.global::<Theme>().set_lang(if i18n::LANGUAGES.contains(&lang) { lang } else { "zh-CN" }.into());
 }
 
-/// Values of [`KioskWindow`]'s `screen` property.
-pub mod screen {
-    pub const HOME: &str = "home";
-    pub const SERVICES: &str = "services";
-    pub const GUIDE: &str = "guide";
-    pub const CONSENT: &str = "consent";
-    pub const ID_PROMPT: &str = "id-prompt";
-    pub const FORM: &str = "form";
-    pub const MATERIALS: &str = "materials";
-    pub const REVIEW: &str = "review";
-    pub const SUBMITTING: &str = "submitting";
-    pub const SAVED: &str = "saved";
-    pub const RECEIPT: &str = "receipt";
-    pub const RATE: &str = "rate";
-    pub const PROGRESS: &str = "progress";
-    pub const RESULT: &str = "result";
-    pub const GOODBYE: &str = "goodbye";
-    pub const ERROR: &str = "error";
+/// Every screen of a villager's visit, in the order of a visit (assisted
+/// mode's screens follow in [`Screen`] but need a van profile to reach).
+pub const VISIT_SCREENS: [Screen; 16] = [
+    Screen::Home,
+    Screen::Services,
+    Screen::Guide,
+    Screen::Consent,
+    Screen::IdPrompt,
+    Screen::Form,
+    Screen::Materials,
+    Screen::Review,
+    Screen::Submitting,
+    Screen::Saved,
+    Screen::Receipt,
+    Screen::Rate,
+    Screen::Progress,
+    Screen::Result,
+    Screen::Goodbye,
+    Screen::Error,
+];
 
-    /// Every screen, in the order of a visit.
-    pub const ALL: [&str; 16] = [
-        HOME, SERVICES, GUIDE, CONSENT, ID_PROMPT, FORM, MATERIALS, REVIEW, SUBMITTING, SAVED, RECEIPT, RATE, PROGRESS,
-        RESULT, GOODBYE, ERROR,
-    ];
+/// Assisted mode's screens (service vans), after the visit's in [`Screen`].
+pub const ASSISTED_SCREENS: [Screen; 4] = [Screen::OperatorLogin, Screen::Trip, Screen::TripSummary, Screen::Signature];
+
+/// A screen's name in file names and on command lines: `IdPrompt` → `id-prompt`
+/// (the name Slint gives the enum value).
+pub fn screen_name(screen: Screen) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{screen:?}").chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
-/// Values of [`FormRow::kind`].
-pub mod field_kind {
-    pub const TEXT: &str = "text";
-    pub const DIGITS: &str = "digits";
-    pub const PHONE: &str = "phone";
-    pub const CHOICE: &str = "choice";
-    pub const DATE: &str = "date";
-}
-
-/// Values of [`KioskWindow`]'s `rating` property and `choose-rating` callback.
-pub mod rating {
-    pub const VERY_SATISFIED: &str = "very_satisfied";
-    pub const SATISFIED: &str = "satisfied";
-    pub const NEUTRAL: &str = "neutral";
-    pub const DISSATISFIED: &str = "dissatisfied";
-    pub const VERY_DISSATISFIED: &str = "very_dissatisfied";
+/// The screen of that name (see [`screen_name`]), for command lines.
+pub fn screen_named(name: &str) -> Option<Screen> {
+    VISIT_SCREENS.into_iter().chain(ASSISTED_SCREENS).find(|s| screen_name(*s) == name)
 }

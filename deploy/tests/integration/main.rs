@@ -11,4 +11,5 @@ mod kioskctl;
 mod package;
 mod root_trust;
 mod selftest_idcard;
+mod unit_hardening;
 mod update;

@@ -10,6 +10,7 @@
 
 pub(crate) mod error;
 pub(crate) mod state;
+mod diagnostics;
 mod submissions;
 mod terminal;
 
@@ -77,6 +78,10 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/v1/heartbeat", post(terminal::heartbeat))
         .route("/v1/operators", get(terminal::operators))
         .route("/v1/e-license/lookup", post(terminal::e_license))
+        .route("/v1/diagnostics/{id}", post(diagnostics::announce))
+        .route("/v1/diagnostics/{id}/bundle/{sha256}", get(submissions::upload_status).put(submissions::put_attachment))
+        .route("/fleet/terminals/{id}/diagnostics", post(diagnostics::request))
+        .route("/fleet/diagnostics/{id}", get(diagnostics::download))
         .route("/fleet", get(fleet))
         .route("/", get(|| async { Redirect::temporary("/fleet") }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
@@ -132,6 +137,6 @@ async fn fleet(State(st): State<AppState>, headers: HeaderMap) -> Result<Respons
         return Ok(refused);
     }
     let store = st.store.clone();
-    let terminals = blocking(move || store.terminals_read_only()).await?;
-    Ok(Html(crate::fleet::render(&terminals, st.now(), st.stale_after)).into_response())
+    let (terminals, diagnostics) = blocking(move || Ok((store.terminals_read_only()?, store.diagnostics_requests()?))).await?;
+    Ok(Html(crate::fleet::render_with(&terminals, &diagnostics, st.now(), st.stale_after)).into_response())
 }

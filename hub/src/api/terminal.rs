@@ -93,14 +93,29 @@ pub(super) async fn put_evaluation(
 }
 
 pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Json<HeartbeatAck>, ApiError> {
-    let hb: Heartbeat = parse_json(&body, "heartbeat")?;
+    let mut hb: Heartbeat = parse_json(&body, "heartbeat")?;
     let store = st.store.clone();
     let now = st.now();
     let ack = blocking(move || {
+        // The chain is checked before anything else is kept, in its own
+        // transaction: a break must not wait behind telemetry.
+        let audit_anchor = match hb.audit.as_mut() {
+            Some(proof) => {
+                let (check, held) = store.anchor_audit(&auth.terminal_id, proof, now)?;
+                if check.is_break() {
+                    tracing::warn!(terminal = %auth.terminal_id, check = check.code(), "a terminal's audit chain does not extend what the hub anchored");
+                }
+                // The fleet page shows the head; the entries were for the check.
+                proof.since.clear();
+                Some(held)
+            }
+            None => None,
+        };
         store.record_heartbeat(&auth.terminal_id, &hb, now)?;
         let config_version = store.terminal_config(&auth.terminal_id)?.version;
         let catalog_version = store.latest_catalog_version()?;
-        Ok(HeartbeatAck { server_time: now, catalog_version, config_version })
+        let diagnostics = store.pending_diagnostics(&auth.terminal_id)?.map(|id| model::diagnostics::DiagnosticsRequest { id });
+        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics })
     })
     .await?;
     Ok(Json(ack))

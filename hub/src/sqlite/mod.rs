@@ -5,7 +5,9 @@
 //! `schema`, `pool`, `rows` are the leaves; `hubdb` reads for tools.
 
 mod cases;
+mod diagnostics;
 mod enrollment;
+mod fleet_audit;
 mod hubdb;
 mod pool;
 mod rows;
@@ -16,6 +18,7 @@ mod terminals;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
 use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::operator::OperatorAccount;
@@ -26,7 +29,7 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    CaseSummary, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, LookupAudit, NewOperator, NewSubmission,
+    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -84,6 +87,7 @@ impl SqliteStore {
              FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
         )?;
         let mut rows = stmt.query([])?;
+        let (mut anchors, mut breaks) = Self::audit_state(&conn)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
@@ -109,6 +113,8 @@ impl SqliteStore {
                 added_at: parse_ts(&added)?,
                 last_seen_at: seen.as_deref().map(parse_ts).transpose()?,
                 last_heartbeat,
+                audit_anchor: anchors.remove(&id),
+                audit_breaks: breaks.remove(&id).unwrap_or_default(),
                 id,
             });
         }
@@ -240,6 +246,38 @@ impl Store for SqliteStore {
 
     fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_record_heartbeat(terminal, hb, at)
+    }
+
+    fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
+        self.do_anchor_audit(terminal, proof, at)
+    }
+
+    fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_hub_audit(actor, action, subject, outcome, at)
+    }
+
+    fn request_diagnostics(&self, terminal: &str, staff: &str, at: OffsetDateTime) -> Result<uuid::Uuid, StoreError> {
+        self.do_request_diagnostics(terminal, staff, at)
+    }
+
+    fn pending_diagnostics(&self, terminal: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+        self.do_pending_diagnostics(terminal)
+    }
+
+    fn announce_diagnostics(&self, terminal: &str, id: uuid::Uuid, sha256: &str, size: u64, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_announce_diagnostics(terminal, id, sha256, size, at)
+    }
+
+    fn diagnostics_requests(&self) -> Result<Vec<DiagnosticsRecord>, StoreError> {
+        self.do_diagnostics_requests()
+    }
+
+    fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.do_download_diagnostics(id, staff, at)
+    }
+
+    fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {
+        self.do_hub_audit_tail(limit)
     }
 
     fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {

@@ -261,7 +261,54 @@ CREATE TABLE staff (
     added_at      TEXT NOT NULL
 );
 "#, r#"
--- v7 (issue 15): catalog deltas. Each published version keeps the signed
+-- v7 (issue 19): terminals' audit chains anchored at the hub. One head per
+-- terminal (the last one that extended the one before); every head that did
+-- not is kept as a break. And the hub's own audit, append-only.
+CREATE TABLE audit_anchors (
+    terminal_id TEXT PRIMARY KEY,
+    seq         INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    anchored_at TEXT NOT NULL
+);
+CREATE TABLE audit_breaks (
+    id            INTEGER PRIMARY KEY,
+    terminal_id   TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    from_seq      INTEGER,
+    anchored_seq  INTEGER NOT NULL,
+    anchored_hash TEXT NOT NULL,
+    reported_seq  INTEGER NOT NULL,
+    reported_hash TEXT NOT NULL
+);
+CREATE INDEX audit_breaks_by_terminal ON audit_breaks (terminal_id);
+CREATE TABLE hub_audit (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT,
+    outcome TEXT NOT NULL
+);
+CREATE TRIGGER hub_audit_no_update BEFORE UPDATE ON hub_audit BEGIN SELECT RAISE(ABORT, 'the hub audit is append-only'); END;
+CREATE TRIGGER hub_audit_no_delete BEFORE DELETE ON hub_audit BEGIN SELECT RAISE(ABORT, 'the hub audit is append-only'); END;
+CREATE TRIGGER audit_breaks_no_delete BEFORE DELETE ON audit_breaks BEGIN SELECT RAISE(ABORT, 'audit breaks are kept'); END;
+"#, r#"
+-- v8 (issue 19): diagnostics bundles staff ask terminals for. The bundle's
+-- bytes are a blob like an attachment's (same resumable upload), named by
+-- the hash the terminal announced.
+CREATE TABLE diagnostics_requests (
+    id           TEXT PRIMARY KEY,
+    terminal_id  TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    sha256       TEXT,
+    size         INTEGER,
+    announced_at TEXT
+);
+CREATE INDEX diagnostics_by_terminal ON diagnostics_requests (terminal_id, requested_at);
+"#, r#"
+-- v9 (issue 15): catalog deltas. Each published version keeps the signed
 -- delta from the version published before it (NULL for the first, or when
 -- the publisher had none), so a terminal one item behind downloads one item.
 ALTER TABLE catalogs ADD COLUMN delta TEXT;

@@ -72,8 +72,7 @@ impl SqliteStore {
 
     pub(super) fn do_upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
         let conn = self.pool.get()?;
-        owned_submission(&conn, terminal, id)?;
-        let size = referenced_size(&conn, terminal, id, sha256)?;
+        let size = super::diagnostics::upload_size(&conn, terminal, id, sha256)?;
         let complete = self.kept(&conn, sha256)?;
         let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
         Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
@@ -82,8 +81,7 @@ impl SqliteStore {
     pub(super) fn do_append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
         let size = {
             let conn = self.pool.get()?;
-            owned_submission(&conn, terminal, id)?;
-            let size = referenced_size(&conn, terminal, id, sha256)?;
+            let size = super::diagnostics::upload_size(&conn, terminal, id, sha256)?;
             if self.kept(&conn, sha256)? {
                 return Ok(size);
             }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::common::{start, Api};
 use hub::NewTerminal;
+use model::audit_chain::{AuditHead, AuditProof};
 use model::protocol::{DeviceHealth, DeviceState, Heartbeat, QueueSnapshot};
 use model::VillageCode;
 use time::OffsetDateTime;
@@ -25,6 +26,7 @@ fn heartbeat(unsent: u64, oldest_secs: Option<u64>, devices: Vec<DeviceHealth>, 
         devices,
         alerts: vec![],
         clock_offset_secs: 0,
+        audit: None,
     }
 }
 
@@ -95,6 +97,13 @@ async fn headless_chromium_shows_stale_terminals_in_red() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (hub, _api) = fleet(dir.path()).await;
+    // Issue 19: GS-0003's audit chain went back (flagged first, in purple),
+    // and staff asked GS-0001 for a diagnostics bundle.
+    let now = OffsetDateTime::now_utc();
+    let head = |seq| AuditProof { head: AuditHead { seq, hash: format!("{seq:064x}") }, since: vec![] };
+    hub.store().anchor_audit("GS-0003", &head(12), now).unwrap();
+    assert!(hub.store().anchor_audit("GS-0003", &head(9), now).unwrap().0.is_break());
+    hub.store().request_diagnostics("GS-0001", "ops", now).unwrap();
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet.png");
     let _ = std::fs::remove_file(&shot);
     let profile = dir.path().join("chromium-profile");
@@ -138,6 +147,8 @@ async fn headless_chromium_shows_stale_terminals_in_red() {
     let (red, w, h) = share_of(&shot, [0xb3, 0x26, 0x1e]);
     let (pink, _, _) = share_of(&shot, [0xfd, 0xe0, 0xdc]);
     let (green, _, _) = share_of(&shot, [0x1e, 0x6b, 0x30]);
+    let (purple, _, _) = share_of(&shot, [0x6a, 0x1b, 0x7a]);
+    assert!(purple > 0.0005, "a broken audit chain's badge is purple: {purple}");
     assert_eq!((w, h), (1400, 900));
     assert!(red > 0.002, "stale badges are red: {red}");
     assert!(pink > 0.02, "stale rows are tinted: {pink}");

@@ -92,6 +92,7 @@ async fn a_heartbeat_is_kept_and_answered_with_versions() {
         devices: vec![DeviceHealth { device: "id_card".into(), state: DeviceState::Absent, detail: Some("读卡器没有连接好".into()) }],
         alerts: vec!["quarantined".into()],
         clock_offset_secs: 0,
+        audit: None,
     };
     let ack: HeartbeatAck = api.send(Method::POST, "/v1/heartbeat", serde_json::to_vec(&hb).unwrap()).await.json().await.unwrap();
     assert_eq!((ack.config_version, ack.catalog_version), (0, None));

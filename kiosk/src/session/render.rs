@@ -252,7 +252,7 @@ impl Session {
     fn lookup_view(&self, v: &mut View, purpose: &Purpose, phase: &LookupPhase) {
         match phase {
             LookupPhase::Ask(problem) => {
-                v.lookup_phase = "ask";
+                v.lookup_phase = ui::LookupPhase::Ask;
                 if let Some(p) = problem {
                     v.lookup_message = self.problem_text(p);
                     v.lookup_error = true;
@@ -260,15 +260,15 @@ impl Session {
                     v.lookup_message = self.t("先找到要评价的那件事。");
                 }
             }
-            LookupPhase::Looking => v.lookup_phase = "looking",
+            LookupPhase::Looking => v.lookup_phase = ui::LookupPhase::Looking,
             LookupPhase::NotFound => {
-                v.lookup_phase = "none";
+                v.lookup_phase = ui::LookupPhase::Nothing;
                 v.lookup_message = self.t(
                     "这台机器上没有查到。如果是在别处办的，或者已经过了很久，请问村代办员或乡镇便民服务中心。",
                 );
             }
             LookupPhase::Found(found) => {
-                v.lookup_phase = "found";
+                v.lookup_phase = ui::LookupPhase::Found;
                 v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
                 v.lookup_message = if *purpose == Purpose::Result {
                     if printable(found).is_some() {
@@ -284,7 +284,7 @@ impl Session {
                 };
             }
             LookupPhase::Printing(found, outcome) => {
-                v.lookup_phase = "found";
+                v.lookup_phase = ui::LookupPhase::Found;
                 v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
                 v.result_printable = true;
                 match outcome {
@@ -415,10 +415,10 @@ impl Session {
 
     fn progress_row(&self, f: &FilingStatus) -> ProgressView {
         let (status, tone) = match f.stage {
-            FilingStage::Waiting => (self.t("已保存在本机，等网络好了就发送"), "waiting"),
-            FilingStage::Delivered => (self.t("已交到政务服务平台，正在办理"), "working"),
-            FilingStage::Done => (self.t("已经办结"), "done"),
-            FilingStage::Problem => (self.t("发送遇到问题，请找村代办员"), "problem"),
+            FilingStage::Waiting => (self.t("已保存在本机，等网络好了就发送"), ui::ProgressTone::Waiting),
+            FilingStage::Delivered => (self.t("已交到政务服务平台，正在办理"), ui::ProgressTone::Working),
+            FilingStage::Done => (self.t("已经办结"), ui::ProgressTone::Done),
+            FilingStage::Problem => (self.t("发送遇到问题，请找村代办员"), ui::ProgressTone::Problem),
         };
         let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
         ProgressView {
@@ -438,12 +438,12 @@ impl Session {
             .map(|f| {
                 let raw = d.values.get(&f.key).cloned().unwrap_or_default();
                 let (kind, options) = match &f.kind {
-                    FieldKind::Text { .. } => ("text", vec![]),
-                    FieldKind::Digits { .. } => ("digits", vec![]),
-                    FieldKind::Phone => ("phone", vec![]),
-                    FieldKind::Date => ("date", vec![]),
+                    FieldKind::Text { .. } => (ui::FieldKind::Text, vec![]),
+                    FieldKind::Digits { .. } => (ui::FieldKind::Digits, vec![]),
+                    FieldKind::Phone => (ui::FieldKind::Phone, vec![]),
+                    FieldKind::Date => (ui::FieldKind::Date, vec![]),
                     FieldKind::Choice { options } => (
-                        "choice",
+                        ui::FieldKind::Choice,
                         options
                             .iter()
                             .map(|o| ChoiceView { value: o.value.clone(), label: o.label.get(lang).to_owned() })

@@ -53,28 +53,6 @@ pub enum Screen {
     Error,
 }
 
-impl Screen {
-    pub fn name(self) -> &'static str {
-        match self {
-            Screen::Home => "home",
-            Screen::Services => "services",
-            Screen::Guide => "guide",
-            Screen::Consent => "consent",
-            Screen::IdPrompt => "id-prompt",
-            Screen::Form => "form",
-            Screen::Materials => "materials",
-            Screen::Review => "review",
-            Screen::Submitting => "submitting",
-            Screen::Saved => "saved",
-            Screen::Receipt => "receipt",
-            Screen::Rate => "rate",
-            Screen::Progress => "progress",
-            Screen::Result => "result",
-            Screen::Goodbye => "goodbye",
-            Screen::Error => "error",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TileView {
@@ -100,13 +78,13 @@ pub struct ChoiceView {
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RowView {
     pub key: String,
     pub label: String,
     /// As displayed: the ID number is masked even on the villager's own screen.
     pub value: String,
-    pub kind: &'static str,
+    pub kind: ui::FieldKind,
     pub readonly: bool,
     pub error: String,
     pub options: Vec<ChoiceView>,
@@ -119,19 +97,19 @@ pub struct ReasonView {
     pub selected: bool,
 }
 
-/// One filing found by a lookup. `tone`: "done" | "waiting" | "working" | "problem".
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One filing found by a lookup.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProgressView {
     pub item: String,
     pub date: String,
     pub status: String,
     pub number: String,
-    pub tone: &'static str,
+    pub tone: ui::ProgressTone,
 }
 
 /// Everything a screen shows. Plain data; `ui` glue copies it into Slint.
 /// Every text is already in `lang`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub screen: Screen,
     pub lang: Lang,
@@ -166,7 +144,7 @@ pub struct View {
     pub rating: Option<Rating>,
     pub reasons: Vec<ReasonView>,
     /// "ask" | "looking" | "found" | "none"
-    pub lookup_phase: &'static str,
+    pub lookup_phase: ui::LookupPhase,
     pub lookup_message: String,
     pub lookup_error: bool,
     pub lookup_rows: Vec<ProgressView>,
@@ -210,7 +188,7 @@ impl View {
             receipt_failed: false,
             rating: None,
             reasons: Vec::new(),
-            lookup_phase: "ask",
+            lookup_phase: ui::LookupPhase::Ask,
             lookup_message: String::new(),
             lookup_error: false,
             lookup_rows: Vec::new(),

@@ -191,6 +191,22 @@ impl Outbox {
         audit::verify(&self.lock())
     }
 
+    /// The audit head and the entries since the head the hub acknowledged,
+    /// for the heartbeat.
+    pub fn audit_proof(&self) -> Result<model::audit_chain::AuditProof, StoreError> {
+        audit::proof(&self.lock())
+    }
+
+    /// The audit head alone (exports, diagnostics).
+    pub fn audit_head(&self) -> Result<model::audit_chain::AuditHead, StoreError> {
+        audit::head(&self.lock())
+    }
+
+    /// Remembers the head the hub now holds: the next heartbeat sends the entries after it.
+    pub fn audit_acknowledged(&self, head: &model::audit_chain::AuditHead) -> Result<(), StoreError> {
+        audit::set_anchor(&self.lock(), head)
+    }
+
     /// The last `limit` audit entries, oldest first.
     pub fn audit_tail(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         audit::tail(&self.lock(), limit)

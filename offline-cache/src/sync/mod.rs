@@ -24,9 +24,11 @@
 //! Here: the client and its requests. `outcome` classifies answers (a
 //! leaf), `send` sends the queue, `round` does the rest of a full round.
 
+mod diagnostics;
 pub(crate) mod outcome;
 mod round;
 mod send;
+mod source;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -50,6 +52,7 @@ use time::OffsetDateTime;
 use crate::error::{StoreError, SyncError};
 use crate::identity::DeviceIdentity;
 
+pub use source::DiagnosticsSource;
 pub use outcome::{StopReason, SyncReport};
 use outcome::*;
 
@@ -122,6 +125,14 @@ pub struct SyncClient {
     /// [`HEALTH_FRESH`] of it skips the health check (one request less on
     /// a metered link; any answer that isn't the hub's is still caught).
     last_ok: Arc<Mutex<Option<Instant>>>,
+    /// Remote diagnostics: the kiosk's source, and the bundle being uploaded.
+    diagnostics: Arc<Mutex<DiagnosticsState>>,
+}
+
+#[derive(Default)]
+struct DiagnosticsState {
+    source: Option<Arc<dyn DiagnosticsSource>>,
+    built: Option<(uuid::Uuid, Bytes, String)>,
 }
 
 /// How long a hub answer vouches for the link (see `SyncClient::last_ok`).
@@ -182,6 +193,7 @@ impl SyncClient {
             last_heartbeat: Arc::new(Mutex::new(None)),
             catalog_problem: Arc::new(Mutex::new(None)),
             last_ok: Arc::new(Mutex::new(None)),
+            diagnostics: Arc::new(Mutex::new(DiagnosticsState::default())),
         })
     }
 

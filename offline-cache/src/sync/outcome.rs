@@ -95,6 +95,8 @@ pub struct SyncReport {
     /// not say this terminal caused it): kept queued with the reason, tried
     /// again in a later round; the batch went on.
     pub deferred: Vec<(SubmissionId, String)>,
+    /// A diagnostics bundle staff asked for went up (its request id).
+    pub diagnostics_uploaded: Option<uuid::Uuid>,
 }
 
 /// How one request or one record ended, when not in success.

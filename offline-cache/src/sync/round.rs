@@ -179,6 +179,9 @@ impl SyncClient {
         }
         let ack = self.send_heartbeat(outbox).await?;
         report.heartbeat_sent = true;
+        if let Some(req) = &ack.diagnostics {
+            self.answer_diagnostics(outbox, req.id, report).await?;
+        }
         let ob = outbox.clone();
         let local_catalog = blocking(move || ob.catalog_version()).await.map_err(Failure::from)?;
         if self.config.catalog_key.is_some() && ack.catalog_version.is_some_and(|v| Some(v) > local_catalog) {
@@ -200,7 +203,7 @@ impl SyncClient {
     pub async fn heartbeat(&self, outbox: &Outbox) -> Result<Heartbeat, StoreError> {
         let ob = outbox.clone();
         let now = self.now();
-        let (counts, oldest, evaluations_unsent, catalog_version, config, alerts, free) = blocking(move || {
+        let (counts, oldest, evaluations_unsent, catalog_version, config, alerts, free, audit) = blocking(move || {
             let alerts: Vec<String> = ob.alerts(now)?.iter().map(|a| a.code().to_owned()).collect();
             Ok((
                 ob.counts()?,
@@ -210,6 +213,7 @@ impl SyncClient {
                 ob.terminal_config()?,
                 alerts,
                 crate::disk::free_bytes(ob.dir()).ok(),
+                ob.audit_proof()?,
             ))
         })
         .await?;
@@ -237,6 +241,7 @@ impl SyncClient {
             devices: self.devices.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect(),
             alerts,
             clock_offset_secs: offset,
+            audit: Some(audit),
         })
     }
 
@@ -245,6 +250,10 @@ impl SyncClient {
         let body = serde_json::to_vec(&hb).map_err(|e| Failure::Stop(StopReason::LocalStore(e.to_string())))?;
         let ack: HeartbeatAck = self.call_json(Method::POST, "/v1/heartbeat", Some(body), "heartbeat").await?;
         *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        if let Some(anchor) = ack.audit_anchor.clone() {
+            let ob = outbox.clone();
+            blocking(move || ob.audit_acknowledged(&anchor)).await.map_err(Failure::from)?;
+        }
         Ok(ack)
     }
 

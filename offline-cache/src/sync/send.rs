@@ -16,7 +16,13 @@ impl SyncClient {
     /// the rest with a Content-Range. A broken upload leaves what arrived on
     /// the hub, and the next attempt starts there.
     pub(super) async fn upload_attachment(&self, id: SubmissionId, sha256: &str, bytes: Bytes, first_try: bool, report: &mut SyncReport) -> Result<(), Failure> {
-        let path = format!("/v1/submissions/{id}/attachments/{sha256}");
+        self.upload_resumable(&format!("/v1/submissions/{id}/attachments/{sha256}"), sha256, bytes, first_try, report).await
+    }
+
+    /// The resumable transfer behind attachments and diagnostics bundles:
+    /// `path` answers `UploadStatus` to GET and takes the bytes by PUT.
+    pub(super) async fn upload_resumable(&self, path: &str, sha256: &str, bytes: Bytes, first_try: bool, report: &mut SyncReport) -> Result<(), Failure> {
+        let path = path.to_owned();
         let size = bytes.len() as u64;
         let mut restarted = false;
         // On a record's first attempt the hub cannot hold any of it: send
@@ -36,7 +42,7 @@ impl SyncClient {
             }
             let from = status.received.min(size);
             if from > 0 {
-                tracing::info!(%id, %sha256, from, size, "resuming an upload");
+                tracing::info!(%path, from, size, "resuming an upload");
                 report.bytes_resumed += from;
             }
             // All held but not yet checked (the last request broke off after
@@ -59,7 +65,7 @@ impl SyncClient {
                 StatusCode::UNPROCESSABLE_ENTITY if error_code(&resp.body) == Some(ErrorCode::HashMismatch) && !restarted => {
                     // The hub dropped bytes that did not add up (damaged in
                     // transit); our copy checked out, so send it once more from 0.
-                    tracing::warn!(%id, %sha256, "the hub's copy did not hash right; sending it again");
+                    tracing::warn!(%path, "the hub's copy did not hash right; sending it again");
                     restarted = true;
                     report.bytes_resumed = report.bytes_resumed.saturating_sub(from);
                 }

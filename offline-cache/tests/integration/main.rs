@@ -7,7 +7,9 @@
 #[allow(dead_code)]
 mod common;
 
+mod audit_anchor;
 mod crash_torture;
+mod diagnostics;
 mod lifecycle;
 mod operators;
 mod outbox;

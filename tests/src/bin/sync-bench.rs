@@ -234,6 +234,7 @@ async fn heartbeats(terminals: usize, requests: usize, concurrency: usize) -> Re
                 devices: vec![],
                 alerts: vec![],
                 clock_offset_secs: 0,
+                audit: None,
             };
             let body = serde_json::to_vec(&hb).expect("heartbeat serialises");
             let sha = sha256_hex(&body);

@@ -9,6 +9,7 @@ mod enroll;
 mod harness;
 mod journey;
 mod layout;
+mod read_only_root;
 mod ui_diagnostics;
 mod ui_journey;
 mod ui_text_fits;

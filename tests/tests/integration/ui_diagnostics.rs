@@ -40,12 +40,12 @@ fn wait(w: &KioskWindow, updates: &Updates, what: &str, done: impl Fn(&KioskWind
         testing::mock_elapsed_time(Duration::from_millis(50));
         apply();
     };
-    let message = |w: &KioskWindow| format!("message {:?}", w.get_diag_message());
+    let message = |w: &KioskWindow| format!("message {:?}", w.global::<ui::Diagnostics>().get_message());
     harness::wait_until(w, Duration::from_secs(20), pump, what, message, done);
 }
 
 fn shot(w: &KioskWindow, name: &str) {
-    harness::Shots::new("diagnostics").named(w, &format!("{name}.png"));
+    harness::shots("diagnostics").named(w, &format!("{name}.png"));
 }
 
 /// Holds a finger on the end of the terminal label (bottom right) for `hold`.
@@ -59,7 +59,7 @@ fn hold_corner(w: &KioskWindow, hold: Duration) {
 
 #[test]
 fn hold_pin_and_diagnose() {
-    let _ = harness::testing_backend();
+    harness::testing_backend();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sim = Arc::new(SamSimulator::start().expect("card simulator"));
@@ -90,7 +90,7 @@ fn hold_pin_and_diagnose() {
     let (tx, updates) = std::sync::mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
     let w = KioskWindow::new().unwrap();
-    w.set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-DIAG-1".into());
+    w.global::<ui::Frame>().set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-DIAG-1".into());
     kiosk::ui_glue::wire(&w, &app, Some(sim.clone()));
     kiosk::diagnostics::wire(
         &w,
@@ -110,31 +110,31 @@ fn hold_pin_and_diagnose() {
 
     // A short touch there does nothing; holding 3 s opens the PIN pad.
     hold_corner(&w, Duration::from_millis(800));
-    assert_eq!(w.get_diag_state(), 0);
+    assert_eq!(w.global::<ui::Diagnostics>().get_state(), ui::DiagState::Closed);
     hold_corner(&w, Duration::from_millis(3200));
-    assert_eq!(w.get_diag_state(), 1, "the PIN pad is open");
+    assert_eq!(w.global::<ui::Diagnostics>().get_state(), ui::DiagState::Pin, "the PIN pad is open");
     for d in "1111".chars() {
         tap(&w, &d.to_string());
     }
     tap(&w, "完成");
-    assert_eq!(w.get_diag_state(), 1);
-    assert!(w.get_diag_message().contains("还可以试 4 次"), "{}", w.get_diag_message());
+    assert_eq!(w.global::<ui::Diagnostics>().get_state(), ui::DiagState::Pin);
+    assert!(w.global::<ui::Diagnostics>().get_message().contains("还可以试 4 次"), "{}", w.global::<ui::Diagnostics>().get_message());
     assert!(!shows(&w, "1111"), "a PIN is never shown, and a wrong one is cleared");
     shot(&w, "pin-wrong");
     tap(&w, "取消");
-    assert_eq!(w.get_diag_state(), 0);
+    assert_eq!(w.global::<ui::Diagnostics>().get_state(), ui::DiagState::Closed);
 
     hold_corner(&w, Duration::from_millis(3200));
     for d in "2468".chars() {
         tap(&w, &d.to_string());
     }
     tap(&w, "完成");
-    assert_eq!(w.get_diag_state(), 2, "the right PIN opens diagnostics");
+    assert_eq!(w.global::<ui::Diagnostics>().get_state(), ui::DiagState::Open, "the right PIN opens diagnostics");
     wait(&w, &updates, "the info table", |w| shows(w, "平台不可达"));
     assert!(shows(&w, "GS-DIAG-1") && shows(&w, "待发送 0"), "terminal and queue rows");
 
     tap(&w, "打印测试页");
-    wait(&w, &updates, "the test page", |w| w.get_diag_message().contains("测试页已打印"));
+    wait(&w, &updates, "the test page", |w| w.global::<ui::Diagnostics>().get_message().contains("测试页已打印"));
     let printed = std::fs::read(&receipts).unwrap();
     let text = drivers::escpos_inspect::text_gb18030(&printed);
     assert!(text.contains("打印测试页"), "{text}");
@@ -144,23 +144,23 @@ fn hold_pin_and_diagnose() {
     let sample = drivers::SimCard::sample();
     sim.present(sample.clone());
     tap(&w, "读卡测试");
-    wait(&w, &updates, "the read test", |w| w.get_diag_message().contains("读卡成功"));
-    let msg = w.get_diag_message().to_string();
+    wait(&w, &updates, "the read test", |w| w.global::<ui::Diagnostics>().get_message().contains("读卡成功"));
+    let msg = w.global::<ui::Diagnostics>().get_message().to_string();
     assert!(!msg.contains(sample.text.id_number.as_str()) && !msg.contains(sample.text.name.as_str()), "masked: {msg}");
     assert!(msg.contains("**"), "{msg}");
     shot(&w, "diagnostics");
 
     tap(&w, "关闭");
-    assert_eq!(w.get_diag_state(), 0);
+    assert_eq!(w.global::<ui::Diagnostics>().get_state(), ui::DiagState::Closed);
     assert!(!shows(&w, "读卡成功"), "nothing of the test stays on screen");
-    assert_eq!(w.get_screen(), "home");
+    assert_eq!(w.global::<ui::Frame>().get_screen(), ui::Screen::Home);
 }
 
 /// What an unenrolled terminal shows on first start: the QR, the code, the
 /// serial and the key fingerprint, waiting.
 #[test]
 fn the_enrollment_screen_shows_qr_and_code() {
-    let _ = harness::testing_backend();
+    harness::testing_backend();
     let w = ui::EnrollWindow::new().unwrap();
     w.set_qr(kiosk::enroll_screen::qr_image("CUNBAN-ENROLL:1:SN-A-0001:0123456789abcdef:7K2M-9QXD").unwrap());
     w.set_code("7K2M-9QXD".into());
@@ -173,7 +173,7 @@ fn the_enrollment_screen_shows_qr_and_code() {
     };
     assert!(found("7K2M-9QXD") && found("SN-A-0001") && found("0123456789abcdef") && found("正在等待平台确认"));
     let shot = w.window().take_snapshot().unwrap();
-    harness::Shots::new("diagnostics").save("enroll.png", &shot);
+    harness::shots("diagnostics").save("enroll.png", &shot);
     // The QR is drawn: dark modules in the left half.
     let dark = (100..560).step_by(7).flat_map(|y| (80..560).step_by(7).map(move |x| (x, y))).filter(|&(x, y)| {
         let p = shot.as_slice()[y * shot.width() as usize + x];

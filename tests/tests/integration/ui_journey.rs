@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use drivers::escpos_inspect::qr_payloads;
 use drivers::SamSimulator;
 use hub::{Hub, HubDb};
-use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle};
+use i_slint_backend_testing::{self as testing, AccessibleRole};
 use kiosk::app::{App, Parts};
 use kiosk::config::PrinterConfig;
 use kiosk::devices::{Printer, Reader};
@@ -23,11 +23,10 @@ use model::evaluation::Rating;
 use model::submission::Channel;
 use model::{Catalog, Lang, VillageCode};
 use offline_cache::{Outbox, SyncClient};
-use ui::slint::platform::PointerEventButton;
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-use super::harness;
+use super::harness::{self, Driven};
 
 const TERMINAL: &str = "GS-TEST-0001";
 
@@ -52,7 +51,7 @@ impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
     fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         // Each test thread has its own Slint context.
-        let _ = harness::testing_backend();
+        harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -111,10 +110,10 @@ impl Kiosk {
         app.set_speaker(speaker.clone());
 
         let window = KioskWindow::new().unwrap();
-        window.set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
+        window.global::<ui::Frame>().set_terminal_label("东乡族自治县 巴牙村委会 · 终端 GS-TEST-0001".into());
         ui_glue::wire(&window, &app, Some(sim.clone()));
         window.show().unwrap();
-        let shots = harness::Shots::new(name);
+        let shots = harness::shots(name);
         let k = Kiosk {
             window,
             views,
@@ -130,79 +129,39 @@ impl Kiosk {
             _dir: dir,
         };
         k.pump();
-        assert_eq!(k.window.get_screen(), "home");
+        assert_eq!(k.window.global::<ui::Frame>().get_screen(), ui::Screen::Home);
         k
     }
 
-    /// Applies views the app published (the test thread is the UI thread).
-    fn pump(&self) {
-        while let Ok(v) = self.views.try_recv() {
-            ui_glue::apply(&self.window, &v);
-        }
-        testing::mock_elapsed_time(Duration::from_millis(300));
-    }
 
-    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let on = |w: &KioskWindow| format!("on {}", w.get_screen());
-        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
-        self.pump();
-    }
 
-    fn wait_screen(&self, screen: &str) {
-        self.wait_until(&format!("screen {screen}"), |w| w.get_screen() == screen);
-    }
 
-    fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        harness::controls(&self.window, label)
-    }
 
-    /// The one control (not its caption text) with this label.
-    fn control(&self, label: &str) -> ElementHandle {
-        harness::control(&self.window, label)
-    }
 
-    fn tap(&self, label: &str) {
-        self.control(label).mock_single_click(PointerEventButton::Left);
-        self.pump();
-    }
 
-    /// Types digits on the on-screen keypad and presses 完成.
-    fn keypad(&self, digits: &str) {
-        for d in digits.chars() {
-            self.tap(&d.to_string());
-        }
-        self.tap("完成");
-    }
 
-    /// Whether some element on screen shows these words (as label or value).
-    fn shows(&self, words: &str) -> bool {
-        harness::shows(&self.window, words)
-    }
 
-    fn shot(&mut self, name: &str) {
-        self.shots.numbered(&self.window, name);
-    }
 
     /// From home to the form of 社会保障卡申领 with the sample card read.
     fn open_social_card_form(&mut self) {
         self.tap("我要办事");
-        self.wait_screen("services");
+        self.wait_screen(ui::Screen::Services);
         self.shot("services");
         self.tap("社会保障卡申领");
-        self.wait_screen("guide");
+        self.wait_screen(ui::Screen::Guide);
         self.shot("guide");
         assert!(self.shows("要带的材料"), "the guide says what to bring");
         self.tap("开始办理");
-        self.wait_screen("consent");
+        self.wait_screen(ui::Screen::Consent);
         self.shot("consent");
         assert!(self.shows("保存多久"), "consent says for how long");
         self.tap("同意，继续");
-        self.wait_screen("id-prompt");
+        self.wait_screen(ui::Screen::IdPrompt);
         self.shot("id-prompt");
         // The demo button puts the sample card on the simulated reader; the
         // real driver reads it over the pty.
         self.tap("模拟放置身份证");
-        self.wait_screen("form");
+        self.wait_screen(ui::Screen::Form);
         self.shot("form");
     }
 
@@ -215,10 +174,10 @@ impl Kiosk {
         self.tap("向下");
         self.tap("甘肃农村信用社");
         self.tap("下一步");
-        self.wait_screen("review");
+        self.wait_screen(ui::Screen::Review);
         self.shot("review");
         self.tap("确认提交");
-        self.wait_screen("saved");
+        self.wait_screen(ui::Screen::Saved);
         self.shot("saved");
     }
 
@@ -232,6 +191,24 @@ impl Kiosk {
         if let Some(hub) = self.hub {
             self.rt.block_on(hub.shutdown()).unwrap();
         }
+    }
+}
+
+impl harness::Driven for Kiosk {
+    fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// Applies views the app published (the test thread is the UI thread).
+    fn pump(&self) {
+        while let Ok(v) = self.views.try_recv() {
+            ui_glue::apply(&self.window, &v);
+        }
+        testing::mock_elapsed_time(Duration::from_millis(300));
+    }
+
+    fn shots(&mut self) -> &mut harness::Shots {
+        &mut self.shots
     }
 }
 
@@ -253,7 +230,7 @@ fn files_an_application() {
 
     // Reading aloud, and a switch to English and back: what was typed stays.
     k.tap("朗读");
-    k.wait_until("reading aloud", |w| w.get_voice_on());
+    k.wait_until("reading aloud", |w| w.global::<ui::Frame>().get_voice_on());
     k.tap("English");
     k.wait_until("English", |w| w.global::<ui::Theme>().get_lang() == "en");
     k.shot("form-en");
@@ -271,27 +248,27 @@ fn files_an_application() {
     k.tap("甘肃农村信用社");
     k.shot("form-filled");
     k.tap("下一步");
-    k.wait_screen("review");
+    k.wait_screen(ui::Screen::Review);
     k.shot("review");
     k.tap("确认提交");
-    k.wait_screen("saved");
+    k.wait_screen(ui::Screen::Saved);
     k.shot("saved");
-    assert!(k.window.get_saved_sent(), "hub is up, so the filing is sent now");
-    let case_number = k.window.get_case_number().to_string();
+    assert!(k.window.global::<ui::Visit>().get_saved_sent(), "hub is up, so the filing is sent now");
+    let case_number = k.window.global::<ui::Visit>().get_case_number().to_string();
 
     k.tap("打印回执");
-    k.wait_screen("receipt");
-    k.wait_until("the receipt printed", |w| w.get_receipt_message().contains("已打印"));
+    k.wait_screen(ui::Screen::Receipt);
+    k.wait_until("the receipt printed", |w| w.global::<ui::Visit>().get_receipt_message().contains("已打印"));
     k.shot("receipt");
     let bytes = std::fs::read(&k.receipts).unwrap();
     assert_eq!(qr_payloads(&bytes), vec![case_number.clone().into_bytes()]);
 
     k.tap("完成");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.shot("goodbye");
     assert!(k.shows("请带好您的身份证和回执"));
     k.tap("回首页");
-    k.wait_screen("home");
+    k.wait_screen(ui::Screen::Home);
 
     let db = HubDb::open(&k._dir.path().join("hub.db")).unwrap();
     assert_eq!(db.total_submissions().unwrap(), 1);
@@ -320,50 +297,50 @@ fn files_with_scanned_and_photographed_materials() {
 
     // 高龄津贴申请: 户口簿 and the bank card or passbook.
     k.tap("我要办事");
-    k.wait_screen("services");
+    k.wait_screen(ui::Screen::Services);
     k.tap("养老服务");
     k.tap("高龄津贴申请");
-    k.wait_screen("guide");
+    k.wait_screen(ui::Screen::Guide);
     assert!(k.shows("在这台机器上扫描或拍照"), "the guide says materials are scanned here");
     k.tap("开始办理");
-    k.wait_screen("consent");
+    k.wait_screen(ui::Screen::Consent);
     k.tap("同意，继续");
-    k.wait_screen("id-prompt");
+    k.wait_screen(ui::Screen::IdPrompt);
     k.tap("模拟放置身份证");
-    k.wait_screen("form");
+    k.wait_screen(ui::Screen::Form);
     k.tap("联系电话");
     k.keypad("13912345678");
     k.tap("向下");
     k.tap("银行账号");
     k.keypad("6228480012345678901");
     k.tap("下一步");
-    k.wait_screen("materials");
+    k.wait_screen(ui::Screen::Materials);
     k.shot("materials");
-    assert_eq!(k.window.get_material().name, "户口簿");
+    assert_eq!(k.window.global::<ui::Visit>().get_material().name, "户口簿");
     assert!(k.controls("下一步").is_empty(), "a required material must be captured first");
 
     // Scan, look at it, scan again.
     k.tap("扫描");
-    k.wait_until("the scan", |w| w.get_material().captured.contains("已扫描"));
+    k.wait_until("the scan", |w| w.global::<ui::Visit>().get_material().captured.contains("已扫描"));
     k.shot("scanned");
-    assert!(k.window.get_material().has_preview);
+    assert!(k.window.global::<ui::Visit>().get_material().has_preview);
     assert_eq!(k.control("扫描或拍照的结果").accessible_role(), Some(AccessibleRole::Image));
     k.tap("重新扫描");
-    k.wait_until("the second scan", |w| w.get_material().captured.contains("已扫描") && !w.get_material().busy);
+    k.wait_until("the second scan", |w| w.global::<ui::Visit>().get_material().captured.contains("已扫描") && !w.global::<ui::Visit>().get_material().busy);
     k.tap("下一步");
-    k.wait_until("the next material", |w| w.get_material().name == "本人银行卡或存折");
+    k.wait_until("the next material", |w| w.global::<ui::Visit>().get_material().name == "本人银行卡或存折");
 
     // The bank card is photographed instead.
     k.tap("拍照");
-    k.wait_until("the photo", |w| w.get_material().captured == "已拍照");
+    k.wait_until("the photo", |w| w.global::<ui::Visit>().get_material().captured == "已拍照");
     k.shot("photographed");
     k.tap("下一步");
-    k.wait_screen("review");
+    k.wait_screen(ui::Screen::Review);
     k.shot("review");
     assert!(k.shows("已扫描 1 页") && k.shows("已拍照"), "the review lists the materials");
     k.tap("确认提交");
-    k.wait_screen("saved");
-    assert!(k.window.get_saved_sent());
+    k.wait_screen(ui::Screen::Saved);
+    assert!(k.window.global::<ui::Visit>().get_saved_sent());
 
     // The hub got the filing with both files, sealed, and they open.
     let db = HubDb::open(&k._dir.path().join("hub.db")).unwrap();
@@ -396,9 +373,9 @@ fn a_wedge_scanner_code_opens_the_item_guide() {
     };
     type_keys("620000MZ0001\n", Duration::from_millis(60));
     k.pump();
-    assert_eq!(k.window.get_screen(), "home", "typing by hand is no scan");
+    assert_eq!(k.window.global::<ui::Frame>().get_screen(), ui::Screen::Home, "typing by hand is no scan");
     type_keys("620000MZ0001\n", Duration::ZERO);
-    k.wait_screen("guide");
+    k.wait_screen(ui::Screen::Guide);
     assert!(k.shows("高龄津贴申请"));
     k.finish();
 }
@@ -409,43 +386,43 @@ fn a_wedge_scanner_code_opens_the_item_guide() {
 fn checks_progress_by_receipt_number_and_by_id_card() {
     let mut k = Kiosk::start("progress", true, Duration::from_secs(600));
     k.file_social_card();
-    let case_number = k.window.get_case_number().to_string();
+    let case_number = k.window.global::<ui::Visit>().get_case_number().to_string();
     k.tap("完成");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.tap("回首页");
-    k.wait_screen("home");
+    k.wait_screen(ui::Screen::Home);
 
     k.card_taken_away();
     k.tap("查进度");
-    k.wait_screen("progress");
+    k.wait_screen(ui::Screen::Progress);
     k.shot("progress");
     k.tap("输入号码");
     k.keypad(&case_number);
-    k.wait_until("the lookup answered", |w| w.get_lookup_phase() == "found" || w.get_lookup_phase() == "none");
+    k.wait_until("the lookup answered", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Found || w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Nothing);
     k.shot("progress-by-number");
-    assert_eq!(k.window.get_lookup_phase(), "found", "{}", k.window.get_lookup_message());
+    assert_eq!(k.window.global::<ui::Visit>().get_lookup_phase(), ui::LookupPhase::Found, "{}", k.window.global::<ui::Visit>().get_lookup_message());
     assert!(k.shows("社会保障卡申领"));
     assert!(k.shows("已交到政务服务平台，正在办理"));
     assert!(k.shows(&case_number));
 
     k.tap("再查一次");
-    k.wait_until("asking again", |w| w.get_lookup_phase() == "ask");
+    k.wait_until("asking again", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Ask);
     k.tap("模拟放置身份证");
-    k.wait_until("the lookup by card answered", |w| w.get_lookup_phase() == "found");
+    k.wait_until("the lookup by card answered", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Found);
     k.card_taken_away();
     k.shot("progress-by-card");
     assert!(k.shows("已交到政务服务平台，正在办理"));
 
     // A number this terminal never gave out.
     k.tap("再查一次");
-    k.wait_until("asking again", |w| w.get_lookup_phase() == "ask");
+    k.wait_until("asking again", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Ask);
     k.tap("输入号码");
     k.keypad("620000000000000000");
-    k.wait_until("nothing found", |w| w.get_lookup_phase() == "none");
+    k.wait_until("nothing found", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Nothing);
     k.shot("progress-none");
     assert!(k.shows("这台机器上没有查到"));
     k.tap("完成");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.finish();
 }
 
@@ -456,15 +433,15 @@ fn result_printing_says_what_there_is() {
     let mut k = Kiosk::start("result", true, Duration::from_secs(600));
     k.file_social_card();
     k.tap("完成");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.tap("回首页");
-    k.wait_screen("home");
+    k.wait_screen(ui::Screen::Home);
 
     k.card_taken_away();
     k.tap("打印结果");
-    k.wait_screen("result");
+    k.wait_screen(ui::Screen::Result);
     k.tap("模拟放置身份证");
-    k.wait_until("the lookup answered", |w| w.get_lookup_phase() == "found");
+    k.wait_until("the lookup answered", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Found);
     k.shot("result-not-yet");
     assert!(k.shows("还没有可以打印的结果"));
     assert!(k.shows("已交到政务服务平台，正在办理"));
@@ -477,18 +454,18 @@ fn result_printing_says_what_there_is() {
         .unwrap();
     k.card_taken_away();
     k.tap("再查一次");
-    k.wait_until("asking again", |w| w.get_lookup_phase() == "ask");
+    k.wait_until("asking again", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Ask);
     k.tap("模拟放置身份证");
     k.wait_until("the second lookup answered", |w| {
-        w.get_lookup_phase() == "found" && w.get_lookup_message().contains("有办结的事")
+        w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Found && w.global::<ui::Visit>().get_lookup_message().contains("有办结的事")
     });
     k.shot("result-done");
     assert!(k.shows("已经办结"));
     assert!(k.controls("打印结果文件").is_empty(), "no document on the hub: nothing to print");
     k.tap("完成");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.tap("回首页");
-    k.wait_screen("home");
+    k.wait_screen(ui::Screen::Home);
 
     // The back office finishes the case with a result PDF; the terminal's
     // A4 printer is a CUPS queue of a private cupsd.
@@ -526,12 +503,12 @@ fn result_printing_says_what_there_is() {
     k.outbox.record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc()).unwrap();
     k.card_taken_away();
     k.tap("打印结果");
-    k.wait_screen("result");
+    k.wait_screen(ui::Screen::Result);
     k.tap("模拟放置身份证");
-    k.wait_until("a printable result", |w| w.get_lookup_phase() == "found" && w.get_result_printable());
+    k.wait_until("a printable result", |w| w.global::<ui::Visit>().get_lookup_phase() == ui::LookupPhase::Found && w.global::<ui::Visit>().get_result_printable());
     k.shot("result-printable");
     k.tap("打印结果文件");
-    k.wait_until("the result printed", |w| w.get_lookup_message().contains("已打印"));
+    k.wait_until("the result printed", |w| w.global::<ui::Visit>().get_lookup_message().contains("已打印"));
     k.shot("result-printed");
     // What reached the printer is the hub's document, byte for byte.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -544,7 +521,7 @@ fn result_printing_says_what_there_is() {
         std::thread::sleep(Duration::from_millis(200));
     }
     k.tap("完成");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.finish();
 }
 
@@ -554,21 +531,21 @@ fn result_printing_says_what_there_is() {
 fn rates_the_service() {
     let mut k = Kiosk::start("rate", true, Duration::from_secs(600));
     k.file_social_card();
-    let case_number = k.window.get_case_number().to_string();
+    let case_number = k.window.global::<ui::Visit>().get_case_number().to_string();
     k.tap("评价");
-    k.wait_screen("rate");
+    k.wait_screen(ui::Screen::Rate);
     k.shot("rate");
     for face in ["非常满意", "满意", "基本满意", "不满意", "非常不满意"] {
         k.control(face);
     }
     k.tap("不满意");
-    k.wait_until("reasons offered", |w| w.get_rating() == "dissatisfied");
+    k.wait_until("reasons offered", |w| w.global::<ui::Visit>().get_rating() == ui::Rating::Dissatisfied);
     k.tap("等的时间太长");
     k.wait_until("reason chosen", |_| true);
     k.shot("rate-reasons");
     assert_eq!(k.control("等的时间太长").accessible_checked(), Some(true));
     k.tap("提交评价");
-    k.wait_screen("goodbye");
+    k.wait_screen(ui::Screen::Goodbye);
     k.shot("rated");
     assert!(k.shows("谢谢您的评价"));
 
@@ -600,7 +577,7 @@ fn idle_timeout_warns_then_wipes_the_visit() {
     k.keypad("13912345678");
     assert!(k.shows("张桂兰"), "the card holder's name is on screen");
 
-    k.wait_until("the idle warning", |w| w.get_idle_seconds() > 0);
+    k.wait_until("the idle warning", |w| w.global::<ui::Frame>().get_idle_seconds() > 0);
     k.shot("idle-warning");
     assert!(k.shows("您还在吗"));
     let go_on = k.control("继续");
@@ -610,16 +587,16 @@ fn idle_timeout_warns_then_wipes_the_visit() {
         "the warning is said aloud even with reading off"
     );
     k.tap("继续");
-    k.wait_until("the warning gone", |w| w.get_idle_seconds() == 0);
-    assert_eq!(k.window.get_screen(), "form");
+    k.wait_until("the warning gone", |w| w.global::<ui::Frame>().get_idle_seconds() == 0);
+    assert_eq!(k.window.global::<ui::Frame>().get_screen(), ui::Screen::Form);
     assert_eq!(k.control("联系电话").accessible_value().as_deref(), Some("13912345678"), "继续 keeps the visit");
 
     // Nobody comes back this time.
-    k.wait_until("the idle warning again", |w| w.get_idle_seconds() > 0);
-    k.wait_screen("home");
+    k.wait_until("the idle warning again", |w| w.global::<ui::Frame>().get_idle_seconds() > 0);
+    k.wait_screen(ui::Screen::Home);
     k.shot("wiped");
-    assert_eq!(k.window.get_idle_seconds(), 0);
-    assert_eq!(k.window.get_form_rows().row_count(), 0, "no form data left in the window");
+    assert_eq!(k.window.global::<ui::Frame>().get_idle_seconds(), 0);
+    assert_eq!(k.window.global::<ui::Visit>().get_form_rows().row_count(), 0, "no form data left in the window");
     assert!(!k.shows("张桂兰") && !k.shows("13912345678"), "nothing personal on screen");
     let view = k.app.view();
     assert!(view.form_rows.is_empty() && view.review_rows.is_empty());

@@ -31,16 +31,11 @@ fn may_elide(lang: Lang, view: &View, text: &str) -> bool {
 
 #[test]
 fn no_text_overflows_at_large_text_in_any_language() {
-    ui::slint::platform::set_platform(Box::new(testing::TestingBackend::new(testing::TestingBackendOptions {
-        mock_time: true,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })))
-    .expect("testing backend");
+    super::harness::testing_backend();
     let window = KioskWindow::new().unwrap();
     window.window().set_size(ui::slint::PhysicalSize::new(1280, 800));
-    window.set_terminal_label(TERMINAL_PLACE.into());
-    window.set_terminal_id(TERMINAL_ID.into());
+    window.global::<ui::Frame>().set_terminal_label(TERMINAL_PLACE.into());
+    window.global::<ui::Frame>().set_terminal_id(TERMINAL_ID.into());
     ui_glue::set_link_status(&window, kiosk::app::LinkStatus { online: Some(true), unsent: 0 });
     window.show().unwrap();
 

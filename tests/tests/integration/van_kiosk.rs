@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hub::{Hub, NewOperator};
-use i_slint_backend_testing::{self as testing, ElementHandle};
+use i_slint_backend_testing as testing;
 use kiosk::app::{App, Parts};
 use kiosk::assisted_app::{self, AssistedApp};
 use kiosk::config::PrinterConfig;
@@ -26,7 +26,7 @@ use offline_cache::{Outbox, SyncClient, SyncConfig};
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-use super::harness;
+use super::harness::{self, Driven};
 
 const TERMINAL: &str = "GS-VAN-0007";
 const STAFF: &str = "620042";
@@ -49,7 +49,7 @@ struct Van {
 
 impl Van {
     fn start(name: &str, channel: Channel, operator_timeout: Duration) -> Van {
-        let _ = harness::testing_backend();
+        harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
@@ -124,7 +124,7 @@ impl Van {
             }),
         );
         window.show().unwrap();
-        let shots = harness::Shots::new(name);
+        let shots = harness::shots(name);
         let v = Van { window, views, changes, app, assisted, outbox, hub, rt, shots, _sim: sim, _dir: dir };
         // The first background sync pulls the operator accounts.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -133,8 +133,42 @@ impl Van {
             std::thread::sleep(Duration::from_millis(50));
         }
         v.pump();
-        assert_eq!(v.window.get_screen(), "home");
+        assert_eq!(v.window.global::<ui::Frame>().get_screen(), ui::Screen::Home);
         v
+    }
+
+
+
+
+
+
+
+
+
+    /// Home → staff entry → staff number and PIN on the keypad → trip screen.
+    fn log_in(&mut self, pin: &str) {
+        self.shot("home");
+        self.tap("工作人员登录");
+        self.wait_screen(ui::Screen::OperatorLogin);
+        self.keypad(STAFF);
+        self.keypad(pin);
+        self.pump();
+    }
+
+    fn audited(&self, action: &str, outcome: &str) -> bool {
+        self.outbox.audit_tail(200).unwrap().iter().any(|e| e.action == action && e.outcome.contains(outcome))
+    }
+
+    fn finish(self) {
+        drop(self.assisted);
+        drop(self.app);
+        self.rt.block_on(self.hub.shutdown()).unwrap();
+    }
+}
+
+impl harness::Driven for Van {
+    fn window(&self) -> &KioskWindow {
+        &self.window
     }
 
     /// Applies what the app and assisted mode published.
@@ -152,104 +186,54 @@ impl Van {
         testing::mock_elapsed_time(Duration::from_millis(300));
     }
 
-    fn wait_until(&self, what: &str, done: impl Fn(&KioskWindow) -> bool) {
-        let on = |w: &KioskWindow| format!("on {}", w.get_screen());
-        harness::wait_until(&self.window, Duration::from_secs(30), || self.pump(), what, on, done);
-        self.pump();
-    }
-
-    fn wait_screen(&self, screen: &str) {
-        self.wait_until(&format!("screen {screen}"), |w| w.get_screen() == screen);
-    }
-
-    fn controls(&self, label: &str) -> Vec<ElementHandle> {
-        harness::controls(&self.window, label)
-    }
-
-    fn tap(&self, label: &str) {
-        harness::click(&self.window, label);
-        self.pump();
-    }
-
-    fn keypad(&self, digits: &str) {
-        for d in digits.chars() {
-            self.tap(&d.to_string());
-        }
-        self.tap("完成");
-    }
-
-    fn shows(&self, words: &str) -> bool {
-        harness::shows(&self.window, words)
-    }
-
-    fn shot(&mut self, name: &str) {
-        self.shots.numbered(&self.window, name);
-    }
-
-    /// Home → staff entry → staff number and PIN on the keypad → trip screen.
-    fn log_in(&mut self, pin: &str) {
-        self.shot("home");
-        self.tap("工作人员登录");
-        self.wait_screen("operator-login");
-        self.keypad(STAFF);
-        self.keypad(pin);
-        self.pump();
-    }
-
-    fn audited(&self, action: &str, outcome: &str) -> bool {
-        self.outbox.audit_tail(200).unwrap().iter().any(|e| e.action == action && e.outcome.contains(outcome))
-    }
-
-    fn finish(self) {
-        drop(self.assisted);
-        drop(self.app);
-        self.rt.block_on(self.hub.shutdown()).unwrap();
+    fn shots(&mut self) -> &mut harness::Shots {
+        &mut self.shots
     }
 }
 
 #[test]
 fn a_van_logs_in_from_home_reaches_the_trip_and_is_logged_out_when_revoked() {
     let mut v = Van::start("van-login", Channel::ServiceVan, Duration::from_secs(600));
-    assert!(v.window.get_van_profile());
+    assert!(v.window.global::<ui::Assisted>().get_van_profile());
 
     // A wrong PIN is refused with a sentence, against the synced hash.
     v.log_in("730518294617");
-    v.wait_until("wrong PIN refused", |w| w.get_login_problem().contains("工号或密码不对"));
+    v.wait_until("wrong PIN refused", |w| w.global::<ui::Assisted>().get_login_problem().contains("工号或密码不对"));
     v.shot("login-refused");
-    assert_eq!(v.window.get_login_pin(), "", "the PIN leaves the window");
+    assert_eq!(v.window.global::<ui::Assisted>().get_login_pin(), "", "the PIN leaves the window");
     v.tap("返回");
-    v.wait_screen("home");
+    v.wait_screen(ui::Screen::Home);
 
     v.log_in(PIN);
-    v.wait_screen("trip");
+    v.wait_screen(ui::Screen::Trip);
     v.shot("trip");
-    assert_eq!(v.window.get_operator_staff(), STAFF);
+    assert_eq!(v.window.global::<ui::Assisted>().get_operator_staff(), STAFF);
     // The trip screen names villages as assisted_ui does: by name, else by code.
     let village = VillageCode::parse(VILLAGES[1]).unwrap();
     let name = village.name().map_or_else(|| VILLAGES[1].to_owned(), str::to_owned);
     v.tap(&name);
-    v.wait_screen("trip-summary");
+    v.wait_screen(ui::Screen::TripSummary);
     v.shot("trip-summary");
     assert!(v.shows(&name));
 
     // A filing runs the villager screens under the on-behalf banner.
     v.tap("新办件");
-    v.wait_screen("services");
-    assert!(v.window.get_assisted(), "the on-behalf banner shows");
+    v.wait_screen(ui::Screen::Services);
+    assert!(v.window.global::<ui::Assisted>().get_assisted(), "the on-behalf banner shows");
     v.shot("filing-services");
     v.tap("社会保障卡申领");
-    v.wait_screen("guide");
+    v.wait_screen(ui::Screen::Guide);
     // 回首页 in the header ends this filing, not the operator's session.
     v.tap("回首页");
-    v.wait_screen("trip-summary");
-    assert!(!v.window.get_assisted());
+    v.wait_screen(ui::Screen::TripSummary);
+    assert!(!v.window.global::<ui::Assisted>().get_assisted());
 
     // The hub revokes the account; the next sync (with a heartbeat) pulls the list and the session ends.
     v.hub.store().revoke_operator(STAFF, time::OffsetDateTime::now_utc()).unwrap();
     v.app.sync_soon();
-    v.wait_screen("home");
+    v.wait_screen(ui::Screen::Home);
     v.shot("after-revocation");
-    assert_eq!(v.window.get_operator_staff(), "", "nothing of the operator stays on screen");
+    assert_eq!(v.window.global::<ui::Assisted>().get_operator_staff(), "", "nothing of the operator stays on screen");
     assert!(v.audited("operator session ended", "revoked"));
     assert!(v.audited("trip start", VILLAGES[1]));
     v.finish();
@@ -259,9 +243,9 @@ fn a_van_logs_in_from_home_reaches_the_trip_and_is_logged_out_when_revoked() {
 fn the_operator_session_ends_after_the_idle_timeout() {
     let mut v = Van::start("van-timeout", Channel::ServiceVan, Duration::from_secs(3));
     v.log_in(PIN);
-    v.wait_screen("trip");
+    v.wait_screen(ui::Screen::Trip);
     let started = Instant::now();
-    v.wait_screen("home");
+    v.wait_screen(ui::Screen::Home);
     assert!(started.elapsed() >= Duration::from_secs(2), "not before the timeout");
     v.shot("timed-out");
     assert!(v.audited("operator session ended", "timeout"));
@@ -272,12 +256,12 @@ fn the_operator_session_ends_after_the_idle_timeout() {
 fn a_self_service_kiosk_has_no_staff_entry() {
     let mut v = Van::start("kiosk-no-entry", Channel::SelfServiceTerminal, Duration::from_secs(600));
     assert!(v.assisted.is_none());
-    assert!(!v.window.get_van_profile());
+    assert!(!v.window.global::<ui::Assisted>().get_van_profile());
     assert!(v.controls("工作人员登录").is_empty(), "no operator entry on a self-service kiosk");
     v.shot("home");
     // The operator callbacks lead nowhere: the villager's home stays.
-    v.window.invoke_open_operator_login();
+    v.window.global::<ui::Assisted>().invoke_open_operator_login();
     v.pump();
-    assert_eq!(v.window.get_screen(), "home");
+    assert_eq!(v.window.global::<ui::Frame>().get_screen(), ui::Screen::Home);
     v.finish();
 }

@@ -8,7 +8,7 @@ fn progress_by_card_and_by_receipt_code() {
     let fx = s.handle(Event::QueryProgress);
     assert!(matches!(fx.as_slice(), [Effect::ReadCard]));
     assert_eq!(s.view().screen, Screen::Progress);
-    assert_eq!(s.view().lookup_phase, "ask");
+    assert_eq!(s.view().lookup_phase, ui::LookupPhase::Ask);
 
     // By card: only the number leaves the session.
     let fx = s.handle(Event::CardRead(identity(Validity::Until(parse_yyyymmdd("20200101").unwrap()))));
@@ -16,7 +16,7 @@ fn progress_by_card_and_by_receipt_code() {
         panic!("{fx:?}")
     };
     assert_eq!(n.masked(), "6229**********0029");
-    assert_eq!(s.view().lookup_phase, "looking");
+    assert_eq!(s.view().lookup_phase, ui::LookupPhase::Looking);
     let id = SubmissionId::new();
     s.handle(Event::LookedUp(vec![FilingStatus {
         reference: id,
@@ -27,11 +27,11 @@ fn progress_by_card_and_by_receipt_code() {
         result_available: false,
     }]));
     let v = s.view();
-    assert_eq!(v.lookup_phase, "found");
+    assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
     assert_eq!(v.lookup_rows.len(), 1);
     assert_eq!(v.lookup_rows[0].item, "社会保障卡申领");
     assert_eq!(v.lookup_rows[0].date, "2026-11-21", "dates are Beijing dates");
-    assert_eq!(v.lookup_rows[0].tone, "waiting");
+    assert_eq!(v.lookup_rows[0].tone, ui::ProgressTone::Waiting);
     assert!(v.lookup_rows[0].status.contains("等网络"));
 
     // Again, by the number on the receipt.
@@ -41,7 +41,7 @@ fn progress_by_card_and_by_receipt_code() {
     assert!(matches!(fx.as_slice(), [Effect::StopCardReader, Effect::LookUp(Lookup::Case(_))]));
     s.handle(Event::LookedUp(vec![]));
     let v = s.view();
-    assert_eq!(v.lookup_phase, "none");
+    assert_eq!(v.lookup_phase, ui::LookupPhase::Nothing);
     assert!(v.lookup_message.contains("没有查到"));
     s.handle(Event::Finish);
     assert_eq!(s.screen(), Screen::Goodbye);
@@ -73,7 +73,7 @@ fn result_printing_says_no_result_yet_from_local_status() {
         result_available: false,
     }]));
     let v = s.view();
-    assert_eq!(v.lookup_phase, "found");
+    assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
     assert!(v.lookup_message.contains("还没有可以打印的结果"));
     assert_eq!(v.lookup_rows[0].number, "62202611210000001");
 }
