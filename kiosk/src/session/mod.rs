@@ -46,6 +46,9 @@ pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
 
 pub struct Session {
     catalog: Arc<Catalog>,
+    /// A newer catalog that arrived during a visit: taken when the visit
+    /// ends, so a villager finishes on the version they started.
+    next_catalog: Option<Arc<Catalog>>,
     terminal: Terminal,
     caps: Capabilities,
     settings: Settings,
@@ -65,6 +68,7 @@ impl Session {
     pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
         Session {
             catalog,
+            next_catalog: None,
             terminal,
             caps,
             settings: Settings::fresh(Vec::new()),
@@ -107,9 +111,26 @@ impl Session {
         matches!(self.state, State::Form(_) | State::Materials { .. } | State::Review(_) | State::Submitting { .. })
     }
 
-    /// Replaces the catalog (e.g. after a sync); takes effect on the next visit.
+    /// Replaces the catalog (e.g. after a sync): at once between visits,
+    /// else when the visit in progress ends. A visit never changes version
+    /// midway: its form, materials and recorded version stay the ones it
+    /// started with.
     pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
-        self.catalog = catalog;
+        self.next_catalog = Some(catalog);
+        self.adopt_next_catalog();
+    }
+
+    /// The version of the catalog the current (or next) visit uses.
+    pub fn catalog_version(&self) -> u64 {
+        self.catalog.version
+    }
+
+    fn adopt_next_catalog(&mut self) {
+        if matches!(self.state, State::Home) {
+            if let Some(next) = self.next_catalog.take() {
+                self.catalog = next;
+            }
+        }
     }
 
     pub fn set_capabilities(&mut self, caps: Capabilities) {
@@ -129,6 +150,12 @@ impl Session {
 
     /// Applies one event; returns what the kiosk must do.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        let effects = self.handle_inner(event);
+        self.adopt_next_catalog();
+        effects
+    }
+
+    fn handle_inner(&mut self, event: Event) -> Vec<Effect> {
         let was_warning = self.idle_left.is_some();
         let mut force_speak = false;
         let mut effects = match event {
