@@ -497,6 +497,10 @@ impl App {
             if report.catalog_updated.is_some() {
                 self.take_pulled_catalog().await;
             }
+            let outbox = self.inner.outbox.clone();
+            if let Ok(Ok(filed)) = tokio::task::spawn_blocking(move || outbox.filed_counts()).await {
+                lock(&self.inner.session).set_filed_counts(filed);
+            }
             // Filings that got their case number: their ratings can go now.
             if self.inner.visit.waiting_ratings() > 0 {
                 let (visit, outbox) = (self.inner.visit.clone(), self.inner.outbox.clone());

@@ -49,6 +49,8 @@ pub struct Session {
     /// A newer catalog that arrived during a visit: taken when the visit
     /// ends, so a villager finishes on the version they started.
     next_catalog: Option<Arc<Catalog>>,
+    /// Filings per item code held by this terminal (常办, search ranking).
+    filed: std::collections::HashMap<String, u32>,
     terminal: Terminal,
     caps: Capabilities,
     settings: Settings,
@@ -69,6 +71,7 @@ impl Session {
         Session {
             catalog,
             next_catalog: None,
+            filed: std::collections::HashMap::new(),
             terminal,
             caps,
             settings: Settings::fresh(Vec::new()),
@@ -118,6 +121,12 @@ impl Session {
     pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
         self.next_catalog = Some(catalog);
         self.adopt_next_catalog();
+    }
+
+    /// This terminal's filings per item code (from the outbox; no personal
+    /// data): the 常办 chip lists the most filed.
+    pub fn set_filed_counts(&mut self, filed: std::collections::HashMap<String, u32>) {
+        self.filed = filed;
     }
 
     /// The version of the catalog the current (or next) visit uses.

@@ -364,6 +364,24 @@ mod case_number_tests {
     }
 
     #[test]
+    fn filed_counts_are_per_item_code_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::generate_platform_key();
+        let mut config = OutboxConfig::new(key.public_key(), "T-0001");
+        config.disk_reserve_bytes = 0;
+        let outbox = Outbox::open(&dir.path().join("outbox.db"), config).unwrap();
+        assert!(outbox.filed_counts().unwrap().is_empty());
+        let mut other = submission();
+        other.item_code = ImplementCode::parse("620000NY0001").unwrap();
+        for s in [submission(), submission(), other] {
+            outbox.enqueue(&s, &[]).unwrap();
+        }
+        let counts = outbox.filed_counts().unwrap();
+        assert_eq!(counts.len(), 2);
+        assert_eq!((counts["620000RS0001"], counts["620000NY0001"]), (2, 1));
+    }
+
+    #[test]
     fn finds_a_filing_by_its_case_number_even_once_finished() {
         let dir = tempfile::tempdir().unwrap();
         let key = crate::generate_platform_key();

@@ -69,3 +69,18 @@ fn between_visits_a_new_catalog_applies_at_once() {
     s.handle(Event::Start);
     assert!(s.view().services.iter().any(|t| t.code == "620000RS0099"));
 }
+
+#[test]
+fn the_frequent_chip_lists_what_this_village_files_most() {
+    let mut s = session(Capabilities::default());
+    s.handle(Event::Start);
+    assert!(!s.view().themes.iter().any(|t| t.id == "frequent"), "no chip before anything was filed");
+    s.set_filed_counts([("620000NY0001".to_owned(), 9), ("620000RS0003".to_owned(), 4), ("620000MZ0001".to_owned(), 6)].into());
+    let v = s.view();
+    assert_eq!(v.themes[1].name, "常办");
+    s.handle(Event::ChooseTheme("frequent".into()));
+    let codes: Vec<String> = s.view().services.iter().map(|t| t.code.clone()).collect();
+    assert_eq!(codes, ["620000NY0001", "620000MZ0001", "620000RS0003"]);
+    s.handle(Event::SetLanguage(Lang::En));
+    assert_eq!(s.view().themes[1].name, "Frequent");
+}
