@@ -22,6 +22,7 @@ pub mod api;
 mod auth;
 mod blobs;
 pub mod catalog;
+pub mod catalog_import;
 mod enroll;
 mod group;
 mod rate_limit;
