@@ -10,6 +10,7 @@ use crate::receipt::{FileDriver, NetworkDriver, PaperStatus, PrinterError, Seria
 /// for technicians and never carry personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
+    /// Works.
     Ok,
     /// Works, but something needs attention (paper low, flaky line).
     Degraded(String),
@@ -18,11 +19,14 @@ pub enum Health {
 }
 
 impl Health {
+    /// Whether the device can be used at all (ok or degraded).
     pub fn is_usable(&self) -> bool {
         !matches!(self, Health::Absent(_))
     }
 }
 
+/// A device that can say how it is; implemented by each driver the kiosk's
+/// device workers poll.
 pub trait DeviceHealth {
     /// Probes the device. May block up to the device's timeout.
     fn health(&mut self) -> Health;

@@ -7,11 +7,13 @@ use serialport::{SerialPort, TTYPort};
 
 /// A raw pty pair: the simulator talks on `master`; drivers open `path`.
 pub struct Pty {
+    /// The simulator's end.
     pub master: TTYPort,
     /// The simulator holds the slave open too: with no slave fd open, reads
     /// on the master fail with EIO, and a driver that closes and reopens the
     /// port (re-plug, restart) would break the simulator.
     pub slave: TTYPort,
+    /// The slave's device path, e.g. `/dev/pts/7`, for the driver under test.
     pub path: PathBuf,
 }
 

@@ -12,23 +12,30 @@ use crate::camera::Frame;
 /// How a payload's bytes were read as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextEncoding {
+    /// Valid UTF-8.
     Utf8,
+    /// Not UTF-8, read as GBK (GB18030).
     Gbk,
 }
 
 /// One decoded code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QrCode {
+    /// The payload as text.
     pub text: String,
+    /// How the bytes were read.
     pub encoding: TextEncoding,
     /// The payload exactly as encoded.
     pub bytes: Vec<u8>,
 }
 
+/// A code that was seen but not read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum QrError {
+    /// The decoder found a code but could not read it; the text says why.
     #[error("a QR code was seen but could not be read: {0}")]
     Decode(String),
+    /// The payload is neither UTF-8 nor GBK text.
     #[error("the QR code's payload is neither UTF-8 nor GBK text")]
     NotText,
 }
@@ -36,6 +43,7 @@ pub enum QrError {
 /// What one frame held.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct QrScan {
+    /// Codes read and decoded as text.
     pub codes: Vec<QrCode>,
     /// Codes found but unreadable (blurred, cut off, damaged), with why.
     pub failures: Vec<QrError>,

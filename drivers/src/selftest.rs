@@ -24,13 +24,17 @@ pub struct DeviceReport {
     pub slot: &'static str,
     /// Which device, e.g. `SAM /dev/ttyUSB0`.
     pub what: String,
+    /// Whether the terminal is unusable without the device.
     pub required: bool,
+    /// What the test found.
     pub health: Health,
     /// What the test found when all is well (SAM id, queue state...).
     pub detail: String,
 }
 
 impl DeviceReport {
+    /// The health as one word (`ok`, `degraded`, `absent`) for the table and
+    /// JSON.
     pub fn state(&self) -> &'static str {
         match self.health {
             Health::Ok => "ok",
@@ -207,8 +211,11 @@ fn test_barcode_scanner(c: &BarcodeScannerConfig) -> Outcome {
 /// A simulator or test backend for every device kind, and the
 /// configuration that points at them. Dropping it stops them all.
 pub struct Simulation {
+    /// The simulated ID card reader.
     pub sam: SamSimulator,
+    /// The simulated receipt printer.
     pub printer: PrinterSimulator,
+    /// The simulated barcode scanner.
     pub barcode: ScannerSimulator,
     /// `None` where cupsd is not installed.
     pub cups: Option<PrivateCups>,
@@ -219,6 +226,9 @@ pub struct Simulation {
 }
 
 impl Simulation {
+    /// Starts every simulator that can run here and returns them with a
+    /// `[devices]` configuration pointing at them; errors if a pty cannot be
+    /// opened.
     pub fn start() -> std::io::Result<(Simulation, DevicesConfig)> {
         let sam = SamSimulator::start()?;
         let printer = PrinterSimulator::start()?;

@@ -23,6 +23,7 @@ pub struct SerialTransport {
 }
 
 impl SerialTransport {
+    /// Opens `path` 8N1, no flow control, with `timeout` for reads and writes.
     pub fn open(path: &str, baud: u32, timeout: Duration) -> Result<SerialTransport, serialport::Error> {
         let port = serialport::new(path, baud)
             .data_bits(DataBits::Eight)

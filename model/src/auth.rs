@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 use crate::submission::sha256_hex;
 use crate::Catalog;
 
+/// The terminal id, as enrolled (`GS-0001`).
 pub const HEADER_TERMINAL: &str = "x-cunban-terminal";
 /// Unix seconds, decimal.
 pub const HEADER_TIMESTAMP: &str = "x-cunban-timestamp";
@@ -43,23 +44,37 @@ pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c
 
 const KEY_PREFIX: &str = "ed25519";
 
+/// Why a key, a signature or a signed request was refused. The hub answers 401
+/// without saying which; the variants are for logs and tests.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum AuthError {
+    /// A key's text form is wrong; the text says how.
     #[error("the key is malformed: {0}")]
     BadKey(&'static str),
+    /// The signature is not base64 or not 64 bytes, or a signed field is
+    /// malformed.
     #[error("the signature is malformed")]
     BadSignature,
     /// Well-formed, but not made by this key over these bytes.
     #[error("the signature does not verify")]
     SignatureMismatch,
+    /// The terminal id breaks [`valid_terminal_id`].
     #[error("a terminal id is 1..32 letters, digits or '-'")]
     BadTerminalId,
+    /// The nonce breaks [`valid_nonce`].
     #[error("a nonce is 16..64 characters of A-Z a-z 0-9 _ -")]
     BadNonce,
+    /// A signed catalog's body does not parse as a catalog.
     #[error("a catalog body is not a valid catalog: {0}")]
     BadCatalog(String),
+    /// The version outside the signature disagrees with the catalog's own.
     #[error("the signed catalog says version {signed}, its body version {body}")]
-    CatalogVersionMismatch { signed: u64, body: u64 },
+    CatalogVersionMismatch {
+        /// The version the signature covers.
+        signed: u64,
+        /// The version inside the catalog body.
+        body: u64,
+    },
 }
 
 /// Terminal ids as configured and enrolled: `GS-0001`.
@@ -67,6 +82,8 @@ pub fn valid_terminal_id(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Whether `s` is a nonce [`HEADER_NONCE`] allows: 16..64 characters of
+/// `[A-Za-z0-9_-]`.
 pub fn valid_nonce(s: &str) -> bool {
     (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
@@ -87,6 +104,8 @@ impl SigningKey {
         SigningKey(ed25519_dalek::SigningKey::from_bytes(seed))
     }
 
+    /// Reads the key file's text form; errors with [`AuthError::BadKey`] if it
+    /// is not `ed25519:secret:<base64 of 32 bytes>`.
     pub fn parse(text: &str) -> Result<SigningKey, AuthError> {
         let mut parts = text.trim().splitn(3, ':');
         let (Some(KEY_PREFIX), Some("secret"), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
@@ -103,10 +122,12 @@ impl SigningKey {
         Zeroizing::new(format!("{KEY_PREFIX}:secret:{}", B64.encode(&seed[..])))
     }
 
+    /// The matching public key, to register or pin.
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.0.verifying_key())
     }
 
+    /// Signs `message` (plain Ed25519, no hashing first).
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
     }
@@ -123,6 +144,8 @@ impl fmt::Debug for SigningKey {
 pub struct PublicKey(ed25519_dalek::VerifyingKey);
 
 impl PublicKey {
+    /// Reads `ed25519:<base64 of 32 bytes>`; refuses malformed and weak
+    /// (small-order) keys with [`AuthError::BadKey`].
     pub fn parse(text: &str) -> Result<PublicKey, AuthError> {
         let (prefix, b64) = text.trim().split_once(':').ok_or(AuthError::BadKey("expected ed25519:<base64>"))?;
         if prefix != KEY_PREFIX {
@@ -150,6 +173,8 @@ impl PublicKey {
         self.0.verify_strict(message, &sig).map_err(|_| AuthError::SignatureMismatch)
     }
 
+    /// [`PublicKey::verify`] for a base64 signature, as carried in headers and
+    /// JSON.
     pub fn verify_b64(&self, message: &[u8], signature_b64: &str) -> Result<(), AuthError> {
         let sig = B64.decode(signature_b64.trim()).map_err(|_| AuthError::BadSignature)?;
         self.verify(message, &sig)
@@ -193,8 +218,11 @@ pub struct RequestToSign<'a> {
     pub content_range: &'a str,
     /// Lowercase hex SHA-256 of the body as sent ([`EMPTY_SHA256`] for none).
     pub body_sha256: &'a str,
+    /// Unix seconds, as in [`HEADER_TIMESTAMP`].
     pub timestamp: i64,
+    /// As in [`HEADER_NONCE`].
     pub nonce: &'a str,
+    /// As in [`HEADER_TERMINAL`].
     pub terminal_id: &'a str,
 }
 
@@ -225,6 +253,9 @@ impl RequestToSign<'_> {
         Ok(B64.encode(key.sign(&self.canonical()?)))
     }
 
+    /// Checks a [`HEADER_SIGNATURE`] value against `key`; errors if a field is
+    /// malformed or the signature does not verify. Freshness and replay are the
+    /// hub's to check.
     pub fn verify(&self, key: &PublicKey, signature_b64: &str) -> Result<(), AuthError> {
         key.verify_b64(&self.canonical()?, signature_b64)
     }
@@ -236,6 +267,7 @@ impl RequestToSign<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedCatalog {
+    /// The catalog's version; signed, and must equal the body's.
     pub version: u64,
     /// Base64 of the catalog's JSON.
     pub body: String,

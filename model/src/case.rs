@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// A string that is not a case number.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("a case number is 8..32 letters or digits")]
 pub struct CaseNumberError;
@@ -15,6 +16,7 @@ pub struct CaseNumberError;
 pub struct CaseNumber(String);
 
 impl CaseNumber {
+    /// Checks the platform's format: 8..32 ASCII letters or digits.
     pub fn parse(s: &str) -> Result<Self, CaseNumberError> {
         if !(8..=32).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(CaseNumberError);
@@ -22,6 +24,7 @@ impl CaseNumber {
         Ok(CaseNumber(s.to_owned()))
     }
 
+    /// The number as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -85,6 +88,7 @@ impl CaseStatus {
         CaseStatus::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// The status as shown to villagers (screen, receipt).
     pub fn label_zh(self) -> &'static str {
         match self {
             CaseStatus::Received => "已接收",

@@ -27,6 +27,7 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
+    /// The kind's name in the signed message.
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::Operators => "operators",
@@ -38,14 +39,30 @@ impl DocumentKind {
 /// Why a signed document is refused. None of these carry the body.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DocumentError {
+    /// A document of another kind than the caller asked for.
     #[error("the document is a {got}, expected a {expected}")]
-    WrongKind { expected: &'static str, got: &'static str },
+    WrongKind {
+        /// The kind asked for.
+        expected: &'static str,
+        /// The kind received.
+        got: &'static str,
+    },
+    /// The document names another terminal.
     #[error("the document was made for another terminal")]
     WrongTerminal,
+    /// The document is older than the one applied last: a replay, refused.
     #[error("the document was issued at {issued_at}, before the one already applied ({applied})")]
-    Older { issued_at: i64, applied: i64 },
+    Older {
+        /// When this document was issued (Unix seconds).
+        issued_at: i64,
+        /// When the applied one was issued.
+        applied: i64,
+    },
+    /// The signature does not verify under the pinned key; the text is that
+    /// key's fingerprint and the verification error.
     #[error("the document is not signed by the pinned hub key (fingerprint {0})")]
     Signature(String),
+    /// The body or its base64 does not parse.
     #[error("the document body is malformed: {0}")]
     Malformed(String),
 }
@@ -55,7 +72,9 @@ pub enum DocumentError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedDocument {
+    /// What the body holds; signed.
     pub kind: DocumentKind,
+    /// The terminal it was made for; signed.
     pub terminal_id: String,
     /// Unix seconds (hub clock). Terminals refuse a document older than the
     /// last one they applied, so a replayed old list cannot restore a

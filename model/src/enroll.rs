@@ -83,11 +83,14 @@ pub fn qr_payload(serial: &str, key: &PublicKey, code: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
+    /// A fixed self-service kiosk in a village.
     Kiosk,
+    /// A service van's terminal, used by staff on visits.
     Van,
 }
 
 impl Profile {
+    /// The profile's name in configuration and on the hub.
     pub fn as_str(self) -> &'static str {
         match self {
             Profile::Kiosk => "kiosk",
@@ -95,6 +98,7 @@ impl Profile {
         }
     }
 
+    /// The inverse of [`Profile::as_str`]; `None` for an unknown name.
     pub fn parse(s: &str) -> Option<Profile> {
         match s {
             "kiosk" => Some(Profile::Kiosk),
@@ -116,7 +120,9 @@ impl Profile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
+    /// The terminal's hardware serial, as shown in its QR.
     pub serial: String,
+    /// The device key the terminal made; the hub registers it.
     pub public_key: PublicKey,
     /// The one-time code, normalized (see [`normalize_code`]).
     pub code: String,
@@ -154,10 +160,13 @@ impl EnrollRequest {
 /// What a terminal receives once bound.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrollment {
+    /// The id the hub gave the terminal.
     pub terminal_id: String,
     /// 12-digit 行政区划 code of the village it serves.
     pub village_code: String,
+    /// Kiosk or van.
     pub profile: Profile,
+    /// The terminal's first configuration.
     pub config: TerminalConfig,
     /// The platform's sealing key (`suite:base64`), when the hub knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,10 +185,12 @@ pub struct Enrollment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum EnrollAnswer {
+    /// The technician has not bound the code yet; poll again.
     Pending {
         /// Unix seconds after which the code is dead.
         expires_at: i64,
     },
+    /// Bound: the terminal's identity and configuration.
     Enrolled(Enrollment),
 }
 

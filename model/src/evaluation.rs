@@ -22,6 +22,7 @@ pub enum Rating {
 }
 
 impl Rating {
+    /// Every rating, best first.
     pub const ALL: [Rating; 5] = [
         Rating::VerySatisfied,
         Rating::Satisfied,
@@ -30,6 +31,7 @@ impl Rating {
         Rating::VeryDissatisfied,
     ];
 
+    /// The label villagers see.
     pub fn label_zh(self) -> &'static str {
         match self {
             Rating::VerySatisfied => "非常满意",
@@ -49,10 +51,14 @@ impl Rating {
 /// A rating of one case, from a self-service terminal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// The case rated.
     pub case_number: CaseNumber,
+    /// The rating given.
     pub rating: Rating,
+    /// Reasons ticked (labels), may be empty.
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// Free text, may be empty.
     #[serde(default)]
     pub text: String,
 }

@@ -20,18 +20,37 @@ use crate::seal::SealedEnvelope;
 use crate::submission::sha256_hex;
 use crate::SubmissionId;
 
+/// The format version this build writes and reads.
 pub const EXPORT_VERSION: u32 = 1;
 
+/// Why an export file was refused. Nothing in an error reveals a record's
+/// content.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ExportError {
+    /// Another format version.
     #[error("export format version {0} (this build reads {EXPORT_VERSION})")]
     Version(u32),
+    /// The file's signature does not verify under the terminal's registered
+    /// key.
     #[error("the export's signature does not verify under terminal {terminal}'s key: {source}")]
-    Signature { terminal: String, source: AuthError },
+    Signature {
+        /// The terminal the file claims to be from.
+        terminal: String,
+        /// The verification error.
+        source: AuthError,
+    },
+    /// A record is malformed or does not match its envelope.
     #[error("record {index} is malformed: {reason}")]
-    Record { index: usize, reason: String },
+    Record {
+        /// The record's position in the file, from 0.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The same submission appears twice.
     #[error("submission {0} is in the export twice")]
     Duplicate(SubmissionId),
+    /// The file is not an export's JSON; the text says where.
     #[error("not an export file ({0})")]
     Malformed(String),
 }
@@ -40,6 +59,7 @@ pub enum ExportError {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportRecord {
+    /// The submission's id; must equal the envelope's.
     pub id: SubmissionId,
     /// The envelope's exact bytes (what `PUT /v1/submissions/{id}` carries).
     #[serde(with = "crate::b64")]
@@ -55,13 +75,19 @@ impl std::fmt::Debug for ExportRecord {
     }
 }
 
+/// An export file: the sealed records of one terminal, signed with its device
+/// key. Made by [`ExportFile::sign`], checked by [`ExportFile::verify`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportFile {
+    /// Format version, [`EXPORT_VERSION`].
     pub v: u32,
+    /// The exporting terminal; its registered key must verify the file.
     pub terminal_id: String,
+    /// When the export was made, whole seconds.
     #[serde(with = "time::serde::rfc3339")]
     pub exported_at: OffsetDateTime,
+    /// The sealed submissions, in outbox order.
     pub records: Vec<ExportRecord>,
     /// The terminal's audit chain head when the export was made (issue 19;
     /// the export's own audit entry follows it). Signed when present.
@@ -75,7 +101,9 @@ pub struct ExportFile {
 
 /// A record whose envelope parsed and whose attachments match it.
 pub struct CheckedRecord<'a> {
+    /// The parsed envelope.
     pub envelope: SealedEnvelope,
+    /// The record it came from, with the sealed bytes.
     pub record: &'a ExportRecord,
 }
 
@@ -120,6 +148,7 @@ impl ExportFile {
         }
     }
 
+    /// The file's bytes (JSON).
     pub fn to_bytes(&self) -> Vec<u8> {
         // Plain data always serialises.
         serde_json::to_vec(self).expect("export serialises")

@@ -27,11 +27,15 @@ pub enum CardType {
     ForeignPermanentResident2023,
 }
 
+/// 性别 as the card records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
+    /// Code "1".
     Male,
+    /// Code "2".
     Female,
+    /// Any other code (未说明); never guessed.
     Unknown,
 }
 
@@ -45,6 +49,7 @@ impl Gender {
         }
     }
 
+    /// The GB/T 2261.1 code ("1", "2", or "0" for unknown) for platform fields.
     pub fn code(self) -> &'static str {
         match self {
             Gender::Male => "1",
@@ -53,6 +58,7 @@ impl Gender {
         }
     }
 
+    /// The label shown to villagers.
     pub fn label_zh(self) -> &'static str {
         match self {
             Gender::Male => "男",
@@ -65,14 +71,19 @@ impl Gender {
 /// Why an ID number was refused. Carries no digits of the number itself.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum IdNumberError {
+    /// The number has the wrong count of characters (the count is given).
     #[error("an ID number has 18 characters, this one has {0}")]
     Length(usize),
+    /// The character at this position (from 0) is not a digit.
     #[error("character {0} of the ID number is not a digit")]
     NotDigit(usize),
+    /// The check character does not match the first 17 digits.
     #[error("the ID number's check digit does not match (mistyped or forged)")]
     CheckDigit,
+    /// Digits 7..14 are no real date.
     #[error("the ID number's birth date is not a real date")]
     BirthDate,
+    /// The province digits name no province.
     #[error("the ID number's region prefix {0} is no province")]
     Province(String),
 }
@@ -189,6 +200,7 @@ impl IdNumber {
         Ok(id)
     }
 
+    /// Which kind of card issued the number, from its length and first digit.
     pub fn kind(&self) -> IdNumberKind {
         match (self.0.len(), self.0.as_bytes().first()) {
             (15, _) => IdNumberKind::ForeignPermanent2017,
@@ -231,6 +243,8 @@ impl IdNumber {
         }
     }
 
+    /// The number with all but the first four and last four characters hidden,
+    /// for screens, receipts and logs.
     pub fn masked(&self) -> String {
         mask_number(&self.0)
     }
@@ -275,6 +289,7 @@ pub fn parse_yyyymmdd(s: &str) -> Option<Date> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Validity {
+    /// Valid until the end of this day.
     Until(Date),
     /// 长期: cards issued to people over 46 never expire.
     LongTerm,
@@ -283,8 +298,10 @@ pub enum Validity {
 /// Why a card cannot be used for a filing.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum IdentityError {
+    /// The last valid day is past.
     #[error("the ID card expired on {0}")]
     Expired(Date),
+    /// The first valid day is still to come.
     #[error("the ID card is not valid before {0}")]
     NotYetValid(Date),
 }
@@ -294,10 +311,12 @@ pub enum IdentityError {
 pub struct Identity {
     /// 姓名.
     pub name: String,
+    /// 性别.
     #[zeroize(skip)]
     pub gender: Gender,
     /// 民族, GB/T 3304 two-digit code ("01" = 汉).
     pub nation_code: String,
+    /// 出生日期.
     #[zeroize(skip)]
     pub birth_date: Date,
     /// 住址.
@@ -306,10 +325,13 @@ pub struct Identity {
     pub id_number: IdNumber,
     /// 签发机关.
     pub authority: String,
+    /// First valid day.
     #[zeroize(skip)]
     pub valid_from: Date,
+    /// Last valid day, or 长期.
     #[zeroize(skip)]
     pub valid_until: Validity,
+    /// Resident ID card, residence permit or foreign resident card.
     #[zeroize(skip)]
     pub card_type: CardType,
     /// Raw WLT photo as read (1024 bytes); the decoder is proprietary.
@@ -328,6 +350,7 @@ impl Identity {
         }
     }
 
+    /// The name masked for screens and receipts (first character kept).
     pub fn masked_name(&self) -> String {
         mask_name(&self.name)
     }

@@ -27,17 +27,22 @@ use time::OffsetDateTime;
 use crate::mask::mask_name;
 use crate::submission::VillageCode;
 
+/// Why a staff number, PIN or PIN hash was refused. Never names the PIN itself.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OperatorError {
+    /// A staff number is not 3..16 ASCII letters or digits.
     #[error("a staff number is 3..16 letters or digits")]
     BadStaffNumber,
+    /// A PIN is not 12 to 16 digits.
     #[error("an operator PIN is 12 to 16 digits")]
     BadPin,
     /// Never names the PIN, only what is wrong with it.
     #[error("this PIN is too easy to guess ({0}): choose 12 to 16 digits without repeats, runs or few distinct digits")]
     WeakPin(&'static str),
+    /// Argon2 refused the cost parameters.
     #[error("Argon2 parameters out of range: {0}")]
     BadParams(String),
+    /// A stored hash does not parse as Argon2id.
     #[error("the stored PIN hash is not an Argon2id PHC string")]
     BadHash,
 }
@@ -48,6 +53,7 @@ pub enum OperatorError {
 pub struct StaffNumber(String);
 
 impl StaffNumber {
+    /// Trims and checks: 3..16 ASCII letters or digits.
     pub fn parse(s: &str) -> Result<StaffNumber, OperatorError> {
         let s = s.trim();
         if (3..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -57,6 +63,7 @@ impl StaffNumber {
         }
     }
 
+    /// The number as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -130,13 +137,18 @@ pub fn check_new_pin(pin: &str) -> Result<(), OperatorError> {
 /// on a kiosk board); tests pass [`PinParams::FAST_FOR_TESTS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinParams {
+    /// Memory per hash, in KiB.
     pub memory_kib: u32,
+    /// Passes over the memory.
     pub iterations: u32,
+    /// Lanes.
     pub parallelism: u32,
 }
 
 impl PinParams {
+    /// What the hub uses: m=19 MiB, t=2, p=1.
     pub const STRONG: PinParams = PinParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
+    /// Far too weak for real PINs; only so tests run fast.
     pub const FAST_FOR_TESTS: PinParams = PinParams { memory_kib: 64, iterations: 1, parallelism: 1 };
 
     fn argon2(&self) -> Result<Argon2<'static>, OperatorError> {
@@ -178,6 +190,7 @@ pub fn verify_pin(pin: &str, phc: &str) -> Result<bool, OperatorError> {
 /// One assistant's account as a terminal receives it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorAccount {
+    /// The assistant's login.
     pub staff_number: StaffNumber,
     /// Printed on receipts and sealed into filings as the 代办人.
     pub name: String,
@@ -209,8 +222,10 @@ impl fmt::Debug for OperatorAccount {
 /// that disappears from it can no longer log in there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorList {
+    /// When the hub made the list.
     #[serde(with = "time::serde::rfc3339")]
     pub generated_at: OffsetDateTime,
+    /// Every account assigned to the terminal, revoked ones flagged.
     pub operators: Vec<OperatorAccount>,
 }
 

@@ -63,39 +63,58 @@ pub enum CatalogUpdate {
 /// Identifies the hub service itself.
 pub const SERVICE_NAME: &str = "cunban-hub";
 
+/// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
+    /// Always [`SERVICE_NAME`].
     pub service: String,
+    /// The hub's version.
     pub version: String,
 }
 
+/// What a PUT did with an idempotent upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PutOutcome {
+    /// First time: stored (201).
     Stored,
+    /// The same bytes were stored before (200).
     Replayed,
 }
 
+/// `PUT /v1/submissions/{id}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PutResponse {
+    /// The submission's id.
     pub id: SubmissionId,
+    /// Stored or replayed.
     pub outcome: PutOutcome,
 }
 
+/// `POST /v1/submissions/{id}/commit` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitResponse {
+    /// The submission's id.
     pub id: SubmissionId,
+    /// The 办件编号 the platform gave it; the same on every retry.
     pub case_number: CaseNumber,
 }
 
+/// `GET /v1/cases/{case_number}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseView {
+    /// The case.
     pub case_number: CaseNumber,
+    /// The submission it came from.
     pub submission_id: SubmissionId,
+    /// The catalog's item code of the service filed for.
     pub item_code: String,
+    /// Where the case is.
     pub status: CaseStatus,
 }
 
+/// The `code` of an [`ErrorBody`]: what a terminal does next depends on it
+/// (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -112,9 +131,11 @@ pub enum ErrorCode {
     HashMismatch,
     /// Commit before every referenced attachment arrived.
     MissingAttachments,
+    /// No such submission, case or attachment (404).
     NotFound,
     /// Transient: try again later.
     Busy,
+    /// The hub failed (500); retried later.
     Internal,
     /// A resumed upload starts past the bytes the hub holds; ask again.
     RangeMismatch,
@@ -145,15 +166,19 @@ pub enum ErrorCode {
     TooLarge,
 }
 
+/// The JSON body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// What went wrong, for the terminal to act on.
     pub code: ErrorCode,
+    /// For logs and technicians; never personal data.
     pub message: String,
 }
 
 /// `GET`/`PUT /v1/submissions/{id}/attachments/{sha256}`: how far an upload got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadStatus {
+    /// Lowercase hex SHA-256 of the sealed attachment, as in the path.
     pub sha256: String,
     /// Size of the sealed attachment, from the envelope.
     pub size: u64,
@@ -168,17 +193,23 @@ pub struct UploadStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseStatusQuery {
+    /// Submissions to ask about; at most [`CaseStatusQuery::MAX`].
     pub submission_ids: Vec<SubmissionId>,
 }
 
 impl CaseStatusQuery {
+    /// Most ids one query may carry.
     pub const MAX: usize = 500;
 }
 
+/// One case in [`CaseStatusList`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseStatusEntry {
+    /// The terminal's submission.
     pub submission_id: SubmissionId,
+    /// Its 办件编号.
     pub case_number: CaseNumber,
+    /// Where the case is.
     pub status: CaseStatus,
     /// When the status last changed.
     #[serde(with = "time::serde::rfc3339")]
@@ -193,6 +224,7 @@ pub struct CaseStatusEntry {
 /// Cases of the asked submissions that this terminal sent; unknown ids are left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseStatusList {
+    /// The cases found.
     pub cases: Vec<CaseStatusEntry>,
 }
 
@@ -200,6 +232,7 @@ pub struct CaseStatusList {
 /// stores the newest it received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TerminalConfig {
+    /// Increases with every change; a terminal keeps the highest.
     pub version: u64,
     /// Seconds between sync attempts while something waits to be sent.
     pub sync_interval_secs: u64,
@@ -220,15 +253,21 @@ impl Default for TerminalConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationUpload {
+    /// The evaluation's own id, chosen by the terminal.
     pub id: uuid::Uuid,
+    /// The rating.
     pub evaluation: Evaluation,
+    /// When the villager rated.
     #[serde(with = "time::serde::rfc3339")]
     pub rated_at: time::OffsetDateTime,
 }
 
+/// `PUT /v1/evaluations/{id}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvaluationAck {
+    /// The evaluation's id.
     pub id: uuid::Uuid,
+    /// Stored or replayed.
     pub outcome: PutOutcome,
 }
 
@@ -236,15 +275,20 @@ pub struct EvaluationAck {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceState {
+    /// Works.
     Ok,
+    /// Works, but needs attention.
     Degraded,
+    /// Missing or unusable.
     Absent,
 }
 
+/// One device's state in a heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceHealth {
     /// `id_card`, `receipt_printer`, `camera`, ...
     pub device: String,
+    /// Ok, degraded or absent.
     pub state: DeviceState,
     /// A reason for technicians; never personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,6 +300,7 @@ pub struct DeviceHealth {
 pub struct QueueSnapshot {
     /// Saved, not yet acknowledged (queued + sending).
     pub unsent: u64,
+    /// Refused by the hub (413, 422), kept aside for a technician.
     pub quarantined: u64,
     /// Acknowledged, waiting for the platform to process.
     pub acknowledged: u64,
@@ -270,16 +315,23 @@ pub struct QueueSnapshot {
 /// `POST /v1/heartbeat`: how a terminal is doing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heartbeat {
+    /// Terminal clock at sending.
     #[serde(with = "time::serde::rfc3339")]
     pub sent_at: time::OffsetDateTime,
+    /// The kiosk's version.
     pub app_version: String,
+    /// The catalog version the terminal holds, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<u64>,
+    /// The [`TerminalConfig::version`] the terminal runs, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_version: Option<u64>,
+    /// The outbox's counts.
     pub queue: QueueSnapshot,
+    /// Free space on the data partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_disk_bytes: Option<u64>,
+    /// Every configured device's health.
     #[serde(default)]
     pub devices: Vec<DeviceHealth>,
     /// Alert codes (`stale_queue`, `quarantined`, `disk_low`, ...).
@@ -302,13 +354,17 @@ pub struct DiagnosticsRequest {
     pub id: uuid::Uuid,
 }
 
+/// `POST /v1/heartbeat` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatAck {
+    /// The hub's clock, so the terminal can tell its own is off.
     #[serde(with = "time::serde::rfc3339")]
     pub server_time: time::OffsetDateTime,
     /// The hub's catalog version, so the terminal knows whether to pull.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<u64>,
+    /// The hub's [`TerminalConfig::version`] for this terminal; pull when
+    /// newer.
     pub config_version: u64,
     /// The audit head the hub holds for this terminal after this heartbeat:
     /// the next heartbeat sends the entries after it.
@@ -324,10 +380,13 @@ pub struct HeartbeatAck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ELicenseQuery {
+    /// The catalog's material code.
     pub material_code: String,
+    /// The person's ID number (sent only online, over TLS).
     pub id_number: IdNumber,
 }
 
+/// A document the e-license library holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ELicenseDocument {
     /// 证照名称
@@ -338,9 +397,12 @@ pub struct ELicenseDocument {
     pub license_id: String,
 }
 
+/// `POST /v1/e-license/lookup` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ELicenseAnswer {
+    /// Whether the library holds the material for the person.
     pub available: bool,
+    /// The document, when available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<ELicenseDocument>,
 }

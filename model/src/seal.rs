@@ -36,23 +36,37 @@ pub const MAX_ATTACHMENTS: usize = 64;
 /// Largest sealed manifest accepted: a form is a few kilobytes.
 pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 
+/// Why sealing or opening failed. No variant carries plaintext.
 #[derive(Debug, Error)]
 pub enum SealError {
+    /// An envelope or key names a suite this build does not know.
     #[error("unknown sealing suite {0:?}")]
     UnknownSuite(String),
     /// A key of one suite used with an envelope of another.
     #[error("the key is for suite {key}, the envelope for {envelope}")]
-    SuiteMismatch { key: String, envelope: String },
+    SuiteMismatch {
+        /// The key's suite.
+        key: String,
+        /// The envelope's suite.
+        envelope: String,
+    },
+    /// A key's text or bytes are wrong; the text says how.
     #[error("the key is malformed: {0}")]
     BadKey(&'static str),
     /// Wrong private key, or the envelope or a part was altered.
     #[error("the sealed data cannot be opened: wrong key, or the data was altered")]
     CannotOpen,
+    /// The envelope's JSON or its fields are wrong; the text says where.
     #[error("the envelope is malformed: {0}")]
     Malformed(String),
     /// The bytes given for an attachment are not the ones the envelope lists.
     #[error("attachment {index} does not match the envelope")]
-    AttachmentMismatch { index: usize },
+    AttachmentMismatch {
+        /// The attachment's position in the envelope, from 0.
+        index: usize,
+    },
+    /// The AEAD or the key wrap refused to seal (should not happen with
+    /// well-formed keys).
     #[error("encryption failed")]
     Encrypt,
 }
@@ -67,6 +81,7 @@ impl DataKey {
         DataKey(k)
     }
 
+    /// The raw key, for the suite's AEAD.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -77,6 +92,7 @@ impl DataKey {
 pub trait Suite: Send + Sync + 'static {
     /// Stable name, written into envelopes and key texts.
     fn id(&self) -> &'static str;
+    /// Length of a data key in bytes.
     fn data_key_len(&self) -> usize;
     /// Length of a wrapped data key as stored in the envelope.
     fn wrapped_key_len(&self) -> usize;
@@ -84,13 +100,20 @@ pub trait Suite: Send + Sync + 'static {
     fn tag_len(&self) -> usize;
     /// A new platform key pair: (secret, public).
     fn generate_keypair(&self, rng: &mut dyn CryptoRng) -> (Zeroizing<Vec<u8>>, Vec<u8>);
+    /// The public key of a secret key; errors if the secret is malformed.
     fn public_from_secret(&self, secret: &[u8]) -> Result<Vec<u8>, SealError>;
+    /// Refuses malformed public keys (and, where the suite has them, weak
+    /// ones).
     fn check_public(&self, public: &[u8]) -> Result<(), SealError>;
     /// Wraps `key` to `public`, bound to `aad`.
     fn wrap_key(&self, public: &[u8], key: &DataKey, aad: &[u8], rng: &mut dyn CryptoRng) -> Result<Vec<u8>, SealError>;
+    /// Unwraps a data key wrapped by [`Suite::wrap_key`] with the same `aad`;
+    /// [`SealError::CannotOpen`] for a wrong key or altered bytes.
     fn unwrap_key(&self, secret: &[u8], wrapped: &[u8], aad: &[u8]) -> Result<DataKey, SealError>;
     /// Encrypts part number `part` (each part of one envelope has its own number).
     fn encrypt(&self, key: &DataKey, part: u32, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError>;
+    /// Decrypts what [`Suite::encrypt`] made with the same key, part number and
+    /// `aad`; [`SealError::CannotOpen`] if anything differs.
     fn decrypt(&self, key: &DataKey, part: u32, aad: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError>;
 }
 
@@ -110,6 +133,7 @@ const X25519_LEN: usize = 32;
 const CHACHA_TAG: usize = 16;
 
 impl HpkeX25519ChaCha {
+    /// The suite's [`Suite::id`].
     pub const ID: &'static str = "hpke-x25519-sha256-chacha20poly1305";
 
     fn secret(secret: &[u8]) -> Result<<Kem as hpke::Kem>::PrivateKey, SealError> {
@@ -242,6 +266,8 @@ impl PartialEq for PlatformPublicKey {
 impl Eq for PlatformPublicKey {}
 
 impl PlatformPublicKey {
+    /// Reads `<suite>:<base64>`; errors for an unknown suite or a malformed
+    /// key.
     pub fn parse(text: &str) -> Result<PlatformPublicKey, SealError> {
         let (suite_id, b64) = text.trim().split_once(':').ok_or(SealError::BadKey("expected <suite>:<base64>"))?;
         let suite = suite_by_id(suite_id).ok_or_else(|| SealError::UnknownSuite(suite_id.chars().take(64).collect()))?;
@@ -250,10 +276,12 @@ impl PlatformPublicKey {
         Ok(PlatformPublicKey { suite, bytes })
     }
 
+    /// The suite the key belongs to.
     pub fn suite(&self) -> &'static dyn Suite {
         self.suite
     }
 
+    /// The raw public key bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -291,6 +319,8 @@ impl PlatformSecretKey {
         PlatformSecretKey { suite, bytes }
     }
 
+    /// Reads `<suite>:secret:<base64>` (a key file); errors for an unknown
+    /// suite or a malformed key.
     pub fn parse(text: &str) -> Result<PlatformSecretKey, SealError> {
         let mut parts = text.trim().splitn(3, ':');
         let (Some(suite_id), Some("secret"), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
@@ -307,12 +337,14 @@ impl PlatformSecretKey {
         Zeroizing::new(format!("{}:secret:{}", self.suite.id(), B64.encode(&self.bytes[..])))
     }
 
+    /// The matching public key, to configure terminals with.
     pub fn public_key(&self) -> PlatformPublicKey {
         // The bytes were checked when this key was made or parsed.
         let bytes = self.suite.public_from_secret(&self.bytes).unwrap_or_default();
         PlatformPublicKey { suite: self.suite, bytes }
     }
 
+    /// The suite the key belongs to.
     pub fn suite(&self) -> &'static dyn Suite {
         self.suite
     }
@@ -331,6 +363,7 @@ impl fmt::Debug for PlatformSecretKey {
 pub struct SealedPart {
     /// Lowercase hex SHA-256 of the sealed bytes.
     pub sha256: String,
+    /// Bytes of the sealed attachment.
     pub size: u64,
 }
 
@@ -344,6 +377,7 @@ pub struct SealedEnvelope {
     pub v: u32,
     /// [`Suite::id`] of the suite that sealed it.
     pub suite: String,
+    /// The submission's id, also bound into every part.
     pub id: SubmissionId,
     /// 实施编码 of the item filed.
     pub item_code: ImplementCode,
@@ -448,7 +482,9 @@ pub fn distinct_attachments(sub: &Submission) -> Vec<&AttachmentRef> {
 /// A sealed attachment's bytes, addressed by their own hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SealedAttachment {
+    /// Lowercase hex SHA-256 of `bytes`, as the envelope lists it.
     pub sha256: String,
+    /// The sealed bytes.
     pub bytes: Vec<u8>,
 }
 
@@ -461,6 +497,7 @@ impl fmt::Debug for SealedAttachment {
 /// Everything a terminal keeps and sends for one submission.
 #[derive(Debug, Clone)]
 pub struct Sealed {
+    /// The envelope, sent first.
     pub envelope: SealedEnvelope,
     /// In envelope order.
     pub attachments: Vec<SealedAttachment>,
@@ -508,6 +545,7 @@ pub fn seal_submission(
 /// A submission opened with the platform's private key. Holds the data key
 /// (zeroised on drop) to open the attachments.
 pub struct OpenedSubmission {
+    /// The opened submission: personal data, handle as such.
     pub submission: Submission,
     suite: &'static dyn Suite,
     key: DataKey,

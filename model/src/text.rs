@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A display language of the kiosk. Chinese is the source language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub enum Lang {
+    /// Simplified Chinese (简体中文), the source language.
     #[default]
     #[serde(rename = "zh-CN")]
     ZhCn,
@@ -17,13 +18,16 @@ pub enum Lang {
     /// Kazakh in Arabic script, right to left (قازاقشا).
     #[serde(rename = "kk")]
     Kk,
+    /// English.
     #[serde(rename = "en")]
     En,
 }
 
 impl Lang {
+    /// Every language, source first.
     pub const ALL: [Lang; 4] = [Lang::ZhCn, Lang::Bo, Lang::Kk, Lang::En];
 
+    /// The BCP 47 tag, as in catalogs and translation files.
     pub fn code(self) -> &'static str {
         match self {
             Lang::ZhCn => "zh-CN",
@@ -33,10 +37,12 @@ impl Lang {
         }
     }
 
+    /// The language with tag `code`; `None` for an unknown tag.
     pub fn from_code(code: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|l| l.code() == code)
     }
 
+    /// Whether the language runs right to left (Kazakh in Arabic script).
     pub fn is_right_to_left(self) -> bool {
         matches!(self, Lang::Kk)
     }
@@ -55,12 +61,14 @@ impl fmt::Display for Lang {
 pub struct LocalizedText(BTreeMap<String, String>);
 
 impl LocalizedText {
+    /// A text in Chinese only; add translations with [`LocalizedText::with`].
     pub fn new(zh: impl Into<String>) -> Self {
         let mut m = BTreeMap::new();
         m.insert(Lang::ZhCn.code().to_owned(), zh.into());
         LocalizedText(m)
     }
 
+    /// Adds or replaces the text in `lang`.
     pub fn with(mut self, lang: Lang, text: impl Into<String>) -> Self {
         self.0.insert(lang.code().to_owned(), text.into());
         self
@@ -80,6 +88,8 @@ impl LocalizedText {
         self.0.get(lang.code()).is_some_and(|s| !s.trim().is_empty())
     }
 
+    /// Whether the Chinese source text is there and not blank; a catalog
+    /// without it is refused.
     pub fn has_source(&self) -> bool {
         self.0.get(Lang::ZhCn.code()).is_some_and(|s| !s.trim().is_empty())
     }

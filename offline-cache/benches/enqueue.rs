@@ -13,42 +13,22 @@
 //! the large one don't land on the small one). Sealing is included: it is
 //! part of what the villager waits for.
 
-use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use model::catalog::ImplementCode;
-use model::identity::check_char;
-use model::submission::{Applicant, AttachmentRef, FiledBy, Consent};
-use model::{CardType, Gender, IdNumber, Submission, SubmissionId, VillageCode};
+use model::fixtures::sample_submission;
+use model::submission::AttachmentRef;
+use model::Submission;
 use offline_cache::{Outbox, OutboxConfig};
 
+/// The fixtures' sample filing, with a second form field, from the bench.
 fn submission(attachments: Vec<AttachmentRef>) -> Submission {
-    let first17 = *b"62010219900307123";
-    Submission {
-        id: SubmissionId::new(),
-        item_code: ImplementCode::parse("620000RS0001").expect("valid code"),
-        bundle_code: None,
-        catalog_version: None,
-        applicant: Applicant {
-            name: "张三".into(),
-            id_number: IdNumber::parse(&format!("62010219900307123{}", check_char(&first17))).expect("valid number"),
-            card_type: CardType::ResidentId,
-            gender: Gender::Male,
-            nation_code: "01".into(),
-            birth_date: time::macros::date!(1990 - 03 - 07),
-            address: "甘肃省兰州市城关区".into(),
-        },
-        form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned()), ("bank".to_owned(), "rcc".to_owned())]),
-        attachments,
-        consent: Consent { text_version: "v1".into(), given_at: time::OffsetDateTime::now_utc() },
-        filed_by: FiledBy::SelfServiceTerminal,
-        village_code: VillageCode::parse("620102001001").expect("valid village"),
-        created_at: time::OffsetDateTime::now_utc(),
-        terminal_id: "BENCH".into(),
-    }
+    let mut sub = sample_submission(attachments);
+    sub.form.insert("bank".to_owned(), "rcc".to_owned());
+    sub.terminal_id = "BENCH".into();
+    sub
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -23,13 +23,19 @@ pub const TERMINAL_ADDR: Ipv4Addr = Ipv4Addr::new(10, 213, 0, 2);
 /// How the loss is made, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shaping {
+    /// `tc netem` on both ends of the veth pair: loss and rate in one qdisc.
     Netem,
+    /// Where netem is missing: `tbf` rate caps and random loss from nftables.
     TbfAndNftables,
 }
 
+/// A network namespace joined to the host by a veth pair with loss and a rate
+/// cap, for the terminal under test; needs root. Made by [`LossyLink::create`].
 pub struct LossyLink {
+    /// The namespace's name, for `ip netns exec`.
     pub namespace: String,
     host_if: String,
+    /// How the loss is made.
     pub shaping: Shaping,
 }
 

@@ -20,10 +20,12 @@ use tokio::sync::Mutex;
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose sequence depends on `seed` only.
     pub fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
@@ -43,6 +45,7 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 
+    /// Fills `buf` with random bytes.
     pub fn fill(&mut self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
             let v = self.next_u64().to_le_bytes();
@@ -119,16 +122,22 @@ pub fn filing(seed: u64, i: u64, max_bytes: u64) -> (Submission, Vec<(Attachment
 /// What the proxy did, for the report.
 #[derive(Debug, Default)]
 pub struct FaultCounts {
+    /// Requests the proxy saw.
     pub requests: AtomicU64,
+    /// Connections it cut, inside the request or after it.
     pub cuts: AtomicU64,
+    /// Error answers (500, 503, 429) it made itself.
     pub errors: AtomicU64,
+    /// Requests it stalled before passing on.
     pub delays: AtomicU64,
 }
 
+/// How often the proxy injects faults, and from which seed.
 #[derive(Debug, Clone, Copy)]
 pub struct FaultPlan {
     /// Share of requests that meet a fault.
     pub rate: f64,
+    /// Seeds the proxy's choices, so a run can be repeated.
     pub seed: u64,
 }
 

@@ -14,24 +14,58 @@ use crate::health::Health;
 pub mod private_cups;
 pub mod receipt_pdf;
 
+/// What can go wrong printing on the A4 printer. Every variant is for the
+/// technician's log; none carries personal data.
 #[derive(Debug, Error)]
 pub enum A4Error {
+    /// CUPS did not answer at all (cupsd down, wrong address).
     #[error("cannot reach CUPS at {server}: {reason}")]
-    Unreachable { server: String, reason: String },
+    Unreachable {
+        /// The `host:port` we tried.
+        server: String,
+        /// The transport's explanation.
+        reason: String,
+    },
+    /// The server answered but has no queue of this name (check `lpstat -p`).
     #[error("CUPS has no printer queue named {0:?}")]
     NoSuchQueue(String),
+    /// CUPS answered an operation with an error status, or the request could
+    /// not be built.
     #[error("CUPS refused the request: {0}")]
     Refused(String),
+    /// The queue is rejecting jobs (`cupsreject`); the text is CUPS's reason.
     #[error("the A4 printer is not accepting jobs ({0})")]
     NotAccepting(String),
+    /// The queue is stopped, e.g. after a jam or paper out; a technician has to
+    /// restart it.
     #[error("the A4 printer stopped: {0}")]
     PrinterStopped(String),
+    /// CUPS gave up on the job (backend failure); it will not print.
     #[error("print job {job} was aborted by the printer system: {reason}")]
-    JobAborted { job: i32, reason: String },
+    JobAborted {
+        /// CUPS's job id.
+        job: i32,
+        /// `job-state-reasons` and the printer's message.
+        reason: String,
+    },
+    /// Someone cancelled the job (`cancel`, the printer's panel).
     #[error("print job {job} was cancelled")]
-    JobCanceled { job: i32 },
+    JobCanceled {
+        /// CUPS's job id.
+        job: i32,
+    },
+    /// The job was still not final when the wait ran out; it may yet print.
     #[error("print job {job} did not finish within {waited:?} (state {state})")]
-    Timeout { job: i32, waited: Duration, state: String },
+    Timeout {
+        /// CUPS's job id.
+        job: i32,
+        /// How long we waited.
+        waited: Duration,
+        /// The job's last state, in CUPS's words.
+        state: String,
+    },
+    /// A response lacked an attribute we need (named here); a CUPS or printer
+    /// firmware oddity.
     #[error("CUPS sent an answer without {0}")]
     MissingAttribute(&'static str),
 }
@@ -39,12 +73,19 @@ pub enum A4Error {
 /// Where a job is, in CUPS's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
+    /// Queued, waiting for the printer.
     Pending,
+    /// Held until released (`lp -H`).
     Held,
+    /// Being printed.
     Processing,
+    /// The printer stopped while printing it.
     Stopped,
+    /// Cancelled; final.
     Canceled,
+    /// Given up by CUPS; final.
     Aborted,
+    /// Printed; final.
     Completed,
 }
 
@@ -61,6 +102,8 @@ impl JobStatus {
         })
     }
 
+    /// Whether the job can no longer change state (cancelled, aborted or
+    /// completed): stop polling.
     pub fn is_final(self) -> bool {
         matches!(self, JobStatus::Canceled | JobStatus::Aborted | JobStatus::Completed)
     }
@@ -69,6 +112,7 @@ impl JobStatus {
 /// A job's state and CUPS's explanation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobReport {
+    /// Where the job is.
     pub status: JobStatus,
     /// `job-state-reasons` and `job-printer-state-message`, joined.
     pub reason: String,
@@ -77,10 +121,13 @@ pub struct JobReport {
 /// The queue's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueReport {
+    /// Idle, processing or stopped.
     pub state: PrinterState,
+    /// Whether the queue takes new jobs (`cupsaccept`/`cupsreject`).
     pub accepting: bool,
     /// `printer-state-reasons` other than `none`, e.g. `media-empty-error`.
     pub reasons: Vec<String>,
+    /// `printer-state-message`, often empty.
     pub message: String,
 }
 
@@ -100,6 +147,7 @@ impl CupsPrinter {
         Ok(CupsPrinter { server: server.to_owned(), queue: queue.to_owned(), uri })
     }
 
+    /// The queue's name, as given to [`CupsPrinter::new`].
     pub fn queue(&self) -> &str {
         &self.queue
     }
@@ -171,6 +219,9 @@ impl CupsPrinter {
         Ok(job)
     }
 
+    /// The job's state now, one `Get-Job-Attributes` request; for polling a job
+    /// [`CupsPrinter::print_pdf`] returned. Errors if CUPS is unreachable or
+    /// forgot the job.
     pub fn job_report(&self, job: i32) -> Result<JobReport, A4Error> {
         let op = IppOperationBuilder::get_job_attributes(self.uri.clone(), job)
             .build()

@@ -16,14 +16,20 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+/// Why the private cupsd could not be set up; tests skip on
+/// [`PrivateCupsError::NotInstalled`].
 #[derive(Debug, Error)]
 pub enum PrivateCupsError {
+    /// cupsd or lpadmin is missing on this machine.
     #[error("cupsd is not installed (Debian packages cups-daemon and cups-client)")]
     NotInstalled,
+    /// Writing the private configuration or spool failed.
     #[error("cannot set up the private cupsd: {0}")]
     Io(#[from] io::Error),
+    /// cupsd exited or never answered on its port; the text names the log.
     #[error("the private cupsd did not start: {0}")]
     Start(String),
+    /// lpadmin failed; the text is its stderr.
     #[error("lpadmin could not add the test queue: {0}")]
     Queue(String),
 }
@@ -160,6 +166,7 @@ impl PrivateCups {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The name of the one queue, for [`super::CupsPrinter::new`].
     pub fn queue(&self) -> &str {
         &self.queue
     }

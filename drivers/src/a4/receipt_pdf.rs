@@ -23,20 +23,33 @@ const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 64.0;
 
+/// Why the acknowledgement PDF could not be made.
 #[derive(Debug, Error)]
 pub enum PdfError {
+    /// The font file does not exist at the configured path.
     #[error("the CJK font {0} is missing (Debian package fonts-noto-cjk)")]
     FontMissing(PathBuf),
+    /// The font file exists but cannot be read.
     #[error("cannot read the CJK font {path}: {source}")]
     FontRead {
+        /// The font file.
         path: PathBuf,
+        /// The read error.
         #[source]
         source: std::io::Error,
     },
+    /// The file holds no usable face at this index.
     #[error("{path} face {index} is not a usable font")]
-    FontInvalid { path: PathBuf, index: u32 },
+    FontInvalid {
+        /// The font file.
+        path: PathBuf,
+        /// The face index within the collection.
+        index: u32,
+    },
+    /// A personal field (named here) arrived unmasked; nothing is printed.
     #[error("receipt field `{0}` is not masked; refusing to print personal data")]
     Unmasked(&'static str),
+    /// krilla could not serialise the document.
     #[error("cannot write the PDF: {0}")]
     Write(String),
 }
@@ -48,6 +61,8 @@ pub struct CjkFont {
 }
 
 impl CjkFont {
+    /// Loads face `index` of the font (collection) at `path`, once per process;
+    /// errors if the file is missing, unreadable or not a font.
     pub fn load(path: &Path, index: u32) -> Result<CjkFont, PdfError> {
         if !path.exists() {
             return Err(PdfError::FontMissing(path.to_owned()));

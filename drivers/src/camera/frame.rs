@@ -11,14 +11,17 @@ use thiserror::Error;
 /// One picture from a camera, 8-bit RGB.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
+    /// The pixels, row-major, top-left first.
     pub image: RgbImage,
 }
 
 impl Frame {
+    /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.image.width()
     }
 
+    /// Height in pixels.
     pub fn height(&self) -> u32 {
         self.image.height()
     }
@@ -45,30 +48,49 @@ impl Frame {
     }
 }
 
+/// What goes wrong with a camera. Reasons are for technicians; no variant
+/// carries image data.
 #[derive(Debug, Error)]
 pub enum CameraError {
+    /// No device at the path (unplugged, or the index is wrong).
     #[error("no camera at {0}")]
     NotFound(String),
+    /// The device exists but would not open or accept our format.
     #[error("cannot open the camera {device}: {reason}")]
-    Open { device: String, reason: String },
+    Open {
+        /// The device, e.g. `/dev/video0`.
+        device: String,
+        /// The driver's explanation.
+        reason: String,
+    },
+    /// The stream broke after it had started.
     #[error("the camera stopped delivering frames: {0}")]
     Capture(String),
+    /// No frame arrived within this long.
     #[error("the camera gave no frame within {0:?}")]
     Timeout(std::time::Duration),
+    /// An image file of a file source could not be read or decoded.
     #[error("cannot read image file {path}: {source}")]
     File {
+        /// The file.
         path: PathBuf,
+        /// The decoder's error.
         #[source]
         source: ImageError,
     },
+    /// A file source has no frames left: an empty directory, or the end of one
+    /// not looped.
     #[error("no frames left in {0}")]
     EndOfStream(String),
+    /// A frame could not be encoded as JPEG for the photo.
     #[error("cannot encode the photo: {0}")]
     Encode(#[source] ImageError),
 }
 
 /// Anything that delivers frames. Blocks until the next frame.
 pub trait FrameSource: Send {
+    /// The next frame, blocking until there is one; errors as [`CameraError`]
+    /// describes.
     fn next_frame(&mut self) -> Result<Frame, CameraError>;
     /// For logs and the self-test table, e.g. `v4l /dev/video0 1280x720`.
     fn describe(&self) -> String;

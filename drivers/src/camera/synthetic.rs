@@ -6,6 +6,8 @@ use qrcode::{EcLevel, QrCode};
 
 use super::frame::{CameraError, Frame, FrameSource};
 
+/// A [`FrameSource`] that draws its frames, for tests, the demo and `selftest
+/// --simulated`: a moving texture, optionally with a QR code held up to it.
 pub struct SyntheticSource {
     width: u32,
     height: u32,
@@ -18,6 +20,7 @@ pub struct SyntheticSource {
 }
 
 impl SyntheticSource {
+    /// A source of `width` × `height` frames showing no code.
     pub fn new(width: u32, height: u32) -> SyntheticSource {
         SyntheticSource { width, height, frame_no: 0, flat: None, code: None, scale: 4 }
     }
@@ -45,6 +48,7 @@ impl SyntheticSource {
         Ok(())
     }
 
+    /// Takes the QR code away again: later frames show the background only.
     pub fn hide_qr(&mut self) {
         self.code = None;
     }

@@ -19,25 +19,35 @@ use crate::health::Health;
 
 pub mod test_backend;
 
+/// The `scanimage` binary, looked up on `PATH`.
 pub const SCANIMAGE: &str = "scanimage";
 
+/// Where the pages come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// The glass: one page per scan.
     Flatbed,
     /// Automatic document feeder: every sheet loaded, one page each.
     Feeder,
 }
 
+/// Colour depth of the scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// 24-bit colour.
     Color,
+    /// 8-bit grey, the usual choice for forms.
     Gray,
+    /// 1-bit black and white.
     Lineart,
 }
 
+/// How to scan: passed to `scanimage` as options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanSettings {
+    /// Flatbed or feeder.
     pub source: Source,
+    /// Colour, grey or black and white.
     pub mode: Mode,
     /// Dots per inch; 150 is plenty for forms, 300 for small print.
     pub resolution: u32,
@@ -51,24 +61,38 @@ impl Default for ScanSettings {
     }
 }
 
+/// What goes wrong with a scan, classified from scanimage's exit and stderr.
+/// Reasons are for technicians and the kiosk's prompts.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ScanError {
+    /// The `scanimage` binary is missing.
     #[error("scanimage is not installed (Debian package sane-utils)")]
     NotInstalled,
+    /// SANE knows no such device.
     #[error("no scanner {0:?} (unplugged, or no SANE backend for it)")]
     NotFound(String),
+    /// The feeder jammed; the pages before it were scanned.
     #[error("paper jammed in the scanner after {pages_done} good page(s)")]
-    Jammed { pages_done: usize },
+    Jammed {
+        /// Pages scanned before the jam (they are dropped).
+        pages_done: usize,
+    },
+    /// A feeder scan with no paper loaded.
     #[error("the scanner's feeder is empty")]
     EmptyFeeder,
+    /// The cover or feeder lid is open.
     #[error("the scanner's cover is open")]
     CoverOpen,
+    /// Another program holds the device; try again later.
     #[error("the scanner is busy (another program is using it)")]
     Busy,
+    /// The backend rejected an option (source, mode or resolution).
     #[error("the scanner refused the settings: {0}")]
     Settings(String),
+    /// The scan took longer than the scanner's timeout and was killed.
     #[error("the scanner did not finish within {0:?}; scanimage was stopped")]
     Timeout(Duration),
+    /// Any other failure; the text is scanimage's stderr.
     #[error("the scan failed: {0}")]
     Failed(String),
 }
@@ -83,6 +107,7 @@ struct Output {
 /// One scanned page, PNG-encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
+    /// The page as a PNG file.
     pub png: Vec<u8>,
 }
 
@@ -101,10 +126,13 @@ impl SaneScanner {
     /// sheets at 300 dpi takes a few minutes; a hung backend takes for ever.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+    /// A scanner for the SANE device `device`, with
+    /// [`SaneScanner::DEFAULT_TIMEOUT`] and the system's SANE configuration.
     pub fn new(device: &str) -> SaneScanner {
         SaneScanner { device: device.to_owned(), config_dir: None, timeout: Self::DEFAULT_TIMEOUT }
     }
 
+    /// Sets how long a scan may take before scanimage is killed.
     pub fn with_timeout(mut self, timeout: Duration) -> SaneScanner {
         self.timeout = timeout;
         self
@@ -116,6 +144,7 @@ impl SaneScanner {
         self
     }
 
+    /// The SANE device name.
     pub fn device(&self) -> &str {
         &self.device
     }
@@ -180,6 +209,9 @@ impl SaneScanner {
         }
     }
 
+    /// The scanner's state for the service tiles: a cover open, a busy device
+    /// or a timeout is degraded, anything else that fails is absent. Blocks
+    /// while scanimage asks the device.
     pub fn health(&self) -> Health {
         match self.check() {
             Ok(()) => Health::Ok,

@@ -12,10 +12,15 @@ use super::SaneScanner;
 /// A fault the test backend returns from `sane_read`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestFault {
+    /// Paper jam.
     Jammed,
+    /// Empty feeder.
     NoDocs,
+    /// Cover open.
     CoverOpen,
+    /// Device busy.
     DeviceBusy,
+    /// I/O error.
     IoError,
 }
 
@@ -38,6 +43,8 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// Callers testing faults retry a scan that timed out.
 pub const KNOWN_DEADLOCK_RATE: &str = "about 2% of fault scans";
 
+/// A private SANE configuration for the `test` backend, removed on drop; point
+/// a [`super::SaneScanner`] at it with `with_config_dir`.
 pub struct SaneTestEnv {
     dir: PathBuf,
     fault: Option<TestFault>,
@@ -57,6 +64,8 @@ impl SaneTestEnv {
                 .any(|d| Path::new(d).join("libsane-test.so.1").exists())
     }
 
+    /// Writes a fresh configuration directory with no fault; errors if the
+    /// temporary directory cannot be written.
     pub fn new() -> io::Result<SaneTestEnv> {
         let dir = std::env::temp_dir().join(format!(
             "cunban-sane-{}-{}",
@@ -96,6 +105,7 @@ impl SaneTestEnv {
         )
     }
 
+    /// The SANE_CONFIG_DIR to scan with.
     pub fn config_dir(&self) -> &Path {
         &self.dir
     }

@@ -28,11 +28,19 @@ pub struct ResidencePermit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Card {
     /// Holders with a GB 11643 number. `permit` is set for `J` cards.
-    Citizen { identity: Identity, permit: Option<ResidencePermit> },
+    Citizen {
+        /// The holder as read, validated.
+        identity: Identity,
+        /// The permit's extra fields, for `J` cards only.
+        permit: Option<ResidencePermit>,
+    },
+    /// A foreign permanent resident card (`I` or `Y`).
     Foreign(ForeignResident),
 }
 
 impl CardBlock {
+    /// Splits a 256-byte text block by its type flag; errors if the fields are
+    /// not valid UCS-2 text.
     pub fn decode(block: &[u8; TEXT_LEN]) -> Result<CardBlock, CardDataError> {
         let flag = u16::from_le_bytes([block[CARD_TYPE_OFFSET], block[CARD_TYPE_OFFSET + 1]]);
         if flag == u16::from(b'I') || flag == u16::from(b'Y') {
@@ -42,6 +50,8 @@ impl CardBlock {
         }
     }
 
+    /// The 256-byte block again, for the simulator; errors if a field does not
+    /// fit.
     pub fn encode(&self) -> Result<zeroize::Zeroizing<[u8; TEXT_LEN]>, CardDataError> {
         match self {
             CardBlock::Citizen(t) => t.encode(),
@@ -49,6 +59,8 @@ impl CardBlock {
         }
     }
 
+    /// Validates the text and joins it with the raw WLT photo; errors name the
+    /// field that is refused.
     pub fn to_card(&self, photo_wlt: Vec<u8>) -> Result<Card, CardDataError> {
         match self {
             CardBlock::Citizen(text) => {
@@ -65,6 +77,7 @@ impl CardBlock {
 }
 
 impl Card {
+    /// The card's type, from its flag.
     pub fn card_type(&self) -> CardType {
         match self {
             Card::Citizen { identity, .. } => identity.card_type,
@@ -72,6 +85,7 @@ impl Card {
         }
     }
 
+    /// The holder's name, masked for screens and logs.
     pub fn masked_name(&self) -> String {
         match self {
             Card::Citizen { identity, .. } => identity.masked_name(),
@@ -79,6 +93,7 @@ impl Card {
         }
     }
 
+    /// The card's number, masked for screens and logs.
     pub fn masked_number(&self) -> String {
         match self {
             Card::Citizen { identity, .. } => identity.id_number.masked(),
@@ -86,6 +101,7 @@ impl Card {
         }
     }
 
+    /// The raw WLT photo (1024 bytes on a good card).
     pub fn photo_wlt(&self) -> &[u8] {
         match self {
             Card::Citizen { identity, .. } => &identity.photo_wlt,

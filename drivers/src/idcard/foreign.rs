@@ -80,12 +80,15 @@ pub struct ForeignCardText {
     pub name_en: String,
     /// May be blank: not every holder has a Chinese name.
     pub name_zh: String,
+    /// GB/T 2261.1 code: "1" male, "2" female.
     pub gender: String,
+    /// The card number: 3 letters and 12 digits (`I`) or 18 characters (`Y`).
     pub number: String,
     /// GB/T 2659 three-letter code.
     pub nationality: String,
     /// YYYYMMDD.
     pub birth: String,
+    /// YYYYMMDD.
     pub valid_from: String,
     /// YYYYMMDD (no 长期 on these cards, but accepted if present).
     pub valid_until: String,
@@ -205,6 +208,7 @@ impl ForeignCardText {
         Ok(block)
     }
 
+    /// The card type its flag names; errors on a flag other than `I` or `Y`.
     pub fn card_type(&self) -> Result<CardType, CardDataError> {
         match self.card_type {
             'I' => Ok(CardType::ForeignPermanentResident),
@@ -268,6 +272,9 @@ pub struct ForeignNumber {
 }
 
 impl ForeignNumber {
+    /// Checks a number against the card type's format and the holder's birth
+    /// date; errors if it does not fit. A wrong 2017 check digit is only noted
+    /// (see [`ForeignNumber::check_digit_ok`]).
     pub fn parse(card_type: CardType, s: &str, birth: Date) -> Result<ForeignNumber, CardDataError> {
         let s = s.trim().to_ascii_uppercase();
         let b = s.as_bytes();
@@ -313,6 +320,8 @@ impl ForeignNumber {
         self.check_digit_ok
     }
 
+    /// The number with all but its first and last four characters hidden, for
+    /// screens and logs.
     pub fn masked(&self) -> String {
         mask_number(&self.number)
     }
@@ -348,26 +357,36 @@ pub fn icao_check_digit(chars: &[u8]) -> Option<u8> {
 /// The holder of a foreign permanent resident card.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct ForeignResident {
+    /// `I` (2017) or `Y` (2023) layout.
     #[zeroize(skip)]
     pub card_type: CardType,
     /// 英文姓名.
     pub name_en: String,
     /// 中文姓名, may be empty.
     pub name_zh: String,
+    /// As printed on the card.
     #[zeroize(skip)]
     pub gender: Gender,
     /// 国籍 (GB/T 2659 alpha-3).
     pub nationality: String,
+    /// As printed on the card.
     #[zeroize(skip)]
     pub birth_date: Date,
+    /// 永久居留证号码, checked.
     pub number: ForeignNumber,
+    /// First day of validity.
     #[zeroize(skip)]
     pub valid_from: Date,
+    /// Last day of validity.
     #[zeroize(skip)]
     pub valid_until: Validity,
+    /// 2017 only: 证件版本号.
     pub card_version: Option<String>,
+    /// 2017 only: 当次申请受理机关代码.
     pub issuing_office: Option<String>,
+    /// 2023 only: 换证次数.
     pub renewal_count: Option<String>,
+    /// 2023 only: 既往版本证件号码关联项.
     pub previous_number_link: Option<String>,
     /// Raw WLT photo, as on citizen cards.
     pub photo_wlt: Vec<u8>,

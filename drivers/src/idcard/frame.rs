@@ -21,14 +21,24 @@ const MIN_LEN: usize = 3;
 /// Bytes before the body: preamble and LEN.
 const HEADER: usize = PREAMBLE.len() + 2;
 
+/// A frame that cannot be decoded or encoded; the decoder skips it and goes on.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FrameError {
+    /// The XOR check byte does not match the frame.
     #[error("frame checksum mismatch: computed {computed:#04x}, frame says {received:#04x}")]
-    Checksum { computed: u8, received: u8 },
+    Checksum {
+        /// What the received bytes add up to.
+        computed: u8,
+        /// The frame's own check byte.
+        received: u8,
+    },
+    /// The LEN field is outside what a SAM sends.
     #[error("frame length {0} is impossible (allowed {MIN_LEN}..={MAX_LEN})")]
     Length(usize),
+    /// The body is too short to hold a request or response header.
     #[error("frame body has {0} bytes, too short for its kind")]
     TooShort(usize),
+    /// The data is too long to encode.
     #[error("frame data of {0} bytes does not fit the 16-bit length field")]
     TooLong(usize),
 }
@@ -36,27 +46,36 @@ pub enum FrameError {
 /// A request as the reader sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// Command byte, e.g. `0x30` for read.
     pub cmd: u8,
+    /// Parameter byte.
     pub para: u8,
+    /// Command data, often empty.
     pub data: Vec<u8>,
 }
 
 /// A response as the SAM sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// First status byte; `00` from every SAM.
     pub sw1: u8,
+    /// Second status byte; `00` from every SAM.
     pub sw2: u8,
+    /// The status proper: see [`super::status`].
     pub sw3: u8,
+    /// The answer's data, e.g. the card's text and photo.
     pub data: Vec<u8>,
 }
 
 /// A checked frame body (between LEN and CHK).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// `CMD PARA [DATA]` or `SW1 SW2 SW3 [DATA]`, without LEN and CHK.
     pub body: Vec<u8>,
 }
 
 impl Frame {
+    /// Reads the body as a request; errors if it is shorter than `CMD PARA`.
     pub fn into_request(self) -> Result<Request, FrameError> {
         if self.body.len() < 2 {
             return Err(FrameError::TooShort(self.body.len()));
@@ -66,6 +85,8 @@ impl Frame {
         Ok(Request { cmd: body[0], para: body[1], data })
     }
 
+    /// Reads the body as a response; errors if it is shorter than `SW1 SW2
+    /// SW3`.
     pub fn into_response(self) -> Result<Response, FrameError> {
         if self.body.len() < 3 {
             return Err(FrameError::TooShort(self.body.len()));
@@ -122,10 +143,13 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    /// An empty decoder.
     pub fn new() -> Decoder {
         Decoder::default()
     }
 
+    /// Appends bytes read from the port; take frames with
+    /// [`Decoder::next_frame`].
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

@@ -15,33 +15,48 @@ pub const WLT_LEN: usize = 1024;
 /// bytes (308 × 126) after the 54-byte header.
 pub const BMP_LEN: usize = 54 + 308 * 126;
 
+/// Why the card photo could not be decoded. Decoding is optional: the raw WLT
+/// is kept either way.
 #[derive(Debug, Error)]
 pub enum PhotoError {
+    /// The configured library path does not exist.
     #[error("the configured WLT decoder library {0} does not exist")]
     LibraryMissing(PathBuf),
+    /// `dlopen` failed (wrong architecture, missing dependencies).
     #[error("cannot load the WLT decoder library {path}: {source}")]
     Load {
+        /// The library.
         path: PathBuf,
+        /// The loader's error.
         #[source]
         source: libloading::Error,
     },
+    /// The library lacks the configured function.
     #[error("the WLT decoder library {path} has no `{symbol}` function: {source}")]
     Symbol {
+        /// The library.
         path: PathBuf,
+        /// The function's name.
         symbol: String,
+        /// The loader's error.
         #[source]
         source: libloading::Error,
     },
+    /// The photo does not have [`WLT_LEN`] bytes.
     #[error("a WLT photo is {WLT_LEN} bytes, this one has {0}")]
     WltLength(usize),
+    /// The vendor function returned this failure code.
     #[error("the vendor decoder refused the photo (returned {0})")]
     Decode(i32),
+    /// The vendor function's output does not start like a BMP file.
     #[error("the vendor decoder's output is not a BMP")]
     NotBmp,
 }
 
 /// Turns a WLT photo into a BMP image.
 pub trait PhotoDecoder: Send {
+    /// Decodes a [`WLT_LEN`]-byte photo into a [`BMP_LEN`]-byte BMP file;
+    /// errors if the input has the wrong size or the decoder refuses it.
     fn decode_wlt(&self, wlt: &[u8]) -> Result<Vec<u8>, PhotoError>;
 }
 
@@ -82,6 +97,8 @@ pub struct VendorWltDecoder {
 }
 
 impl VendorWltDecoder {
+    /// Loads the library at `path` and looks up its `symbol` function (the
+    /// vendors' `unpack` ABI); errors if either is missing.
     pub fn load(path: &Path, symbol: &str) -> Result<VendorWltDecoder, PhotoError> {
         // dlopen of a missing path gives a vague message; say it plainly.
         if !path.exists() {
@@ -101,6 +118,7 @@ impl VendorWltDecoder {
         Ok(VendorWltDecoder { path: path.to_owned(), unpack, _lib: lib })
     }
 
+    /// The loaded library's path, for logs.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -19,37 +19,58 @@ pub const BAUD: u32 = 115_200;
 
 /// Command and parameter bytes.
 pub const FIND_CARD: (u8, u8) = (0x20, 0x01);
+/// Select the card found, answering its serial number.
 pub const SELECT_CARD: (u8, u8) = (0x20, 0x02);
+/// Read the text block and the WLT photo.
 pub const READ_TEXT_PHOTO: (u8, u8) = (0x30, 0x01);
+/// Read the SAM module's own id.
 pub const READ_SAM_ID: (u8, u8) = (0x12, 0xFF);
 
 /// Data sizes of successful answers.
 const FIND_DATA_LEN: usize = 4;
+/// The card serial answered to [`SELECT_CARD`].
 pub const SELECT_DATA_LEN: usize = 8;
+/// The SAM id answered to [`READ_SAM_ID`].
 pub const SAM_ID_LEN: usize = 16;
 
+/// What goes wrong reading a card. Reasons are for technicians and never carry
+/// personal data.
 #[derive(Debug, Error)]
 pub enum IdCardError {
+    /// The serial port would not open (missing, or in use).
     #[error("cannot open the ID card reader at {path}: {source}")]
     Open {
+        /// The serial device.
         path: String,
+        /// serialport's error.
         #[source]
         source: serialport::Error,
     },
+    /// The device went away (unplugged adapter).
     #[error("the ID card reader is disconnected")]
     Disconnected,
+    /// Any other I/O error on the port.
     #[error("I/O error talking to the ID card reader: {0}")]
     Io(#[source] io::Error),
+    /// No answer within the reader's timeout.
     #[error("the ID card reader did not answer in time")]
     Timeout,
+    /// The reader's bytes were not a valid frame.
     #[error("bad frame from the ID card reader: {0}")]
     Frame(#[from] FrameError),
+    /// The SAM answered with an error status (no card, read failure...).
     #[error("the ID card reader reported: {0}")]
     Sam(#[from] SamError),
+    /// The card's data was read but refused.
     #[error("the card's data is unusable: {0}")]
     Card(#[from] CardDataError),
+    /// An answer with a success status but the wrong size or status for the
+    /// command.
     #[error("the reader's answer to {command} has the wrong status or size")]
-    UnexpectedResponse { command: &'static str },
+    UnexpectedResponse {
+        /// The command's name, for the log.
+        command: &'static str,
+    },
 }
 
 impl IdCardError {

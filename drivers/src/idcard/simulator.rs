@@ -25,6 +25,7 @@ use crate::pty::Pty;
 /// carry invalid values onto the wire.
 #[derive(Clone, Debug)]
 pub struct SimCard {
+    /// The citizen text block, used unless `foreign` is set.
     pub text: CardText,
     /// When set, the card is a foreign permanent resident card and this
     /// block goes on the wire instead of `text`.

@@ -10,38 +10,61 @@ pub const FIND_SUCCESS: u8 = 0x9F;
 /// A status the SAM reported instead of success, one variant per code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum SamError {
+    /// No card on the reader: the normal answer while polling.
     #[error("no card on the reader (0x80)")]
     NoCard,
+    /// The card did not answer selection.
     #[error("selecting the card failed (0x81)")]
     SelectFailed,
+    /// The card could not be read (moved away mid-read).
     #[error("reading the card failed (0x41)")]
     ReadFailed,
+    /// Our frame's checksum was wrong.
     #[error("the reader rejected our frame's checksum (0x10)")]
     RequestChecksum,
+    /// Our frame's length was wrong.
     #[error("the reader rejected our frame's length (0x11)")]
     RequestLength,
+    /// The reader does not know the command.
     #[error("the reader does not know the command (0x21)")]
     UnknownCommand,
+    /// Operation not authorised.
     #[error("operation not authorised (越权操作, 0x23)")]
     NotAuthorised,
+    /// Unrecognised error.
     #[error("the reader reported an unrecognised error (0x24)")]
     Unrecognised,
+    /// The card failed authentication (not genuine, or damaged).
     #[error("card authentication failed (0x31)")]
     CardAuthentication,
+    /// The card's information failed its checksum.
     #[error("card information checksum error (0x32)")]
     InfoChecksum,
+    /// The card's information has the wrong length.
     #[error("card information length error (0x33)")]
     InfoLength,
+    /// Card operation failed.
     #[error("card operation failed (0x40)")]
     CardOperation,
+    /// The card has no content.
     #[error("the card has no content (0x47)")]
     NoContent,
+    /// The SAM module failed its self-check: replace the reader.
     #[error("the SAM module failed its self-check (0x60)")]
     SamSelfCheck,
+    /// The SAM module is not authorised.
     #[error("the SAM module is not authorised (0x66)")]
     SamNotAuthorised,
+    /// A status word not in the table.
     #[error("unexpected status word {sw1:#04x} {sw2:#04x} {sw3:#04x}")]
-    Unknown { sw1: u8, sw2: u8, sw3: u8 },
+    Unknown {
+        /// First status byte.
+        sw1: u8,
+        /// Second status byte.
+        sw2: u8,
+        /// Third status byte.
+        sw3: u8,
+    },
 }
 
 impl SamError {

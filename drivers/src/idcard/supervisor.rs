@@ -42,11 +42,14 @@ impl ReaderSupervisor {
     /// First wait before reopening a reader that went away; doubles up to
     /// [`ReaderSupervisor::MAX_BACKOFF`].
     pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
+    /// Longest wait between attempts to reopen a missing reader.
     pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
     /// A module that stopped answering may be wedged behind a live adapter:
     /// after this many timeouts the port is closed and reopened.
     const TIMEOUTS_BEFORE_REOPEN: u32 = 3;
 
+    /// A supervisor for the reader at `path` (serial device); nothing is opened
+    /// until the first poll, and health is absent until then.
     pub fn new(path: impl Into<String>) -> ReaderSupervisor {
         ReaderSupervisor {
             path: path.into(),

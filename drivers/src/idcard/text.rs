@@ -42,10 +42,13 @@ pub(crate) const CARD_TYPE: Field = Field { name: "card_type", offset: CARD_TYPE
 /// carries its value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CardDataError {
+    /// A field is not valid UCS-2 text.
     #[error("card field `{0}` is not valid UCS-2 text")]
     BadText(&'static str),
+    /// A date field is not a valid YYYYMMDD date.
     #[error("card field `{0}` is not a valid date")]
     BadDate(&'static str),
+    /// The citizen ID number is refused (format, check character).
     #[error("the card's ID number is refused: {0}")]
     IdNumber(IdNumberError),
     /// A foreign permanent resident card where a citizen card was asked for
@@ -53,14 +56,26 @@ pub enum CardDataError {
     /// `ForeignResident::to_identity` makes the [`model::Identity`].
     #[error("a {0:?} card has no citizen identity number; read it as a foreign resident card")]
     UnsupportedCardLayout(CardType),
+    /// A permit or foreign card number is refused; the text says why.
     #[error("the card's document number is refused: {0}")]
     DocumentNumber(&'static str),
+    /// The type flag at byte 248 is not a layout we know.
     #[error("unknown card type flag U+{0:04X}")]
     UnknownCardType(u16),
+    /// The `30 01` payload is not text block plus photo.
     #[error("read payload malformed: {0}")]
     Payload(&'static str),
+    /// Encoding: a value does not fit its field (simulator and tests).
     #[error("field `{field}` has {chars} UCS-2 units, room for {max}")]
-    FieldTooLong { field: &'static str, chars: usize, max: usize },
+    FieldTooLong {
+        /// The field's name.
+        field: &'static str,
+        /// UCS-2 units in the value.
+        chars: usize,
+        /// Units the field holds.
+        max: usize,
+    },
+    /// Encoding: a value has a character outside UCS-2.
     #[error("field `{0}` has a character outside UCS-2")]
     NotUcs2(&'static str),
 }
@@ -71,6 +86,7 @@ pub enum CardDataError {
 /// [`CardText::to_identity`] is where validation happens.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct CardText {
+    /// 姓名, as printed on the card.
     pub name: String,
     /// GB/T 2261.1 code: "1" male, "2" female.
     pub gender: String,
@@ -78,8 +94,11 @@ pub struct CardText {
     pub nation: String,
     /// YYYYMMDD.
     pub birth: String,
+    /// 住址, as printed on the card.
     pub address: String,
+    /// 18-character citizen ID number.
     pub id_number: String,
+    /// 签发机关, the issuing police office.
     pub authority: String,
     /// YYYYMMDD.
     pub valid_from: String,

@@ -5,16 +5,17 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use escpos::driver::Driver;
 use escpos::errors::{PrinterError as EscposError, Result as EscposResult};
 
-use super::status::{PaperStatus, DLE_EOT_PAPER};
+use super::status::{paper_status_from_answer, read_status_byte, PaperStatus, DLE_EOT_PAPER};
 use super::error::PrinterError;
 use crate::serial::{is_disconnect, SerialTransport, Transport};
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a driver's shared handle; the network driver uses it too.
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded handle holds no invariant a panic could break.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -28,12 +29,14 @@ pub struct FileDriver {
 }
 
 impl FileDriver {
+    /// Opens `path` for appending, creating it if needed.
     pub fn open(path: impl AsRef<Path>) -> io::Result<FileDriver> {
         let path = path.as_ref().to_owned();
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(FileDriver { path, file: Arc::new(Mutex::new(file)) })
     }
 
+    /// The file printed to.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -61,10 +64,12 @@ pub struct MemoryDriver {
 }
 
 impl MemoryDriver {
+    /// An empty buffer.
     pub fn new() -> MemoryDriver {
         MemoryDriver::default()
     }
 
+    /// Everything printed so far.
     pub fn bytes(&self) -> Vec<u8> {
         lock(&self.buf).clone()
     }
@@ -112,26 +117,9 @@ impl SerialDriver {
         let classify = |e: io::Error| self.io_error(e);
         port.discard_input().map_err(classify)?;
         port.write_all(&DLE_EOT_PAPER).map_err(classify)?;
-        let deadline = Instant::now() + timeout;
-        let mut byte = [0u8; 1];
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(PrinterError::Timeout);
-            }
-            port.set_timeout(left).map_err(classify)?;
-            match port.read(&mut byte) {
-                Ok(1) => break,
-                Ok(_) => return Err(PrinterError::Disconnected),
-                Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
-                Err(e) => return Err(self.io_error(e)),
-            }
-        }
+        let byte = read_status_byte(&mut *port, timeout, |p, left| p.set_timeout(left), classify)?;
         port.set_timeout(Self::TIMEOUT).map_err(classify)?;
-        PaperStatus::from_byte(byte[0]).ok_or(PrinterError::Io(io::Error::new(
-            ErrorKind::InvalidData,
-            format!("printer status byte {:#04x} is not a DLE EOT 4 answer", byte[0]),
-        )))
+        paper_status_from_answer(byte)
     }
 
     fn io_error(&self, e: io::Error) -> PrinterError {

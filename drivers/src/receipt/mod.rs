@@ -41,6 +41,7 @@ pub enum SubmitState {
 }
 
 impl SubmitState {
+    /// What the receipt prints for the state.
     pub fn label_zh(self) -> &'static str {
         match self {
             SubmitState::Sent => "已提交",
@@ -62,8 +63,11 @@ pub struct Receipt {
     pub id_number_masked: String,
     /// Local time of the filing.
     pub time: PrimitiveDateTime,
+    /// The terminal's id, printed for the service desk.
     pub terminal_id: String,
+    /// The village the terminal serves.
     pub village_name: String,
+    /// Whether the filing reached the platform.
     pub state: SubmitState,
     /// 办件编号, once the platform assigned one.
     pub case_number: Option<String>,

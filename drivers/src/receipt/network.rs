@@ -3,19 +3,17 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use escpos::driver::Driver;
 use escpos::errors::{PrinterError as EscposError, Result as EscposResult};
 
-use super::status::{PaperStatus, DLE_EOT_PAPER};
+use super::driver::lock;
+use super::status::{paper_status_from_answer, read_status_byte, PaperStatus, DLE_EOT_PAPER};
 use super::error::PrinterError;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
+/// ESC/POS to a printer over raw TCP; clones share the connection.
 #[derive(Clone)]
 pub struct NetworkDriver {
     addr: String,
@@ -42,6 +40,7 @@ impl NetworkDriver {
         Ok(NetworkDriver { addr: addr.to_owned(), stream: Arc::new(Mutex::new(stream)) })
     }
 
+    /// The `host:port` connected to.
     pub fn addr(&self) -> &str {
         &self.addr
     }
@@ -51,25 +50,8 @@ impl NetworkDriver {
         let mut stream = lock(&self.stream);
         discard_pending(&mut stream).map_err(io_error)?;
         stream.write_all(&DLE_EOT_PAPER).map_err(io_error)?;
-        let deadline = Instant::now() + timeout;
-        let mut byte = [0u8; 1];
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(PrinterError::Timeout);
-            }
-            stream.set_read_timeout(Some(left)).map_err(io_error)?;
-            match stream.read(&mut byte) {
-                Ok(1) => break,
-                Ok(_) => return Err(PrinterError::Disconnected),
-                Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-                Err(e) => return Err(io_error(e)),
-            }
-        }
-        PaperStatus::from_byte(byte[0]).ok_or(PrinterError::Io(io::Error::new(
-            ErrorKind::InvalidData,
-            format!("printer status byte {:#04x} is not a DLE EOT 4 answer", byte[0]),
-        )))
+        let byte = read_status_byte(&mut *stream, timeout, |s, left| s.set_read_timeout(Some(left)), io_error)?;
+        paper_status_from_answer(byte)
     }
 }
 

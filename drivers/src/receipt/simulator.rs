@@ -33,31 +33,80 @@ impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Records bytes the printer received and returns its answers to the
+    /// status requests among them.
+    fn receive(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut s = self.state();
+        s.received.extend_from_slice(bytes);
+        status_requests(&mut s)
+    }
 }
 
-/// Open [`PrinterSimulator::path`] with [`super::SerialDriver::open`].
-pub struct PrinterSimulator {
+/// What both simulators share whatever the transport: the serving thread
+/// (stopped and joined on drop), what it received and its paper sensor.
+struct Recorder {
     shared: Arc<Shared>,
-    path: PathBuf,
     thread: Option<JoinHandle<()>>,
-    _slave: TTYPort,
 }
 
-const POLL: Duration = Duration::from_millis(20);
-
-impl PrinterSimulator {
-    pub fn start() -> io::Result<PrinterSimulator> {
-        let Pty { mut master, slave, path } = Pty::open()?;
-        SerialPort::set_timeout(&mut master, POLL).map_err(io::Error::from)?;
+impl Recorder {
+    /// Starts the thread `name` running `serve` until the recorder is dropped.
+    fn spawn(name: &str, serve: impl FnOnce(&Shared) + Send + 'static) -> io::Result<Recorder> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State { received: Vec::new(), scanned: 0, paper: PaperStatus::Ok, mute: false }),
             stop: AtomicBool::new(false),
         });
         let thread = {
             let shared = Arc::clone(&shared);
-            thread::Builder::new().name("printer-simulator".into()).spawn(move || serve(master, &shared))?
+            thread::Builder::new().name(name.into()).spawn(move || serve(&shared))?
         };
-        Ok(PrinterSimulator { shared, path, thread: Some(thread), _slave: slave })
+        Ok(Recorder { shared, thread: Some(thread) })
+    }
+
+    fn set_paper(&self, paper: PaperStatus) {
+        self.shared.state().paper = paper;
+    }
+
+    fn received(&self) -> Vec<u8> {
+        self.shared.state().received.clone()
+    }
+
+    fn qr_payloads(&self) -> Vec<Vec<u8>> {
+        escpos_inspect::qr_payloads(&self.received())
+    }
+
+    fn text(&self) -> String {
+        escpos_inspect::text_gb18030(&self.received())
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Open [`PrinterSimulator::path`] with [`super::SerialDriver::open`].
+pub struct PrinterSimulator {
+    recorder: Recorder,
+    path: PathBuf,
+    _slave: TTYPort,
+}
+
+const POLL: Duration = Duration::from_millis(20);
+
+impl PrinterSimulator {
+    /// Opens a pty and starts answering on it; the driver under test opens
+    /// [`PrinterSimulator::path`]. Stops on drop.
+    pub fn start() -> io::Result<PrinterSimulator> {
+        let Pty { mut master, slave, path } = Pty::open()?;
+        SerialPort::set_timeout(&mut master, POLL).map_err(io::Error::from)?;
+        let recorder = Recorder::spawn("printer-simulator", move |shared| serve(master, shared))?;
+        Ok(PrinterSimulator { recorder, path, _slave: slave })
     }
 
     /// Device path for the driver; valid while the simulator lives.
@@ -65,37 +114,29 @@ impl PrinterSimulator {
         self.path.clone()
     }
 
+    /// What the paper sensor reports from now on.
     pub fn set_paper(&self, paper: PaperStatus) {
-        self.shared.state().paper = paper;
+        self.recorder.set_paper(paper);
     }
 
     /// Stop answering status requests (printer off).
     pub fn set_mute(&self, mute: bool) {
-        self.shared.state().mute = mute;
+        self.recorder.shared.state().mute = mute;
     }
 
     /// Every byte received so far.
     pub fn received(&self) -> Vec<u8> {
-        self.shared.state().received.clone()
+        self.recorder.received()
     }
 
     /// QR payloads printed so far.
     pub fn qr_payloads(&self) -> Vec<Vec<u8>> {
-        escpos_inspect::qr_payloads(&self.received())
+        self.recorder.qr_payloads()
     }
 
     /// Text printed so far.
     pub fn text(&self) -> String {
-        escpos_inspect::text_gb18030(&self.received())
-    }
-}
-
-impl Drop for PrinterSimulator {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.recorder.text()
     }
 }
 
@@ -112,11 +153,7 @@ fn serve(mut master: TTYPort, shared: &Shared) {
                 return;
             }
         };
-        let answers = {
-            let mut s = shared.state();
-            s.received.extend_from_slice(&buf[..n]);
-            status_requests(&mut s)
-        };
+        let answers = shared.receive(&buf[..n]);
         if !answers.is_empty() {
             if let Err(e) = master.write_all(&answers) {
                 warn!(error = %e, "printer simulator: pty write failed, stopping");
@@ -148,25 +185,19 @@ fn status_requests(s: &mut State) -> Vec<u8> {
 /// A network receipt printer (raw TCP, port 9100 on real ones) on loopback:
 /// records what it is sent and answers `DLE EOT 4` on the same connection.
 pub struct NetworkPrinterSimulator {
-    shared: Arc<Shared>,
+    recorder: Recorder,
     addr: std::net::SocketAddr,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl NetworkPrinterSimulator {
+    /// Listens on a free loopback port and starts answering; connect to
+    /// [`NetworkPrinterSimulator::addr`]. Stops on drop.
     pub fn start() -> io::Result<NetworkPrinterSimulator> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State { received: Vec::new(), scanned: 0, paper: PaperStatus::Ok, mute: false }),
-            stop: AtomicBool::new(false),
-        });
-        let thread = {
-            let shared = Arc::clone(&shared);
-            thread::Builder::new().name("net-printer-simulator".into()).spawn(move || serve_tcp(listener, &shared))?
-        };
-        Ok(NetworkPrinterSimulator { shared, addr, thread: Some(thread) })
+        let recorder = Recorder::spawn("net-printer-simulator", move |shared| serve_tcp(listener, shared))?;
+        Ok(NetworkPrinterSimulator { recorder, addr })
     }
 
     /// `host:port` for [`super::NetworkDriver::connect`].
@@ -174,29 +205,24 @@ impl NetworkPrinterSimulator {
         self.addr.to_string()
     }
 
+    /// What the paper sensor reports from now on.
     pub fn set_paper(&self, paper: PaperStatus) {
-        self.shared.state().paper = paper;
+        self.recorder.set_paper(paper);
     }
 
+    /// Every byte received so far.
     pub fn received(&self) -> Vec<u8> {
-        self.shared.state().received.clone()
+        self.recorder.received()
     }
 
+    /// The payloads of the QR codes printed so far.
     pub fn qr_payloads(&self) -> Vec<Vec<u8>> {
-        escpos_inspect::qr_payloads(&self.received())
+        self.recorder.qr_payloads()
     }
 
+    /// The printed text so far, decoded from GB18030.
     pub fn text(&self) -> String {
-        escpos_inspect::text_gb18030(&self.received())
-    }
-}
-
-impl Drop for NetworkPrinterSimulator {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.recorder.text()
     }
 }
 
@@ -227,11 +253,7 @@ fn serve_tcp(listener: std::net::TcpListener, shared: &Shared) {
                 }
                 Err(_) => break,
             };
-            let answers = {
-                let mut s = shared.state();
-                s.received.extend_from_slice(&buf[..n]);
-                status_requests(&mut s)
-            };
+            let answers = shared.receive(&buf[..n]);
             if !answers.is_empty() && stream.write_all(&answers).is_err() {
                 break;
             }

@@ -20,25 +20,35 @@ pub use simulator::ScannerSimulator;
 /// without a terminator is a scanner in the wrong mode (or noise).
 pub const MAX_LINE: usize = 4096;
 
+/// What goes wrong with the barcode scanner. Reasons are for technicians.
 #[derive(Debug, Error)]
 pub enum ScannerError {
+    /// The serial port would not open.
     #[error("cannot open the barcode scanner at {path}: {source}")]
     Open {
+        /// The serial device.
         path: String,
+        /// serialport's error.
         #[source]
         source: serialport::Error,
     },
+    /// The device went away (unplugged).
     #[error("the barcode scanner is disconnected")]
     Disconnected,
+    /// Any other I/O error on the port.
     #[error("I/O error talking to the barcode scanner: {0}")]
     Io(#[source] io::Error),
+    /// No line end within [`MAX_LINE`] bytes; the rest of the line is dropped.
     #[error("the barcode scanner sent {0} bytes without a line end (wrong mode or baud rate?)")]
     LineTooLong(usize),
+    /// The code's payload is neither UTF-8 nor GBK text.
     #[error("the barcode scanner sent a code that is neither UTF-8 nor GBK text")]
     NotText,
 }
 
 impl ScannerError {
+    /// Whether the scanner is missing (unplugged or not there), as opposed to
+    /// misbehaving; the kiosk then shows it absent.
     pub fn is_device_missing(&self) -> bool {
         match self {
             ScannerError::Open { source, .. } => is_absent(source),
@@ -51,10 +61,13 @@ impl ScannerError {
 /// One scanned code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedCode {
+    /// The payload as text, without its line end.
     pub text: String,
+    /// How the bytes were read.
     pub encoding: TextEncoding,
 }
 
+/// A serial barcode scanner, read one line per code.
 pub struct BarcodeScanner {
     link: Box<dyn Transport>,
     path: Option<PathBuf>,
@@ -73,6 +86,7 @@ impl BarcodeScanner {
         Ok(s)
     }
 
+    /// A scanner over any transport (tests use a pty or memory).
     pub fn with_transport(link: Box<dyn Transport>) -> BarcodeScanner {
         BarcodeScanner { link, path: None, buf: Vec::new(), discarding: false }
     }

@@ -10,6 +10,7 @@ use serialport::{SerialPort, TTYPort};
 
 use crate::pty::Pty;
 
+/// A barcode scanner on a pty, for tests and the demo.
 pub struct ScannerSimulator {
     master: Mutex<TTYPort>,
     terminator: Mutex<Vec<u8>>,
@@ -26,6 +27,7 @@ impl ScannerSimulator {
         Ok(ScannerSimulator { master: Mutex::new(master), terminator: Mutex::new(b"\r".to_vec()), path, _slave: slave })
     }
 
+    /// The pty to open as the scanner's port.
     pub fn path(&self) -> PathBuf {
         self.path.clone()
     }

@@ -15,6 +15,28 @@ async fn code_of(resp: reqwest::Response) -> (StatusCode, ErrorCode) {
     (status, error_code(resp).await.code)
 }
 
+/// `GET /v1/terminal/config`, signed by `api` with the fields `t` overrides.
+async fn get_config(api: &Api, t: &Tamper) -> reqwest::Response {
+    api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), t).send().await.unwrap()
+}
+
+/// Presents `code` for enrollment as the terminal `serial` holding `key`, now.
+async fn present(hub: &hub::Hub, key: &model::auth::SigningKey, serial: &str, code: &str) -> reqwest::Response {
+    let req = model::enroll::EnrollRequest::sign(key, serial, code, OffsetDateTime::now_utc().unix_timestamp());
+    common::http().post(format!("{}/v1/enroll", hub.base_url())).json(&req).send().await.unwrap()
+}
+
+/// What a technician types to bind a code to a kiosk in the test village.
+fn kiosk_binding(fingerprint: Option<String>) -> hub::EnrollBinding {
+    hub::EnrollBinding {
+        terminal_id: None,
+        village_code: model::VillageCode::parse("622926100202").unwrap(),
+        profile: model::enroll::Profile::Kiosk,
+        expected_fingerprint: fingerprint,
+        actor: "technician".into(),
+    }
+}
+
 #[tokio::test]
 async fn a_registered_terminal_gets_in_and_others_do_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,13 +87,13 @@ async fn stale_and_future_timestamps_are_refused_as_clock_skew() {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     for ts in [now - MAX_CLOCK_SKEW_SECS - 30, now + MAX_CLOCK_SKEW_SECS + 30] {
         let t = Tamper { timestamp: Some(ts), ..Tamper::default() };
-        let resp = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+        let resp = get_config(&api, &t).await;
         assert!(resp.headers().contains_key("date"), "the hub's time travels back for the terminal to adjust");
         assert_eq!(code_of(resp).await, (StatusCode::UNAUTHORIZED, ErrorCode::ClockSkew));
     }
     // Inside the window is fine.
     let t = Tamper { timestamp: Some(now - MAX_CLOCK_SKEW_SECS + 30), ..Tamper::default() };
-    assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get_config(&api, &t).await.status(), StatusCode::OK);
     hub.shutdown().await.unwrap();
 }
 
@@ -80,16 +102,16 @@ async fn a_replayed_request_is_refused_even_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, mut api) = start(dir.path()).await;
     let t = Tamper { nonce: Some("replayed-nonce-0000000001".into()), ..Tamper::default() };
-    let first = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    let first = get_config(&api, &t).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let again = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    let again = get_config(&api, &t).await;
     assert_eq!(code_of(again).await, (StatusCode::UNAUTHORIZED, ErrorCode::Replayed));
 
     // Nonces are kept in the database, not in memory.
     hub.shutdown().await.unwrap();
     let hub = hub::Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
     api.base = hub.base_url();
-    let after = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    let after = get_config(&api, &t).await;
     assert_eq!(code_of(after).await, (StatusCode::UNAUTHORIZED, ErrorCode::Replayed));
     hub.shutdown().await.unwrap();
 }
@@ -137,37 +159,25 @@ async fn an_onlooker_cannot_bind_a_code_read_off_the_screen() {
     // was down), and someone who read the code presents it with their key.
     let dir = tempfile::tempdir().unwrap();
     let (hub, _api) = start(dir.path()).await;
-    let http = common::http();
-    let present = |key: &model::auth::SigningKey, serial: &str| {
-        let req = model::enroll::EnrollRequest::sign(key, serial, "ABCDEFGH", time::OffsetDateTime::now_utc().unix_timestamp());
-        http.post(format!("{}/v1/enroll", hub.base_url())).json(&req).send()
-    };
     let onlooker = common::random_key();
     let terminal = common::random_key();
-    assert_eq!(present(&onlooker, "SN-FAKE").await.unwrap().status(), StatusCode::OK, "pending, for now");
-    let resp = present(&terminal, "SN-REAL").await.unwrap();
+    assert_eq!(present(&hub, &onlooker, "SN-FAKE", "ABCDEFGH").await.status(), StatusCode::OK, "pending, for now");
+    let resp = present(&hub, &terminal, "SN-REAL", "ABCDEFGH").await;
     assert_eq!(code_of(resp).await, (StatusCode::GONE, ErrorCode::EnrollCodeUsed));
 
-    let binding = |fingerprint: Option<String>| hub::EnrollBinding {
-        terminal_id: None,
-        village_code: model::VillageCode::parse("622926100202").unwrap(),
-        profile: model::enroll::Profile::Kiosk,
-        expected_fingerprint: fingerprint,
-        actor: "technician".into(),
-    };
     // A technician who types only the code binds nothing: the fingerprint is required...
-    let err = hub.bind_enrollment("ABCD-EFGH", binding(None)).await.unwrap_err().to_string();
+    let err = hub.bind_enrollment("ABCD-EFGH", kiosk_binding(None)).await.unwrap_err().to_string();
     assert!(err.contains(&onlooker.public_key().fingerprint()) || err.contains("more than one key"), "{err}");
     // ...and with the terminal's fingerprint the code is refused too: two keys presented it.
-    let err = hub.bind_enrollment("ABCD-EFGH", binding(Some(terminal.public_key().fingerprint()))).await.unwrap_err().to_string();
+    let err = hub.bind_enrollment("ABCD-EFGH", kiosk_binding(Some(terminal.public_key().fingerprint()))).await.unwrap_err().to_string();
     assert!(err.contains("more than one key"), "{err}");
     // Even the onlooker's own fingerprint does not bind it.
-    assert!(hub.bind_enrollment("ABCD-EFGH", binding(Some(onlooker.public_key().fingerprint()))).await.is_err());
+    assert!(hub.bind_enrollment("ABCD-EFGH", kiosk_binding(Some(onlooker.public_key().fingerprint()))).await.is_err());
     // The technician's list flags it.
     let listed = hub.store().pending_enrollments(time::OffsetDateTime::now_utc()).unwrap();
     assert_eq!(listed.iter().map(|e| e.status.as_str()).collect::<Vec<_>>(), vec!["contested"]);
     // The onlooker's polls never get an enrollment; no terminal was registered.
-    let answer: serde_json::Value = present(&onlooker, "SN-FAKE").await.unwrap().json().await.unwrap();
+    let answer: serde_json::Value = present(&hub, &onlooker, "SN-FAKE", "ABCDEFGH").await.json().await.unwrap();
     assert_eq!(answer["status"], "pending");
     assert_eq!(hub.store().terminals().unwrap().len(), 1, "only the harness's terminal");
     hub.shutdown().await.unwrap();
@@ -178,18 +188,10 @@ async fn a_code_needs_the_fingerprint_the_terminal_shows() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, _api) = start(dir.path()).await;
     let terminal = common::random_key();
-    let req = model::enroll::EnrollRequest::sign(&terminal, "SN-1", "JKMNPQRS", time::OffsetDateTime::now_utc().unix_timestamp());
-    assert_eq!(common::http().post(format!("{}/v1/enroll", hub.base_url())).json(&req).send().await.unwrap().status(), StatusCode::OK);
-    let binding = |fingerprint: Option<String>| hub::EnrollBinding {
-        terminal_id: None,
-        village_code: model::VillageCode::parse("622926100202").unwrap(),
-        profile: model::enroll::Profile::Kiosk,
-        expected_fingerprint: fingerprint,
-        actor: "technician".into(),
-    };
-    let err = hub.bind_enrollment("JKMN-PQRS", binding(None)).await.unwrap_err().to_string();
+    assert_eq!(present(&hub, &terminal, "SN-1", "JKMNPQRS").await.status(), StatusCode::OK);
+    let err = hub.bind_enrollment("JKMN-PQRS", kiosk_binding(None)).await.unwrap_err().to_string();
     assert!(err.contains("fingerprint") && err.contains(&terminal.public_key().fingerprint()), "shows the presenter's: {err}");
-    let bound = hub.bind_enrollment("JKMN-PQRS", binding(Some(terminal.public_key().fingerprint()))).await.unwrap();
+    let bound = hub.bind_enrollment("JKMN-PQRS", kiosk_binding(Some(terminal.public_key().fingerprint()))).await.unwrap();
     assert_eq!(bound.terminal_id.as_deref(), Some("T-SN-1"));
     hub.shutdown().await.unwrap();
 }

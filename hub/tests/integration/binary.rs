@@ -6,19 +6,26 @@ use std::time::{Duration, Instant};
 
 use model::protocol::{Health, SERVICE_NAME};
 
-#[test]
-fn binary_announces_its_address_serves_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+/// The hub binary listening on a free port with its database in `dir`, and
+/// `extra` arguments; returns the child and the first line it printed.
+fn spawn_hub(dir: &std::path::Path, extra: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
         .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.path().join("hub.db"))
+        .arg(dir.join("hub.db"))
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line)
+}
+
+#[test]
+fn binary_announces_its_address_serves_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, line) = spawn_hub(dir.path(), &[]);
     let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
     assert!(addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"), "{addr}");
 
@@ -81,17 +88,7 @@ fn generates_a_platform_key_once_and_serves_with_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a platform private key"), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.path().join("hub.db"))
-        .arg("--platform-key-file")
-        .arg(&key_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let (mut child, line) = spawn_hub(dir.path(), &["--platform-key-file".as_ref(), key_file.as_os_str()]);
     let _ = child.kill();
     let _ = child.wait();
     assert!(line.starts_with("listening on "), "{line:?}");

@@ -11,9 +11,7 @@ use drivers::escpos_inspect::{qr_payloads, text_gb18030};
 use drivers::{SamSimulator, SimCard};
 use hub::HubDb;
 use hub::{Hub, HubOptions};
-use kiosk::app::{App, Parts};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
+use kiosk::app::App;
 use kiosk::session::{Capabilities, Event, Screen, Session, Terminal, View};
 use model::seal::PlatformSecretKey;
 use model::submission::Channel;
@@ -63,21 +61,8 @@ fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform
         Capabilities::default(),
         Box::new(time::OffsetDateTime::now_utc),
     );
-    let app = App::start(
-        Parts {
-            session,
-            outbox: outbox.clone(),
-            sync: SyncClient::new(hub_url, identity).expect("sync client"),
-            card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-            printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
-            // Long: the test decides when the background worker syncs.
-            sync_interval: Duration::from_secs(3600),
-            idle_timeout: Duration::from_secs(600),
-        },
-        rt.handle().clone(),
-        Box::new(|_| {}),
-        Box::new(|_| {}),
-    );
+    let sync = SyncClient::new(hub_url, identity).expect("sync client");
+    let app = super::harness::start_app(rt, session, outbox.clone(), sync, &sim, &receipts);
     Kiosk { app, sim, outbox, receipts, platform, device }
 }
 

@@ -8,9 +8,6 @@ use std::time::Duration;
 
 use drivers::SamSimulator;
 use i_slint_backend_testing::{self as testing, ElementQuery};
-use kiosk::app::{App, Parts};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
 use kiosk::session::{Capabilities, Session, Terminal};
 use model::submission::Channel;
 use model::{Catalog, VillageCode};
@@ -68,25 +65,14 @@ fn hold_pin_and_diagnose() {
     let receipts = dir.path().join("receipts.escpos");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let hub_url = format!("http://127.0.0.1:{port}");
-    let app = App::start(
-        Parts {
-            session: Session::new(
-                Arc::new(Catalog::starter()),
-                Terminal { terminal_id: "GS-DIAG-1".into(), village_code: VillageCode::parse("622926100202").unwrap(), channel: Channel::SelfServiceTerminal },
-                Capabilities::default(),
-                Box::new(time::OffsetDateTime::now_utc),
-            ),
-            outbox,
-            sync: SyncClient::new(&hub_url, offline_cache::DeviceIdentity::generate("GS-DIAG-1").unwrap()).unwrap(),
-            card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-            printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
-            sync_interval: Duration::from_secs(3600),
-            idle_timeout: Duration::from_secs(600),
-        },
-        rt.handle().clone(),
-        Box::new(|_| {}),
-        Box::new(|_| {}),
+    let session = Session::new(
+        Arc::new(Catalog::starter()),
+        Terminal { terminal_id: "GS-DIAG-1".into(), village_code: VillageCode::parse("622926100202").unwrap(), channel: Channel::SelfServiceTerminal },
+        Capabilities::default(),
+        Box::new(time::OffsetDateTime::now_utc),
     );
+    let sync = SyncClient::new(&hub_url, offline_cache::DeviceIdentity::generate("GS-DIAG-1").unwrap()).unwrap();
+    let app = harness::start_app(&rt, session, outbox, sync, &sim, &receipts);
     let (tx, updates) = std::sync::mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
     let w = KioskWindow::new().unwrap();
