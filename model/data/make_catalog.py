@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from catalog_src import social, health, household, civil, farm  # noqa: E402
 from catalog_src.themes import THEMES, BUNDLES  # noqa: E402
 
-items = social.ITEMS + health.ITEMS + household.ITEMS + civil.ITEMS + farm.ITEMS
+items = social.ITEMS + civil.ITEMS + health.ITEMS + household.ITEMS + farm.ITEMS
 
 catalog = {
     "version": 2026120401,

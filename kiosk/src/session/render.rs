@@ -161,7 +161,7 @@ impl Session {
         let items: Vec<&model::ServiceItem> = if theme == FREQUENT {
             frequent
         } else {
-            self.catalog.items.iter().filter(|item| theme.is_empty() || item.theme == *theme || item.also_in.iter().any(|t| t == theme)).collect()
+            if theme.is_empty() { self.catalog.items.iter().collect() } else { self.catalog.items_in_theme(theme).collect() }
         };
         v.services = items
             .into_iter()

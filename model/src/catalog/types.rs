@@ -380,9 +380,11 @@ impl Catalog {
         self.items.iter().find(|i| i.implement_code.as_str() == code)
     }
 
-    /// Items listed under a theme, first or as well, in catalog order.
+    /// Items listed under a theme: those it is the first theme of, then
+    /// those listed there as well, each in catalog order.
     pub fn items_in_theme<'a>(&'a self, theme: &'a str) -> impl Iterator<Item = &'a ServiceItem> + 'a {
-        self.items.iter().filter(move |i| i.theme == theme || i.also_in.iter().any(|t| t == theme))
+        let first = self.items.iter().filter(move |i| i.theme == theme);
+        first.chain(self.items.iter().filter(move |i| i.theme != theme && i.also_in.iter().any(|t| t == theme)))
     }
 
     pub fn bundle(&self, code: &str) -> Option<&Bundle> {
