@@ -2,3 +2,4 @@
 
 pub mod safe_fs;
 pub mod update;
+pub mod voice;

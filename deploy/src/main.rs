@@ -17,6 +17,7 @@ mod platform_key;
 mod selftest;
 mod status;
 mod update_cmd;
+mod voice_cmd;
 
 #[derive(Parser)]
 #[command(name = "kioskctl", version, about = "Technician tools for a Cunban terminal")]
@@ -117,6 +118,11 @@ enum Command {
         #[command(subcommand)]
         command: update_cmd::UpdateCommand,
     },
+    /// Recorded voice packs: install (verify with the catalog key), missing (prompts to record), pack (build and sign).
+    Voice {
+        #[command(subcommand)]
+        command: voice_cmd::VoiceCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,6 +207,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Logs { lines, unit, file } => logs::run(unit, *lines, file.as_deref()),
         Command::Update { command } => update_cmd::run(command, cli.json),
+        Command::Voice { command } => voice_cmd::run(command, cli.json),
         Command::Export { data_dir, to } => export::run(data_dir, to, cli.json),
         Command::PlatformKey { command: PlatformKeyCommand::Show, data_dir } => platform_key::show(data_dir, cli.json),
         Command::PlatformKey { command: PlatformKeyCommand::Confirm { fingerprint }, data_dir } => platform_key::confirm(data_dir, fingerprint, cli.json),

@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use model::mask::mask_phone;
 use model::seal::PlatformSecretKey;
 use model::{CaseStatus, Submission};
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use crate::connector::{progress_text, SmsNotifier};
 use crate::sqlite::{HubDb, OpenedFiling};
 use crate::store::{CaseSummary, StatusChange, Store, StoreError};
 
@@ -102,16 +100,10 @@ pub fn notification_phone(sub: &Submission) -> Option<String> {
     (p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.to_owned())
 }
 
-/// Applies a decision. With `notify` (an SMS gateway and the villager's
-/// number, read from the opened submission), a progress SMS goes out; a
-/// failed SMS is logged and does not undo the decision.
-pub async fn decide(
-    store: Arc<dyn Store>,
-    case_number: &str,
-    decision: Decision,
-    actor: &str,
-    notify: Option<(&dyn SmsNotifier, String)>,
-) -> Result<CaseSummary, BackOfficeError> {
+/// Applies a decision. A change the villager is told of by text (accepted,
+/// rejected, done) leaves a row in the SMS outbox in the same transaction;
+/// `crate::sms::dispatch` sends it.
+pub async fn decide(store: Arc<dyn Store>, case_number: &str, decision: Decision, actor: &str) -> Result<CaseSummary, BackOfficeError> {
     let (to, reason, result) = match decision {
         Decision::Accept => (CaseStatus::Accepted, None, None),
         Decision::Process => (CaseStatus::Processing, None, None),
@@ -129,7 +121,6 @@ pub async fn decide(
         }
     };
     let (cn, who) = (case_number.to_owned(), actor.to_owned());
-    let reason_for_sms = reason.clone();
     let summary = tokio::task::spawn_blocking(move || {
         let change = StatusChange {
             to,
@@ -142,11 +133,5 @@ pub async fn decide(
     .await
     .map_err(|e| StoreError::Corrupt(format!("back office task failed: {e}")))??;
     tracing::info!(case = %summary.case_number, status = ?summary.status, actor, "case decided");
-    if let Some((sms, phone)) = notify {
-        let text = progress_text(&summary.case_number, summary.status, reason_for_sms.as_deref());
-        if let Err(e) = sms.send(&phone, &text).await {
-            tracing::warn!(to = %mask_phone(&phone), error = %e, "progress SMS not sent");
-        }
-    }
     Ok(summary)
 }

@@ -1,14 +1,13 @@
 //! The hub's edges to the outside: the provincial platform (forwarding cases,
-//! e-license lookups) and SMS notifications. Interfaces with defaults that
-//! keep everything on the hub: the default platform connector is the hub's
-//! own back office, the default SMS gateway writes to the log (numbers masked).
+//! e-license lookups). The default platform connector is the hub's own back
+//! office. Progress texts go through the province's SMS gateway (`crate::sms`);
+//! without one, no text is sent and no terminal promises one.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use model::mask::mask_phone;
 use model::protocol::{ELicenseAnswer, ELicenseQuery};
-use model::{CaseNumber, CaseStatus, SubmissionId};
+use model::{CaseNumber, SubmissionId};
 use thiserror::Error;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -38,6 +37,12 @@ pub struct CaseOpened {
 /// 好差评 codes, DESIGN §4).
 pub trait PlatformConnector: Send + Sync + 'static {
     fn name(&self) -> &'static str;
+
+    /// Whether this connector reaches an e-license library at all. The
+    /// terminal config says so, and only then may a kiosk promise "no scan".
+    fn has_e_license_library(&self) -> bool {
+        false
+    }
 
     /// A case was opened on the hub (after commit). An error is logged and
     /// the case stays in the back office; it is not lost.
@@ -71,45 +76,5 @@ impl PlatformConnector for BackOffice {
             tracing::info!(material = %query.material_code, id_number = ?query.id_number, "e-license lookup: no library configured");
             Ok(ELicenseAnswer { available: false, document: None })
         })
-    }
-}
-
-/// Progress notifications by SMS, to a number the villager chose to leave.
-pub trait SmsNotifier: Send + Sync + 'static {
-    fn send<'a>(&'a self, phone: &'a str, text: &'a str) -> BoxFuture<'a, Result<(), ConnectorError>>;
-}
-
-/// The default: writes what would be sent to the log, the number masked.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LoggingSms;
-
-impl SmsNotifier for LoggingSms {
-    fn send<'a>(&'a self, phone: &'a str, text: &'a str) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async move {
-            tracing::info!(to = %mask_phone(phone), %text, "SMS (logging gateway, not sent)");
-            Ok(())
-        })
-    }
-}
-
-/// The words of a progress SMS. Names no person: the case number and status only.
-pub fn progress_text(case_number: &CaseNumber, status: CaseStatus, reason: Option<&str>) -> String {
-    match (status, reason) {
-        (CaseStatus::Rejected, Some(r)) => format!("【村办】您的办件 {case_number} {}：{r}", status.label_zh()),
-        (CaseStatus::Done, _) => format!("【村办】您的办件 {case_number} {}，可到村服务点打印结果。", status.label_zh()),
-        _ => format!("【村办】您的办件 {case_number} 状态：{}。", status.label_zh()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn progress_texts_name_the_case_not_the_person() {
-        let n = CaseNumber::parse("622026112100000001").unwrap();
-        assert_eq!(progress_text(&n, CaseStatus::Accepted, None), "【村办】您的办件 622026112100000001 状态：已受理。");
-        assert!(progress_text(&n, CaseStatus::Done, None).contains("打印结果"));
-        assert!(progress_text(&n, CaseStatus::Rejected, Some("材料不清晰")).contains("材料不清晰"));
     }
 }

@@ -29,9 +29,11 @@ mod rate_limit;
 pub mod signing;
 pub mod backoffice;
 pub mod connector;
+pub mod sms;
 pub mod fleet;
 pub mod import;
 pub mod openapi;
+pub mod rollout;
 pub mod sqlite;
 pub mod store;
 
@@ -40,11 +42,12 @@ pub use api::{
     SMALL_BODY_LIMIT,
 };
 pub use auth::{new_staff_token, staff_token_hash, Authed};
-pub use connector::{BackOffice, LoggingSms, PlatformConnector, SmsNotifier};
+pub use connector::{BackOffice, PlatformConnector};
+pub use sms::{HttpSmsConfig, HttpSmsGateway, SmsGateway};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
-    terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
-    NewTerminal, OpenQuota, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+    terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
+    NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 #[derive(Debug, Error)]

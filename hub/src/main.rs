@@ -20,13 +20,15 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use hub::backoffice::{self, Decision};
-use hub::{HubDb, HubOptions, LoggingSms, NewTerminal, Store};
+use hub::{HubDb, HubOptions, NewTerminal, Store};
 use model::auth::{PublicKey, SignedCatalog, SigningKey};
 use model::seal::{default_suite, PlatformSecretKey};
 use model::{CaseStatus, VillageCode};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+mod cli_ratings;
+mod cli_sms;
 mod cli_van;
 
 #[derive(Debug, Parser)]
@@ -69,6 +71,8 @@ struct Args {
     /// Write a new catalog signing key to FILE, print its public key, exit.
     #[arg(long, value_name = "FILE")]
     generate_catalog_key: Option<PathBuf>,
+    #[command(flatten)]
+    sms: cli_sms::GatewayArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -118,6 +122,15 @@ enum Command {
     Staff(StaffCmd),
     /// Apply a van's sealed queue from removable media (`kioskctl export`).
     Import(cli_van::ImportArgs),
+    /// Progress texts: send what waits, list a case's texts.
+    #[command(subcommand)]
+    Sms(cli_sms::SmsCmd),
+    /// 好差评 per village and item.
+    #[command(subcommand)]
+    Ratings(cli_ratings::RatingsCmd),
+    /// Follow-ups of bad ratings (差评整改): list, answer.
+    #[command(subcommand)]
+    Followup(cli_ratings::FollowUpCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -366,7 +379,7 @@ async fn terminal_cmd(db: &Path, cmd: TerminalCmd) -> anyhow::Result<()> {
         }
         TerminalCmd::Config { id, sync_interval_secs, heartbeat_interval_secs, notice } => {
             let current = store.terminal_config(id.as_deref().unwrap_or("*"))?;
-            let config = model::protocol::TerminalConfig { version: current.version + 1, sync_interval_secs, heartbeat_interval_secs, notice };
+            let config = model::protocol::TerminalConfig { version: current.version + 1, sync_interval_secs, heartbeat_interval_secs, notice, ..Default::default() };
             store.set_terminal_config(id.as_deref(), &config)?;
             println!("config version {} set for {}", config.version, id.as_deref().unwrap_or("all terminals"));
         }
@@ -374,16 +387,7 @@ async fn terminal_cmd(db: &Path, cmd: TerminalCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The villager's number for a progress SMS, when the platform key is given.
-fn sms_target(db: &Path, store: &dyn Store, case_number: &str, key_file: Option<&Path>) -> anyhow::Result<Option<String>> {
-    let Some(key_file) = key_file else { return Ok(None) };
-    let key = load_platform_key(key_file)?;
-    let hubdb = HubDb::open(db)?;
-    let (_, filing) = backoffice::open_case(&hubdb, store, case_number, &key)?;
-    Ok(backoffice::notification_phone(&filing.submission))
-}
-
-async fn case_cmd(db: &Path, cmd: CaseCmd) -> anyhow::Result<()> {
+async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow::Result<()> {
     let store = open_store_sync(db)?;
     let (case_number, decision, key_file) = match cmd {
         CaseCmd::Open { case_number, platform_key_file, out } => {
@@ -431,11 +435,16 @@ async fn case_cmd(db: &Path, cmd: CaseCmd) -> anyhow::Result<()> {
             (case_number, Decision::Complete { result_pdf }, platform_key_file)
         }
     };
-    let phone = sms_target(db, store.as_ref(), &case_number, key_file.as_deref())?;
     let actor = std::env::var("USER").unwrap_or_else(|_| "back office".into());
-    let sms = LoggingSms;
-    let summary = backoffice::decide(store, &case_number, decision, &actor, phone.map(|p| (&sms as &dyn hub::SmsNotifier, p))).await?;
+    let summary = backoffice::decide(store.clone(), &case_number, decision, &actor).await?;
     println!("case {} is now {}", summary.case_number, status_word(summary.status));
+    // The text of this change (and any held up before) goes now when it can;
+    // otherwise it waits in the outbox for `hub sms send` or the serving hub.
+    if let (Some(gw), Some(key_file)) = (sms.gateway()?, key_file) {
+        let key = load_platform_key(&key_file)?;
+        let mut phones = cli_sms::phone_reader(db, store.as_ref(), &key);
+        cli_sms::print_report(&hub::sms::dispatch(store.as_ref(), &gw, &mut *phones, now()).await?);
+    }
     Ok(())
 }
 
@@ -466,7 +475,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match args.command {
         Some(Command::Terminal(cmd)) => return terminal_cmd(&args.db, cmd).await,
-        Some(Command::Case(cmd)) => return case_cmd(&args.db, cmd).await,
+        Some(Command::Case(cmd)) => return case_cmd(&args.db, &args.sms, cmd).await,
         Some(Command::Cases(CasesCmd::List { status, limit })) => {
             let store = open_store_sync(&args.db)?;
             for c in backoffice::list_cases(store.as_ref(), status.map(Into::into), limit)? {
@@ -525,6 +534,12 @@ async fn main() -> anyhow::Result<()> {
                 profile.as_str()
             );
             return Ok(());
+        }
+        Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Sms(cmd)) => {
+            let store = open_store_sync(&args.db)?;
+            return cli_sms::sms_cmd(&args.db, store.as_ref(), &args.sms, cmd, load_platform_key).await;
         }
         Some(Command::Operator(cmd)) => return cli_van::operator_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Staff(StaffCmd::Add { name })) => {
@@ -627,9 +642,15 @@ async fn main() -> anyhow::Result<()> {
         platform_key,
         catalog_public_key,
         signing_key: Some(std::sync::Arc::new(signing_key)),
+        sms_gateway: args.sms.sms_gateway_url.is_some(),
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
         ..HubOptions::default()
     };
+    match (args.sms.gateway()?, &options.platform_key) {
+        (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
+        (Some(_), None) => tracing::warn!("an SMS gateway without the platform key: texts wait for `hub sms send`"),
+        _ => tracing::info!("no SMS gateway: no progress texts, and terminals promise none"),
+    }
     hub::serve_until(listener, store, options, shutdown_signal()).await?;
     tracing::info!("hub stopped");
     Ok(())

@@ -77,6 +77,11 @@ fn u64() -> Value {
 }
 
 /// An optional field: serde takes `null` for it as well as leaving it out.
+/// A referenced schema that may also be null (serde's Option takes null).
+fn nullable_ref(name: &str) -> Value {
+    json!({ "nullable": true, "allOf": [r(name)] })
+}
+
 fn nullable(mut v: Value) -> Value {
     v["nullable"] = Value::Bool(true);
     v
@@ -190,7 +195,12 @@ fn schemas() -> Value {
         "TerminalConfig": {
             "type": "object", "required": ["version", "sync_interval_secs", "heartbeat_interval_secs"],
             "properties": {
-                "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" }))
+                "version": u64(), "sync_interval_secs": u64(), "heartbeat_interval_secs": u64(), "notice": nullable(json!({ "type": "string" })),
+                "paths": {
+                    "type": "object",
+                    "description": "What exists behind this terminal, filled by the hub from what it has: a terminal shows a sentence about 短信 (sms), 电子证照 (e_license) or 邮寄 (mail) only when its path is true.",
+                    "properties": { "sms": { "type": "boolean" }, "e_license": { "type": "boolean" }, "mail": { "type": "boolean" } }
+                }
             }
         },
         "SignedDocument": {
@@ -268,8 +278,19 @@ fn schemas() -> Value {
                 "devices": { "type": "array", "items": r("DeviceHealth") },
                 "alerts": { "type": "array", "items": { "type": "string" } },
                 "clock_offset_secs": { "type": "integer" },
-                "audit": r("AuditProof")
+                "audit": nullable_ref("AuditProof"),
+                "update": nullable_ref("UpdateReport")
             }
+        },
+        "UpdateTarget": {
+            "description": "The update this terminal's rollout stage offers it (issue 19)",
+            "type": "object", "required": ["version", "sha256", "size"],
+            "properties": { "version": { "type": "string" }, "sha256": { "type": "string" }, "size": u64() }
+        },
+        "UpdateReport": {
+            "description": "The terminal's last install of an update from the hub",
+            "type": "object", "required": ["version", "outcome"],
+            "properties": { "version": { "type": "string" }, "outcome": { "type": "string", "enum": ["installed", "failed"] }, "detail": nullable(json!({ "type": "string" })) }
         },
         "DiagnosticsRequest": {
             "description": "Staff asked for a diagnostics bundle (issue 19): announce it, then upload it like an attachment",
@@ -298,7 +319,7 @@ fn schemas() -> Value {
         },
         "HeartbeatAck": {
             "type": "object", "required": ["server_time", "config_version"],
-            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64(), "audit_anchor": r("AuditHead"), "diagnostics": r("DiagnosticsRequest") }
+            "properties": { "server_time": datetime(), "catalog_version": nullable(u64()), "config_version": u64(), "audit_anchor": nullable_ref("AuditHead"), "diagnostics": nullable_ref("DiagnosticsRequest"), "update": nullable_ref("UpdateTarget") }
         },
         "ELicenseQuery": {
             "type": "object", "required": ["material_code", "id_number"], "additionalProperties": false,

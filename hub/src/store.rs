@@ -57,6 +57,8 @@ pub enum StoreError {
     TerminalConflict(String),
     #[error("no terminal {0} is registered")]
     UnknownTerminal(String),
+    #[error("no open follow-up {0}")]
+    NoSuchFollowUp(String),
     #[error("no operator {0}")]
     UnknownOperator(String),
     /// Revoked accounts stay revoked; an assistant who returns gets a new staff number.
@@ -64,6 +66,10 @@ pub enum StoreError {
     OperatorRevoked(String),
     #[error("no case {0}")]
     UnknownCase(String),
+    /// An update version published again with other bytes, or a rollout
+    /// for a version never published / already rolling out.
+    #[error("update {0}")]
+    Update(String),
     /// No diagnostics request under this id for this terminal.
     #[error("no diagnostics request {0} for this terminal")]
     UnknownDiagnostics(uuid::Uuid),
@@ -536,10 +542,168 @@ pub trait Store: Send + Sync + 'static {
     /// terminal it came from and its bytes; None while incomplete.
     fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 
+    /// Publishes an update bundle (already verified by the caller) under its version.
+    fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Starts the staged rollout of a published version (audited).
+    fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Pause (`paused`), resume (`running`) or halt (`halted`) a rollout by hand (audited).
+    fn set_rollout_state(&self, version: &str, state: crate::rollout::RolloutState, by: &str, at: OffsetDateTime) -> Result<crate::rollout::Rollout, StoreError>;
+
+    /// Every rollout, newest first.
+    fn rollouts(&self) -> Result<Vec<crate::rollout::Rollout>, StoreError>;
+
+    /// The update `terminal` is offered now: the newest running rollout
+    /// whose open stages include it, unless it failed that version.
+    fn update_target(&self, terminal: &str) -> Result<Option<model::update::UpdateTarget>, StoreError>;
+
+    /// Keeps a terminal's install report and moves its rollout on (next
+    /// stage, done, or halted past the failure threshold; audited).
+    fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError>;
+
+    /// Progress texts due: waiting to be sent, or sent and not yet known
+    /// delivered or failed; oldest first.
+    fn sms_due(&self, _limit: usize) -> Result<Vec<SmsRow>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// Records what happened to one progress text.
+    fn sms_record(&self, _key: &str, _update: &SmsUpdate<'_>, _at: OffsetDateTime) -> Result<(), StoreError> {
+        Err(StoreError::Corrupt("this store keeps no SMS outbox".into()))
+    }
+
+    /// The progress texts of one case, oldest first.
+    fn sms_of_case(&self, _case_number: &str) -> Result<Vec<SmsRow>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// 差评 follow-ups, oldest deadline first; only those without a reply when `open_only`.
+    fn followups(&self, _open_only: bool) -> Result<Vec<FollowUp>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The follow-ups of one case's ratings (what the villager may be shown).
+    fn followups_of_case(&self, _case_number: &str) -> Result<Vec<FollowUp>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The back office answers a follow-up (once; a second reply is refused).
+    fn reply_followup(&self, _evaluation_id: uuid::Uuid, _reply: &str, _actor: &str, _at: OffsetDateTime) -> Result<FollowUp, StoreError> {
+        Err(StoreError::Corrupt("this store keeps no follow-ups".into()))
+    }
+
+    /// Ratings counted per village and item (the operations centre's report).
+    fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
+        Ok(Vec::new())
+    }
+
+
     fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError>;
 
     /// The newest catalog's version (heartbeat answers carry it).
     fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
         Ok(self.latest_catalog()?.map(|c| c.version))
     }
+}
+
+/// Where one progress text stands (the hub's SMS outbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsState {
+    /// Not yet accepted by the gateway (never tried, or every try failed).
+    Pending,
+    /// The gateway accepted it; delivery not yet known.
+    Sent,
+    /// The gateway reports it delivered to the handset.
+    Delivered,
+    /// The gateway refused it or reports it undeliverable; a person looks.
+    Failed,
+    /// The villager left no mobile number: nothing to send.
+    NoNumber,
+    /// Still unsent days after the change (see the sms module): old news, not sent.
+    Expired,
+}
+
+impl SmsState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsState::Pending => "pending",
+            SmsState::Sent => "sent",
+            SmsState::Delivered => "delivered",
+            SmsState::Failed => "failed",
+            SmsState::NoNumber => "no_number",
+            SmsState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SmsState> {
+        Some(match s {
+            "pending" => SmsState::Pending,
+            "sent" => SmsState::Sent,
+            "delivered" => SmsState::Delivered,
+            "failed" => SmsState::Failed,
+            "no_number" => SmsState::NoNumber,
+            "expired" => SmsState::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// One progress text, written with the status change it tells of (same
+/// transaction). The number is not kept here: it stays in the sealed filing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsRow {
+    /// The idempotency key the gateway sees on every try.
+    pub key: String,
+    pub case_number: String,
+    pub status: CaseStatus,
+    pub reason: Option<String>,
+    pub state: SmsState,
+    pub attempts: u32,
+    pub gateway_id: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// What happened to a progress text.
+#[derive(Debug, Clone, Copy)]
+pub enum SmsUpdate<'a> {
+    /// A try failed (the gateway down or busy); stays pending.
+    Attempted { error: &'a str },
+    /// The gateway accepted it under this id.
+    Sent { gateway_id: &'a str },
+    /// Delivered, failed (with why), no number, expired.
+    Closed { state: SmsState, error: Option<&'a str> },
+}
+
+/// How long the back office has to answer a 不满意/非常不满意 rating. The
+/// 好差评 rule gives 15 working days for 整改 and reply; counting calendar
+/// days keeps the hub inside it.
+pub const FOLLOW_UP_WITHIN: time::Duration = time::Duration::days(15);
+
+/// A bad rating's follow-up task (差评整改).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub evaluation_id: uuid::Uuid,
+    pub case_number: String,
+    pub terminal_id: String,
+    pub item_code: String,
+    pub rating: model::evaluation::Rating,
+    /// The reasons the villager chose (Chinese labels) and any words.
+    pub reasons: Vec<String>,
+    pub opened_at: OffsetDateTime,
+    pub due_at: OffsetDateTime,
+    /// The answer, who gave it and when.
+    pub reply: Option<(String, String, OffsetDateTime)>,
+}
+
+/// Ratings of one item in one village, per grade (非常满意 … 非常不满意,
+/// in [`model::evaluation::Rating::ALL`] order), and follow-ups still open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingTally {
+    /// '' for terminals registered without a village.
+    pub village_code: String,
+    pub item_code: String,
+    pub counts: [u64; 5],
+    pub open_followups: u64,
 }

@@ -16,7 +16,8 @@ use tracing::{debug, info, warn};
 
 pub use crate::ports::{CardSource, LinkStatus, ReceiptSink};
 use crate::ports::{DiagnosticsParts, Dispatch, DocumentPrinter};
-use crate::session::{Effect, Event, Session, View};
+use crate::session::{Effect, Event, Screen, Session, View};
+use ui::i18n::n_;
 
 
 /// How long the villager waits for an immediate send before being told the
@@ -31,6 +32,9 @@ pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
 
 struct Inner {
     session: Mutex<Session>,
+    /// A screen that takes a code (a receipt's or an item's) is showing:
+    /// the camera reads QR codes only then (codes.rs).
+    code_wanted: Arc<std::sync::atomic::AtomicBool>,
     outbox: Arc<Outbox>,
     sync: Arc<SyncClient>,
     card: Arc<Mutex<Box<dyn CardSource>>>,
@@ -106,6 +110,7 @@ impl App {
                 reading,
                 sync_lock: tokio::sync::Mutex::new(()),
                 wake_sync: Notify::new(),
+                code_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
                 rt,
                 on_view,
                 on_status,
@@ -161,6 +166,11 @@ impl App {
         self.run(effect);
     }
 
+    /// Set while a screen that takes a code shows (for the camera's QR reader).
+    pub fn code_wanted(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.inner.code_wanted.clone()
+    }
+
     pub fn view(&self) -> View {
         lock(&self.inner.session).view()
     }
@@ -183,6 +193,8 @@ impl App {
 
     fn publish(&self) {
         let view = self.view();
+        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
+        self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
         (self.inner.on_view)(view);
     }
 
@@ -190,8 +202,10 @@ impl App {
     /// languages have a voice.
     pub fn set_speaker(&self, speaker: Arc<dyn crate::voice::Speaker>) {
         let languages = speaker.languages();
+        let recorded = speaker.recorded();
         self.inner.visit.set_speaker(speaker);
         self.dispatch(Event::VoicesAvailable(languages));
+        self.dispatch(Event::RecordingsAvailable(recorded));
     }
 
     /// The scanner and camera materials are captured with; the session is
@@ -281,7 +295,7 @@ impl App {
                         }
                         Err(e) => {
                             warn!(error = %e, "capture task failed");
-                            app.dispatch(Event::MaterialFailed("扫描没有成功，请再试一次，或请村代办员帮忙。".into()));
+                            app.dispatch(Event::MaterialFailed(n_("扫描没有成功，请再试一次，或请村代办员帮忙。").into()));
                         }
                     }
                 });
@@ -303,7 +317,7 @@ impl App {
                         }
                         Err(e) => {
                             warn!(error = %e, "receipt printing task failed");
-                            app.dispatch(Event::PrintFailed("打印机出现故障".into()))
+                            app.dispatch(Event::PrintFailed(n_("打印机出现故障").into()))
                         }
                     }
                 });
@@ -315,27 +329,27 @@ impl App {
     /// A4 printer. Errors are sentences for the villager.
     async fn print_result(&self, case_number: model::CaseNumber) -> Result<(), String> {
         if lock(&self.inner.a4).is_none() {
-            return Err("这台机器没有连接A4打印机".into());
+            return Err(n_("这台机器没有连接A4打印机").into());
         }
         let fetched = tokio::time::timeout(Duration::from_secs(30), self.inner.sync.fetch_result(&case_number)).await;
         let (media_type, pdf) = match fetched {
             Ok(Ok(Some(doc))) => doc,
-            Ok(Ok(None)) => return Err("政务服务平台上还没有这件事的结果文件".into()),
+            Ok(Ok(None)) => return Err(n_("政务服务平台上还没有这件事的结果文件").into()),
             Ok(Err(stop)) => {
                 warn!(reason = ?stop, "result document not fetched");
-                return Err("现在连不上政务服务平台".into());
+                return Err(n_("现在连不上政务服务平台").into());
             }
-            Err(_) => return Err("现在连不上政务服务平台".into()),
+            Err(_) => return Err(n_("现在连不上政务服务平台").into()),
         };
         if media_type != "application/pdf" || !pdf.starts_with(b"%PDF-") {
             warn!(media_type = %media_type, "the result document is not a PDF");
-            return Err("结果文件的格式不对，请找村代办员".into());
+            return Err(n_("结果文件的格式不对，请找村代办员").into());
         }
         let a4 = self.inner.a4.clone();
         let title = format!("result {}", case_number.as_str());
         let printed = tokio::task::spawn_blocking(move || match lock(&a4).as_mut() {
             Some(p) => p.print_pdf(pdf, &title),
-            None => Err("这台机器没有连接A4打印机".into()),
+            None => Err(n_("这台机器没有连接A4打印机").into()),
         })
         .await;
         match printed {
@@ -349,7 +363,7 @@ impl App {
             }
             Err(e) => {
                 warn!(error = %e, "A4 printing task failed");
-                Err("打印机出现故障".into())
+                Err(n_("打印机出现故障").into())
             }
         }
     }
@@ -382,18 +396,18 @@ impl App {
                 warn!(submission = %id, error = %e, "submission not saved");
                 // Nothing was written; say why in the villager's terms.
                 let msg = if e.is_disk_space() {
-                    "本机存储空间不足，暂时不能受理新的申请，请联系工作人员"
+                    n_("本机存储空间不足，暂时不能受理新的申请，请联系工作人员")
                 } else if matches!(e, offline_cache::StoreError::AttachmentTooLarge { .. }) {
-                    "材料文件太大，请重新扫描或拍照"
+                    n_("材料文件太大，请重新扫描或拍照")
                 } else {
-                    "本机无法保存"
+                    n_("本机无法保存")
                 };
                 self.dispatch(Event::SaveFailed(msg.into()));
                 return;
             }
             Err(e) => {
                 warn!(submission = %id, error = %e, "saving task failed");
-                self.dispatch(Event::SaveFailed("本机无法保存".into()));
+                self.dispatch(Event::SaveFailed(n_("本机无法保存").into()));
                 return;
             }
         }
@@ -486,6 +500,18 @@ impl App {
                 .await
                 .map(|(c, cfg)| (c.map(|c| c.unsent()).unwrap_or(0), cfg.ok().flatten()))
                 .unwrap_or((0, None));
+            // Promise only what the hub says exists (SMS, e-license library, mail).
+            if let Some(paths) = configured.as_ref().map(|c| c.paths) {
+                let changed = {
+                    let mut s = lock(&self.inner.session);
+                    let before = s.paths();
+                    s.set_paths(paths);
+                    before != paths
+                };
+                if changed {
+                    self.publish();
+                }
+            }
             self.link_status(LinkStatus { online: Some(report.stopped.is_none()), unsent });
             let synced = lock(&self.inner.on_synced).clone();
             if let Some(synced) = synced {

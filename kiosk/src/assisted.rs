@@ -28,6 +28,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::session::{Capabilities, Clock, Effect, Event, Screen, Session, Terminal};
+use ui::i18n::n_;
 
 /// The signature pad, in pad coordinates (the screen scales it).
 pub const PAD_WIDTH: u16 = 600;
@@ -345,7 +346,7 @@ impl AssistedSession {
                 let Some(s) = f.signing.take() else { unreachable!("guarded above") };
                 match Signature::new(PAD_WIDTH, PAD_HEIGHT, s.strokes.clone()) {
                     Err(_) => {
-                        f.signing = Some(Signing { problem: Some("请申请人在框内签名"), ..s });
+                        f.signing = Some(Signing { problem: Some(n_("请申请人在框内签名")), ..s });
                         (State::LoggedIn { op, trip: Some(trip), filing: Some(f) }, vec![])
                     }
                     Ok(sig) => {

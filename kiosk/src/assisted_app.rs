@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 use crate::app::App;
 use crate::assisted::{AssistEffect, AssistEvent, AssistScreen, AssistedSession, PAD_HEIGHT, PAD_WIDTH};
 use crate::session::{Capabilities, Event, Terminal};
+use ui::i18n::n_;
 
 /// Told (off the UI thread) whenever the assisted screens changed.
 pub type ChangeListener = Box<dyn Fn(AssistedApp) + Send + Sync>;
@@ -74,17 +75,19 @@ fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The assistant's sentence for a refused login (no PIN, no name).
 fn refusal(e: &LoginError, now: time::OffsetDateTime) -> String {
     match e {
-        LoginError::NeedsNetwork => "本机还没有工作人员账号，请先联网同步一次".into(),
-        LoginError::WrongCredentials { remaining } => format!("工号或密码不对，还可以试 {remaining} 次"),
+        LoginError::NeedsNetwork => n_("本机还没有工作人员账号，请先联网同步一次").into(),
+        // Worded in Chinese with the number in place; the screen translates
+        // it (ui::i18n::tr_with_number), the message id keeps the {}.
+        LoginError::WrongCredentials { remaining } => ui::i18n::tr_args("zh-CN", "工号或密码不对，还可以试 {} 次", &[remaining]),
         LoginError::LockedOut { until } => {
             let minutes = (*until - now).whole_minutes().max(0) + 1;
-            format!("密码错误次数太多，账号已锁定，请 {minutes} 分钟后再试")
+            ui::i18n::tr_args("zh-CN", "密码错误次数太多，账号已锁定，请 {} 分钟后再试", &[&minutes])
         }
-        LoginError::Revoked => "该账号已停用".into(),
-        LoginError::Expired(_) => "该账号已过期".into(),
-        LoginError::BadStaffNumber => "工号格式不对".into(),
-        LoginError::BadStoredHash => "账号数据有误，请联网同步后再试".into(),
-        LoginError::Store(_) => "本机暂时无法核对账号".into(),
+        LoginError::Revoked => n_("该账号已停用").into(),
+        LoginError::Expired(_) => n_("该账号已过期").into(),
+        LoginError::BadStaffNumber => n_("工号格式不对").into(),
+        LoginError::BadStoredHash => n_("账号数据有误，请联网同步后再试").into(),
+        LoginError::Store(_) => n_("本机暂时无法核对账号").into(),
     }
 }
 
@@ -225,7 +228,7 @@ impl AssistedApp {
                         }
                         Err(e) => {
                             warn!(submission = %id, error = %e, "on-behalf filing not saved");
-                            let msg = if e.is_disk_space() { "本机存储空间不足，暂时不能受理新的申请" } else { "本机无法保存" };
+                            let msg = if e.is_disk_space() { n_("本机存储空间不足，暂时不能受理新的申请") } else { n_("本机无法保存") };
                             vec![AssistEvent::Villager(Event::SaveFailed(msg.into()))]
                         }
                     }

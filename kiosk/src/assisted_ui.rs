@@ -96,7 +96,10 @@ pub fn apply(w: &KioskWindow, a: &AssistedSession, online: bool) -> bool {
         }
         AssistScreen::Login => {
             w.global::<ui::Frame>().set_screen(ui::Screen::OperatorLogin);
-            assisted.set_login_problem(a.login_problem().unwrap_or_default().into());
+            // Worded in Chinese by assisted_app; shown in the screen's language.
+            let lang = w.global::<ui::Theme>().get_lang();
+            let problem = a.login_problem().map(|p| ui::i18n::tr_with_number(&lang, p)).unwrap_or_default();
+            assisted.set_login_problem(problem.into());
         }
         AssistScreen::Trip => w.global::<ui::Frame>().set_screen(ui::Screen::Trip),
         AssistScreen::TripSummary => w.global::<ui::Frame>().set_screen(ui::Screen::TripSummary),
@@ -105,7 +108,8 @@ pub fn apply(w: &KioskWindow, a: &AssistedSession, online: bool) -> bool {
             if let Some((strokes, relation, problem)) = a.signing() {
                 assisted.set_signature_svg(strokes_svg(strokes).into());
                 assisted.set_signature_relation(relation_name(relation).into());
-                assisted.set_signature_problem(problem.unwrap_or_default().into());
+                let lang = w.global::<ui::Theme>().get_lang();
+                assisted.set_signature_problem(problem.map(|p| ui::i18n::tr(&lang, p)).unwrap_or_default().into());
             }
         }
         AssistScreen::Filing(_) => {
@@ -188,7 +192,7 @@ pub fn walk_for_screenshots(
     let fx = a.handle(AssistEvent::NewFiling);
     drop(fx);
     for ev in [
-        Event::VoicesAvailable(vec![Lang::ZhCn, Lang::En]),
+        Event::VoicesAvailable(vec![Lang::ZhCn, Lang::Kk, Lang::En]),
         Event::SetLanguage(lang),
         Event::ChooseService("620000RS0001".into()),
         Event::StartFiling,

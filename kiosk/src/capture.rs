@@ -7,6 +7,7 @@ use drivers::docscan::{Mode, SaneScanner, ScanError, ScanSettings, Source};
 use tracing::warn;
 
 use crate::materials::{capture_of, Capture, CaptureKind};
+use ui::i18n::n_;
 
 /// Captures materials. Errors are Chinese sentences for the villager (message
 /// ids of the `.po` files), never personal data.
@@ -32,7 +33,7 @@ impl MaterialDevices for NoDevices {
     }
 }
 
-const NO_DEVICE: &str = "本机现在不能扫描或拍照，请把纸质材料交给村代办员。";
+const NO_DEVICE: &str = n_("本机现在不能扫描或拍照，请把纸质材料交给村代办员。");
 
 /// How documents are scanned: flatbed, grey, 150 dpi (enough for a
 /// household register; colour triples the size for nothing).
@@ -47,6 +48,15 @@ pub struct Capturers {
 }
 
 impl Capturers {
+    /// The camera, shared from now on with the QR code reader (codes.rs) of
+    /// a terminal without a barcode scanner; None without a camera.
+    pub fn share_camera(&mut self) -> Option<crate::codes::SharedCamera> {
+        let camera = self.camera.take()?;
+        let shared = crate::codes::SharedCamera::new(camera);
+        self.camera = Some(Box::new(shared.clone()));
+        Some(shared)
+    }
+
     pub fn new(scanner: Option<SaneScanner>, camera: Option<Box<dyn FrameSource>>) -> Capturers {
         Capturers { scanner, camera }
     }
@@ -135,16 +145,16 @@ impl MaterialDevices for Capturers {
     }
 }
 
-const SCAN_FAILED: &str = "扫描没有成功，请再试一次，或请村代办员帮忙。";
-const PHOTO_FAILED: &str = "没有拍成照片，请再试一次，或请村代办员帮忙。";
+const SCAN_FAILED: &str = n_("扫描没有成功，请再试一次，或请村代办员帮忙。");
+const PHOTO_FAILED: &str = n_("没有拍成照片，请再试一次，或请村代办员帮忙。");
 
 /// What to tell the villager about a scanner error.
 pub fn scan_problem(e: &ScanError) -> &'static str {
     match e {
-        ScanError::CoverOpen => "扫描仪的盖子没有盖好，请盖好再点「扫描」。",
-        ScanError::EmptyFeeder => "扫描仪里没有放材料，请放好再点「扫描」。",
-        ScanError::Jammed { .. } => "扫描仪卡纸了，请村代办员帮忙取出。",
-        ScanError::NotInstalled | ScanError::NotFound(_) => "扫描仪没有连接好，可以点「拍照」，或请村代办员帮忙。",
+        ScanError::CoverOpen => n_("扫描仪的盖子没有盖好，请盖好再点「扫描」。"),
+        ScanError::EmptyFeeder => n_("扫描仪里没有放材料，请放好再点「扫描」。"),
+        ScanError::Jammed { .. } => n_("扫描仪卡纸了，请村代办员帮忙取出。"),
+        ScanError::NotInstalled | ScanError::NotFound(_) => n_("扫描仪没有连接好，可以点「拍照」，或请村代办员帮忙。"),
         ScanError::Busy | ScanError::Timeout(_) | ScanError::Settings(_) | ScanError::Failed(_) => SCAN_FAILED,
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use model::Catalog;
 use tracing::{error, info};
+use ui::i18n::n_;
 
 pub struct Loaded {
     pub catalog: Catalog,
@@ -29,7 +30,7 @@ pub fn load(path: Option<&Path>) -> Loaded {
             error!(path = %path.display(), %reason, "catalog refused; serving the built-in starter catalog");
             Loaded {
                 catalog: Catalog::starter(),
-                problem: Some("服务目录文件损坏，暂用内置目录。请联系技术员。".to_owned()),
+                problem: Some(n_("服务目录文件损坏，暂用内置目录。请联系技术员。").to_owned()),
             }
         }
     }

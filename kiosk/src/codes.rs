@@ -5,9 +5,10 @@
 //! looks up its filing) is the session's business.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use drivers::camera::{CameraError, Frame, FrameSource};
 use drivers::scanner::BarcodeScanner;
 use tracing::{info, warn};
 
@@ -113,6 +114,94 @@ pub fn watch_serial_scanner(
     Ok(SerialScannerHandle { stop })
 }
 
+/// One camera shared by material photos and code reading: whoever holds
+/// the lock takes the next frame.
+#[derive(Clone)]
+pub struct SharedCamera(pub Arc<Mutex<Box<dyn FrameSource>>>);
+
+impl SharedCamera {
+    pub fn new(source: Box<dyn FrameSource>) -> SharedCamera {
+        SharedCamera(Arc::new(Mutex::new(source)))
+    }
+}
+
+impl FrameSource for SharedCamera {
+    fn next_frame(&mut self) -> Result<Frame, CameraError> {
+        match self.0.lock() {
+            Ok(mut s) => s.next_frame(),
+            Err(_) => Err(CameraError::Capture("the camera's lock was poisoned".into())),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.0.lock().map(|s| s.describe()).unwrap_or_else(|_| "camera (poisoned)".into())
+    }
+}
+
+/// QR codes read from camera frames, for terminals without a barcode
+/// scanner: each frame is decoded (`drivers::qr`, UTF-8 or GBK); a code
+/// held before the lens is reported once, and again only after it was
+/// away or [`CameraCodes::REPEAT_AFTER`] passed.
+#[derive(Debug, Default)]
+pub struct CameraCodes {
+    last: Option<(String, Instant)>,
+}
+
+impl CameraCodes {
+    pub const REPEAT_AFTER: Duration = Duration::from_secs(3);
+
+    /// One frame at `at`: the new code it shows, if any.
+    pub fn frame(&mut self, frame: &Frame, at: Instant) -> Option<String> {
+        let scan = drivers::qr::scan_frame(frame);
+        let Some(code) = scan.codes.into_iter().next() else {
+            self.last = None;
+            return None;
+        };
+        if self.last.as_ref().is_some_and(|(c, t)| *c == code.text && at.duration_since(*t) < Self::REPEAT_AFTER) {
+            return None;
+        }
+        self.last = Some((code.text.clone(), at));
+        Some(code.text)
+    }
+}
+
+/// Reads codes from `camera` on its own thread while `wanted` is set (a
+/// screen that takes a code is showing), a frame every `every`; each new
+/// code goes to `on_code`. Dropping the handle stops the thread.
+pub fn watch_camera_codes(
+    mut camera: SharedCamera,
+    wanted: Arc<AtomicBool>,
+    every: Duration,
+    on_code: impl Fn(String) + Send + 'static,
+) -> std::io::Result<SerialScannerHandle> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::Builder::new().name("camera-codes".into()).spawn(move || {
+        let mut codes = CameraCodes::default();
+        let mut failing = false;
+        while !stopped.load(Ordering::Relaxed) {
+            if wanted.load(Ordering::Relaxed) {
+                match camera.next_frame() {
+                    Ok(frame) => {
+                        failing = false;
+                        // The code itself may be personal (a receipt number): not logged.
+                        if let Some(code) = codes.frame(&frame, Instant::now()) {
+                            on_code(code);
+                        }
+                    }
+                    Err(e) if !failing => {
+                        warn!(error = %e, "camera frame for QR codes not read");
+                        failing = true;
+                    }
+                    Err(_) => {}
+                }
+            }
+            std::thread::sleep(every);
+        }
+    })?;
+    Ok(SerialScannerHandle { stop })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +248,63 @@ mod tests {
         sim.scan(b"620000MZ0001").unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "620000MZ0001");
         drop(handle);
+    }
+
+    /// A receipt's QR before the camera of a terminal without a barcode
+    /// scanner: the code reaches the session once, as if scanned, and the
+    /// progress lookup starts.
+    #[test]
+    fn a_receipt_qr_before_the_camera_looks_up_the_filing() {
+        use crate::session::{Capabilities, Effect, Event, Screen, Session, Terminal};
+        let mut cam = drivers::camera::SyntheticSource::new(640, 480);
+        cam.show_qr(b"62202611210000001", 4).unwrap();
+        let camera = SharedCamera::new(Box::new(cam));
+        let wanted = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = watch_camera_codes(camera.clone(), wanted.clone(), Duration::from_millis(20), move |c| {
+            let _ = tx.send(c);
+        })
+        .unwrap();
+        // Not read while no screen wants a code.
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+
+        let mut s = Session::new(
+            Arc::new(model::Catalog::starter()),
+            Terminal {
+                terminal_id: "GS-TEST-0001".into(),
+                village_code: model::VillageCode::parse("622926100202").unwrap(),
+                channel: model::submission::Channel::SelfServiceTerminal,
+            },
+            Capabilities { camera: true, scanner: false },
+            Box::new(time::OffsetDateTime::now_utc),
+        );
+        s.handle(Event::QueryProgress);
+        assert_eq!(s.screen(), Screen::Progress);
+        wanted.store(true, Ordering::Relaxed);
+        let code = rx.recv_timeout(Duration::from_secs(10)).expect("the camera read the code");
+        assert_eq!(code, "62202611210000001");
+        // Held still before the lens: not read again at once.
+        assert!(rx.recv_timeout(Duration::from_millis(500)).is_err(), "one code, once");
+        let fx = s.handle(Event::CodeEntered(code));
+        assert!(fx.iter().any(|e| matches!(e, Effect::LookUp(_))), "{fx:?}");
+        assert_eq!(s.view().lookup_phase, ui::LookupPhase::Looking);
+        drop(handle);
+    }
+
+    #[test]
+    fn camera_codes_read_gbk_and_report_a_held_code_once() {
+        let mut cam = drivers::camera::SyntheticSource::new(640, 480);
+        let gbk = encoding_rs::GBK.encode("620000RS0001 社会保障卡申领").0.into_owned();
+        cam.show_qr(&gbk, 4).unwrap();
+        let frame = cam.next_frame().unwrap();
+        let mut codes = CameraCodes::default();
+        let t = Instant::now();
+        assert_eq!(codes.frame(&frame, t).as_deref(), Some("620000RS0001 社会保障卡申领"));
+        assert_eq!(codes.frame(&frame, t + Duration::from_secs(1)), None);
+        assert!(codes.frame(&frame, t + CameraCodes::REPEAT_AFTER + Duration::from_secs(1)).is_some());
+        // Away from the lens, then back: read again.
+        let empty = drivers::camera::SyntheticSource::new(640, 480).next_frame().unwrap();
+        assert_eq!(codes.frame(&empty, t + Duration::from_secs(5)), None);
+        assert!(codes.frame(&frame, t + Duration::from_secs(5)).is_some());
     }
 }

@@ -12,6 +12,7 @@ pub use crate::ports::DocumentPrinter;
 use crate::ports::{CardSource, ReceiptSink};
 use crate::config::PrinterConfig;
 use crate::session::ReceiptData;
+use ui::i18n::n_;
 
 /// The ID card reader through the drivers' [`ReaderSupervisor`]: reopened
 /// after an unplug (with backoff), each card reported once while it lies
@@ -54,23 +55,23 @@ impl CardSource for Reader {
     }
 }
 
-const FOREIGN_CARD: &str = "本机暂时不能用外国人永久居留身份证办理，请村代办员帮忙，或到乡镇便民服务中心办理。";
+const FOREIGN_CARD: &str = n_("本机暂时不能用外国人永久居留身份证办理，请村代办员帮忙，或到乡镇便民服务中心办理。");
 
 /// What to tell the villager about a reader error.
 pub fn card_problem(e: &IdCardError) -> String {
     match e {
         IdCardError::Card(CardDataError::IdNumber(_)) => {
-            "这张证件的号码校验不通过，无法使用。请换一张证件，或请村代办员帮忙。".into()
+            n_("这张证件的号码校验不通过，无法使用。请换一张证件，或请村代办员帮忙。").into()
         }
         IdCardError::Card(CardDataError::UnsupportedCardLayout(_) | CardDataError::UnknownCardType(_)) => {
-            "本机暂时不能读取这种证件，请使用居民身份证，或请村代办员帮忙。".into()
+            n_("本机暂时不能读取这种证件，请使用居民身份证，或请村代办员帮忙。").into()
         }
         IdCardError::Card(_) | IdCardError::Sam(SamError::SelectFailed | SamError::ReadFailed) => {
-            "没有读清楚，请把身份证拿起来，再平放到读卡器上。".into()
+            n_("没有读清楚，请把身份证拿起来，再平放到读卡器上。").into()
         }
-        e if e.is_device_missing() => "读卡器没有连接好，请联系村代办员。".into(),
-        IdCardError::Timeout => "读卡器没有回应，请稍等，或联系村代办员。".into(),
-        _ => "读卡器出了点问题，请稍后再试，或联系村代办员。".into(),
+        e if e.is_device_missing() => n_("读卡器没有连接好，请联系村代办员。").into(),
+        IdCardError::Timeout => n_("读卡器没有回应，请稍等，或联系村代办员。").into(),
+        _ => n_("读卡器出了点问题，请稍后再试，或联系村代办员。").into(),
     }
 }
 
@@ -124,9 +125,9 @@ impl ReceiptSink for Printer {
         result.map_err(|e| {
             warn!(error = %e, "receipt printer failed");
             match e {
-                PrinterError::Open { .. } | PrinterError::Disconnected => "打印机没有连接好".to_owned(),
-                PrinterError::Timeout => "打印机没有回应".to_owned(),
-                _ => "打印机出现故障".to_owned(),
+                PrinterError::Open { .. } | PrinterError::Disconnected => n_("打印机没有连接好").to_owned(),
+                PrinterError::Timeout => n_("打印机没有回应").to_owned(),
+                _ => n_("打印机出现故障").to_owned(),
             }
         })
     }
@@ -155,10 +156,10 @@ impl DocumentPrinter for A4Printer {
         result.map(|_| ()).map_err(|e| {
             warn!(error = %e, "A4 printing failed");
             match e {
-                A4Error::Unreachable { .. } | A4Error::NoSuchQueue(_) => "打印机没有连接好".to_owned(),
-                A4Error::PrinterStopped(_) | A4Error::NotAccepting(_) => "打印机停了，可能缺纸或卡纸".to_owned(),
-                A4Error::Timeout { .. } => "打印机没有回应".to_owned(),
-                _ => "打印机出现故障".to_owned(),
+                A4Error::Unreachable { .. } | A4Error::NoSuchQueue(_) => n_("打印机没有连接好").to_owned(),
+                A4Error::PrinterStopped(_) | A4Error::NotAccepting(_) => n_("打印机停了，可能缺纸或卡纸").to_owned(),
+                A4Error::Timeout { .. } => n_("打印机没有回应").to_owned(),
+                _ => n_("打印机出现故障").to_owned(),
             }
         })
     }

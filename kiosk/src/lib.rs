@@ -25,4 +25,5 @@ pub mod session;
 pub mod ui_glue;
 pub mod visit;
 pub mod voice;
+pub mod voicepack;
 pub mod watchdog;

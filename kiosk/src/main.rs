@@ -18,6 +18,7 @@ use kiosk::{catalog, ui_glue};
 use offline_cache::{DeviceIdentity, Outbox, SyncClient, SyncConfig};
 use slint::ComponentHandle;
 use tracing::{info, warn};
+use ui::i18n::n_;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Cunban (村办) village government-service kiosk")]
@@ -143,7 +144,7 @@ fn main() -> Result<()> {
     match outbox.platform_key_state() {
         Ok(keys) if keys.changed() => {
             warn!(pinned = ?keys.pinned, configured = ?keys.configured, "platform key changed: filings refused until a technician confirms it");
-            banner = "本机需要技术员检查，暂时不能受理新的申请。请联系技术员。".to_owned();
+            banner = n_("本机需要技术员检查，暂时不能受理新的申请。请联系技术员。").to_owned();
         }
         Ok(_) => {}
         Err(e) => warn!(error = %e, "cannot read the pinned platform key"),
@@ -179,7 +180,6 @@ fn main() -> Result<()> {
     window.global::<ui::Frame>().set_terminal_label(format!("{county} {village}").into());
     window.global::<ui::Frame>().set_terminal_id(config.terminal_id.as_str().into());
     ui_glue::set_link_status(&window, LinkStatus { online: None, unsent: 0 });
-    window.global::<ui::Frame>().set_banner(banner.into());
 
     let catalog = Arc::new(loaded.catalog);
     let mut session = Session::new(
@@ -193,8 +193,15 @@ fn main() -> Result<()> {
         Capabilities::default(),
         Box::new(time::OffsetDateTime::now_utc),
     );
+    // A message id: the session words it in the villager's language.
+    session.set_banner(banner);
     // The consent screen states the retention the outbox really applies.
     session.set_retention_days(config.outbox.retention.as_secs() / 86_400);
+    // Promise a text, an e-license or mailing only when the hub's last signed
+    // config says it exists (none before the first config arrives).
+    if let Ok(Some(c)) = outbox.terminal_config() {
+        session.set_paths(c.paths);
+    }
     let weak = window.as_weak();
     let weak_status = window.as_weak();
     let app = App::start(
@@ -249,7 +256,9 @@ fn main() -> Result<()> {
             Err(e) => warn!(error = %e, "cannot set up the simulated scanner"),
         }
     }
-    let capturers = kiosk::capture::Capturers::from_config(scanner_config.as_ref(), config.devices.camera.as_ref());
+    let mut capturers = kiosk::capture::Capturers::from_config(scanner_config.as_ref(), config.devices.camera.as_ref());
+    // No barcode scanner: the camera reads receipts' and items' QR codes.
+    let code_camera = if config.devices.barcode_scanner.is_none() { capturers.share_camera() } else { None };
     // An assistant's filings capture materials on the same devices.
     let material_caps = {
         use kiosk::capture::MaterialDevices as _;
@@ -271,10 +280,24 @@ fn main() -> Result<()> {
     if _assisted.is_some() {
         info!("service van: assisted mode available from the home screen");
     }
-    match kiosk::voice::Espeak::detect() {
-        Some(espeak) => app.set_speaker(Arc::new(espeak)),
-        None => warn!("espeak-ng not found: prompts cannot be read aloud (Debian package espeak-ng)"),
-    }
+    // Recorded voice packs (kioskctl voice install) first, espeak-ng second.
+    let engine: Option<Arc<dyn kiosk::voice::Speaker>> = match kiosk::voice::Espeak::detect() {
+        Some(espeak) => Some(Arc::new(espeak)),
+        None => {
+            warn!("espeak-ng not found: prompts cannot be read aloud by the engine (Debian package espeak-ng)");
+            None
+        }
+    };
+    let packs = match &config.catalog_key {
+        Some(key) => {
+            let (packs, problems) = kiosk::voicepack::load_installed(&config.data_dir.join("voice"), key);
+            problems.iter().for_each(|p| warn!("{p}"));
+            packs
+        }
+        // Packs are signed with the catalog key; without it none is trusted.
+        None => Default::default(),
+    };
+    app.set_speaker(Arc::new(kiosk::voicepack::PackSpeaker::new(packs, engine, "aplay")));
 
     // The A4 printer for result documents (打印结果).
     if let Some(a4) = &config.devices.a4_printer {
@@ -289,6 +312,19 @@ fn main() -> Result<()> {
                 a.dispatch(kiosk::session::Event::CodeEntered(code))
             })
             .context("cannot start the barcode scanner thread")?;
+            Some(handle)
+        }
+        None => None,
+    };
+    let _camera_codes = match code_camera {
+        Some(camera) => {
+            let a = app.clone();
+            info!("no barcode scanner: QR codes are read from the camera");
+            let every = std::time::Duration::from_millis(150);
+            let handle = kiosk::codes::watch_camera_codes(camera, app.code_wanted(), every, move |code| {
+                a.dispatch(kiosk::session::Event::CodeEntered(code))
+            })
+            .context("cannot start the camera code reader")?;
             Some(handle)
         }
         None => None,

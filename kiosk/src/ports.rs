@@ -39,23 +39,13 @@ pub trait Dispatch: Clone + Send + Sync + 'static {
     fn dispatch(&self, event: Event);
 }
 
-/// What the footer says about the link and the queue.
+/// The link and the queue, for the footer (the UI words it in the
+/// villager's language: `ui_glue::set_link_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkStatus {
     /// None until the first sync attempt.
     pub online: Option<bool>,
     pub unsent: u64,
-}
-
-impl LinkStatus {
-    pub fn label(&self) -> String {
-        match self.online {
-            Some(true) if self.unsent == 0 => "网络正常".to_owned(),
-            Some(true) => format!("网络正常 · 正在发送 {} 件", self.unsent),
-            Some(false) => format!("暂时没有网络 · 申请先存在本机，联网后自动发送（待发送 {} 件）", self.unsent),
-            None => "正在检查网络…".to_owned(),
-        }
-    }
 }
 
 /// What diagnostics read and test (from `App::diagnostics_parts`).

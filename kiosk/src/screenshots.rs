@@ -48,8 +48,8 @@ fn sample_session() -> Session {
         Capabilities { camera: true, scanner: true },
         Box::new(|| datetime!(2026-11-21 10:00 +8)),
     );
-    // The voices of a Debian terminal with espeak-ng.
-    s.handle(Event::VoicesAvailable(vec![Lang::ZhCn, Lang::En]));
+    // The voices of a Debian terminal with espeak-ng (Kazakh read via Cyrillic).
+    s.handle(Event::VoicesAvailable(vec![Lang::ZhCn, Lang::Kk, Lang::En]));
     s
 }
 
@@ -120,6 +120,10 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     take("materials-photo-taken", &s);
     s.handle(Event::NextMaterial);
     take("review", &s);
+    // Reading on: the bar offers 读整页 where the engine has a voice.
+    s.handle(Event::ToggleVoice);
+    take("review-voice", &s);
+    s.handle(Event::ToggleVoice);
     let id = submitted(&s.handle(Event::Confirm));
     take("submitting", &s);
     s.handle(Event::Saved { id });

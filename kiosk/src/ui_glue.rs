@@ -43,6 +43,7 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
     frame.on_toggle_large_text(on(|| Event::ToggleLargeText));
     frame.on_toggle_high_contrast(on(|| Event::ToggleHighContrast));
     frame.on_toggle_voice(on(|| Event::ToggleVoice));
+    frame.on_read_screen(on(|| Event::ReadScreen));
     frame.on_still_here(on(|| Event::StillHere));
     let wedge = std::sync::Mutex::new(crate::codes::WedgeDetector::default());
     let a = app.clone();
@@ -185,7 +186,9 @@ pub fn apply(w: &KioskWindow, v: &View) {
     let visit = w.global::<Visit>();
     frame.set_voice_on(v.voice_on);
     frame.set_voice_available(v.voice_available);
+    frame.set_can_read_screen(v.can_read_screen);
     frame.set_idle_seconds(v.idle_seconds.min(i32::MAX as u32) as i32);
+    frame.set_banner(v.banner.as_str().into());
 
     frame.set_screen(screen(v.screen));
     sync(

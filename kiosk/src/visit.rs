@@ -16,6 +16,7 @@ use tracing::{error, info, warn};
 use crate::ports::Dispatch;
 use crate::session::{Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget};
 use crate::voice::{Silent, Speaker};
+use ui::i18n::n_;
 
 /// The app's part of these journeys: the speaker, and ratings of filings
 /// that have no case number yet.
@@ -166,7 +167,7 @@ fn store_all(outbox: &Outbox, ratings: Vec<RatingRecord>) -> Vec<RatingRecord> {
 /// Runs one of the effects this module owns; others are ignored.
 pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &Handle, effect: Effect) {
     match effect {
-        Effect::Speak { lang, text } => services.speaker().speak(lang, &text),
+        Effect::Speak { lang, text, ids } => services.speaker().speak_prompt(lang, &text, &ids),
         Effect::LookUp(query) => {
             let app = app.clone();
             let outbox = outbox.clone();
@@ -176,11 +177,11 @@ pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outb
                     Ok(Ok(found)) => app.dispatch(Event::LookedUp(found)),
                     Ok(Err(e)) => {
                         warn!(error = %e, "progress lookup failed");
-                        app.dispatch(Event::LookupFailed("本机查询出错了，请再试一次，或者请村代办员帮忙。".into()))
+                        app.dispatch(Event::LookupFailed(n_("本机查询出错了，请再试一次，或者请村代办员帮忙。").into()))
                     }
                     Err(e) => {
                         warn!(error = %e, "progress lookup task failed");
-                        app.dispatch(Event::LookupFailed("本机查询出错了，请再试一次，或者请村代办员帮忙。".into()))
+                        app.dispatch(Event::LookupFailed(n_("本机查询出错了，请再试一次，或者请村代办员帮忙。").into()))
                     }
                 }
             });

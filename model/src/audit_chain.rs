@@ -167,8 +167,10 @@ pub fn check_extends(anchor: Option<&AuditHead>, proof: &AuditProof) -> AnchorCh
     if head.seq == anchor.seq {
         return if head.hash == anchor.hash { AnchorCheck::Same } else { rewritten(head.seq) };
     }
+    // head.seq > anchor.seq here, so anchor.seq + 1 cannot overflow.
     let mut prev = anchor.hash.clone();
     let mut next = anchor.seq + 1;
+    let mut verified: Option<AuditHead> = None;
     for link in &proof.since {
         if link.seq < anchor.seq {
             continue;
@@ -190,15 +192,15 @@ pub fn check_extends(anchor: Option<&AuditHead>, proof: &AuditProof) -> AnchorCh
             return rewritten(link.seq);
         }
         prev = link.hash.clone();
-        next += 1;
-        if link.seq == head.seq {
+        verified = Some(AuditHead { seq: link.seq, hash: link.hash.clone() });
+        if link.seq >= head.seq {
             break;
         }
+        next = link.seq + 1;
     }
-    if next == anchor.seq + 1 {
-        AnchorCheck::Unproven
-    } else {
-        AnchorCheck::Extends { verified: AuditHead { seq: next - 1, hash: prev } }
+    match verified {
+        Some(verified) => AnchorCheck::Extends { verified },
+        None => AnchorCheck::Unproven,
     }
 }
 
@@ -266,5 +268,12 @@ mod tests {
         let r = check_extends(Some(&head(&c[3])), &AuditProof { head: head(&c[5]), since: edited[4..].to_vec() });
         assert!(matches!(r, AnchorCheck::Rewritten { seq: 5, .. }), "{r:?}");
         assert_eq!(check_extends(None, &AuditProof { head: head(&c[0]), since: vec![] }), AnchorCheck::First);
+        // Numbers at the end of the range do not overflow.
+        let top = AuditHead { seq: u64::MAX - 1, hash: GENESIS.into() };
+        let at = "2026-12-04T00:00:00Z".to_owned();
+        let hash = entry_hash(u64::MAX, &at, "t1", None, "x", None, "ok", GENESIS);
+        let last = AuditLink { seq: u64::MAX, at, terminal: "t1".into(), operator: None, action: "x".into(), subject: None, outcome: "ok".into(), prev_hash: GENESIS.into(), hash: hash.clone() };
+        let r = check_extends(Some(&top), &AuditProof { head: AuditHead { seq: u64::MAX, hash }, since: vec![last] });
+        assert!(matches!(r, AnchorCheck::Extends { .. }), "{r:?}");
     }
 }

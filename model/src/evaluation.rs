@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::case::CaseNumber;
+use crate::text::n_;
 
 /// Five levels, stored as labels. Platforms disagree on whether 1 or 5 is best,
 /// so numeric codes are mapped only at the platform edge.
@@ -34,11 +35,11 @@ impl Rating {
     /// The label villagers see.
     pub fn label_zh(self) -> &'static str {
         match self {
-            Rating::VerySatisfied => "非常满意",
-            Rating::Satisfied => "满意",
-            Rating::Neutral => "基本满意",
-            Rating::Dissatisfied => "不满意",
-            Rating::VeryDissatisfied => "非常不满意",
+            Rating::VerySatisfied => n_("非常满意"),
+            Rating::Satisfied => n_("满意"),
+            Rating::Neutral => n_("基本满意"),
+            Rating::Dissatisfied => n_("不满意"),
+            Rating::VeryDissatisfied => n_("非常不满意"),
         }
     }
 

@@ -12,6 +12,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::divisions;
 use crate::mask::{mask_name, mask_number};
+use crate::text::n_;
 
 /// Kind of card, from the card type flag of the reader's text block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,9 +62,9 @@ impl Gender {
     /// The label shown to villagers.
     pub fn label_zh(self) -> &'static str {
         match self {
-            Gender::Male => "男",
-            Gender::Female => "女",
-            Gender::Unknown => "未说明",
+            Gender::Male => n_("男"),
+            Gender::Female => n_("女"),
+            Gender::Unknown => n_("未说明"),
         }
     }
 }
@@ -379,18 +380,18 @@ impl fmt::Debug for Identity {
 /// GB/T 3304 nation names for the codes most common in Gansu; others show their code.
 pub fn nation_name_zh(code: &str) -> Option<&'static str> {
     Some(match code {
-        "01" => "汉",
-        "02" => "蒙古",
-        "03" => "回",
-        "04" => "藏",
-        "05" => "维吾尔",
-        "12" => "土家",
-        "17" => "哈萨克",
-        "28" => "东乡",
-        "30" => "土",
-        "33" => "撒拉",
-        "34" => "保安",
-        "41" => "裕固",
+        "01" => n_("汉"),
+        "02" => n_("蒙古"),
+        "03" => n_("回"),
+        "04" => n_("藏"),
+        "05" => n_("维吾尔"),
+        "12" => n_("土家"),
+        "17" => n_("哈萨克"),
+        "28" => n_("东乡"),
+        "30" => n_("土"),
+        "33" => n_("撒拉"),
+        "34" => n_("保安"),
+        "41" => n_("裕固"),
         _ => return None,
     })
 }

@@ -20,6 +20,7 @@ pub mod fonts;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod identity;
+pub mod kazakh;
 pub mod mask;
 pub mod operator;
 pub mod pin;
@@ -27,6 +28,8 @@ pub mod protocol;
 pub mod seal;
 pub mod submission;
 pub mod text;
+pub mod update;
+pub mod voicepack;
 
 pub use case::{CaseNumber, CaseStatus};
 pub use catalog::{Catalog, CatalogError, ImplementCode, ServiceItem};

@@ -241,12 +241,33 @@ pub struct TerminalConfig {
     /// A notice for the home screen banner (e.g. planned maintenance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The paths behind the screen's promises. The hub fills these from
+    /// what it has (a configured SMS gateway, an e-license library), not
+    /// from an operator's word; a terminal promises only what is true here.
+    /// Missing (an older hub) means none of them.
+    #[serde(default)]
+    pub paths: Paths,
 }
 
 impl Default for TerminalConfig {
     fn default() -> Self {
-        TerminalConfig { version: 0, sync_interval_secs: 15, heartbeat_interval_secs: 300, notice: None }
+        TerminalConfig { version: 0, sync_interval_secs: 15, heartbeat_interval_secs: 300, notice: None, paths: Paths::default() }
     }
+}
+
+/// What exists behind a terminal, so the screen may speak of it. Every
+/// sentence mentioning 短信, 电子证照 or 邮寄 is shown only when its path is here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paths {
+    /// An SMS gateway sends progress texts (短信).
+    #[serde(default)]
+    pub sms: bool,
+    /// The platform connector answers e-license lookups (电子证照库).
+    #[serde(default)]
+    pub e_license: bool,
+    /// Results can be mailed (邮寄, 结果物流快递).
+    #[serde(default)]
+    pub mail: bool,
 }
 
 /// `PUT /v1/evaluations/{id}`: one 好差评, idempotent by its id.
@@ -344,6 +365,9 @@ pub struct Heartbeat {
     /// acknowledged (issue 19); absent from terminals before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit_chain::AuditProof>,
+    /// The last install of an update from the hub, and how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<crate::update::UpdateReport>,
 }
 
 /// In a heartbeat's answer: staff want a diagnostics bundle under this id
@@ -373,6 +397,9 @@ pub struct HeartbeatAck {
     /// Staff asked for a diagnostics bundle (see `crate::diagnostics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<DiagnosticsRequest>,
+    /// The update this terminal's rollout stage offers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<crate::update::UpdateTarget>,
 }
 
 /// `POST /v1/e-license/lookup`: is this material in the e-license library

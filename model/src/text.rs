@@ -5,8 +5,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Marks a Chinese message id for the translation files (gettext's `N_`):
+/// `ui/translations/extract.sh` collects every `n_("…")` in `model` and the
+/// kiosk; the text is translated where it is shown (`ui::i18n::tr`).
+pub const fn n_(msgid: &'static str) -> &'static str {
+    msgid
+}
+
 /// A display language of the kiosk. Chinese is the source language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub enum Lang {
     /// Simplified Chinese (简体中文), the source language.
     #[default]

@@ -47,6 +47,54 @@ pub fn tr_args(lang: &str, msgid: &str, args: &[&dyn Display]) -> String {
     format_placeholders(lookup(lang, msgid).unwrap_or(msgid), args)
 }
 
+/// Marks a message id for extraction where it is stored to be translated
+/// later, when shown (gettext's `N_`; one marker for `model` and the kiosk).
+pub use model::text::n_;
+
+/// A Chinese sentence made from a message with one `{}` number (as
+/// [`tr_args`] into `zh-CN` made it), in `lang`: the number is put back
+/// into the message's translation. Other sentences as [`tr`].
+pub fn tr_with_number(lang: &str, text: &str) -> String {
+    if let Some(start) = text.find(|c: char| c.is_ascii_digit()) {
+        let len = text[start..].find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len() - start);
+        let id = format!("{}{{}}{}", &text[..start], &text[start + len..]);
+        if catalogs().values().any(|c| c.contains_key(&id)) {
+            return tr_args(lang, &id, &[&&text[start..start + len]]);
+        }
+    }
+    tr(lang, text)
+}
+
+/// The message id `text` is in `lang`: the id whose translation it is
+/// (unique; `None` when two ids share a translation), or, for Chinese and
+/// for untranslated messages shown in Chinese, the id itself. Voice packs
+/// are keyed by message id; this finds the recording of a sentence.
+pub fn msgid_of(lang: &str, text: &str) -> Option<&'static str> {
+    static REVERSE: OnceLock<HashMap<&'static str, HashMap<&'static str, Option<&'static str>>>> = OnceLock::new();
+    let reverse = REVERSE.get_or_init(|| {
+        catalogs()
+            .iter()
+            .map(|(lang, c)| {
+                let mut r: HashMap<&'static str, Option<&'static str>> = HashMap::new();
+                for (id, t) in c {
+                    r.entry(t.as_str()).and_modify(|e| *e = None).or_insert(Some(id.as_str()));
+                }
+                (*lang, r)
+            })
+            .collect()
+    });
+    if let Some(found) = reverse.get(lang).and_then(|r| r.get(text)) {
+        return *found;
+    }
+    // Chinese, or a message this language has no translation of (shown in Chinese).
+    let untranslated = lang == "zh-CN" || lookup(lang, text).is_none();
+    if untranslated {
+        catalogs().values().find_map(|c| c.get_key_value(text).map(|(k, _)| k.as_str()))
+    } else {
+        None
+    }
+}
+
 /// Every message id with a translation in `lang` (for completeness tests).
 pub fn translated_ids(lang: &str) -> Vec<&'static str> {
     catalogs().get(lang).map(|c| c.keys().map(String::as_str).collect()).unwrap_or_default()
@@ -197,6 +245,17 @@ msgstr ""
         assert_eq!(format_placeholders("{1} of {0}", &[&"a", &"b"]), "b of a");
         assert_eq!(format_placeholders("{x} {}", &[&7]), "{x} 7");
         assert_eq!(format_placeholders("{} {}", &[&7]), "7 {}");
+    }
+
+    #[test]
+    fn a_sentence_leads_back_to_its_message_id() {
+        assert_eq!(msgid_of("zh-CN", "回首页"), Some("回首页"));
+        let en = tr("en", "回首页");
+        assert_ne!(en, "回首页");
+        assert_eq!(msgid_of("en", &en), Some("回首页"));
+        // Another language's text is not this language's message.
+        assert_eq!(msgid_of("kk", &en), None);
+        assert_eq!(msgid_of("zh-CN", "这句话不在目录里"), None);
     }
 
     #[test]

@@ -13,3 +13,4 @@ mod root_trust;
 mod selftest_idcard;
 mod unit_hardening;
 mod update;
+mod voice;

@@ -59,7 +59,7 @@ fn the_package_installs_the_binaries_units_and_rules() {
     assert!(ok, "{control}");
     assert!(control.contains("Package: cunban-kiosk"), "{control}");
     let depends = control.lines().find(|l| l.starts_with("Depends:")).expect("Depends").to_owned();
-    for dep in ["cage", "cups", "sane-utils", "espeak-ng", "fonts-noto-cjk", "fonts-noto-core", "fonts-ddc-uchen", "libc6"] {
+    for dep in ["cage", "cups", "sane-utils", "espeak-ng", "alsa-utils", "fonts-noto-cjk", "fonts-noto-core", "fonts-ddc-uchen", "libc6"] {
         assert!(depends.split([' ', ',']).any(|d| d == dep), "{dep} missing from {depends}");
     }
 

@@ -76,6 +76,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("submission {id} is not on the hub"))
             }
             StoreError::UnknownCase(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such case"),
+            e @ StoreError::Update(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string()),
             e @ StoreError::UnknownDiagnostics(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, e.to_string()),
             StoreError::NotReferenced { id, sha256 } => {
                 ApiError::invalid(format!("submission {id} does not reference attachment {sha256}"))
@@ -105,6 +106,7 @@ impl From<StoreError> for ApiError {
             e @ (StoreError::TerminalConflict(_)
             | StoreError::UnknownTerminal(_)
             | StoreError::UnknownOperator(_)
+            | StoreError::NoSuchFollowUp(_)
             | StoreError::OperatorRevoked(_)
             | StoreError::WrongCaseStatus { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())

@@ -61,6 +61,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         },
         quota: options.quota.unwrap_or_default(),
         e_license_people_per_day: options.e_license_people_per_day.unwrap_or(DEFAULT_E_LICENSE_PEOPLE_PER_DAY),
+        sms_gateway: options.sms_gateway,
     };
     Router::new()
         .route("/v1/health", get(health))

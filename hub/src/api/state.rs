@@ -57,6 +57,8 @@ pub(crate) struct AppState {
     pub quota: OpenQuota,
     /// Distinct people one terminal may look up in the e-license library a day.
     pub e_license_people_per_day: u64,
+    /// An SMS gateway sends progress texts (terminals may promise them).
+    pub sms_gateway: bool,
 }
 
 impl AppState {
@@ -94,6 +96,10 @@ pub struct HubOptions {
     /// Distinct ID numbers one terminal may look up a day;
     /// [`DEFAULT_E_LICENSE_PEOPLE_PER_DAY`] when None.
     pub e_license_people_per_day: Option<u64>,
+    /// A real SMS gateway is configured for this hub's province (`hub
+    /// --sms-gateway-url`), so the configs it signs say terminals may
+    /// promise a text. False: no terminal promises one.
+    pub sms_gateway: bool,
     /// Clean-up of abandoned uploads; [`SweepPolicy::default`] when None.
     pub sweep: Option<SweepPolicy>,
 }

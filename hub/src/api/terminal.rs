@@ -31,7 +31,9 @@ pub(super) fn signed<T: serde::Serialize>(st: &AppState, kind: DocumentKind, ter
 pub(super) async fn terminal_config(State(st): State<AppState>, Extension(auth): Extension<Authed>) -> Result<Json<SignedDocument>, ApiError> {
     let store = st.store.clone();
     let terminal = auth.terminal_id.clone();
-    let config = blocking(move || store.terminal_config(&terminal)).await?;
+    let mut config = blocking(move || store.terminal_config(&terminal)).await?;
+    // The promise-bearing paths are what this hub has, whatever was stored.
+    config.paths = model::protocol::Paths { sms: st.sms_gateway, e_license: st.connector.has_e_license_library(), mail: false };
     signed(&st, DocumentKind::TerminalConfig, &auth.terminal_id, &config)
 }
 
@@ -94,6 +96,9 @@ pub(super) async fn put_evaluation(
 
 pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Json<HeartbeatAck>, ApiError> {
     let mut hb: Heartbeat = parse_json(&body, "heartbeat")?;
+    if hb.update.as_ref().is_some_and(|u| u.version.is_empty() || u.version.len() > 64 || u.version.chars().any(char::is_control)) {
+        return Err(ApiError::invalid("update.version must be 1..64 printable characters"));
+    }
     let store = st.store.clone();
     let now = st.now();
     let ack = blocking(move || {
@@ -111,11 +116,15 @@ pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Exten
             }
             None => None,
         };
+        if let Some(report) = &hb.update {
+            store.record_update_report(&auth.terminal_id, report, now)?;
+        }
         store.record_heartbeat(&auth.terminal_id, &hb, now)?;
         let config_version = store.terminal_config(&auth.terminal_id)?.version;
         let catalog_version = store.latest_catalog_version()?;
         let diagnostics = store.pending_diagnostics(&auth.terminal_id)?.map(|id| model::diagnostics::DiagnosticsRequest { id });
-        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics })
+        let update = store.update_target(&auth.terminal_id)?;
+        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics, update })
     })
     .await?;
     Ok(Json(ack))

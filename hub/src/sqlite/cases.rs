@@ -106,6 +106,15 @@ impl SqliteStore {
                 "INSERT INTO case_events (case_number, status, reason, actor, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![case_number, status_to_str(change.to), change.reason, change.actor, ts(at)],
             )?;
+            // The text that tells of it, keyed by the event: one per change.
+            if matches!(change.to, CaseStatus::Accepted | CaseStatus::Rejected | CaseStatus::Done) {
+                let key = format!("cunban-{case_number}-{}", tx.last_insert_rowid());
+                tx.execute(
+                    "INSERT INTO sms_outbox (key, case_number, status, reason, state, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+                    params![key, case_number, status_to_str(change.to), change.reason, ts(at)],
+                )?;
+            }
         }
         if let Some((media_type, bytes)) = change.result {
             tx.execute(
@@ -168,6 +177,13 @@ impl SqliteStore {
             "INSERT INTO evaluations (id, terminal_id, case_number, rating, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![ev.id.to_string(), terminal, case, rating, body, ts(at)],
         )?;
+        // 差评整改: a bad rating opens a follow-up with its deadline, in the same transaction.
+        if matches!(ev.evaluation.rating, model::evaluation::Rating::Dissatisfied | model::evaluation::Rating::VeryDissatisfied) {
+            tx.execute(
+                "INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at) VALUES (?1, ?2, ?3, ?4)",
+                params![ev.id.to_string(), case, ts(at), ts(at + crate::store::FOLLOW_UP_WITHIN)],
+            )?;
+        }
         tx.commit()?;
         Ok(PutOutcome::Stored)
     }

@@ -10,8 +10,11 @@ mod enrollment;
 mod fleet_audit;
 mod hubdb;
 mod pool;
+mod rollouts;
 mod rows;
+mod ratings;
 mod schema;
+mod sms;
 mod submissions;
 mod terminals;
 
@@ -29,7 +32,7 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
+    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
     NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -172,6 +175,34 @@ impl Store for SqliteStore {
         self.do_set_case_status(case_number, change, at)
     }
 
+    fn followups(&self, open_only: bool) -> Result<Vec<FollowUp>, StoreError> {
+        self.do_followups(open_only, None)
+    }
+
+    fn followups_of_case(&self, case_number: &str) -> Result<Vec<FollowUp>, StoreError> {
+        self.do_followups(false, Some(case_number))
+    }
+
+    fn reply_followup(&self, evaluation_id: uuid::Uuid, reply: &str, actor: &str, at: OffsetDateTime) -> Result<FollowUp, StoreError> {
+        self.do_reply_followup(evaluation_id, reply, actor, at)
+    }
+
+    fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
+        self.do_ratings_report()
+    }
+
+    fn sms_due(&self, limit: usize) -> Result<Vec<SmsRow>, StoreError> {
+        self.do_sms_due(limit)
+    }
+
+    fn sms_record(&self, key: &str, update: &SmsUpdate<'_>, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_sms_record(key, update, at)
+    }
+
+    fn sms_of_case(&self, case_number: &str) -> Result<Vec<SmsRow>, StoreError> {
+        self.do_sms_of_case(case_number)
+    }
+
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         self.do_case_result(terminal, case_number)
     }
@@ -274,6 +305,30 @@ impl Store for SqliteStore {
 
     fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         self.do_download_diagnostics(id, staff, at)
+    }
+
+    fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_publish_update(version, sha256, size, by, at)
+    }
+
+    fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_start_rollout(rollout, by, at)
+    }
+
+    fn set_rollout_state(&self, version: &str, state: crate::rollout::RolloutState, by: &str, at: OffsetDateTime) -> Result<crate::rollout::Rollout, StoreError> {
+        self.do_set_rollout_state(version, state, by, at)
+    }
+
+    fn rollouts(&self) -> Result<Vec<crate::rollout::Rollout>, StoreError> {
+        self.do_rollouts()
+    }
+
+    fn update_target(&self, terminal: &str) -> Result<Option<model::update::UpdateTarget>, StoreError> {
+        self.do_update_target(terminal)
+    }
+
+    fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError> {
+        self.do_record_update_report(terminal, report, at)
     }
 
     fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {

@@ -308,7 +308,67 @@ CREATE TABLE diagnostics_requests (
 );
 CREATE INDEX diagnostics_by_terminal ON diagnostics_requests (terminal_id, requested_at);
 "#, r#"
--- v9 (issue 15): catalog deltas. Each published version keeps the signed
+-- v9 (issue 19): updates published on the hub and their staged rollouts
+-- (state as hub::rollout::Rollout JSON), and what each terminal reported.
+CREATE TABLE update_bundles (
+    version      TEXT PRIMARY KEY,
+    sha256       TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    published_by TEXT NOT NULL,
+    published_at TEXT NOT NULL
+);
+CREATE TABLE rollouts (
+    version    TEXT PRIMARY KEY REFERENCES update_bundles(version),
+    body       TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE update_reports (
+    terminal_id TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('installed', 'failed')),
+    detail      TEXT,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, version)
+) WITHOUT ROWID;
+"#, r#"
+-- v10 (issue 16): progress texts, one row per status change worth a text,
+-- written in the transaction that makes the change, so a change is texted
+-- once whatever fails after. The key is the idempotency key every try
+-- carries to the gateway. The villager's number is NOT kept here: it stays
+-- in the sealed filing and is read with the platform key when sending.
+CREATE TABLE sms_outbox (
+    key         TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'delivered', 'failed', 'no_number', 'expired')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    gateway_id  TEXT,
+    last_error  TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (created_at) WHERE state IN ('pending', 'sent');
+CREATE INDEX sms_outbox_by_case ON sms_outbox (case_number);
+-- Every 不满意/非常不满意 rating is followed up (差评整改): a task with a
+-- deadline, answered by the back office; the answer is for the villager.
+CREATE TABLE rating_followups (
+    evaluation_id TEXT PRIMARY KEY REFERENCES evaluations(id),
+    case_number   TEXT NOT NULL,
+    opened_at     TEXT NOT NULL,
+    due_at        TEXT NOT NULL,
+    reply         TEXT,
+    replied_by    TEXT,
+    replied_at    TEXT
+);
+CREATE INDEX rating_followups_by_case ON rating_followups (case_number);
+-- A rating created before this step that needs one gets it now.
+INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
+    SELECT id, case_number, received_at, strftime('%Y-%m-%dT%H:%M:%fZ', received_at, '+15 days')
+    FROM evaluations WHERE rating IN ('dissatisfied', 'very_dissatisfied');
+"#, r#"
+-- v11 (issue 15): catalog deltas. Each published version keeps the signed
 -- delta from the version published before it (NULL for the first, or when
 -- the publisher had none), so a terminal one item behind downloads one item.
 ALTER TABLE catalogs ADD COLUMN delta TEXT;

@@ -27,6 +27,7 @@ fn heartbeat(unsent: u64, oldest_secs: Option<u64>, devices: Vec<DeviceHealth>, 
         alerts: vec![],
         clock_offset_secs: 0,
         audit: None,
+        update: None,
     }
 }
 
@@ -47,6 +48,9 @@ async fn fleet(dir: &std::path::Path) -> (hub::Hub, Api) {
     store.record_heartbeat("GS-0002", &heartbeat(7, Some(3 * 86_400), vec![ok("id_card")], 0), now - time::Duration::hours(2)).unwrap();
     let printer_down = DeviceHealth { device: "receipt_printer".into(), state: DeviceState::Degraded, detail: Some("打印机没有回应".into()) };
     store.record_heartbeat("GS-0003", &heartbeat(1, Some(600), vec![ok("id_card"), printer_down], 1), now).unwrap();
+    // Heartbeats are written behind and the page reads without waiting for
+    // them: let them land first (on a loaded machine the page came too early).
+    store.terminals().unwrap();
     (hub, api)
 }
 

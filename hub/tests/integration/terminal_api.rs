@@ -93,6 +93,7 @@ async fn a_heartbeat_is_kept_and_answered_with_versions() {
         alerts: vec!["quarantined".into()],
         clock_offset_secs: 0,
         audit: None,
+        update: None,
     };
     let ack: HeartbeatAck = api.send(Method::POST, "/v1/heartbeat", serde_json::to_vec(&hb).unwrap()).await.json().await.unwrap();
     assert_eq!((ack.config_version, ack.catalog_version), (0, None));
@@ -116,7 +117,7 @@ async fn each_terminal_gets_its_own_config_or_the_default() {
     other.register(&hub).await;
     let store = hub.store();
     store.set_terminal_config(None, &TerminalConfig { version: 1, sync_interval_secs: 30, ..TerminalConfig::default() }).unwrap();
-    let mine = TerminalConfig { version: 5, sync_interval_secs: 60, heartbeat_interval_secs: 120, notice: Some("周五停机".into()) };
+    let mine = TerminalConfig { version: 5, sync_interval_secs: 60, heartbeat_interval_secs: 120, notice: Some("周五停机".into()), ..TerminalConfig::default() };
     store.set_terminal_config(Some("GS-0001"), &mine).unwrap();
     // Signed with the hub's key, for the asking terminal only.
     let key = hub.signing_public_key();

@@ -111,8 +111,12 @@ pub enum Event {
     ToggleLargeText,
     ToggleHighContrast,
     ToggleVoice,
-    /// Which languages the speaker can read aloud.
+    /// 读整页: read everything on the screen aloud, top to bottom.
+    ReadScreen,
+    /// Which languages the speech engine can read aloud.
     VoicesAvailable(Vec<Lang>),
+    /// Which message ids have a recording, per language (voice packs).
+    RecordingsAvailable(std::collections::BTreeMap<Lang, std::collections::BTreeSet<String>>),
     /// Nobody has touched the screen for a while: count down.
     IdleWarning { seconds_left: u32 },
     /// Idle warning: 继续.
@@ -140,8 +144,10 @@ pub enum Effect {
     /// Fetch this case's result document from the hub and print it on the
     /// A4 printer; answer with `ResultPrinted` or `ResultPrintFailed`.
     PrintResult(CaseNumber),
-    /// Read a sentence aloud (replacing whatever is being read).
-    Speak { lang: Lang, text: String },
+    /// Read a sentence aloud (replacing whatever is being read). `ids`: the
+    /// message ids it is made of, in order, when all of it is messages
+    /// (then a voice pack's recordings may say it); empty otherwise.
+    Speak { lang: Lang, text: String, ids: Vec<String> },
 }
 
 /// How a villager's filings are looked up.

@@ -13,6 +13,7 @@ use super::lookup::parse_receipt_code;
 use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State, Stepped};
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
+use ui::i18n::n_;
 
 impl Session {
     /// The filing journey's rules (and the ends of every journey).
@@ -140,7 +141,7 @@ impl Session {
                 let captured = matches!(draft.materials.get(&m.code), Some(Outcome::Captured(_)));
                 let outcome = if captured {
                     None
-                } else if m.source == MaterialSource::ELicense && self.online {
+                } else if m.source == MaterialSource::ELicense && self.online && self.paths.e_license {
                     Some(Outcome::ELicense)
                 } else if !self.can_capture(m) {
                     Some(Outcome::Paper)
@@ -239,10 +240,10 @@ impl Session {
     /// Why a tile is disabled, in plain words (a message id), or None when it can be used.
     pub(super) fn tile_problem(&self, item: &ServiceItem) -> Option<&'static str> {
         if item.availability == Availability::AssistedOnly && self.terminal.channel == Channel::SelfServiceTerminal {
-            return Some("需由工作人员帮办，请联系村代办员");
+            return Some(n_("需由工作人员帮办，请联系村代办员"));
         }
         if item.needs(MaterialSource::FacePhoto) && !self.caps.camera {
-            return Some("需要拍照，本机摄像头暂不可用");
+            return Some(n_("需要拍照，本机摄像头暂不可用"));
         }
         None
     }

@@ -20,6 +20,7 @@ mod events;
 mod filing;
 mod lookup;
 mod rating;
+mod reading;
 mod render;
 mod state;
 mod submission;
@@ -31,6 +32,7 @@ mod tests;
 
 use std::sync::Arc;
 
+use model::protocol::Paths;
 use model::{Catalog, Lang};
 use time::OffsetDateTime;
 
@@ -64,6 +66,11 @@ pub struct Session {
     online: bool,
     /// What the consent screen promises: the outbox's configured retention.
     retention_days: u64,
+    /// The frame's banner on every screen, a message id ("" for none).
+    banner: String,
+    /// What exists behind this terminal (the hub's signed config): a
+    /// sentence about 短信, 电子证照 or 邮寄 is shown only when its path is here.
+    paths: Paths,
 }
 
 impl Session {
@@ -74,13 +81,15 @@ impl Session {
             filed: std::collections::HashMap::new(),
             terminal,
             caps,
-            settings: Settings::fresh(Vec::new()),
+            settings: Settings::fresh(Vec::new(), Default::default()),
             clock,
             state: State::Home,
             idle_left: None,
             last_spoken: String::new(),
             online: false,
             retention_days: RETENTION_DAYS,
+            banner: String::new(),
+            paths: Paths::default(),
         }
     }
 
@@ -152,6 +161,22 @@ impl Session {
         self.retention_days = days;
     }
 
+    /// The banner every screen shows (a message id, e.g. "the catalog is
+    /// damaged"; "" for none), translated with the rest of the view.
+    pub fn set_banner(&mut self, msgid: String) {
+        self.banner = msgid;
+    }
+
+    /// The promise-bearing paths of the terminal config last applied (none
+    /// until a hub said so); takes effect on the next view.
+    pub fn set_paths(&mut self, paths: Paths) {
+        self.paths = paths;
+    }
+
+    pub fn paths(&self) -> Paths {
+        self.paths
+    }
+
     /// Whether the hub answered the last sync.
     pub fn online(&self) -> bool {
         self.online
@@ -181,6 +206,16 @@ impl Session {
                 self.settings.high_contrast = !self.settings.high_contrast;
                 vec![]
             }
+            // 读整页: the whole screen, once, when the engine can read it.
+            Event::ReadScreen => {
+                self.idle_left = None;
+                let lang = self.settings.lang;
+                if self.settings.voice_on && self.settings.voices.contains(&lang) {
+                    vec![Effect::Speak { lang, text: self.screen_reading(), ids: Vec::new() }]
+                } else {
+                    vec![]
+                }
+            }
             Event::ToggleVoice => {
                 self.settings.voice_on = !self.settings.voice_on;
                 // Turning it on reads the current screen at once.
@@ -189,6 +224,10 @@ impl Session {
             }
             Event::VoicesAvailable(langs) => {
                 self.settings.voices = langs;
+                vec![]
+            }
+            Event::RecordingsAvailable(recorded) => {
+                self.settings.recorded = recorded;
                 vec![]
             }
             // The machine's state, not the villager's doing.
@@ -217,7 +256,10 @@ impl Session {
                 let stop = reads_card(&state);
                 drop(state);
                 // The next person starts from the defaults.
-                self.settings = Settings::fresh(std::mem::take(&mut self.settings.voices));
+                self.settings = Settings::fresh(
+                    std::mem::take(&mut self.settings.voices),
+                    std::mem::take(&mut self.settings.recorded),
+                );
                 self.last_spoken.clear();
                 if stop {
                     vec![Effect::StopCardReader]
@@ -244,14 +286,18 @@ impl Session {
 
     fn speak_if_needed(&mut self, force: bool, effects: &mut Vec<Effect>) {
         let lang = self.settings.lang;
-        if !self.settings.voices.contains(&lang) || !(force || self.settings.voice_on) {
+        if !(force || self.settings.voice_on) {
             return;
         }
         let prompt = self.prompt();
+        let ids = self.prompt_ids(&prompt);
+        if !self.settings.can_say(lang, &ids) {
+            return;
+        }
         if force || prompt != self.last_spoken {
             self.last_spoken = prompt.clone();
             if !prompt.is_empty() {
-                effects.push(Effect::Speak { lang, text: prompt });
+                effects.push(Effect::Speak { lang, text: prompt, ids });
             }
         }
     }

@@ -5,17 +5,18 @@ use model::evaluation::Rating;
 use super::events::{Effect, Event, RatingRecord};
 use super::state::{State, Stepped};
 use super::Session;
+use ui::i18n::n_;
 
 /// Optional reasons on the rating screen: (value, Chinese label). Good
 /// ratings get praise, the others complaints.
 const GOOD_REASONS: [(&str, &str); 4] =
-    [("fast", "办得快"), ("easy", "机器好用"), ("clear", "说明清楚"), ("helpful", "工作人员热心")];
+    [("fast", n_("办得快")), ("easy", n_("机器好用")), ("clear", n_("说明清楚")), ("helpful", n_("工作人员热心"))];
 const BAD_REASONS: [(&str, &str); 5] = [
-    ("slow", "等的时间太长"),
-    ("complex", "手续太麻烦"),
-    ("machine", "机器不好用"),
-    ("unclear", "说明看不懂"),
-    ("staff", "工作人员态度不好"),
+    ("slow", n_("等的时间太长")),
+    ("complex", n_("手续太麻烦")),
+    ("machine", n_("机器不好用")),
+    ("unclear", n_("说明看不懂")),
+    ("staff", n_("工作人员态度不好")),
 ];
 
 pub(super) fn reasons_for(rating: Rating) -> &'static [(&'static str, &'static str)] {

@@ -23,24 +23,24 @@ impl Session {
     /// What reading aloud says on the current screen.
     pub fn prompt(&self) -> String {
         if self.idle_left.is_some() {
-            return self.t("您还在吗？要继续的话，请点「继续」。不然，您填写的内容会被清除。");
+            return self.say("您还在吗？要继续的话，请点「继续」。不然，您填写的内容会被清除。");
         }
         let v = self.view_without_prompt();
         match &self.state {
-            State::Home => self.t("您好！要办事，请点「我要办事」。查进度、打印结果和评价，也在这一页。"),
-            State::Services { .. } => self.t("请选择要办的事，点一下事项的名字。"),
+            State::Home => self.say("您好！要办事，请点「我要办事」。查进度、打印结果和评价，也在这一页。"),
+            State::Services { .. } => self.say("请选择要办的事，点一下事项的名字。"),
             State::Guide { item, .. } => {
-                self.sentences(&self.item_name(item), &self.t("请看办事指南，准备好了请点「开始办理」。"))
+                self.sentences(&self.item_name(item), &self.say("请看办事指南，准备好了请点「开始办理」。"))
             }
             State::Consent { .. } => {
-                self.t("办理要读取您的身份证，并把您填写的信息交给政务服务平台。同意的话，请点「同意，继续」。")
+                self.say("办理要读取您的身份证，并把您填写的信息交给政务服务平台。同意的话，请点「同意，继续」。")
             }
             State::IdPrompt { .. } => v.id_message,
             State::Form(d) => {
                 if d.errors.is_empty() {
-                    self.t("请核对信息，蓝框的请点一下填写，填好后请点「下一步」。")
+                    self.say("请核对信息，蓝框的请点一下填写，填好后请点「下一步」。")
                 } else {
-                    self.tf("有 {} 项要改一改，请看红色的提示。", &[&d.errors.len()])
+                    self.say_f("有 {} 项要改一改，请看红色的提示。", &[&d.errors.len()])
                 }
             }
             State::Materials { .. } => match &v.material {
@@ -49,16 +49,16 @@ impl Session {
                 Some(m) => self.sentences(&m.name, &m.hint),
                 None => String::new(),
             },
-            State::Review(_) => self.t("请核对信息，对的话请点「确认提交」。"),
+            State::Review(_) => self.say("请核对信息，对的话请点「确认提交」。"),
             State::Submitting { .. } => v.busy_message,
             State::Saved(_) => self.sentences(&v.saved_title, &v.saved_detail),
             State::Receipt(..) => v.receipt_message,
-            State::Rate(_) => self.t("这次办得怎么样？请点一个笑脸，再点「提交评价」。"),
+            State::Rate(_) => self.say("这次办得怎么样？请点一个笑脸，再点「提交评价」。"),
             State::Lookup { phase: LookupPhase::Ask(Some(p)), .. } => self.problem_text(p),
             State::Lookup { phase: LookupPhase::Ask(None), .. } => {
-                self.t("请把回执上的二维码对准扫码口，或者把身份证放在读卡器上。")
+                self.say("请把回执上的二维码对准扫码口，或者把身份证放在读卡器上。")
             }
-            State::Lookup { phase: LookupPhase::Looking, .. } => self.t("正在查询，请稍等。"),
+            State::Lookup { phase: LookupPhase::Looking, .. } => self.say("正在查询，请稍等。"),
             State::Lookup { .. } => v.lookup_message,
             State::Goodbye { .. } => v.goodbye_message,
             State::Error(_) => v.error_message,
@@ -69,6 +69,9 @@ impl Session {
     pub fn view(&self) -> View {
         let mut v = self.view_without_prompt();
         v.prompt = self.prompt();
+        // A recorded language may have this prompt recorded or not: the
+        // button says "no voice" where it has not.
+        v.voice_available = self.settings.can_say(self.settings.lang, &self.prompt_ids(&v.prompt));
         v
     }
 
@@ -76,6 +79,9 @@ impl Session {
     fn view_without_prompt(&self) -> View {
         let mut v = View::on(self.screen(), &self.settings);
         v.idle_seconds = self.idle_left.unwrap_or(0);
+        if !self.banner.is_empty() {
+            v.banner = self.t(&self.banner);
+        }
         match &self.state {
             State::Home => {}
             State::Error(p) => {
@@ -102,7 +108,7 @@ impl Session {
                         v.id_message = self.problem_text(p);
                         v.id_error = true;
                     }
-                    None => v.id_message = self.t("请把身份证放在读卡器上，不要拿开"),
+                    None => v.id_message = self.say("请把身份证放在读卡器上，不要拿开"),
                 }
             }
             State::Form(d) => {
@@ -114,8 +120,8 @@ impl Session {
                 v.material = self.material_view(draft, *index, *busy, problem.as_ref());
                 if let Some(kind) = busy {
                     v.busy_message = match kind {
-                        CaptureKind::Scan => self.t("正在扫描，请不要打开盖子…"),
-                        CaptureKind::Photo => self.t("正在拍照，请不要动…"),
+                        CaptureKind::Scan => self.say("正在扫描，请不要打开盖子…"),
+                        CaptureKind::Photo => self.say("正在拍照，请不要动…"),
                     };
                 }
             }
@@ -123,9 +129,9 @@ impl Session {
             State::Submitting { draft, saved, .. } => {
                 v.item_name = self.item_name(&draft.item);
                 v.busy_message = if *saved {
-                    self.t("已保存在本机，正在发送到政务服务平台…")
+                    self.say("已保存在本机，正在发送到政务服务平台…")
                 } else {
-                    self.t("正在保存您的申请，请稍候…")
+                    self.say("正在保存您的申请，请稍候…")
                 };
             }
             State::Saved(filed) | State::Receipt(filed, _) => self.filed_view(&mut v, filed),
@@ -133,9 +139,9 @@ impl Session {
             State::Lookup { purpose, phase } => self.lookup_view(&mut v, purpose, phase),
             State::Goodbye { rated } => {
                 v.goodbye_message = if *rated {
-                    self.t("谢谢您的评价！请带好您的身份证和回执。")
+                    self.say("谢谢您的评价！请带好您的身份证和回执。")
                 } else {
-                    self.t("请带好您的身份证和回执。")
+                    self.say("请带好您的身份证和回执。")
                 };
             }
         }
@@ -211,14 +217,14 @@ impl Session {
         match &filed.delivery {
             Delivery::Sent(case) => {
                 v.saved_sent = true;
-                v.saved_title = self.t("已提交");
-                v.saved_detail = self.t("您的申请已送到政务服务平台。请记好办件编号，可凭回执查询进度。");
+                v.saved_title = self.say("已提交");
+                v.saved_detail = self.say("您的申请已送到政务服务平台。请记好办件编号，可凭回执查询进度。");
                 v.case_number = case.to_string();
             }
             Delivery::Waiting(_) => {
                 v.saved_sent = false;
-                v.saved_title = self.t("已保存，网络恢复后自动发送");
-                v.saved_detail = self.t(
+                v.saved_title = self.say("已保存，网络恢复后自动发送");
+                v.saved_detail = self.say(
                     "现在没有网络。您的申请已安全保存在本机，网络恢复后会自动发送，不用再跑一趟。",
                 );
                 v.case_number = filed.receipt.reference.clone();
@@ -227,10 +233,10 @@ impl Session {
         if let State::Receipt(_, outcome) = &self.state {
             match outcome {
                 PrintOutcome::Printing => {
-                    v.receipt_message = self.t("正在打印回执…");
+                    v.receipt_message = self.say("正在打印回执…");
                     v.receipt_busy = true;
                 }
-                PrintOutcome::Printed => v.receipt_message = self.t("回执已打印，请从出纸口取走"),
+                PrintOutcome::Printed => v.receipt_message = self.say("回执已打印，请从出纸口取走"),
                 PrintOutcome::Failed(msg) => {
                     v.receipt_message =
                         self.tf("回执没有打印出来：{}。请记下上面的编号。", &[&self.t(msg)]);
@@ -269,13 +275,13 @@ impl Session {
                     v.lookup_message = self.problem_text(p);
                     v.lookup_error = true;
                 } else if *purpose == Purpose::Rate {
-                    v.lookup_message = self.t("先找到要评价的那件事。");
+                    v.lookup_message = self.say("先找到要评价的那件事。");
                 }
             }
             LookupPhase::Looking => v.lookup_phase = ui::LookupPhase::Looking,
             LookupPhase::NotFound => {
                 v.lookup_phase = ui::LookupPhase::Nothing;
-                v.lookup_message = self.t(
+                v.lookup_message = self.say(
                     "这台机器上没有查到。如果是在别处办的，或者已经过了很久，请问村代办员或乡镇便民服务中心。",
                 );
             }
@@ -285,11 +291,13 @@ impl Session {
                 v.lookup_message = if *purpose == Purpose::Result {
                     if printable(found).is_some() {
                         v.result_printable = true;
-                        self.t("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
+                        self.say("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
                     } else if found.iter().any(|f| f.stage == FilingStage::Done) {
-                        self.t("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
+                        self.say("有办结的事，但这里没有可以打印的结果文件，请带上回执到乡镇便民服务中心领取。")
+                    } else if self.paths.sms {
+                        self.say("还没有可以打印的结果。办结以后，会有短信告诉您。")
                     } else {
-                        self.t("还没有可以打印的结果。办结以后，会有短信告诉您。")
+                        self.say("还没有可以打印的结果。办结以后，可以带上回执再来这里查询和打印。")
                     }
                 } else {
                     self.tf("查到 {} 件：", &[&found.len()])
@@ -302,9 +310,9 @@ impl Session {
                 match outcome {
                     PrintOutcome::Printing => {
                         v.result_busy = true;
-                        v.lookup_message = self.t("正在打印结果文件，请稍等…");
+                        v.lookup_message = self.say("正在打印结果文件，请稍等…");
                     }
-                    PrintOutcome::Printed => v.lookup_message = self.t("结果文件已打印，请从打印机取走。"),
+                    PrintOutcome::Printed => v.lookup_message = self.say("结果文件已打印，请从打印机取走。"),
                     PrintOutcome::Failed(msg) => {
                         v.lookup_error = true;
                         v.lookup_message = self.tf(
@@ -387,7 +395,7 @@ impl Session {
             Some(Outcome::Captured(c)) => Some(c),
             _ => None,
         };
-        let e_license = m.source == MaterialSource::ELicense && self.online;
+        let e_license = m.source == MaterialSource::ELicense && self.online && self.paths.e_license;
         let name = m.name.get(self.settings.lang).to_owned();
         let hint = if captured.is_some() {
             self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
@@ -400,7 +408,7 @@ impl Session {
         } else if m.source == MaterialSource::Photo {
             self.t("请把照片放在摄像头下面，再点「拍照」。")
         } else if can_scan {
-            if m.source == MaterialSource::ELicense {
+            if m.source == MaterialSource::ELicense && self.paths.e_license {
                 self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
             } else {
                 self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")

@@ -19,13 +19,23 @@ pub(super) struct Settings {
     pub(super) large_text: bool,
     pub(super) high_contrast: bool,
     pub(super) voice_on: bool,
-    /// Languages the speaker can read (not reset: it is the machine's).
+    /// Languages the speech engine can read (not reset: it is the machine's).
     pub(super) voices: Vec<Lang>,
+    /// Message ids with a recording, per language (installed voice packs).
+    pub(super) recorded: BTreeMap<Lang, BTreeSet<String>>,
 }
 
 impl Settings {
-    pub(super) fn fresh(voices: Vec<Lang>) -> Settings {
-        Settings { lang: Lang::ZhCn, large_text: false, high_contrast: false, voice_on: false, voices }
+    pub(super) fn fresh(voices: Vec<Lang>, recorded: BTreeMap<Lang, BTreeSet<String>>) -> Settings {
+        Settings { lang: Lang::ZhCn, large_text: false, high_contrast: false, voice_on: false, voices, recorded }
+    }
+
+    /// Whether a prompt made of these messages (empty: not all of it is a
+    /// message) can be said in `lang`: by a recording of every part, or by
+    /// the engine. Never by another language's voice.
+    pub(super) fn can_say(&self, lang: Lang, ids: &[String]) -> bool {
+        let recorded = !ids.is_empty() && self.recorded.get(&lang).is_some_and(|r| ids.iter().all(|id| r.contains(id)));
+        recorded || self.voices.contains(&lang)
     }
 }
 

@@ -118,8 +118,12 @@ pub struct View {
     pub voice_on: bool,
     /// Whether the current language can be read aloud at all.
     pub voice_available: bool,
+    /// Reading on and the engine reads this language: 读整页 is offered.
+    pub can_read_screen: bool,
     /// > 0 while the idle warning counts down.
     pub idle_seconds: u32,
+    /// The frame's banner, in the villager's language ("" for none).
+    pub banner: String,
     /// What reading aloud says on this screen.
     pub prompt: String,
     pub services: Vec<TileView>,
@@ -165,7 +169,9 @@ impl View {
             high_contrast: settings.high_contrast,
             voice_on: settings.voice_on,
             voice_available: settings.voices.contains(&settings.lang),
+            can_read_screen: settings.voice_on && settings.voices.contains(&settings.lang),
             idle_seconds: 0,
+            banner: String::new(),
             prompt: String::new(),
             services: Vec::new(),
             themes: Vec::new(),

@@ -21,6 +21,20 @@ impl Session {
         ui::i18n::tr_args(self.settings.lang.code(), msgid, args)
     }
 
+    /// [`Self::t`] for a sentence that is read aloud whole (a screen's
+    /// prompt or message). The name marks it: `ui/translations/extract.sh`
+    /// lists every `say` sentence as a prompt a voice pack may record
+    /// (`model/data/spoken_prompts.txt`, `kioskctl voice missing`).
+    pub(super) fn say(&self, msgid: &str) -> String {
+        self.t(msgid)
+    }
+
+    /// [`Self::tf`] for a prompt with a number in it: extracted for
+    /// translation like `tf`, but not recordable (the number changes).
+    pub(super) fn say_f(&self, msgid: &str, args: &[&dyn Display]) -> String {
+        self.tf(msgid, args)
+    }
+
     pub(super) fn problem_text(&self, p: &Problem) -> String {
         match p {
             Problem::Said(msg) => self.t(msg),
@@ -64,12 +78,33 @@ impl Session {
 
     /// Two sentences read one after the other, with the full stop of the language.
     pub(super) fn sentences(&self, first: &str, second: &str) -> String {
-        let stop = match self.settings.lang {
+        format!("{first}{}{second}", self.stop())
+    }
+
+    fn stop(&self) -> &'static str {
+        match self.settings.lang {
             Lang::ZhCn => "。",
             Lang::Bo => "། ",
             Lang::Kk | Lang::En => ". ",
-        };
-        format!("{first}{stop}{second}")
+        }
+    }
+
+    /// The message ids `prompt` is made of: one whole message, or two
+    /// joined by [`Self::sentences`]; empty when any part is not a message
+    /// (an item name, a number), so only an engine can say it.
+    pub(super) fn prompt_ids(&self, prompt: &str) -> Vec<String> {
+        let lang = self.settings.lang.code();
+        if let Some(id) = ui::i18n::msgid_of(lang, prompt) {
+            return vec![id.to_owned()];
+        }
+        let stop = self.stop();
+        for (at, _) in prompt.match_indices(stop) {
+            let (first, second) = (&prompt[..at], &prompt[at + stop.len()..]);
+            if let (Some(a), Some(b)) = (ui::i18n::msgid_of(lang, first), ui::i18n::msgid_of(lang, second)) {
+                return vec![a.to_owned(), b.to_owned()];
+            }
+        }
+        Vec::new()
     }
 
     pub(super) fn list_separator(&self) -> &'static str {

@@ -242,6 +242,7 @@ impl SyncClient {
             alerts,
             clock_offset_secs: offset,
             audit: Some(audit),
+            update: None,
         })
     }
 

@@ -51,8 +51,8 @@ async fn decisions_reach_the_terminal_and_finished_cases_are_purged_after_retent
     let other_case = outbox.entry(other.id).unwrap().unwrap().case_number.unwrap();
 
     let store = hub.store();
-    decide(store.clone(), case.as_str(), Decision::Accept, "clerk", None).await.unwrap();
-    decide(store.clone(), other_case.as_str(), Decision::Reject { reason: "材料不全".into() }, "clerk", None).await.unwrap();
+    decide(store.clone(), case.as_str(), Decision::Accept, "clerk").await.unwrap();
+    decide(store.clone(), other_case.as_str(), Decision::Reject { reason: "材料不全".into() }, "clerk").await.unwrap();
     // Not before the next heartbeat: status is pulled at its cadence.
     assert!(client.sync_all(&outbox).await.case_updates.is_empty());
     client.heartbeat_soon();
@@ -66,7 +66,7 @@ async fn decisions_reach_the_terminal_and_finished_cases_are_purged_after_retent
     assert_eq!(outbox.case_status(other.id).unwrap().unwrap().reason.as_deref(), Some("材料不全"));
 
     let pdf = b"%PDF-1.7 result".to_vec();
-    decide(store.clone(), case.as_str(), Decision::Complete { result_pdf: Some(pdf) }, "clerk", None).await.unwrap();
+    decide(store.clone(), case.as_str(), Decision::Complete { result_pdf: Some(pdf) }, "clerk").await.unwrap();
     client.heartbeat_soon();
     let r = client.sync_all(&outbox).await;
     assert_eq!(r.case_updates, vec![(sub.id, CaseStatus::Done)]);
@@ -247,7 +247,7 @@ async fn the_terminal_takes_the_config_the_hub_sets_for_it() {
     assert_eq!(r.config_updated, Some(0), "the hub's defaults, version 0");
     assert_eq!(outbox.terminal_config().unwrap(), Some(TerminalConfig::default()));
 
-    let config = TerminalConfig { version: 3, sync_interval_secs: 60, heartbeat_interval_secs: 600, notice: Some("周五停机维护".into()) };
+    let config = TerminalConfig { version: 3, sync_interval_secs: 60, heartbeat_interval_secs: 600, notice: Some("周五停机维护".into()), ..TerminalConfig::default() };
     hub.store().set_terminal_config(Some(client.terminal_id()), &config).unwrap();
     client.heartbeat_soon();
     let r = client.sync_all(&outbox).await;
@@ -263,7 +263,7 @@ async fn a_config_not_signed_by_the_pinned_hub_key_is_not_applied() {
     let hub = hub(dir.path()).await;
     let other = model::auth::SigningKey::from_seed(&[43; 32]).public_key();
     let client = common::client(&hub, offline_cache::SyncConfig { hub_key: Some(other), ..quick() }).await;
-    let config = TerminalConfig { version: 3, sync_interval_secs: 5, heartbeat_interval_secs: 10, notice: Some("请把读卡器交给来人".into()) };
+    let config = TerminalConfig { version: 3, sync_interval_secs: 5, heartbeat_interval_secs: 10, notice: Some("请把读卡器交给来人".into()), ..TerminalConfig::default() };
     hub.store().set_terminal_config(Some(client.terminal_id()), &config).unwrap();
     let r = client.sync_all(&outbox).await;
     assert!(r.heartbeat_sent);

@@ -235,6 +235,7 @@ async fn heartbeats(terminals: usize, requests: usize, concurrency: usize) -> Re
                 alerts: vec![],
                 clock_offset_secs: 0,
                 audit: None,
+                update: None,
             };
             let body = serde_json::to_vec(&hb).expect("heartbeat serialises");
             let sha = sha256_hex(&body);

@@ -54,7 +54,7 @@ async fn a_fresh_terminal_enrolls_syncs_and_its_code_is_spent() {
     )
     .await
     .unwrap();
-    let config = TerminalConfig { version: 3, sync_interval_secs: 20, heartbeat_interval_secs: 120, notice: Some("周六停机维护".into()) };
+    let config = TerminalConfig { version: 3, sync_interval_secs: 20, heartbeat_interval_secs: 120, notice: Some("周六停机维护".into()), ..TerminalConfig::default() };
     hub.store().set_terminal_config(None, &config).unwrap();
 
     // A fresh data directory: the key is made now, the code is new.

@@ -504,7 +504,7 @@ fn result_printing_says_what_there_is() {
     };
     let hub = k.hub.as_ref().unwrap();
     for decision in [hub::backoffice::Decision::Accept, hub::backoffice::Decision::Complete { result_pdf: Some(pdf.clone()) }] {
-        k.rt.block_on(hub::backoffice::decide(hub.store(), case_number.as_str(), decision, "测试办理员", None)).unwrap();
+        k.rt.block_on(hub::backoffice::decide(hub.store(), case_number.as_str(), decision, "测试办理员")).unwrap();
     }
     // What the case-status pull records once the platform has a document.
     k.outbox.record_case_status(filed[0], model::CaseStatus::Done, None, true, time::OffsetDateTime::now_utc()).unwrap();

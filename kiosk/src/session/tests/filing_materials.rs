@@ -99,6 +99,8 @@ fn each_material_is_scanned_previewed_retaken_and_attached() {
 #[test]
 fn e_licenses_need_no_scan_only_while_online() {
     let mut s = session(BOTH);
+    // The hub's config says an e-license library is behind this terminal.
+    s.set_paths(model::protocol::Paths { e_license: true, ..Default::default() });
     to_materials(&mut s, BIRTH, &[("baby_name", "马小花"), ("baby_gender", "2"), ("baby_birth_date", "2026-11-02")]);
     // Offline: the birth certificate must be scanned.
     let v = s.view().material.unwrap();

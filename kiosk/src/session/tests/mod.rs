@@ -4,7 +4,9 @@ mod catalog_update;
 mod filing;
 mod filing_materials;
 mod lookup;
+mod promises;
 mod rating;
+mod reading;
 mod settings;
 
 use std::sync::Arc;
@@ -76,47 +78,5 @@ fn to_saved(s: &mut Session, sent: bool) -> SubmissionId {
     id
 }
 
-/// Every Chinese sentence in the session's code (not these tests), as
-/// ui/translations/update.py extracts them.
-fn own_message_ids() -> Vec<&'static str> {
-    let mut ids: Vec<&str> = Vec::new();
-    let sources = [
-        include_str!("../mod.rs"),
-        include_str!("../events.rs"),
-        include_str!("../filing.rs"),
-        include_str!("../lookup.rs"),
-        include_str!("../rating.rs"),
-        include_str!("../render.rs"),
-        include_str!("../state.rs"),
-        include_str!("../submission.rs"),
-        include_str!("../view.rs"),
-        include_str!("../wording.rs"),
-        include_str!("../../capture.rs"),
-        include_str!("../../materials.rs"),
-    ];
-    for source in sources {
-        let code = &source[..source.find("#[cfg(test)]\nmod tests {").unwrap_or(source.len())];
-        ids.extend(
-            code.split('"')
-                .skip(1)
-                .step_by(2)
-                .filter(|s| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
-        );
-    }
-    ids.extend(Rating::ALL.iter().map(|r| r.label_zh()));
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-/// Every sentence this module can show has a translation in every
-/// language (drafts until reviewed, but never missing).
-#[test]
-fn every_sentence_is_translated() {
-    let ids = own_message_ids();
-    assert!(ids.len() > 60, "the scan found the sentences: {}", ids.len());
-    for lang in ["bo", "kk", "en"] {
-        let missing: Vec<_> = ids.iter().filter(|id| ui::i18n::lookup(lang, id).is_none()).collect();
-        assert!(missing.is_empty(), "{lang}.po lacks {} sentences: {missing:?}", missing.len());
-    }
-}
+// Every sentence the session can show is extracted and translated:
+// tests/tests/integration/translations.rs (ui/translations/extract.sh).

@@ -91,7 +91,7 @@ fn voice_reads_each_new_prompt_once_and_the_idle_warning_always() {
     // Off: silent.
     assert!(s.handle(Event::Start).is_empty());
     let fx = s.handle(Event::ToggleVoice);
-    let [Effect::Speak { lang: Lang::ZhCn, text }] = fx.as_slice() else { panic!("{fx:?}") };
+    let [Effect::Speak { lang: Lang::ZhCn, text, .. }] = fx.as_slice() else { panic!("{fx:?}") };
     assert!(text.contains("请选择要办的事"));
     // Same screen, nothing new to say.
     assert!(s.handle(Event::ChooseTheme(String::new())).is_empty());
@@ -102,11 +102,45 @@ fn voice_reads_each_new_prompt_once_and_the_idle_warning_always() {
     assert!(fx.is_empty());
     assert!(!s.view().voice_available);
     let fx = s.handle(Event::SetLanguage(Lang::En));
-    let [Effect::Speak { lang: Lang::En, text }] = fx.as_slice() else { panic!("{fx:?}") };
+    let [Effect::Speak { lang: Lang::En, text, .. }] = fx.as_slice() else { panic!("{fx:?}") };
     assert!(text.is_ascii(), "{text}");
     // Reading off, the idle warning is still said, once.
     s.handle(Event::ToggleVoice);
     let fx = s.handle(Event::IdleWarning { seconds_left: 20 });
     assert!(matches!(fx.as_slice(), [Effect::Speak { .. }]));
     assert!(s.handle(Event::IdleWarning { seconds_left: 19 }).is_empty());
+}
+
+/// Voice packs: a recorded prompt is said with its message ids (so the
+/// speaker plays the recording); a prompt without a recording in a language
+/// without an engine voice shows the no-voice sign and says nothing; a
+/// recording is never used for another language.
+#[test]
+fn recordings_say_what_they_have_and_never_another_language() {
+    let mut s = session(Capabilities::default());
+    s.handle(Event::VoicesAvailable(vec![Lang::ZhCn]));
+    let home = s.prompt();
+    let home_id = ui::i18n::msgid_of("zh-CN", &home).expect("the home prompt is one message").to_owned();
+    let mut recorded = std::collections::BTreeMap::new();
+    recorded.insert(Lang::Bo, [home_id.clone()].into_iter().collect::<std::collections::BTreeSet<_>>());
+    s.handle(Event::RecordingsAvailable(recorded));
+
+    s.handle(Event::SetLanguage(Lang::Bo));
+    assert!(s.view().voice_available, "home has a Tibetan recording");
+    let fx = s.handle(Event::ToggleVoice);
+    let [Effect::Speak { lang: Lang::Bo, ids, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    assert_eq!(ids, &[home_id.clone()]);
+    // Services: no Tibetan recording, no Tibetan engine: the sign, silence.
+    assert!(s.handle(Event::Start).is_empty());
+    assert!(!s.view().voice_available);
+    // Kazakh has neither recording nor (here) engine: the Tibetan recording
+    // of the same message is not used.
+    s.handle(Event::Cancel);
+    let fx = s.handle(Event::SetLanguage(Lang::Kk));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(!s.view().voice_available);
+    // Chinese has the engine: said, with the ids so a Chinese pack could play it.
+    let fx = s.handle(Event::SetLanguage(Lang::ZhCn));
+    let [Effect::Speak { lang: Lang::ZhCn, ids, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    assert_eq!(ids, &[home_id]);
 }

@@ -1,0 +1,184 @@
+//! Staged rollouts of a published update (issue 19), as pure decisions:
+//! who is in which stage, when the next stage opens, when the rollout halts
+//! itself. The store keeps the state (`sqlite/rollouts.rs`); the heartbeat
+//! handler asks it for each terminal's target and hands it their reports.
+//!
+//! A rollout is a list of stages: a named pilot set, a county, or a
+//! percentage of all terminals (the same terminals for a version every time
+//! it is asked: a hash of version and terminal id). Stages open one after
+//! another: the next opens when every terminal of the open ones has
+//! reported the version installed and healthy. As soon as `max_failures`
+//! terminals report it failed, the rollout halts and no terminal is offered
+//! it any more; the failed ones rolled back by themselves (deploy's
+//! updater), so halting asks nothing of them. Staff pause (nothing new is
+//! offered, resume goes on) or halt (final) by hand.
+
+use serde::{Deserialize, Serialize};
+use model::submission::sha256_hex;
+use model::VillageCode;
+
+/// Who a stage reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Named terminals.
+    Pilot(Vec<String>),
+    /// Every terminal in a county (6-digit division code).
+    County(String),
+    /// This share of all terminals, 1..=100.
+    Percent(u8),
+}
+
+impl Stage {
+    /// Parses `pilot:T1,T2`, `county:622926`, `percent:20` (hub update rollout).
+    pub fn parse(s: &str) -> Option<Stage> {
+        let (kind, rest) = s.split_once(':')?;
+        match kind {
+            "pilot" => {
+                let ids: Vec<String> = rest.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                (!ids.is_empty()).then_some(Stage::Pilot(ids))
+            }
+            "county" => (rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_digit())).then(|| Stage::County(rest.to_owned())),
+            "percent" => rest.parse::<u8>().ok().filter(|p| (1..=100).contains(p)).map(Stage::Percent),
+            _ => None,
+        }
+    }
+
+    /// Whether `terminal` (in `village`) is in this stage of `version`'s rollout.
+    pub fn includes(&self, version: &str, terminal: &str, village: Option<&VillageCode>) -> bool {
+        match self {
+            Stage::Pilot(ids) => ids.iter().any(|t| t == terminal),
+            Stage::County(code) => village.is_some_and(|v| v.as_str().starts_with(code.as_str())),
+            Stage::Percent(p) => bucket(version, terminal) < u32::from(*p),
+        }
+    }
+}
+
+/// 0..100, stable for a version and terminal, independent across versions.
+fn bucket(version: &str, terminal: &str) -> u32 {
+    let h = sha256_hex(format!("cunban-rollout\n{version}\n{terminal}").as_bytes());
+    u32::from_str_radix(&h[..8], 16).unwrap_or(0) % 100
+}
+
+/// Where a rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutState {
+    Running,
+    Paused,
+    /// Stopped for good, with the reason (staff, or too many failures).
+    Halted(String),
+    /// Every stage open and every terminal in them healthy.
+    Done,
+}
+
+/// One version's rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollout {
+    pub version: String,
+    pub stages: Vec<Stage>,
+    /// Stages `0..=open` are open.
+    pub open: usize,
+    pub state: RolloutState,
+    /// Failed installs that halt the rollout.
+    pub max_failures: u32,
+}
+
+/// A terminal as the rollout sees it, with its report for this version.
+pub struct Member<'a> {
+    pub id: &'a str,
+    pub village: Option<&'a VillageCode>,
+    /// None: not reported yet; Some(true): installed and healthy.
+    pub healthy: Option<bool>,
+}
+
+/// What a change of reports did to the rollout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    None,
+    Opened(usize),
+    Done,
+    Halted(String),
+}
+
+impl Rollout {
+    /// Offered to `terminal` now?
+    pub fn offers(&self, terminal: &str, village: Option<&VillageCode>) -> bool {
+        self.state == RolloutState::Running && self.stages.iter().take(self.open + 1).any(|s| s.includes(&self.version, terminal, village))
+    }
+
+    /// Moves the rollout on after reports: halts at `max_failures` failed,
+    /// opens the next stage (or finishes) when every member of the open
+    /// stages reported healthy. `members`: every active terminal.
+    pub fn advance(&mut self, members: &[Member<'_>]) -> Change {
+        if self.state != RolloutState::Running {
+            return Change::None;
+        }
+        let failed = members.iter().filter(|m| m.healthy == Some(false)).count();
+        if failed as u64 >= u64::from(self.max_failures.max(1)) {
+            let why = format!("{failed} terminal(s) failed the health check of {}", self.version);
+            self.state = RolloutState::Halted(why.clone());
+            return Change::Halted(why);
+        }
+        let mut change = Change::None;
+        loop {
+            let in_open: Vec<&Member<'_>> = members.iter().filter(|m| self.offers(m.id, m.village)).collect();
+            if in_open.iter().any(|m| m.healthy != Some(true)) {
+                return change;
+            }
+            if self.open + 1 >= self.stages.len() {
+                self.state = RolloutState::Done;
+                return Change::Done;
+            }
+            self.open += 1;
+            change = Change::Opened(self.open);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(code: &str) -> VillageCode {
+        VillageCode::parse(code).unwrap()
+    }
+
+    #[test]
+    fn stages_open_one_after_another_and_failures_halt() {
+        let (a, b, c) = (v("622926100201"), v("622926100202"), v("620102001001"));
+        let mut r = Rollout {
+            version: "0.2.0".into(),
+            stages: vec![Stage::parse("pilot:T1").unwrap(), Stage::parse("county:622926").unwrap(), Stage::parse("percent:100").unwrap()],
+            open: 0,
+            state: RolloutState::Running,
+            max_failures: 1,
+        };
+        let m = |h: [Option<bool>; 3]| vec![
+            Member { id: "T1", village: Some(&a), healthy: h[0] },
+            Member { id: "T2", village: Some(&b), healthy: h[1] },
+            Member { id: "T3", village: Some(&c), healthy: h[2] },
+        ];
+        assert!(r.offers("T1", Some(&a)) && !r.offers("T2", Some(&b)) && !r.offers("T3", Some(&c)));
+        assert_eq!(r.advance(&m([None, None, None])), Change::None);
+        assert_eq!(r.advance(&m([Some(true), None, None])), Change::Opened(1));
+        assert!(r.offers("T2", Some(&b)) && !r.offers("T3", Some(&c)));
+        assert_eq!(r.advance(&m([Some(true), Some(true), None])), Change::Opened(2));
+        assert_eq!(r.advance(&m([Some(true), Some(true), Some(true)])), Change::Done);
+        assert!(!r.offers("T3", Some(&c)), "a finished rollout offers nothing new");
+
+        let mut bad = Rollout { version: "0.3.0".into(), open: 0, state: RolloutState::Running, ..r.clone() };
+        assert!(matches!(bad.advance(&m([Some(false), None, None])), Change::Halted(_)));
+        assert!(!bad.offers("T1", Some(&a)) && !bad.offers("T2", Some(&b)));
+        assert_eq!(bad.advance(&m([Some(true), Some(true), Some(true)])), Change::None, "halted stays halted");
+    }
+
+    #[test]
+    fn a_percentage_picks_the_same_terminals_each_time_and_about_that_many() {
+        let s = Stage::Percent(20);
+        let picked = (0..1000).filter(|i| s.includes("0.2.0", &format!("T{i}"), None)).count();
+        assert!((150..250).contains(&picked), "{picked}");
+        assert_eq!(s.includes("0.2.0", "T7", None), s.includes("0.2.0", "T7", None));
+        assert!(Stage::parse("percent:0").is_none() && Stage::parse("county:62").is_none() && Stage::parse("pilot:").is_none());
+    }
+}
