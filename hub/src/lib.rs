@@ -21,6 +21,8 @@ use tokio::task::JoinHandle;
 pub mod api;
 mod auth;
 mod blobs;
+pub mod catalog;
+pub mod catalog_import;
 mod enroll;
 mod group;
 mod rate_limit;
@@ -177,7 +179,20 @@ impl Hub {
     /// Publishes a signed catalog; terminals pull it on their next sync.
     pub async fn publish_catalog(&self, signed: model::auth::SignedCatalog) -> Result<(), HubError> {
         let store = self.store.clone();
-        run_blocking(move || store.publish_catalog(&signed, time::OffsetDateTime::now_utc())).await
+        run_blocking(move || store.publish_catalog(&signed, None, time::OffsetDateTime::now_utc())).await
+    }
+
+    /// Publishes a signed catalog with the signed delta from the version
+    /// published before it ([`catalog::prepare`] makes both).
+    pub async fn publish_catalog_with_delta(&self, publication: catalog::Publication) -> Result<(), HubError> {
+        let store = self.store.clone();
+        run_blocking(move || store.publish_catalog(&publication.full, publication.delta.as_ref(), time::OffsetDateTime::now_utc())).await
+    }
+
+    /// The newest published catalog (signed), for making the next delta.
+    pub async fn latest_catalog(&self) -> Result<Option<model::auth::SignedCatalog>, HubError> {
+        let store = self.store.clone();
+        run_blocking(move || store.latest_catalog()).await
     }
 
     /// The public half of the hub's signing key: what terminals pin

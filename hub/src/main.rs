@@ -255,6 +255,16 @@ enum CaseCmd {
 
 #[derive(Debug, Subcommand)]
 enum CatalogCmd {
+    /// Import the platform's item export (JSON with GB/T 39046 names, see
+    /// the README), report every bad row and field, and publish it signed.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        catalog_key_file: PathBuf,
+        /// Also write the resulting catalog JSON here (for review).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Sign a catalog JSON file and publish it.
     Publish {
         #[arg(long)]
@@ -547,10 +557,41 @@ async fn main() -> anyhow::Result<()> {
             let key = a.platform_key_file.as_deref().or(args.platform_key_file.as_deref()).map(load_platform_key).transpose()?;
             return cli_van::import_cmd(open_store_sync(&args.db)?.as_ref(), &a.file, key.as_ref());
         }
+        Some(Command::Catalog(CatalogCmd::Import { file, catalog_key_file, out })) => {
+            let key = load_catalog_key(&catalog_key_file)?;
+            let export = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = open_store_sync(&args.db)?;
+            let previous_signed = store.latest_catalog()?;
+            let previous = previous_signed.as_ref().and_then(|s| s.verify(&key.public_key()).ok()).map(|(c, _)| c);
+            let catalog = match hub::catalog_import::convert(&export, previous.as_ref()) {
+                Ok(c) => c,
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}: {e}", file.display());
+                    }
+                    anyhow::bail!("{} problem(s) in {}; nothing was published", errors.len(), file.display());
+                }
+            };
+            let json = serde_json::to_vec_pretty(&catalog)?;
+            if let Some(out) = &out {
+                std::fs::write(out, &json).with_context(|| format!("cannot write {}", out.display()))?;
+            }
+            let p = hub::catalog::prepare(&key, &json, previous_signed.as_ref()).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            store.publish_catalog(&p.full, p.delta.as_ref(), now())?;
+            println!("{} items imported; catalog version {} published (key {})", catalog.items.len(), p.full.version, p.full.key_fingerprint);
+            return Ok(());
+        }
         Some(Command::Catalog(CatalogCmd::Publish { file, catalog_key_file })) => {
-            let signed = sign_catalog(&file, &catalog_key_file)?;
-            open_store_sync(&args.db)?.publish_catalog(&signed, now())?;
-            println!("catalog version {} published (key {})", signed.version, signed.key_fingerprint);
+            let key = load_catalog_key(&catalog_key_file)?;
+            let json = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = open_store_sync(&args.db)?;
+            let previous = store.latest_catalog()?;
+            let p = hub::catalog::prepare(&key, &json, previous.as_ref()).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            store.publish_catalog(&p.full, p.delta.as_ref(), now())?;
+            match &p.delta {
+                Some(d) => println!("catalog version {} published (key {}), with a delta from {} ({} bytes, full {} bytes)", p.full.version, p.full.key_fingerprint, d.from_version, d.body.len(), p.full.body.len()),
+                None => println!("catalog version {} published (key {})", p.full.version, p.full.key_fingerprint),
+            }
             return Ok(());
         }
         None => {}
@@ -580,7 +621,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(terminal = %t.id, key = %t.public_key.fingerprint(), "terminal trusted");
     }
     if let Some(signed) = &signed_catalog {
-        store.publish_catalog(signed, now())?;
+        store.publish_catalog(signed, None, now())?;
         tracing::info!(version = signed.version, "catalog published");
     }
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;

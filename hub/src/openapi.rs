@@ -160,6 +160,21 @@ fn schemas() -> Value {
                 "signature": { "type": "string" }, "key_fingerprint": { "type": "string" }
             }
         },
+        "SignedCatalogDelta": {
+            "type": "object", "required": ["from_version", "to_version", "body", "signature", "key_fingerprint"],
+            "properties": {
+                "from_version": u64(), "to_version": u64(), "body": { "type": "string", "format": "byte" },
+                "signature": { "type": "string" }, "key_fingerprint": { "type": "string" }
+            }
+        },
+        "CatalogUpdate": {
+            "type": "object", "required": ["kind"],
+            "properties": {
+                "kind": { "type": "string", "enum": ["deltas", "full"] },
+                "deltas": { "type": "array", "items": r("SignedCatalogDelta") },
+                "catalog": r("SignedCatalog")
+            }
+        },
         "OperatorAccount": {
             "type": "object", "required": ["staff_number", "name", "pin_hash", "villages", "revoked"],
             "properties": {
@@ -353,10 +368,14 @@ pub fn document() -> Value {
                 "responses": { "200": { "description": "OpenAPI 3.0", "content": { "application/json": { "schema": { "type": "object" } } } } }
             }},
             "/v1/catalog": { "get": {
-                "summary": "The signed service catalog, if newer than `since`",
-                "parameters": [{ "name": "since", "in": "query", "required": false, "schema": u64() }],
+                "summary": "The signed service catalog, if newer than `since`; with `deltas=1`, the signed deltas from `since` when there is a short unbroken chain, else the full catalog",
+                "parameters": [
+                    { "name": "since", "in": "query", "required": false, "schema": u64() },
+                    { "name": "deltas", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 255 } }
+                ],
                 "responses": {
-                    "200": ok("The newest catalog, signed with the catalog key", r("SignedCatalog")),
+                    "200": ok("The newest catalog (deltas absent or not 1), or a CatalogUpdate (deltas=1); all signed with the catalog key",
+                              json!({ "oneOf": [r("SignedCatalog"), r("CatalogUpdate")] })),
                     "204": { "description": "Not newer than `since`" },
                     "404": error("This hub publishes no catalog"),
                     "422": error("`since` is not a version number")

@@ -6,13 +6,17 @@
 //! instances over one database stay correct.
 
 use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
-use model::auth::{PublicKey, SignedCatalog};
+use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::enroll::Profile;
 use model::operator::{OperatorAccount, StaffNumber};
 use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use thiserror::Error;
 use time::OffsetDateTime;
+
+/// More deltas than this and a terminal gets the full catalog: applying a
+/// long chain on a kiosk costs more than one download.
+pub const MAX_DELTA_CHAIN: usize = 16;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -497,6 +501,18 @@ pub trait Store: Send + Sync + 'static {
         Err(StoreError::Corrupt("this store keeps no staff".into()))
     }
 
+    /// Keeps a signed catalog, with the signed delta from the version
+    /// published before it when there is one; the newest version is what
+    /// terminals get.
+    fn publish_catalog(&self, signed: &SignedCatalog, delta: Option<&SignedCatalogDelta>, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// What a terminal holding version `since` needs: None when it is up to
+    /// date (or the hub has no catalog); the chain of deltas when there is
+    /// an unbroken one of at most [`MAX_DELTA_CHAIN`] steps that weighs less
+    /// than the full catalog; the full catalog otherwise.
+    fn catalog_update(&self, since: u64) -> Result<Option<model::protocol::CatalogUpdate>, StoreError> {
+        Ok(self.latest_catalog()?.filter(|c| c.version > since).map(|catalog| model::protocol::CatalogUpdate::Full { catalog }))
+    }
     /// Checks a terminal's reported audit chain against the head the hub
     /// holds and moves the anchor on; a head that does not extend it is
     /// kept as an [`AuditBreak`] and in the hub's audit, and the new head
@@ -582,8 +598,6 @@ pub trait Store: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
-    /// Keeps a signed catalog; the newest version is what terminals get.
-    fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError>;
 
     fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError>;
 

@@ -520,6 +520,13 @@ impl App {
             if !report.acknowledged.is_empty() {
                 info!(count = report.acknowledged.len(), "waiting submissions delivered");
             }
+            if report.catalog_updated.is_some() {
+                self.take_pulled_catalog().await;
+            }
+            let outbox = self.inner.outbox.clone();
+            if let Ok(Ok(filed)) = tokio::task::spawn_blocking(move || outbox.filed_counts()).await {
+                lock(&self.inner.session).set_filed_counts(filed);
+            }
             // Filings that got their case number: their ratings can go now.
             if self.inner.visit.waiting_ratings() > 0 {
                 let (visit, outbox) = (self.inner.visit.clone(), self.inner.outbox.clone());
@@ -540,6 +547,28 @@ impl App {
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.inner.wake_sync.notified() => {}
             }
+        }
+    }
+
+    /// Serves the catalog a sync just stored (verified again on load) from
+    /// the next visit on, without a restart; a visit in progress finishes
+    /// on its version (see `Session::set_catalog`).
+    async fn take_pulled_catalog(&self) {
+        let Some(key) = self.inner.sync.catalog_key() else { return };
+        let outbox = self.inner.outbox.clone();
+        match tokio::task::spawn_blocking(move || outbox.cached_catalog(&key)).await {
+            Ok(Ok(Some(catalog))) => {
+                let version = catalog.version;
+                let newer = version > lock(&self.inner.session).catalog_version();
+                if newer {
+                    lock(&self.inner.session).set_catalog(Arc::new(catalog));
+                    info!(version, "catalog updated live; the next visit uses it");
+                    self.publish();
+                }
+            }
+            Ok(Ok(None)) => warn!("the pulled catalog does not verify; the one in use is kept"),
+            Ok(Err(e)) => warn!(error = %e, "cannot read the pulled catalog; the one in use is kept"),
+            Err(e) => warn!(error = %e, "reading the pulled catalog failed"),
         }
     }
 

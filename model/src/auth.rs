@@ -309,6 +309,51 @@ impl SignedCatalog {
     }
 }
 
+/// A catalog delta as the hub publishes it, signed with the catalog key like
+/// [`SignedCatalog`]. The message binds both versions and the body's hash;
+/// the body binds the hash of the catalog it produces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedCatalogDelta {
+    pub from_version: u64,
+    pub to_version: u64,
+    /// Base64 of the delta's JSON ([`crate::catalog::CatalogDelta`]).
+    pub body: String,
+    pub signature: String,
+    pub key_fingerprint: String,
+}
+
+impl SignedCatalogDelta {
+    fn message(from: u64, to: u64, body: &[u8]) -> Vec<u8> {
+        format!("cunban-catalog-delta-v1\n{from}\n{to}\n{}", sha256_hex(body)).into_bytes()
+    }
+
+    pub fn sign(key: &SigningKey, delta: &crate::catalog::CatalogDelta) -> Result<SignedCatalogDelta, AuthError> {
+        let body = serde_json::to_vec(delta).map_err(|e| AuthError::BadCatalog(e.to_string()))?;
+        Ok(SignedCatalogDelta {
+            from_version: delta.from_version,
+            to_version: delta.to_version,
+            signature: B64.encode(key.sign(&Self::message(delta.from_version, delta.to_version, &body))),
+            body: B64.encode(&body),
+            key_fingerprint: key.public_key().fingerprint(),
+        })
+    }
+
+    /// The catalog this delta makes of `base`, if the signature verifies
+    /// under `key` and the delta applies exactly (see
+    /// [`crate::catalog::CatalogDelta::apply`]). On any error `base` stays
+    /// what the caller uses.
+    pub fn apply(&self, key: &PublicKey, base: &Catalog) -> Result<Catalog, AuthError> {
+        let body = B64.decode(&self.body).map_err(|_| AuthError::BadCatalog("delta body is not base64".into()))?;
+        key.verify_b64(&Self::message(self.from_version, self.to_version, &body), &self.signature)?;
+        let delta: crate::catalog::CatalogDelta = serde_json::from_slice(&body).map_err(|e| AuthError::BadCatalog(e.to_string()))?;
+        if delta.from_version != self.from_version || delta.to_version != self.to_version {
+            return Err(AuthError::CatalogVersionMismatch { signed: self.to_version, body: delta.to_version });
+        }
+        delta.apply(base).map_err(|e| AuthError::BadCatalog(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

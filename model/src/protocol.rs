@@ -28,6 +28,9 @@
 //! - `GET  /v1/cases/{case_number}` → [`CaseView`].
 //! - `GET  /v1/catalog?since=V` → [`crate::auth::SignedCatalog`], or 204 when
 //!   the hub's catalog is not newer than V (404 if the hub has none).
+//!   With `&deltas=1` → [`CatalogUpdate`]: the signed deltas from V to the
+//!   newest version, or the signed full catalog when V is too far behind
+//!   (or unknown, or the deltas would weigh more than the full copy).
 //! - `GET  /v1/terminal/config` → [`TerminalConfig`].
 //! - `PUT  /v1/evaluations/{id}` [`EvaluationUpload`] → [`EvaluationAck`]; idempotent.
 //! - `POST /v1/heartbeat` [`Heartbeat`] → [`HeartbeatAck`].
@@ -47,6 +50,15 @@ use crate::case::{CaseNumber, CaseStatus};
 use crate::evaluation::Evaluation;
 use crate::identity::IdNumber;
 use crate::submission::SubmissionId;
+
+/// The answer to `GET /v1/catalog?since=V&deltas=1`: either deltas, in
+/// order, from V to the newest version, or a full catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CatalogUpdate {
+    Deltas { deltas: Vec<crate::auth::SignedCatalogDelta> },
+    Full { catalog: crate::auth::SignedCatalog },
+}
 
 /// Identifies the hub service itself.
 pub const SERVICE_NAME: &str = "cunban-hub";

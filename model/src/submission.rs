@@ -311,6 +311,10 @@ pub struct Submission {
     /// Bundle (一件事) this filing belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle_code: Option<ImplementCode>,
+    /// Version of the catalog the visit started on (the item's form and
+    /// materials as the villager saw them). None from terminals before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_version: Option<u64>,
     /// 申请人
     pub applicant: Applicant,
     pub form: BTreeMap<String, String>,

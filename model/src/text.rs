@@ -90,6 +90,11 @@ impl LocalizedText {
             .unwrap_or("")
     }
 
+    /// Whether `lang` has its own non-empty text (no fallback).
+    pub fn has(&self, lang: Lang) -> bool {
+        self.0.get(lang.code()).is_some_and(|s| !s.trim().is_empty())
+    }
+
     /// Whether the Chinese source text is there and not blank; a catalog
     /// without it is refused.
     pub fn has_source(&self) -> bool {

@@ -2,7 +2,8 @@
 //! of its acknowledged filings, evaluations waiting to be sent, and the
 //! documents pulled from the hub (signed catalog, terminal config).
 
-use model::auth::{PublicKey, SignedCatalog};
+use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
+use serde::{Deserialize, Serialize};
 use model::document::DocumentKind;
 use model::evaluation::Evaluation;
 use model::protocol::{EvaluationUpload, TerminalConfig};
@@ -182,23 +183,38 @@ impl Outbox {
         Ok(self.pulled("catalog")?.map(|(v, _)| v))
     }
 
-    /// Keeps a signed catalog that verified. The signed form is kept, so it
-    /// is checked again whenever it is loaded.
-    pub(crate) fn store_catalog(&self, signed: &SignedCatalog) -> Result<(), StoreError> {
-        let body = serde_json::to_vec(signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.store_pulled("catalog", signed.version, &body)
+    /// Keeps a signed catalog that verified, and the signed deltas applied
+    /// on top of it since. The signed forms are kept, so they are checked
+    /// again whenever they are loaded.
+    pub(crate) fn store_catalog(&self, chain: &CatalogChain) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(chain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let version = chain.deltas.last().map_or(chain.base.version, |d| d.to_version);
+        self.store_pulled("catalog", version, &body)
     }
 
-    /// The catalog pulled last, verified again under `key`. None when there
-    /// is none or it no longer verifies (the kiosk then uses its built-in one).
-    pub fn cached_catalog(&self, key: &PublicKey) -> Result<Option<Catalog>, StoreError> {
+    /// The stored chain, as stored (not verified). Rows written before
+    /// deltas hold a bare signed catalog: read as a chain without deltas.
+    pub(crate) fn catalog_chain(&self) -> Result<Option<CatalogChain>, StoreError> {
         let Some((_, body)) = self.pulled("catalog")? else { return Ok(None) };
-        let Ok(signed) = serde_json::from_slice::<SignedCatalog>(&body) else {
-            tracing::warn!("the stored catalog is malformed; ignored");
-            return Ok(None);
-        };
-        match signed.verify(key) {
-            Ok((catalog, _)) => Ok(Some(catalog)),
+        if let Ok(chain) = serde_json::from_slice::<CatalogChain>(&body) {
+            return Ok(Some(chain));
+        }
+        Ok(serde_json::from_slice::<SignedCatalog>(&body).ok().map(|base| CatalogChain { base, deltas: Vec::new() }))
+    }
+
+    /// How many deltas sit on top of the stored full catalog (0 when the
+    /// last pull was a full copy, or there is none).
+    pub fn catalog_deltas_held(&self) -> Result<usize, StoreError> {
+        Ok(self.catalog_chain()?.map_or(0, |c| c.deltas.len()))
+    }
+
+    /// The catalog pulled last, verified again under `key` (the full copy,
+    /// then each delta). None when there is none or it no longer verifies
+    /// (the kiosk then uses its built-in one).
+    pub fn cached_catalog(&self, key: &PublicKey) -> Result<Option<Catalog>, StoreError> {
+        let Some(chain) = self.catalog_chain()? else { return Ok(None) };
+        match chain.verify(key) {
+            Ok(catalog) => Ok(Some(catalog)),
             Err(e) => {
                 tracing::warn!(error = %e, "the stored catalog does not verify; ignored");
                 Ok(None)
@@ -250,4 +266,23 @@ fn truncate(s: &str, max: usize) -> &str {
         cut -= 1;
     }
     &s[..cut]
+}
+
+/// A signed full catalog and the signed deltas applied on top of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogChain {
+    pub base: SignedCatalog,
+    #[serde(default)]
+    pub deltas: Vec<SignedCatalogDelta>,
+}
+
+impl CatalogChain {
+    pub(crate) fn verify(&self, key: &PublicKey) -> Result<Catalog, model::auth::AuthError> {
+        let (mut catalog, _) = self.base.verify(key)?;
+        for d in &self.deltas {
+            catalog = d.apply(key, &catalog)?;
+        }
+        Ok(catalog)
+    }
 }

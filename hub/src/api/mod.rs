@@ -105,11 +105,24 @@ async fn openapi() -> Response {
 #[derive(Debug, Deserialize)]
 struct SinceQuery {
     since: Option<u64>,
+    /// 1: answer with a [`model::protocol::CatalogUpdate`] (deltas when possible).
+    deltas: Option<u8>,
 }
 
 async fn catalog_handler(State(st): State<AppState>, query: Result<Query<SinceQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|_| ApiError::invalid("since must be a catalog version number"))?;
     let store = st.store.clone();
+    if q.deltas == Some(1) {
+        let since = q.since.unwrap_or(0);
+        let store = st.store.clone();
+        let has_any = blocking(move || store.latest_catalog_version()).await?.is_some();
+        let store = st.store.clone();
+        return match blocking(move || store.catalog_update(since)).await? {
+            Some(update) => Ok(Json(update).into_response()),
+            None if has_any => Ok(StatusCode::NO_CONTENT.into_response()),
+            None => Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotAvailable, "this hub publishes no signed catalog")),
+        };
+    }
     match blocking(move || store.latest_catalog()).await? {
         None => Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotAvailable, "this hub publishes no signed catalog")),
         Some(c) if q.since.is_some_and(|s| c.version <= s) => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
-use model::auth::{PublicKey, SignedCatalog};
+use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
 use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::operator::OperatorAccount;
 use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
@@ -347,8 +347,12 @@ impl Store for SqliteStore {
         self.do_put_evaluation(terminal, ev, at)
     }
 
-    fn publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_publish_catalog(signed, at)
+    fn publish_catalog(&self, signed: &SignedCatalog, delta: Option<&SignedCatalogDelta>, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_publish_catalog(signed, delta, at)
+    }
+
+    fn catalog_update(&self, since: u64) -> Result<Option<model::protocol::CatalogUpdate>, StoreError> {
+        self.do_catalog_update(since)
     }
 
     fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {

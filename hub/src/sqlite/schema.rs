@@ -367,6 +367,11 @@ CREATE INDEX rating_followups_by_case ON rating_followups (case_number);
 INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
     SELECT id, case_number, received_at, strftime('%Y-%m-%dT%H:%M:%fZ', received_at, '+15 days')
     FROM evaluations WHERE rating IN ('dissatisfied', 'very_dissatisfied');
+"#, r#"
+-- v11 (issue 15): catalog deltas. Each published version keeps the signed
+-- delta from the version published before it (NULL for the first, or when
+-- the publisher had none), so a terminal one item behind downloads one item.
+ALTER TABLE catalogs ADD COLUMN delta TEXT;
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

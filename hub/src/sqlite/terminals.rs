@@ -1,6 +1,7 @@
 //! Terminals: registry, nonces, staff tokens, heartbeats, configs, e-license audit, catalogs.
 
-use model::auth::{PublicKey, SignedCatalog};
+use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
+use model::protocol::CatalogUpdate;
 use model::protocol::{Heartbeat, TerminalConfig};
 use model::submission::sha256_hex;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
@@ -170,16 +171,44 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) fn do_publish_catalog(&self, signed: &SignedCatalog, at: OffsetDateTime) -> Result<(), StoreError> {
+    pub(super) fn do_publish_catalog(&self, signed: &SignedCatalog, delta: Option<&SignedCatalogDelta>, at: OffsetDateTime) -> Result<(), StoreError> {
         let _one = self.write_gate();
         let body = serde_json::to_string(signed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let delta = delta.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let conn = self.pool.get()?;
         conn.execute(
-            "INSERT INTO catalogs (version, signed, published_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(version) DO UPDATE SET signed = excluded.signed, published_at = excluded.published_at",
-            params![i64_of(signed.version), body, ts(at)],
+            "INSERT INTO catalogs (version, signed, published_at, delta) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(version) DO UPDATE SET signed = excluded.signed, published_at = excluded.published_at, delta = excluded.delta",
+            params![i64_of(signed.version), body, ts(at), delta],
         )?;
         Ok(())
+    }
+
+    pub(super) fn do_catalog_update(&self, since: u64) -> Result<Option<CatalogUpdate>, StoreError> {
+        let conn = self.pool.get()?;
+        let newer: Vec<(String, Option<String>)> = conn
+            .prepare_cached("SELECT signed, delta FROM catalogs WHERE version > ?1 ORDER BY version")?
+            .query_map([i64_of(since)], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some((full, _)) = newer.last() else { return Ok(None) };
+        let corrupt = |_| StoreError::Corrupt("a stored catalog is malformed".into());
+        let full: SignedCatalog = serde_json::from_str(full).map_err(corrupt)?;
+        // Deltas only along an unbroken chain starting at the terminal's version.
+        let mut chain = Vec::new();
+        let mut bytes = 0;
+        let mut at = since;
+        for (_, delta) in &newer {
+            let Some(text) = delta else { break };
+            let d: SignedCatalogDelta = serde_json::from_str(text).map_err(corrupt)?;
+            if d.from_version != at {
+                break;
+            }
+            at = d.to_version;
+            bytes += text.len();
+            chain.push(d);
+        }
+        let whole = at == full.version && chain.len() <= crate::store::MAX_DELTA_CHAIN && bytes < full.body.len();
+        Ok(Some(if since > 0 && whole { CatalogUpdate::Deltas { deltas: chain } } else { CatalogUpdate::Full { catalog: full } }))
     }
 
     pub(super) fn do_latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {

@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod catalog_import;
 mod auth;
 mod backoffice;
 mod binary;

@@ -89,7 +89,12 @@ async fn bad_ratings_from_before_the_migration_get_a_follow_up() {
     let db = dir.path().join("hub.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    conn.execute_batch(&format!("DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};", version - 1)).unwrap();
+    // The catalog-delta step (issue 15) came after this one: undone first.
+    conn.execute_batch(&format!(
+        "ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
+        version - 2
+    ))
+    .unwrap();
     drop(conn);
     let hub = hub::Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &db, hub::HubOptions::default()).await.unwrap();
     let f = hub.store().followups(true).unwrap();

@@ -48,6 +48,11 @@ pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
 
 pub struct Session {
     catalog: Arc<Catalog>,
+    /// A newer catalog that arrived during a visit: taken when the visit
+    /// ends, so a villager finishes on the version they started.
+    next_catalog: Option<Arc<Catalog>>,
+    /// Filings per item code held by this terminal (常办, search ranking).
+    filed: std::collections::HashMap<String, u32>,
     terminal: Terminal,
     caps: Capabilities,
     settings: Settings,
@@ -72,6 +77,8 @@ impl Session {
     pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
         Session {
             catalog,
+            next_catalog: None,
+            filed: std::collections::HashMap::new(),
             terminal,
             caps,
             settings: Settings::fresh(Vec::new(), Default::default()),
@@ -116,9 +123,32 @@ impl Session {
         matches!(self.state, State::Form(_) | State::Materials { .. } | State::Review(_) | State::Submitting { .. })
     }
 
-    /// Replaces the catalog (e.g. after a sync); takes effect on the next visit.
+    /// Replaces the catalog (e.g. after a sync): at once between visits,
+    /// else when the visit in progress ends. A visit never changes version
+    /// midway: its form, materials and recorded version stay the ones it
+    /// started with.
     pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
-        self.catalog = catalog;
+        self.next_catalog = Some(catalog);
+        self.adopt_next_catalog();
+    }
+
+    /// This terminal's filings per item code (from the outbox; no personal
+    /// data): the 常办 chip lists the most filed.
+    pub fn set_filed_counts(&mut self, filed: std::collections::HashMap<String, u32>) {
+        self.filed = filed;
+    }
+
+    /// The version of the catalog the current (or next) visit uses.
+    pub fn catalog_version(&self) -> u64 {
+        self.catalog.version
+    }
+
+    fn adopt_next_catalog(&mut self) {
+        if matches!(self.state, State::Home) {
+            if let Some(next) = self.next_catalog.take() {
+                self.catalog = next;
+            }
+        }
     }
 
     pub fn set_capabilities(&mut self, caps: Capabilities) {
@@ -154,6 +184,12 @@ impl Session {
 
     /// Applies one event; returns what the kiosk must do.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        let effects = self.handle_inner(event);
+        self.adopt_next_catalog();
+        effects
+    }
+
+    fn handle_inner(&mut self, event: Event) -> Vec<Effect> {
         let was_warning = self.idle_left.is_some();
         let mut force_speak = false;
         let mut effects = match event {

@@ -13,6 +13,12 @@ use super::view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, T
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
 
+
+/// The 常办 chip's theme id (no catalog theme may use it) and how many
+/// of the most filed items it lists.
+pub(super) const FREQUENT: &str = "frequent";
+const FREQUENT_TILES: usize = 12;
+
 impl Session {
     /// What reading aloud says on the current screen.
     pub fn prompt(&self) -> String {
@@ -145,20 +151,26 @@ impl Session {
     /// The services screen: theme chips and the tiles of the chosen theme.
     fn services_view(&self, v: &mut View, theme: &str) {
         let lang = self.settings.lang;
+        let frequent = self.catalog.frequent(&self.filed, FREQUENT_TILES);
+        let frequent_chip = (!frequent.is_empty())
+            .then(|| ThemeView { id: FREQUENT.to_owned(), name: self.t("常办"), selected: theme == FREQUENT });
         v.themes = std::iter::once(ThemeView {
             id: String::new(),
             name: self.t("全部"),
             selected: theme.is_empty(),
         })
+        .chain(frequent_chip)
         .chain(self.catalog.themes.iter().filter(|t| self.catalog.items_in_theme(&t.id).next().is_some()).map(
             |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
         ))
         .collect();
-        v.services = self
-            .catalog
-            .items
-            .iter()
-            .filter(|item| theme.is_empty() || item.theme == *theme)
+        let items: Vec<&model::ServiceItem> = if theme == FREQUENT {
+            frequent
+        } else {
+            if theme.is_empty() { self.catalog.items.iter().collect() } else { self.catalog.items_in_theme(theme).collect() }
+        };
+        v.services = items
+            .into_iter()
             .map(|item| {
                 let problem = self.tile_problem(item);
                 TileView {

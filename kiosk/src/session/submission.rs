@@ -23,6 +23,7 @@ impl Session {
             id: SubmissionId::new(),
             item_code: d.item.clone(),
             bundle_code: None,
+            catalog_version: Some(self.catalog.version),
             applicant: Applicant::from(&*d.identity),
             form: d.values.clone(),
             attachments: files.iter().map(|(r, _)| r.clone()).collect(),

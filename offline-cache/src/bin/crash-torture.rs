@@ -143,6 +143,7 @@ fn filing(run: u64, seq: u64) -> (Submission, AttachmentRef, Vec<u8>) {
         id,
         item_code: ImplementCode::parse("620000RS0001").expect("valid code"),
         bundle_code: None,
+        catalog_version: None,
         applicant: Applicant {
             name: "张三".into(),
             id_number: IdNumber::parse(&format!("62010219900307123{}", check_char(&first17))).expect("valid number"),

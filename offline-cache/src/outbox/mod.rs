@@ -343,6 +343,7 @@ mod case_number_tests {
             id: SubmissionId::new(),
             item_code: ImplementCode::parse("620000RS0001").unwrap(),
             bundle_code: None,
+            catalog_version: None,
             applicant: Applicant {
                 name: "张三".into(),
                 id_number: IdNumber::parse(&format!("62010219900307123{}", check_char(&first17))).unwrap(),
@@ -360,6 +361,24 @@ mod case_number_tests {
             created_at: OffsetDateTime::now_utc(),
             terminal_id: "T-0001".into(),
         }
+    }
+
+    #[test]
+    fn filed_counts_are_per_item_code_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::generate_platform_key();
+        let mut config = OutboxConfig::new(key.public_key(), "T-0001");
+        config.disk_reserve_bytes = 0;
+        let outbox = Outbox::open(&dir.path().join("outbox.db"), config).unwrap();
+        assert!(outbox.filed_counts().unwrap().is_empty());
+        let mut other = submission();
+        other.item_code = ImplementCode::parse("620000NY0001").unwrap();
+        for s in [submission(), submission(), other] {
+            outbox.enqueue(&s, &[]).unwrap();
+        }
+        let counts = outbox.filed_counts().unwrap();
+        assert_eq!(counts.len(), 2);
+        assert_eq!((counts["620000RS0001"], counts["620000NY0001"]), (2, 1));
     }
 
     #[test]

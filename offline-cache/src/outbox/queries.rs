@@ -57,6 +57,21 @@ impl Outbox {
         Ok(out)
     }
 
+    /// How many filings this terminal holds per item code (常办): codes and
+    /// counts only, nothing personal. Covers what the outbox still holds,
+    /// i.e. the retention window, so it follows what the village files now.
+    pub fn filed_counts(&self) -> Result<std::collections::HashMap<String, u32>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT item_code, COUNT(*) FROM outbox GROUP BY item_code")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (code, n) = row?;
+            out.insert(code, u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        Ok(out)
+    }
+
     pub fn counts(&self) -> Result<QueueCounts, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM outbox GROUP BY state")?;

@@ -219,6 +219,11 @@ impl SyncClient {
     /// Sends a heartbeat (and pulls case status) in the next `sync_all`, due
     /// or not: after a technician's change, when a villager asks for
     /// progress, in tests.
+    /// The key pulled catalogs must be signed with (None: no catalog is pulled).
+    pub fn catalog_key(&self) -> Option<PublicKey> {
+        self.config.catalog_key
+    }
+
     pub fn heartbeat_soon(&self) {
         *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }

@@ -3,14 +3,18 @@
 
 use std::time::{Duration, Instant};
 
-use model::auth::SignedCatalog;
-use model::protocol::{CaseStatusList, CaseStatusQuery, EvaluationAck, Heartbeat, HeartbeatAck, QueueSnapshot, TerminalConfig};
+use model::protocol::{CatalogUpdate, CaseStatusList, CaseStatusQuery, EvaluationAck, Heartbeat, HeartbeatAck, QueueSnapshot, TerminalConfig};
 use model::document::{DocumentKind, SignedDocument};
 use model::operator::OperatorList;
 use reqwest::{Method, StatusCode};
 use serde_json::de::from_slice;
 
 use crate::error::StoreError;
+use crate::pulled::CatalogChain;
+
+/// Deltas kept on top of the stored full catalog before asking for a fresh
+/// full copy (each load re-verifies the chain).
+const MAX_STORED_DELTAS: usize = 32;
 use crate::outbox::Outbox;
 
 use super::outcome::*;
@@ -254,11 +258,20 @@ impl SyncClient {
         Ok(ack)
     }
 
-    /// Fetches a newer catalog; keeps it only if its signature verifies
-    /// under our catalog key and it is newer than ours.
+    /// Fetches a newer catalog: the signed deltas from ours when the hub
+    /// has a short chain of them, else the full copy. Keeps the result only
+    /// if every signature verifies under our catalog key and each delta
+    /// applies exactly; otherwise the catalog in use is kept.
     pub(super) async fn pull_catalog(&self, outbox: &Outbox, local: Option<u64>, report: &mut SyncReport) -> Result<(), Failure> {
         let Some(key) = self.config.catalog_key else { return Ok(()) };
-        let resp = self.request(Method::GET, &format!("/v1/catalog?since={}", local.unwrap_or(0)), None, None).await?;
+        let ob = outbox.clone();
+        let held = blocking(move || ob.catalog_chain()).await.map_err(Failure::from)?;
+        // A long stored chain is traded for a fresh full copy (since=0).
+        let since = match &held {
+            Some(chain) if chain.deltas.len() < MAX_STORED_DELTAS => local.unwrap_or(0),
+            _ => 0,
+        };
+        let resp = self.request(Method::GET, &format!("/v1/catalog?since={since}&deltas=1"), None, None).await?;
         match resp.status {
             StatusCode::NO_CONTENT | StatusCode::NOT_FOUND => return Ok(()),
             s if s.is_success() => {}
@@ -269,26 +282,58 @@ impl SyncClient {
             *self.catalog_problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.clone());
             report.catalog_refused = Some(why);
         };
-        let signed: SignedCatalog = match from_slice(&resp.body) {
-            Ok(s) => s,
+        let update: CatalogUpdate = match from_slice(&resp.body) {
+            Ok(u) => u,
             Err(_) => {
-                refuse("the hub's catalog answer is not a signed catalog".into(), report);
+                refuse("the hub's catalog answer is not a signed catalog update".into(), report);
                 return Ok(());
             }
         };
-        if local.is_some_and(|l| signed.version <= l) {
-            return Ok(());
-        }
-        match signed.verify(&key) {
-            Ok(_) => {
-                let (ob, v) = (outbox.clone(), signed.version);
-                blocking(move || ob.store_catalog(&signed)).await.map_err(Failure::from)?;
-                *self.catalog_problem.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                tracing::info!(version = v, "catalog updated");
-                report.catalog_updated = Some(v);
+        let chain = match update {
+            CatalogUpdate::Full { catalog } => {
+                if local.is_some_and(|l| catalog.version <= l) {
+                    return Ok(());
+                }
+                if let Err(e) = catalog.verify(&key) {
+                    refuse(format!("catalog version {} (key {}): {e}", catalog.version, catalog.key_fingerprint), report);
+                    return Ok(());
+                }
+                CatalogChain { base: catalog, deltas: Vec::new() }
             }
-            Err(e) => refuse(format!("catalog version {} (key {}): {e}", signed.version, signed.key_fingerprint), report),
-        }
+            CatalogUpdate::Deltas { deltas } => {
+                let Some(mut chain) = held else {
+                    refuse("the hub sent deltas but this terminal holds no catalog to apply them to".into(), report);
+                    return Ok(());
+                };
+                let mut current = match chain.verify(&key) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        refuse(format!("the stored catalog no longer verifies: {e}"), report);
+                        return Ok(());
+                    }
+                };
+                for d in deltas {
+                    match d.apply(&key, &current) {
+                        Ok(next) => current = next,
+                        Err(e) => {
+                            refuse(format!("catalog delta {} → {} (key {}): {e}", d.from_version, d.to_version, d.key_fingerprint), report);
+                            return Ok(());
+                        }
+                    }
+                    chain.deltas.push(d);
+                }
+                if chain.deltas.is_empty() {
+                    return Ok(());
+                }
+                chain
+            }
+        };
+        let v = chain.deltas.last().map_or(chain.base.version, |d| d.to_version);
+        let ob = outbox.clone();
+        blocking(move || ob.store_catalog(&chain)).await.map_err(Failure::from)?;
+        *self.catalog_problem.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        tracing::info!(version = v, "catalog updated");
+        report.catalog_updated = Some(v);
         Ok(())
     }
 }

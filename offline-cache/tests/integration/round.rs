@@ -170,6 +170,73 @@ async fn a_newer_signed_catalog_is_taken_and_a_badly_signed_one_refused() {
     hub.shutdown().await.unwrap();
 }
 
+/// The starter with one more item, as version `version`.
+fn with_new_item(version: u64, code: &str) -> Catalog {
+    let mut c = Catalog::starter();
+    c.version = version;
+    let mut item = c.items[0].clone();
+    item.implement_code = model::ImplementCode::parse(code).unwrap();
+    item.name = model::LocalizedText::new("社会保障卡密码重置");
+    c.items.push(item);
+    c
+}
+
+#[tokio::test]
+async fn a_one_item_change_arrives_as_a_signed_delta_and_a_badly_signed_delta_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outbox, _) = common::open(dir.path());
+    let hub = hub(dir.path()).await;
+    let key = catalog_key(1);
+    let config = SyncConfig { catalog_key: Some(key.public_key()), ..quick() };
+    let client = common::client(&hub, config).await;
+    let base = Catalog::starter().version;
+
+    // First a full copy (the terminal holds nothing yet).
+    let p = hub::catalog::prepare(&key, &catalog_json(base + 1), None).unwrap();
+    assert!(p.delta.is_none());
+    hub.publish_catalog_with_delta(p).await.unwrap();
+    let r = client.sync_all(&outbox).await;
+    assert_eq!(r.catalog_updated, Some(base + 1));
+    assert_eq!(outbox.catalog_deltas_held().unwrap(), 0);
+
+    // Then one item more: a delta, applied on top, verified again on load.
+    let v2 = with_new_item(base + 2, "620000RS0099");
+    let previous = hub.latest_catalog().await.unwrap();
+    let p = hub::catalog::prepare(&key, serde_json::to_string(&v2).unwrap().as_bytes(), previous.as_ref()).unwrap();
+    let delta = p.delta.clone().expect("a delta from the previous version");
+    assert!(delta.body.len() * 20 < p.full.body.len(), "delta {} vs full {}", delta.body.len(), p.full.body.len());
+    hub.publish_catalog_with_delta(p).await.unwrap();
+    client.heartbeat_soon();
+    let r = client.sync_all(&outbox).await;
+    assert_eq!((r.catalog_updated, r.catalog_refused.clone()), (Some(base + 2), None));
+    assert_eq!(outbox.catalog_deltas_held().unwrap(), 1);
+    assert_eq!(outbox.cached_catalog(&key.public_key()).unwrap().unwrap(), v2);
+
+    // A delta signed with another key: refused whole, version 2 stays.
+    let v3 = with_new_item(base + 3, "620000RS0098");
+    let mut v3 = v3;
+    v3.items.insert(v3.items.len() - 1, v2.items.last().unwrap().clone());
+    let bad_key = catalog_key(9);
+    let forged = model::auth::SignedCatalogDelta::sign(&bad_key, &v2.diff(&v3)).unwrap();
+    let full_v3 = SignedCatalog::sign(&key, serde_json::to_string(&v3).unwrap().as_bytes()).unwrap();
+    hub.publish_catalog_with_delta(hub::catalog::Publication { full: full_v3, delta: Some(forged) }).await.unwrap();
+    client.heartbeat_soon();
+    let r = client.sync_all(&outbox).await;
+    assert_eq!(r.catalog_updated, None);
+    assert!(r.catalog_refused.as_deref().is_some_and(|m| m.contains("delta") && m.contains("signature")), "{:?}", r.catalog_refused);
+    assert_eq!(outbox.cached_catalog(&key.public_key()).unwrap().unwrap(), v2);
+
+    // A terminal with nothing gets the full copy, not the chain.
+    let dir2 = tempfile::tempdir().unwrap();
+    let (fresh, _) = common::open(dir2.path());
+    client.heartbeat_soon();
+    let r = client.sync_all(&fresh).await;
+    assert_eq!(r.catalog_updated, Some(base + 3));
+    assert_eq!(fresh.catalog_deltas_held().unwrap(), 0);
+    assert_eq!(fresh.cached_catalog(&key.public_key()).unwrap().unwrap(), v3);
+    hub.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_terminal_takes_the_config_the_hub_sets_for_it() {
     let dir = tempfile::tempdir().unwrap();

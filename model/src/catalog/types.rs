@@ -1,18 +1,14 @@
-//! The service catalog (事项目录): items a villager can file and bundles of them.
-//!
-//! The catalog is data: the starter catalog ships in `model/data/catalog.json`;
-//! deployments receive versioned catalogs from the hub. [`Catalog::from_json`]
-//! checks everything a kiosk relies on, so a corrupt file is refused whole.
+//! The catalog's types, with GB/T 39046 names in doc comments. A leaf: the
+//! checks, search and deltas live beside it and import it, never the reverse.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::error::CatalogError;
 use crate::text::LocalizedText;
-
-const STARTER: &str = include_str!("../data/catalog.json");
 
 /// 实施编码: the code of an item as implemented by one department, an..24.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,28 +45,6 @@ impl fmt::Display for ImplementCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-#[derive(Debug, Error)]
-pub enum CatalogError {
-    #[error("the catalog is not valid JSON of the expected shape: {0}")]
-    Parse(#[from] serde_json::Error),
-    #[error("implementation code {0:?} is not 1..24 letters or digits")]
-    BadCode(String),
-    #[error("item {0} appears twice")]
-    DuplicateItem(String),
-    #[error("item {0} has no Chinese name")]
-    MissingName(String),
-    #[error("item {item} names theme {theme}, which the catalog does not define")]
-    UnknownTheme { item: String, theme: String },
-    #[error("item {item} has two form fields named {field}")]
-    DuplicateField { item: String, field: String },
-    #[error("item {item}: choice field {field} has no options")]
-    EmptyChoice { item: String, field: String },
-    #[error("bundle {bundle} names item {item}, which the catalog does not hold")]
-    UnknownBundleItem { bundle: String, item: String },
-    #[error("the catalog holds no items")]
-    Empty,
 }
 
 /// 主题分类: how items are grouped on the browse screen.
@@ -300,10 +274,23 @@ pub struct ServiceItem {
     pub name: LocalizedText,
     /// 实施主体名称
     pub department: LocalizedText,
-    /// 主题分类
+    /// 主题分类: the life event the item is listed under first.
     pub theme: String,
+    /// What villagers call the item (社保卡, 低保, 种粮补贴): found by search,
+    /// never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Other life events the item is listed under as well.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<String>,
     /// 事项类型
     pub item_type: ItemType,
+    /// 设定依据 (legal basis)
+    pub legal_basis: LocalizedText,
+    /// 办理地点 (where the application is handled)
+    pub location: LocalizedText,
+    /// 咨询电话
+    pub phone: String,
     /// 受理条件
     pub conditions: LocalizedText,
     /// 申请材料
@@ -318,6 +305,17 @@ pub struct ServiceItem {
     /// 收费
     pub fee: Fee,
     pub availability: Availability,
+    /// Where the item's text comes from, and whether it was checked.
+    pub source: ItemSource,
+}
+
+/// Provenance of an item: which public guide it was written from and
+/// whether someone compared it with the live guide. Unchecked items are
+/// listed by `catalog-check` so none reaches production unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemSource {
+    pub guide: String,
+    pub checked: bool,
 }
 
 impl ServiceItem {
@@ -345,8 +343,20 @@ pub struct Bundle {
     pub code: ImplementCode,
     pub name: LocalizedText,
     pub items: Vec<ImplementCode>,
-    /// Form keys entered once and used by every item of the bundle.
+    /// Form keys entered once and used by every item of the bundle that has them.
     pub shared_fields: Vec<String>,
+    /// Themes whose screen offers the bundle (it is on the home screen too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<String>,
+}
+
+/// Whether the non-Chinese texts of a language were reviewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TranslationStatus {
+    /// Written by an engineer, not yet read by a native speaker.
+    Draft,
+    Reviewed,
 }
 
 /// A versioned catalog.
@@ -354,138 +364,50 @@ pub struct Bundle {
 pub struct Catalog {
     /// Increases with every publication; terminals keep the newest they accepted.
     pub version: u64,
+    /// Where the catalog's content comes from (shown by `catalog-check`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_note: String,
+    /// Per language code other than zh-CN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translation_status: BTreeMap<String, TranslationStatus>,
     pub themes: Vec<Theme>,
     pub items: Vec<ServiceItem>,
     pub bundles: Vec<Bundle>,
 }
 
 impl Catalog {
-    /// Parses and checks a catalog.
-    pub fn from_json(s: &str) -> Result<Catalog, CatalogError> {
-        let c: Catalog = serde_json::from_str(s)?;
-        c.check()?;
-        Ok(c)
-    }
-
-    /// The starter catalog compiled into this build.
-    pub fn starter() -> Catalog {
-        // The starter is checked by this crate's tests, so failure here is a
-        // build defect, not bad input.
-        Catalog::from_json(STARTER).expect("the compiled-in starter catalog is valid")
-    }
-
-    pub fn starter_json() -> &'static str {
-        STARTER
-    }
-
-    fn check(&self) -> Result<(), CatalogError> {
-        if self.items.is_empty() {
-            return Err(CatalogError::Empty);
-        }
-        let themes: HashSet<&str> = self.themes.iter().map(|t| t.id.as_str()).collect();
-        let mut seen = HashSet::new();
-        for item in &self.items {
-            let code = item.implement_code.as_str();
-            if !seen.insert(code) {
-                return Err(CatalogError::DuplicateItem(code.to_owned()));
-            }
-            if !item.name.has_source() {
-                return Err(CatalogError::MissingName(code.to_owned()));
-            }
-            if !themes.contains(item.theme.as_str()) {
-                return Err(CatalogError::UnknownTheme { item: code.to_owned(), theme: item.theme.clone() });
-            }
-            let mut keys = HashSet::new();
-            for f in &item.form {
-                if !keys.insert(f.key.as_str()) {
-                    return Err(CatalogError::DuplicateField { item: code.to_owned(), field: f.key.clone() });
-                }
-                if let FieldKind::Choice { options } = &f.kind {
-                    if options.is_empty() {
-                        return Err(CatalogError::EmptyChoice { item: code.to_owned(), field: f.key.clone() });
-                    }
-                }
-            }
-        }
-        for b in &self.bundles {
-            for i in &b.items {
-                if !seen.contains(i.as_str()) {
-                    return Err(CatalogError::UnknownBundleItem { bundle: b.code.to_string(), item: i.to_string() });
-                }
-            }
-        }
-        Ok(())
-    }
-
     pub fn item(&self, code: &str) -> Option<&ServiceItem> {
         self.items.iter().find(|i| i.implement_code.as_str() == code)
     }
 
+    /// Items listed under a theme: those it is the first theme of, then
+    /// those listed there as well, each in catalog order.
     pub fn items_in_theme<'a>(&'a self, theme: &'a str) -> impl Iterator<Item = &'a ServiceItem> + 'a {
-        self.items.iter().filter(move |i| i.theme == theme)
+        let first = self.items.iter().filter(move |i| i.theme == theme);
+        first.chain(self.items.iter().filter(move |i| i.theme != theme && i.also_in.iter().any(|t| t == theme)))
+    }
+
+    pub fn bundle(&self, code: &str) -> Option<&Bundle> {
+        self.bundles.iter().find(|b| b.code.as_str() == code)
+    }
+
+    /// Bundles offered on a theme's screen.
+    pub fn bundles_in_theme<'a>(&'a self, theme: &'a str) -> impl Iterator<Item = &'a Bundle> + 'a {
+        self.bundles.iter().filter(move |b| b.themes.iter().any(|t| t == theme))
+    }
+
+    /// Departments (实施主体) in first-appearance order, with their items:
+    /// browsing by department.
+    pub fn departments(&self) -> Vec<(&LocalizedText, Vec<&ServiceItem>)> {
+        let mut out: Vec<(&LocalizedText, Vec<&ServiceItem>)> = Vec::new();
+        for item in &self.items {
+            let zh = item.department.get(crate::text::Lang::ZhCn);
+            match out.iter_mut().find(|(d, _)| d.get(crate::text::Lang::ZhCn) == zh) {
+                Some((_, items)) => items.push(item),
+                None => out.push((&item.department, vec![item])),
+            }
+        }
+        out
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::text::Lang;
-
-    #[test]
-    fn starter_catalog_holds_the_village_services() {
-        let c = Catalog::starter();
-        let names: Vec<&str> = c.items.iter().map(|i| i.name.get(Lang::ZhCn)).collect();
-        for expected in [
-            "社会保障卡申领",
-            "城乡居民基本养老保险参保登记",
-            "养老金领取资格认证",
-            "城乡居民医保参保登记",
-            "高龄津贴申请",
-            "残疾人两项补贴申请",
-            "农村最低生活保障申请",
-            "临时救助申请",
-            "出生登记",
-        ] {
-            assert!(names.contains(&expected), "missing {expected}");
-        }
-        for item in &c.items {
-            assert!(!item.name.get(Lang::En).is_empty());
-            assert_ne!(item.name.get(Lang::En), item.name.get(Lang::ZhCn), "{} lacks English", item.implement_code);
-        }
-        assert!(c.bundles.len() >= 2);
-        let cert = c.items.iter().find(|i| i.name.get(Lang::ZhCn) == "养老金领取资格认证").unwrap();
-        assert!(cert.needs(MaterialSource::FacePhoto));
-    }
-
-    #[test]
-    fn corrupt_catalogs_are_refused_with_a_reason() {
-        assert!(matches!(Catalog::from_json("{\"version\": 1, \"items\": ["), Err(CatalogError::Parse(_))));
-        let mut c = Catalog::starter();
-        c.items.push(c.items[0].clone());
-        let json = serde_json::to_string(&c).unwrap();
-        assert!(matches!(Catalog::from_json(&json), Err(CatalogError::DuplicateItem(_))));
-        let mut c = Catalog::starter();
-        c.bundles[0].items.push(ImplementCode::parse("NOSUCHITEM").unwrap());
-        let json = serde_json::to_string(&c).unwrap();
-        assert!(matches!(Catalog::from_json(&json), Err(CatalogError::UnknownBundleItem { .. })));
-        let too_long = serde_json::to_string(&Catalog::starter()).unwrap().replacen(
-            c.items[0].implement_code.as_str(),
-            "1234567890123456789012345",
-            1,
-        );
-        assert!(Catalog::from_json(&too_long).is_err());
-    }
-
-    #[test]
-    fn fields_validate() {
-        let f = |kind| FormField { key: "k".into(), label: LocalizedText::new("k"), kind, required: true, prefill: None };
-        assert_eq!(f(FieldKind::Phone).validate("13912345678"), Ok(()));
-        assert_eq!(f(FieldKind::Phone).validate("2391234567"), Err(FieldError::Phone));
-        assert_eq!(f(FieldKind::Phone).validate(""), Err(FieldError::Missing));
-        assert_eq!(f(FieldKind::Digits { min_len: 1, max_len: 3 }).validate("12a"), Err(FieldError::NotDigits));
-        assert_eq!(f(FieldKind::Date).validate("2026-02-30"), Err(FieldError::Date));
-        assert_eq!(f(FieldKind::Date).validate("2026-02-28"), Ok(()));
-        let choice = f(FieldKind::Choice { options: vec![ChoiceOption { value: "a".into(), label: LocalizedText::new("甲") }] });
-        assert_eq!(choice.validate("b"), Err(FieldError::NotAnOption));
-    }
-}

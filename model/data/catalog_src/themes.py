@@ -1,0 +1,42 @@
+"""Life-event themes (主题) and 一件事一次办 bundles."""
+from .common import t
+
+# No Tibetan or Kazakh drafts for the theme names yet: with twelve chips at
+# large text the drafts wrapped the chip row until the service tiles had no
+# room (tests/ui_text_fits). They show in Chinese until the services screen
+# pages or scrolls its chips.
+
+THEMES = [
+    {"id": "social_security", "name": t("社会保障", "Social security")},
+    {"id": "elderly", "name": t("养老", "Old age")},
+    {"id": "medical", "name": t("就医", "Health care")},
+    {"id": "birth", "name": t("出生", "A baby is born")},
+    {"id": "school", "name": t("上学", "School")},
+    {"id": "employment", "name": t("就业", "Work")},
+    {"id": "marriage", "name": t("婚育", "Marriage and children")},
+    {"id": "disability", "name": t("残疾", "Disability")},
+    {"id": "assistance", "name": t("救助", "Assistance")},
+    {"id": "agriculture", "name": t("农业生产", "Farming")},
+    {"id": "household", "name": t("户籍证件", "Registration and ID")},
+    {"id": "death", "name": t("身后事", "After a death")},
+]
+
+BASE_KEYS = ["name", "id_number", "phone"]
+DECEASED_KEYS = ["deceased_name", "deceased_id"]
+
+def bundle(code, zh, en, items, shared, themes):
+    return {"code": code, "name": t(zh, en), "items": items, "shared_fields": shared, "themes": themes}
+
+BUNDLES = [
+    bundle("620000YJS001", "我要办理社会保障卡", "I want a social security card",
+           ["620000RS0002", "620000RS0001"], BASE_KEYS, ["social_security"]),
+    bundle("620000YJS002", "新生儿出生一件事", "A baby is born",
+           ["620000GA0001", "620000YB0009", "620000WJ0003", "620000RS0001"],
+           BASE_KEYS + ["baby_name", "baby_gender", "baby_birth_date"], ["birth", "marriage"]),
+    bundle("620000YJS003", "我要退休（领取养老金）", "I am retiring (start my pension)",
+           ["620000RS0004", "620000RS0011", "620000MZ0008"], BASE_KEYS, ["elderly", "social_security"]),
+    bundle("620000YJS004", "我要领取失业保险金", "I want unemployment benefit",
+           ["620000RS0013", "620000RS0016", "620000RS0019"], BASE_KEYS + ["wish"], ["employment"]),
+    bundle("620000YJS005", "身后一件事", "After a death",
+           ["620000GA0002", "620000RS0007", "620000MZ0012", "620000CL0006"], BASE_KEYS + DECEASED_KEYS, ["death"]),
+]

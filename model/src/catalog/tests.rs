@@ -1,0 +1,131 @@
+//! The catalog's unit tests: the starter content, refusals, field rules.
+
+use super::*;
+use crate::text::{Lang, LocalizedText};
+
+#[test]
+fn starter_catalog_holds_the_village_services() {
+    let c = Catalog::starter();
+    let names: Vec<&str> = c.items.iter().map(|i| i.name.get(Lang::ZhCn)).collect();
+    for expected in [
+        "社会保障卡申领",
+        "城乡居民基本养老保险参保登记",
+        "养老金领取资格认证",
+        "城乡居民医保参保登记",
+        "高龄津贴申请",
+        "残疾人两项补贴申请",
+        "农村最低生活保障申请",
+        "临时救助申请",
+        "出生登记",
+    ] {
+        assert!(names.contains(&expected), "missing {expected}");
+    }
+    for item in &c.items {
+        assert!(!item.name.get(Lang::En).is_empty());
+        assert_ne!(item.name.get(Lang::En), item.name.get(Lang::ZhCn), "{} lacks English", item.implement_code);
+    }
+    assert!(c.bundles.len() >= 2);
+    let cert = c.items.iter().find(|i| i.name.get(Lang::ZhCn) == "养老金领取资格认证").unwrap();
+    assert!(cert.needs(MaterialSource::FacePhoto));
+}
+
+#[test]
+fn corrupt_catalogs_are_refused_with_a_reason() {
+    assert!(matches!(Catalog::from_json("{\"version\": 1, \"items\": ["), Err(CatalogError::Parse(_))));
+    let mut c = Catalog::starter();
+    c.items.push(c.items[0].clone());
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(matches!(Catalog::from_json(&json), Err(CatalogError::DuplicateItem(_))));
+    let mut c = Catalog::starter();
+    c.bundles[0].items.push(ImplementCode::parse("NOSUCHITEM").unwrap());
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(matches!(Catalog::from_json(&json), Err(CatalogError::UnknownBundleItem { .. })));
+    let too_long = serde_json::to_string(&Catalog::starter()).unwrap().replacen(
+        c.items[0].implement_code.as_str(),
+        "1234567890123456789012345",
+        1,
+    );
+    assert!(Catalog::from_json(&too_long).is_err());
+}
+
+#[test]
+fn fields_validate() {
+    let f = |kind| FormField { key: "k".into(), label: LocalizedText::new("k"), kind, required: true, prefill: None };
+    assert_eq!(f(FieldKind::Phone).validate("13912345678"), Ok(()));
+    assert_eq!(f(FieldKind::Phone).validate("2391234567"), Err(FieldError::Phone));
+    assert_eq!(f(FieldKind::Phone).validate(""), Err(FieldError::Missing));
+    assert_eq!(f(FieldKind::Digits { min_len: 1, max_len: 3 }).validate("12a"), Err(FieldError::NotDigits));
+    assert_eq!(f(FieldKind::Date).validate("2026-02-30"), Err(FieldError::Date));
+    assert_eq!(f(FieldKind::Date).validate("2026-02-28"), Ok(()));
+    let choice = f(FieldKind::Choice { options: vec![ChoiceOption { value: "a".into(), label: LocalizedText::new("甲") }] });
+    assert_eq!(choice.validate("b"), Err(FieldError::NotAnOption));
+}
+
+fn without(field: &str, code: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(Catalog::starter_json()).unwrap();
+    let items = v["items"].as_array_mut().unwrap();
+    let item = items.iter_mut().find(|i| i["implement_code"] == code).unwrap();
+    item.as_object_mut().unwrap().remove(field);
+    v.to_string()
+}
+
+#[test]
+fn a_missing_field_is_named_with_its_item() {
+    for field in ITEM_FIELDS.iter().filter(|f| **f != "implement_code") {
+        let err = Catalog::from_json(&without(field, "620000MZ0003")).unwrap_err();
+        assert_eq!(err.to_string(), format!("item 620000MZ0003: missing field {field}"));
+    }
+    let mut v: serde_json::Value = serde_json::from_str(Catalog::starter_json()).unwrap();
+    v["items"][0]["materials"][1].as_object_mut().unwrap().remove("copies");
+    let code = v["items"][0]["implement_code"].as_str().unwrap().to_owned();
+    let err = Catalog::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err.to_string(), format!("item {code} materials[1]: missing field copies"));
+    // A field of the wrong type names the item too.
+    let mut v: serde_json::Value = serde_json::from_str(Catalog::starter_json()).unwrap();
+    v["items"][2]["fee"] = serde_json::json!("free");
+    let err = Catalog::from_json(&v.to_string()).unwrap_err();
+    assert!(matches!(&err, CatalogError::BadItem { item, .. } if item == "item 620000RS0003"), "{err}");
+}
+
+#[test]
+fn a_missing_chinese_text_is_named_with_its_path() {
+    let mut v: serde_json::Value = serde_json::from_str(Catalog::starter_json()).unwrap();
+    v["items"][0]["materials"][1]["name"].as_object_mut().unwrap().remove("zh-CN");
+    let err = Catalog::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err.to_string(), "item 620000RS0001: materials[1].name has no zh-CN text");
+    let mut v: serde_json::Value = serde_json::from_str(Catalog::starter_json()).unwrap();
+    v["items"][0]["form"][3]["options"][0]["label"]["zh-CN"] = serde_json::json!(" ");
+    let err = Catalog::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err.to_string(), "item 620000RS0001: form.bank.options.abc has no zh-CN text");
+    let mut v: serde_json::Value = serde_json::from_str(Catalog::starter_json()).unwrap();
+    v["themes"][3]["name"] = serde_json::json!({"en": "Birth"});
+    let err = Catalog::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err.to_string(), "theme birth: name has no zh-CN text");
+}
+
+#[test]
+fn the_starter_is_a_real_catalog() {
+    let c = Catalog::starter();
+    assert!(c.items.len() >= 100, "{} items", c.items.len());
+    for theme in ["birth", "school", "employment", "marriage", "elderly", "medical", "disability", "assistance", "agriculture", "death"] {
+        assert!(c.items_in_theme(theme).count() >= 3, "theme {theme} is nearly empty");
+    }
+    for b in ["我要办理社会保障卡", "我要退休（领取养老金）", "我要领取失业保险金", "新生儿出生一件事", "身后一件事"] {
+        assert!(c.bundles.iter().any(|x| x.name.get(Lang::ZhCn) == b), "no bundle {b}");
+    }
+    assert!(c.items.iter().all(|i| !i.source.checked), "an item claims a check nobody made");
+    assert!(c.departments().len() >= 10);
+    assert!(c.missing_translations()[&Lang::ZhCn].is_empty());
+    // Every self-service item can be filed at a kiosk: it has a form.
+    assert!(c.items.iter().all(|i| !i.form.is_empty() && !i.materials.is_empty()));
+}
+
+#[test]
+fn shared_fields_must_mean_the_same_in_every_part() {
+    let mut c = Catalog::starter();
+    let i = c.items.iter().position(|i| i.implement_code.as_str() == "620000RS0019").unwrap();
+    let f = c.items[i].form.iter_mut().find(|f| f.key == "wish").unwrap();
+    f.kind = FieldKind::Text { max_len: 5 };
+    let err = Catalog::from_json(&serde_json::to_string(&c).unwrap()).unwrap_err();
+    assert_eq!(err.to_string(), "bundle 620000YJS004: shared field wish is defined differently by its items");
+}
