@@ -182,6 +182,18 @@ pub trait Driven {
         self.pump();
     }
 
+    /// Taps the control with this label on a paged list (the services
+    /// screen): 下一页 until it shows, at most ten pages.
+    fn tap_paged(&self, label: &str) {
+        for _ in 0..10 {
+            if !controls(self.window(), label).is_empty() {
+                break;
+            }
+            self.tap("下一页");
+        }
+        self.tap(label);
+    }
+
     /// Types digits on the on-screen keypad and presses 完成.
     fn keypad(&self, digits: &str) {
         for d in digits.chars() {

@@ -305,13 +305,7 @@ fn files_with_scanned_and_photographed_materials() {
     k.wait_screen(ui::Screen::Services);
     k.tap("养老");
     // The theme holds more items than a page: page on until it shows.
-    for _ in 0..10 {
-        if k.shows("高龄津贴申请") {
-            break;
-        }
-        k.tap("下一页");
-    }
-    k.tap("高龄津贴申请");
+    k.tap_paged("高龄津贴申请");
     k.wait_screen(ui::Screen::Guide);
     assert!(k.shows("在这台机器上扫描或拍照"), "the guide says materials are scanned here");
     k.tap("开始办理");

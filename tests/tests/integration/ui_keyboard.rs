@@ -12,7 +12,7 @@ use ui::slint::{ComponentHandle, LogicalPosition, Model};
 use super::harness::Driven;
 use super::ui_journey::Kiosk;
 
-/// Home → 户籍生育 → 出生登记 → consent → the sample card → the form, then
+/// Home → 出生 (life-event theme) → 出生登记 → consent → the sample card → the form, then
 /// the phone number on the keypad and 男.
 fn open_birth_registration(k: &mut Kiosk) {
     use drivers::docscan::test_backend::SaneTestEnv;
@@ -22,8 +22,8 @@ fn open_birth_registration(k: &mut Kiosk) {
     k.pump();
     k.tap("我要办事");
     k.wait_screen(ui::Screen::Services);
-    k.tap("户籍生育");
-    k.tap("出生登记");
+    k.tap("出生");
+    k.tap_paged("出生登记");
     k.wait_screen(ui::Screen::Guide);
     k.tap("开始办理");
     k.wait_screen(ui::Screen::Consent);
