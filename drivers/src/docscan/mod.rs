@@ -162,7 +162,19 @@ impl SaneScanner {
 
     /// Runs scanimage, killing it after the timeout: SANE backends can
     /// hang (the `test` backend itself deadlocks now and then on faults).
+    /// scanimage sometimes dies of SIGPIPE inside a backend that is
+    /// reporting a fault (seen with SANE's test backend under load): that
+    /// death says nothing about the scanner, so the command runs once more.
     fn run(&self, mut cmd: Command) -> Result<Output, ScanError> {
+        let out = self.run_once(&mut cmd)?;
+        if String::from_utf8_lossy(&out.stderr).contains("received signal 13") {
+            debug!(device = %self.device, "scanimage died of SIGPIPE; trying once more");
+            return self.run_once(&mut cmd);
+        }
+        Ok(out)
+    }
+
+    fn run_once(&self, cmd: &mut Command) -> Result<Output, ScanError> {
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ScanError::NotInstalled,
