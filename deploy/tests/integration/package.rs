@@ -36,9 +36,9 @@ fn the_package_installs_the_binaries_units_and_rules() {
     let profile_dir = PathBuf::from(env!("CARGO_BIN_EXE_kioskctl")).parent().unwrap().to_owned();
     let target_dir = profile_dir.parent().unwrap().to_owned();
     if !profile_dir.join("kiosk").exists() {
-        // `cargo test` builds kioskctl for this test but not the kiosk binary.
-        eprintln!("SKIP: {} is missing; build it first: cargo build -p kiosk --bin kiosk (./dev test does)", profile_dir.join("kiosk").display());
-        return;
+        // `cargo test` builds kioskctl for this test but not the kiosk binary;
+        // a missing one fails the test rather than skipping the package check.
+        panic!("{} is missing; build it first: cargo build -p kiosk --bin kiosk (./dev test does)", profile_dir.join("kiosk").display());
     }
     let (has_deb, _) = run(Command::new("cargo").args(["deb", "--version"]));
     assert!(has_deb, "cargo-deb is missing: ./dev test installs it (cargo install cargo-deb --locked --version 3.8.0)");

@@ -157,8 +157,7 @@ fn a_photo_decoder_the_kiosk_user_could_write_is_not_loaded() {
     match Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).status() {
         Ok(s) if s.success() => {}
         _ => {
-            eprintln!("SKIPPED: no C compiler to build a test library");
-            return;
+            panic!("no C compiler (cc) to build the test library; the machine needs gcc");
         }
     }
     chmod(&writable, 0o775);

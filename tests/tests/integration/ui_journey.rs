@@ -289,8 +289,7 @@ fn files_an_application() {
 fn files_with_scanned_and_photographed_materials() {
     use drivers::docscan::test_backend::SaneTestEnv;
     if !SaneTestEnv::available() {
-        eprintln!("SKIPPED: scanimage (sane-utils) is not installed");
-        return;
+        panic!("scanimage or SANE's test backend is not installed (apt-get install sane-utils libsane1, or run ./dev test)");
     }
     let mut k = Kiosk::start("materials", true, Duration::from_secs(600));
     let sane = SaneTestEnv::new().unwrap();
@@ -477,9 +476,7 @@ fn result_printing_says_what_there_is() {
     // A4 printer is a CUPS queue of a private cupsd.
     use drivers::a4::private_cups::PrivateCups;
     if !PrivateCups::available() {
-        eprintln!("SKIPPED (A4 part): cupsd is not installed");
-        k.finish();
-        return;
+        panic!("cupsd is not installed (apt-get install cups-daemon cups-client, or run ./dev test)");
     }
     let cups = PrivateCups::start("A4").expect("private cupsd");
     k.app.set_a4_printer(Box::new(kiosk::devices::A4Printer::new(&drivers::config::A4PrinterConfig::Cups {
