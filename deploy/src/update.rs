@@ -14,23 +14,18 @@
 //! rollback re-applies exactly what ran before.
 
 use std::io::{Read, Write as _};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use model::auth::{PublicKey, SigningKey};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-pub const MANIFEST: &str = "manifest.json";
-/// The only package a bundle may name: a bundle signed for another package
-/// (same key, another product) is not installed here.
-pub const PACKAGE: &str = "cunban-kiosk";
-pub const SIGNATURE: &str = "manifest.sig";
+pub use model::bundle::{compare_versions, valid_version, FileEntry, Manifest, MANIFEST, PACKAGE, SIGNATURE};
+use model::bundle::{check_payloads, read_signed_manifest, safe_name, BundleError};
+
 /// Versions kept for rollback (the current one and the one before).
 const KEEP_VERSIONS: usize = 2;
-/// Largest manifest read before its signature is checked.
-const MAX_MANIFEST: u64 = 64 * 1024;
 
 #[derive(Debug, Error)]
 pub enum UpdateError {
@@ -59,54 +54,17 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> UpdateE
     move |source| UpdateError::Io { what, path, source }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileEntry {
-    pub path: String,
-    pub sha256: String,
-    pub size: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub format: u32,
-    pub package: String,
-    pub version: String,
-    pub files: Vec<FileEntry>,
-}
-
-/// A payload name: one plain file name, nothing that climbs out.
-fn safe_name(name: &str) -> bool {
-    let p = Path::new(name);
-    !name.is_empty() && p.components().count() == 1 && matches!(p.components().next(), Some(Component::Normal(_)))
-}
-
-/// A version names a directory under `versions/`: 1..64 of letters,
-/// digits and `.-+~`, starting with a letter or digit, so `.`, `..` and
-/// anything with a path separator are refused.
-pub fn valid_version(v: &str) -> bool {
-    (1..=64).contains(&v.len())
-        && v.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+~".contains(&b))
-        && matches!(Path::new(v).components().next(), Some(Component::Normal(_)))
-        && Path::new(v).components().count() == 1
-}
-
-/// Orders versions part by part, numbers as numbers (0.10 after 0.9).
-pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |s: &str| s.split(['.', '-', '+', '~']).map(str::to_owned).collect::<Vec<_>>();
-    let (pa, pb) = (parts(a), parts(b));
-    for (x, y) in pa.iter().zip(&pb) {
-        let o = match (x.parse::<u64>(), y.parse::<u64>()) {
-            (Ok(m), Ok(n)) => m.cmp(&n),
-            _ => x.cmp(y),
-        };
-        if o.is_ne() {
-            return o;
-        }
+/// `model::bundle`'s verdict in this crate's terms; `bundle` and `dest`
+/// name the files for I/O errors.
+fn from_bundle(e: BundleError, bundle: &Path, dest: &Path) -> UpdateError {
+    match e {
+        BundleError::Read(source) => UpdateError::Io { what: "cannot read", path: bundle.to_owned(), source },
+        BundleError::Sink { path, source } => UpdateError::Io { what: "cannot write", path: dest.join(path), source },
+        BundleError::NotABundle(why) => UpdateError::NotABundle(why),
+        BundleError::BadSignature => UpdateError::BadSignature,
+        BundleError::WrongPackage(p) => UpdateError::WrongPackage(p),
+        BundleError::PayloadMismatch { path, why } => UpdateError::PayloadMismatch { path, why },
     }
-    pa.len().cmp(&pb.len())
 }
 
 fn sha256_file(path: &Path) -> Result<(String, u64), UpdateError> {
@@ -160,71 +118,16 @@ pub fn build_bundle(out: &Path, key: &SigningKey, package: &str, version: &str, 
 
 /// Checks the signature, then unpacks and checks every payload file into
 /// `dest` (created; must not exist). Nothing outside `dest` is touched.
+/// The checks are `model::bundle`'s, the same the hub makes at publication.
 pub fn verify_bundle(bundle: &Path, key: &PublicKey, dest: &Path) -> Result<Manifest, UpdateError> {
-    // Pass 1: manifest and signature only.
-    let (mut manifest_bytes, mut sig) = (None, None);
-    {
-        let f = std::fs::File::open(bundle).map_err(io("cannot open", bundle))?;
-        let mut tar = tar::Archive::new(f);
-        for entry in tar.entries().map_err(|e| UpdateError::NotABundle(e.to_string()))? {
-            let entry = entry.map_err(|e| UpdateError::NotABundle(e.to_string()))?;
-            let name = entry.path().map_err(|e| UpdateError::NotABundle(e.to_string()))?.to_string_lossy().into_owned();
-            if name == MANIFEST || name == SIGNATURE {
-                let mut buf = Vec::new();
-                entry.take(MAX_MANIFEST).read_to_end(&mut buf).map_err(io("cannot read", bundle))?;
-                if name == MANIFEST { manifest_bytes = Some(buf) } else { sig = Some(buf) }
-            }
-        }
-    }
-    let manifest_bytes = manifest_bytes.ok_or_else(|| UpdateError::NotABundle(format!("no {MANIFEST}")))?;
-    let sig = sig.ok_or_else(|| UpdateError::NotABundle(format!("no {SIGNATURE}")))?;
-    key.verify_b64(&manifest_bytes, &String::from_utf8_lossy(&sig)).map_err(|_| UpdateError::BadSignature)?;
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| UpdateError::NotABundle(format!("manifest: {e}")))?;
-    if manifest.package != PACKAGE {
-        return Err(UpdateError::WrongPackage(manifest.package));
-    }
-    if manifest.format != 1 || !valid_version(&manifest.version) || manifest.files.iter().any(|f| !safe_name(&f.path)) {
-        return Err(UpdateError::NotABundle("the manifest's format, version or file names are not acceptable".into()));
-    }
-
-    // Pass 2: payload files named in the signed manifest, each checked.
+    let open = || std::fs::File::open(bundle).map(std::io::BufReader::new).map_err(io("cannot open", bundle));
+    let manifest = read_signed_manifest(open()?, key).map_err(|e| from_bundle(e, bundle, dest))?;
     std::fs::create_dir_all(dest.parent().unwrap_or(Path::new("."))).map_err(io("cannot create", dest))?;
     std::fs::create_dir(dest).map_err(io("cannot create", dest))?;
-    let f = std::fs::File::open(bundle).map_err(io("cannot open", bundle))?;
-    let mut tar = tar::Archive::new(f);
-    let mut seen = std::collections::BTreeSet::new();
-    for entry in tar.entries().map_err(|e| UpdateError::NotABundle(e.to_string()))? {
-        let entry = entry.map_err(|e| UpdateError::NotABundle(e.to_string()))?;
-        let name = entry.path().map_err(|e| UpdateError::NotABundle(e.to_string()))?.to_string_lossy().into_owned();
-        if name == MANIFEST || name == SIGNATURE {
-            continue;
-        }
-        let Some(want) = manifest.files.iter().find(|f| f.path == name) else {
-            return Err(UpdateError::PayloadMismatch { path: name, why: "not listed in the manifest".into() });
-        };
-        let out = dest.join(&want.path);
-        let mut file = std::fs::File::create(&out).map_err(io("cannot create", &out))?;
-        let mut h = Sha256::new();
-        let mut n = 0u64;
-        let mut reader = entry.take(want.size + 1);
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let k = reader.read(&mut buf).map_err(io("cannot read", bundle))?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            n += k as u64;
-            file.write_all(&buf[..k]).map_err(io("cannot write", &out))?;
-        }
-        file.sync_all().map_err(io("cannot write", &out))?;
-        if n != want.size || hex::encode(h.finalize()) != want.sha256 {
-            return Err(UpdateError::PayloadMismatch { path: name, why: format!("{n} bytes, or a different SHA-256") });
-        }
-        seen.insert(name);
-    }
-    if let Some(missing) = manifest.files.iter().find(|f| !seen.contains(&f.path)) {
-        return Err(UpdateError::PayloadMismatch { path: missing.path.clone(), why: "missing from the bundle".into() });
+    check_payloads(open()?, &manifest, |f| Ok(Box::new(std::fs::File::create(dest.join(&f.path))?))).map_err(|e| from_bundle(e, bundle, dest))?;
+    for f in &manifest.files {
+        let p = dest.join(&f.path);
+        std::fs::File::open(&p).and_then(|f| f.sync_all()).map_err(io("cannot write", &p))?;
     }
     Ok(manifest)
 }
@@ -362,24 +265,6 @@ impl Updater {
         let keep: Vec<&str> = [Some(current), previous].into_iter().flatten().collect();
         for name in names.iter().filter(|n| !keep.contains(&n.as_str())).skip(KEEP_VERSIONS.saturating_sub(keep.len())) {
             let _ = std::fs::remove_dir_all(self.versions().join(name));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_order_numerically() {
-        use std::cmp::Ordering::*;
-        assert_eq!(compare_versions("0.10.0", "0.9.3"), Greater);
-        assert_eq!(compare_versions("1.2.0", "1.2.0"), Equal);
-        assert_eq!(compare_versions("1.2", "1.2.1"), Less);
-        assert!(safe_name("a.deb") && !safe_name("../a.deb") && !safe_name("/etc/passwd") && !safe_name("a/b"));
-        assert!(valid_version("0.2.0") && valid_version("1.0~rc1+b2"));
-        for bad in [".", "..", "a/b", "/x", ".hidden", "", "../0.3.0"] {
-            assert!(!valid_version(bad), "{bad:?}");
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod openapi;
 pub mod rollout;
 pub mod sqlite;
 pub mod store;
+pub mod updates;
 
 pub use api::{
     router, router_with, Clock, HubOptions, SweepPolicy, BODY_LIMIT, DEFAULT_E_LICENSE_PEOPLE_PER_DAY, HEARTBEAT_LIMIT, MANIFEST_LIMIT,

@@ -507,6 +507,17 @@ pub fn document() -> Value {
                     "422": error("Malformed id, hash or size (1 byte to 1 MiB)")
                 }))
             }},
+            "/v1/updates/{version}/bundle": { "get": {
+                "summary": "Up to 1 MiB of the update bundle this terminal's rollout stage offers it, from a byte offset (issue 19)", "security": security,
+                "parameters": [path_param("version", json!({ "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9.+~-]{0,63}$" }), "Package version"),
+                    { "name": "offset", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "format": "int64" } }],
+                "responses": signed(json!({
+                    "206": { "description": "Bytes from the offset; Content-Range: bytes START-END/SIZE", "content": { "application/x-tar": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error("Not offered to this terminal now (no rollout stage of it open, halted, paused, or it failed it)"),
+                    "416": error("The offset is past the bundle's end"),
+                    "422": error("Malformed version or offset")
+                }))
+            }},
             "/v1/diagnostics/{id}/bundle/{sha256}": {
                 "get": {
                     "summary": "How much of the announced bundle the hub holds", "security": security,

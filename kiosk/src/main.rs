@@ -162,6 +162,9 @@ fn main() -> Result<()> {
         catalog_key: config.catalog_key,
         hub_key: config.hub_key,
         app_version: concat!("kiosk/", env!("CARGO_PKG_VERSION")).to_owned(),
+        // The sync loop fetches what the hub's rollout offers; root's
+        // `kioskctl update follow` installs it (deploy/README.md, Updates).
+        updates_dir: Some(config.data_dir.join("updates")),
         ..SyncConfig::default()
     };
     let sync = SyncClient::with_config(&config.hub.url, identity, sync_config).context("bad hub URL")?;

@@ -13,6 +13,7 @@ pub(crate) mod state;
 mod diagnostics;
 mod submissions;
 mod terminal;
+mod updates;
 
 use std::sync::Arc;
 
@@ -81,6 +82,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/v1/e-license/lookup", post(terminal::e_license))
         .route("/v1/diagnostics/{id}", post(diagnostics::announce))
         .route("/v1/diagnostics/{id}/bundle/{sha256}", get(submissions::upload_status).put(submissions::put_attachment))
+        .route("/v1/updates/{version}/bundle", get(updates::bundle))
         .route("/fleet/terminals/{id}/diagnostics", post(diagnostics::request))
         .route("/fleet/diagnostics/{id}", get(diagnostics::download))
         .route("/fleet", get(fleet))
