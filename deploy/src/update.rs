@@ -140,6 +140,44 @@ pub trait System {
     fn health(&mut self, version: &str) -> Result<(), String>;
 }
 
+/// Runs the technician's commands through `sh -c`, `{dir}` and `{version}`
+/// filled in (shell-quoted): what `kioskctl update install|follow` use.
+pub struct ShellSystem {
+    /// Installs the payload directory `{dir}` of `{version}`.
+    pub apply: String,
+    /// Exits 0 when `{version}` runs well.
+    pub health: String,
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn sh(template: &str, version: &str, dir: Option<&Path>) -> Result<(), String> {
+    let mut cmd = template.replace("{version}", &quote(version));
+    if let Some(d) = dir {
+        // A glob after {dir} (e.g. {dir}/*.deb) must stay outside the quotes.
+        cmd = cmd.replace("{dir}", &quote(&d.to_string_lossy()));
+    }
+    let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().map_err(|e| format!("cannot run sh: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or("").trim();
+        Err(format!("`{template}` exited with {}{}", out.status, if last.is_empty() { String::new() } else { format!(": {last}") }))
+    }
+}
+
+impl System for ShellSystem {
+    fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String> {
+        sh(&self.apply, version, Some(payload))
+    }
+    fn health(&mut self, version: &str) -> Result<(), String> {
+        sh(&self.health, version, None)
+    }
+}
+
 /// The versions kept under a state directory.
 pub struct Updater {
     state: PathBuf,

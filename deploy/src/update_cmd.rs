@@ -1,50 +1,15 @@
 //! `kioskctl update ...` over `deploy::update`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use deploy::follow::{china_hour_now, Follow, FollowOutcome};
-use deploy::update::{build_bundle, System, UpdateError, Updater};
+use deploy::update::{build_bundle, ShellSystem, UpdateError, Updater};
 use model::auth::{PublicKey, SigningKey};
 use serde_json::json;
-
-/// Runs the technician's commands through `sh -c`, `{dir}` and `{version}` filled in.
-struct Commands<'a> {
-    apply: &'a str,
-    health: &'a str,
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn sh(template: &str, version: &str, dir: Option<&Path>) -> Result<(), String> {
-    let mut cmd = template.replace("{version}", &quote(version));
-    if let Some(d) = dir {
-        // A glob after {dir} (e.g. {dir}/*.deb) must stay outside the quotes.
-        cmd = cmd.replace("{dir}", &quote(&d.to_string_lossy()));
-    }
-    let out = Command::new("sh").arg("-c").arg(&cmd).output().map_err(|e| format!("cannot run sh: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().last().unwrap_or("").trim();
-        Err(format!("`{template}` exited with {}{}", out.status, if last.is_empty() { String::new() } else { format!(": {last}") }))
-    }
-}
-
-impl System for Commands<'_> {
-    fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String> {
-        sh(self.apply, version, Some(payload))
-    }
-    fn health(&mut self, version: &str) -> Result<(), String> {
-        sh(self.health, version, None)
-    }
-}
 
 /// The update key, given inline or as a file. A file must be one only
 /// root (or, run as another user, that user) could have written: owned so,
@@ -131,7 +96,7 @@ pub fn run(cmd: &UpdateCommand, as_json: bool) -> Result<ExitCode> {
     match cmd {
         UpdateCommand::Follow { data_dir, key, state_dir, apply_cmd, health_cmd, quiet_hours } => {
             let key = public_key(key)?;
-            let mut system = Commands { apply: apply_cmd, health: health_cmd };
+            let mut system = ShellSystem { apply: apply_cmd.clone(), health: health_cmd.clone() };
             let follow = Follow { updates_dir: data_dir.join("updates"), visit_lock: data_dir.join("visit.lock"), state_dir: state_dir.clone(), quiet_hours: *quiet_hours };
             let outcome = follow.once(&key, &mut system, china_hour_now())?;
             let (word, text, code) = match &outcome {
@@ -149,7 +114,7 @@ pub fn run(cmd: &UpdateCommand, as_json: bool) -> Result<ExitCode> {
         }
         UpdateCommand::Install { bundle, key, state_dir, apply_cmd, health_cmd, allow_downgrade } => {
             let key = public_key(key)?;
-            let mut system = Commands { apply: apply_cmd, health: health_cmd };
+            let mut system = ShellSystem { apply: apply_cmd.clone(), health: health_cmd.clone() };
             match Updater::new(state_dir).install(bundle, &key, &mut system, *allow_downgrade) {
                 Ok(done) => {
                     if as_json {
