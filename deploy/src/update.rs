@@ -13,16 +13,14 @@
 //! `versions/<version>/`, and `current` names the running one, so a
 //! rollback re-applies exactly what ran before.
 
-use std::io::{Read, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use model::auth::{PublicKey, SigningKey};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use model::bundle::{compare_versions, valid_version, FileEntry, Manifest, MANIFEST, PACKAGE, SIGNATURE};
-use model::bundle::{check_payloads, read_signed_manifest, safe_name, BundleError};
+use model::bundle::{check_payloads, read_signed_manifest, write_bundle, BundleError};
 
 /// Versions kept for rollback (the current one and the one before).
 const KEEP_VERSIONS: usize = 2;
@@ -67,52 +65,19 @@ fn from_bundle(e: BundleError, bundle: &Path, dest: &Path) -> UpdateError {
     }
 }
 
-fn sha256_file(path: &Path) -> Result<(String, u64), UpdateError> {
-    let mut f = std::fs::File::open(path).map_err(io("cannot read", path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).map_err(io("cannot read", path))?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    Ok((hex::encode(h.finalize()), n))
-}
-
 /// Makes a signed bundle of `files` (release side: `kioskctl update sign`).
 pub fn build_bundle(out: &Path, key: &SigningKey, package: &str, version: &str, files: &[PathBuf]) -> Result<Manifest, UpdateError> {
-    if !valid_version(version) {
-        return Err(UpdateError::NotABundle(format!("version {version:?} must be 1..64 of letters, digits and .-+~")));
-    }
-    let mut entries = Vec::new();
+    let mut named = Vec::new();
     for f in files {
-        let name = f.file_name().and_then(|n| n.to_str()).filter(|n| safe_name(n)).ok_or_else(|| UpdateError::NotABundle(format!("{} has no usable file name", f.display())))?;
-        let (sha256, size) = sha256_file(f)?;
-        entries.push(FileEntry { path: name.to_owned(), sha256, size });
+        let name = f.file_name().and_then(|n| n.to_str()).ok_or_else(|| UpdateError::NotABundle(format!("{} has no usable file name", f.display())))?;
+        named.push((name, std::fs::read(f).map_err(io("cannot read", f))?));
     }
-    let manifest = Manifest { format: 1, package: package.to_owned(), version: version.to_owned(), files: entries };
-    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| UpdateError::NotABundle(e.to_string()))?;
-    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&bytes));
+    let parts: Vec<(&str, &[u8])> = named.iter().map(|(n, b)| (*n, b.as_slice())).collect();
     let file = std::fs::File::create(out).map_err(io("cannot create", out))?;
-    let mut tar = tar::Builder::new(file);
-    let mut add = |name: &str, data: &[u8]| -> Result<(), UpdateError> {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, name, data).map_err(io("cannot write", out))
-    };
-    add(MANIFEST, &bytes)?;
-    add(SIGNATURE, sig.as_bytes())?;
-    for f in files {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        tar.append_path_with_name(f, name).map_err(io("cannot add", f))?;
-    }
-    tar.into_inner().and_then(|mut f| f.flush().and_then(|()| f.sync_all())).map_err(io("cannot write", out))?;
+    let mut w = std::io::BufWriter::new(file);
+    let manifest = write_bundle(&mut w, key, package, version, &parts).map_err(|e| from_bundle(e, out, crate::safe_fs::parent_dir(out)))?;
+    let file = w.into_inner().map_err(|e| UpdateError::Io { what: "cannot write", path: out.to_owned(), source: e.into_error() })?;
+    file.sync_all().map_err(io("cannot write", out))?;
     Ok(manifest)
 }
 

@@ -115,6 +115,38 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     pa.len().cmp(&pb.len())
 }
 
+/// Writes a signed bundle of `files` (name, bytes) to `out` (release
+/// side: `kioskctl update sign`; tests). Manifest and signature come
+/// first, then the payload in the given order.
+pub fn write_bundle(out: impl Write, key: &crate::auth::SigningKey, package: &str, version: &str, files: &[(&str, &[u8])]) -> Result<Manifest, BundleError> {
+    if !valid_version(version) {
+        return Err(BundleError::NotABundle(format!("version {version:?} must be 1..64 of letters, digits and .-+~")));
+    }
+    if let Some((bad, _)) = files.iter().find(|(n, _)| !safe_name(n)) {
+        return Err(BundleError::NotABundle(format!("{bad:?} is not a plain file name")));
+    }
+    let entries = files.iter().map(|(n, b)| FileEntry { path: (*n).to_owned(), sha256: hex::encode(Sha256::digest(b)), size: b.len() as u64 }).collect();
+    let manifest = Manifest { format: 1, package: package.to_owned(), version: version.to_owned(), files: entries };
+    let bytes = serde_json::to_vec_pretty(&manifest).map_err(not_a_bundle)?;
+    let sig = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key.sign(&bytes));
+    let mut tar = tar::Builder::new(out);
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, name, data).map_err(|source| BundleError::Sink { path: name.to_owned(), source })
+    };
+    add(MANIFEST, &bytes)?;
+    add(SIGNATURE, sig.as_bytes())?;
+    for (name, data) in files {
+        add(name, data)?;
+    }
+    let mut out = tar.into_inner().map_err(|source| BundleError::Sink { path: "bundle".into(), source })?;
+    out.flush().map_err(|source| BundleError::Sink { path: "bundle".into(), source })?;
+    Ok(manifest)
+}
+
 fn not_a_bundle(e: impl std::fmt::Display) -> BundleError {
     BundleError::NotABundle(e.to_string())
 }
