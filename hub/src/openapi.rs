@@ -25,6 +25,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/diagnostics/{id}"),
     ("get", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
+    ("get", "/v1/updates/{version}/bundle"),
     ("get", "/fleet"),
     ("post", "/fleet/terminals/{id}/diagnostics"),
     ("get", "/fleet/diagnostics/{id}"),
