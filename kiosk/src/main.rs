@@ -232,6 +232,8 @@ fn main() -> Result<()> {
         }),
     );
 
+    // kioskctl update follow waits for a visit to end before installing.
+    app.set_visit_lock(kiosk::visit_lock::VisitLock::new(config.data_dir.join("visit.lock")));
     ui_glue::wire(&window, &app, simulator.clone());
     kiosk::diagnostics::wire_with_lockout_in(
         &window,
