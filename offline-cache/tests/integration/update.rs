@@ -16,6 +16,7 @@ async fn a_dropped_download_resumes_from_where_the_file_ends() {
     let hub = Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
     let updates = dir.path().join("data/updates");
     let client = common::client(&hub, offline_cache::SyncConfig { updates_dir: Some(updates.clone()), ..common::quick() }).await;
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
     let (outbox, _) = common::open(&dir.path().join("data"));
 
     let release = SigningKey::from_seed(&[5; 32]);
