@@ -53,7 +53,7 @@ pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration)
     Condition::Ok
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -31,6 +31,7 @@ pub mod backoffice;
 pub mod connector;
 pub mod sms;
 pub mod fleet;
+pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
 pub mod rollout;

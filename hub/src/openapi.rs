@@ -26,6 +26,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("get", "/v1/updates/{version}/bundle"),
+    ("post", "/fleet/rollouts/{version}/{action}"),
     ("get", "/fleet"),
     ("post", "/fleet/terminals/{id}/diagnostics"),
     ("get", "/fleet/diagnostics/{id}"),
@@ -507,6 +508,21 @@ pub fn document() -> Value {
                     "404": error("No such request for this terminal, or its bundle is complete"),
                     "422": error("Malformed id, hash or size (1 byte to 1 MiB)")
                 }))
+            }},
+            "/fleet/rollouts/{version}/{action}": { "post": {
+                "summary": "Staff pause, resume or halt a rollout from the fleet page (issue 19); audited; 303 back to the page",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("version", json!({ "type": "string" }), "Package version"),
+                    path_param("action", json!({ "type": "string", "enum": ["pause", "resume", "halt"] }), "What to do")],
+                "requestBody": { "required": false, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 200 } } } } } },
+                "responses": {
+                    "303": { "description": "Done; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("Unknown action"),
+                    "409": error("No such rollout, or its state does not allow this (halted and done are final)"),
+                    "422": error("A halt without a reason")
+                }
             }},
             "/v1/updates/{version}/bundle": { "get": {
                 "summary": "Up to 1 MiB of the update bundle this terminal's rollout stage offers it, from a byte offset (issue 19)", "security": security,

@@ -14,6 +14,7 @@ fn concrete(path: &str) -> String {
         .replace("{sha256}", &"ab".repeat(32))
         .replace("{case_number}", "622026010100000001")
         .replace("{version}", "0.2.0")
+        .replace("{action}", "pause")
 }
 
 #[tokio::test]

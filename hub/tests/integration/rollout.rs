@@ -211,3 +211,46 @@ mod cli {
         served.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn staff_pause_resume_and_halt_from_the_fleet_page_and_each_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+    let (name, token) = crate::common::staff(&hub);
+    let store = hub.store();
+    let now = OffsetDateTime::now_utc();
+    store.publish_update("0.2.0", &"a".repeat(64), 1000, "ops", now).unwrap();
+    store.start_rollout(&rollout("0.2.0", &["pilot:GS-PILOT", "county:622926"]), "ops", now).unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let base = hub.base_url();
+    let page = http.get(format!("{base}/fleet")).basic_auth(&name, Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("更新推送 · Update rollouts") && page.contains("推送中 RUNNING") && page.contains("action=\"/fleet/rollouts/0.2.0/pause\""), "{page}");
+    assert!(page.contains("县 county 622926 东乡族自治县"), "stages in words: {page}");
+
+    let post = |action: &str| http.post(format!("{base}/fleet/rollouts/0.2.0/{action}"));
+    assert_eq!(post("pause").send().await.unwrap().status(), 401, "staff only");
+    let cross = post("pause").basic_auth(&name, Some(&token)).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(cross.status(), 403, "not from another site's form");
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Running);
+
+    assert_eq!(post("pause").basic_auth(&name, Some(&token)).send().await.unwrap().status(), 303);
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Paused);
+    let page = http.get(format!("{base}/fleet")).basic_auth(&name, Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已暂停 PAUSED") && page.contains("/fleet/rollouts/0.2.0/resume"), "{page}");
+    assert_eq!(post("resume").basic_auth(&name, Some(&token)).send().await.unwrap().status(), 303);
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Running);
+    let no_reason = post("halt").basic_auth(&name, Some(&token)).header("content-type", "application/x-www-form-urlencoded").body("reason=++").send().await.unwrap();
+    assert_eq!(no_reason.status(), 422, "a halt says why");
+    let halted = post("halt").basic_auth(&name, Some(&token)).header("content-type", "application/x-www-form-urlencoded").body("reason=receipts+print+blank").send().await.unwrap();
+    assert_eq!(halted.status(), 303);
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Halted("by ops: receipts print blank".into()));
+    assert_eq!(post("resume").basic_auth(&name, Some(&token)).send().await.unwrap().status(), 409, "a halt is final");
+    let page = http.get(format!("{base}/fleet")).basic_auth(&name, Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已终止 HALTED: by ops: receipts print blank") && !page.contains("/fleet/rollouts/0.2.0/resume"), "{page}");
+
+    let audit = store.hub_audit_tail(50).unwrap();
+    let by_staff: Vec<&str> = audit.iter().filter(|e| e.actor == "ops" && e.action == "rollout state").map(|e| e.outcome.as_str()).collect();
+    assert_eq!(by_staff.len(), 3, "{audit:?}");
+    assert!(by_staff.iter().any(|o| o.contains("Paused")) && by_staff.iter().any(|o| o.contains("Running")) && by_staff.iter().any(|o| o.contains("receipts print blank")), "{by_staff:?}");
+    hub.shutdown().await.unwrap();
+}
