@@ -30,6 +30,7 @@ mod round;
 mod send;
 mod source;
 mod update;
+mod update_files;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -54,7 +55,7 @@ use crate::error::{StoreError, SyncError};
 use crate::identity::DeviceIdentity;
 
 pub use source::DiagnosticsSource;
-pub use update::{update_report, MAX_UPDATE_BYTES, REPORT_FILE, TARGET_FILE};
+pub use update_files::{update_report, MAX_UPDATE_BYTES, REPORT_FILE, TARGET_FILE};
 pub use outcome::{StopReason, SyncReport};
 use outcome::*;
 

@@ -243,7 +243,7 @@ impl SyncClient {
             alerts,
             clock_offset_secs: offset,
             audit: Some(audit),
-            update: self.updates_dir().and_then(|d| super::update::update_report(d)),
+            update: self.updates_dir().and_then(|d| super::update_files::update_report(d)),
         })
     }
 

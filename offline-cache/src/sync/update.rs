@@ -18,20 +18,14 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use model::update::{UpdateReport, UpdateTarget};
+use model::update::UpdateTarget;
 use reqwest::header::CONTENT_RANGE;
 use reqwest::{Method, StatusCode};
 use sha2::{Digest as _, Sha256};
 
 use super::outcome::*;
+use super::update_files::{update_report, MAX_UPDATE_BYTES, TARGET_FILE};
 use super::SyncClient;
-
-/// What the hub offers now (written by the round, read by the installer).
-pub const TARGET_FILE: &str = "target.json";
-/// The installer's last outcome (written by it, carried by heartbeats).
-pub const REPORT_FILE: &str = "report.json";
-/// Largest bundle fetched: the data partition is for filings first.
-pub const MAX_UPDATE_BYTES: u64 = 512 << 20;
 
 fn local(what: &str, path: &Path, e: std::io::Error) -> Failure {
     Failure::Stop(StopReason::LocalStore(format!("{what} {}: {e}", path.display())))
@@ -44,15 +38,6 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
-}
-
-/// The installer's last report, when there is one (read for each heartbeat).
-pub fn update_report(dir: &Path) -> Option<UpdateReport> {
-    let bytes = std::fs::read(dir.join(REPORT_FILE)).ok()?;
-    if bytes.len() > 4096 {
-        return None;
-    }
-    serde_json::from_slice(&bytes).ok()
 }
 
 fn sha256_of(path: &Path) -> std::io::Result<String> {
