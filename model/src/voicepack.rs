@@ -45,7 +45,12 @@ pub enum VoicePackError {
     Malformed(String),
     /// The signed header and the manifest inside disagree on language or version.
     #[error("the voice pack's signed language or version ({signed}) differs from its manifest's ({body})")]
-    Mismatch { signed: String, body: String },
+    Mismatch {
+        /// Language and version in the signed header, e.g. `bo v3`.
+        signed: String,
+        /// Language and version in the manifest.
+        body: String,
+    },
 }
 
 /// One recorded prompt.
