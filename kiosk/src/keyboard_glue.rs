@@ -29,7 +29,9 @@ const PAGE: usize = 8;
 /// `kioskctl selftest` says so); the other keyboards still work.
 #[derive(Clone, Default)]
 pub struct Engines {
+    /// The handwriting recogniser (zinnia); None: its model is missing.
     pub handwriting: Option<Arc<Zinnia>>,
+    /// The pinyin engine (librime); None: its data is missing.
     pub pinyin: Option<RimeShared>,
 }
 
