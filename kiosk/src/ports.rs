@@ -57,7 +57,7 @@ pub struct DiagnosticsParts {
     pub outbox: Arc<Outbox>,
     /// The sync client, for the hub connection test.
     pub sync: Arc<SyncClient>,
-    /// The ID card reader, shared with the app (tests lock it).
+    /// The ID card reader, shared with the app (the reader test locks it).
     pub card: Arc<Mutex<Box<dyn CardSource>>>,
     /// The receipt printer, shared with the app (for the test receipt).
     pub printer: Arc<Mutex<Box<dyn ReceiptSink>>>,

@@ -367,7 +367,7 @@ pub struct Submission {
     pub filed_by: FiledBy,
     /// Village the terminal (or the van's trip) serves.
     pub village_code: VillageCode,
-    /// When the villager confirmed the filing, by the terminal's clock (RFC 3339 on the wire).
+    /// When the filing was made, by the terminal's clock (RFC 3339 on the wire).
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Id of the terminal that made the filing (e.g. `T-0001`).
