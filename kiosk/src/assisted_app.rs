@@ -41,7 +41,7 @@ pub struct AssistedParts {
     pub outbox: Arc<Outbox>,
     /// No touch for this long ends the operator's session.
     pub operator_timeout: Duration,
-    /// Lockout rules for wrong PINs at login.
+    /// How many wrong PINs lock an account at login, and for how long.
     pub login_policy: LoginPolicy,
 }
 

@@ -32,7 +32,7 @@ const READ_TEST_FOR: Duration = Duration::from_secs(10);
 pub struct TerminalInfo {
     /// This terminal's id.
     pub terminal_id: String,
-    /// The village it serves, as shown in the table.
+    /// The village it serves: code and name, as shown in the table.
     pub village: String,
     /// The hub it syncs with.
     pub hub_url: String,

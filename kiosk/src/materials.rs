@@ -48,7 +48,7 @@ pub const PREVIEW_MAX: u32 = 420;
 
 /// One file of a capture (a scanned page or a photo).
 pub struct CapturedFile {
-    /// MIME type, `image/jpeg` or `image/png`.
+    /// MIME type; `image/jpeg` for scans and photos.
     pub media_type: &'static str,
     /// The file's bytes; a personal document, zeroised on drop.
     pub bytes: Zeroizing<Vec<u8>>,
