@@ -20,34 +20,36 @@ pub enum CatalogError {
     /// This item's name has no zh-CN text.
     #[error("item {0} has no Chinese name")]
     MissingName(String),
-    /// A field the kiosk relies on is empty.
+    /// A field is absent or null (`phone` and `source.guide`: also blank).
     #[error("{item}: missing field {field}")]
     MissingField {
-        /// The item's code.
+        /// Which item, and where in it: `item 620000MZ0003`,
+        /// `item 620000MZ0003 materials[1]`.
         item: String,
         /// The field's name, as in GB/T 39046 (`legal_basis`, `location`, …).
         field: &'static str,
     },
-    /// An item breaks a rule not covered by the other variants.
+    /// An item has every field but does not parse (a value of the wrong
+    /// type or out of its set).
     #[error("{item}: {reason}")]
     BadItem {
-        /// The item's code.
+        /// Which item, e.g. `item 620000RS0003`.
         item: String,
-        /// What is wrong, for whoever publishes the catalog.
+        /// serde's message for it.
         reason: String,
     },
     /// A text has no zh-CN version, which every text needs.
     #[error("{owner}: {path} has no zh-CN text")]
     MissingText {
-        /// The item, bundle or theme holding the text.
+        /// What holds the text, e.g. `item 620000MZ0003`.
         owner: String,
         /// Where in it, e.g. `materials[1].name`.
         path: String,
     },
-    /// An item is listed under a theme the catalog does not define.
+    /// An item or bundle is listed under a theme the catalog does not define.
     #[error("item {item} names theme {theme}, which the catalog does not define")]
     UnknownTheme {
-        /// The item's code.
+        /// The item's or bundle's code.
         item: String,
         /// The undefined theme id.
         theme: String,

@@ -149,7 +149,7 @@ pub enum Availability {
 pub enum MaterialSource {
     /// Read from the villager's ID card by the card reader.
     IdCard,
-    /// A paper document on the flatbed scanner.
+    /// A paper document on the document scanner.
     Scan,
     /// A photo of a document taken with the camera.
     Photo,
@@ -164,7 +164,7 @@ pub enum MaterialSource {
 /// 申请材料.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Material {
-    /// Material code, unique within the item; attachments name it.
+    /// The material's code; attachments name it ([`crate::submission::AttachmentRef::material_code`]).
     pub code: String,
     /// 材料名称
     pub name: LocalizedText,
@@ -401,11 +401,11 @@ impl ServiceItem {
 /// 一件事一次办: items filed together with shared fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bundle {
-    /// The bundle's code, in the same code space as items'.
+    /// The bundle's code (an implementation code of its own).
     pub code: ImplementCode,
     /// Name on the bundle's tile.
     pub name: LocalizedText,
-    /// The items filed together, in filing order.
+    /// The items filed together.
     pub items: Vec<ImplementCode>,
     /// Form keys entered once and used by every item of the bundle that has them.
     pub shared_fields: Vec<String>,
