@@ -38,7 +38,7 @@ pub struct MaterialView {
     pub captured_by_scan: bool,
 }
 
-/// Which screen the UI shows; one per [`super::state`] stage a visit can be in.
+/// Which screen the UI shows, from the stage the visit is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     /// Start: what the kiosk offers, before anything is chosen.
