@@ -14,7 +14,7 @@ import re
 from .drafts import DRAFTS  # noqa: E402
 
 # Cyrillic → töte jazu, letter for letter. Mirrors model/src/kazakh.rs
-# (cyrillic_to_arabic), the tested converter: model/tests/catalog_drafts.rs
+# (cyrillic_to_arabic), the tested converter: model/tests/integration/catalog_drafts.rs
 # fails when the two disagree on any Kazakh draft in drafts.py.
 _KK = {
     "а": "ا", "ә": "ا", "б": "ب", "в": "ۆ", "г": "گ", "ғ": "ع", "д": "د", "е": "ە",

@@ -5,7 +5,7 @@ Kazakh in Cyrillic). Not yet reviewed by native speakers: the catalog's
 Kazakh is drafted in Cyrillic (what most translators type) and converted to
 töte jazu, the Arabic script used in China, by `common.kk_arabic`.
 
-Format, kept strict because model/tests/catalog_drafts.rs reads this file
+Format, kept strict because model/tests/integration/catalog_drafts.rs reads this file
 (it checks each draft reached catalog.json, that the Python converter agrees
 with model/src/kazakh.rs, and the Tibetan punctuation): one entry per line,
 `"zh": ("bo", "kk"),`, double quotes, no escapes. Every villager-visible
