@@ -27,6 +27,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("get", "/v1/updates/{version}/bundle"),
     ("post", "/fleet/rollouts/{version}/{action}"),
+    ("post", "/fleet/terminals/{id}/audit-breaks"),
     ("get", "/fleet"),
     ("post", "/fleet/terminals/{id}/diagnostics"),
     ("get", "/fleet/diagnostics/{id}"),
@@ -522,6 +523,19 @@ pub fn document() -> Value {
                     "404": error("No such request for this terminal, or its bundle is complete"),
                     "422": error("Malformed id, hash or size (1 byte to 1 MiB)")
                 }))
+            }},
+            "/fleet/terminals/{id}/audit-breaks": { "post": {
+                "summary": "Staff acknowledge a terminal's audit-chain breaks (fleet page; who, when, why kept; audited); 303 back to the page",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("id", json!({ "type": "string" }), "Terminal id")],
+                "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 200 } }, "required": ["reason"] } } } },
+                "responses": {
+                    "303": { "description": "Acknowledged; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("No unacknowledged audit break for this terminal"),
+                    "422": error("No reason given")
+                }
             }},
             "/fleet/rollouts/{version}/{action}": { "post": {
                 "summary": "Staff pause, resume or halt a rollout from the fleet page (issue 19); audited; 303 back to the page",

@@ -8,6 +8,7 @@
 //! Here: the routes. `state` and `error` are the leaves every handler
 //! uses; `submissions` and `terminal` hold the handlers.
 
+mod audit_ack;
 pub(crate) mod error;
 pub(crate) mod state;
 mod diagnostics;
@@ -87,6 +88,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/fleet/terminals/{id}/diagnostics", post(diagnostics::request))
         .route("/fleet/diagnostics/{id}", get(diagnostics::download))
         .route("/fleet/rollouts/{version}/{action}", post(rollouts::control))
+        .route("/fleet/terminals/{id}/audit-breaks", post(audit_ack::acknowledge))
         .route("/fleet", get(fleet))
         .route("/", get(|| async { Redirect::temporary("/fleet") }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })

@@ -320,6 +320,10 @@ impl SmsStore for SqliteStore {
 }
 
 impl AuditStore for SqliteStore {
+    fn acknowledge_audit_breaks(&self, terminal: &str, staff: &str, why: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        self.do_acknowledge_audit_breaks(terminal, staff, why, at)
+    }
+
     fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
         self.do_anchor_audit(terminal, proof, at)
     }
