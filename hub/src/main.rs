@@ -34,9 +34,13 @@ mod cli_van;
 #[derive(Debug, Parser)]
 #[command(name = "hub", version, about = "The server Cunban terminals sync with")]
 struct Args {
-    /// SQLite database file (created if missing).
-    #[arg(long, default_value = "hub.db", global = true)]
+    /// SQLite database file (created if missing), or a PostgreSQL URL
+    /// (`postgres://user@host/db`; needs --blob-dir and --signing-key-file).
+    #[arg(long, default_value = "hub.db", global = true, env = "CUNBAN_HUB_DB")]
     db: PathBuf,
+    /// With PostgreSQL: the folder of attachment bytes, shared by every instance.
+    #[arg(long, global = true, env = "CUNBAN_BLOB_DIR")]
+    blob_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8700")]
     listen: SocketAddr,
@@ -338,8 +342,21 @@ fn parse_trust(s: &str) -> anyhow::Result<NewTerminal> {
     Ok(NewTerminal { id: id.to_owned(), public_key, village_code: None, label: None })
 }
 
+/// `--blob-dir`, set once in main (the commands take only the database).
+static BLOB_DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
 fn open_store_sync(db: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(Arc::new(hub::SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?))
+    let blob_dir = BLOB_DIR.get().cloned().flatten();
+    hub::open_store_blocking(db, blob_dir.as_deref()).with_context(|| format!("opening {}", shown_db(db)))
+}
+
+/// The database as logs may show it: a URL's password is left out.
+fn shown_db(db: &Path) -> String {
+    let text = db.display().to_string();
+    match (text.find("://"), text.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &text[..scheme], &text[at..]),
+        _ => text,
+    }
 }
 
 fn now() -> time::OffsetDateTime {
@@ -467,6 +484,11 @@ async fn main() -> anyhow::Result<()> {
         write_secret(path, &key.to_text())?;
         println!("{}", key.public_key());
         return Ok(());
+    }
+    let _ = BLOB_DIR.set(args.blob_dir.clone());
+    let postgres = args.db.to_str().is_some_and(hub::postgres::is_postgres_url);
+    if postgres && args.signing_key_file.is_none() {
+        anyhow::bail!("with a PostgreSQL database, give --signing-key-file (every instance uses the same key file)");
     }
     let signing_key_path = args.signing_key_file.clone().unwrap_or_else(|| hub::signing::default_path(&args.db));
     if args.print_signing_key {
@@ -615,7 +637,7 @@ async fn main() -> anyhow::Result<()> {
         (Some(file), Some(key)) => Some(sign_catalog(file, key)?),
         _ => None,
     };
-    let store = hub::open_store(&args.db).await.with_context(|| format!("opening {}", args.db.display()))?;
+    let store = open_store_sync(&args.db)?;
     for t in &trusted {
         store.add_terminal(t, now()).with_context(|| format!("trusting terminal {}", t.id))?;
         tracing::info!(terminal = %t.id, key = %t.public_key.fingerprint(), "terminal trusted");
@@ -632,7 +654,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(out, "listening on {addr}").context("writing to stdout")?;
     out.flush().context("flushing stdout")?;
     drop(out);
-    tracing::info!(%addr, db = %args.db.display(), "hub listening");
+    tracing::info!(%addr, db = %shown_db(&args.db), "hub listening");
 
     let catalog_public_key = match &args.catalog_key_file {
         Some(path) => Some(load_catalog_key(path)?.public_key()),
