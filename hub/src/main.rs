@@ -409,7 +409,7 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
     let (case_number, decision, key_file) = match cmd {
         CaseCmd::Open { case_number, platform_key_file, out } => {
             let key = load_platform_key(&platform_key_file)?;
-            let hubdb = HubDb::open(db)?;
+            let hubdb = HubDb::open_any(db, BLOB_DIR.get().cloned().flatten().as_deref())?;
             let (summary, filing) = backoffice::open_case(&hubdb, store.as_ref(), &case_number, &key)?;
             let s = &filing.submission;
             // Stdout only, for the authorised clerk: never the log. Every
@@ -459,7 +459,8 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
     // otherwise it waits in the outbox for `hub sms send` or the serving hub.
     if let (Some(gw), Some(key_file)) = (sms.gateway()?, key_file) {
         let key = load_platform_key(&key_file)?;
-        let mut phones = cli_sms::phone_reader(db, store.as_ref(), &key);
+        let blob_dir = BLOB_DIR.get().cloned().flatten();
+        let mut phones = cli_sms::phone_reader(db, blob_dir.as_deref(), store.as_ref(), &key);
         cli_sms::print_report(&hub::sms::dispatch(store.as_ref(), &gw, &mut *phones, now()).await?);
     }
     Ok(())
@@ -561,7 +562,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Sms(cmd)) => {
             let store = open_store_sync(&args.db)?;
-            return cli_sms::sms_cmd(&args.db, store.as_ref(), &args.sms, cmd, load_platform_key).await;
+            return cli_sms::sms_cmd(&args.db, args.blob_dir.as_deref(), store.as_ref(), &args.sms, cmd, load_platform_key).await;
         }
         Some(Command::Operator(cmd)) => return cli_van::operator_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Staff(StaffCmd::Add { name })) => {
@@ -669,7 +670,7 @@ async fn main() -> anyhow::Result<()> {
         ..HubOptions::default()
     };
     match (args.sms.gateway()?, &options.platform_key) {
-        (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
+        (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), args.blob_dir.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
         (Some(_), None) => tracing::warn!("an SMS gateway without the platform key: texts wait for `hub sms send`"),
         _ => tracing::info!("no SMS gateway: no progress texts, and terminals promise none"),
     }

@@ -18,6 +18,7 @@ mod cases;
 mod enrollment;
 mod pool;
 mod ratings;
+mod reader;
 mod rollouts;
 mod rows;
 mod schema;
@@ -29,6 +30,8 @@ use std::sync::atomic::AtomicU64;
 
 use crate::blobs::Blobs;
 use crate::store::StoreError;
+
+pub use reader::PgReader;
 
 pub struct PgStore {
     pool: pool::PgPool,

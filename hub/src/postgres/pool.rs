@@ -14,7 +14,8 @@ pub(super) const MAX_CONNECTIONS: usize = 16;
 
 pub(super) struct PgPool {
     config: Config,
-    rt: Runtime,
+    /// Taken only by `drop`.
+    rt: Option<Runtime>,
     state: Mutex<(Vec<Client>, usize)>,
     returned: Condvar,
 }
@@ -32,7 +33,7 @@ impl PgPool {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Blob(format!("cannot start the PostgreSQL runtime: {e}")))?;
-        Ok(PgPool { config, rt, state: Mutex::new((Vec::new(), 0)), returned: Condvar::new() })
+        Ok(PgPool { config, rt: Some(rt), state: Mutex::new((Vec::new(), 0)), returned: Condvar::new() })
     }
 
     fn lock(&self) -> MutexGuard<'_, (Vec<Client>, usize)> {
@@ -49,7 +50,8 @@ impl PgPool {
     fn connect(&self) -> Result<Client, StoreError> {
         let config = self.config.clone();
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.rt.spawn(async move {
+        let Some(rt) = &self.rt else { return Err(StoreError::Busy) };
+        rt.spawn(async move {
             match config.connect(NoTls).await {
                 Ok((client, connection)) => {
                     let _ = tx.send(Ok(client));
@@ -91,6 +93,16 @@ impl PgPool {
                 };
             }
             st = self.returned.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside an async context
+        // (a test's or the CLI's): let its threads wind down by themselves.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
         }
     }
 }

@@ -13,6 +13,8 @@ mod backoffice;
 mod binary;
 mod fleet_page;
 mod openapi;
+mod pg;
+mod postgres;
 mod rollout;
 mod ratings;
 mod sms;
