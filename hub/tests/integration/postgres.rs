@@ -41,3 +41,66 @@ fn the_store_tests_pass_on_postgresql() {
     println!("on PostgreSQL: {passed} tests passed");
     assert!(passed >= AT_LEAST, "only {passed} tests ran on PostgreSQL");
 }
+
+/// Two hub instances (two stores, two pools, two listeners) over one
+/// database and one blob folder serve the same terminal: a manifest sent
+/// to one is a replay at the other, an upload started on one finishes on
+/// the other, commits racing on both open one case, and a nonce used on
+/// one is refused by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_over_one_database_act_as_one_hub() {
+    use super::common::{nonce, seal, submission, platform_key, Api, Tamper};
+    use model::submission::AttachmentRef;
+    use reqwest::{Method, StatusCode};
+
+    if std::env::var(ENV).is_ok() {
+        return; // the child run of the test above
+    }
+    let server = PgServer::start();
+    let url = super::pg::create_database(&server.base());
+    let dir = tempfile::tempdir().unwrap();
+    let signing = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let mut hubs = Vec::new();
+    for _ in 0..2 {
+        let (url, blobs) = (url.clone(), dir.path().join("blobs"));
+        let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
+        let options = hub::HubOptions { signing_key: Some(signing.clone()), ..hub::HubOptions::default() };
+        hubs.push(hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, options).await.unwrap());
+    }
+    let a = Api::new(&hubs[0], "GS-0001");
+    a.register(&hubs[0]).await;
+    let b = Api { key: a.key.clone(), ..Api::at(&hubs[1].base_url(), "GS-0001") };
+
+    let scan = vec![7u8; 300_000];
+    let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
+    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let body = sealed.envelope.to_bytes();
+    assert_eq!(a.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(b.put_manifest(sub.id, body).await.status(), StatusCode::OK, "a replay at the other instance");
+
+    // Half the sealed bytes to one instance, the rest to the other.
+    let part = &sealed.attachments[0];
+    let bytes = part.bytes.clone();
+    let half = bytes.len() / 2;
+    let range = |lo: usize, hi: usize| format!("bytes {lo}-{}/{}", hi - 1, bytes.len());
+    assert_eq!(a.put_range(sub.id, &part.sha256, &range(0, half), bytes[..half].to_vec()).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(b.put_range(sub.id, &part.sha256, &range(half, bytes.len()), bytes[half..].to_vec()).await.status(), StatusCode::CREATED);
+
+    // Commits racing on both instances: one case, the same number to both.
+    let (ra, rb) = tokio::join!(a.commit(sub.id), b.commit(sub.id));
+    let ca: model::protocol::CommitResponse = ra.json().await.unwrap();
+    let cb: model::protocol::CommitResponse = rb.json().await.unwrap();
+    assert_eq!(ca.case_number, cb.case_number);
+
+    // A nonce seen by one instance is a replay at the other.
+    let n = nonce();
+    let t = Tamper { nonce: Some(n), ..Tamper::default() };
+    let first = a.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = b.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(super::common::error_code(again).await.code, model::protocol::ErrorCode::Replayed);
+    for h in hubs {
+        h.shutdown().await.unwrap();
+    }
+}
