@@ -12,7 +12,7 @@ use model::VillageCode;
 use time::OffsetDateTime;
 use tokio_postgres::GenericClient;
 
-use crate::store::{AuditBreak, CatalogStore, NewOperator, NewTerminal, OperatorStore, StoreError, TerminalRecord, TerminalStatus, TerminalStore, MAX_DELTA_CHAIN};
+use crate::store::{AuditBreak, CatalogStore, FleetPage, FleetQuery, NewOperator, NewTerminal, OperatorStore, StoreError, TerminalRecord, TerminalStatus, TerminalStore, MAX_DELTA_CHAIN};
 
 use super::rows::*;
 use super::PgStore;
@@ -32,14 +32,19 @@ fn key_of(id: &str, key: &str) -> Result<PublicKey, StoreError> {
     PublicKey::parse(key).map_err(|_| StoreError::Corrupt(format!("terminal {id} has a malformed key")))
 }
 
-async fn read_terminals(c: &impl GenericClient) -> Result<Vec<TerminalRecord>, StoreError> {
+/// The registry (of only `ids`, when given) with last heartbeats and audit state.
+async fn read_terminals(c: &impl GenericClient, ids: Option<&[String]>) -> Result<Vec<TerminalRecord>, StoreError> {
     let mut anchors = HashMap::new();
-    for r in c.query("SELECT terminal_id, seq, hash, anchored_at FROM audit_anchors", &[]).await? {
+    for r in c.query("SELECT terminal_id, seq, hash, anchored_at FROM audit_anchors WHERE $1::TEXT[] IS NULL OR terminal_id = ANY($1)", &[&ids]).await? {
         anchors.insert(r.try_get::<_, String>(0)?, (AuditHead { seq: u64_of(r.try_get(1)?), hash: r.try_get(2)? }, r.try_get(3)?));
     }
     let mut breaks: HashMap<String, Vec<AuditBreak>> = HashMap::new();
     for r in c
-        .query("SELECT terminal_id, at, kind, from_seq, anchored_seq, anchored_hash, reported_seq, reported_hash FROM audit_breaks ORDER BY id DESC", &[])
+        .query(
+            "SELECT terminal_id, at, kind, from_seq, anchored_seq, anchored_hash, reported_seq, reported_hash FROM audit_breaks
+             WHERE $1::TEXT[] IS NULL OR terminal_id = ANY($1) ORDER BY id DESC",
+            &[&ids],
+        )
         .await?
     {
         breaks.entry(r.try_get(0)?).or_default().push(AuditBreak {
@@ -53,8 +58,8 @@ async fn read_terminals(c: &impl GenericClient) -> Result<Vec<TerminalRecord>, S
     let rows = c
         .query(
             "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
-             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
-            &[],
+             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id WHERE $1::TEXT[] IS NULL OR t.id = ANY($1) ORDER BY t.id",
+            &[&ids],
         )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -82,7 +87,38 @@ async fn read_terminals(c: &impl GenericClient) -> Result<Vec<TerminalRecord>, S
     Ok(out)
 }
 
+/// 0 audit broken, 1 stale, 2 in touch, 3 revoked: the fleet page's order.
+const RANK: &str = "CASE WHEN t.status = 'revoked' THEN 3
+     WHEN EXISTS (SELECT 1 FROM audit_breaks b WHERE b.terminal_id = t.id) THEN 0
+     WHEN GREATEST(h.received_at, t.last_seen_at) IS NULL OR GREATEST(h.received_at, t.last_seen_at) < $2 THEN 1
+     ELSE 2 END";
+
 impl TerminalStore for PgStore {
+    fn fleet_page(&self, q: &FleetQuery) -> Result<FleetPage, StoreError> {
+        let client = self.pool.get()?;
+        self.pool.wait(async {
+            let place = q.place.as_deref().map(|p| format!("{p}%"));
+            let from = "FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id WHERE ($1::TEXT IS NULL OR t.village_code LIKE $1)";
+            let counts = client
+                .query_one(
+                    &format!("SELECT COUNT(*), COUNT(*) FILTER (WHERE r = 0), COUNT(*) FILTER (WHERE r = 1) FROM (SELECT {RANK} AS r {from}) x"),
+                    &[&place, &q.stale_before],
+                )
+                .await?;
+            let rows = client
+                .query(&format!("SELECT t.id {from} ORDER BY {RANK}, t.id LIMIT $3 OFFSET $4"), &[&place, &q.stale_before, &i64_of(q.limit), &i64_of(q.offset)])
+                .await?;
+            let ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+            let mut found: HashMap<String, TerminalRecord> = read_terminals(&*client, Some(&ids)).await?.into_iter().map(|t| (t.id.clone(), t)).collect();
+            Ok(FleetPage {
+                terminals: ids.iter().filter_map(|id| found.remove(id)).collect(),
+                total: u64_of(counts.try_get(0)?),
+                broken: u64_of(counts.try_get(1)?),
+                stale: u64_of(counts.try_get(2)?),
+            })
+        })
+    }
+
     fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
         let mut client = self.pool.get()?;
         self.pool.wait(async {
@@ -157,7 +193,7 @@ impl TerminalStore for PgStore {
     fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
         // Heartbeats are written before they are answered here: nothing to flush.
         let client = self.pool.get()?;
-        self.pool.wait(read_terminals(&*client))
+        self.pool.wait(read_terminals(&*client, None))
     }
 
     fn terminals_read_only(&self) -> Result<Vec<TerminalRecord>, StoreError> {

@@ -12,6 +12,7 @@ mod auth;
 mod backoffice;
 mod binary;
 mod fleet_page;
+mod fleet_paging;
 mod openapi;
 mod pg;
 mod postgres;
