@@ -66,6 +66,11 @@ impl Blobs {
         }
     }
 
+    /// The folder itself (`hub migrate` copies it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn final_path(&self, sha256: &str) -> PathBuf {
         self.dir.join(&sha256[..2]).join(sha256)
     }

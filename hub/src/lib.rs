@@ -90,6 +90,13 @@ pub fn open_store_blocking(db: &Path, blob_dir: Option<&Path>) -> Result<Arc<dyn
     }
 }
 
+/// `hub migrate`: brings the SQLite hub at `sqlite` to the current schema,
+/// then moves it (rows and attachments) into the empty PostgreSQL store `to`.
+pub fn migrate_to_postgres(sqlite: &Path, to: &PgStore) -> Result<postgres::from_sqlite::MigrateReport, StoreError> {
+    drop(SqliteStore::open(sqlite)?);
+    to.import_sqlite(sqlite)
+}
+
 /// Serves the hub on `listener` with the database at `db_path`, until the
 /// future is dropped or aborted.
 pub async fn serve(listener: TcpListener, db_path: &Path) -> Result<(), HubError> {

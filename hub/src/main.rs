@@ -118,6 +118,17 @@ enum Command {
         #[arg(long, conflicts_with_all = ["code", "village", "id", "fingerprint"])]
         list: bool,
     },
+    /// Move a SQLite hub (every row and attachment) into an empty
+    /// PostgreSQL database (attachments into --blob-dir); its terminals
+    /// notice nothing if the new hub keeps the old signing key.
+    Migrate {
+        /// `sqlite:PATH` of the pilot's database.
+        #[arg(long)]
+        from: String,
+        /// `postgres://…` of the empty database.
+        #[arg(long)]
+        to: String,
+    },
     /// Assistants of the service vans (assisted mode).
     #[command(subcommand)]
     Operator(cli_van::OperatorCmd),
@@ -498,6 +509,21 @@ async fn main() -> anyhow::Result<()> {
     }
     match args.command {
         Some(Command::Terminal(cmd)) => return terminal_cmd(&args.db, cmd).await,
+        Some(Command::Migrate { from, to }) => {
+            let path = Path::new(from.strip_prefix("sqlite:").ok_or_else(|| anyhow!("--from takes sqlite:PATH"))?);
+            if !hub::postgres::is_postgres_url(&to) {
+                bail!("--to takes a postgres:// URL");
+            }
+            let blob_dir = args.blob_dir.clone().ok_or_else(|| anyhow!("give --blob-dir: the attachment folder of the PostgreSQL hub"))?;
+            let store = hub::PgStore::open(&to, &blob_dir).with_context(|| format!("opening {}", shown_db(Path::new(&to))))?;
+            let report = hub::migrate_to_postgres(path, &store).with_context(|| format!("moving {}", path.display()))?;
+            for (table, n) in &report.rows {
+                println!("{table}\t{n}");
+            }
+            println!("attachment files\t{}", report.blobs);
+            println!("serve with --signing-key-file {} (terminals pin that key)", hub::signing::default_path(path).display());
+            return Ok(());
+        }
         Some(Command::Case(cmd)) => return case_cmd(&args.db, &args.sms, cmd).await,
         Some(Command::Cases(CasesCmd::List { status, limit })) => {
             let store = open_store_sync(&args.db)?;

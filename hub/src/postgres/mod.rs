@@ -16,6 +16,7 @@
 mod audit;
 mod cases;
 mod enrollment;
+pub mod from_sqlite;
 mod pool;
 mod ratings;
 mod reader;

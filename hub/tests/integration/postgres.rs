@@ -104,3 +104,76 @@ async fn two_instances_over_one_database_act_as_one_hub() {
         h.shutdown().await.unwrap();
     }
 }
+
+/// `hub migrate --from sqlite:… --to postgres://…`: a pilot's hub moves and
+/// its terminal notices nothing: its manifest is already held, its commit
+/// answers the same case number, the next case number follows on, a nonce
+/// it used before the move is still a replay, and the signing key is the one
+/// it pinned. A second migration into the now full database is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_pilot_moves_to_postgresql_and_its_terminal_notices_nothing() {
+    use super::common::{nonce, platform_key, seal, spawn_hub, submission, Api, Tamper};
+    use model::submission::AttachmentRef;
+    use reqwest::{Method, StatusCode};
+
+    if std::env::var(ENV).is_ok() {
+        return; // the child run of the suite
+    }
+    let server = PgServer::start();
+    let url = super::pg::create_database(&server.base());
+    let dir = tempfile::tempdir().unwrap();
+    let pilot = spawn_hub(dir.path(), hub::HubOptions::default()).await;
+    let api = Api::new(&pilot, "GS-0001");
+    api.register(&pilot).await;
+    let scan = vec![3u8; 100_000];
+    let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
+    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let body = sealed.envelope.to_bytes();
+    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
+    let part = &sealed.attachments[0];
+    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
+    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let used = nonce();
+    let t = Tamper { nonce: Some(used.clone()), ..Tamper::default() };
+    assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
+    let pinned = pilot.signing_public_key();
+    pilot.shutdown().await.unwrap();
+
+    let blobs = dir.path().join("pg-blobs");
+    let migrate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+            .args(["migrate", "--from"])
+            .arg(format!("sqlite:{}", dir.path().join("hub.db").display()))
+            .args(["--to", &url, "--blob-dir"])
+            .arg(&blobs)
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("cases\t1") && printed.contains("seen_nonces\t") && printed.contains("attachment files\t1"), "{printed}");
+
+    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("hub.db.signing.key")).unwrap());
+    let (u, b) = (url.clone(), blobs.clone());
+    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&u), Some(&b))).await.unwrap().unwrap();
+    let province = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
+    assert_eq!(province.signing_public_key(), pinned);
+    let moved = Api { key: api.key.clone(), ..Api::at(&province.base_url(), "GS-0001") };
+    assert_eq!(moved.put_manifest(sub.id, body).await.status(), StatusCode::OK, "already held");
+    let again: model::protocol::CommitResponse = moved.commit(sub.id).await.json().await.unwrap();
+    assert_eq!(again.case_number, case.case_number);
+    let replay = moved.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "a nonce used before the move is still a replay");
+    // The next filing gets the next number, not one the pilot gave out.
+    let next = submission(vec![]);
+    assert_eq!(moved.put_manifest(next.id, seal(&platform_key(), &next, &[]).envelope.to_bytes()).await.status(), StatusCode::CREATED);
+    let next_case: model::protocol::CommitResponse = moved.commit(next.id).await.json().await.unwrap();
+    let seq = |c: &model::CaseNumber| c.as_str()[10..].parse::<u64>().unwrap();
+    assert_eq!(seq(&next_case.case_number), seq(&case.case_number) + 1);
+    province.shutdown().await.unwrap();
+
+    let refused = migrate();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("empty"), "{}", String::from_utf8_lossy(&refused.stderr));
+}
