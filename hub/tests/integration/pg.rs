@@ -27,6 +27,11 @@ fn bin_dir() -> PathBuf {
     found.pop().unwrap_or_else(|| panic!("initdb not found under /usr/lib/postgresql/*/bin: install the Debian package `postgresql` (./dev test does)"))
 }
 
+/// A client tool of the same version (psql, pg_dump, pg_restore).
+pub fn tool(name: &str) -> PathBuf {
+    bin_dir().join(name)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -177,3 +177,66 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_its_terminal_notices_nothing() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("empty"), "{}", String::from_utf8_lossy(&refused.stderr));
 }
+
+/// The backup procedure of hub/README.md: `pg_dump` first, then a copy of
+/// the blob folder; restored into a new database and folder, the hub still
+/// answers the terminal's replay as already held, its commit with the same
+/// case number, and an old nonce as a replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_terminals_filings() {
+    use super::common::{nonce, platform_key, seal, submission, Api, Tamper};
+    use model::submission::AttachmentRef;
+    use reqwest::{Method, StatusCode};
+
+    if std::env::var(ENV).is_ok() {
+        return; // the child run of the suite
+    }
+    let server = PgServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let serve = |url: String, blobs: std::path::PathBuf| {
+        let key = key.clone();
+        async move {
+            let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
+            hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap()
+        }
+    };
+    let url = super::pg::create_database(&server.base());
+    let live = serve(url.clone(), dir.path().join("blobs")).await;
+    let api = Api::new(&live, "GS-0001");
+    api.register(&live).await;
+    let scan = vec![5u8; 80_000];
+    let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
+    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let body = sealed.envelope.to_bytes();
+    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
+    let part = &sealed.attachments[0];
+    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
+    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let t = Tamper { nonce: Some(nonce()), ..Tamper::default() };
+    assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
+
+    // Backup while serving: the dump, then the folder (blobs are written
+    // once and before any case refers to them, so the copy holds every one the dump needs).
+    let dump = dir.path().join("hub.dump");
+    let out = std::process::Command::new(super::pg::tool("pg_dump")).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
+    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    let copy = std::process::Command::new("cp").arg("-a").arg(dir.path().join("blobs")).arg(dir.path().join("restored-blobs")).status().unwrap();
+    assert!(copy.success());
+    live.shutdown().await.unwrap();
+
+    // Restore into a new database and folder.
+    let restored_url = super::pg::create_database(&server.base());
+    let out = std::process::Command::new(super::pg::tool("pg_restore")).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
+    assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
+    let restored = serve(restored_url, dir.path().join("restored-blobs")).await;
+    let back = Api { key: api.key.clone(), ..Api::at(&restored.base_url(), "GS-0001") };
+    assert_eq!(back.put_manifest(sub.id, body).await.status(), StatusCode::OK, "already held");
+    let status: model::protocol::UploadStatus = back.get(&format!("/v1/submissions/{}/attachments/{}", sub.id, part.sha256)).await.json().await.unwrap();
+    assert!(status.complete);
+    let again: model::protocol::CommitResponse = back.commit(sub.id).await.json().await.unwrap();
+    assert_eq!(again.case_number, case.case_number);
+    let replay = back.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    restored.shutdown().await.unwrap();
+}
