@@ -13,6 +13,7 @@ mod backoffice;
 mod binary;
 mod fleet_page;
 mod fleet_paging;
+mod nginx;
 mod openapi;
 mod pg;
 mod postgres;
