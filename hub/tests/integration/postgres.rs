@@ -240,3 +240,28 @@ async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_termina
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
     restored.shutdown().await.unwrap();
 }
+
+/// With the database gone (restarting, out of reach) a terminal is told to
+/// wait (503 `busy`, `Retry-After`), which its outbox treats as "keep and
+/// retry", not a server fault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_whose_database_is_gone_says_busy() {
+    if std::env::var(ENV).is_ok() {
+        return; // the child run of the suite
+    }
+    let server = PgServer::start();
+    let (url, dir) = (super::pg::create_database(&server.base()), tempfile::tempdir().unwrap());
+    let blobs = dir.path().join("blobs");
+    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
+    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let hub = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
+    let api = super::common::Api::new(&hub, "GS-0001");
+    api.register(&hub).await;
+    assert_eq!(api.get("/v1/terminal/config").await.status(), reqwest::StatusCode::OK);
+    drop(server); // pg_ctl stop -m immediate
+    let resp = api.get("/v1/terminal/config").await;
+    assert_eq!(resp.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(super::common::error_code(resp).await.code, model::protocol::ErrorCode::Busy);
+    hub.shutdown().await.unwrap();
+}
