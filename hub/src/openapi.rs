@@ -603,10 +603,15 @@ pub fn document() -> Value {
                 }
             }},
             "/fleet": { "get": {
-                "summary": "Fleet page for the operations centre: staff only (HTTP Basic with a name and token from `hub staff add`); reading it writes nothing",
+                "summary": "Fleet page for the operations centre: staff only (HTTP Basic with a name and token from `hub staff add`); reading it writes nothing. 200 terminals a page, audit-broken first, then stale, revoked last",
                 "security": [{ "staffBasic": [] }],
+                "parameters": [
+                    { "name": "place", "in": "query", "required": false, "description": "County (6 digits), township (9) or village (12) division code, or any prefix of 2 to 12 digits", "schema": { "type": "string", "pattern": "^[0-9]{2,12}$" } },
+                    { "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } }
+                ],
                 "responses": {
                     "200": { "description": "HTML", "content": { "text/html": { "schema": { "type": "string" } } } },
+                    "422": error("place is not 2 to 12 digits, or page not a number"),
                     "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)")
                 }
             }}

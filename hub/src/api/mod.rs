@@ -139,16 +139,34 @@ async fn catalog_handler(State(st): State<AppState>, query: Result<Query<SinceQu
 /// The fleet page: staff only (HTTP Basic, a name and token from `hub staff
 /// add`), and reading it writes nothing (no flush of the heartbeats written
 /// behind: they show a moment later).
-async fn fleet(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn fleet(State(st): State<AppState>, headers: HeaderMap, query: Result<Query<FleetParams>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     if let Some(refused) = crate::auth::require_staff(&st, &headers).await {
         return Ok(refused);
     }
-    let store = st.store.clone();
-    let (terminals, diagnostics, rollouts) = blocking(move || Ok((store.terminals_read_only()?, store.diagnostics_requests()?, store.rollouts()?))).await?;
-    let mut page = crate::fleet::render_with(&terminals, &diagnostics, st.now(), st.stale_after);
-    // The rollout section goes last, after the terminals staff look at first.
-    if let Some(end) = page.rfind("</body>") {
-        page.insert_str(end, &crate::fleet_rollouts::section(&rollouts));
+    let Query(q) = query.map_err(|_| ApiError::invalid("page must be a number"))?;
+    // A division code prefix: county (6), township (9) or village (12 digits).
+    let place = q.place.filter(|p| !p.is_empty());
+    if place.as_deref().is_some_and(|p| !(2..=12).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ApiError::invalid("place must be 2 to 12 digits of a division code"));
     }
-    Ok(Html(page).into_response())
+    let page_no = q.page.unwrap_or(1).max(1);
+    let now = st.now();
+    let stale_before = now - time::Duration::try_from(st.stale_after).unwrap_or(time::Duration::MAX);
+    let query = crate::store::FleetQuery { place: place.clone(), stale_before, offset: (page_no - 1).saturating_mul(crate::fleet::PAGE_SIZE), limit: crate::fleet::PAGE_SIZE };
+    let store = st.store.clone();
+    let (page, diagnostics, rollouts) =
+        blocking(move || Ok((store.fleet_page(&query)?, store.diagnostics_requests()?, store.rollouts()?))).await?;
+    let paging = crate::fleet::Paging { page: page_no, place: place.as_deref(), total: page.total, broken: page.broken, stale: page.stale };
+    let mut html = crate::fleet::render_page(&page, &paging, &diagnostics, now, st.stale_after);
+    // The rollout section goes last, after the terminals staff look at first.
+    if let Some(end) = html.rfind("</body>") {
+        html.insert_str(end, &crate::fleet_rollouts::section(&rollouts));
+    }
+    Ok(Html(html).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct FleetParams {
+    place: Option<String>,
+    page: Option<u64>,
 }

@@ -8,6 +8,7 @@ mod cases;
 mod diagnostics;
 mod enrollment;
 mod fleet_audit;
+mod fleet_page;
 mod hubdb;
 mod pool;
 mod rollouts;
@@ -33,7 +34,7 @@ use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
     AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
-    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
+    CaseSummary, DiagnosticsRecord, FleetPage, FleetQuery, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
     NewTerminal, StatusChange, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -46,7 +47,7 @@ pub struct SqliteStore {
     pool: Pool,
     blobs: Blobs,
     /// Published update bundles, `<sha256>.tar` (`<db>.updates/`, rollouts.rs).
-    updates: std::path::PathBuf,
+    updates: crate::bundle_files::BundleFiles,
     /// Taken by every in-process writer, before its pool connection (see group.rs).
     gate: Arc<Mutex<()>>,
     group: GroupWriter,
@@ -63,7 +64,7 @@ impl SqliteStore {
         let group = GroupWriter::start(path, gate.clone(), open_connection)?;
         let mut updates = path.as_os_str().to_owned();
         updates.push(".updates");
-        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, updates: updates.into(), gate, group })
+        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, updates: crate::bundle_files::BundleFiles::new(updates.into()), gate, group })
     }
 
     /// Creates a database at an old schema version (tests of migrations:
@@ -89,12 +90,18 @@ impl SqliteStore {
 
     /// The registry and last heartbeats as committed (no flush: writes nothing).
     fn read_terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.read_terminals_among(None)
+    }
+
+    /// [`Self::read_terminals`] of only `ids` (a JSON array), when given.
+    fn read_terminals_among(&self, ids: Option<&str>) -> Result<Vec<TerminalRecord>, StoreError> {
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare(
             "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
-             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
+             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id
+             WHERE ?1 IS NULL OR t.id IN (SELECT value FROM json_each(?1)) ORDER BY t.id",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([ids])?;
         let (mut anchors, mut breaks) = Self::audit_state(&conn)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -192,6 +199,14 @@ impl CaseStore for SqliteStore {
 }
 
 impl TerminalStore for SqliteStore {
+    fn fleet_page(&self, q: &FleetQuery) -> Result<FleetPage, StoreError> {
+        let (ids, total, broken, stale) = fleet_page::page_ids(&*self.pool.get()?, q)?;
+        let json = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut found: std::collections::HashMap<String, TerminalRecord> = self.read_terminals_among(Some(&json))?.into_iter().map(|t| (t.id.clone(), t)).collect();
+        let terminals = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(FleetPage { terminals, total, broken, stale })
+    }
+
     fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_add_terminal(t, at)
     }

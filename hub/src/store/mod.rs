@@ -33,7 +33,7 @@ pub use ratings::{FollowUp, RatingStore, RatingTally, FOLLOW_UP_WITHIN};
 pub use rollouts::RolloutStore;
 pub use sms::{SmsRow, SmsState, SmsStore, SmsUpdate};
 pub use submissions::{NewSubmission, OpenQuota, SubmissionStore, SweepReport};
-pub use terminals::{NewTerminal, TerminalRecord, TerminalStatus, TerminalStore};
+pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, TerminalStatus, TerminalStore};
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:

@@ -53,7 +53,7 @@ fn rollout(version: &str, stages: &[&str]) -> Rollout {
 #[tokio::test]
 async fn the_pilot_goes_first_the_next_stage_follows_and_a_failed_pilot_halts_the_rollout() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions::default()).await;
     let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
     let dongxiang = terminal(&hub, "GS-0002", "622926100201").await;
     let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
