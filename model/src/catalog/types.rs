@@ -191,6 +191,9 @@ pub enum FieldKind {
     Choice { options: Vec<ChoiceOption> },
     /// `YYYY-MM-DD`.
     Date,
+    /// A Gansu village picked county → township → village, and the rest of
+    /// the address typed (at most `max_len` characters): `crate::place`.
+    Place { max_len: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +224,8 @@ pub enum FieldError {
     NotAnOption,
     #[error("日期格式应为 年-月-日")]
     Date,
+    #[error("请选到村（社区）")]
+    Place,
 }
 
 impl FormField {
@@ -258,6 +263,12 @@ impl FormField {
                 let compact: String = v.chars().filter(|c| *c != '-').collect();
                 if v.len() != 10 || crate::identity::parse_yyyymmdd(&compact).is_none() {
                     return Err(FieldError::Date);
+                }
+            }
+            FieldKind::Place { max_len } => {
+                let place = crate::place::Place::parse(v).ok_or(FieldError::Place)?;
+                if place.detail.chars().count() > *max_len {
+                    return Err(FieldError::TooLong(*max_len));
                 }
             }
         }
