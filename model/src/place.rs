@@ -24,16 +24,24 @@ pub struct Place {
 /// The names of one village's chain, from the province down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlaceNames {
+    /// 甘肃省.
     pub province: &'static str,
+    /// 市、州.
+    pub city: &'static str,
+    /// 县、区、县级市.
     pub county: &'static str,
+    /// 乡、镇、街道.
     pub township: &'static str,
+    /// 村委会、居委会 (the official name).
     pub village: &'static str,
 }
 
 impl PlaceNames {
-    /// 甘肃省东乡族自治县锁南镇…村委会: how an address is written.
+    /// 甘肃省临夏回族自治州东乡族自治县锁南镇…村委会: how an address is written.
     pub fn joined(&self) -> String {
-        [self.province, self.county, self.township, self.village].concat()
+        // 嘉峪关市 is both city and county: written once.
+        let county = if self.county == self.city { "" } else { self.county };
+        [self.province, self.city, county, self.township, self.village].concat()
     }
 }
 
@@ -45,6 +53,7 @@ pub fn names_of(code: &str) -> Option<PlaceNames> {
     }
     Some(PlaceNames {
         province: divisions::province_name(&code[..2])?,
+        city: divisions::city_name(&code[..4])?,
         county: divisions::county_name(&code[..6])?,
         township: divisions::gansu_township_name(&code[..9])?,
         village: divisions::gansu_village_name(code)?,
@@ -65,6 +74,7 @@ impl Place {
         format!("{}|{}", self.code, self.detail)
     }
 
+    /// The names up the chain (None only for a code not in the list).
     pub fn names(&self) -> Option<PlaceNames> {
         names_of(&self.code)
     }
@@ -135,7 +145,7 @@ mod tests {
             let code = line.split(',').next().unwrap_or_default();
             let names = names_of(code).unwrap_or_else(|| panic!("{code} does not resolve to province, county, township"));
             assert_eq!(names.province, "甘肃省");
-            assert!(!names.county.is_empty() && !names.township.is_empty() && !names.village.is_empty(), "{code}");
+            assert!(!names.city.is_empty() && !names.county.is_empty() && !names.township.is_empty() && !names.village.is_empty(), "{code}");
             // And the picker reaches it through the same chain.
             assert!(divisions::gansu_villages(&code[..9]).iter().any(|v| v.code == code), "{code}");
             assert!(divisions::gansu_townships(&code[..6]).iter().any(|t| t.code == &code[..9]), "{code}");
@@ -143,6 +153,8 @@ mod tests {
         }
         assert_eq!(n, 17_718);
         assert_eq!(names_of("620102001999"), None);
+        let jyg = csv.lines().find(|l| l.starts_with("620201")).and_then(|l| l.split(',').next()).unwrap();
+        assert!(names_of(jyg).unwrap().joined().starts_with("甘肃省嘉峪关市") && !names_of(jyg).unwrap().joined().contains("嘉峪关市嘉峪关市"));
         assert_eq!(names_of("62010200100x"), None);
     }
 
@@ -153,7 +165,7 @@ mod tests {
         assert_eq!(Place::parse(&v), Some(p.clone()));
         let names = p.names().unwrap();
         assert_eq!((names.county, names.township), ("东乡族自治县", "锁南镇"));
-        assert!(p.full_text().starts_with("甘肃省东乡族自治县锁南镇") && p.full_text().ends_with(" 3组12号|后院"));
+        assert!(p.full_text().starts_with("甘肃省临夏回族自治州东乡族自治县锁南镇") && p.full_text().ends_with(" 3组12号|后院"));
         assert_eq!(Place::parse("622926100202"), None, "the separator is required");
         assert_eq!(Place::parse("999999999999|x"), None);
         assert_eq!(Place::parse("甘肃省兰州市"), None);
