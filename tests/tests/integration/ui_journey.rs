@@ -43,7 +43,7 @@ pub(super) struct Kiosk {
     /// Opens what the hub received (materials test).
     pub(super) platform: model::seal::PlatformSecretKey,
     rt: tokio::runtime::Runtime,
-    _sim: Arc<SamSimulator>,
+    pub(super) _sim: Arc<SamSimulator>,
     pub(super) _dir: tempfile::TempDir,
 }
 
