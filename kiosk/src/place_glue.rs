@@ -122,7 +122,8 @@ pub fn wire(w: &KioskWindow, home: Option<&str>) {
 impl State {
     /// The names along the path, province first, as the breadcrumbs show them.
     fn crumbs(&self) -> Vec<String> {
-        let mut out = vec![divisions::province_name("62").unwrap_or("甘肃省").to_owned()];
+        // The province is data (division names are official Chinese names, not translated).
+        let mut out = vec![divisions::province_name("62").unwrap_or_default().to_owned()];
         out.extend(self.county.map(|d| d.name.to_owned()));
         out.extend(self.township.map(|d| d.name.to_owned()));
         out.extend(self.village.map(|d| short_name(d.name)));
