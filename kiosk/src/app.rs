@@ -28,6 +28,7 @@ const CARD_POLL_INTERVAL: Duration = Duration::from_millis(300);
 const BACKOFF_BASE: Duration = Duration::from_secs(5);
 const BACKOFF_CAP: Duration = Duration::from_secs(600);
 
+/// Told each new view; called on whichever thread changed it, not necessarily the UI thread.
 pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
 
 struct Inner {
@@ -57,6 +58,8 @@ struct Inner {
     divert: Mutex<Option<Divert>>,
     /// Told after each background sync round (assisted mode: progress, revocation).
     on_synced: Mutex<Option<SyncListener>>,
+    /// Held during a visit so an update waits for its end (visit_lock.rs).
+    visit_lock: std::sync::OnceLock<crate::visit_lock::VisitLock>,
 }
 
 /// Gets each event first; returns it to let the villager session have it,
@@ -66,19 +69,28 @@ pub type Divert = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 pub type SyncListener = Arc<dyn Fn(&offline_cache::SyncReport, u64) + Send + Sync>;
 
 
+/// Told how the link and the queue stand after each sync (for the footer).
 pub type StatusListener = Box<dyn Fn(LinkStatus) + Send + Sync>;
 
 /// Everything [`App::start`] needs.
 pub struct Parts {
+    /// The villager's visit state machine.
     pub session: Session,
+    /// Where filings are queued, sealed, until the hub has them.
     pub outbox: Arc<Outbox>,
+    /// Talks to the hub: sends the outbox, pulls case status.
     pub sync: SyncClient,
+    /// The ID card reader.
     pub card: Box<dyn CardSource>,
+    /// The receipt printer.
     pub printer: Box<dyn ReceiptSink>,
+    /// Time between background sync rounds while something waits to be sent.
     pub sync_interval: Duration,
+    /// Time without a touch after which a visit is ended.
     pub idle_timeout: Duration,
 }
 
+/// The running kiosk: feeds events to the session and runs its effects on tokio. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
@@ -120,6 +132,7 @@ impl App {
                 a4: Arc::new(Mutex::new(None)),
                 divert: Mutex::new(None),
                 on_synced: Mutex::new(None),
+                visit_lock: std::sync::OnceLock::new(),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -154,6 +167,12 @@ impl App {
         *lock(&self.inner.divert) = divert;
     }
 
+    /// Holds `lock` whenever a visit is in progress (set once, at start).
+    pub fn set_visit_lock(&self, lock: crate::visit_lock::VisitLock) {
+        let _ = self.inner.visit_lock.set(lock);
+        self.publish();
+    }
+
     /// Called after each background sync round.
     pub fn set_on_synced(&self, listener: Option<SyncListener>) {
         *lock(&self.inner.on_synced) = listener;
@@ -171,6 +190,7 @@ impl App {
         self.inner.code_wanted.clone()
     }
 
+    /// The session's current view.
     pub fn view(&self) -> View {
         lock(&self.inner.session).view()
     }
@@ -195,6 +215,9 @@ impl App {
         let view = self.view();
         let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
         self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
+        if let Some(visit) = self.inner.visit_lock.get() {
+            visit.visit(view.screen != Screen::Home);
+        }
         (self.inner.on_view)(view);
     }
 
