@@ -25,7 +25,7 @@ impl Session {
             bundle_code: None,
             catalog_version: Some(self.catalog.version),
             applicant: Applicant::from(&*d.identity),
-            form: d.values.clone(),
+            form: self.submission_form(d),
             attachments: files.iter().map(|(r, _)| r.clone()).collect(),
             consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
             // The villager's own session; assisted filings are built in `assisted.rs`.

@@ -1,6 +1,7 @@
 //! The visit's rules, journey by journey.
 
 mod catalog_update;
+mod delivery;
 mod filing;
 mod filing_materials;
 mod lookup;
