@@ -33,6 +33,7 @@ pub mod sms;
 pub mod fleet;
 pub mod import;
 pub mod openapi;
+pub mod progress;
 pub mod rollout;
 pub mod sqlite;
 pub mod store;

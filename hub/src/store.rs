@@ -601,6 +601,21 @@ pub trait Store: Send + Sync + 'static {
 
     fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError>;
 
+    /// Keeps the keyed hash of the applicant's ID number beside the
+    /// terminal's submission (progress at any terminal, issue 16). Taken
+    /// from the filing the hub opened; the number itself is not kept.
+    fn tag_applicant(&self, terminal: &str, id: SubmissionId, id_number: &model::IdNumber) -> Result<(), StoreError>;
+
+    /// The cases `lookup.receipt` names that were filed with
+    /// `lookup.id_number` (any terminal's), or None, counted as a miss of
+    /// the asking terminal. Past `max_misses_per_day` misses today:
+    /// [`StoreError::QuotaExceeded`], without looking.
+    fn progress(&self, lookup: &crate::progress::ProgressLookup<'_>, at: OffsetDateTime) -> Result<Option<Vec<model::protocol::ProgressCase>>, StoreError>;
+
+    /// A case's result document whichever terminal filed it: only for a
+    /// case [`Store::progress`] just matched.
+    fn any_case_result(&self, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
     /// The newest catalog's version (heartbeat answers carry it).
     fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
         Ok(self.latest_catalog()?.map(|c| c.version))

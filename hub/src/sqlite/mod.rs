@@ -10,6 +10,7 @@ mod enrollment;
 mod fleet_audit;
 mod hubdb;
 mod pool;
+mod progress;
 mod rollouts;
 mod rows;
 mod ratings;
@@ -189,6 +190,18 @@ impl Store for SqliteStore {
 
     fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
         self.do_ratings_report()
+    }
+
+    fn tag_applicant(&self, terminal: &str, id: SubmissionId, id_number: &model::IdNumber) -> Result<(), StoreError> {
+        self.do_tag_applicant(terminal, id, id_number)
+    }
+
+    fn progress(&self, lookup: &crate::progress::ProgressLookup<'_>, at: OffsetDateTime) -> Result<Option<Vec<model::protocol::ProgressCase>>, StoreError> {
+        self.do_progress(lookup, at)
+    }
+
+    fn any_case_result(&self, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.do_any_case_result(case_number)
     }
 
     fn sms_due(&self, limit: usize) -> Result<Vec<SmsRow>, StoreError> {

@@ -372,6 +372,22 @@ INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
 -- delta from the version published before it (NULL for the first, or when
 -- the publisher had none), so a terminal one item behind downloads one item.
 ALTER TABLE catalogs ADD COLUMN delta TEXT;
+"#, r#"
+-- v12 (issue 16): progress at any terminal. A keyed hash (HMAC-SHA256 under
+-- a secret of this hub) of the applicant's ID number, taken from the opened
+-- filing when the hub holds the platform key; a lookup from another
+-- terminal must bring the same number. Misses are kept per terminal and day
+-- to cap guessing (never the number or the receipt tried, only when).
+ALTER TABLE submissions ADD COLUMN applicant_tag TEXT;
+CREATE INDEX submissions_by_applicant ON submissions (applicant_tag) WHERE applicant_tag IS NOT NULL;
+CREATE TABLE progress_misses (
+    seq         INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX progress_misses_by_day ON progress_misses (terminal_id, day);
+INSERT OR IGNORE INTO hub_secrets (name, value) VALUES ('applicant_tag', randomblob(32));
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

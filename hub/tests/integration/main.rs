@@ -13,6 +13,7 @@ mod backoffice;
 mod binary;
 mod fleet_page;
 mod openapi;
+mod progress;
 mod rollout;
 mod ratings;
 mod sms;
