@@ -220,7 +220,48 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
         s.handle(Event::CodeEntered("62202611210000009".into()));
         s.handle(Event::LookedUp(vec![]));
         look(&s);
+        // A receipt from elsewhere: the card, then the platform's answers
+        // (none, found with its history and a reply, unreachable).
+        s.handle(Event::CardRead(identity(Validity::LongTerm)));
+        look(&s);
+        s.handle(Event::NothingOnPlatform);
+        look(&s);
         s.handle(Event::Finish);
+        for answer in [Some(Known::HereOffline), None, Some(Known::Here)] {
+            s.handle(match query {
+                Event::QueryProgress => Event::QueryProgress,
+                _ => Event::QueryResult,
+            });
+            s.handle(Event::CodeEntered("62202611210000009".into()));
+            s.handle(Event::LookedUp(vec![]));
+            let card = identity(Validity::LongTerm);
+            let proof = card.id_number.clone();
+            s.handle(Event::CardRead(card));
+            let known = answer.unwrap_or_else(|| {
+                Known::Platform(Box::new(PlatformNews {
+                    history: vec![(model::CaseStatus::Received, datetime!(2026-11-20 10:00 +8)), (model::CaseStatus::Done, datetime!(2026-11-25 10:00 +8))],
+                    reason: None,
+                    reply: Some("已整改".into()),
+                    filed_here: false,
+                    proof,
+                }))
+            });
+            if known == Known::Here {
+                s.handle(Event::NothingKnownOffline);
+            } else {
+                s.handle(Event::LookedUp(vec![FilingStatus {
+                    reference: SubmissionId::new(),
+                    item_code: ImplementCode::parse(BIRTH).unwrap(),
+                    created_at: datetime!(2026-11-20 10:00 +8),
+                    case_number: Some(CaseNumber::parse("62202611210000009").unwrap()),
+                    stage: FilingStage::Done,
+                    result_available: true,
+                    known,
+                }]));
+            }
+            look(&s);
+            s.handle(Event::Finish);
+        }
     }
     shown
 }
@@ -283,6 +324,10 @@ fn with_the_paths_the_promises_are_made() {
     let shown = everything_shown(all, true, Lang::ZhCn).join("\n");
     assert!(shown.contains("办结以后，会有短信告诉您"), "the text is promised when a gateway exists");
     assert!(shown.contains("从电子证照库调取"), "the e-license library is offered when it exists");
+    // The walk reaches the progress-anywhere screens too.
+    for words in ["这台机器上没有这张回执", "政务服务平台上没有查到", "在政务服务平台上查到 1 件", "对您评价的答复：已整改", "下面是这台机器知道的", "这台机器上也没有这件事的记录"] {
+        assert!(shown.contains(words), "the walk shows {words}");
+    }
     let en = everything_shown(all, true, Lang::En).join("\n");
     assert!(en.contains("text message"), "and in English");
     // Without the paths, the same walk shows what happens instead.
