@@ -211,7 +211,10 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
                 known: Known::Here,
             }]));
             look(&s);
+            // Found → goodbye → home, so the next round starts from home.
             s.handle(Event::Finish);
+            s.handle(Event::Finish);
+            assert_eq!(s.screen(), Screen::Home);
         }
         s.handle(match query {
             Event::QueryProgress => Event::QueryProgress,
@@ -226,7 +229,10 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
         look(&s);
         s.handle(Event::NothingOnPlatform);
         look(&s);
+        // Found/nothing → goodbye → home.
         s.handle(Event::Finish);
+        s.handle(Event::Finish);
+        assert_eq!(s.screen(), Screen::Home);
         for answer in [Some(Known::HereOffline), None, Some(Known::Here)] {
             s.handle(match query {
                 Event::QueryProgress => Event::QueryProgress,
@@ -260,6 +266,7 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
                 }]));
             }
             look(&s);
+            s.handle(Event::Finish);
             s.handle(Event::Finish);
         }
     }
