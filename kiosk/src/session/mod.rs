@@ -44,8 +44,10 @@ pub use view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, Scre
 
 use state::{reads_card, Purpose, Settings, State};
 
+/// The session's clock: stamps consent, filings and ratings; tests pass a fixed one.
 pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
 
+/// One villager's visit: events in, effects and a [`View`] out; no Slint, no I/O.
 pub struct Session {
     catalog: Arc<Catalog>,
     /// A newer catalog that arrived during a visit: taken when the visit
@@ -74,6 +76,8 @@ pub struct Session {
 }
 
 impl Session {
+    /// Builds a session at the home screen with default settings, for the
+    /// catalog it serves and the terminal's devices.
     pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
         Session {
             catalog,
@@ -93,6 +97,7 @@ impl Session {
         }
     }
 
+    /// The screen the visit is on.
     pub fn screen(&self) -> Screen {
         match &self.state {
             State::Home => Screen::Home,
@@ -114,6 +119,7 @@ impl Session {
         }
     }
 
+    /// The language the villager chose.
     pub fn lang(&self) -> Lang {
         self.settings.lang
     }
@@ -151,6 +157,7 @@ impl Session {
         }
     }
 
+    /// Tells the session which optional devices (camera, scanner) this terminal has.
     pub fn set_capabilities(&mut self, caps: Capabilities) {
         self.caps = caps;
     }
@@ -173,6 +180,7 @@ impl Session {
         self.paths = paths;
     }
 
+    /// The promise-bearing paths last set with [`Session::set_paths`].
     pub fn paths(&self) -> Paths {
         self.paths
     }
