@@ -34,6 +34,7 @@ pub mod fleet;
 pub mod import;
 pub mod openapi;
 pub mod progress;
+pub mod rating_forward;
 pub mod rollout;
 pub mod sqlite;
 pub mod store;
@@ -49,7 +50,7 @@ pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
     terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError,
-    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
+    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingForwardStore, RatingToForward, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 #[derive(Debug, Error)]

@@ -535,7 +535,7 @@ async fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd).await,
         Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Sms(cmd)) => {
             let store = open_store_sync(&args.db)?;

@@ -388,6 +388,20 @@ CREATE TABLE progress_misses (
 );
 CREATE INDEX progress_misses_by_day ON progress_misses (terminal_id, day);
 INSERT OR IGNORE INTO hub_secrets (name, value) VALUES ('applicant_tag', randomblob(32));
+-- Ratings on their way to the provincial platform (rating_forward.rs): one
+-- row per rating, written with it; the evaluation id is the platform's
+-- idempotency key. Ratings kept before this step are forwarded too.
+CREATE TABLE rating_forwards (
+    evaluation_id TEXT PRIMARY KEY REFERENCES evaluations(id),
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'refused')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX rating_forwards_pending ON rating_forwards (created_at) WHERE state = 'pending';
+INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at)
+    SELECT id, 'pending', received_at, received_at FROM evaluations;
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -16,6 +16,7 @@ mod openapi;
 mod progress;
 mod rollout;
 mod ratings;
+mod rating_forward;
 mod sms;
 mod terminal_api;
 mod uploads;

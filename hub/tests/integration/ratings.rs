@@ -92,7 +92,7 @@ async fn bad_ratings_from_before_the_migration_get_a_follow_up() {
     // The catalog-delta step (issue 15) and the progress step (issue 16)
     // came after this one: undone first.
     conn.execute_batch(&format!(
-        "DROP INDEX submissions_by_applicant; ALTER TABLE submissions DROP COLUMN applicant_tag; DROP TABLE progress_misses;
+        "DROP TABLE rating_forwards; DROP INDEX submissions_by_applicant; ALTER TABLE submissions DROP COLUMN applicant_tag; DROP TABLE progress_misses;
          DELETE FROM hub_secrets WHERE name = 'applicant_tag';
          ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
         version - 3

@@ -231,7 +231,12 @@ pub enum Lookup {
     IdNumber(IdNumber),
     /// A receipt this terminal does not know, with the card of the person
     /// who filed it: asked of the platform (progress at any terminal).
-    Proven { receipt: String, id_number: IdNumber },
+    Proven {
+        /// The receipt's code as read or typed.
+        receipt: String,
+        /// The number on the card read at this terminal.
+        id_number: IdNumber,
+    },
 }
 
 /// Where a [`FilingStatus`] comes from.
