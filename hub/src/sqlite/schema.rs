@@ -388,6 +388,9 @@ CREATE TABLE progress_misses (
 );
 CREATE INDEX progress_misses_by_day ON progress_misses (terminal_id, day);
 INSERT OR IGNORE INTO hub_secrets (name, value) VALUES ('applicant_tag', randomblob(32));
+-- The back office's answer to a bad rating goes to the villager by text
+-- too: a row of the SMS outbox whose words are the reply.
+ALTER TABLE sms_outbox ADD COLUMN reply TEXT;
 -- Ratings on their way to the provincial platform (rating_forward.rs): one
 -- row per rating, written with it; the evaluation id is the platform's
 -- idempotency key. Ratings kept before this step are forwarded too.
