@@ -49,6 +49,9 @@ fn grade(r: Rating) -> &'static str {
 pub async fn ratings_cmd(store: &dyn Store, cmd: RatingsCmd) -> anyhow::Result<()> {
     match cmd {
         RatingsCmd::Forward { platform_url, token_file } => {
+            if !(platform_url.starts_with("https://") || platform_url.starts_with("http://127.") || platform_url.starts_with("http://localhost")) {
+                bail!("the platform URL must be https:// (plain http only on loopback)");
+            }
             let token = zeroize::Zeroizing::new(
                 std::fs::read_to_string(&token_file).with_context(|| format!("reading the platform token from {}", token_file.display()))?,
             );

@@ -29,6 +29,7 @@ mod rate_limit;
 pub mod signing;
 pub mod backoffice;
 pub mod connector;
+pub mod e_license;
 pub mod sms;
 pub mod fleet;
 pub mod import;

@@ -356,7 +356,10 @@ fn schemas() -> Value {
                 "available": { "type": "boolean" },
                 "document": {
                     "type": "object", "nullable": true, "required": ["name", "issuer", "license_id"],
-                    "properties": { "name": { "type": "string" }, "issuer": { "type": "string" }, "license_id": { "type": "string" } }
+                    "properties": {
+                        "name": { "type": "string" }, "issuer": { "type": "string" }, "license_id": { "type": "string" },
+                        "issued_on": nullable(json!({ "type": "string", "format": "date" }))
+                    }
                 }
             }
         },

@@ -435,6 +435,9 @@ pub struct ELicenseDocument {
     pub issuer: String,
     /// 证照编号 in the library (not the person's ID number).
     pub license_id: String,
+    /// 发证日期 (YYYY-MM-DD), when the library says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<String>,
 }
 
 /// `POST /v1/e-license/lookup` answer.
