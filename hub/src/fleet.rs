@@ -33,7 +33,9 @@ pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration)
     if t.status == TerminalStatus::Revoked {
         return Condition::Revoked;
     }
-    if !t.audit_breaks.is_empty() {
+    // Staff acknowledged every break (fleet page): the row goes back to
+    // what the rest says; the breaks stay listed with who, when and why.
+    if t.audit_breaks.iter().any(|b| b.acknowledged.is_none()) {
         return Condition::AuditBroken;
     }
     let stale_after = time::Duration::try_from(stale_after).unwrap_or(time::Duration::MAX);
@@ -53,7 +55,7 @@ pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration)
     Condition::Ok
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -232,6 +234,17 @@ fn audit_cell(t: &TerminalRecord) -> String {
             b.anchored.seq,
             b.reported.seq,
             stamp(b.at)
+        );
+        if let Some(a) = &b.acknowledged {
+            let _ = write!(c, "<span class=\"muted\">已确认 acknowledged: {} · {} · {}</span><br>", esc(&a.by), stamp(a.at), esc(&a.why));
+        }
+    }
+    if t.audit_breaks.iter().any(|b| b.acknowledged.is_none()) {
+        let _ = write!(
+            c,
+            // Folded: the row stays one line tall until staff open it.
+            "<details><summary>确认已核查 · acknowledge…</summary><form method=\"post\" action=\"/fleet/terminals/{}/audit-breaks\"><label>原因 why <input name=\"reason\" required maxlength=\"200\"></label> <button type=\"submit\">确认 · acknowledge</button></form></details>",
+            esc(&t.id)
         );
     }
     if t.audit_breaks.len() > 3 {

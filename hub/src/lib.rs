@@ -32,6 +32,7 @@ pub mod connector;
 pub mod e_license;
 pub mod sms;
 pub mod fleet;
+pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
 pub mod progress;
@@ -39,6 +40,7 @@ pub mod rating_forward;
 pub mod rollout;
 pub mod sqlite;
 pub mod store;
+pub mod updates;
 
 pub use api::{
     router, router_with, Clock, HubOptions, SweepPolicy, BODY_LIMIT, DEFAULT_E_LICENSE_PEOPLE_PER_DAY, HEARTBEAT_LIMIT, MANIFEST_LIMIT,
@@ -49,7 +51,7 @@ pub use connector::{BackOffice, PlatformConnector};
 pub use sms::{HttpSmsConfig, HttpSmsGateway, SmsGateway};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
-    terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
+    terminal_id_for_serial, Acknowledgement, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError,
     AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingForwardStore, RatingToForward, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
 };

@@ -11,6 +11,7 @@
 //! - `hub catalog publish`: sign and publish a catalog.
 //! - `hub operator add|revoke`: assistants of the service vans.
 //! - `hub import FILE`: a van's sealed queue from removable media.
+//! - `hub update publish|rollout|pause|resume|halt|list`: signed updates in stages.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use tracing_subscriber::EnvFilter;
 
 mod cli_ratings;
 mod cli_sms;
+mod cli_update;
 mod cli_van;
 
 #[derive(Debug, Parser)]
@@ -139,6 +141,9 @@ enum Command {
     /// Follow-ups of bad ratings (差评整改): list, answer.
     #[command(subcommand)]
     Followup(cli_ratings::FollowUpCmd),
+    /// Signed updates: publish a bundle, roll it out in stages, pause, resume, halt.
+    #[command(subcommand)]
+    Update(cli_update::UpdateCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -544,6 +549,7 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd).await,
+        Some(Command::Update(cmd)) => return cli_update::update_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Sms(cmd)) => {
             let store = open_store_sync(&args.db)?;

@@ -27,6 +27,9 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/diagnostics/{id}"),
     ("get", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
+    ("get", "/v1/updates/{version}/bundle"),
+    ("post", "/fleet/rollouts/{version}/{action}"),
+    ("post", "/fleet/terminals/{id}/audit-breaks"),
     ("get", "/fleet"),
     ("post", "/fleet/terminals/{id}/diagnostics"),
     ("get", "/fleet/diagnostics/{id}"),
@@ -572,6 +575,45 @@ pub fn document() -> Value {
                     "204": { "description": "Announced; upload it under /bundle/{sha256}" },
                     "404": error("No such request for this terminal, or its bundle is complete"),
                     "422": error("Malformed id, hash or size (1 byte to 1 MiB)")
+                }))
+            }},
+            "/fleet/terminals/{id}/audit-breaks": { "post": {
+                "summary": "Staff acknowledge a terminal's audit-chain breaks (fleet page; who, when, why kept; audited); 303 back to the page",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("id", json!({ "type": "string" }), "Terminal id")],
+                "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 200 } }, "required": ["reason"] } } } },
+                "responses": {
+                    "303": { "description": "Acknowledged; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("No unacknowledged audit break for this terminal"),
+                    "422": error("No reason given")
+                }
+            }},
+            "/fleet/rollouts/{version}/{action}": { "post": {
+                "summary": "Staff pause, resume or halt a rollout from the fleet page (issue 19); audited; 303 back to the page",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("version", json!({ "type": "string" }), "Package version"),
+                    path_param("action", json!({ "type": "string", "enum": ["pause", "resume", "halt"] }), "What to do")],
+                "requestBody": { "required": false, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 200 } } } } } },
+                "responses": {
+                    "303": { "description": "Done; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("Unknown action"),
+                    "409": error("No such rollout, or its state does not allow this (halted and done are final)"),
+                    "422": error("A halt without a reason")
+                }
+            }},
+            "/v1/updates/{version}/bundle": { "get": {
+                "summary": "Up to 1 MiB of the update bundle this terminal's rollout stage offers it, from a byte offset (issue 19)", "security": security,
+                "parameters": [path_param("version", json!({ "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9.+~-]{0,63}$" }), "Package version"),
+                    { "name": "offset", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "format": "int64" } }],
+                "responses": signed(json!({
+                    "206": { "description": "Bytes from the offset; Content-Range: bytes START-END/SIZE", "content": { "application/x-tar": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error("Not offered to this terminal now (no rollout stage of it open, halted, paused, or it failed it)"),
+                    "416": error("The offset is past the bundle's end"),
+                    "422": error("Malformed version or offset")
                 }))
             }},
             "/v1/diagnostics/{id}/bundle/{sha256}": {

@@ -8,12 +8,15 @@
 //! Here: the routes. `state` and `error` are the leaves every handler
 //! uses; `submissions` and `terminal` hold the handlers.
 
+mod audit_ack;
 pub(crate) mod error;
 pub(crate) mod state;
 mod diagnostics;
 mod progress;
 mod submissions;
+mod rollouts;
 mod terminal;
+mod updates;
 
 use std::sync::Arc;
 
@@ -85,8 +88,11 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/v1/progress/result", post(progress::result))
         .route("/v1/diagnostics/{id}", post(diagnostics::announce))
         .route("/v1/diagnostics/{id}/bundle/{sha256}", get(submissions::upload_status).put(submissions::put_attachment))
+        .route("/v1/updates/{version}/bundle", get(updates::bundle))
         .route("/fleet/terminals/{id}/diagnostics", post(diagnostics::request))
         .route("/fleet/diagnostics/{id}", get(diagnostics::download))
+        .route("/fleet/rollouts/{version}/{action}", post(rollouts::control))
+        .route("/fleet/terminals/{id}/audit-breaks", post(audit_ack::acknowledge))
         .route("/fleet", get(fleet))
         .route("/", get(|| async { Redirect::temporary("/fleet") }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
@@ -142,6 +148,11 @@ async fn fleet(State(st): State<AppState>, headers: HeaderMap) -> Result<Respons
         return Ok(refused);
     }
     let store = st.store.clone();
-    let (terminals, diagnostics) = blocking(move || Ok((store.terminals_read_only()?, store.diagnostics_requests()?))).await?;
-    Ok(Html(crate::fleet::render_with(&terminals, &diagnostics, st.now(), st.stale_after)).into_response())
+    let (terminals, diagnostics, rollouts) = blocking(move || Ok((store.terminals_read_only()?, store.diagnostics_requests()?, store.rollouts()?))).await?;
+    let mut page = crate::fleet::render_with(&terminals, &diagnostics, st.now(), st.stale_after);
+    // The rollout section goes last, after the terminals staff look at first.
+    if let Some(end) = page.rfind("</body>") {
+        page.insert_str(end, &crate::fleet_rollouts::section(&rollouts));
+    }
+    Ok(Html(page).into_response())
 }

@@ -47,6 +47,8 @@ use schema::{migrate, MIGRATIONS};
 pub struct SqliteStore {
     pool: Pool,
     blobs: Blobs,
+    /// Published update bundles, `<sha256>.tar` (`<db>.updates/`, rollouts.rs).
+    updates: std::path::PathBuf,
     /// Taken by every in-process writer, before its pool connection (see group.rs).
     gate: Arc<Mutex<()>>,
     group: GroupWriter,
@@ -61,7 +63,9 @@ impl SqliteStore {
         let pool = Pool::new(path.to_owned(), conn);
         let gate = Arc::new(Mutex::new(()));
         let group = GroupWriter::start(path, gate.clone(), open_connection)?;
-        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, gate, group })
+        let mut updates = path.as_os_str().to_owned();
+        updates.push(".updates");
+        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, updates: updates.into(), gate, group })
     }
 
     /// Creates a database at an old schema version (tests of migrations:
@@ -346,6 +350,10 @@ impl SmsStore for SqliteStore {
 }
 
 impl AuditStore for SqliteStore {
+    fn acknowledge_audit_breaks(&self, terminal: &str, staff: &str, why: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        self.do_acknowledge_audit_breaks(terminal, staff, why, at)
+    }
+
     fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
         self.do_anchor_audit(terminal, proof, at)
     }
@@ -392,6 +400,14 @@ impl DiagnosticsStore for SqliteStore {
 impl RolloutStore for SqliteStore {
     fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_publish_update(version, sha256, size, by, at)
+    }
+
+    fn keep_update_bundle(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.do_keep_update_bundle(sha256, bytes)
+    }
+
+    fn update_bundle_range(&self, terminal: &str, version: &str, offset: u64, max: u64) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        self.do_update_bundle_range(terminal, version, offset, max)
     }
 
     fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {

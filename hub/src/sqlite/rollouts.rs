@@ -1,6 +1,9 @@
 //! Published updates and their rollouts (issue 19): the decisions are
 //! `crate::rollout`'s, this keeps them. Rollout changes go to the hub's audit.
 
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+
+use sha2::Digest as _;
 use model::update::{UpdateOutcome, UpdateReport, UpdateTarget};
 use model::VillageCode;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -33,6 +36,54 @@ fn village_of(conn: &Connection, terminal: &str) -> Result<Option<VillageCode>, 
 }
 
 impl SqliteStore {
+    fn bundle_path(&self, sha256: &str) -> Result<std::path::PathBuf, StoreError> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(StoreError::Update(format!("{sha256:?} is not a SHA-256")));
+        }
+        Ok(self.updates.join(format!("{sha256}.tar")))
+    }
+
+    pub(super) fn do_keep_update_bundle(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let dest = self.bundle_path(sha256)?;
+        if hex::encode(sha2::Sha256::digest(bytes)) != sha256 {
+            return Err(StoreError::Update(format!("the bundle's bytes do not hash to {sha256}")));
+        }
+        let io = |what: &str, e: std::io::Error| StoreError::Update(format!("{what} {}: {e}", dest.display()));
+        std::fs::create_dir_all(&self.updates).map_err(|e| io("cannot create the directory of", e))?;
+        // Written beside and renamed, so a download never sees half a bundle.
+        let tmp = self.updates.join(format!(".{sha256}.{}.tmp", std::process::id()));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &dest)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io("cannot keep", e));
+        }
+        Ok(())
+    }
+
+    pub(super) fn do_update_bundle_range(&self, terminal: &str, version: &str, offset: u64, max: u64) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        let Some(target) = self.do_update_target(terminal)? else { return Ok(None) };
+        if target.version != version {
+            return Ok(None);
+        }
+        let path = self.bundle_path(&target.sha256)?;
+        let mut f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Update(format!("cannot read {}: {e}", path.display()))),
+        };
+        let size = target.size;
+        if offset > size {
+            return Err(StoreError::RangeMismatch { sha256: target.sha256, offset, received: size });
+        }
+        let want = max.min(size - offset);
+        let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        f.seek(SeekFrom::Start(offset)).and_then(|_| f.take(want).read_to_end(&mut buf)).map_err(|e| StoreError::Update(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Some((buf, size)))
+    }
+
     pub(super) fn do_publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let _one = self.write_gate();
         let mut conn = self.pool.get()?;

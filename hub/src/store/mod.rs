@@ -24,7 +24,7 @@ mod sms;
 mod submissions;
 mod terminals;
 
-pub use audit::{AuditBreak, AuditStore, HubAuditEntry, LookupAudit};
+pub use audit::{Acknowledgement, AuditBreak, AuditStore, HubAuditEntry, LookupAudit};
 pub use cases::{CaseStore, CaseSummary, StatusChange};
 pub use catalog::{CatalogStore, MAX_DELTA_CHAIN};
 pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};

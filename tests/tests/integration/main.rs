@@ -11,6 +11,7 @@ mod journey;
 mod layout;
 mod progress_anywhere;
 mod read_only_root;
+mod rollout;
 mod translations;
 mod ui_diagnostics;
 mod ui_journey;
