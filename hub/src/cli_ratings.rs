@@ -10,6 +10,17 @@ use model::evaluation::Rating;
 pub enum RatingsCmd {
     /// Ratings per village and item: 非常满意 满意 基本满意 不满意 非常不满意, open follow-ups.
     Report,
+    /// Forwards the ratings not yet taken to the provincial platform (GB/T
+    /// 39734 terms, hub/README.md "Ratings to the platform"); run it from a
+    /// timer. Each rating goes under its own key, so it is recorded once.
+    Forward {
+        /// The platform's base URL, e.g. https://zwfw.example.gansu.gov.cn.
+        #[arg(long)]
+        platform_url: String,
+        /// A file (root-only) holding the platform's bearer token.
+        #[arg(long)]
+        token_file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,8 +46,19 @@ fn grade(r: Rating) -> &'static str {
     r.label_zh()
 }
 
-pub fn ratings_cmd(store: &dyn Store, cmd: RatingsCmd) -> anyhow::Result<()> {
+pub async fn ratings_cmd(store: &dyn Store, cmd: RatingsCmd) -> anyhow::Result<()> {
     match cmd {
+        RatingsCmd::Forward { platform_url, token_file } => {
+            if !(platform_url.starts_with("https://") || platform_url.starts_with("http://127.") || platform_url.starts_with("http://localhost")) {
+                bail!("the platform URL must be https:// (plain http only on loopback)");
+            }
+            let token = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&token_file).with_context(|| format!("reading the platform token from {}", token_file.display()))?,
+            );
+            let sink = hub::rating_forward::HttpRatingSink::new(&platform_url, token.trim(), std::time::Duration::from_secs(15))?;
+            let r = hub::rating_forward::forward_ratings(store, &sink, time::OffsetDateTime::now_utc()).await?;
+            println!("forwarded {}, refused {}, waiting {}", r.sent, r.refused, r.deferred);
+        }
         RatingsCmd::Report => {
             println!("village\titem\t非常满意\t满意\t基本满意\t不满意\t非常不满意\topen follow-ups");
             for t in store.ratings_report()? {

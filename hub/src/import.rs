@@ -95,9 +95,11 @@ fn apply(
 ) -> Result<RecordOutcome, StoreError> {
     let env = &rec.envelope;
     let id = env.id;
+    let mut applicant = None;
     if let Some(key) = platform_key {
-        if let Err(e) = open_envelope(key, env) {
-            return Ok(RecordOutcome::Refused(format!("the sealed submission does not open with the platform key: {e}")));
+        match open_envelope(key, env) {
+            Ok(opened) => applicant = Some(opened.submission.applicant.id_number.clone()),
+            Err(e) => return Ok(RecordOutcome::Refused(format!("the sealed submission does not open with the platform key: {e}"))),
         }
     }
     let body = &rec.record.envelope;
@@ -120,6 +122,10 @@ fn apply(
         // bytes already held are skipped, the rest appended.
         store.append_upload(terminal, id, &part.sha256, 0, bytes)?;
         store.finish_upload(&part.sha256)?;
+    }
+    if let Some(number) = applicant {
+        // Progress at any terminal for what the van brought back (issue 16).
+        store.tag_applicant(terminal, id, &number)?;
     }
     let (case_number, opened) = store.commit(terminal, id)?;
     Ok(if opened || put == PutOutcome::Stored { RecordOutcome::Stored(case_number) } else { RecordOutcome::AlreadyHeld(case_number) })

@@ -30,11 +30,14 @@ mod rate_limit;
 pub mod signing;
 pub mod backoffice;
 pub mod connector;
+pub mod e_license;
 pub mod sms;
 pub mod fleet;
 pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
+pub mod progress;
+pub mod rating_forward;
 pub mod rollout;
 pub mod postgres;
 pub mod sqlite;
@@ -53,7 +56,7 @@ pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
     terminal_id_for_serial, Acknowledgement, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
     NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, FleetPage, FleetQuery,
-    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
+    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingForwardStore, RatingToForward, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 #[derive(Debug, Error)]

@@ -79,6 +79,14 @@ struct Args {
     generate_catalog_key: Option<PathBuf>,
     #[command(flatten)]
     sms: cli_sms::GatewayArgs,
+    /// The province's e-license library (电子证照库; HTTP contract in
+    /// hub/README.md). Without it every lookup says "not available", and the
+    /// configs this hub signs tell terminals to ask for a scan.
+    #[arg(long, env = "CUNBAN_E_LICENSE_URL")]
+    e_license_url: Option<String>,
+    /// File holding the library's bearer token (one line).
+    #[arg(long, env = "CUNBAN_E_LICENSE_TOKEN_FILE", requires = "e_license_url")]
+    e_license_token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -589,7 +597,7 @@ async fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd).await,
         Some(Command::Update(cmd)) => return cli_update::update_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Sms(cmd)) => {
@@ -693,7 +701,22 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => Some(load_catalog_key(path)?.public_key()),
         None => None,
     };
+    let connector: Option<std::sync::Arc<dyn hub::PlatformConnector>> = match &args.e_license_url {
+        Some(url) => {
+            if !(url.starts_with("https://") || url.starts_with("http://127.") || url.starts_with("http://localhost")) {
+                anyhow::bail!("the e-license library URL must be https:// (plain http only on loopback): ID numbers travel to it");
+            }
+            let token = match &args.e_license_token_file {
+                Some(p) => zeroize::Zeroizing::new(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?.trim().to_owned()),
+                None => zeroize::Zeroizing::new(String::new()),
+            };
+            let library = hub::e_license::ELicenseLibrary::new(url, &token, std::time::Duration::from_secs(8))?;
+            Some(std::sync::Arc::new(hub::e_license::LibraryConnector { library }))
+        }
+        None => None,
+    };
     let options = HubOptions {
+        connector,
         platform_key,
         catalog_public_key,
         signing_key: Some(std::sync::Arc::new(signing_key)),

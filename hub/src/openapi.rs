@@ -22,6 +22,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/heartbeat"),
     ("get", "/v1/operators"),
     ("post", "/v1/e-license/lookup"),
+    ("post", "/v1/progress"),
+    ("post", "/v1/progress/result"),
     ("post", "/v1/diagnostics/{id}"),
     ("get", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
@@ -357,9 +359,38 @@ fn schemas() -> Value {
                 "available": { "type": "boolean" },
                 "document": {
                     "type": "object", "nullable": true, "required": ["name", "issuer", "license_id"],
-                    "properties": { "name": { "type": "string" }, "issuer": { "type": "string" }, "license_id": { "type": "string" } }
+                    "properties": {
+                        "name": { "type": "string" }, "issuer": { "type": "string" }, "license_id": { "type": "string" },
+                        "issued_on": nullable(json!({ "type": "string", "format": "date" }))
+                    }
                 }
             }
+        },
+        "ProgressQuery": {
+            "type": "object", "required": ["receipt", "id_number"], "additionalProperties": false,
+            "properties": {
+                "receipt": { "type": "string", "description": "A case number (8..32 letters or digits) or a submission id (UUID)" },
+                "id_number": { "type": "string", "pattern": "^[0-9]{17}[0-9Xx]$" }
+            }
+        },
+        "ProgressStep": {
+            "type": "object", "required": ["status", "at"],
+            "properties": { "status": r("CaseStatus"), "at": datetime() }
+        },
+        "ProgressCase": {
+            "type": "object",
+            "required": ["case_number", "submission_id", "item_code", "status", "filed_at", "history", "result_available", "filed_here"],
+            "properties": {
+                "case_number": { "type": "string" }, "submission_id": uuid(), "item_code": { "type": "string" },
+                "status": r("CaseStatus"), "filed_at": datetime(),
+                "history": { "type": "array", "items": r("ProgressStep") },
+                "reason": nullable(json!({ "type": "string" })), "result_available": { "type": "boolean" },
+                "filed_here": { "type": "boolean" }, "followup_reply": nullable(json!({ "type": "string" }))
+            }
+        },
+        "ProgressAnswer": {
+            "type": "object", "required": ["cases"],
+            "properties": { "cases": { "type": "array", "items": r("ProgressCase") } }
         }
     })
 }
@@ -511,6 +542,28 @@ pub fn document() -> Value {
                     "200": ok("Answer", r("ELicenseAnswer")),
                     "422": error("Malformed query"),
                     "429": error("quota_exceeded (with Retry-After): this terminal looked up more distinct people today than a village kiosk serves; every lookup is audited with the ID number masked")
+                }))
+            }},
+            "/v1/progress": { "post": {
+                "summary": "Progress at any terminal: the cases a receipt names that were filed with the ID number on the card read here (issue 16)",
+                "security": security,
+                "requestBody": json_body(r("ProgressQuery")),
+                "responses": signed(json!({
+                    "200": ok("The matching cases, with history and any reply to a bad rating", r("ProgressAnswer")),
+                    "404": error("not_found: no filing with this receipt and this ID number (the same answer whether the receipt exists or not); audited"),
+                    "422": error("Malformed query"),
+                    "429": error("quota_exceeded (with Retry-After): this terminal's lookups found nothing too often today")
+                }))
+            }},
+            "/v1/progress/result": { "post": {
+                "summary": "The result document of the case a receipt names, for the card read here, to print at this terminal",
+                "security": security,
+                "requestBody": json_body(r("ProgressQuery")),
+                "responses": signed(json!({
+                    "200": { "description": "The document (application/pdf)", "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error("not_found: no such filing for this card; not_available: no result document yet"),
+                    "422": error("Malformed query"),
+                    "429": error("quota_exceeded (with Retry-After), as for /v1/progress")
                 }))
             }},
             "/v1/diagnostics/{id}": { "post": {

@@ -208,6 +208,12 @@ pub fn progress_text(case_number: &str, status: CaseStatus, reason: Option<&str>
     }
 }
 
+/// The words of the text that carries the back office's answer to a bad
+/// rating (差评整改). Names no person: the case number and the answer.
+pub fn reply_text(case_number: &str, reply: &str) -> String {
+    format!("【村办】您对办件 {case_number} 的评价，答复如下：{reply}")
+}
+
 /// What one [`dispatch`] run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DispatchReport {
@@ -283,7 +289,11 @@ async fn send_one(
             return Ok(());
         }
     };
-    let msg = SmsMessage { key: row.key.clone(), to: phone, text: progress_text(&row.case_number, row.status, row.reason.as_deref()) };
+    let text = match &row.reply {
+        Some(reply) => reply_text(&row.case_number, reply),
+        None => progress_text(&row.case_number, row.status, row.reason.as_deref()),
+    };
+    let msg = SmsMessage { key: row.key.clone(), to: phone, text };
     match gateway.send(&msg).await {
         Ok(id) => {
             tracing::info!(key = %msg.key, case = %row.case_number, to = %mask_phone(&msg.to), gateway_id = %id, "progress SMS handed to the gateway");

@@ -276,7 +276,7 @@ impl App {
         match effect {
             // The journeys beside filing: visit.rs.
             effect @ (Effect::Speak { .. } | Effect::LookUp(_) | Effect::StoreRating(_)) => {
-                crate::visit::run(self, &self.inner.visit, &self.inner.outbox, &self.inner.rt, effect)
+                crate::visit::run(self, &self.inner.visit, &self.inner.outbox, &self.inner.sync, &self.inner.rt, effect)
             }
             Effect::ReadCard => {
                 self.inner.reading.send_replace(true);
@@ -288,10 +288,10 @@ impl App {
                 let app = self.clone();
                 self.inner.rt.spawn(async move { app.submit(sub, files).await });
             }
-            Effect::PrintResult(case_number) => {
+            Effect::PrintResult(case_number, proof) => {
                 let app = self.clone();
                 self.inner.rt.spawn(async move {
-                    let outcome = app.print_result(case_number).await;
+                    let outcome = app.print_result(case_number, proof).await;
                     match outcome {
                         Ok(()) => app.dispatch(Event::ResultPrinted),
                         Err(msg) => app.dispatch(Event::ResultPrintFailed(msg.into())),
@@ -350,11 +350,22 @@ impl App {
 
     /// Fetches a case's result document from the hub and prints it on the
     /// A4 printer. Errors are sentences for the villager.
-    async fn print_result(&self, case_number: model::CaseNumber) -> Result<(), String> {
+    /// `proof`: the card number that showed another terminal's case is the
+    /// villager's (progress at any terminal); the hub asks for it again.
+    async fn print_result(&self, case_number: model::CaseNumber, proof: Option<model::IdNumber>) -> Result<(), String> {
         if lock(&self.inner.a4).is_none() {
             return Err(n_("这台机器没有连接A4打印机").into());
         }
-        let fetched = tokio::time::timeout(Duration::from_secs(30), self.inner.sync.fetch_result(&case_number)).await;
+        let fetch = async {
+            match proof {
+                Some(id_number) => {
+                    let query = model::protocol::ProgressQuery { receipt: case_number.to_string(), id_number };
+                    self.inner.sync.progress_result(&query).await
+                }
+                None => self.inner.sync.fetch_result(&case_number).await,
+            }
+        };
+        let fetched = tokio::time::timeout(Duration::from_secs(30), fetch).await;
         let (media_type, pdf) = match fetched {
             Ok(Ok(Some(doc))) => doc,
             Ok(Ok(None)) => return Err(n_("政务服务平台上还没有这件事的结果文件").into()),

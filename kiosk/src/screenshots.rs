@@ -24,7 +24,7 @@ use time::macros::datetime;
 
 use crate::materials::CaptureKind;
 use crate::samples::{sample_capture, sample_identity};
-use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Session, Terminal, View};
+use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Known, Session, Terminal, View};
 use crate::ui_glue;
 
 /// Width of the screenshots, in pixels (the kiosk's 1280×800 screen).
@@ -188,6 +188,7 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         case_number: case.map(|c| CaseNumber::parse(c).expect("a case number")),
         stage,
         result_available: stage == FilingStage::Done && case.is_some(),
+        known: Known::Here,
     };
     s.handle(Event::LookedUp(vec![
         filing("620000MZ0001", 0, None, FilingStage::Waiting),

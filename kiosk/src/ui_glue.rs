@@ -263,6 +263,7 @@ pub fn apply(w: &KioskWindow, v: &View) {
     visit.set_lookup_phase(v.lookup_phase);
     visit.set_lookup_message(v.lookup_message.as_str().into());
     visit.set_lookup_error(v.lookup_error);
+    visit.set_lookup_card_only(v.lookup_card_only);
     sync(
         visit.get_lookup_rows(),
         v.lookup_rows
@@ -273,6 +274,8 @@ pub fn apply(w: &KioskWindow, v: &View) {
                 status: r.status.as_str().into(),
                 number: r.number.as_str().into(),
                 tone: r.tone,
+                history: r.history.as_str().into(),
+                reply: r.reply.as_str().into(),
             })
             .collect(),
         |m| visit.set_lookup_rows(m),

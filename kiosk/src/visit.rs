@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use model::evaluation::Rating;
-use model::{CaseStatus, SubmissionId};
+use model::protocol::{ProgressCase, ProgressQuery};
+use model::{CaseStatus, IdNumber, ImplementCode, SubmissionId};
 use serde::{Deserialize, Serialize};
-use offline_cache::{Outbox, OutboxEntry, OutboxState, StoreError};
+use offline_cache::{Outbox, OutboxEntry, OutboxState, StopReason, StoreError, SyncClient};
 use tokio::runtime::Handle;
 use tracing::{error, info, warn};
 
 use crate::ports::Dispatch;
-use crate::session::{Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget};
+use crate::session::{Effect, Event, FilingStage, FilingStatus, Known, Lookup, PlatformNews, RatingRecord, RatingTarget};
 use crate::voice::{Silent, Speaker};
 use ui::i18n::n_;
 
@@ -167,9 +168,14 @@ fn store_all(outbox: &Outbox, ratings: Vec<RatingRecord>) -> Vec<RatingRecord> {
 }
 
 /// Runs one of the effects this module owns; others are ignored.
-pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, rt: &Handle, effect: Effect) {
+pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outbox>, sync: &Arc<SyncClient>, rt: &Handle, effect: Effect) {
     match effect {
         Effect::Speak { lang, text, ids } => services.speaker().speak_prompt(lang, &text, &ids),
+        Effect::LookUp(Lookup::Proven { receipt, id_number }) => {
+            let app = app.clone();
+            let (outbox, sync) = (outbox.clone(), sync.clone());
+            rt.spawn(async move { app.dispatch(ask_platform(&sync, outbox, receipt, id_number).await) });
+        }
         Effect::LookUp(query) => {
             let app = app.clone();
             let outbox = outbox.clone();
@@ -243,6 +249,77 @@ pub fn store_rating(outbox: &Outbox, record: &RatingRecord) -> Result<bool, Stor
     Ok(true)
 }
 
+/// How long a villager waits for the platform before the terminal shows
+/// what it knows itself.
+const PLATFORM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Progress at any terminal: asks the platform about a receipt with the
+/// card's number. Unreachable: what this terminal knows of the card holder,
+/// marked as such (the screen says the platform could not be asked).
+async fn ask_platform(sync: &SyncClient, outbox: Arc<Outbox>, receipt: String, id_number: IdNumber) -> Event {
+    let query = ProgressQuery { receipt, id_number };
+    match tokio::time::timeout(PLATFORM_WAIT, sync.progress(&query)).await {
+        Ok(Ok(Some(answer))) => {
+            info!(cases = answer.cases.len(), "progress found on the platform");
+            let found: Vec<FilingStatus> = answer.cases.into_iter().filter_map(|c| from_platform(c, &query.id_number)).collect();
+            if found.is_empty() { Event::NothingOnPlatform } else { Event::LookedUp(found) }
+        }
+        Ok(Ok(None)) => Event::NothingOnPlatform,
+        Ok(Err(StopReason::ServerBusy { status: 429, .. })) => {
+            warn!("progress lookups refused: this terminal is over its allowance of misses today");
+            Event::LookupFailed(n_("这台机器今天查不到的次数太多了，请明天再查，或者请村代办员帮忙。").into())
+        }
+        stopped => {
+            match stopped {
+                Ok(Err(stop)) => info!(reason = ?stop, "progress: the platform cannot be asked; showing what this terminal knows"),
+                _ => info!("progress: the platform did not answer in time; showing what this terminal knows"),
+            }
+            let number = query.id_number.clone();
+            let found = tokio::task::spawn_blocking(move || look_up(&outbox, &Lookup::IdNumber(number))).await;
+            match found {
+                Ok(Ok(found)) if found.is_empty() => Event::NothingKnownOffline,
+                Ok(Ok(found)) => Event::LookedUp(found.into_iter().map(|f| FilingStatus { known: Known::HereOffline, ..f }).collect()),
+                Ok(Err(e)) => {
+                    warn!(error = %e, "progress lookup failed");
+                    Event::LookupFailed(n_("本机查询出错了，请再试一次，或者请村代办员帮忙。").into())
+                }
+                Err(e) => {
+                    warn!(error = %e, "progress lookup task failed");
+                    Event::LookupFailed(n_("本机查询出错了，请再试一次，或者请村代办员帮忙。").into())
+                }
+            }
+        }
+    }
+}
+
+/// None for a case whose item code the catalog's format refuses (a hub bug).
+fn from_platform(c: ProgressCase, proof: &IdNumber) -> Option<FilingStatus> {
+    let stage = match c.status {
+        CaseStatus::Done => FilingStage::Done,
+        CaseStatus::Rejected => FilingStage::Problem,
+        CaseStatus::Received | CaseStatus::Accepted | CaseStatus::Processing => FilingStage::Delivered,
+    };
+    let Ok(item_code) = ImplementCode::parse(&c.item_code) else {
+        warn!(case = %c.case_number, "the platform answered an item code that is not one");
+        return None;
+    };
+    Some(FilingStatus {
+        reference: c.submission_id,
+        item_code,
+        created_at: c.filed_at,
+        case_number: Some(c.case_number),
+        stage,
+        result_available: c.result_available,
+        known: Known::Platform(Box::new(PlatformNews {
+            history: c.history.into_iter().map(|s| (s.status, s.at)).collect(),
+            reason: c.reason,
+            reply: c.followup_reply,
+            filed_here: c.filed_here,
+            proof: proof.clone(),
+        })),
+    })
+}
+
 /// The filings a query finds on this terminal, newest first.
 pub fn look_up(outbox: &Outbox, query: &Lookup) -> Result<Vec<FilingStatus>, StoreError> {
     let entries: Vec<OutboxEntry> = match query {
@@ -250,6 +327,8 @@ pub fn look_up(outbox: &Outbox, query: &Lookup) -> Result<Vec<FilingStatus>, Sto
         Lookup::Reference(id) => outbox.entry(*id)?.into_iter().collect(),
         // Finished cases too, as long as the outbox keeps their row.
         Lookup::Case(case_number) => outbox.find_by_case_number(case_number)?,
+        // Asked of the platform (ask_platform); here, the card's filings.
+        Lookup::Proven { id_number, .. } => outbox.find_by_id_number(id_number)?,
     };
     entries.into_iter().map(|e| status_of(outbox, e)).collect()
 }
@@ -269,6 +348,7 @@ fn status_of(outbox: &Outbox, e: OutboxEntry) -> Result<FilingStatus, StoreError
         case_number: e.case_number,
         stage,
         result_available: case.as_ref().is_some_and(|c| c.result_available),
+        known: Known::Here,
     })
 }
 

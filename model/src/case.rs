@@ -3,6 +3,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::text::n_;
 use thiserror::Error;
 
 /// A string that is not a case number.
@@ -91,11 +93,11 @@ impl CaseStatus {
     /// The status as shown to villagers (screen, receipt).
     pub fn label_zh(self) -> &'static str {
         match self {
-            CaseStatus::Received => "已接收",
-            CaseStatus::Accepted => "已受理",
-            CaseStatus::Processing => "办理中",
-            CaseStatus::Done => "已办结",
-            CaseStatus::Rejected => "不予受理",
+            CaseStatus::Received => n_("已接收"),
+            CaseStatus::Accepted => n_("已受理"),
+            CaseStatus::Processing => n_("办理中"),
+            CaseStatus::Done => n_("已办结"),
+            CaseStatus::Rejected => n_("不予受理"),
         }
     }
 }

@@ -35,6 +35,10 @@
 //! - `PUT  /v1/evaluations/{id}` [`EvaluationUpload`] → [`EvaluationAck`]; idempotent.
 //! - `POST /v1/heartbeat` [`Heartbeat`] → [`HeartbeatAck`].
 //! - `POST /v1/e-license/lookup` [`ELicenseQuery`] → [`ELicenseAnswer`].
+//! - `POST /v1/progress` [`ProgressQuery`] → [`ProgressAnswer`]: progress
+//!   at any terminal, for a receipt together with the card of the person who
+//!   filed it (404 `not_found` for every miss, 429 `quota_exceeded` past the
+//!   misses a terminal may make a day).
 //! - `GET  /v1/operators` → [`crate::operator::OperatorList`]: the assistants
 //!   who may log in on this terminal (assisted mode), revoked ones flagged.
 //!
@@ -431,6 +435,9 @@ pub struct ELicenseDocument {
     pub issuer: String,
     /// 证照编号 in the library (not the person's ID number).
     pub license_id: String,
+    /// 发证日期 (YYYY-MM-DD), when the library says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<String>,
 }
 
 /// `POST /v1/e-license/lookup` answer.
@@ -441,4 +448,65 @@ pub struct ELicenseAnswer {
     /// The document, when available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<ELicenseDocument>,
+}
+
+/// `POST /v1/progress`: where does the filing on this receipt stand? Asked
+/// at any terminal, not only the one that filed. The card read at the
+/// terminal is the proof that the filing is the asker's: the hub answers
+/// only when the ID number matches the applicant's (compared as keyed
+/// hashes), so a receipt number alone, or a terminal walking numbers,
+/// learns nothing. Sent only online, over TLS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressQuery {
+    /// The receipt's code: a case number (办件编号) or a submission id.
+    pub receipt: String,
+    /// The ID number read from the card at the terminal.
+    pub id_number: IdNumber,
+}
+
+/// One status a case went through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressStep {
+    /// The status reached.
+    pub status: CaseStatus,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// One case in a [`ProgressAnswer`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressCase {
+    /// 办件编号.
+    pub case_number: CaseNumber,
+    /// The submission (the receipt's local reference).
+    pub submission_id: SubmissionId,
+    /// The catalog's item code.
+    pub item_code: String,
+    /// Where the case is now.
+    pub status: CaseStatus,
+    /// When it was filed (committed on the hub).
+    #[serde(with = "time::serde::rfc3339")]
+    pub filed_at: time::OffsetDateTime,
+    /// Every status, oldest first, starting with `received`.
+    pub history: Vec<ProgressStep>,
+    /// Why it was rejected, in words for the villager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The platform holds a result document for it.
+    pub result_available: bool,
+    /// The asking terminal is the one that filed it.
+    pub filed_here: bool,
+    /// The back office's answer to the villager's bad rating of it (差评整改).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followup_reply: Option<String>,
+}
+
+/// `POST /v1/progress` answer: the cases the receipt names that were filed
+/// with the asker's ID number (usually one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressAnswer {
+    /// The matching cases.
+    pub cases: Vec<ProgressCase>,
 }

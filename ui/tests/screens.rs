@@ -181,6 +181,8 @@ fn sample_window() -> (KioskWindow, Log) {
             status: s("已保存在本机，等网络好了就发送"),
             number: s(""),
             tone: ProgressTone::Waiting,
+            history: s(""),
+            reply: s(""),
         },
         ProgressRow {
             item: s("城乡居民医疗保险参保登记"),
@@ -188,6 +190,8 @@ fn sample_window() -> (KioskWindow, Log) {
             status: s("已经办结"),
             number: s("62292620261012000007"),
             tone: ProgressTone::Done,
+            history: s("已接收 10-12 → 已受理 10-13 → 已办结 10-20"),
+            reply: s("对您评价的答复：已加派人手，下次不用久等。"),
         },
     ]));
     ui.global::<ui::Visit>().set_goodbye_message(s("请带好您的身份证和回执。"));

@@ -31,11 +31,33 @@ impl Frame {
         let (w, h) = self.image.dimensions();
         let mut out = GrayImage::new(w, h);
         for (dst, src) in out.pixels_mut().zip(self.image.pixels()) {
-            let [r, g, b] = src.0.map(u32::from);
-            // Integer weights 77/150/29 (sum 256) ≈ 0.299/0.587/0.114.
-            *dst = Luma([((77 * r + 150 * g + 29 * b) >> 8) as u8]);
+            *dst = Luma([luma(src.0)]);
         }
         out
+    }
+
+    /// Brightness at half the resolution in each direction, each pixel the
+    /// mean of a 2×2 block, in one pass over the RGB bytes (no full-size
+    /// grey copy). A code held before the lens keeps ≥ 2 pixels a module.
+    pub fn to_luma_half(&self) -> GrayImage {
+        let (w, h) = self.image.dimensions();
+        let (hw, hh) = (w / 2, h / 2);
+        let raw = self.image.as_raw();
+        let stride = w as usize * 3;
+        let mut out = Vec::with_capacity(hw as usize * hh as usize);
+        for y in 0..hh as usize {
+            let top = &raw[2 * y * stride..][..stride];
+            let bottom = &raw[(2 * y + 1) * stride..][..stride];
+            for (t, b) in top.chunks_exact(6).zip(bottom.chunks_exact(6)) {
+                let sum = u16::from(luma([t[0], t[1], t[2]]))
+                    + u16::from(luma([t[3], t[4], t[5]]))
+                    + u16::from(luma([b[0], b[1], b[2]]))
+                    + u16::from(luma([b[3], b[4], b[5]]));
+                out.push((sum / 4) as u8);
+            }
+        }
+        // The buffer has exactly hw × hh bytes, as built above.
+        GrayImage::from_raw(hw, hh, out).unwrap_or_else(|| GrayImage::new(hw, hh))
     }
 
     /// Encodes the frame as JPEG (materials, face photos). `quality` 1..=100.
@@ -46,6 +68,12 @@ impl Frame {
             .map_err(CameraError::Encode)?;
         Ok(out.into_inner())
     }
+}
+
+/// Integer weights 77/150/29 (sum 256) ≈ 0.299/0.587/0.114.
+#[inline]
+fn luma([r, g, b]: [u8; 3]) -> u8 {
+    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8) as u8
 }
 
 /// What goes wrong with a camera. Reasons are for technicians; no variant

@@ -12,6 +12,7 @@ mod audit_ack;
 pub(crate) mod error;
 pub(crate) mod state;
 mod diagnostics;
+mod progress;
 mod submissions;
 mod rollouts;
 mod terminal;
@@ -65,6 +66,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         quota: options.quota.unwrap_or_default(),
         e_license_people_per_day: options.e_license_people_per_day.unwrap_or(DEFAULT_E_LICENSE_PEOPLE_PER_DAY),
         sms_gateway: options.sms_gateway,
+        progress_misses_per_day: options.progress_misses_per_day.unwrap_or(crate::progress::DEFAULT_PROGRESS_MISSES_PER_DAY),
     };
     Router::new()
         .route("/v1/health", get(health))
@@ -82,6 +84,8 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/v1/heartbeat", post(terminal::heartbeat))
         .route("/v1/operators", get(terminal::operators))
         .route("/v1/e-license/lookup", post(terminal::e_license))
+        .route("/v1/progress", post(progress::progress))
+        .route("/v1/progress/result", post(progress::result))
         .route("/v1/diagnostics/{id}", post(diagnostics::announce))
         .route("/v1/diagnostics/{id}/bundle/{sha256}", get(submissions::upload_status).put(submissions::put_attachment))
         .route("/v1/updates/{version}/bundle", get(updates::bundle))

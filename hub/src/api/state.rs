@@ -59,6 +59,8 @@ pub(crate) struct AppState {
     pub e_license_people_per_day: u64,
     /// An SMS gateway sends progress texts (terminals may promise them).
     pub sms_gateway: bool,
+    /// Progress lookups that found nothing one terminal may make a day.
+    pub progress_misses_per_day: u64,
 }
 
 impl AppState {
@@ -102,6 +104,9 @@ pub struct HubOptions {
     pub sms_gateway: bool,
     /// Clean-up of abandoned uploads; [`SweepPolicy::default`] when None.
     pub sweep: Option<SweepPolicy>,
+    /// Progress lookups that found nothing one terminal may make a day;
+    /// [`crate::progress::DEFAULT_PROGRESS_MISSES_PER_DAY`] when None.
+    pub progress_misses_per_day: Option<u64>,
 }
 
 /// A village kiosk serves a few dozen people a day; a terminal asking about

@@ -58,12 +58,15 @@ pub(super) async fn put_submission(
     if let Some((i, a)) = envelope.attachments.iter().enumerate().find(|(_, a)| a.size > BODY_LIMIT as u64) {
         return Err(ApiError::invalid(format!("attachment {i} is {} bytes, over the limit of {BODY_LIMIT}", a.size)));
     }
+    // The applicant's number, from the opened filing: only its keyed hash
+    // is kept (progress at any terminal, issue 16).
+    let mut applicant = None;
     if let Some(key) = &st.platform_key {
         let (key, env) = (key.clone(), envelope.clone());
         // Opening costs an X25519 operation and a decryption: off the async threads.
-        let opened = tokio::task::spawn_blocking(move || open_envelope(&key, &env).map(drop)).await;
+        let opened = tokio::task::spawn_blocking(move || open_envelope(&key, &env).map(|o| o.submission.applicant.id_number.clone())).await;
         match opened {
-            Ok(Ok(())) => {}
+            Ok(Ok(number)) => applicant = Some(number),
             Ok(Err(e)) => {
                 tracing::info!(%id, error = %e, "sealed manifest does not open with the platform key");
                 return Err(ApiError::invalid(format!("the sealed submission does not open with the platform key: {e}")));
@@ -96,6 +99,14 @@ pub(super) async fn put_submission(
     })
     .await
     .inspect_err(|e| tracing::info!(%id, terminal = %auth.terminal_id, code = ?e.code(), "manifest refused"))?;
+    if let Some(number) = applicant {
+        let (store, terminal) = (st.store.clone(), auth.terminal_id.clone());
+        // A failure here costs only progress at other terminals for this
+        // filing, which the replayed manifest of the next round tags again.
+        if let Err(e) = blocking(move || store.tag_applicant(&terminal, id, &number)).await {
+            tracing::warn!(%id, code = ?e.code(), "applicant not tagged for progress lookups");
+        }
+    }
     tracing::info!(%id, item = %item_code, terminal = %auth.terminal_id, ?outcome, "manifest");
     Ok((put_status(outcome), Json(PutResponse { id, outcome })))
 }

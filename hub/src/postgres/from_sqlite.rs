@@ -20,7 +20,7 @@ const TABLES: &[&str] = &[
     "terminals", "seen_nonces", "submissions", "submission_attachments", "case_numbers", "cases", "case_events", "case_results",
     "heartbeats", "terminal_configs", "evaluations", "rating_followups", "catalogs", "enrollments", "operators", "operator_terminals",
     "e_license_lookups", "hub_secrets", "staff", "audit_anchors", "audit_breaks", "hub_audit", "diagnostics_requests", "update_bundles",
-    "rollouts", "update_reports", "sms_outbox",
+    "rollouts", "update_reports", "sms_outbox", "progress_misses", "rating_forwards",
 ];
 
 /// What was moved.
@@ -121,7 +121,7 @@ impl PgStore {
                 report.rows.push(((*table).to_owned(), n));
             }
             // Sequences go on from the pilot's numbers: no case number twice.
-            for (table, column) in [("case_numbers", "seq"), ("case_events", "seq"), ("e_license_lookups", "seq"), ("audit_breaks", "id"), ("hub_audit", "seq")] {
+            for (table, column) in [("case_numbers", "seq"), ("case_events", "seq"), ("e_license_lookups", "seq"), ("audit_breaks", "id"), ("hub_audit", "seq"), ("progress_misses", "seq")] {
                 tx.execute(
                     &format!("SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"),
                     &[],

@@ -18,6 +18,7 @@ mod cases;
 mod enrollment;
 pub mod from_sqlite;
 mod pool;
+mod progress;
 mod ratings;
 mod reader;
 mod rollouts;

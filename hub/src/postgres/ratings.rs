@@ -41,7 +41,7 @@ fn followup(r: &Row) -> Result<FollowUp, StoreError> {
     })
 }
 
-const SMS_SELECT: &str = "SELECT key, case_number, status, reason, state, attempts, gateway_id, last_error, created_at FROM sms_outbox";
+const SMS_SELECT: &str = "SELECT key, case_number, status, reason, state, attempts, gateway_id, last_error, created_at, reply FROM sms_outbox";
 
 fn sms_row(r: &Row) -> Result<SmsRow, StoreError> {
     let state: &str = r.try_get(4)?;
@@ -55,6 +55,7 @@ fn sms_row(r: &Row) -> Result<SmsRow, StoreError> {
         gateway_id: r.try_get(6)?,
         last_error: r.try_get(7)?,
         created_at: r.try_get(8)?,
+        reply: r.try_get(9)?,
     })
 }
 
@@ -94,6 +95,12 @@ impl RatingStore for PgStore {
                 &[&ev.id.to_string(), &terminal, &case, &rating, &body, &at],
             )
             .await?;
+            // On its way to the platform (rating_forward.rs), in the same transaction.
+            tx.execute(
+                "INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at) VALUES ($1, 'pending', $2, $2)",
+                &[&ev.id.to_string(), &at],
+            )
+            .await?;
             // 差评整改: a bad rating opens a follow-up with its deadline, in the same transaction.
             if matches!(ev.evaluation.rating, Rating::Dissatisfied | Rating::VeryDissatisfied) {
                 tx.execute(
@@ -116,14 +123,29 @@ impl RatingStore for PgStore {
     }
 
     fn reply_followup(&self, id: uuid::Uuid, reply: &str, actor: &str, at: OffsetDateTime) -> Result<FollowUp, StoreError> {
-        let client = self.pool.get()?;
-        let n = self.pool.wait(client.execute(
-            "UPDATE rating_followups SET reply = $2, replied_by = $3, replied_at = $4 WHERE evaluation_id = $1 AND reply IS NULL",
-            &[&id.to_string(), &reply, &actor, &at],
-        ))?;
-        if n == 0 {
-            return Err(StoreError::NoSuchFollowUp(id.to_string()));
-        }
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            let n = tx
+                .execute(
+                    "UPDATE rating_followups SET reply = $2, replied_by = $3, replied_at = $4 WHERE evaluation_id = $1 AND reply IS NULL",
+                    &[&id.to_string(), &reply, &actor, &at],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StoreError::NoSuchFollowUp(id.to_string()));
+            }
+            // The villager is told by text too (sent where a gateway exists), keyed once per follow-up.
+            tx.execute(
+                "INSERT INTO sms_outbox (key, case_number, status, reason, state, created_at, updated_at, reply)
+                 SELECT $1, f.case_number, c.status, NULL, 'pending', $2, $2, $3
+                 FROM rating_followups f JOIN cases c ON c.case_number = f.case_number WHERE f.evaluation_id = $4",
+                &[&format!("cunban-reply-{id}"), &at, &reply, &id.to_string()],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })?;
         let row = self.pool.wait(client.query_opt(&format!("{FOLLOWUP_SELECT} WHERE f.evaluation_id = $1"), &[&id.to_string()]))?;
         followup(&row.ok_or_else(|| StoreError::NoSuchFollowUp(id.to_string()))?)
     }

@@ -261,6 +261,32 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER audit_breaks_acknowledged_once BEFORE UPDATE ON audit_breaks FOR EACH ROW EXECUTE FUNCTION audit_break_acknowledged_once();
+"#, r#"
+-- v3 (issue 16): progress at any terminal (a keyed hash of the applicant's
+-- ID number beside each filing the hub opened; misses per terminal and day
+-- to cap guessing), the reply to a bad rating texted, and ratings on their
+-- way to the provincial platform. As SQLite's v13.
+ALTER TABLE submissions ADD COLUMN applicant_tag TEXT;
+CREATE INDEX submissions_by_applicant ON submissions (applicant_tag) WHERE applicant_tag IS NOT NULL;
+CREATE TABLE progress_misses (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX progress_misses_by_day ON progress_misses (terminal_id, day);
+ALTER TABLE sms_outbox ADD COLUMN reply TEXT;
+CREATE TABLE rating_forwards (
+    evaluation_id TEXT PRIMARY KEY REFERENCES evaluations (id),
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'refused')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX rating_forwards_pending ON rating_forwards (created_at) WHERE state = 'pending';
+INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at)
+    SELECT id, 'pending', received_at, received_at FROM evaluations;
 "#];
 
 /// Brings the schema up to date; refuses a database a newer hub migrated.
@@ -287,6 +313,9 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| StoreError::Corrupt(format!("no randomness for the lookup secret: {e}")))?;
     tx.execute("INSERT INTO hub_secrets (name, value) VALUES ('lookup_tag', $1) ON CONFLICT DO NOTHING", &[&&secret[..]]).await?;
+    // The key of applicants' progress tags (issue 16), likewise.
+    getrandom::fill(&mut secret).map_err(|e| StoreError::Corrupt(format!("no randomness for the applicant secret: {e}")))?;
+    tx.execute("INSERT INTO hub_secrets (name, value) VALUES ('applicant_tag', $1) ON CONFLICT DO NOTHING", &[&&secret[..]]).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -177,6 +177,11 @@ impl SqliteStore {
             "INSERT INTO evaluations (id, terminal_id, case_number, rating, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![ev.id.to_string(), terminal, case, rating, body, ts(at)],
         )?;
+        // On its way to the platform (rating_forward.rs), in the same transaction.
+        tx.execute(
+            "INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at) VALUES (?1, 'pending', ?2, ?2)",
+            params![ev.id.to_string(), ts(at)],
+        )?;
         // 差评整改: a bad rating opens a follow-up with its deadline, in the same transaction.
         if matches!(ev.evaluation.rating, model::evaluation::Rating::Dissatisfied | model::evaluation::Rating::VeryDissatisfied) {
             tx.execute(

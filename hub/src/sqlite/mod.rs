@@ -11,6 +11,8 @@ mod fleet_audit;
 mod fleet_page;
 mod hubdb;
 mod pool;
+mod progress;
+mod rating_forward;
 mod rollouts;
 mod rows;
 mod ratings;
@@ -33,7 +35,7 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
-    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
+    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingForwardStore, RatingStore, RatingToForward, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
     CaseSummary, DiagnosticsRecord, FleetPage, FleetQuery, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
     NewTerminal, StatusChange, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
@@ -317,6 +319,34 @@ impl RatingStore for SqliteStore {
 
     fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
         self.do_ratings_report()
+    }
+}
+
+impl RatingForwardStore for SqliteStore {
+    fn ratings_to_forward(&self, limit: usize) -> Result<Vec<RatingToForward>, StoreError> {
+        self.do_ratings_to_forward(limit)
+    }
+
+    fn rating_forwarded(&self, evaluation_id: uuid::Uuid, outcome: Result<(), &str>, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_rating_forwarded(evaluation_id, outcome, at)
+    }
+
+    fn rating_forward_failed(&self, evaluation_id: uuid::Uuid, why: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_rating_forward_failed(evaluation_id, why, at)
+    }
+}
+
+impl ProgressStore for SqliteStore {
+    fn tag_applicant(&self, terminal: &str, id: SubmissionId, id_number: &model::IdNumber) -> Result<(), StoreError> {
+        self.do_tag_applicant(terminal, id, id_number)
+    }
+
+    fn progress(&self, lookup: &crate::progress::ProgressLookup<'_>, at: OffsetDateTime) -> Result<Option<Vec<model::protocol::ProgressCase>>, StoreError> {
+        self.do_progress(lookup, at)
+    }
+
+    fn any_case_result(&self, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.do_any_case_result(case_number)
     }
 }
 

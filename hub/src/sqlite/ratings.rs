@@ -60,14 +60,23 @@ impl SqliteStore {
     pub(super) fn do_reply_followup(&self, id: uuid::Uuid, reply: &str, actor: &str, at: OffsetDateTime) -> Result<FollowUp, StoreError> {
         {
             let _one = self.write_gate();
-            let conn = self.pool.get()?;
-            let n = conn.execute(
+            let mut conn = self.pool.get()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE rating_followups SET reply = ?2, replied_by = ?3, replied_at = ?4 WHERE evaluation_id = ?1 AND reply IS NULL",
                 params![id.to_string(), reply, actor, ts(at)],
             )?;
             if n == 0 {
                 return Err(StoreError::NoSuchFollowUp(id.to_string()));
             }
+            // The villager is told by text too (sent where a gateway exists), keyed once per follow-up.
+            tx.execute(
+                "INSERT INTO sms_outbox (key, case_number, status, reason, state, created_at, updated_at, reply)
+                 SELECT ?1, f.case_number, c.status, NULL, 'pending', ?2, ?2, ?3
+                 FROM rating_followups f JOIN cases c ON c.case_number = f.case_number WHERE f.evaluation_id = ?4",
+                params![format!("cunban-reply-{id}"), ts(at), reply, id.to_string()],
+            )?;
+            tx.commit()?;
         }
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE f.evaluation_id = ?1"))?;

@@ -373,7 +373,7 @@ INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
 -- the publisher had none), so a terminal one item behind downloads one item.
 ALTER TABLE catalogs ADD COLUMN delta TEXT;
 "#, r#"
--- issue 19: staff acknowledge a terminal's audit-chain breaks on the fleet
+-- v12 (issue 19): staff acknowledge a terminal's audit-chain breaks on the fleet
 -- page (who, when, why). A break is acknowledged once and stays as it was.
 ALTER TABLE audit_breaks ADD COLUMN acknowledged_by TEXT;
 ALTER TABLE audit_breaks ADD COLUMN acknowledged_at TEXT;
@@ -384,6 +384,39 @@ WHEN OLD.acknowledged_at IS NOT NULL
   OR NEW.from_seq IS NOT OLD.from_seq OR NEW.anchored_seq IS NOT OLD.anchored_seq OR NEW.anchored_hash IS NOT OLD.anchored_hash
   OR NEW.reported_seq IS NOT OLD.reported_seq OR NEW.reported_hash IS NOT OLD.reported_hash
 BEGIN SELECT RAISE(ABORT, 'an audit break is acknowledged once and otherwise kept as it was'); END;
+"#, r#"
+-- v13 (issue 16): progress at any terminal. A keyed hash (HMAC-SHA256 under
+-- a secret of this hub) of the applicant's ID number, taken from the opened
+-- filing when the hub holds the platform key; a lookup from another
+-- terminal must bring the same number. Misses are kept per terminal and day
+-- to cap guessing (never the number or the receipt tried, only when).
+ALTER TABLE submissions ADD COLUMN applicant_tag TEXT;
+CREATE INDEX submissions_by_applicant ON submissions (applicant_tag) WHERE applicant_tag IS NOT NULL;
+CREATE TABLE progress_misses (
+    seq         INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX progress_misses_by_day ON progress_misses (terminal_id, day);
+INSERT OR IGNORE INTO hub_secrets (name, value) VALUES ('applicant_tag', randomblob(32));
+-- The back office's answer to a bad rating goes to the villager by text
+-- too: a row of the SMS outbox whose words are the reply.
+ALTER TABLE sms_outbox ADD COLUMN reply TEXT;
+-- Ratings on their way to the provincial platform (rating_forward.rs): one
+-- row per rating, written with it; the evaluation id is the platform's
+-- idempotency key. Ratings kept before this step are forwarded too.
+CREATE TABLE rating_forwards (
+    evaluation_id TEXT PRIMARY KEY REFERENCES evaluations(id),
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'refused')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX rating_forwards_pending ON rating_forwards (created_at) WHERE state = 'pending';
+INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at)
+    SELECT id, 'pending', received_at, received_at FROM evaluations;
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

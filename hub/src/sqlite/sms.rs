@@ -9,7 +9,7 @@ use crate::store::{SmsRow, SmsState, SmsUpdate, StoreError};
 use super::rows::*;
 use super::SqliteStore;
 
-const SELECT: &str = "SELECT key, case_number, status, reason, state, attempts, gateway_id, last_error, created_at FROM sms_outbox";
+const SELECT: &str = "SELECT key, case_number, status, reason, state, attempts, gateway_id, last_error, created_at, reply FROM sms_outbox";
 
 fn row(r: &Row<'_>) -> Result<SmsRow, StoreError> {
     let state: String = r.get(4)?;
@@ -23,6 +23,7 @@ fn row(r: &Row<'_>) -> Result<SmsRow, StoreError> {
         attempts: r.get(5)?,
         gateway_id: r.get(6)?,
         last_error: r.get(7)?,
+        reply: r.get(9)?,
         created_at: parse_ts(&created)?,
     })
 }

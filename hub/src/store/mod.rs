@@ -16,6 +16,8 @@ mod diagnostics;
 mod enrollment;
 mod error;
 mod operators;
+mod progress;
+mod rating_forward;
 mod ratings;
 mod rollouts;
 mod sms;
@@ -29,6 +31,8 @@ pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};
 pub use enrollment::{terminal_id_for_serial, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, EnrollmentStore};
 pub use error::StoreError;
 pub use operators::{NewOperator, OperatorStore};
+pub use progress::ProgressStore;
+pub use rating_forward::{RatingForwardStore, RatingToForward};
 pub use ratings::{FollowUp, RatingStore, RatingTally, FOLLOW_UP_WITHIN};
 pub use rollouts::RolloutStore;
 pub use sms::{SmsRow, SmsState, SmsStore, SmsUpdate};
@@ -37,11 +41,11 @@ pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, Terminal
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:
-    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + Send + Sync + 'static
+    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + Send + Sync + 'static
+    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + Send + Sync + 'static
 {
 }

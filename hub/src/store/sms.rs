@@ -61,6 +61,9 @@ pub struct SmsRow {
     pub gateway_id: Option<String>,
     pub last_error: Option<String>,
     pub created_at: OffsetDateTime,
+    /// A text with the back office's answer to a bad rating instead of a
+    /// status change (差评整改, issue 16).
+    pub reply: Option<String>,
 }
 
 /// What happened to a progress text.

@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod catalog_import;
+mod e_license;
 mod auth;
 mod backoffice;
 mod binary;
@@ -17,8 +18,10 @@ mod nginx;
 mod openapi;
 mod pg;
 mod postgres;
+mod progress;
 mod rollout;
 mod ratings;
+mod rating_forward;
 mod sms;
 mod terminal_api;
 mod uploads;

@@ -208,3 +208,49 @@ async fn a_refused_text_is_failed_not_retried_and_old_news_is_not_sent() {
     assert_eq!(rows.iter().map(|r| r.state).collect::<Vec<_>>(), vec![SmsState::Expired, SmsState::Failed]);
     hub.shutdown().await.unwrap();
 }
+
+/// 差评整改 reaches the villager by text too: the back office's answer to a
+/// bad rating is one message at the gateway, sent once, naming the case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_to_a_bad_rating_is_texted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = platform_key();
+    let options = HubOptions { platform_key: Some(Arc::new(PlatformSecretKey::parse(&key.to_text()).unwrap())), sms_gateway: true, ..HubOptions::default() };
+    let (hub, api) = start_with(dir.path(), options).await;
+    let db = dir.path().join("hub.db");
+    let store = hub.store();
+    let sub = submission(vec![]);
+    let phone = sub.form.get("phone").cloned().unwrap();
+    assert_eq!(api.put_manifest(sub.id, seal(&key, &sub, &[]).envelope.to_bytes()).await.status(), reqwest::StatusCode::CREATED);
+    let commit: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let case = commit.case_number.as_str().to_owned();
+    let ev = model::protocol::EvaluationUpload {
+        id: uuid::Uuid::now_v7(),
+        evaluation: model::evaluation::Evaluation {
+            case_number: commit.case_number.clone(),
+            rating: model::evaluation::Rating::Dissatisfied,
+            reasons: vec!["等的时间太长".into()],
+            text: String::new(),
+        },
+        rated_at: OffsetDateTime::now_utc(),
+    };
+    assert!(api.send(reqwest::Method::PUT, &format!("/v1/evaluations/{}", ev.id), serde_json::to_vec(&ev).unwrap()).await.status().is_success());
+    let reply = "已加派人手，下次不用久等。";
+    store.reply_followup(ev.id, reply, "李主任", OffsetDateTime::now_utc()).unwrap();
+
+    let gw: Shared = Arc::new(Mutex::new(Gateway::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    serve_gateway(listener, gw.clone()).await;
+    let gateway = client(port);
+    let report = dispatch(store.as_ref(), &gateway, &mut *phones(&db, store.as_ref(), &key), OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let report = dispatch(store.as_ref(), &gateway, &mut *phones(&db, store.as_ref(), &key), OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.sent, 0, "once");
+    let g = gw.lock().unwrap();
+    assert_eq!(g.messages.len(), 1, "{:?}", g.messages);
+    assert_eq!((g.messages[0].to.as_str(), g.messages[0].text.as_str()), (phone.as_str(), hub::sms::reply_text(&case, reply).as_str()));
+    assert!(g.messages[0].text.contains(reply) && g.messages[0].text.contains(&case));
+    drop(g);
+    hub.shutdown().await.unwrap();
+}

@@ -150,7 +150,7 @@ impl PlatformConnector for Recording {
             if q.material_code == "hukou" {
                 Ok(ELicenseAnswer {
                     available: true,
-                    document: Some(ELicenseDocument { name: "居民户口簿".into(), issuer: "公安局".into(), license_id: "HK-1".into() }),
+                    document: Some(ELicenseDocument { name: "居民户口簿".into(), issuer: "公安局".into(), license_id: "HK-1".into(), issued_on: None }),
                 })
             } else if q.material_code == "down" {
                 Err(ConnectorError::Unavailable("e-license library".into()))

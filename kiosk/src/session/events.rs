@@ -139,6 +139,12 @@ pub enum Event {
     CodeEntered(String),
     /// The app's answer to [`Effect::LookUp`], newest first.
     LookedUp(Vec<FilingStatus>),
+    /// A receipt and card could not be asked of the platform (no network)
+    /// and this terminal knows nothing of them either.
+    NothingKnownOffline,
+    /// The platform has no filing for this receipt with this card (it says
+    /// the same when the receipt does not exist).
+    NothingOnPlatform,
     /// The lookup itself failed (a Chinese sentence).
     LookupFailed(String),
     /// Progress/result: 再查一次.
@@ -200,7 +206,7 @@ pub enum Effect {
     StoreRating(RatingRecord),
     /// Fetch this case's result document from the hub and print it on the
     /// A4 printer; answer with `ResultPrinted` or `ResultPrintFailed`.
-    PrintResult(CaseNumber),
+    PrintResult(CaseNumber, Option<IdNumber>),
     /// Read a sentence aloud (replacing whatever is being read). `ids`: the
     /// message ids it is made of, in order, when all of it is messages
     /// (then a voice pack's recordings may say it); empty otherwise.
@@ -223,6 +229,41 @@ pub enum Lookup {
     Reference(SubmissionId),
     /// The villager's ID card: every filing of this card holder on this terminal.
     IdNumber(IdNumber),
+    /// A receipt this terminal does not know, with the card of the person
+    /// who filed it: asked of the platform (progress at any terminal).
+    Proven {
+        /// The receipt's code as read or typed.
+        receipt: String,
+        /// The number on the card read at this terminal.
+        id_number: IdNumber,
+    },
+}
+
+/// Where a [`FilingStatus`] comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known {
+    /// This terminal's own record of a filing it made.
+    Here,
+    /// The platform's answer to a receipt and card (any terminal's filing).
+    Platform(Box<PlatformNews>),
+    /// The platform could not be asked: only what this terminal knows.
+    HereOffline,
+}
+
+/// What the platform says of a case beyond its stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformNews {
+    /// Every status the case went through, oldest first.
+    pub history: Vec<(model::CaseStatus, OffsetDateTime)>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The back office's answer to the villager's bad rating.
+    pub reply: Option<String>,
+    /// This terminal filed it.
+    pub filed_here: bool,
+    /// The card number that proved the case is the villager's: needed again
+    /// to fetch the result document here. Leaves memory with the visit.
+    pub proof: IdNumber,
 }
 
 /// Where one filing stands, as the terminal knows it.
@@ -240,6 +281,8 @@ pub struct FilingStatus {
     pub stage: FilingStage,
     /// The platform has a result document for it that can be printed here.
     pub result_available: bool,
+    /// Where this comes from.
+    pub known: Known,
 }
 
 /// Where a filing stands, in the villager's terms.

@@ -32,7 +32,7 @@ impl Session {
                 Some(_) => (State::Services { theme: String::new() }, vec![]),
                 None => match parse_receipt_code(&code) {
                     Some(query) => (
-                        State::Lookup { purpose: Purpose::Progress, phase: LookupPhase::Looking },
+                        State::Lookup { purpose: Purpose::Progress, phase: LookupPhase::LookingCode(code.trim().to_owned()) },
                         vec![Effect::LookUp(query)],
                     ),
                     None => (State::Home, vec![]),

@@ -38,7 +38,7 @@ use model::{Catalog, Lang};
 use time::OffsetDateTime;
 
 pub use events::{
-    Capabilities, Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget, ReceiptData,
+    Capabilities, Effect, Event, FilingStage, FilingStatus, Known, Lookup, PlatformNews, RatingRecord, RatingTarget, ReceiptData,
     Terminal, CONSENT_VERSION, RETENTION_DAYS,
 };
 pub use view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, Screen, ThemeView, TileView, View};

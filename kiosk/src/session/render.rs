@@ -5,7 +5,7 @@ use model::catalog::{FieldKind, MaterialSource, Prefill};
 use model::identity::nation_name_zh;
 use model::{CaseNumber, Lang, ServiceItem};
 
-use super::events::{FilingStage, FilingStatus, RatingTarget};
+use super::events::{FilingStage, FilingStatus, Known, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
 use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
@@ -58,7 +58,8 @@ impl Session {
             State::Lookup { phase: LookupPhase::Ask(None), .. } => {
                 self.say("请把回执上的二维码对准扫码口，或者把身份证放在读卡器上。")
             }
-            State::Lookup { phase: LookupPhase::Looking, .. } => self.say("正在查询，请稍等。"),
+            State::Lookup { phase: LookupPhase::Looking | LookupPhase::LookingCode(_), .. } => self.say("正在查询，请稍等。"),
+            State::Lookup { phase: LookupPhase::NeedCard(_, Some(p)), .. } => self.problem_text(p),
             State::Lookup { .. } => v.lookup_message,
             State::Goodbye { .. } => v.goodbye_message,
             State::Error(_) => v.error_message,
@@ -278,17 +279,44 @@ impl Session {
                     v.lookup_message = self.say("先找到要评价的那件事。");
                 }
             }
-            LookupPhase::Looking => v.lookup_phase = ui::LookupPhase::Looking,
+            LookupPhase::Looking | LookupPhase::LookingCode(_) => v.lookup_phase = ui::LookupPhase::Looking,
+            LookupPhase::NeedCard(_, problem) => {
+                v.lookup_phase = ui::LookupPhase::Ask;
+                v.lookup_card_only = true;
+                if let Some(p) = problem {
+                    v.lookup_message = self.problem_text(p);
+                    v.lookup_error = true;
+                } else {
+                    v.lookup_message = self.say(
+                        "这台机器上没有这张回执。请把办这件事时用的身份证放在读卡器上，证明是您的事，再到政务服务平台去查。",
+                    );
+                }
+            }
             LookupPhase::NotFound => {
                 v.lookup_phase = ui::LookupPhase::Nothing;
                 v.lookup_message = self.say(
-                    "这台机器上没有查到。如果是在别处办的，或者已经过了很久，请问村代办员或乡镇便民服务中心。",
+                    "这台机器上没有查到。在别处办的事，请扫回执上的二维码或输入回执上的号码，再放身份证来查。",
+                );
+            }
+            LookupPhase::NotFoundOnPlatform => {
+                v.lookup_phase = ui::LookupPhase::Nothing;
+                v.lookup_message = self.say(
+                    "政务服务平台上没有查到：回执上的号码不对，或者这件事不是用这张身份证办的。请核对回执，或者请村代办员帮忙。",
+                );
+            }
+            LookupPhase::NotFoundOffline => {
+                v.lookup_phase = ui::LookupPhase::Nothing;
+                v.lookup_message = self.say(
+                    "现在连不上政务服务平台，这台机器上也没有这件事的记录。请等网络好了再来查，或者请村代办员帮忙。",
                 );
             }
             LookupPhase::Found(found) => {
                 v.lookup_phase = ui::LookupPhase::Found;
                 v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
-                v.lookup_message = if *purpose == Purpose::Result {
+                let offline = found.iter().any(|f| f.known == Known::HereOffline);
+                v.lookup_message = if offline {
+                    self.tf("现在连不上政务服务平台。下面是这台机器知道的 {} 件，可能不是最新的：", &[&found.len()])
+                } else if *purpose == Purpose::Result {
                     if printable(found).is_some() {
                         v.result_printable = true;
                         self.say("有办结的事，结果文件可以在这里打印。请点「打印结果文件」。")
@@ -299,6 +327,8 @@ impl Session {
                     } else {
                         self.say("还没有可以打印的结果。办结以后，可以带上回执再来这里查询和打印。")
                     }
+                } else if found.iter().any(|f| matches!(f.known, Known::Platform(_))) {
+                    self.tf("在政务服务平台上查到 {} 件：", &[&found.len()])
                 } else {
                     self.tf("查到 {} 件：", &[&found.len()])
                 };
@@ -441,12 +471,33 @@ impl Session {
             FilingStage::Problem => (self.t("发送遇到问题，请找村代办员"), ui::ProgressTone::Problem),
         };
         let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+        let (history, reply) = match &f.known {
+            Known::Platform(news) => {
+                let steps: Vec<String> = news
+                    .history
+                    .iter()
+                    .map(|(status, at)| {
+                        let at = at.to_offset(china);
+                        format!("{} {:02}-{:02}", self.t(status.label_zh()), u8::from(at.month()), at.day())
+                    })
+                    .collect();
+                let mut history = steps.join(" → ");
+                if let Some(reason) = &news.reason {
+                    history = self.sentences(&history, &self.tf("原因：{}", &[reason]));
+                }
+                let reply = news.reply.as_ref().map(|r| self.tf("对您评价的答复：{}", &[r])).unwrap_or_default();
+                (history, reply)
+            }
+            Known::Here | Known::HereOffline => (String::new(), String::new()),
+        };
         ProgressView {
             item: self.item_name(&f.item_code),
             date: f.created_at.to_offset(china).date().to_string(),
             status,
             number: f.case_number.as_ref().map(CaseNumber::to_string).unwrap_or_default(),
             tone,
+            history,
+            reply,
         }
     }
 

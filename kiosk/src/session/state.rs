@@ -103,6 +103,16 @@ pub(super) enum Purpose {
 pub(super) enum LookupPhase {
     Ask(Option<Problem>),
     Looking,
+    /// Looking a receipt up on this terminal; if it knows none, the card
+    /// is asked for and the platform asked (progress at any terminal).
+    LookingCode(String),
+    /// This terminal does not know the receipt: the card must prove the
+    /// filing is the villager's before the platform is asked.
+    NeedCard(String, Option<Problem>),
+    /// The platform could not be asked and this terminal knows nothing.
+    NotFoundOffline,
+    /// The platform has nothing for this receipt and card.
+    NotFoundOnPlatform,
     Found(Vec<FilingStatus>),
     /// Result: printing the document of a found case.
     Printing(Vec<FilingStatus>, PrintOutcome),
@@ -151,5 +161,5 @@ pub(super) type Stepped = Result<(State, Vec<Effect>), (State, Event)>;
 
 /// Whether the card reader is on in this state (and must be stopped on leaving).
 pub(super) fn reads_card(state: &State) -> bool {
-    matches!(state, State::IdPrompt { .. } | State::Lookup { phase: LookupPhase::Ask(_), .. })
+    matches!(state, State::IdPrompt { .. } | State::Lookup { phase: LookupPhase::Ask(_) | LookupPhase::NeedCard(..), .. })
 }

@@ -156,6 +156,10 @@ pub struct ProgressView {
     pub number: String,
     /// The row's colour: waiting, being handled, done or a problem.
     pub tone: ui::ProgressTone,
+    /// The platform's history of the case ("" when only this terminal's record is known).
+    pub history: String,
+    /// The back office's answer to a bad rating of it, or "".
+    pub reply: String,
 }
 
 /// Everything a screen shows. Plain data; `ui` glue copies it into Slint.
@@ -232,6 +236,8 @@ pub struct View {
     pub lookup_error: bool,
     /// Lookup screen: the filings found.
     pub lookup_rows: Vec<ProgressView>,
+    /// Lookup: only the card is asked for (a receipt this terminal does not know).
+    pub lookup_card_only: bool,
     /// Result: a finished case has a document to print here (打印结果文件).
     pub result_printable: bool,
     /// Result: it is being fetched and printed.
@@ -280,6 +286,7 @@ impl View {
             lookup_message: String::new(),
             lookup_error: false,
             lookup_rows: Vec::new(),
+            lookup_card_only: false,
             result_printable: false,
             result_busy: false,
             goodbye_message: String::new(),

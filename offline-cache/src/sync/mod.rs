@@ -144,6 +144,8 @@ struct DiagnosticsState {
 
 /// How long a hub answer vouches for the link (see `SyncClient::last_ok`).
 const HEALTH_FRESH: Duration = Duration::from_secs(60);
+const PROGRESS_PATH: &str = "/v1/progress";
+const PROGRESS_RESULT_PATH: &str = "/v1/progress/result";
 
 impl fmt::Debug for SyncClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -285,6 +287,50 @@ impl SyncClient {
                     .to_owned();
                 Ok(Some((media_type, resp.body)))
             }
+            _ => match self.failure(&resp) {
+                Failure::Stop(stop) => Err(stop),
+                Failure::Reject(_) | Failure::Defer(_) => Err(StopReason::UnexpectedStatus { status: resp.status.as_u16() }),
+            },
+        }
+    }
+
+    /// Progress at any terminal (issue 16): the cases `query.receipt` names
+    /// that were filed with the card's number, whichever terminal filed them.
+    /// `Ok(None)` when the hub has none for this receipt and card (it says
+    /// the same for a receipt that does not exist). Asked only while a
+    /// villager waits; nothing is stored.
+    pub async fn progress(&self, query: &model::protocol::ProgressQuery) -> Result<Option<model::protocol::ProgressAnswer>, StopReason> {
+        let body = serde_json::to_vec(query).map_err(|_| StopReason::UnexpectedStatus { status: 0 })?;
+        match self.signed_post(PROGRESS_PATH, body).await? {
+            None => Ok(None),
+            Some(resp) => self.hub_json(&resp.body, "progress answer").map(Some).map_err(|f| match f {
+                Failure::Stop(stop) => stop,
+                Failure::Reject(_) | Failure::Defer(_) => StopReason::UnexpectedStatus { status: resp.status.as_u16() },
+            }),
+        }
+    }
+
+    /// The result document of the case `query.receipt` names, for the card
+    /// read here: (media type, bytes), `Ok(None)` when there is none. For
+    /// printing at a terminal that did not file the case.
+    pub async fn progress_result(&self, query: &model::protocol::ProgressQuery) -> Result<Option<(String, Vec<u8>)>, StopReason> {
+        let body = serde_json::to_vec(query).map_err(|_| StopReason::UnexpectedStatus { status: 0 })?;
+        Ok(self.signed_post(PROGRESS_RESULT_PATH, body).await?.map(|resp| {
+            let media_type = resp.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_owned();
+            (media_type, resp.body)
+        }))
+    }
+
+    /// A signed JSON POST whose 404 means "none".
+    async fn signed_post(&self, path: &str, body: Vec<u8>) -> Result<Option<Resp>, StopReason> {
+        let resp = match self.request(Method::POST, path, None, Some((body, "application/json"))).await {
+            Ok(resp) => resp,
+            Err(Failure::Stop(stop)) => return Err(stop),
+            Err(Failure::Reject(_) | Failure::Defer(_)) => return Err(StopReason::UnexpectedStatus { status: 0 }),
+        };
+        match resp.status {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(Some(resp)),
             _ => match self.failure(&resp) {
                 Failure::Stop(stop) => Err(stop),
                 Failure::Reject(_) | Failure::Defer(_) => Err(StopReason::UnexpectedStatus { status: resp.status.as_u16() }),

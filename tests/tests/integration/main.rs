@@ -9,6 +9,7 @@ mod enroll;
 mod harness;
 mod journey;
 mod layout;
+mod progress_anywhere;
 mod read_only_root;
 mod rollout;
 mod translations;

@@ -25,6 +25,7 @@ fn progress_by_card_and_by_receipt_code() {
         case_number: None,
         stage: FilingStage::Waiting,
         result_available: false,
+        known: Known::Here,
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -39,10 +40,19 @@ fn progress_by_card_and_by_receipt_code() {
     assert!(matches!(fx.as_slice(), [Effect::ReadCard]));
     let fx = s.handle(Event::CodeEntered("62202611210000001".into()));
     assert!(matches!(fx.as_slice(), [Effect::StopCardReader, Effect::LookUp(Lookup::Case(_))]));
-    s.handle(Event::LookedUp(vec![]));
+    // This terminal does not know it: the card must show it is the villager's.
+    let fx = s.handle(Event::LookedUp(vec![]));
+    assert!(matches!(fx.as_slice(), [Effect::ReadCard]), "{fx:?}");
+    let v = s.view();
+    assert_eq!(v.lookup_phase, ui::LookupPhase::Ask);
+    assert!(v.lookup_card_only && v.lookup_message.contains("身份证"), "{}", v.lookup_message);
+    let fx = s.handle(Event::CardRead(identity(Validity::LongTerm)));
+    let [Effect::StopCardReader, Effect::LookUp(Lookup::Proven { receipt, id_number })] = fx.as_slice() else { panic!("{fx:?}") };
+    assert_eq!((receipt.as_str(), id_number.masked().as_str()), ("62202611210000001", "6229**********0029"));
+    s.handle(Event::NothingOnPlatform);
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Nothing);
-    assert!(v.lookup_message.contains("没有查到"));
+    assert!(v.lookup_message.contains("政务服务平台上没有查到"), "{}", v.lookup_message);
     s.handle(Event::Finish);
     assert_eq!(s.screen(), Screen::Goodbye);
 
@@ -71,6 +81,7 @@ fn result_printing_says_no_result_yet_from_local_status() {
         case_number: Some(CaseNumber::parse("62202611210000001").unwrap()),
         stage: FilingStage::Delivered,
         result_available: false,
+        known: Known::Here,
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -91,6 +102,7 @@ fn a_finished_case_with_a_document_is_printed_on_request() {
         case_number: Some(case.clone()),
         stage: FilingStage::Done,
         result_available,
+        known: Known::Here,
     };
     // Finished, but the platform has no document: nothing to print here.
     s.handle(Event::LookedUp(vec![done(false)]));
@@ -101,7 +113,7 @@ fn a_finished_case_with_a_document_is_printed_on_request() {
     s.handle(Event::LookedUp(vec![done(true)]));
     assert!(s.view().result_printable);
     let fx = s.handle(Event::PrintResult);
-    assert!(matches!(fx.as_slice(), [Effect::PrintResult(c)] if *c == case), "{fx:?}");
+    assert!(matches!(fx.as_slice(), [Effect::PrintResult(c, None)] if *c == case), "{fx:?}");
     assert!(s.view().result_busy);
     // A second tap while printing does nothing.
     assert!(s.handle(Event::PrintResult).is_empty());
@@ -114,4 +126,74 @@ fn a_finished_case_with_a_document_is_printed_on_request() {
     assert!(s.view().lookup_message.contains("已打印"));
     s.handle(Event::Finish);
     assert_eq!(s.screen(), Screen::Goodbye);
+}
+
+/// Progress at any terminal: the platform's answer shows the history and the
+/// reply to a bad rating; a result of another terminal's case is fetched
+/// with the card that proved it; offline, what this terminal knows, said so.
+#[test]
+fn a_receipt_from_elsewhere_is_asked_of_the_platform_with_the_card() {
+    let mut s = session(Capabilities::default());
+    s.handle(Event::QueryResult);
+    s.handle(Event::CodeEntered("62202611210000001".into()));
+    s.handle(Event::LookedUp(vec![]));
+    let card = identity(Validity::LongTerm);
+    let number = card.id_number.clone();
+    s.handle(Event::CardRead(card));
+    let case = CaseNumber::parse("62202611210000001").unwrap();
+    let news = PlatformNews {
+        history: vec![
+            (model::CaseStatus::Received, datetime!(2026-11-21 02:00 UTC)),
+            (model::CaseStatus::Accepted, datetime!(2026-11-22 02:00 UTC)),
+            (model::CaseStatus::Done, datetime!(2026-11-25 02:00 UTC)),
+        ],
+        reason: None,
+        reply: Some("已加派人手，下次不用久等。".into()),
+        filed_here: false,
+        proof: number.clone(),
+    };
+    s.handle(Event::LookedUp(vec![FilingStatus {
+        reference: SubmissionId::new(),
+        item_code: ImplementCode::parse(SOCIAL_CARD).unwrap(),
+        created_at: datetime!(2026-11-21 02:00 UTC),
+        case_number: Some(case.clone()),
+        stage: FilingStage::Done,
+        result_available: true,
+        known: Known::Platform(Box::new(news)),
+    }]));
+    let v = s.view();
+    assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
+    assert_eq!(v.lookup_rows[0].history, "已接收 11-21 → 已受理 11-22 → 已办结 11-25");
+    assert_eq!(v.lookup_rows[0].reply, "对您评价的答复：已加派人手，下次不用久等。");
+    assert!(v.result_printable);
+    let fx = s.handle(Event::PrintResult);
+    assert!(matches!(fx.as_slice(), [Effect::PrintResult(c, Some(p))] if *c == case && *p == number), "{fx:?}");
+
+    // Offline: what this terminal knows of the card, and the screen says so.
+    let mut s = session(Capabilities::default());
+    s.handle(Event::QueryProgress);
+    s.handle(Event::CodeEntered("62202611210000001".into()));
+    s.handle(Event::LookedUp(vec![]));
+    s.handle(Event::CardRead(identity(Validity::LongTerm)));
+    s.handle(Event::LookedUp(vec![FilingStatus {
+        reference: SubmissionId::new(),
+        item_code: ImplementCode::parse(SOCIAL_CARD).unwrap(),
+        created_at: datetime!(2026-11-21 02:00 UTC),
+        case_number: None,
+        stage: FilingStage::Waiting,
+        result_available: false,
+        known: Known::HereOffline,
+    }]));
+    let v = s.view();
+    assert!(v.lookup_message.contains("连不上政务服务平台") && v.lookup_message.contains("这台机器知道"), "{}", v.lookup_message);
+    assert_eq!(v.lookup_rows[0].history, "");
+    // Nothing here either.
+    s.handle(Event::Retry);
+    s.handle(Event::CodeEntered("62202611210000001".into()));
+    s.handle(Event::LookedUp(vec![]));
+    s.handle(Event::CardRead(identity(Validity::LongTerm)));
+    s.handle(Event::NothingKnownOffline);
+    let v = s.view();
+    assert_eq!(v.lookup_phase, ui::LookupPhase::Nothing);
+    assert!(v.lookup_message.contains("连不上政务服务平台"), "{}", v.lookup_message);
 }

@@ -208,9 +208,13 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
                 case_number: Some(CaseNumber::parse("62202611210000001").unwrap()),
                 stage,
                 result_available,
+                known: Known::Here,
             }]));
             look(&s);
+            // Found → goodbye → home, so the next round starts from home.
             s.handle(Event::Finish);
+            s.handle(Event::Finish);
+            assert_eq!(s.screen(), Screen::Home);
         }
         s.handle(match query {
             Event::QueryProgress => Event::QueryProgress,
@@ -219,7 +223,52 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
         s.handle(Event::CodeEntered("62202611210000009".into()));
         s.handle(Event::LookedUp(vec![]));
         look(&s);
+        // A receipt from elsewhere: the card, then the platform's answers
+        // (none, found with its history and a reply, unreachable).
+        s.handle(Event::CardRead(identity(Validity::LongTerm)));
+        look(&s);
+        s.handle(Event::NothingOnPlatform);
+        look(&s);
+        // Found/nothing → goodbye → home.
         s.handle(Event::Finish);
+        s.handle(Event::Finish);
+        assert_eq!(s.screen(), Screen::Home);
+        for answer in [Some(Known::HereOffline), None, Some(Known::Here)] {
+            s.handle(match query {
+                Event::QueryProgress => Event::QueryProgress,
+                _ => Event::QueryResult,
+            });
+            s.handle(Event::CodeEntered("62202611210000009".into()));
+            s.handle(Event::LookedUp(vec![]));
+            let card = identity(Validity::LongTerm);
+            let proof = card.id_number.clone();
+            s.handle(Event::CardRead(card));
+            let known = answer.unwrap_or_else(|| {
+                Known::Platform(Box::new(PlatformNews {
+                    history: vec![(model::CaseStatus::Received, datetime!(2026-11-20 10:00 +8)), (model::CaseStatus::Done, datetime!(2026-11-25 10:00 +8))],
+                    reason: None,
+                    reply: Some("已整改".into()),
+                    filed_here: false,
+                    proof,
+                }))
+            });
+            if known == Known::Here {
+                s.handle(Event::NothingKnownOffline);
+            } else {
+                s.handle(Event::LookedUp(vec![FilingStatus {
+                    reference: SubmissionId::new(),
+                    item_code: ImplementCode::parse(BIRTH).unwrap(),
+                    created_at: datetime!(2026-11-20 10:00 +8),
+                    case_number: Some(CaseNumber::parse("62202611210000009").unwrap()),
+                    stage: FilingStage::Done,
+                    result_available: true,
+                    known,
+                }]));
+            }
+            look(&s);
+            s.handle(Event::Finish);
+            s.handle(Event::Finish);
+        }
     }
     shown
 }
@@ -309,6 +358,10 @@ fn with_the_paths_the_promises_are_made() {
     assert!(shown.contains("从电子证照库调取"), "the e-license library is offered when it exists");
     assert!(shown.contains("邮寄到家（结果物流快递）"), "mailing the result is offered when the post exists");
     assert!(shown.contains("甘肃省临夏回族自治州东乡族自治县锁南镇巴牙村委会 5社8号"), "to the place picked");
+    // The walk reaches the progress-anywhere screens too.
+    for words in ["这台机器上没有这张回执", "政务服务平台上没有查到", "在政务服务平台上查到 1 件", "对您评价的答复：已整改", "下面是这台机器知道的", "这台机器上也没有这件事的记录"] {
+        assert!(shown.contains(words), "the walk shows {words}");
+    }
     let en = everything_shown(all, true, Lang::En).join("\n");
     assert!(en.contains("text message"), "and in English");
     // Without the paths, the same walk shows what happens instead.

@@ -1,0 +1,131 @@
+//! 好差评 forwarded to the platform (issue 16): a platform peer on loopback
+//! that speaks the contract (hub/README.md, "Ratings to the platform") and
+//! records what it receives; each rating arrives exactly once through an
+//! outage and a lost answer, with the GB/T 39734 terms.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use hub::rating_forward::{forward_ratings, ForwardReport, HttpRatingSink, PlatformRating};
+use model::evaluation::{Evaluation, Rating};
+use model::protocol::EvaluationUpload;
+use reqwest::Method;
+use time::OffsetDateTime;
+
+use crate::common::{file_case, start, Api};
+
+#[derive(Default)]
+struct Platform {
+    /// One per distinct rating recorded, in arrival order.
+    recorded: Vec<PlatformRating>,
+    /// Every POST by Idempotency-Key (tries included).
+    posts: HashMap<String, usize>,
+    /// Record the next N, then answer 503 as if the answer was lost.
+    lose_answers: usize,
+    bad_token: usize,
+}
+
+type Shared = Arc<Mutex<Platform>>;
+
+async fn post_evaluation(State(p): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+    let mut p = p.lock().unwrap();
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer pl4tform") {
+        p.bad_token += 1;
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    // The contract's body, strictly: anything else is refused.
+    let Ok(rating) = serde_json::from_slice::<PlatformRating>(&body) else { return StatusCode::UNPROCESSABLE_ENTITY };
+    if rating.evaluation_id != key {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    *p.posts.entry(key.clone()).or_default() += 1;
+    if p.recorded.iter().any(|r| r.evaluation_id == key) {
+        return StatusCode::OK;
+    }
+    p.recorded.push(rating);
+    if p.lose_answers > 0 {
+        p.lose_answers -= 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    StatusCode::CREATED
+}
+
+async fn rate(api: &Api, case: &model::CaseNumber, rating: Rating, reasons: &[&str]) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    let ev = EvaluationUpload {
+        id,
+        evaluation: Evaluation { case_number: case.clone(), rating, reasons: reasons.iter().map(|r| (*r).to_owned()).collect(), text: String::new() },
+        rated_at: OffsetDateTime::now_utc(),
+    };
+    assert!(api.send(Method::PUT, &format!("/v1/evaluations/{id}"), serde_json::to_vec(&ev).unwrap()).await.status().is_success());
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rating_reaches_the_platform_exactly_once_through_an_outage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let store = hub.store();
+    let (_, good_case) = file_case(&api).await;
+    let (_, bad_case) = file_case(&api).await;
+    let good_id = rate(&api, &good_case, Rating::VerySatisfied, &[]).await;
+    let bad_id = rate(&api, &bad_case, Rating::VeryDissatisfied, &["等的时间太长"]).await;
+
+    // The platform is down: nothing is lost, both wait.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let sink = HttpRatingSink::new(&format!("http://127.0.0.1:{port}"), "pl4tform", Duration::from_secs(5)).unwrap();
+    let report = forward_ratings(store.as_ref(), &sink, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report, ForwardReport { deferred: 2, ..Default::default() });
+    assert_eq!(store.ratings_to_forward(10).unwrap().len(), 2);
+
+    // It comes back and loses its first answer: the next run sends that one again, same key.
+    let platform: Shared = Arc::new(Mutex::new(Platform { lose_answers: 1, ..Platform::default() }));
+    let app = Router::new().route("/v1/evaluations", post(post_evaluation)).with_state(platform.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let report = forward_ratings(store.as_ref(), &sink, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report, ForwardReport { deferred: 2, ..Default::default() }, "the lost answer stops the run");
+    let report = forward_ratings(store.as_ref(), &sink, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report, ForwardReport { sent: 2, ..Default::default() });
+    let report = forward_ratings(store.as_ref(), &sink, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report, ForwardReport::default(), "nothing left to send");
+
+    let p = platform.lock().unwrap();
+    assert_eq!(p.bad_token, 0);
+    assert_eq!(p.recorded.len(), 2, "exactly once each: {:?}", p.recorded);
+    let first = &p.recorded[0];
+    assert_eq!(p.posts.get(&first.evaluation_id), Some(&2), "the lost answer was retried under the same key");
+    let bad = p.recorded.iter().find(|r| r.evaluation_id == bad_id.to_string()).unwrap();
+    // The GB/T 39734 terms: channel, grade (name, label, score), 差评 content, time, what it is of.
+    assert_eq!((bad.channel.as_str(), bad.grade.as_str(), bad.grade_label.as_str(), bad.score), ("onsite_terminal", "very_dissatisfied", "非常不满意", 1));
+    assert_eq!(bad.reasons, ["等的时间太长"]);
+    assert_eq!((bad.case_number.as_str(), bad.item_code.as_str(), bad.division_code.as_str(), bad.terminal_id.as_str()), (bad_case.as_str(), "620000RS0001", "622926100202", "GS-0001"));
+    let good = p.recorded.iter().find(|r| r.evaluation_id == good_id.to_string()).unwrap();
+    assert_eq!((good.score, good.grade_label.as_str()), (5, "非常满意"));
+    drop(p);
+
+    // What the timer runs: `hub ratings forward`, the token from a root-only file.
+    let (_, third) = file_case(&api).await;
+    rate(&api, &third, Rating::Satisfied, &[]).await;
+    let token = dir.path().join("platform.token");
+    std::fs::write(&token, "pl4tform\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+        .arg("--db")
+        .arg(dir.path().join("hub.db"))
+        .args(["ratings", "forward", "--platform-url", &format!("http://127.0.0.1:{port}"), "--token-file"])
+        .arg(&token)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "forwarded 1, refused 0, waiting 0");
+    assert_eq!(platform.lock().unwrap().recorded.len(), 3);
+    hub.shutdown().await.unwrap();
+}
