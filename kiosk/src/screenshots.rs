@@ -184,6 +184,7 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         case_number: case.map(|c| CaseNumber::parse(c).expect("a case number")),
         stage,
         result_available: stage == FilingStage::Done && case.is_some(),
+        parts: Vec::new(),
     };
     s.handle(Event::LookedUp(vec![
         filing("620000MZ0001", 0, None, FilingStage::Waiting),

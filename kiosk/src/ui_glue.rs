@@ -26,6 +26,7 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
         move || a.dispatch(event())
     };
     visit.on_start(on(|| Event::Start));
+    visit.on_start_bundles(on(|| Event::StartBundles));
     visit.on_progress(on(|| Event::QueryProgress));
     visit.on_result(on(|| Event::QueryResult));
     visit.on_rate(on(|| Event::RateService));

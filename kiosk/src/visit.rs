@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 use tracing::{error, info, warn};
 
 use crate::ports::Dispatch;
-use crate::session::{Effect, Event, FilingStage, FilingStatus, Lookup, RatingRecord, RatingTarget};
+use crate::session::{Effect, Event, FilingStage, FilingStatus, Lookup, PartStatus, RatingRecord, RatingTarget};
 use crate::voice::{Silent, Speaker};
 use ui::i18n::n_;
 
@@ -267,7 +267,19 @@ fn status_of(outbox: &Outbox, e: OutboxEntry) -> Result<FilingStatus, StoreError
         case_number: e.case_number,
         stage,
         result_available: case.as_ref().is_some_and(|c| c.result_available),
+        parts: case.map(|c| c.parts).unwrap_or_default().into_iter().filter_map(part_status).collect(),
     })
+}
+
+/// A bundle part as the hub reported it; an item code that does not parse
+/// (a hub of another make) is left out rather than shown wrong.
+fn part_status(p: model::protocol::CasePart) -> Option<PartStatus> {
+    let stage = match p.status {
+        CaseStatus::Rejected => FilingStage::Problem,
+        CaseStatus::Done => FilingStage::Done,
+        CaseStatus::Received | CaseStatus::Accepted | CaseStatus::Processing => FilingStage::Delivered,
+    };
+    Some(PartStatus { item_code: model::ImplementCode::parse(&p.item_code).ok()?, case_number: p.case_number, stage })
 }
 
 #[cfg(test)]

@@ -372,6 +372,20 @@ INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
 -- delta from the version published before it (NULL for the first, or when
 -- the publisher had none), so a terminal one item behind downloads one item.
 ALTER TABLE catalogs ADD COLUMN delta TEXT;
+"#, r#"
+-- v12 (issue 15): a bundle filing (一件事一次办) is one submission and one
+-- case (the receipt's number); each of its items is a case of its own here,
+-- numbered <bundle case>P<n>, decided on its own and reported to the kiosk.
+CREATE TABLE case_parts (
+    case_number TEXT PRIMARY KEY,
+    bundle_case TEXT NOT NULL REFERENCES cases(case_number),
+    position    INTEGER NOT NULL,
+    item_code   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (bundle_case, position)
+);
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -37,6 +37,8 @@ pub struct Capabilities {
 pub enum Event {
     /// Home: 我要办事.
     Start,
+    /// Home: 一件事一次办 (the services screen showing the bundles).
+    StartBundles,
     /// Services: a theme filter; "" is all.
     ChooseTheme(String),
     ChooseService(String),
@@ -171,6 +173,17 @@ pub struct FilingStatus {
     pub stage: FilingStage,
     /// The platform has a result document for it that can be printed here.
     pub result_available: bool,
+    /// A bundle filing's items as the hub reported them, each a case of its
+    /// own (empty until the hub has said, and for a single item).
+    pub parts: Vec<PartStatus>,
+}
+
+/// One item of a bundle filing, as far as this terminal knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartStatus {
+    pub item_code: ImplementCode,
+    pub case_number: CaseNumber,
+    pub stage: FilingStage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

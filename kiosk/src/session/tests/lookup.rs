@@ -25,6 +25,7 @@ fn progress_by_card_and_by_receipt_code() {
         case_number: None,
         stage: FilingStage::Waiting,
         result_available: false,
+        parts: Vec::new(),
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -71,6 +72,7 @@ fn result_printing_says_no_result_yet_from_local_status() {
         case_number: Some(CaseNumber::parse("62202611210000001").unwrap()),
         stage: FilingStage::Delivered,
         result_available: false,
+        parts: Vec::new(),
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -91,6 +93,7 @@ fn a_finished_case_with_a_document_is_printed_on_request() {
         case_number: Some(case.clone()),
         stage: FilingStage::Done,
         result_available,
+        parts: Vec::new(),
     };
     // Finished, but the platform has no document: nothing to print here.
     s.handle(Event::LookedUp(vec![done(false)]));

@@ -208,6 +208,7 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
                 case_number: Some(CaseNumber::parse("62202611210000001").unwrap()),
                 stage,
                 result_available,
+                parts: Vec::new(),
             }]));
             look(&s);
             s.handle(Event::Finish);

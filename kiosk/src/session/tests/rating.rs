@@ -69,6 +69,7 @@ fn rating_from_home_by_receipt_number_or_card() {
         case_number: None,
         stage: FilingStage::Waiting,
         result_available: false,
+        parts: Vec::new(),
     };
     s.handle(Event::LookedUp(vec![newest.clone()]));
     let v = s.view();
