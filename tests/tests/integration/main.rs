@@ -11,6 +11,7 @@ mod journey;
 mod layout;
 mod read_only_root;
 mod translations;
+mod ui_bundle;
 mod ui_diagnostics;
 mod ui_journey;
 mod ui_keyboard;

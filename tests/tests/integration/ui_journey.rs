@@ -35,14 +35,14 @@ pub(super) struct Kiosk {
     pub(super) window: KioskWindow,
     views: mpsc::Receiver<View>,
     pub(super) app: App,
-    outbox: Arc<Outbox>,
-    receipts: PathBuf,
+    pub(super) outbox: Arc<Outbox>,
+    pub(super) receipts: PathBuf,
     speaker: Arc<Recording>,
     shots: harness::Shots,
-    hub: Option<Hub>,
+    pub(super) hub: Option<Hub>,
     /// Opens what the hub received (materials test).
     pub(super) platform: model::seal::PlatformSecretKey,
-    rt: tokio::runtime::Runtime,
+    pub(super) rt: tokio::runtime::Runtime,
     _sim: Arc<SamSimulator>,
     pub(super) _dir: tempfile::TempDir,
 }
@@ -185,7 +185,7 @@ impl Kiosk {
 
     /// The simulated card lies on the reader for a moment after 模拟放置身份证;
     /// waits until it is taken away, so the next lookup starts without it.
-    fn card_taken_away(&self) {
+    pub(super) fn card_taken_away(&self) {
         std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(500));
     }
 
