@@ -273,6 +273,18 @@ pub fn apply(w: &KioskWindow, v: &View) {
                 status: r.status.as_str().into(),
                 number: r.number.as_str().into(),
                 tone: r.tone,
+                parts: std::rc::Rc::new(ui::slint::VecModel::from(
+                    r.parts
+                        .iter()
+                        .map(|p| ui::ProgressPart {
+                            item: p.item.as_str().into(),
+                            status: p.status.as_str().into(),
+                            number: p.number.as_str().into(),
+                            tone: p.tone,
+                        })
+                        .collect::<Vec<_>>(),
+                ))
+                .into(),
             })
             .collect(),
         |m| visit.set_lookup_rows(m),

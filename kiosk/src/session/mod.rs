@@ -40,7 +40,7 @@ pub use events::{
     Capabilities, Effect, Event, FilingStage, FilingStatus, Lookup, PartStatus, RatingRecord, RatingTarget, ReceiptData,
     Terminal, CONSENT_VERSION, RETENTION_DAYS,
 };
-pub use view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, Screen, ThemeView, TileView, View};
+pub use view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, Screen, ThemeView, TileView, View};
 
 use state::{reads_card, Purpose, Settings, State};
 

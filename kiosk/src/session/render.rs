@@ -9,7 +9,7 @@ use super::events::{FilingStage, FilingStatus, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
 use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
-use super::view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
+use super::view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
 
@@ -304,7 +304,7 @@ impl Session {
             }
             LookupPhase::Found(found) => {
                 v.lookup_phase = ui::LookupPhase::Found;
-                v.lookup_rows = found.iter().flat_map(|f| self.progress_rows(f)).collect();
+                v.lookup_rows = found.iter().map(|f| self.progress_rows(f)).collect();
                 v.lookup_message = if *purpose == Purpose::Result {
                     if printable(found).is_some() {
                         v.result_printable = true;
@@ -322,7 +322,7 @@ impl Session {
             }
             LookupPhase::Printing(found, outcome) => {
                 v.lookup_phase = ui::LookupPhase::Found;
-                v.lookup_rows = found.iter().flat_map(|f| self.progress_rows(f)).collect();
+                v.lookup_rows = found.iter().map(|f| self.progress_rows(f)).collect();
                 v.result_printable = true;
                 match outcome {
                     PrintOutcome::Printing => {
@@ -455,25 +455,22 @@ impl Session {
         })
     }
 
-    /// A filing's row, then for a bundle one row per item: its own case as
+    /// A filing's row; a bundle's lists its items: each its own case as
     /// the hub reported it, or (before the hub has said) the bundle's stage.
-    fn progress_rows(&self, f: &FilingStatus) -> Vec<ProgressView> {
-        let row = self.progress_row(f);
-        let parts: Vec<ProgressView> = if !f.parts.is_empty() {
-            f.parts
-                .iter()
-                .map(|p| self.part_row(&row, &p.item_code, p.stage, p.case_number.to_string()))
-                .collect()
+    fn progress_rows(&self, f: &FilingStatus) -> ProgressView {
+        let mut row = self.progress_row(f);
+        row.parts = if !f.parts.is_empty() {
+            f.parts.iter().map(|p| self.part_view(&p.item_code, p.stage, p.case_number.to_string())).collect()
         } else {
             let parts = self.bundle_of(f.item_code.as_str()).map(|b| b.items.clone()).unwrap_or_default();
-            parts.iter().map(|code| self.part_row(&row, code, f.stage, String::new())).collect()
+            parts.iter().map(|code| self.part_view(code, f.stage, String::new())).collect()
         };
-        std::iter::once(row).chain(parts).collect()
+        row
     }
 
-    fn part_row(&self, bundle: &ProgressView, code: &model::ImplementCode, stage: FilingStage, number: String) -> ProgressView {
+    fn part_view(&self, code: &model::ImplementCode, stage: FilingStage, number: String) -> PartView {
         let (status, tone) = self.stage_words(stage);
-        ProgressView { item: format!("· {}", self.item_name(code)), date: bundle.date.clone(), status, number, tone }
+        PartView { item: self.item_name(code), status, number, tone }
     }
 
     fn stage_words(&self, stage: FilingStage) -> (String, ui::ProgressTone) {
@@ -494,6 +491,7 @@ impl Session {
             status,
             number: f.case_number.as_ref().map(CaseNumber::to_string).unwrap_or_default(),
             tone,
+            parts: Vec::new(),
         }
     }
 

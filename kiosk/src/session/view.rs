@@ -105,6 +105,17 @@ pub struct ProgressView {
     pub status: String,
     pub number: String,
     pub tone: ui::ProgressTone,
+    /// A bundle filing's items, each with its own words and case number.
+    pub parts: Vec<PartView>,
+}
+
+/// One item of a bundle filing, inside its row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartView {
+    pub item: String,
+    pub status: String,
+    pub number: String,
+    pub tone: ui::ProgressTone,
 }
 
 /// Everything a screen shows. Plain data; `ui` glue copies it into Slint.

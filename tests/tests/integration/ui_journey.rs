@@ -43,6 +43,8 @@ pub(super) struct Kiosk {
     /// Opens what the hub received (materials test).
     pub(super) platform: model::seal::PlatformSecretKey,
     pub(super) rt: tokio::runtime::Runtime,
+    /// The terminal's key, for a second sync client of the same terminal.
+    pub(super) identity: offline_cache::DeviceIdentity,
     _sim: Arc<SamSimulator>,
     pub(super) _dir: tempfile::TempDir,
 }
@@ -93,7 +95,7 @@ impl Kiosk {
                     Box::new(time::OffsetDateTime::now_utc),
                 ),
                 outbox: outbox.clone(),
-                sync: SyncClient::new(&url, identity).unwrap(),
+                sync: SyncClient::new(&url, identity.clone()).unwrap(),
                 card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
                 printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
                 sync_interval: Duration::from_secs(3600),
@@ -127,6 +129,7 @@ impl Kiosk {
             hub,
             platform,
             rt,
+            identity,
             _sim: sim,
             _dir: dir,
         };
