@@ -104,19 +104,14 @@ pub fn installed(voice_dir: &Path, lang: Lang, key: &PublicKey) -> Result<Option
 pub fn install(pack_file: &Path, key: &PublicKey, voice_dir: &Path, allow_downgrade: bool) -> Result<VoicePack, VoiceError> {
     // Pass 1: the signed manifest only.
     let mut manifest = None;
-    {
-        let f = std::fs::File::open(pack_file).map_err(io("cannot open", pack_file))?;
-        let mut tar = tar::Archive::new(f);
-        for entry in tar.entries().map_err(|e| VoiceError::NotAPack(e.to_string()))? {
-            let entry = entry.map_err(|e| VoiceError::NotAPack(e.to_string()))?;
-            let name = entry.path().map_err(|e| VoiceError::NotAPack(e.to_string()))?.to_string_lossy().into_owned();
-            if name == SIGNED_MANIFEST {
-                let mut buf = Vec::new();
-                entry.take(MAX_MANIFEST).read_to_end(&mut buf).map_err(io("cannot read", pack_file))?;
-                manifest = Some(buf);
-            }
+    each_entry(pack_file, |name, entry| {
+        if name == SIGNED_MANIFEST {
+            let mut buf = Vec::new();
+            entry.take(MAX_MANIFEST).read_to_end(&mut buf).map_err(io("cannot read", pack_file))?;
+            manifest = Some(buf);
         }
-    }
+        Ok(())
+    })?;
     let manifest = manifest.ok_or_else(|| VoiceError::NotAPack(format!("no {SIGNED_MANIFEST}")))?;
     let pack = SignedVoicePack::from_json(&manifest)?.verify(key)?;
     if let Some(old) = installed(voice_dir, pack.lang, key).ok().flatten() {
@@ -145,29 +140,42 @@ pub fn install(pack_file: &Path, key: &PublicKey, voice_dir: &Path, allow_downgr
     Ok(pack)
 }
 
+/// Walks the pack's tar entries in order, with their names.
+fn each_entry(
+    pack_file: &Path,
+    mut visit: impl FnMut(&str, tar::Entry<'_, std::fs::File>) -> Result<(), VoiceError>,
+) -> Result<(), VoiceError> {
+    let not_a_pack = |e: std::io::Error| VoiceError::NotAPack(e.to_string());
+    let f = std::fs::File::open(pack_file).map_err(io("cannot open", pack_file))?;
+    let mut tar = tar::Archive::new(f);
+    for entry in tar.entries().map_err(not_a_pack)? {
+        let entry = entry.map_err(not_a_pack)?;
+        let name = entry.path().map_err(not_a_pack)?.to_string_lossy().into_owned();
+        visit(&name, entry)?;
+    }
+    Ok(())
+}
+
 fn unpack(pack_file: &Path, pack: &VoicePack, manifest: &[u8], stage: &Path) -> Result<(), VoiceError> {
     let by_file: BTreeMap<&str, &Recording> = pack.prompts.values().map(|r| (r.file.as_str(), r)).collect();
     let mut seen = std::collections::BTreeSet::new();
-    let f = std::fs::File::open(pack_file).map_err(io("cannot open", pack_file))?;
-    let mut tar = tar::Archive::new(f);
-    for entry in tar.entries().map_err(|e| VoiceError::NotAPack(e.to_string()))? {
-        let entry = entry.map_err(|e| VoiceError::NotAPack(e.to_string()))?;
-        let name = entry.path().map_err(|e| VoiceError::NotAPack(e.to_string()))?.to_string_lossy().into_owned();
+    each_entry(pack_file, |name, entry| {
         if name == SIGNED_MANIFEST {
-            continue;
+            return Ok(());
         }
-        let Some(want) = by_file.get(name.as_str()) else {
-            return Err(VoiceError::Mismatch { file: name });
+        let Some(want) = by_file.get(name) else {
+            return Err(VoiceError::Mismatch { file: name.to_owned() });
         };
         let mut data = Vec::new();
         entry.take(want.bytes.min(MAX_RECORDING) + 1).read_to_end(&mut data).map_err(io("cannot read", pack_file))?;
         if data.len() as u64 != want.bytes || hex::encode(Sha256::digest(&data)) != want.sha256 {
-            return Err(VoiceError::Mismatch { file: name });
+            return Err(VoiceError::Mismatch { file: name.to_owned() });
         }
         let out = stage.join(&want.file);
         std::fs::write(&out, &data).map_err(io("cannot write", &out))?;
         seen.insert(want.file.clone());
-    }
+        Ok(())
+    })?;
     if let Some(r) = pack.prompts.values().find(|r| !seen.contains(&r.file)) {
         return Err(VoiceError::Mismatch { file: r.file.clone() });
     }

@@ -74,7 +74,7 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
         let n = i + 1;
         let code = row.get("实施编码").and_then(Value::as_str);
         let before = errors.len();
-        let mut text = |field: &str, errors: &mut Vec<RowError>| -> String {
+        let text = |field: &str, errors: &mut Vec<RowError>| -> String {
             match row.get(field).and_then(Value::as_str).map(str::trim) {
                 Some(s) if !s.is_empty() => s.to_owned(),
                 _ => {
@@ -95,7 +95,7 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
         let place = text("办理地点", &mut errors);
         let phone = text("咨询电话", &mut errors);
         let cond = text("受理条件", &mut errors);
-        let mut mapped = |field: &str, table: &[(&str, &'static str)], errors: &mut Vec<RowError>| {
+        let mapped = |field: &str, table: &[(&str, &'static str)], errors: &mut Vec<RowError>| {
             let v = text(field, errors);
             match pick(table, &v) {
                 Some(x) => x,
@@ -109,7 +109,7 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
         };
         let itype = mapped("事项类型", &ITEM_TYPES, &mut errors);
         let result = mapped("办件结果类型", &RESULTS, &mut errors);
-        let mut limit = |field: &str, errors: &mut Vec<RowError>| {
+        let limit = |field: &str, errors: &mut Vec<RowError>| {
             let v = text(field, errors);
             time_limit(&v).unwrap_or_else(|| {
                 if !v.is_empty() {

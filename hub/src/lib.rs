@@ -47,7 +47,8 @@ pub use sms::{HttpSmsConfig, HttpSmsGateway, SmsGateway};
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
     terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
-    NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+    NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError,
+    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 #[derive(Debug, Error)]

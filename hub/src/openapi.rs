@@ -75,6 +75,29 @@ fn datetime() -> Value {
 fn u64() -> Value {
     json!({ "type": "integer", "minimum": 0 })
 }
+/// A resumable upload (attachments, diagnostics bundles): the same ranges and
+/// answers wherever bytes are sent in pieces.
+fn ranged_put(summary: &str, mut parameters: Value, missing: &str, security: &Value) -> Value {
+    if let Some(list) = parameters.as_array_mut() {
+        list.push(json!({ "name": "Content-Range", "in": "header", "required": false, "schema": { "type": "string" } }));
+    }
+    json!({
+        "summary": summary, "security": security,
+        "parameters": parameters,
+        "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+        "responses": signed(json!({
+            "200": ok("Already complete", r("UploadStatus")),
+            "201": ok("Complete and checked", r("UploadStatus")),
+            "202": ok("Partial: bytes kept, more to come", r("UploadStatus")),
+            "400": error("The body broke off (what arrived is kept)"),
+            "404": error(missing),
+            "408": error("The body stalled (what arrived is kept)"),
+            "416": error("START is past the bytes held"),
+            "422": error("Malformed range, size, hash, or the bytes do not hash to their name")
+        }))
+    })
+}
+
 
 /// An optional field: serde takes `null` for it as well as leaving it out.
 /// A referenced schema that may also be null (serde's Option takes null).
@@ -431,21 +454,12 @@ pub fn document() -> Value {
                         "422": error("Malformed id or hash, or the envelope does not list it")
                     }))
                 },
-                "put": {
-                    "summary": "Upload attachment bytes, whole or from an offset (Content-Range: bytes START-END/SIZE)", "security": security,
-                    "parameters": [id, sha, { "name": "Content-Range", "in": "header", "required": false, "schema": { "type": "string" } }],
-                    "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
-                    "responses": signed(json!({
-                        "200": ok("Already complete", r("UploadStatus")),
-                        "201": ok("Complete and checked", r("UploadStatus")),
-                        "202": ok("Partial: bytes kept, more to come", r("UploadStatus")),
-                        "400": error("The body broke off (what arrived is kept)"),
-                        "404": error("No such submission from this terminal"),
-                        "408": error("The body stalled (what arrived is kept)"),
-                        "416": error("START is past the bytes held"),
-                        "422": error("Malformed range, size, hash, or the bytes do not hash to their name")
-                    }))
-                }
+                "put": ranged_put(
+                    "Upload attachment bytes, whole or from an offset (Content-Range: bytes START-END/SIZE)",
+                    json!([id, sha]),
+                    "No such submission from this terminal",
+                    &security,
+                )
             },
             "/v1/submissions/{id}/commit": { "post": {
                 "summary": "Open the case (idempotent)", "security": security,
@@ -528,21 +542,12 @@ pub fn document() -> Value {
                         "422": error("Malformed id or hash, or not the announced bundle")
                     }))
                 },
-                "put": {
-                    "summary": "Upload bundle bytes, whole or from an offset (Content-Range), as attachments", "security": security,
-                    "parameters": [path_param("id", uuid(), "Request id"), sha, { "name": "Content-Range", "in": "header", "required": false, "schema": { "type": "string" } }],
-                    "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
-                    "responses": signed(json!({
-                        "200": ok("Already complete", r("UploadStatus")),
-                        "201": ok("Complete and checked", r("UploadStatus")),
-                        "202": ok("Partial: bytes kept, more to come", r("UploadStatus")),
-                        "400": error("The body broke off (what arrived is kept)"),
-                        "404": error("No such request from this terminal"),
-                        "408": error("The body stalled (what arrived is kept)"),
-                        "416": error("START is past the bytes held"),
-                        "422": error("Malformed range, size, hash, or the bytes do not hash to their name")
-                    }))
-                }
+                "put": ranged_put(
+                    "Upload bundle bytes, whole or from an offset (Content-Range), as attachments",
+                    json!([path_param("id", uuid(), "Request id"), sha]),
+                    "No such request from this terminal",
+                    &security,
+                )
             },
             "/fleet/terminals/{id}/diagnostics": { "post": {
                 "summary": "Staff ask a terminal for a diagnostics bundle (the fleet page's button); audited. The terminal answers at its next heartbeat",

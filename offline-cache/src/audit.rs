@@ -96,19 +96,10 @@ impl AuditReport {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn entry_hash(
-    seq: i64,
-    at: &str,
-    terminal: &str,
-    operator: Option<&str>,
-    action: &str,
-    subject: Option<&str>,
-    outcome: &str,
-    prev_hash: &str,
-) -> String {
-    // Sequence numbers start at 1 (a negative one hashes as 0 and so breaks the chain).
-    model::audit_chain::entry_hash(u64::try_from(seq).unwrap_or(0), at, terminal, operator, action, subject, outcome, prev_hash)
+/// Sequence numbers start at 1; a negative one (a damaged row) hashes as 0
+/// and so breaks the chain rather than the verifier.
+fn seq_for_hash(seq: i64) -> u64 {
+    u64::try_from(seq).unwrap_or(0)
 }
 
 /// Appends one entry. Call inside the write transaction of the change it records.
@@ -121,7 +112,7 @@ pub(crate) fn append(conn: &Connection, at: OffsetDateTime, r: &Record<'_>) -> R
     };
     let at = format_ts(at);
     let subject = r.subject.map(|s| s.to_string());
-    let hash = entry_hash(seq, &at, r.terminal, r.operator, r.action, subject.as_deref(), r.outcome, &prev);
+    let hash = model::audit_chain::entry_hash(seq_for_hash(seq), &at, r.terminal, r.operator, r.action, subject.as_deref(), r.outcome, &prev);
     conn.execute(
         "INSERT INTO audit (seq, at, terminal, operator, action, subject, outcome, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -176,7 +167,7 @@ pub(crate) fn verify(conn: &Connection) -> Result<AuditReport, StoreError> {
         if prev_hash != prev {
             return Ok(broken(LinkProblem::NotChained));
         }
-        let recomputed = entry_hash(seq, &at, &terminal, operator.as_deref(), &action, subject.as_deref(), &outcome, &prev_hash);
+        let recomputed = model::audit_chain::entry_hash(seq_for_hash(seq), &at, &terminal, operator.as_deref(), &action, subject.as_deref(), &outcome, &prev_hash);
         if recomputed != hash {
             return Ok(broken(LinkProblem::Altered));
         }

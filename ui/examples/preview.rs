@@ -8,7 +8,7 @@
 //! `PREVIEW_QUIT_AFTER_MS` to close the window by itself (for smoke tests).
 
 use slint::{ComponentHandle, ModelRc, VecModel};
-use ui::{KioskWindow, ServiceTile};
+use ui::KioskWindow;
 
 fn main() -> Result<(), slint::PlatformError> {
     let screen = std::env::args().nth(1).and_then(|name| ui::screen_named(&name)).unwrap_or(ui::Screen::Home);
@@ -16,28 +16,7 @@ fn main() -> Result<(), slint::PlatformError> {
     ui.global::<ui::Frame>().set_screen(screen);
     ui.global::<ui::Frame>().set_terminal_label("东乡族自治县锁南镇 红星村 · 终端 GS-0001".into());
     ui.global::<ui::Frame>().set_network_label("网络正常".into());
-    let tile = |code: &str, name: &str, department: &str, time_limit: &str| ServiceTile {
-        code: code.into(),
-        name: name.into(),
-        department: department.into(),
-        time_limit: time_limit.into(),
-        enabled: true,
-        note: "".into(),
-    };
-    ui.global::<ui::Visit>().set_services(ModelRc::new(VecModel::from(vec![
-        tile(
-            "620000-MZ-0003",
-            "高龄津贴申领",
-            "县民政局",
-            "承诺 10 个工作日",
-        ),
-        tile(
-            "620000-YB-0002",
-            "城乡居民医疗保险参保登记",
-            "县医疗保障局",
-            "承诺 1 个工作日",
-        ),
-    ])));
+    ui.global::<ui::Visit>().set_services(ModelRc::new(VecModel::from(ui::testing::sample_services())));
     ui.global::<ui::Visit>().set_item_name("高龄津贴申领".into());
     ui.global::<ui::Visit>().set_id_message("请把身份证放在读卡器上".into());
     ui.global::<ui::Visit>().set_demo_mode(true);

@@ -213,3 +213,26 @@ pub trait Driven {
         self.shots().numbered(&window, name);
     }
 }
+
+/// The service tiles of a village kiosk in 东乡族自治县, as the screen tests
+/// and the preview example show them: enabled, in the catalog's order.
+pub fn sample_services() -> Vec<crate::ServiceTile> {
+    [
+        ("620000-RS-0001", "城乡居民基本养老保险参保登记", "县人力资源和社会保障局", "承诺 即时办结"),
+        ("620000-YB-0002", "城乡居民医疗保险参保登记", "县医疗保障局", "承诺 1 个工作日"),
+        ("620000-MZ-0003", "高龄津贴申领", "县民政局", "承诺 10 个工作日"),
+        ("620000-MZ-0004", "最低生活保障申请", "县民政局", "承诺 20 个工作日"),
+        ("620000-CL-0005", "残疾人两项补贴申请", "县残疾人联合会", "承诺 15 个工作日"),
+        ("620000-WJ-0007", "生育登记", "县卫生健康局", "承诺 即时办结"),
+    ]
+    .into_iter()
+    .map(|(code, name, department, time_limit)| crate::ServiceTile {
+        code: code.into(),
+        name: name.into(),
+        department: department.into(),
+        time_limit: time_limit.into(),
+        enabled: true,
+        note: "".into(),
+    })
+    .collect()
+}

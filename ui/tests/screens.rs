@@ -77,45 +77,10 @@ fn sample_window() -> (KioskWindow, Log) {
     );
     disabled.enabled = false;
     disabled.note = s("要扫描材料，本机扫描仪坏了");
-    ui.global::<ui::Visit>().set_services(model(vec![
-        tile(
-            "620000-RS-0001",
-            "城乡居民基本养老保险参保登记",
-            "县人力资源和社会保障局",
-            "承诺 即时办结",
-        ),
-        tile(
-            "620000-YB-0002",
-            "城乡居民医疗保险参保登记",
-            "县医疗保障局",
-            "承诺 1 个工作日",
-        ),
-        tile(
-            "620000-MZ-0003",
-            "高龄津贴申领",
-            "县民政局",
-            "承诺 10 个工作日",
-        ),
-        tile(
-            "620000-MZ-0004",
-            "最低生活保障申请",
-            "县民政局",
-            "承诺 20 个工作日",
-        ),
-        tile(
-            "620000-CL-0005",
-            "残疾人两项补贴申请",
-            "县残疾人联合会",
-            "承诺 15 个工作日",
-        ),
-        disabled,
-        tile(
-            "620000-WJ-0007",
-            "生育登记",
-            "县卫生健康局",
-            "承诺 即时办结",
-        ),
-    ]));
+    // The sample village's services, with the homestead item off (its scanner is broken).
+    let mut services = ui::testing::sample_services();
+    services.insert(5, disabled);
+    ui.global::<ui::Visit>().set_services(model(services));
 
     ui.global::<ui::Visit>().set_item_name(s("高龄津贴申领"));
     ui.global::<ui::Visit>().set_id_message(s("请把身份证放在读卡器上"));

@@ -33,8 +33,9 @@ use time::OffsetDateTime;
 use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
+    AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
     CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
-    NewTerminal, StatusChange, Store, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+    NewTerminal, StatusChange, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 pub use hubdb::{HubDb, OpenedFiling};
@@ -131,7 +132,7 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl SubmissionStore for SqliteStore {
     fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
         self.do_put_submission(sub)
     }
@@ -156,6 +157,12 @@ impl Store for SqliteStore {
         self.do_commit(terminal, id)
     }
 
+    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
+        self.do_sweep(uncommitted_before, partial_before)
+    }
+}
+
+impl CaseStore for SqliteStore {
     fn case(&self, case_number: &str) -> Result<Option<CaseView>, StoreError> {
         self.do_case(case_number)
     }
@@ -184,6 +191,108 @@ impl Store for SqliteStore {
         self.do_set_part_status(number, change, at)
     }
 
+    fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.do_case_result(terminal, case_number)
+    }
+}
+
+impl TerminalStore for SqliteStore {
+    fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_add_terminal(t, at)
+    }
+
+    fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_revoke_terminal(id, at)
+    }
+
+    fn terminal_key(&self, id: &str) -> Result<Option<(PublicKey, TerminalStatus)>, StoreError> {
+        self.do_terminal_key(id)
+    }
+
+    fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError> {
+        self.do_remember_nonce(terminal, nonce, now_unix, forget_before)
+    }
+
+    fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.do_terminals()
+    }
+
+    fn terminals_read_only(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.do_terminals_read_only()
+    }
+
+    fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_record_heartbeat(terminal, hb, at)
+    }
+
+    fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {
+        self.do_terminal_config(terminal)
+    }
+
+    fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError> {
+        self.do_set_terminal_config(terminal, config)
+    }
+}
+
+impl OperatorStore for SqliteStore {
+    fn add_operator(&self, op: &NewOperator, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_add_operator(op, at)
+    }
+
+    fn revoke_operator(&self, staff_number: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_revoke_operator(staff_number, at)
+    }
+
+    fn operators_for(&self, terminal: &str) -> Result<Vec<OperatorAccount>, StoreError> {
+        self.do_operators_for(terminal)
+    }
+
+    fn check_staff(&self, name: &str, password: &str) -> Result<bool, StoreError> {
+        self.do_check_staff(name, password)
+    }
+
+    fn set_staff(&self, name: &str, password_hash: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_set_staff(name, password_hash, at)
+    }
+}
+
+impl EnrollmentStore for SqliteStore {
+    fn present_enrollment(&self, p: &EnrollPresentation<'_>, at: OffsetDateTime) -> Result<EnrollState, StoreError> {
+        self.do_present_enrollment(p, at)
+    }
+
+    fn bind_enrollment(&self, code_hash: &str, b: &EnrollBinding, at: OffsetDateTime) -> Result<EnrollRecord, StoreError> {
+        self.do_bind_enrollment(code_hash, b, at)
+    }
+
+    fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError> {
+        self.do_pending_enrollments(at)
+    }
+}
+
+impl CatalogStore for SqliteStore {
+    fn publish_catalog(&self, signed: &SignedCatalog, delta: Option<&SignedCatalogDelta>, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_publish_catalog(signed, delta, at)
+    }
+
+    fn catalog_update(&self, since: u64) -> Result<Option<model::protocol::CatalogUpdate>, StoreError> {
+        self.do_catalog_update(since)
+    }
+
+    fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
+        self.do_latest_catalog_version()
+    }
+
+    fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError> {
+        self.do_latest_catalog()
+    }
+}
+
+impl RatingStore for SqliteStore {
+    fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError> {
+        self.do_put_evaluation(terminal, ev, at)
+    }
+
     fn followups(&self, open_only: bool) -> Result<Vec<FollowUp>, StoreError> {
         self.do_followups(open_only, None)
     }
@@ -199,7 +308,9 @@ impl Store for SqliteStore {
     fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
         self.do_ratings_report()
     }
+}
 
+impl SmsStore for SqliteStore {
     fn sms_due(&self, limit: usize) -> Result<Vec<SmsRow>, StoreError> {
         self.do_sms_due(limit)
     }
@@ -211,65 +322,19 @@ impl Store for SqliteStore {
     fn sms_of_case(&self, case_number: &str) -> Result<Vec<SmsRow>, StoreError> {
         self.do_sms_of_case(case_number)
     }
+}
 
-    fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-        self.do_case_result(terminal, case_number)
+impl AuditStore for SqliteStore {
+    fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
+        self.do_anchor_audit(terminal, proof, at)
     }
 
-    fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_add_terminal(t, at)
+    fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_hub_audit(actor, action, subject, outcome, at)
     }
 
-    fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_revoke_terminal(id, at)
-    }
-
-    fn terminal_key(&self, id: &str) -> Result<Option<(PublicKey, TerminalStatus)>, StoreError> {
-        self.do_terminal_key(id)
-    }
-
-    fn present_enrollment(&self, p: &EnrollPresentation<'_>, at: OffsetDateTime) -> Result<EnrollState, StoreError> {
-        self.do_present_enrollment(p, at)
-    }
-
-    fn bind_enrollment(&self, code_hash: &str, b: &EnrollBinding, at: OffsetDateTime) -> Result<EnrollRecord, StoreError> {
-        self.do_bind_enrollment(code_hash, b, at)
-    }
-
-    fn pending_enrollments(&self, at: OffsetDateTime) -> Result<Vec<EnrollRecord>, StoreError> {
-        self.do_pending_enrollments(at)
-    }
-
-    fn add_operator(&self, op: &NewOperator, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_add_operator(op, at)
-    }
-
-    fn revoke_operator(&self, staff_number: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_revoke_operator(staff_number, at)
-    }
-
-    fn operators_for(&self, terminal: &str) -> Result<Vec<OperatorAccount>, StoreError> {
-        self.do_operators_for(terminal)
-    }
-
-    fn remember_nonce(&self, terminal: &str, nonce: &str, now_unix: i64, forget_before: i64) -> Result<bool, StoreError> {
-        self.do_remember_nonce(terminal, nonce, now_unix, forget_before)
-    }
-
-    fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
-        self.do_terminals()
-    }
-
-    fn terminals_read_only(&self) -> Result<Vec<TerminalRecord>, StoreError> {
-        self.do_terminals_read_only()
-    }
-
-    fn check_staff(&self, name: &str, password: &str) -> Result<bool, StoreError> {
-        self.do_check_staff(name, password)
-    }
-
-    fn set_staff(&self, name: &str, password_hash: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_set_staff(name, password_hash, at)
+    fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {
+        self.do_hub_audit_tail(limit)
     }
 
     fn audit_e_license(&self, l: &LookupAudit<'_>, max_people: u64, at: OffsetDateTime) -> Result<i64, StoreError> {
@@ -279,23 +344,9 @@ impl Store for SqliteStore {
     fn audit_e_license_outcome(&self, seq: i64, outcome: &str) -> Result<(), StoreError> {
         self.do_audit_e_license_outcome(seq, outcome)
     }
+}
 
-    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
-        self.do_sweep(uncommitted_before, partial_before)
-    }
-
-    fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_record_heartbeat(terminal, hb, at)
-    }
-
-    fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
-        self.do_anchor_audit(terminal, proof, at)
-    }
-
-    fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_hub_audit(actor, action, subject, outcome, at)
-    }
-
+impl DiagnosticsStore for SqliteStore {
     fn request_diagnostics(&self, terminal: &str, staff: &str, at: OffsetDateTime) -> Result<uuid::Uuid, StoreError> {
         self.do_request_diagnostics(terminal, staff, at)
     }
@@ -315,7 +366,9 @@ impl Store for SqliteStore {
     fn download_diagnostics(&self, id: uuid::Uuid, staff: &str, at: OffsetDateTime) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         self.do_download_diagnostics(id, staff, at)
     }
+}
 
+impl RolloutStore for SqliteStore {
     fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_publish_update(version, sha256, size, by, at)
     }
@@ -338,37 +391,5 @@ impl Store for SqliteStore {
 
     fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError> {
         self.do_record_update_report(terminal, report, at)
-    }
-
-    fn hub_audit_tail(&self, limit: usize) -> Result<Vec<HubAuditEntry>, StoreError> {
-        self.do_hub_audit_tail(limit)
-    }
-
-    fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {
-        self.do_terminal_config(terminal)
-    }
-
-    fn set_terminal_config(&self, terminal: Option<&str>, config: &TerminalConfig) -> Result<(), StoreError> {
-        self.do_set_terminal_config(terminal, config)
-    }
-
-    fn put_evaluation(&self, terminal: &str, ev: &EvaluationUpload, at: OffsetDateTime) -> Result<PutOutcome, StoreError> {
-        self.do_put_evaluation(terminal, ev, at)
-    }
-
-    fn publish_catalog(&self, signed: &SignedCatalog, delta: Option<&SignedCatalogDelta>, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.do_publish_catalog(signed, delta, at)
-    }
-
-    fn catalog_update(&self, since: u64) -> Result<Option<model::protocol::CatalogUpdate>, StoreError> {
-        self.do_catalog_update(since)
-    }
-
-    fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
-        self.do_latest_catalog_version()
-    }
-
-    fn latest_catalog(&self) -> Result<Option<SignedCatalog>, StoreError> {
-        self.do_latest_catalog()
     }
 }

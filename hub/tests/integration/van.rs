@@ -5,7 +5,7 @@ use crate::common;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use hub::{SqliteStore, Store};
+use hub::{OperatorStore, SqliteStore};
 use model::export::{ExportFile, ExportRecord};
 
 fn hub(db: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {

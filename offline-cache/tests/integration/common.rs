@@ -94,3 +94,28 @@ pub async fn client(hub: &hub::Hub, config: offline_cache::SyncConfig) -> offlin
     let config = offline_cache::SyncConfig { hub_key: config.hub_key.or(Some(hub.signing_public_key())), ..config };
     offline_cache::SyncClient::with_config(&hub.base_url(), id, config).unwrap()
 }
+
+/// One terminal's outbox and registered sync client against a fresh hub on
+/// loopback, all in one temp dir: where most sync tests start.
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub outbox: offline_cache::Outbox,
+    pub key: model::seal::PlatformSecretKey,
+    pub hub: hub::Hub,
+    pub client: offline_cache::SyncClient,
+}
+
+impl Rig {
+    pub async fn start() -> Rig {
+        Self::with_sync(quick()).await
+    }
+
+    /// The same, with the client configured by `config` (a catalog key, say).
+    pub async fn with_sync(config: offline_cache::SyncConfig) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let (outbox, key) = open(dir.path());
+        let hub = hub::Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+        let client = client(&hub, config).await;
+        Rig { dir, outbox, key, hub, client }
+    }
+}

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use crate::common::{quick, submission, with_scan};
+use crate::common::{quick, submission, with_scan, Rig};
 use hub::backoffice::{decide, Decision};
 use hub::{Hub, HubDb};
 use model::auth::{SignedCatalog, SigningKey};
@@ -31,10 +31,7 @@ fn catalog_json(version: u64) -> Vec<u8> {
 
 #[tokio::test]
 async fn decisions_reach_the_terminal_and_finished_cases_are_purged_after_retention() {
-    let dir = tempfile::tempdir().unwrap();
-    let (outbox, _) = common::open(dir.path());
-    let hub = hub(dir.path()).await;
-    let client = common::client(&hub, quick()).await;
+    let Rig { dir: _dir, outbox, hub, client, .. } = Rig::start().await;
     let (sub, atts) = with_scan(b"%PDF-1.4 scan");
     let other = submission(vec![]);
     outbox.enqueue(&sub, &atts).unwrap();
@@ -87,10 +84,7 @@ async fn decisions_reach_the_terminal_and_finished_cases_are_purged_after_retent
 
 #[tokio::test]
 async fn evaluations_go_out_once_and_leave_nothing_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let (outbox, _) = common::open(dir.path());
-    let hub = hub(dir.path()).await;
-    let client = common::client(&hub, quick()).await;
+    let Rig { dir, outbox, hub, client, .. } = Rig::start().await;
     // The hub takes a rating only for a case this terminal filed.
     let filed = common::submission(vec![]);
     outbox.enqueue(&filed, &[]).unwrap();
@@ -108,10 +102,7 @@ async fn evaluations_go_out_once_and_leave_nothing_behind() {
 
 #[tokio::test]
 async fn heartbeats_tell_the_hub_how_the_terminal_is_doing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (outbox, _) = common::open(dir.path());
-    let hub = hub(dir.path()).await;
-    let client = common::client(&hub, quick()).await;
+    let Rig { dir: _dir, outbox, hub, client, .. } = Rig::start().await;
     client.report_device(DeviceHealth { device: "id_card".into(), state: DeviceState::Ok, detail: None });
     client.report_device(DeviceHealth { device: "receipt_printer".into(), state: DeviceState::Degraded, detail: Some("打印机没有回应".into()) });
     // One filing the hub will refuse (quarantined), nothing else waiting.
@@ -137,12 +128,8 @@ async fn heartbeats_tell_the_hub_how_the_terminal_is_doing() {
 
 #[tokio::test]
 async fn a_newer_signed_catalog_is_taken_and_a_badly_signed_one_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (outbox, _) = common::open(dir.path());
-    let hub = hub(dir.path()).await;
     let key = catalog_key(1);
-    let config = SyncConfig { catalog_key: Some(key.public_key()), ..quick() };
-    let client = common::client(&hub, config).await;
+    let Rig { dir, outbox, hub, client, .. } = Rig::with_sync(SyncConfig { catalog_key: Some(key.public_key()), ..quick() }).await;
     let base = Catalog::starter().version;
 
     hub.publish_catalog(SignedCatalog::sign(&key, &catalog_json(base + 1)).unwrap()).await.unwrap();
@@ -183,12 +170,8 @@ fn with_new_item(version: u64, code: &str) -> Catalog {
 
 #[tokio::test]
 async fn a_one_item_change_arrives_as_a_signed_delta_and_a_badly_signed_delta_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (outbox, _) = common::open(dir.path());
-    let hub = hub(dir.path()).await;
     let key = catalog_key(1);
-    let config = SyncConfig { catalog_key: Some(key.public_key()), ..quick() };
-    let client = common::client(&hub, config).await;
+    let Rig { dir: _dir, outbox, hub, client, .. } = Rig::with_sync(SyncConfig { catalog_key: Some(key.public_key()), ..quick() }).await;
     let base = Catalog::starter().version;
 
     // First a full copy (the terminal holds nothing yet).
@@ -239,10 +222,7 @@ async fn a_one_item_change_arrives_as_a_signed_delta_and_a_badly_signed_delta_is
 
 #[tokio::test]
 async fn the_terminal_takes_the_config_the_hub_sets_for_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (outbox, _) = common::open(dir.path());
-    let hub = hub(dir.path()).await;
-    let client = common::client(&hub, quick()).await;
+    let Rig { dir: _dir, outbox, hub, client, .. } = Rig::start().await;
     let r = client.sync_all(&outbox).await;
     assert_eq!(r.config_updated, Some(0), "the hub's defaults, version 0");
     assert_eq!(outbox.terminal_config().unwrap(), Some(TerminalConfig::default()));

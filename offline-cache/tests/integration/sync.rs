@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Router;
-use crate::common::{quick, submission, unseal, with_scan};
+use crate::common::{quick, submission, unseal, with_scan, Rig};
 use hub::{Hub, HubDb, HubOptions};
 use offline_cache::{Outbox, OutboxState, StopReason, SyncClient};
 
@@ -142,16 +142,13 @@ async fn hub_down_stops_the_batch_and_the_next_sync_delivers() {
 
 #[tokio::test]
 async fn a_send_interrupted_by_a_crash_is_retried_and_lands_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = start_hub(dir.path()).await;
+    let Rig { dir, outbox, hub, client, .. } = Rig::start().await;
     let path = dir.path().join("outbox.db");
-    let (outbox, _) = common::open(dir.path());
     let (sub, atts) = with_scan(b"scan");
     outbox.enqueue(&sub, &atts).unwrap();
 
     // The previous run got as far as the hub's commit, then died before
     // recording the answer: the hub holds the case, the row says 'sending'.
-    let client = common::client(&hub, quick()).await;
     let committed = client.sync_once(&outbox).await.acknowledged[0].1.clone();
     rusqlite::Connection::open(&path)
         .unwrap()
@@ -220,9 +217,7 @@ async fn a_rejected_record_at_the_head_is_quarantined_and_never_blocks_the_rest(
 
 #[tokio::test]
 async fn a_damaged_local_copy_is_quarantined_and_the_batch_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = start_hub(dir.path()).await;
-    let (outbox, _) = common::open(dir.path());
+    let Rig { dir, outbox, hub, client, .. } = Rig::start().await;
     let damaged = submission(vec![]);
     let fine = submission(vec![]);
     outbox.enqueue(&damaged, &[]).unwrap();
@@ -236,7 +231,6 @@ async fn a_damaged_local_copy_is_quarantined_and_the_batch_goes_on() {
         )
         .unwrap();
 
-    let client = common::client(&hub, quick()).await;
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.stopped, None);
     assert_eq!(report.quarantined.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![damaged.id]);

@@ -296,7 +296,7 @@ async fn an_export_from_an_unknown_or_revoked_terminal_is_refused() {
     let outbox = Outbox::open(&dir.path().join("outbox.db"), cfg).unwrap();
     let (file, _) = outbox.export_queue(&identity, time::OffsetDateTime::now_utc()).unwrap();
     assert!(matches!(import(&store, &file, None), Err(ImportError::UnknownTerminal(_))));
-    use hub::Store as _;
+    use hub::TerminalStore as _;
     store.add_terminal(&NewTerminal { id: VAN.into(), public_key: identity.public_key(), village_code: None, label: None }, time::OffsetDateTime::now_utc()).unwrap();
     assert_eq!(import(&store, &file, None).unwrap().records.len(), 0);
     store.revoke_terminal(VAN, time::OffsetDateTime::now_utc()).unwrap();

@@ -1,0 +1,28 @@
+//! Update bundles and their staged rollouts.
+
+use time::OffsetDateTime;
+
+use super::error::StoreError;
+
+/// Update bundles and staged rollouts.
+pub trait RolloutStore: Send + Sync {
+    /// Publishes an update bundle (already verified by the caller) under its version.
+    fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Starts the staged rollout of a published version (audited).
+    fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Pause (`paused`), resume (`running`) or halt (`halted`) a rollout by hand (audited).
+    fn set_rollout_state(&self, version: &str, state: crate::rollout::RolloutState, by: &str, at: OffsetDateTime) -> Result<crate::rollout::Rollout, StoreError>;
+
+    /// Every rollout, newest first.
+    fn rollouts(&self) -> Result<Vec<crate::rollout::Rollout>, StoreError>;
+
+    /// The update `terminal` is offered now: the newest running rollout
+    /// whose open stages include it, unless it failed that version.
+    fn update_target(&self, terminal: &str) -> Result<Option<model::update::UpdateTarget>, StoreError>;
+
+    /// Keeps a terminal's install report and moves its rollout on (next
+    /// stage, done, or halted past the failure threshold; audited).
+    fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError>;
+}

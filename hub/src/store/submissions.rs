@@ -1,0 +1,84 @@
+//! Submissions and their attachments: manifests, resumable uploads, commit
+//! (which opens the case), and the clean-up of what was never finished.
+
+use model::protocol::{PutOutcome, UploadStatus};
+use model::{CaseNumber, SubmissionId};
+use time::OffsetDateTime;
+
+use super::error::StoreError;
+
+/// A manifest as received: the raw body is stored byte for byte, because
+/// replay is judged on exactly those bytes.
+#[derive(Debug, Clone)]
+pub struct NewSubmission<'a> {
+    pub id: SubmissionId,
+    /// The authenticated terminal that sent it; only it may add attachments,
+    /// commit, and read the case's status.
+    pub terminal_id: &'a str,
+    pub item_code: &'a str,
+    pub body: &'a [u8],
+    pub body_sha256: &'a str,
+    /// (hash, size) of each sealed attachment the envelope lists.
+    pub attachments: Vec<(&'a str, u64)>,
+    /// Refuse a new submission that would take the terminal past this
+    /// (None: no limit, e.g. `hub import` by a technician).
+    pub quota: Option<OpenQuota>,
+}
+
+/// What one terminal may hold on the hub uncommitted: submissions without a
+/// case, and the attachment bytes they announce (a bound on its partials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenQuota {
+    pub max_open: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for OpenQuota {
+    fn default() -> Self {
+        // A van comes back from days offline with a few dozen filings; each
+        // at most a handful of 16 MiB scans.
+        OpenQuota { max_open: 100, max_bytes: 1024 * 1024 * 1024 }
+    }
+}
+
+/// What a clean-up pass dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Uncommitted submissions past their age.
+    pub submissions: u64,
+    /// Partial uploads not written to for a while, or no longer referred to.
+    pub partials: u64,
+    /// Complete attachments only those submissions referred to.
+    pub attachments: u64,
+}
+
+/// Manifests, resumable attachment uploads and commit.
+pub trait SubmissionStore: Send + Sync {
+    /// Stores a manifest; `Replayed` when the identical body is already held,
+    /// [`StoreError::Conflict`] when a different one is.
+    fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError>;
+
+    /// How much of attachment `sha256` of submission `id` (sent by `terminal`) is held.
+    fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError>;
+
+    /// Appends bytes at `offset` (≤ the bytes held; bytes already held are
+    /// skipped, so a resent range is harmless). Returns the bytes held after.
+    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError>;
+
+    /// Drops held bytes from `offset` on (a request whose body turned out
+    /// not to be what it signed).
+    fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError>;
+
+    /// When every byte is held: checks the hash, keeps the attachment (Stored,
+    /// or Replayed if it was already kept) or drops the bytes ([`StoreError::HashMismatch`]).
+    fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError>;
+
+    /// Opens the case for a submission, or returns the one already opened;
+    /// true when this call opened it.
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError>;
+
+    /// Drops uncommitted submissions received before `uncommitted_before`,
+    /// partial uploads not written to since `partial_before`, and attachments
+    /// nothing refers to any more.
+    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError>;
+}
