@@ -10,6 +10,7 @@ mod api;
 mod catalog_import;
 mod auth;
 mod backoffice;
+mod bundles;
 mod binary;
 mod fleet_page;
 mod openapi;

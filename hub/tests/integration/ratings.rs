@@ -89,10 +89,10 @@ async fn bad_ratings_from_before_the_migration_get_a_follow_up() {
     let db = dir.path().join("hub.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    // The catalog-delta step (issue 15) came after this one: undone first.
+    // The catalog-delta and bundle-part steps (issue 15) came after this one: undone first.
     conn.execute_batch(&format!(
-        "ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
-        version - 2
+        "DROP TABLE case_parts; ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
+        version - 3
     ))
     .unwrap();
     drop(conn);
