@@ -28,6 +28,7 @@ const CARD_POLL_INTERVAL: Duration = Duration::from_millis(300);
 const BACKOFF_BASE: Duration = Duration::from_secs(5);
 const BACKOFF_CAP: Duration = Duration::from_secs(600);
 
+/// Told each new view; called on whichever thread changed it, not necessarily the UI thread.
 pub type ViewListener = Box<dyn Fn(View) + Send + Sync>;
 
 struct Inner {
@@ -66,19 +67,28 @@ pub type Divert = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 pub type SyncListener = Arc<dyn Fn(&offline_cache::SyncReport, u64) + Send + Sync>;
 
 
+/// Told how the link and the queue stand after each sync (for the footer).
 pub type StatusListener = Box<dyn Fn(LinkStatus) + Send + Sync>;
 
 /// Everything [`App::start`] needs.
 pub struct Parts {
+    /// The villager's visit state machine.
     pub session: Session,
+    /// Where filings are queued, sealed, until the hub has them.
     pub outbox: Arc<Outbox>,
+    /// Talks to the hub: sends the outbox, pulls case status.
     pub sync: SyncClient,
+    /// The ID card reader.
     pub card: Box<dyn CardSource>,
+    /// The receipt printer.
     pub printer: Box<dyn ReceiptSink>,
+    /// Time between background sync rounds while something waits to be sent.
     pub sync_interval: Duration,
+    /// Time without a touch after which a visit is ended.
     pub idle_timeout: Duration,
 }
 
+/// The running kiosk: feeds events to the session and runs its effects on tokio. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
@@ -171,6 +181,7 @@ impl App {
         self.inner.code_wanted.clone()
     }
 
+    /// The session's current view.
     pub fn view(&self) -> View {
         lock(&self.inner.session).view()
     }

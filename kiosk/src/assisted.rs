@@ -32,14 +32,21 @@ use ui::i18n::n_;
 
 /// The signature pad, in pad coordinates (the screen scales it).
 pub const PAD_WIDTH: u16 = 600;
+/// Height of the signature pad, in pad coordinates.
 pub const PAD_HEIGHT: u16 = 240;
 
+/// What the assistant or the app did, for [`AssistedSession::handle`].
 #[derive(Debug)]
 pub enum AssistEvent {
     /// The hidden entry (a long press on the van badge): show the login screen.
     OpenLogin,
     /// Login screen: 登录.
-    SubmitLogin { staff: String, pin: Zeroizing<String> },
+    SubmitLogin {
+        /// The staff number typed.
+        staff: String,
+        /// The PIN typed; zeroised on drop; do not log it.
+        pin: Zeroizing<String>,
+    },
     /// The app's answer to [`AssistEffect::CheckLogin`].
     LoginAccepted(LoggedIn),
     /// A sentence for the assistant (wrong PIN, locked, needs network, ...).
@@ -51,10 +58,19 @@ pub enum AssistEvent {
     /// While filing: the villager journey's own events.
     Villager(Event),
     /// While filing: a material scanned or photographed by the assistant.
-    MaterialScanned { material_code: String, media_type: String, bytes: Vec<u8> },
+    MaterialScanned {
+        /// The catalog material it is for.
+        material_code: String,
+        /// MIME type, e.g. `image/jpeg`.
+        media_type: String,
+        /// The file. Personal data: do not log it.
+        bytes: Vec<u8>,
+    },
     /// Signature pad: one finger stroke (pad coordinates).
     Stroke(Vec<[u16; 2]>),
+    /// Signature pad: 重写 (clear all strokes).
     ClearSignature,
+    /// Signature pad: how the assistant stands to the applicant (代办关系).
     ChooseRelation(AgentRelation),
     /// Signature pad: 确认签名 (then the filing is confirmed and saved).
     AcceptSignature,
@@ -63,9 +79,15 @@ pub enum AssistEvent {
     /// The app's answer to [`AssistEffect::RefreshTrip`].
     TripSummary(Vec<VillageTally>),
     /// The sync worker's progress: sent this round and still waiting.
-    SyncProgress { sent: u64, waiting: u64 },
+    SyncProgress {
+        /// Filings sent this round.
+        sent: u64,
+        /// Filings still waiting.
+        waiting: u64,
+    },
     /// Trip summary: 换村 (pick another village).
     EndTrip,
+    /// 退出登录: the operator's session ends; the filing in progress is discarded.
     Logout,
     /// No touch for the operator timeout.
     IdleTimeout,
@@ -75,18 +97,41 @@ pub enum AssistEvent {
     SwitchOperator,
 }
 
+/// What the app must do for assisted mode.
 #[derive(Debug)]
 pub enum AssistEffect {
     /// Check the staff number and PIN against the synced accounts (offline);
     /// answer with `LoginAccepted` or `LoginRefused`.
-    CheckLogin { staff: String, pin: Zeroizing<String> },
+    CheckLogin {
+        /// The staff number typed.
+        staff: String,
+        /// The PIN typed; zeroised on drop; do not log it.
+        pin: Zeroizing<String>,
+    },
     /// Write an audit entry (never personal data in `outcome`).
-    Audit { staff: StaffNumber, action: &'static str, subject: Option<SubmissionId>, outcome: String },
+    Audit {
+        /// Who acted.
+        staff: StaffNumber,
+        /// What was done, a fixed phrase (e.g. `trip start`).
+        action: &'static str,
+        /// The filing concerned, if any.
+        subject: Option<SubmissionId>,
+        /// Details: codes and counts, never personal data.
+        outcome: String,
+    },
     /// Durably enqueue an on-behalf filing with its materials, then answer
     /// the journey with `Villager(Saved|SaveFailed)` and `Villager(Sent|Deferred)`.
-    Submit { submission: Box<Submission>, attachments: Vec<(AttachmentRef, Vec<u8>)> },
+    Submit {
+        /// The on-behalf filing, with agent and signature.
+        submission: Box<Submission>,
+        /// Each attachment's reference with its bytes.
+        attachments: Vec<(AttachmentRef, Vec<u8>)>,
+    },
     /// Load the trip summary; answer with `TripSummary`.
-    RefreshTrip { trip_id: Uuid },
+    RefreshTrip {
+        /// The trip to summarise.
+        trip_id: Uuid,
+    },
     /// What the villager journey asks of the kiosk (card reader, printer, voice).
     Villager(Effect),
 }
@@ -96,11 +141,15 @@ pub enum AssistEffect {
 pub enum AssistScreen {
     /// Nothing of assisted mode (the van's idle screen).
     Closed,
+    /// Staff number and PIN.
     Login,
+    /// Choosing the village for a trip (the operator's assigned villages).
     Trip,
+    /// The trip's filings per village, with sync progress; 新办件 starts one.
     TripSummary,
     /// The villager journey, under the on-behalf banner.
     Filing(Screen),
+    /// The villager signs on screen with a finger, and the relation is chosen.
     Signature,
 }
 
@@ -127,11 +176,17 @@ impl Drop for Filing {
     }
 }
 
+/// The trip under way: its village and what was filed on it.
 pub struct TripState {
+    /// The trip's id, recorded as `trip_id` on each filing.
     pub id: Uuid,
+    /// The village the trip serves; filings carry its code.
     pub village: VillageCode,
+    /// Filings per village, as last loaded ([`AssistEffect::RefreshTrip`]).
     pub summary: Vec<VillageTally>,
+    /// Filings the sync worker sent in its last round.
     pub sync_sent: u64,
+    /// Filings still waiting to be sent.
     pub sync_waiting: u64,
 }
 
@@ -141,6 +196,7 @@ enum State {
     LoggedIn { op: LoggedIn, trip: Option<TripState>, filing: Option<Filing> },
 }
 
+/// The assisted-mode state machine of a service van: login, trip, filings (see the module docs).
 pub struct AssistedSession {
     catalog: Arc<Catalog>,
     terminal_id: String,
@@ -149,6 +205,7 @@ pub struct AssistedSession {
     state: State,
 }
 
+/// [`AssistedSession::new`] on a terminal that is not a service van.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("assisted mode exists only on a terminal configured as a service van")]
 pub struct NotAVan;
@@ -168,6 +225,7 @@ impl AssistedSession {
         Ok(AssistedSession { catalog, terminal_id: terminal.terminal_id.clone(), caps, clock, state: State::Closed })
     }
 
+    /// Which assisted screen to show now.
     pub fn screen(&self) -> AssistScreen {
         match &self.state {
             State::Closed => AssistScreen::Closed,
@@ -187,6 +245,7 @@ impl AssistedSession {
         }
     }
 
+    /// The trip under way, if any.
     pub fn trip(&self) -> Option<&TripState> {
         match &self.state {
             State::LoggedIn { trip, .. } => trip.as_ref(),
@@ -237,6 +296,7 @@ impl AssistedSession {
         fx
     }
 
+    /// Handles one event and returns what the app must do. Logout, idle timeout, a revoked account or a switch of operator end the session from any state.
     pub fn handle(&mut self, event: AssistEvent) -> Vec<AssistEffect> {
         use AssistEvent as A;
         match event {

@@ -35,10 +35,13 @@ pub type ChangeListener = Box<dyn Fn(AssistedApp) + Send + Sync>;
 
 /// Everything [`AssistedApp::start`] needs.
 pub struct AssistedParts {
+    /// The assisted-mode state machine (built only on a van).
     pub session: AssistedSession,
+    /// Where on-behalf filings and audit entries are written.
     pub outbox: Arc<Outbox>,
     /// No touch for this long ends the operator's session.
     pub operator_timeout: Duration,
+    /// How many wrong PINs lock an account at login, and for how long.
     pub login_policy: LoginPolicy,
 }
 
@@ -63,6 +66,7 @@ struct Inner {
     policy: LoginPolicy,
 }
 
+/// Assisted mode running on a van: the [`AssistedSession`] with its storage and idle workers, beside the villager [`App`]. Cheap to clone.
 #[derive(Clone)]
 pub struct AssistedApp {
     inner: Arc<Inner>,
@@ -133,6 +137,7 @@ impl AssistedApp {
         me
     }
 
+    /// Which assisted screen shows.
     pub fn screen(&self) -> AssistScreen {
         lock(&self.inner.session).screen()
     }

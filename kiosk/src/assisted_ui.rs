@@ -29,6 +29,7 @@ pub fn strokes_svg(strokes: &[Stroke]) -> String {
     out.trim_end().to_owned()
 }
 
+/// The relation's name in the signature screen's UI (`service_staff`, `relative`, `village_cadre`).
 pub fn relation_name(r: AgentRelation) -> &'static str {
     match r {
         AgentRelation::ServiceStaff => "service_staff",
@@ -37,6 +38,7 @@ pub fn relation_name(r: AgentRelation) -> &'static str {
     }
 }
 
+/// The relation the UI names; None for a name it does not know.
 pub fn relation_from(name: &str) -> Option<AgentRelation> {
     Some(match name {
         "service_staff" => AgentRelation::ServiceStaff,

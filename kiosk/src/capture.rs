@@ -12,7 +12,9 @@ use ui::i18n::n_;
 /// Captures materials. Errors are Chinese sentences for the villager (message
 /// ids of the `.po` files), never personal data.
 pub trait MaterialDevices: Send + 'static {
+    /// Whether a document scanner is there.
     fn can_scan(&self) -> bool;
+    /// Whether a camera is there.
     fn can_photo(&self) -> bool;
     /// Blocks until the scan or photo is done.
     fn capture(&mut self, kind: CaptureKind) -> Result<Capture, String>;
@@ -57,6 +59,7 @@ impl Capturers {
         Some(shared)
     }
 
+    /// Capturers over a SANE scanner and a camera, either of which may be missing.
     pub fn new(scanner: Option<SaneScanner>, camera: Option<Box<dyn FrameSource>>) -> Capturers {
         Capturers { scanner, camera }
     }
@@ -83,6 +86,8 @@ impl Capturers {
     }
 }
 
+/// Opens the camera `c` describes: a file of frames, a synthetic source, or
+/// (with the `camera-v4l` feature) a V4L device.
 pub fn open_camera(c: &CameraConfig) -> Result<Box<dyn FrameSource>, CameraError> {
     match c {
         CameraConfig::File { path } => Ok(Box::new(FileSource::open(path, true)?)),

@@ -8,12 +8,15 @@ use model::Catalog;
 use tracing::{error, info};
 use ui::i18n::n_;
 
+/// The catalog to serve, and why it is not the configured one if it is not.
 pub struct Loaded {
+    /// The configured catalog, or the built-in starter when it was refused.
     pub catalog: Catalog,
     /// A sentence for the banner when the configured catalog was refused.
     pub problem: Option<String>,
 }
 
+/// Loads the catalog at `path`, or the built-in starter when there is none; a missing or corrupt file falls back to the starter with a banner (and an error in the log).
 pub fn load(path: Option<&Path>) -> Loaded {
     let Some(path) = path else {
         return Loaded { catalog: Catalog::starter(), problem: None };

@@ -72,6 +72,7 @@ impl Drop for SerialScannerHandle {
     }
 }
 
+/// Reads codes from a serial barcode scanner at `path` on a thread of its own, calling `on_code` with each; stops when the handle is dropped.
 pub fn watch_serial_scanner(
     path: String,
     baud: u32,
@@ -120,6 +121,7 @@ pub fn watch_serial_scanner(
 pub struct SharedCamera(pub Arc<Mutex<Box<dyn FrameSource>>>);
 
 impl SharedCamera {
+    /// Shares `source` between the QR reader and the materials' photos.
     pub fn new(source: Box<dyn FrameSource>) -> SharedCamera {
         SharedCamera(Arc::new(Mutex::new(source)))
     }
@@ -148,6 +150,7 @@ pub struct CameraCodes {
 }
 
 impl CameraCodes {
+    /// How long a code that stays before the lens waits to be reported again.
     pub const REPEAT_AFTER: Duration = Duration::from_secs(3);
 
     /// One frame at `at`: the new code it shows, if any.

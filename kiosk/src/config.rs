@@ -11,31 +11,53 @@ use offline_cache::OutboxConfig;
 use serde::Deserialize;
 use thiserror::Error;
 
+/// Why kiosk.toml (or enrolled.toml) was refused: a sentence a technician can act on.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// The file is not TOML of the expected shape (unknown keys included).
     #[error("config file {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// TOML's message, with the line.
+        source: toml::de::Error,
+    },
+    /// `village_code` is not a 12-digit code of a known province.
     #[error("village_code {0:?} is not a 12-digit division code of a known province")]
     VillageCode(String),
+    /// `terminal_id` is not 1..32 ASCII letters, digits or `-`.
     #[error("terminal_id must be 1..32 letters, digits or '-', got {0:?}")]
     TerminalId(String),
+    /// `hub.url` is not https (http only to this machine), or not a URL.
     #[error("hub.url: {0}")]
     HubUrl(String),
+    /// `hub_public_key` is not an `ed25519:<base64>` key.
     #[error("hub_public_key is not usable: {0}")]
     HubKey(String),
+    /// `idle_timeout_secs` is outside 30..=600.
     #[error("idle_timeout_secs must be between 30 and 600, got {0}")]
     IdleTimeout(u64),
+    /// `operator_timeout_secs` is outside 60..=3600.
     #[error("operator_timeout_secs must be between 60 and 3600, got {0}")]
     OperatorTimeout(u64),
     /// The platform's public key: submissions are sealed to it.
     #[error("platform_public_key is not usable: {0}")]
     PlatformKey(String),
+    /// An `[outbox]` value is out of range; the message names it.
     #[error("[outbox] {0}")]
     Outbox(String),
+    /// `catalog_public_key` is not an `ed25519:<base64>` key.
     #[error("catalog_public_key is not usable: {0}")]
     CatalogKey(String),
+    /// `technician_pin_hash` is not a PIN hash.
     #[error("technician_pin_hash is not a PIN hash (set it with kioskctl config set technician_pin NNNN)")]
     PinHash,
     /// A kiosk cannot serve villagers without it.
@@ -43,7 +65,12 @@ pub enum ConfigError {
     MissingDevice(&'static str),
     /// enrolled.toml holds only what enrollment sets ([`ENROLLED_KEYS`]).
     #[error("{path} may set only what enrollment sets, not {key:?} (that belongs in kiosk.toml)")]
-    EnrolledKey { path: PathBuf, key: String },
+    EnrolledKey {
+        /// The enrolled.toml file.
+        path: PathBuf,
+        /// The key it may not set.
+        key: String,
+    },
 }
 
 /// What `kioskctl enroll` writes in the data directory (deploy/src/kiosk_toml.rs):
@@ -141,9 +168,13 @@ impl Default for OutboxSection {
 /// Checked `[outbox]` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutboxSettings {
+    /// How long a filing is kept after the platform reports it processed.
     pub retention: Duration,
+    /// How long a filing may wait unsent before technicians are alerted.
     pub stale_after: Duration,
+    /// Free space kept back for filings already accepted, in bytes.
     pub disk_reserve_bytes: u64,
+    /// Largest attachment (one scan or photo) accepted, in bytes.
     pub max_attachment_bytes: u64,
 }
 
@@ -194,9 +225,11 @@ fn default_operator_timeout() -> u64 {
     600
 }
 
+/// `[hub]`: where the terminal syncs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
+    /// The hub's base URL: https, or http to this machine only (the demo's local hub).
     pub url: String,
     /// Seconds between sync attempts while something waits to be sent.
     #[serde(default = "default_sync_interval")]
@@ -217,11 +250,17 @@ pub use drivers::config::{
 /// no kiosk works without checked present at load.
 #[derive(Debug, Clone)]
 pub struct DevicesConfig {
+    /// `[devices.id_card]`: the ID card reader (required).
     pub id_card: IdCardConfig,
+    /// `[devices.receipt_printer]`: the receipt printer (required).
     pub receipt_printer: PrinterConfig,
+    /// `[devices.a4_printer]`: the CUPS queue for result documents; None: no A4 printing.
     pub a4_printer: Option<A4PrinterConfig>,
+    /// `[devices.document_scanner]`: the SANE scanner for materials; None: no scanning.
     pub document_scanner: Option<DocumentScannerConfig>,
+    /// `[devices.camera]`: for photos of materials and QR codes; None: no camera.
     pub camera: Option<CameraConfig>,
+    /// `[devices.barcode_scanner]`: a QR/barcode reader for receipt codes; None: none.
     pub barcode_scanner: Option<BarcodeScannerConfig>,
 }
 
@@ -241,15 +280,23 @@ impl DevicesConfig {
 /// A checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// This terminal's id (1..32 ASCII letters, digits or `-`).
     pub terminal_id: String,
+    /// The village this terminal serves.
     pub village_code: VillageCode,
+    /// Self-service terminal (default) or service van.
     pub channel: Channel,
+    /// Where the outbox and the kiosk's state live (default `/var/lib/cunban`).
     pub data_dir: PathBuf,
+    /// A catalog file to serve instead of the built-in one; None: built-in (or pulled, with `catalog_key`).
     pub catalog: Option<PathBuf>,
+    /// `[hub]`: where and how often to sync.
     pub hub: HubConfig,
+    /// Time without a touch after which a visit is ended (30..=600 s).
     pub idle_timeout: Duration,
     /// Service vans: idle time that ends the assistant's session.
     pub operator_timeout: Duration,
+    /// The devices, with the ID card reader and receipt printer present.
     pub devices: DevicesConfig,
     /// Submissions are sealed to this key; only the platform can open them.
     pub platform_key: PlatformPublicKey,
@@ -257,6 +304,7 @@ pub struct Config {
     pub catalog_key: Option<model::auth::PublicKey>,
     /// Operator lists and configs pulled from the hub must be signed with this key.
     pub hub_key: Option<model::auth::PublicKey>,
+    /// Checked `[outbox]` values, or the outbox's defaults.
     pub outbox: OutboxSettings,
     /// Opens the technician diagnostics (model::pin); None keeps them closed.
     pub technician_pin_hash: Option<String>,
@@ -310,6 +358,7 @@ impl Config {
         })
     }
 
+    /// Parses and checks kiosk.toml text alone (no enrolled.toml); parse errors name the path `<text>`.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|source| ConfigError::Parse { path: PathBuf::from("<text>"), source })?;

@@ -34,6 +34,7 @@ pub fn platform_key(path: &Path) -> Result<PlatformPublicKey> {
 /// A hub child process, stopped when dropped.
 pub struct LocalHub {
     child: Child,
+    /// The hub's base URL (http on loopback).
     pub url: String,
     /// The hub's signing key (public half), which a real terminal pins at
     /// enrollment; the demo reads it from the key file the hub made.

@@ -24,6 +24,7 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// A supervised reader on the serial device `path`; nothing is opened until the first poll.
     pub fn new(path: impl Into<String>) -> Reader {
         Reader { supervisor: ReaderSupervisor::new(path) }
     }
@@ -81,6 +82,7 @@ pub struct Printer {
 }
 
 impl Printer {
+    /// A printer as `config` describes it.
     pub fn new(config: PrinterConfig) -> Printer {
         Printer { config }
     }
@@ -92,6 +94,7 @@ const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
+/// The receipt as the printer driver takes it: times in China time (UTC+8), the village by name where known.
 pub fn to_driver_receipt(r: &ReceiptData) -> Receipt {
     let local: OffsetDateTime = r.time.to_offset(CHINA);
     let village = model::VillageCode::parse(&r.village_code).ok().and_then(|v| v.name());
@@ -143,6 +146,7 @@ pub struct A4Printer {
 }
 
 impl A4Printer {
+    /// The CUPS queue `config` names, with a three-minute print timeout.
     pub fn new(config: &drivers::config::A4PrinterConfig) -> A4Printer {
         let drivers::config::A4PrinterConfig::Cups { queue, server } = config;
         A4Printer { server: server.clone(), queue: queue.clone(), timeout: std::time::Duration::from_secs(180) }

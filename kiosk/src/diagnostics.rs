@@ -30,18 +30,32 @@ const READ_TEST_FOR: Duration = Duration::from_secs(10);
 /// What the terminal is, for the info table.
 #[derive(Debug, Clone)]
 pub struct TerminalInfo {
+    /// This terminal's id.
     pub terminal_id: String,
+    /// The village it serves: code and name, as shown in the table.
     pub village: String,
+    /// The hub it syncs with.
     pub hub_url: String,
+    /// The technician PIN's hash from the config; None: no PIN set, the screen stays closed. Never shown or logged.
     pub pin_hash: Option<String>,
 }
 
 /// The PIN pad's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PinVerdict {
+    /// Right PIN: the screen opens and the failure count resets.
     Open,
-    Wrong { tries_left: u32 },
-    Locked { secs: u64 },
+    /// Wrong PIN; after the last try the pad locks.
+    Wrong {
+        /// Tries left before the lockout.
+        tries_left: u32,
+    },
+    /// Too many wrong PINs: locked for a while (kept across restarts).
+    Locked {
+        /// Seconds until the pad opens again (at least 1).
+        secs: u64,
+    },
+    /// No technician PIN is configured, so diagnostics cannot open.
     NotSet,
 }
 
@@ -103,6 +117,7 @@ impl PinGate {
         }
     }
 
+    /// Checks `pin` against `stored` at `now`, counting failures and keeping the lockout on disk.
     pub fn check(&mut self, stored: Option<&str>, pin: &str, now: SystemTime) -> PinVerdict {
         let Some(stored) = stored else { return PinVerdict::NotSet };
         if let Some(until) = self.locked_until {
@@ -223,8 +238,11 @@ fn test_page(terminal_id: &str, village: &str) -> ReceiptData {
 
 /// Fresh tables and a message for the open diagnostics screen.
 pub struct DiagUpdate {
+    /// The devices table: each device and how it stands.
     pub devices: Vec<ReviewRow>,
+    /// The info table: terminal, hub, queue, versions.
     pub info: Vec<ReviewRow>,
+    /// A sentence for the technician about the last action ("" for none).
     pub message: String,
 }
 

@@ -19,14 +19,24 @@ use slint::{ComponentHandle, Image, Rgb8Pixel, SharedPixelBuffer};
 use thiserror::Error;
 use ui::EnrollWindow;
 
+/// Why the enrollment screen could not enroll this terminal.
 #[derive(Debug, Error)]
 pub enum EnrollScreenError {
+    /// The enrollment payload does not fit a QR code.
     #[error("cannot make the QR code: {0}")]
     Qr(String),
+    /// `kioskctl enroll` could not be started.
     #[error("cannot start {path}: {source}")]
-    Spawn { path: PathBuf, source: std::io::Error },
+    Spawn {
+        /// The kioskctl program.
+        path: PathBuf,
+        /// Why it would not start.
+        source: std::io::Error,
+    },
+    /// The Slint window could not be made or run.
     #[error("the enrollment window failed: {0}")]
     Ui(String),
+    /// `kioskctl enroll` failed (its message), or the window closed first.
     #[error("enrollment did not finish: {0}")]
     Failed(String),
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::session::Event;
 
+/// When an unattended visit warns and when it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdlePolicy {
     /// From the last touch to the end of the visit.

@@ -29,7 +29,9 @@ const PAGE: usize = 8;
 /// `kioskctl selftest` says so); the other keyboards still work.
 #[derive(Clone, Default)]
 pub struct Engines {
+    /// The handwriting recogniser (zinnia); None: it could not be loaded.
     pub handwriting: Option<Arc<Zinnia>>,
+    /// The pinyin engine (librime); None: it could not be loaded.
     pub pinyin: Option<RimeShared>,
 }
 

@@ -28,8 +28,11 @@ pub enum CaptureKind {
 /// screen is Slint's).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Preview {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Pixels, RGBA8 row by row; zeroised when the last holder drops it.
     pub rgba: Arc<Zeroizing<Vec<u8>>>,
 }
 
@@ -45,7 +48,9 @@ pub const PREVIEW_MAX: u32 = 420;
 
 /// One file of a capture (a scanned page or a photo).
 pub struct CapturedFile {
+    /// MIME type; `image/jpeg` for scans and photos.
     pub media_type: &'static str,
+    /// The file's bytes; a personal document, zeroised on drop.
     pub bytes: Zeroizing<Vec<u8>>,
 }
 
@@ -58,15 +63,18 @@ impl fmt::Debug for CapturedFile {
 /// What a scan or a photo gave.
 #[derive(Debug)]
 pub struct Capture {
+    /// Scanned or photographed.
     pub kind: CaptureKind,
     /// One per page; a photo is one file.
     pub files: Vec<CapturedFile>,
+    /// A small picture of it for the screen.
     pub preview: Preview,
 }
 
 /// How one material stands in the draft.
 #[derive(Debug)]
 pub enum Outcome {
+    /// Scanned or photographed: the files to attach.
     Captured(Capture),
     /// The catalog says it is in the e-license library (电子证照) and the
     /// terminal was online: the platform fetches it; nothing is scanned.

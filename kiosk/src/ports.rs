@@ -23,6 +23,7 @@ pub trait CardSource: Send + 'static {
 
 /// The receipt printer as the kiosk needs it.
 pub trait ReceiptSink: Send + 'static {
+    /// Prints one receipt; an error is a plain Chinese sentence for the villager.
     fn print(&mut self, receipt: &ReceiptData) -> Result<(), String>;
 }
 
@@ -36,6 +37,7 @@ pub trait DocumentPrinter: Send + 'static {
 /// Where the answers of effects go: the app, which feeds them to the
 /// session (`App::dispatch`). Workers hold a clone.
 pub trait Dispatch: Clone + Send + Sync + 'static {
+    /// Hands an event to the session (from any thread).
     fn dispatch(&self, event: Event);
 }
 
@@ -45,14 +47,20 @@ pub trait Dispatch: Clone + Send + Sync + 'static {
 pub struct LinkStatus {
     /// None until the first sync attempt.
     pub online: Option<bool>,
+    /// Filings saved on this terminal that the hub does not have yet.
     pub unsent: u64,
 }
 
 /// What diagnostics read and test (from `App::diagnostics_parts`).
 pub struct DiagnosticsParts {
+    /// The outbox, for queue counts and its checks.
     pub outbox: Arc<Outbox>,
+    /// The sync client, for the hub connection test.
     pub sync: Arc<SyncClient>,
+    /// The ID card reader, shared with the app (the reader test locks it).
     pub card: Arc<Mutex<Box<dyn CardSource>>>,
+    /// The receipt printer, shared with the app (for the test receipt).
     pub printer: Arc<Mutex<Box<dyn ReceiptSink>>>,
+    /// The runtime to run the tests on.
     pub rt: Handle,
 }

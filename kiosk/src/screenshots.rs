@@ -27,13 +27,17 @@ use crate::samples::{sample_capture, sample_identity};
 use crate::session::{Capabilities, Effect, Event, FilingStage, FilingStatus, Session, Terminal, View};
 use crate::ui_glue;
 
+/// Width of the screenshots, in pixels (the kiosk's 1280×800 screen).
 pub const WIDTH: u32 = 1280;
+/// Height of the screenshots, in pixels.
 pub const HEIGHT: u32 = 800;
 
 /// The footer of the sample terminal: its place and id (the UI adds the
 /// word 终端 in the villager's language). `TERMINAL_LABEL` is the whole line in Chinese.
 pub const TERMINAL_PLACE: &str = "东乡族自治县 巴牙村委会";
+/// The sample terminal's id.
 pub const TERMINAL_ID: &str = "GS-0001";
+/// The sample footer as one Chinese line: place, 终端 and id.
 pub const TERMINAL_LABEL: &str = "东乡族自治县 巴牙村委会 · 终端 GS-0001";
 
 fn sample_session() -> Session {

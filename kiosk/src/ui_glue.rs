@@ -175,6 +175,7 @@ fn pairs(rows: &[(String, String)]) -> Vec<ReviewRow> {
     rows.iter().map(|(l, v)| ReviewRow { label: l.as_str().into(), value: v.as_str().into() }).collect()
 }
 
+/// Copies a view into the window's properties (on the UI thread).
 pub fn apply(w: &KioskWindow, v: &View) {
     // Settings first: the screen below is laid out in their font and direction.
     let theme = w.global::<ui::Theme>();

@@ -100,10 +100,12 @@ fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl VisitServices {
+    /// Who reads prompts aloud from now on.
     pub fn set_speaker(&self, speaker: Arc<dyn Speaker>) {
         *lock(&self.speaker) = speaker;
     }
 
+    /// Who reads prompts aloud now.
     pub fn speaker(&self) -> Arc<dyn Speaker> {
         lock(&self.speaker).clone()
     }

@@ -58,6 +58,7 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// A speaker that claims `languages` and records what it is asked to say.
     pub fn new(languages: Vec<Lang>) -> Recording {
         Recording { languages, said: Mutex::new(Vec::new()) }
     }
@@ -131,6 +132,7 @@ impl Espeak {
         Espeak::with_program("espeak-ng")
     }
 
+    /// espeak-ng at `program`, with the voices it actually has; None when it cannot be run.
     pub fn with_program(program: impl Into<PathBuf>) -> Option<Espeak> {
         let program = program.into();
         let listed = Command::new(&program).arg("--voices").stderr(Stdio::null()).output().ok()?;

@@ -27,7 +27,9 @@ const MAX_MANIFEST: u64 = 4 << 20;
 
 /// A verified pack and where its files are.
 pub struct InstalledPack {
+    /// The verified manifest.
     pub pack: VoicePack,
+    /// The directory holding its recordings.
     pub dir: PathBuf,
 }
 

@@ -315,11 +315,15 @@ impl SignedCatalog {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedCatalogDelta {
+    /// Catalog version the delta applies to; signed.
     pub from_version: u64,
+    /// Catalog version the delta produces; signed.
     pub to_version: u64,
     /// Base64 of the delta's JSON ([`crate::catalog::CatalogDelta`]).
     pub body: String,
+    /// Base64 Ed25519 signature by the catalog key over both versions and the body's SHA-256.
     pub signature: String,
+    /// [`PublicKey::fingerprint`] of the catalog key, to tell keys apart in logs.
     pub key_fingerprint: String,
 }
 
@@ -328,6 +332,7 @@ impl SignedCatalogDelta {
         format!("cunban-catalog-delta-v1\n{from}\n{to}\n{}", sha256_hex(body)).into_bytes()
     }
 
+    /// Signs `delta` with the catalog key, binding its from and to versions.
     pub fn sign(key: &SigningKey, delta: &crate::catalog::CatalogDelta) -> Result<SignedCatalogDelta, AuthError> {
         let body = serde_json::to_vec(delta).map_err(|e| AuthError::BadCatalog(e.to_string()))?;
         Ok(SignedCatalogDelta {

@@ -56,8 +56,17 @@ use crate::submission::SubmissionId;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum CatalogUpdate {
-    Deltas { deltas: Vec<crate::auth::SignedCatalogDelta> },
-    Full { catalog: crate::auth::SignedCatalog },
+    /// The terminal's version is one the hub still has deltas from.
+    Deltas {
+        /// Signed deltas to apply in order, each from the previous one's
+        /// `to_version`; the last reaches the newest catalog.
+        deltas: Vec<crate::auth::SignedCatalogDelta>,
+    },
+    /// No usable delta chain (unknown or too old a version): the whole catalog.
+    Full {
+        /// The newest signed catalog.
+        catalog: crate::auth::SignedCatalog,
+    },
 }
 
 /// Identifies the hub service itself.

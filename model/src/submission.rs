@@ -20,10 +20,12 @@ use crate::mask::mask_name;
 pub struct SubmissionId(pub Uuid);
 
 impl SubmissionId {
+    /// A fresh UUIDv7 id, made on the terminal when the filing is queued.
     pub fn new() -> Self {
         SubmissionId(Uuid::now_v7())
     }
 
+    /// Reads an id from its hyphenated UUID text; None if it is not a UUID.
     pub fn parse(s: &str) -> Option<Self> {
         Uuid::parse_str(s).ok().map(SubmissionId)
     }
@@ -41,6 +43,7 @@ impl fmt::Display for SubmissionId {
     }
 }
 
+/// A village code that is not 12 digits or whose province prefix is unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("a village code has 12 digits of a known division")]
 pub struct VillageCodeError;
@@ -59,6 +62,7 @@ impl VillageCode {
         Ok(VillageCode(s.to_owned()))
     }
 
+    /// The 12 digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -85,15 +89,22 @@ impl From<VillageCode> for String {
 /// The person the filing is for, as sent to the platform.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct Applicant {
+    /// Name as printed on the ID card. Personal data: log only masked.
     pub name: String,
+    /// ID card number. Personal data: its `Debug` is masked; never log it in full.
     pub id_number: IdNumber,
+    /// Which document the number comes from (resident card, permit, …).
     #[zeroize(skip)]
     pub card_type: CardType,
+    /// Gender as on the card.
     #[zeroize(skip)]
     pub gender: Gender,
+    /// 民族, GB/T 3304 two-digit code as on the card ("01" = 汉). Personal data.
     pub nation_code: String,
+    /// Birth date as on the card. Personal data.
     #[zeroize(skip)]
     pub birth_date: Date,
+    /// 住址 as printed on the card. Personal data: never logged.
     pub address: String,
 }
 
@@ -125,6 +136,7 @@ impl fmt::Debug for Applicant {
 pub struct Agent {
     /// 工号 of the logged-in operator.
     pub staff_number: String,
+    /// The operator's name, as recorded on the filing.
     pub name: String,
 }
 
@@ -140,14 +152,28 @@ pub enum AgentRelation {
     VillageCadre,
 }
 
+/// Why a signature was refused, on construction or when read from the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SignatureError {
+    /// No stroke has two points: only taps, or nothing drawn.
     #[error("a signature needs at least one stroke of two points")]
     Empty,
+    /// More strokes or points than [`Signature::MAX_STROKES`] / [`Signature::MAX_POINTS`].
     #[error("a signature has at most {max} strokes and {max_points} points")]
-    TooLarge { max: usize, max_points: usize },
+    TooLarge {
+        /// The stroke limit.
+        max: usize,
+        /// The point limit, over all strokes.
+        max_points: usize,
+    },
+    /// A point lies outside the pad it claims to be drawn on.
     #[error("a signature point lies outside its {width}x{height} pad")]
-    OutOfPad { width: u16, height: u16 },
+    OutOfPad {
+        /// The pad's width in pad units.
+        width: u16,
+        /// The pad's height in pad units.
+        height: u16,
+    },
 }
 
 /// One finger stroke: pad coordinates in order, top left is (0, 0).
@@ -180,7 +206,9 @@ impl TryFrom<RawSignature> for Signature {
 }
 
 impl Signature {
+    /// Most strokes one signature may have.
     pub const MAX_STROKES: usize = 64;
+    /// Most points, over all strokes, one signature may have.
     pub const MAX_POINTS: usize = 8192;
 
     /// Strokes of one point (a tap) are kept but at least one stroke must
@@ -199,14 +227,17 @@ impl Signature {
         Ok(Signature { width, height, strokes })
     }
 
+    /// Pad width in pad units; every x is below it.
     pub fn width(&self) -> u16 {
         self.width
     }
 
+    /// Pad height in pad units; every y is below it.
     pub fn height(&self) -> u16 {
         self.height
     }
 
+    /// The strokes in drawing order. Personal data: sealed, never logged.
     pub fn strokes(&self) -> &[Stroke] {
         &self.strokes
     }
@@ -247,6 +278,7 @@ pub enum FiledBy {
 }
 
 impl FiledBy {
+    /// The 申请渠道 this filing was made through.
     pub fn channel(&self) -> Channel {
         match self {
             FiledBy::SelfServiceTerminal => Channel::SelfServiceTerminal,
@@ -254,6 +286,7 @@ impl FiledBy {
         }
     }
 
+    /// The assisted-filing details; None for a self-service filing.
     pub fn on_behalf(&self) -> Option<&OnBehalf> {
         match self {
             FiledBy::SelfServiceTerminal => None,
@@ -275,14 +308,18 @@ pub enum Channel {
 /// A material attached to a submission, by content hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentRef {
+    /// Code of the catalog material (申请材料) this file satisfies.
     pub material_code: String,
     /// Lowercase hex SHA-256 of the bytes.
     pub sha256: String,
+    /// MIME type of the bytes, e.g. `image/jpeg`.
     pub media_type: String,
+    /// Length of the bytes.
     pub size: u64,
 }
 
 impl AttachmentRef {
+    /// Describes `bytes` (hash and length) as the attachment for `material_code`.
     pub fn for_bytes(material_code: &str, media_type: &str, bytes: &[u8]) -> Self {
         AttachmentRef {
             material_code: material_code.to_owned(),
@@ -298,6 +335,7 @@ impl AttachmentRef {
 pub struct Consent {
     /// Version of the consent text shown.
     pub text_version: String,
+    /// When consent was given (RFC 3339 on the wire).
     #[serde(with = "time::serde::rfc3339")]
     pub given_at: OffsetDateTime,
 }
@@ -305,6 +343,7 @@ pub struct Consent {
 /// 办件申请.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {
+    /// Client-made id; the hub deduplicates replays by it.
     pub id: SubmissionId,
     /// 实施编码 of the item filed.
     pub item_code: ImplementCode,
@@ -322,15 +361,21 @@ pub struct Submission {
     pub catalog_version: Option<u64>,
     /// 申请人
     pub applicant: Applicant,
+    /// The item's form answers by field key (the catalog's field ids). Personal data: zeroised on drop, never logged.
     pub form: BTreeMap<String, String>,
+    /// Materials filed with it, by hash; the bytes travel separately.
     pub attachments: Vec<AttachmentRef>,
+    /// The consent the villager gave before filing.
     pub consent: Consent,
     /// 申请渠道, and the 代办人 when an assistant filed.
     #[serde(flatten)]
     pub filed_by: FiledBy,
+    /// Village the terminal (or the van's trip) serves.
     pub village_code: VillageCode,
+    /// When the filing was made, by the terminal's clock (RFC 3339 on the wire).
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Id of the terminal that made the filing (e.g. `T-0001`).
     pub terminal_id: String,
 }
 
@@ -343,6 +388,7 @@ impl Submission {
         serde_json::to_vec(self).expect("submission serialises")
     }
 
+    /// The 申请渠道: self-service terminal or service van.
     pub fn channel(&self) -> Channel {
         self.filed_by.channel()
     }
@@ -352,6 +398,7 @@ impl Submission {
         self.filed_by.on_behalf().map(|o| &o.agent)
     }
 
+    /// Lowercase hex SHA-256 of [`Submission::canonical_bytes`].
     pub fn digest(&self) -> String {
         sha256_hex(&self.canonical_bytes())
     }
@@ -410,6 +457,7 @@ impl fmt::Debug for Submission {
     }
 }
 
+/// Lowercase hex SHA-256 of `bytes`, as in [`AttachmentRef::sha256`].
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

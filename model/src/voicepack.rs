@@ -37,12 +37,20 @@ pub fn spoken_prompts() -> Vec<&'static str> {
 /// Why a pack is refused. Never carries audio.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum VoicePackError {
+    /// The signature does not verify with the catalog key, or is not base64.
     #[error("the voice pack's signature does not verify with the catalog key: {0}")]
     Signature(AuthError),
+    /// Body, names or hashes are not what a pack must be; the message says which.
     #[error("the voice pack is malformed: {0}")]
     Malformed(String),
+    /// The signed header and the manifest inside disagree on language or version.
     #[error("the voice pack's signed language or version ({signed}) differs from its manifest's ({body})")]
-    Mismatch { signed: String, body: String },
+    Mismatch {
+        /// Language and version in the signed header, e.g. `bo v3`.
+        signed: String,
+        /// Language and version in the manifest.
+        body: String,
+    },
 }
 
 /// One recorded prompt.
@@ -51,6 +59,7 @@ pub enum VoicePackError {
 pub struct Recording {
     /// File name inside the pack: `[a-z0-9_-]+.wav`, no directories.
     pub file: String,
+    /// Size of the file in bytes.
     pub bytes: u64,
     /// Lowercase hex SHA-256 of the file.
     pub sha256: String,
@@ -60,6 +69,7 @@ pub struct Recording {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoicePack {
+    /// Language the prompts are spoken in.
     pub lang: Lang,
     /// Higher replaces lower for the same language.
     pub version: u64,
@@ -91,12 +101,15 @@ impl VoicePack {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedVoicePack {
+    /// Language of the pack; signed, and must equal the manifest's.
     pub lang: Lang,
+    /// Version of the pack; signed, and must equal the manifest's.
     pub version: u64,
     /// Base64 of the [`VoicePack`] JSON.
     pub body: String,
     /// Base64 Ed25519 signature over [`SignedVoicePack::message`].
     pub signature: String,
+    /// [`PublicKey::fingerprint`] of the catalog key, to tell keys apart in logs.
     pub key_fingerprint: String,
 }
 
@@ -105,6 +118,7 @@ impl SignedVoicePack {
         format!("cunban-voicepack-v1\n{}\n{version}\n{}", lang.code(), sha256_hex(body)).into_bytes()
     }
 
+    /// Signs `pack` with the catalog key, after [`VoicePack::check`]; refuses a malformed pack.
     pub fn sign(key: &SigningKey, pack: &VoicePack) -> Result<SignedVoicePack, VoicePackError> {
         pack.check()?;
         let body = serde_json::to_vec(pack).map_err(|e| VoicePackError::Malformed(e.to_string()))?;
@@ -132,6 +146,7 @@ impl SignedVoicePack {
         Ok(pack)
     }
 
+    /// Parses a signed pack's JSON; does not verify it (see [`SignedVoicePack::verify`]).
     pub fn from_json(text: &[u8]) -> Result<SignedVoicePack, VoicePackError> {
         serde_json::from_slice(text).map_err(|e| VoicePackError::Malformed(e.to_string()))
     }

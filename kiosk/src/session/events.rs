@@ -20,15 +20,20 @@ pub const RETENTION_DAYS: u64 = 30;
 /// Where this session runs: fixed for the life of the kiosk process.
 #[derive(Debug, Clone)]
 pub struct Terminal {
+    /// This terminal's id (e.g. `T-0001`), put on submissions and receipts.
     pub terminal_id: String,
+    /// The village this terminal serves, put on submissions and receipts.
     pub village_code: VillageCode,
+    /// Self-service terminal or service van, as enrolled.
     pub channel: Channel,
 }
 
 /// Which optional devices are present, so tiles can say what is missing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Capabilities {
+    /// A camera for photos of materials and face photos.
     pub camera: bool,
+    /// A document scanner.
     pub scanner: bool,
 }
 
@@ -41,23 +46,40 @@ pub enum Event {
     StartBundles,
     /// Services: a theme filter; "" is all.
     ChooseTheme(String),
+    /// Services: an item's tile was tapped (its 实施编码).
     ChooseService(String),
     /// Guide: 开始办理.
     StartFiling,
     /// Consent: 同意，继续. (不同意 is `Cancel`.)
     Agree,
+    /// 返回: the previous step of the visit.
     Back,
+    /// 取消 (and 不同意): back to the home screen from anywhere, stopping
+    /// the card reader if it was reading.
     Cancel,
+    /// The reader read a card. Personal data: do not log it.
     CardRead(Box<Identity>),
     /// The reader failed; the text is a plain Chinese sentence for the
     /// villager (a message id of the `.po` files, translated on screen).
     CardProblem(String),
-    FieldEdited { key: String, value: String },
+    /// Form: a field's value changed.
+    FieldEdited {
+        /// The field's key in the item's form.
+        key: String,
+        /// The new value. Personal data: do not log it.
+        value: String,
+    },
+    /// Form: 下一步; the values are checked.
     SubmitForm,
     /// Materials: 扫描 / 拍照 (and 重新扫描 / 重拍).
     CaptureMaterial(CaptureKind),
     /// The scan or photo of `material` is done.
-    MaterialCaptured { material: String, capture: Box<Capture> },
+    MaterialCaptured {
+        /// The material's code.
+        material: String,
+        /// The pages or photo, with a preview.
+        capture: Box<Capture>,
+    },
     /// The scan or photo failed (a Chinese sentence, as `CardProblem`).
     MaterialFailed(String),
     /// Materials: 下一步 (this material is done, or not needed here).
@@ -66,17 +88,34 @@ pub enum Event {
     SkipMaterial,
     /// Whether the hub answered the last sync: the materials screen says
     /// e-licenses need no scan only while online.
-    LinkChanged { online: bool },
+    LinkChanged {
+        /// Whether the hub answered.
+        online: bool,
+    },
+    /// Review: 确认提交.
     Confirm,
     /// The submission is durably in the outbox.
-    Saved { id: SubmissionId },
+    Saved {
+        /// The submission's id.
+        id: SubmissionId,
+    },
     /// The outbox refused it; nothing was saved. A Chinese sentence, as `CardProblem`.
     SaveFailed(String),
     /// The hub acknowledged it right away.
-    Sent { id: SubmissionId, case_number: CaseNumber },
+    Sent {
+        /// The submission's id.
+        id: SubmissionId,
+        /// The 办件编号 the platform gave it.
+        case_number: CaseNumber,
+    },
     /// The hub could not be reached; the sync worker sends it later.
-    Deferred { id: SubmissionId },
+    Deferred {
+        /// The submission's id.
+        id: SubmissionId,
+    },
+    /// Saved: 打印回执.
     PrintReceipt,
+    /// The receipt was printed.
     Printed,
     /// A Chinese sentence, as `CardProblem`.
     PrintFailed(String),
@@ -90,8 +129,11 @@ pub enum Event {
     RateService,
     /// Saved/receipt: rate this filing.
     RateNow,
+    /// Rating: a level was chosen.
     ChooseRating(Rating),
+    /// Rating: a reason (its label) was ticked or unticked.
     ToggleReason(String),
+    /// Rating: 提交评价.
     SubmitRating,
     /// A code typed on the keypad or read by a QR scanner: a receipt's case
     /// number or local reference (progress, result, rating), or an item's
@@ -109,9 +151,13 @@ pub enum Event {
     ResultPrinted,
     /// It was not (a Chinese sentence, as `CardProblem`).
     ResultPrintFailed(String),
+    /// The villager chose a language.
     SetLanguage(Lang),
+    /// 大字 on or off.
     ToggleLargeText,
+    /// High contrast on or off.
     ToggleHighContrast,
+    /// Reading aloud on or off.
     ToggleVoice,
     /// 读整页: read everything on the screen aloud, top to bottom.
     ReadScreen,
@@ -120,9 +166,13 @@ pub enum Event {
     /// Which message ids have a recording, per language (voice packs).
     RecordingsAvailable(std::collections::BTreeMap<Lang, std::collections::BTreeSet<String>>),
     /// Nobody has touched the screen for a while: count down.
-    IdleWarning { seconds_left: u32 },
+    IdleWarning {
+        /// Seconds until the visit is dropped.
+        seconds_left: u32,
+    },
     /// Idle warning: 继续.
     StillHere,
+    /// Nobody answered the idle warning: the visit is dropped and the next person starts from the default settings.
     IdleTimeout,
 }
 
@@ -131,13 +181,20 @@ pub enum Event {
 pub enum Effect {
     /// Start polling the ID card reader.
     ReadCard,
+    /// Stop polling the ID card reader.
     StopCardReader,
     /// Durably enqueue, then try to send at once; answer with `Saved` (or
     /// `SaveFailed`) and then `Sent` or `Deferred`.
     /// With the bytes of every attachment the submission references.
     Submit(Box<Submission>, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>),
     /// Scan or photograph a material; answer with `MaterialCaptured` or `MaterialFailed`.
-    CaptureMaterial { material: String, kind: CaptureKind },
+    CaptureMaterial {
+        /// The material's code.
+        material: String,
+        /// Scan or photo.
+        kind: CaptureKind,
+    },
+    /// Print this receipt on the receipt printer; answer with `Printed` or `PrintFailed`.
     Print(ReceiptData),
     /// Find filings made on this terminal; answer with `LookedUp` or `LookupFailed`.
     LookUp(Lookup),
@@ -149,7 +206,14 @@ pub enum Effect {
     /// Read a sentence aloud (replacing whatever is being read). `ids`: the
     /// message ids it is made of, in order, when all of it is messages
     /// (then a voice pack's recordings may say it); empty otherwise.
-    Speak { lang: Lang, text: String, ids: Vec<String> },
+    Speak {
+        /// The language to speak in.
+        lang: Lang,
+        /// What to say.
+        text: String,
+        /// The message ids the text is made of, in order; empty if not all of it is messages.
+        ids: Vec<String>,
+    },
 }
 
 /// How a villager's filings are looked up.
@@ -166,10 +230,15 @@ pub enum Lookup {
 /// Where one filing stands, as the terminal knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilingStatus {
+    /// The submission id, the receipt's local reference.
     pub reference: SubmissionId,
+    /// The item filed.
     pub item_code: ImplementCode,
+    /// When it was filed.
     pub created_at: OffsetDateTime,
+    /// 办件编号 once the platform gave one.
     pub case_number: Option<CaseNumber>,
+    /// Where it stands.
     pub stage: FilingStage,
     /// The platform has a result document for it that can be printed here.
     pub result_available: bool,
@@ -186,6 +255,7 @@ pub struct PartStatus {
     pub stage: FilingStage,
 }
 
+/// Where a filing stands, in the villager's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilingStage {
     /// Saved here, waiting for the network.
@@ -202,7 +272,9 @@ pub enum FilingStage {
 /// here (the app links it to its case number once it has one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RatingTarget {
+    /// A case the platform numbered.
     Case(CaseNumber),
+    /// A filing still waiting here, by its submission id.
     Submission(SubmissionId),
 }
 
@@ -210,9 +282,13 @@ pub enum RatingTarget {
 /// Chinese labels (DESIGN §4: labels, not codes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RatingRecord {
+    /// What was rated.
     pub target: RatingTarget,
+    /// The level chosen.
     pub rating: Rating,
+    /// Ticked reasons, as Chinese labels.
     pub reasons: Vec<String>,
+    /// When the rating was given.
     pub at: OffsetDateTime,
 }
 
@@ -235,12 +311,19 @@ impl RatingRecord {
 /// receipt printer speaks GB18030, and the case is handled in Chinese.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptData {
+    /// The item's name (always Chinese).
     pub item_name: String,
+    /// The applicant's name, masked.
     pub applicant_masked: String,
+    /// The ID number, masked.
     pub id_number_masked: String,
+    /// When the filing was made.
     pub time: OffsetDateTime,
+    /// This terminal's id.
     pub terminal_id: String,
+    /// The village's 12-digit code.
     pub village_code: String,
+    /// How the filing stands, e.g. whether it was sent or waits for the network.
     pub status_line: String,
     /// Case number when the platform assigned one.
     pub case_number: Option<CaseNumber>,

@@ -48,8 +48,10 @@ fn bundle_items(catalog: &Catalog) -> Vec<model::ServiceItem> {
     catalog.bundles.iter().filter_map(|b| catalog.bundle_as_item(b)).collect()
 }
 
+/// The session's clock: stamps consent, filings and ratings; tests pass a fixed one.
 pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
 
+/// One villager's visit: events in, effects and a [`View`] out; no Slint, no I/O.
 pub struct Session {
     catalog: Arc<Catalog>,
     /// A newer catalog that arrived during a visit: taken when the visit
@@ -81,6 +83,8 @@ pub struct Session {
 }
 
 impl Session {
+    /// Builds a session at the home screen with default settings, for the
+    /// catalog it serves and the terminal's devices.
     pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
         Session {
             bundle_items: bundle_items(&catalog),
@@ -101,6 +105,7 @@ impl Session {
         }
     }
 
+    /// The screen the visit is on.
     pub fn screen(&self) -> Screen {
         match &self.state {
             State::Home => Screen::Home,
@@ -122,6 +127,7 @@ impl Session {
         }
     }
 
+    /// The language the villager chose.
     pub fn lang(&self) -> Lang {
         self.settings.lang
     }
@@ -160,6 +166,7 @@ impl Session {
         }
     }
 
+    /// Tells the session which optional devices (camera, scanner) this terminal has.
     pub fn set_capabilities(&mut self, caps: Capabilities) {
         self.caps = caps;
     }
@@ -182,6 +189,7 @@ impl Session {
         self.paths = paths;
     }
 
+    /// The promise-bearing paths last set with [`Session::set_paths`].
     pub fn paths(&self) -> Paths {
         self.paths
     }

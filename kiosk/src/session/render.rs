@@ -363,7 +363,7 @@ impl Session {
         }
         rows.extend([
             (self.t("谁可以办"), item.conditions.get(lang).to_owned()),
-            (self.t("要带的材料"), materials.join(self.list_separator())),
+            (self.t("要带的材料"), self.join_list(&materials)),
             (self.t("多久办好"), self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)])),
             (self.t("收费"), self.fee(&item.fee)),
             (self.t("办理部门"), item.department.get(lang).to_owned()),

@@ -107,13 +107,24 @@ impl Session {
         Vec::new()
     }
 
-    pub(super) fn list_separator(&self) -> &'static str {
-        match self.settings.lang {
+    /// A list as the language writes one. A Tibetan item usually ends in
+    /// its own shad (the catalog's names do); a second one would read །།,
+    /// the mark that closes a section, so only a space follows it.
+    pub(super) fn join_list(&self, items: &[String]) -> String {
+        let separator = match self.settings.lang {
             Lang::ZhCn => "、",
             Lang::Kk => "، ",
             Lang::Bo => "། ",
             Lang::En => ", ",
+        };
+        let mut out = String::new();
+        for item in items {
+            if !out.is_empty() {
+                out.push_str(if self.settings.lang == Lang::Bo && out.ends_with('།') { " " } else { separator });
+            }
+            out.push_str(item);
         }
+        out
     }
 
     /// 已扫描 2 页 / 已拍照.

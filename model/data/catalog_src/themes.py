@@ -1,10 +1,9 @@
 """Life-event themes (主题) and 一件事一次办 bundles."""
 from .common import t
 
-# No Tibetan or Kazakh drafts for the theme names yet: with twelve chips at
-# large text the drafts wrapped the chip row until the service tiles had no
-# room (tests/ui_text_fits). They show in Chinese until the services screen
-# pages or scrolls its chips.
+# Theme names are drafted in drafts.py like every text; keep them to a word
+# or two: twelve chips share a row at large text, and the services screen's
+# tiles get what the chips leave (tests ui_text_fits).
 
 THEMES = [
     {"id": "social_security", "name": t("社会保障", "Social security")},

@@ -1,7 +1,10 @@
-//! `catalog-check [FILE] [--list LANG]`: checks a catalog (the compiled-in
-//! starter when no FILE is given) and prints what it holds: items, themes,
-//! bundles, departments, items whose source was not checked, and per
-//! language the texts without their own translation. Exits 1 when the
+//! `catalog-check [FILE] [--list LANG | --missing LANG]`: checks a catalog
+//! (the compiled-in starter when no FILE is given) and prints what it holds:
+//! items, themes, bundles, departments, items whose source was not checked,
+//! and per language the texts without their own translation. `--list` names
+//! where each untranslated text sits; `--missing` prints each untranslated
+//! Chinese text once, with how often it occurs: a translator's worklist
+//! (catalog_src/drafts.py takes one entry per line). Exits 1 when the
 //! catalog is refused (the message names the item and field), 2 on usage.
 
 use std::process::ExitCode;
@@ -11,11 +14,16 @@ use model::{Catalog, Lang};
 fn main() -> ExitCode {
     let mut file = None;
     let mut list = None;
+    let mut worklist = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--list" => match args.next().as_deref().and_then(Lang::from_code) {
                 Some(l) => list = Some(l),
+                None => return usage(),
+            },
+            "--missing" => match args.next().as_deref().and_then(Lang::from_code) {
+                Some(l) => worklist = Some(l),
                 None => return usage(),
             },
             "-h" | "--help" => return usage(),
@@ -79,10 +87,25 @@ fn main() -> ExitCode {
             println!("{} {owner}: {path}", lang.code());
         }
     }
+    if let Some(lang) = worklist {
+        // First occurrence order, so a translator meets an item's texts together.
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        for (_, _, text) in c.texts().iter().filter(|(_, _, t)| !t.has(lang)) {
+            let zh = text.get(Lang::ZhCn);
+            match seen.iter_mut().find(|(z, _)| *z == zh) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((zh, 1)),
+            }
+        }
+        println!("{} distinct Chinese texts without {}:", seen.len(), lang.code());
+        for (zh, n) in seen {
+            println!("{n:>4}  {zh}");
+        }
+    }
     ExitCode::SUCCESS
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: catalog-check [FILE] [--list zh-CN|bo|kk|en]");
+    eprintln!("usage: catalog-check [FILE] [--list LANG] [--missing LANG]  (LANG: zh-CN, bo, kk, en)");
     ExitCode::from(2)
 }

@@ -16,12 +16,22 @@ use std::collections::BTreeMap;
 /// Why a delta could not be applied.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DeltaError {
+    /// The delta was made from another version than the catalog in use.
     #[error("the delta applies to version {expected}, the catalog in use is {actual}")]
-    WrongBase { expected: u64, actual: u64 },
+    WrongBase {
+        /// The delta's `from_version`.
+        expected: u64,
+        /// The version of the catalog it was applied to.
+        actual: u64,
+    },
+    /// The delta removes an item (this code) the catalog does not hold.
     #[error("the delta removes item {0}, which the catalog does not hold")]
     UnknownItem(String),
+    /// The result fails the catalog's checks.
     #[error("the catalog the delta produces is invalid: {0}")]
     Invalid(#[from] CatalogError),
+    /// The result's SHA-256 is not the delta's `result_sha256`: wrong base
+    /// content or an altered delta.
     #[error("the catalog the delta produces is not the one published (hash differs)")]
     HashMismatch,
 }
@@ -31,24 +41,31 @@ pub enum DeltaError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogDelta {
+    /// Version of the catalog the delta applies to.
     pub from_version: u64,
+    /// Version of the catalog it produces.
     pub to_version: u64,
     /// SHA-256 (hex) of the canonical JSON of the resulting catalog.
     pub result_sha256: String,
     /// New or changed items, whole.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ServiceItem>,
+    /// Codes of items no longer in the catalog.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<ImplementCode>,
     /// The full item order, only when it is not "changed in place, new at the end".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<Vec<ImplementCode>>,
+    /// All themes, when any changed; None: unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub themes: Option<Vec<Theme>>,
+    /// All bundles, when any changed; None: unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundles: Option<Vec<Bundle>>,
+    /// The new [`Catalog::source_note`], when it changed; None: unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_note: Option<String>,
+    /// The new [`Catalog::translation_status`], when it changed; None: unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation_status: Option<BTreeMap<String, TranslationStatus>>,
 }

@@ -37,6 +37,7 @@ impl Catalog {
         Catalog::from_json(STARTER).expect("the compiled-in starter catalog is valid")
     }
 
+    /// The starter catalog's JSON exactly as compiled in (`data/catalog.json`), e.g. to store or sign it.
     pub fn starter_json() -> &'static str {
         STARTER
     }

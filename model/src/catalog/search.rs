@@ -19,11 +19,14 @@ use crate::text::Lang;
 /// What a search found.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SearchHit {
+    /// A single service item (事项), by its 实施编码.
     Item(ImplementCode),
+    /// A bundle (一件事一次办), by its code.
     Bundle(ImplementCode),
 }
 
 impl SearchHit {
+    /// The item's or bundle's code.
     pub fn code(&self) -> &ImplementCode {
         match self {
             SearchHit::Item(c) | SearchHit::Bundle(c) => c,
@@ -108,6 +111,7 @@ fn pinyin_match(units: &[Unit], q: &str) -> Option<Quality> {
 }
 
 impl SearchIndex {
+    /// Indexes every item and bundle of `catalog` (names in zh-CN, keywords, codes, English).
     pub fn new(catalog: &Catalog) -> SearchIndex {
         let item_entries = catalog.items.iter().map(|i| (SearchHit::Item(i.implement_code.clone()), &i.name, &i.keywords[..]));
         let bundle_entries = catalog.bundles.iter().map(|b| (SearchHit::Bundle(b.code.clone()), &b.name, &[][..]));

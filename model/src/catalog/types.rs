@@ -16,6 +16,7 @@ use crate::text::LocalizedText;
 pub struct ImplementCode(String);
 
 impl ImplementCode {
+    /// Accepts 1 to 24 ASCII letters and digits; anything else is [`CatalogError::BadCode`].
     pub fn parse(s: &str) -> Result<Self, CatalogError> {
         if s.is_empty() || s.len() > 24 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(CatalogError::BadCode(s.chars().take(40).collect()));
@@ -23,6 +24,7 @@ impl ImplementCode {
         Ok(ImplementCode(s.to_owned()))
     }
 
+    /// The code as written in the catalog.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -50,7 +52,9 @@ impl fmt::Display for ImplementCode {
 /// 主题分类: how items are grouped on the browse screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Theme {
+    /// Stable id items and bundles refer to (e.g. `birth`, `agriculture`).
     pub id: String,
+    /// Name on the theme's tile.
     pub name: LocalizedText,
 }
 
@@ -85,11 +89,14 @@ pub enum TimeUnit {
 /// 法定办结时限 / 承诺办结时限.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeLimit {
+    /// How many units; ignored for [`TimeUnit::Immediate`].
     pub amount: u32,
+    /// Working days, calendar days or immediate.
     pub unit: TimeUnit,
 }
 
 impl TimeLimit {
+    /// The limit as shown in Chinese: `即办`, `N个工作日` or `N天`.
     pub fn label_zh(&self) -> String {
         match self.unit {
             TimeUnit::Immediate => "即办".to_owned(),
@@ -117,9 +124,13 @@ pub enum ResultType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Fee {
+    /// 免费.
     Free,
     /// Amount in fen (分).
-    Charged { fen: u64 },
+    Charged {
+        /// The fee in fen (分), 100 to the yuan.
+        fen: u64,
+    },
 }
 
 /// Where a filing may be made.
@@ -136,19 +147,24 @@ pub enum Availability {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MaterialSource {
+    /// Read from the villager's ID card by the card reader.
     IdCard,
+    /// A paper document on the document scanner.
     Scan,
+    /// A photo of a document taken with the camera.
     Photo,
     /// A live face photo (养老金领取资格认证).
     FacePhoto,
     /// 电子证照: fetched from the e-license library when online.
     ELicense,
+    /// The villager's signature on the signature pad.
     Signature,
 }
 
 /// 申请材料.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Material {
+    /// The material's code; attachments name it ([`crate::submission::AttachmentRef::material_code`]).
     pub code: String,
     /// 材料名称
     pub name: LocalizedText,
@@ -158,6 +174,7 @@ pub struct Material {
     pub copies: u8,
     /// 是否必要
     pub required: bool,
+    /// How the kiosk obtains it.
     pub source: MaterialSource,
 }
 
@@ -165,17 +182,26 @@ pub struct Material {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Prefill {
+    /// 姓名.
     Name,
+    /// 公民身份号码.
     IdNumber,
+    /// 性别.
     Gender,
+    /// 出生日期, as `YYYY-MM-DD`.
     BirthDate,
+    /// 住址.
     Address,
+    /// 民族.
     Nation,
 }
 
+/// One choice of a [`FieldKind::Choice`] field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChoiceOption {
+    /// What is stored in the form when chosen.
     pub value: String,
+    /// What the villager sees.
     pub label: LocalizedText,
 }
 
@@ -183,23 +209,42 @@ pub struct ChoiceOption {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum FieldKind {
-    Text { max_len: usize },
+    /// Free text, typed on the on-screen keyboard.
+    Text {
+        /// Most characters (not bytes) accepted.
+        max_len: usize,
+    },
     /// Digits only, entered on the numeric keypad.
-    Digits { min_len: usize, max_len: usize },
+    Digits {
+        /// Fewest digits accepted.
+        min_len: usize,
+        /// Most digits accepted.
+        max_len: usize,
+    },
     /// Mainland mobile number, 11 digits starting with 1.
     Phone,
-    Choice { options: Vec<ChoiceOption> },
+    /// One of a fixed list; the stored value must be one of the options' values.
+    Choice {
+        /// The choices, in screen order.
+        options: Vec<ChoiceOption>,
+    },
     /// `YYYY-MM-DD`.
     Date,
 }
 
+/// One field of an item's form (表单项).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormField {
+    /// Key of the value in [`crate::submission::Submission::form`]; bundles share fields by key.
     pub key: String,
+    /// The field's label on screen.
     pub label: LocalizedText,
+    /// Type and rule of the value.
     #[serde(flatten)]
     pub kind: FieldKind,
+    /// Whether an empty value is refused.
     pub required: bool,
+    /// Which card value fills the field in; None: nothing is prefilled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefill: Option<Prefill>,
 }
@@ -207,18 +252,30 @@ pub struct FormField {
 /// Why a field value was refused; safe to show to the villager.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FieldError {
+    /// A required field is empty.
     #[error("请填写此项")]
     Missing,
+    /// Text longer than this many characters.
     #[error("最多{0}个字")]
     TooLong(usize),
+    /// A digits field holds something other than ASCII digits.
     #[error("只能填数字")]
     NotDigits,
+    /// A digits field has too few or too many digits.
     #[error("应为{min}到{max}位数字")]
-    DigitCount { min: usize, max: usize },
+    DigitCount {
+        /// Fewest digits accepted.
+        min: usize,
+        /// Most digits accepted.
+        max: usize,
+    },
+    /// Not a mainland mobile number (11 digits starting with 1).
     #[error("手机号应为1开头的11位数字")]
     Phone,
+    /// A choice field's value is none of its options.
     #[error("请从选项中选择")]
     NotAnOption,
+    /// Not a valid `YYYY-MM-DD` date.
     #[error("日期格式应为 年-月-日")]
     Date,
 }
@@ -295,6 +352,7 @@ pub struct ServiceItem {
     pub conditions: LocalizedText,
     /// 申请材料
     pub materials: Vec<Material>,
+    /// The fields the villager fills in, in screen order.
     pub form: Vec<FormField>,
     /// 法定办结时限
     pub legal_time_limit: TimeLimit,
@@ -304,6 +362,7 @@ pub struct ServiceItem {
     pub result_type: ResultType,
     /// 收费
     pub fee: Fee,
+    /// Whether a villager may file it alone or only with an assistant.
     pub availability: Availability,
     /// Where the item's text comes from, and whether it was checked.
     pub source: ItemSource,
@@ -314,7 +373,9 @@ pub struct ServiceItem {
 /// listed by `catalog-check` so none reaches production unnoticed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemSource {
+    /// The public guide (办事指南) the text was written from.
     pub guide: String,
+    /// Whether someone compared the item with the live guide; false items are listed by `catalog-check`.
     pub checked: bool,
 }
 
@@ -340,8 +401,11 @@ impl ServiceItem {
 /// 一件事一次办: items filed together with shared fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bundle {
+    /// The bundle's code (an implementation code of its own).
     pub code: ImplementCode,
+    /// Name on the bundle's tile.
     pub name: LocalizedText,
+    /// The items filed together.
     pub items: Vec<ImplementCode>,
     /// Form keys entered once and used by every item of the bundle that has them.
     pub shared_fields: Vec<String>,
@@ -356,6 +420,7 @@ pub struct Bundle {
 pub enum TranslationStatus {
     /// Written by an engineer, not yet read by a native speaker.
     Draft,
+    /// Read by a native speaker.
     Reviewed,
 }
 
@@ -370,12 +435,16 @@ pub struct Catalog {
     /// Per language code other than zh-CN.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translation_status: BTreeMap<String, TranslationStatus>,
+    /// Life-event themes, in home-screen order.
     pub themes: Vec<Theme>,
+    /// Every service item, in catalog order.
     pub items: Vec<ServiceItem>,
+    /// Every bundle.
     pub bundles: Vec<Bundle>,
 }
 
 impl Catalog {
+    /// The item with this 实施编码, if the catalog has it.
     pub fn item(&self, code: &str) -> Option<&ServiceItem> {
         self.items.iter().find(|i| i.implement_code.as_str() == code)
     }
@@ -387,6 +456,7 @@ impl Catalog {
         first.chain(self.items.iter().filter(move |i| i.theme != theme && i.also_in.iter().any(|t| t == theme)))
     }
 
+    /// The bundle with this code, if the catalog has it.
     pub fn bundle(&self, code: &str) -> Option<&Bundle> {
         self.bundles.iter().find(|b| b.code.as_str() == code)
     }

@@ -84,6 +84,20 @@ fn the_guide_comes_before_anything_is_asked_and_says_what_to_bring() {
 }
 
 #[test]
+fn tibetan_materials_are_listed_with_one_shad_between_them() {
+    let mut s = session(Capabilities::default());
+    s.handle(Event::SetLanguage(Lang::Bo));
+    s.handle(Event::Start);
+    s.handle(Event::ChooseService("620000MZ0001".into()));
+    let v = s.view();
+    // Rows in order: who may apply, then what to bring.
+    let materials = &v.guide_rows[1].1;
+    // 居民身份证, 户口簿 as the catalog drafts them, each with its own shad.
+    assert!(materials.starts_with("ཐོབ་ཐང་ལག་ཁྱེར། ཐེམ་ཐོ་དེབ། "), "{materials}");
+    assert!(!materials.contains("།།"), "{materials}");
+}
+
+#[test]
 fn consent_says_what_why_how_long_and_who_and_refusing_keeps_nothing() {
     let mut s = session(Capabilities::default());
     s.handle(Event::Start);
