@@ -358,8 +358,8 @@ impl Session {
             .collect();
         let mut rows = Vec::new();
         if let Some(parts) = self.bundle_of(item.implement_code.as_str()).and_then(|b| self.catalog.bundle_parts(b)) {
-            let names: Vec<&str> = parts.iter().map(|p| p.name.get(lang)).collect();
-            rows.push((self.t("一次办好这几件事"), names.join(self.list_separator())));
+            let names: Vec<String> = parts.iter().map(|p| p.name.get(lang).to_owned()).collect();
+            rows.push((self.t("一次办好这几件事"), self.join_list(&names)));
         }
         rows.extend([
             (self.t("谁可以办"), item.conditions.get(lang).to_owned()),

@@ -12,6 +12,7 @@ mod layout;
 mod read_only_root;
 mod translations;
 mod ui_bundle;
+mod ui_catalog_live;
 mod ui_diagnostics;
 mod ui_journey;
 mod ui_keyboard;

@@ -52,6 +52,12 @@ pub(super) struct Kiosk {
 impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
     pub(super) fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
+        Kiosk::start_with(name, online, idle_timeout, None)
+    }
+
+    /// With a catalog key: signed catalogs the hub publishes are pulled, at
+    /// every round (the heartbeat they ride on is always due).
+    pub(super) fn start_with(name: &str, online: bool, idle_timeout: Duration, catalog_key: Option<model::auth::PublicKey>) -> Kiosk {
         // Each test thread has its own Slint context.
         harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -95,7 +101,17 @@ impl Kiosk {
                     Box::new(time::OffsetDateTime::now_utc),
                 ),
                 outbox: outbox.clone(),
-                sync: SyncClient::new(&url, identity.clone()).unwrap(),
+                sync: match catalog_key {
+                    None => SyncClient::new(&url, identity.clone()).unwrap(),
+                    Some(key) => {
+                        let config = offline_cache::SyncConfig {
+                            catalog_key: Some(key),
+                            heartbeat_interval: Duration::ZERO,
+                            ..Default::default()
+                        };
+                        SyncClient::with_config(&url, identity.clone(), config).unwrap()
+                    }
+                },
                 card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
                 printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
                 sync_interval: Duration::from_secs(3600),
