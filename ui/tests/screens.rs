@@ -179,6 +179,7 @@ fn sample_window() -> (KioskWindow, Log) {
             status: s("已保存在本机，等网络好了就发送"),
             number: s(""),
             tone: ProgressTone::Waiting,
+            parts: Default::default(),
         },
         ProgressRow {
             item: s("城乡居民医疗保险参保登记"),
@@ -186,6 +187,7 @@ fn sample_window() -> (KioskWindow, Log) {
             status: s("已经办结"),
             number: s("62292620261012000007"),
             tone: ProgressTone::Done,
+            parts: Default::default(),
         },
     ]));
     ui.global::<ui::Visit>().set_goodbye_message(s("请带好您的身份证和回执。"));

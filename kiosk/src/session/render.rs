@@ -154,10 +154,12 @@ impl Session {
     fn services_view(&self, v: &mut View, theme: &str) {
         let lang = self.settings.lang;
         let frequent = self.catalog.frequent(&self.filed, FREQUENT_TILES);
-        let frequent_chip = (!frequent.is_empty())
+        let frequent_chip = (!frequent.is_empty() && theme != BUNDLES)
             .then(|| ThemeView { id: FREQUENT.to_owned(), name: self.t("常办"), selected: theme == FREQUENT });
-        // 一件事一次办 after 全部 and 常办: one filing instead of several.
-        let bundle_chip = (!self.catalog.bundles.is_empty())
+        // 一件事一次办 while it is the list shown (from the home tile): one
+        // chip more on the other lists would push their tiles to one row in
+        // Tibetan and Kazakh at large text (chips do not page yet).
+        let bundle_chip = (theme == BUNDLES)
             .then(|| ThemeView { id: BUNDLES.to_owned(), name: self.t("一件事一次办"), selected: theme == BUNDLES });
         v.themes = std::iter::once(ThemeView {
             id: String::new(),
@@ -166,14 +168,16 @@ impl Session {
         })
         .chain(frequent_chip)
         .chain(bundle_chip)
-        .chain(self.catalog.themes.iter().filter(|t| self.catalog.items_in_theme(&t.id).next().is_some()).map(
+        // The bundles' list shows 全部 and its own chip only: one line, room for the tiles.
+        .chain(self.catalog.themes.iter().filter(|t| theme != BUNDLES && self.catalog.items_in_theme(&t.id).next().is_some()).map(
             |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
         ))
         .collect();
-        // Bundles before items, on every list but 常办.
+        // Bundles before items on a theme's list; 全部 keeps the items where
+        // villagers know them (the bundles have their chip and home tile).
         let bundles: Vec<&model::catalog::Bundle> = match theme {
-            FREQUENT => Vec::new(),
-            "" | BUNDLES => self.catalog.bundles.iter().collect(),
+            FREQUENT | "" => Vec::new(),
+            BUNDLES => self.catalog.bundles.iter().collect(),
             t => self.catalog.bundles_in_theme(t).collect(),
         };
         let items: Vec<&model::ServiceItem> = match theme {
