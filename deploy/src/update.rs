@@ -13,24 +13,17 @@
 //! `versions/<version>/`, and `current` names the running one, so a
 //! rollback re-applies exactly what ran before.
 
-use std::io::{Read, Write as _};
-use std::path::{Component, Path, PathBuf};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use model::auth::{PublicKey, SigningKey};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-pub const MANIFEST: &str = "manifest.json";
-/// The only package a bundle may name: a bundle signed for another package
-/// (same key, another product) is not installed here.
-pub const PACKAGE: &str = "cunban-kiosk";
-pub const SIGNATURE: &str = "manifest.sig";
+pub use model::bundle::{compare_versions, valid_version, FileEntry, Manifest, MANIFEST, PACKAGE, SIGNATURE};
+use model::bundle::{check_payloads, read_signed_manifest, write_bundle, BundleError};
+
 /// Versions kept for rollback (the current one and the one before).
 const KEEP_VERSIONS: usize = 2;
-/// Largest manifest read before its signature is checked.
-const MAX_MANIFEST: u64 = 64 * 1024;
 
 #[derive(Debug, Error)]
 pub enum UpdateError {
@@ -59,172 +52,47 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> UpdateE
     move |source| UpdateError::Io { what, path, source }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileEntry {
-    pub path: String,
-    pub sha256: String,
-    pub size: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub format: u32,
-    pub package: String,
-    pub version: String,
-    pub files: Vec<FileEntry>,
-}
-
-/// A payload name: one plain file name, nothing that climbs out.
-fn safe_name(name: &str) -> bool {
-    let p = Path::new(name);
-    !name.is_empty() && p.components().count() == 1 && matches!(p.components().next(), Some(Component::Normal(_)))
-}
-
-/// A version names a directory under `versions/`: 1..64 of letters,
-/// digits and `.-+~`, starting with a letter or digit, so `.`, `..` and
-/// anything with a path separator are refused.
-pub fn valid_version(v: &str) -> bool {
-    (1..=64).contains(&v.len())
-        && v.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+~".contains(&b))
-        && matches!(Path::new(v).components().next(), Some(Component::Normal(_)))
-        && Path::new(v).components().count() == 1
-}
-
-/// Orders versions part by part, numbers as numbers (0.10 after 0.9).
-pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |s: &str| s.split(['.', '-', '+', '~']).map(str::to_owned).collect::<Vec<_>>();
-    let (pa, pb) = (parts(a), parts(b));
-    for (x, y) in pa.iter().zip(&pb) {
-        let o = match (x.parse::<u64>(), y.parse::<u64>()) {
-            (Ok(m), Ok(n)) => m.cmp(&n),
-            _ => x.cmp(y),
-        };
-        if o.is_ne() {
-            return o;
-        }
+/// `model::bundle`'s verdict in this crate's terms; `bundle` and `dest`
+/// name the files for I/O errors.
+fn from_bundle(e: BundleError, bundle: &Path, dest: &Path) -> UpdateError {
+    match e {
+        BundleError::Read(source) => UpdateError::Io { what: "cannot read", path: bundle.to_owned(), source },
+        BundleError::Sink { path, source } => UpdateError::Io { what: "cannot write", path: dest.join(path), source },
+        BundleError::NotABundle(why) => UpdateError::NotABundle(why),
+        BundleError::BadSignature => UpdateError::BadSignature,
+        BundleError::WrongPackage(p) => UpdateError::WrongPackage(p),
+        BundleError::PayloadMismatch { path, why } => UpdateError::PayloadMismatch { path, why },
     }
-    pa.len().cmp(&pb.len())
-}
-
-fn sha256_file(path: &Path) -> Result<(String, u64), UpdateError> {
-    let mut f = std::fs::File::open(path).map_err(io("cannot read", path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).map_err(io("cannot read", path))?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    Ok((hex::encode(h.finalize()), n))
 }
 
 /// Makes a signed bundle of `files` (release side: `kioskctl update sign`).
 pub fn build_bundle(out: &Path, key: &SigningKey, package: &str, version: &str, files: &[PathBuf]) -> Result<Manifest, UpdateError> {
-    if !valid_version(version) {
-        return Err(UpdateError::NotABundle(format!("version {version:?} must be 1..64 of letters, digits and .-+~")));
-    }
-    let mut entries = Vec::new();
+    let mut named = Vec::new();
     for f in files {
-        let name = f.file_name().and_then(|n| n.to_str()).filter(|n| safe_name(n)).ok_or_else(|| UpdateError::NotABundle(format!("{} has no usable file name", f.display())))?;
-        let (sha256, size) = sha256_file(f)?;
-        entries.push(FileEntry { path: name.to_owned(), sha256, size });
+        let name = f.file_name().and_then(|n| n.to_str()).ok_or_else(|| UpdateError::NotABundle(format!("{} has no usable file name", f.display())))?;
+        named.push((name, std::fs::read(f).map_err(io("cannot read", f))?));
     }
-    let manifest = Manifest { format: 1, package: package.to_owned(), version: version.to_owned(), files: entries };
-    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| UpdateError::NotABundle(e.to_string()))?;
-    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&bytes));
+    let parts: Vec<(&str, &[u8])> = named.iter().map(|(n, b)| (*n, b.as_slice())).collect();
     let file = std::fs::File::create(out).map_err(io("cannot create", out))?;
-    let mut tar = tar::Builder::new(file);
-    let mut add = |name: &str, data: &[u8]| -> Result<(), UpdateError> {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, name, data).map_err(io("cannot write", out))
-    };
-    add(MANIFEST, &bytes)?;
-    add(SIGNATURE, sig.as_bytes())?;
-    for f in files {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        tar.append_path_with_name(f, name).map_err(io("cannot add", f))?;
-    }
-    tar.into_inner().and_then(|mut f| f.flush().and_then(|()| f.sync_all())).map_err(io("cannot write", out))?;
+    let mut w = std::io::BufWriter::new(file);
+    let manifest = write_bundle(&mut w, key, package, version, &parts).map_err(|e| from_bundle(e, out, crate::safe_fs::parent_dir(out)))?;
+    let file = w.into_inner().map_err(|e| UpdateError::Io { what: "cannot write", path: out.to_owned(), source: e.into_error() })?;
+    file.sync_all().map_err(io("cannot write", out))?;
     Ok(manifest)
 }
 
 /// Checks the signature, then unpacks and checks every payload file into
 /// `dest` (created; must not exist). Nothing outside `dest` is touched.
+/// The checks are `model::bundle`'s, the same the hub makes at publication.
 pub fn verify_bundle(bundle: &Path, key: &PublicKey, dest: &Path) -> Result<Manifest, UpdateError> {
-    // Pass 1: manifest and signature only.
-    let (mut manifest_bytes, mut sig) = (None, None);
-    {
-        let f = std::fs::File::open(bundle).map_err(io("cannot open", bundle))?;
-        let mut tar = tar::Archive::new(f);
-        for entry in tar.entries().map_err(|e| UpdateError::NotABundle(e.to_string()))? {
-            let entry = entry.map_err(|e| UpdateError::NotABundle(e.to_string()))?;
-            let name = entry.path().map_err(|e| UpdateError::NotABundle(e.to_string()))?.to_string_lossy().into_owned();
-            if name == MANIFEST || name == SIGNATURE {
-                let mut buf = Vec::new();
-                entry.take(MAX_MANIFEST).read_to_end(&mut buf).map_err(io("cannot read", bundle))?;
-                if name == MANIFEST { manifest_bytes = Some(buf) } else { sig = Some(buf) }
-            }
-        }
-    }
-    let manifest_bytes = manifest_bytes.ok_or_else(|| UpdateError::NotABundle(format!("no {MANIFEST}")))?;
-    let sig = sig.ok_or_else(|| UpdateError::NotABundle(format!("no {SIGNATURE}")))?;
-    key.verify_b64(&manifest_bytes, &String::from_utf8_lossy(&sig)).map_err(|_| UpdateError::BadSignature)?;
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| UpdateError::NotABundle(format!("manifest: {e}")))?;
-    if manifest.package != PACKAGE {
-        return Err(UpdateError::WrongPackage(manifest.package));
-    }
-    if manifest.format != 1 || !valid_version(&manifest.version) || manifest.files.iter().any(|f| !safe_name(&f.path)) {
-        return Err(UpdateError::NotABundle("the manifest's format, version or file names are not acceptable".into()));
-    }
-
-    // Pass 2: payload files named in the signed manifest, each checked.
+    let open = || std::fs::File::open(bundle).map(std::io::BufReader::new).map_err(io("cannot open", bundle));
+    let manifest = read_signed_manifest(open()?, key).map_err(|e| from_bundle(e, bundle, dest))?;
     std::fs::create_dir_all(dest.parent().unwrap_or(Path::new("."))).map_err(io("cannot create", dest))?;
     std::fs::create_dir(dest).map_err(io("cannot create", dest))?;
-    let f = std::fs::File::open(bundle).map_err(io("cannot open", bundle))?;
-    let mut tar = tar::Archive::new(f);
-    let mut seen = std::collections::BTreeSet::new();
-    for entry in tar.entries().map_err(|e| UpdateError::NotABundle(e.to_string()))? {
-        let entry = entry.map_err(|e| UpdateError::NotABundle(e.to_string()))?;
-        let name = entry.path().map_err(|e| UpdateError::NotABundle(e.to_string()))?.to_string_lossy().into_owned();
-        if name == MANIFEST || name == SIGNATURE {
-            continue;
-        }
-        let Some(want) = manifest.files.iter().find(|f| f.path == name) else {
-            return Err(UpdateError::PayloadMismatch { path: name, why: "not listed in the manifest".into() });
-        };
-        let out = dest.join(&want.path);
-        let mut file = std::fs::File::create(&out).map_err(io("cannot create", &out))?;
-        let mut h = Sha256::new();
-        let mut n = 0u64;
-        let mut reader = entry.take(want.size + 1);
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let k = reader.read(&mut buf).map_err(io("cannot read", bundle))?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            n += k as u64;
-            file.write_all(&buf[..k]).map_err(io("cannot write", &out))?;
-        }
-        file.sync_all().map_err(io("cannot write", &out))?;
-        if n != want.size || hex::encode(h.finalize()) != want.sha256 {
-            return Err(UpdateError::PayloadMismatch { path: name, why: format!("{n} bytes, or a different SHA-256") });
-        }
-        seen.insert(name);
-    }
-    if let Some(missing) = manifest.files.iter().find(|f| !seen.contains(&f.path)) {
-        return Err(UpdateError::PayloadMismatch { path: missing.path.clone(), why: "missing from the bundle".into() });
+    check_payloads(open()?, &manifest, |f| Ok(Box::new(std::fs::File::create(dest.join(&f.path))?))).map_err(|e| from_bundle(e, bundle, dest))?;
+    for f in &manifest.files {
+        let p = dest.join(&f.path);
+        std::fs::File::open(&p).and_then(|f| f.sync_all()).map_err(io("cannot write", &p))?;
     }
     Ok(manifest)
 }
@@ -235,6 +103,44 @@ pub fn verify_bundle(bundle: &Path, key: &PublicKey, dest: &Path) -> Result<Mani
 pub trait System {
     fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String>;
     fn health(&mut self, version: &str) -> Result<(), String>;
+}
+
+/// Runs the technician's commands through `sh -c`, `{dir}` and `{version}`
+/// filled in (shell-quoted): what `kioskctl update install|follow` use.
+pub struct ShellSystem {
+    /// Installs the payload directory `{dir}` of `{version}`.
+    pub apply: String,
+    /// Exits 0 when `{version}` runs well.
+    pub health: String,
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn sh(template: &str, version: &str, dir: Option<&Path>) -> Result<(), String> {
+    let mut cmd = template.replace("{version}", &quote(version));
+    if let Some(d) = dir {
+        // A glob after {dir} (e.g. {dir}/*.deb) must stay outside the quotes.
+        cmd = cmd.replace("{dir}", &quote(&d.to_string_lossy()));
+    }
+    let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().map_err(|e| format!("cannot run sh: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or("").trim();
+        Err(format!("`{template}` exited with {}{}", out.status, if last.is_empty() { String::new() } else { format!(": {last}") }))
+    }
+}
+
+impl System for ShellSystem {
+    fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String> {
+        sh(&self.apply, version, Some(payload))
+    }
+    fn health(&mut self, version: &str) -> Result<(), String> {
+        sh(&self.health, version, None)
+    }
 }
 
 /// The versions kept under a state directory.
@@ -362,24 +268,6 @@ impl Updater {
         let keep: Vec<&str> = [Some(current), previous].into_iter().flatten().collect();
         for name in names.iter().filter(|n| !keep.contains(&n.as_str())).skip(KEEP_VERSIONS.saturating_sub(keep.len())) {
             let _ = std::fs::remove_dir_all(self.versions().join(name));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_order_numerically() {
-        use std::cmp::Ordering::*;
-        assert_eq!(compare_versions("0.10.0", "0.9.3"), Greater);
-        assert_eq!(compare_versions("1.2.0", "1.2.0"), Equal);
-        assert_eq!(compare_versions("1.2", "1.2.1"), Less);
-        assert!(safe_name("a.deb") && !safe_name("../a.deb") && !safe_name("/etc/passwd") && !safe_name("a/b"));
-        assert!(valid_version("0.2.0") && valid_version("1.0~rc1+b2"));
-        for bad in [".", "..", "a/b", "/x", ".hidden", "", "../0.3.0"] {
-            assert!(!valid_version(bad), "{bad:?}");
         }
     }
 }

@@ -1,49 +1,15 @@
 //! `kioskctl update ...` over `deploy::update`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
-use deploy::update::{build_bundle, System, UpdateError, Updater};
+use deploy::follow::{china_hour_now, Follow, FollowOutcome};
+use deploy::update::{build_bundle, ShellSystem, UpdateError, Updater};
 use model::auth::{PublicKey, SigningKey};
 use serde_json::json;
-
-/// Runs the technician's commands through `sh -c`, `{dir}` and `{version}` filled in.
-struct Commands<'a> {
-    apply: &'a str,
-    health: &'a str,
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn sh(template: &str, version: &str, dir: Option<&Path>) -> Result<(), String> {
-    let mut cmd = template.replace("{version}", &quote(version));
-    if let Some(d) = dir {
-        // A glob after {dir} (e.g. {dir}/*.deb) must stay outside the quotes.
-        cmd = cmd.replace("{dir}", &quote(&d.to_string_lossy()));
-    }
-    let out = Command::new("sh").arg("-c").arg(&cmd).output().map_err(|e| format!("cannot run sh: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().last().unwrap_or("").trim();
-        Err(format!("`{template}` exited with {}{}", out.status, if last.is_empty() { String::new() } else { format!(": {last}") }))
-    }
-}
-
-impl System for Commands<'_> {
-    fn apply(&mut self, version: &str, payload: &Path) -> Result<(), String> {
-        sh(self.apply, version, Some(payload))
-    }
-    fn health(&mut self, version: &str) -> Result<(), String> {
-        sh(self.health, version, None)
-    }
-}
 
 /// The update key, given inline or as a file. A file must be one only
 /// root (or, run as another user, that user) could have written: owned so,
@@ -80,6 +46,26 @@ pub enum UpdateCommand {
         #[arg(long)]
         allow_downgrade: bool,
     },
+    /// Install what the hub's rollout offers and the kiosk downloaded: one
+    /// pass (run it from a timer as root). Only in the quiet hours, never
+    /// during a visit; verified and rolled back exactly as `install`; the
+    /// outcome is reported to the hub with the kiosk's next heartbeat.
+    Follow {
+        /// The kiosk's data directory (`updates/` and `visit.lock` in it).
+        #[arg(long, default_value = "/var/lib/cunban")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "/etc/cunban/update-key.pub")]
+        key: String,
+        #[arg(long, default_value = "/var/lib/cunban-update")]
+        state_dir: PathBuf,
+        #[arg(long, default_value = "dpkg -i {dir}/*.deb")]
+        apply_cmd: String,
+        #[arg(long, default_value = "systemctl restart cunban-kiosk.service && sleep 30 && systemctl is-active --quiet cunban-kiosk.service")]
+        health_cmd: String,
+        /// Hours (China time) when installing is allowed: START-END, END not included.
+        #[arg(long, default_value = "2-5", value_parser = parse_hours)]
+        quiet_hours: (u8, u8),
+    },
     /// Make a signed bundle (release side).
     Sign {
         /// The update signing key file (from `update keygen`).
@@ -97,11 +83,38 @@ pub enum UpdateCommand {
     Keygen { file: PathBuf },
 }
 
+fn parse_hours(s: &str) -> Result<(u8, u8), String> {
+    let (a, b) = s.split_once('-').ok_or("START-END, e.g. 2-5")?;
+    let (a, b) = (a.trim().parse::<u8>().map_err(|_| "START is an hour 0..23")?, b.trim().parse::<u8>().map_err(|_| "END is an hour 0..24")?);
+    if a > 23 || b > 24 || a == b {
+        return Err("hours are 0..24 and START differs from END".into());
+    }
+    Ok((a, b))
+}
+
 pub fn run(cmd: &UpdateCommand, as_json: bool) -> Result<ExitCode> {
     match cmd {
+        UpdateCommand::Follow { data_dir, key, state_dir, apply_cmd, health_cmd, quiet_hours } => {
+            let key = public_key(key)?;
+            let mut system = ShellSystem { apply: apply_cmd.clone(), health: health_cmd.clone() };
+            let follow = Follow { updates_dir: data_dir.join("updates"), visit_lock: data_dir.join("visit.lock"), state_dir: state_dir.clone(), quiet_hours: *quiet_hours };
+            let outcome = follow.once(&key, &mut system, china_hour_now())?;
+            let (word, text, code) = match &outcome {
+                FollowOutcome::Nothing(why) => ("nothing", why.clone(), 0),
+                FollowOutcome::Later(why) => ("later", why.clone(), 0),
+                FollowOutcome::Installed(v) => ("installed", format!("installed {v}; health check passed"), 0),
+                FollowOutcome::Failed(r) => ("failed", format!("{} failed: {}", r.version, r.detail.as_deref().unwrap_or("")), 1),
+            };
+            if as_json {
+                println!("{}", json!({ "outcome": word, "detail": text }));
+            } else {
+                println!("{text}");
+            }
+            Ok(ExitCode::from(code))
+        }
         UpdateCommand::Install { bundle, key, state_dir, apply_cmd, health_cmd, allow_downgrade } => {
             let key = public_key(key)?;
-            let mut system = Commands { apply: apply_cmd, health: health_cmd };
+            let mut system = ShellSystem { apply: apply_cmd.clone(), health: health_cmd.clone() };
             match Updater::new(state_dir).install(bundle, &key, &mut system, *allow_downgrade) {
                 Ok(done) => {
                     if as_json {

@@ -49,7 +49,11 @@ impl Blobs {
     pub fn open(db_path: &Path) -> Result<Blobs, StoreError> {
         let mut name = db_path.as_os_str().to_owned();
         name.push(".blobs");
-        let dir = PathBuf::from(name);
+        Blobs::open_dir(PathBuf::from(name))
+    }
+
+    /// Blobs in `dir` itself (stores whose database is not a file: PostgreSQL).
+    pub fn open_dir(dir: PathBuf) -> Result<Blobs, StoreError> {
         std::fs::create_dir_all(dir.join("partial")).map_err(io("cannot create the blob directory"))?;
         Ok(Blobs { dir, locks: (0..STRIPES).map(|_| Mutex::new(())).collect(), running: Mutex::new(HashMap::new()) })
     }
@@ -60,6 +64,11 @@ impl Blobs {
         } else {
             Err(StoreError::Corrupt("a blob name is not a lowercase hex SHA-256".into()))
         }
+    }
+
+    /// The folder itself (`hub migrate` copies it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn final_path(&self, sha256: &str) -> PathBuf {

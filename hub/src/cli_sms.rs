@@ -56,9 +56,9 @@ pub enum SmsCmd {
 }
 
 /// The number of a case's villager, from its sealed filing.
-pub fn phone_reader<'a>(db: &'a Path, store: &'a dyn Store, key: &'a PlatformSecretKey) -> Box<PhoneOf<'a>> {
+pub fn phone_reader<'a>(db: &'a Path, blob_dir: Option<&'a Path>, store: &'a dyn Store, key: &'a PlatformSecretKey) -> Box<PhoneOf<'a>> {
     Box::new(move |case| {
-        let hubdb = HubDb::open(db).map_err(|e| e.to_string())?;
+        let hubdb = HubDb::open_any(db, blob_dir).map_err(|e| e.to_string())?;
         let (_, filing) = backoffice::open_case(&hubdb, store, case.as_str(), key).map_err(|e| e.to_string())?;
         Ok(backoffice::notification_phone(&filing.submission).map(Zeroizing::new))
     })
@@ -71,12 +71,12 @@ pub fn print_report(r: &DispatchReport) {
     );
 }
 
-pub async fn sms_cmd(db: &Path, store: &dyn Store, gateway: &GatewayArgs, cmd: SmsCmd, load: impl Fn(&Path) -> anyhow::Result<PlatformSecretKey>) -> anyhow::Result<()> {
+pub async fn sms_cmd(db: &Path, blob_dir: Option<&Path>, store: &dyn Store, gateway: &GatewayArgs, cmd: SmsCmd, load: impl Fn(&Path) -> anyhow::Result<PlatformSecretKey>) -> anyhow::Result<()> {
     match cmd {
         SmsCmd::Send { platform_key_file } => {
             let Some(gw) = gateway.gateway()? else { bail!("no SMS gateway configured (--sms-gateway-url)") };
             let key = load(&platform_key_file)?;
-            let mut phones = phone_reader(db, store, &key);
+            let mut phones = phone_reader(db, blob_dir, store, &key);
             let report = dispatch(store, &gw, &mut *phones, time::OffsetDateTime::now_utc()).await?;
             print_report(&report);
         }
@@ -91,10 +91,10 @@ pub async fn sms_cmd(db: &Path, store: &dyn Store, gateway: &GatewayArgs, cmd: S
 
 /// The serving hub's pass over the outbox, every `every`, when it has both
 /// a gateway and the platform key.
-pub fn spawn_loop(db: PathBuf, store: Arc<dyn Store>, gateway: HttpSmsGateway, key: Arc<PlatformSecretKey>, every: Duration) {
+pub fn spawn_loop(db: PathBuf, blob_dir: Option<PathBuf>, store: Arc<dyn Store>, gateway: HttpSmsGateway, key: Arc<PlatformSecretKey>, every: Duration) {
     tokio::spawn(async move {
         loop {
-            let mut phones = phone_reader(&db, store.as_ref(), &key);
+            let mut phones = phone_reader(&db, blob_dir.as_deref(), store.as_ref(), &key);
             match dispatch(store.as_ref(), &gateway, &mut *phones, time::OffsetDateTime::now_utc()).await {
                 Ok(r) if r != DispatchReport::default() => tracing::info!(?r, "SMS outbox pass"),
                 Ok(_) => {}

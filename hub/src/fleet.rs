@@ -33,7 +33,9 @@ pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration)
     if t.status == TerminalStatus::Revoked {
         return Condition::Revoked;
     }
-    if !t.audit_breaks.is_empty() {
+    // Staff acknowledged every break (fleet page): the row goes back to
+    // what the rest says; the breaks stay listed with who, when and why.
+    if t.audit_breaks.iter().any(|b| b.acknowledged.is_none()) {
         return Condition::AuditBroken;
     }
     let stale_after = time::Duration::try_from(stale_after).unwrap_or(time::Duration::MAX);
@@ -53,7 +55,7 @@ pub fn condition(t: &TerminalRecord, now: OffsetDateTime, stale_after: Duration)
     Condition::Ok
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -99,6 +101,49 @@ pub fn render(terminals: &[TerminalRecord], now: OffsetDateTime, stale_after: Du
 
 /// The whole page, with each terminal's diagnostics requests (newest first).
 pub fn render_with(terminals: &[TerminalRecord], diagnostics: &[DiagnosticsRecord], now: OffsetDateTime, stale_after: Duration) -> String {
+    render_inner(terminals, diagnostics, now, stale_after, None)
+}
+
+/// Terminals per page of `/fleet`.
+pub const PAGE_SIZE: u64 = 200;
+
+/// Where a page of the fleet stands: the filter and counts over every
+/// matching terminal (the store computes them, see `FleetQuery`).
+#[derive(Debug, Clone)]
+pub struct Paging<'a> {
+    /// From 1.
+    pub page: u64,
+    pub place: Option<&'a str>,
+    pub total: u64,
+    pub broken: u64,
+    pub stale: u64,
+}
+
+/// One page of the fleet: its terminals, a filter by division code and links to the other pages.
+pub fn render_page(page: &crate::store::FleetPage, paging: &Paging<'_>, diagnostics: &[DiagnosticsRecord], now: OffsetDateTime, stale_after: Duration) -> String {
+    render_inner(&page.terminals, diagnostics, now, stale_after, Some(paging))
+}
+
+/// The filter and the page links, on one line (the rows must stay in view).
+fn pager(p: &Paging<'_>) -> String {
+    let pages = p.total.div_ceil(PAGE_SIZE).max(1);
+    let place = p.place.map(|pl| format!("&place={}", esc(pl))).unwrap_or_default();
+    let mut h = format!(
+        "<form method=\"get\" action=\"/fleet\" class=\"muted\">县/乡/村代码 County, township or village code <input name=\"place\" inputmode=\"numeric\" pattern=\"[0-9]{{2,12}}\" size=\"12\" value=\"{}\"> <button type=\"submit\">筛选 · filter</button> — ",
+        esc(p.place.unwrap_or(""))
+    );
+    if p.page > 1 {
+        let _ = write!(h, "<a href=\"/fleet?page={}{place}\">← 上一页 · previous</a> ", p.page - 1);
+    }
+    let _ = write!(h, "第 {} / {pages} 页 · page {} of {pages}", p.page, p.page);
+    if p.page < pages {
+        let _ = write!(h, " <a href=\"/fleet?page={}{place}\">下一页 · next →</a>", p.page + 1);
+    }
+    h.push_str("</form>\n");
+    h
+}
+
+fn render_inner(terminals: &[TerminalRecord], diagnostics: &[DiagnosticsRecord], now: OffsetDateTime, stale_after: Duration, paging: Option<&Paging<'_>>) -> String {
     let mut rows: Vec<(Condition, &TerminalRecord)> = terminals.iter().map(|t| (condition(t, now, stale_after), t)).collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     let count = |c| rows.iter().filter(|(x, _)| *x == c).count();
@@ -132,12 +177,26 @@ button { font-size: 18px; padding: 8px 12px; min-height: 44px; }
 <h1>终端运行状态 · Terminal fleet</h1>
 "#,
     );
-    let _ = writeln!(
-        h,
-        r#"<p class="summary">共 {} 台 · {} terminals — <strong>审计链断裂 {broken} · audit broken {broken}</strong> — <strong>失联 {stale} · stale {stale}</strong> — 需处理 {attention} · attention {attention} — 正常 {ok} · ok {ok}</p>"#,
-        rows.len(),
-        rows.len()
-    );
+    match paging {
+        None => {
+            let _ = writeln!(
+                h,
+                r#"<p class="summary">共 {} 台 · {} terminals — <strong>审计链断裂 {broken} · audit broken {broken}</strong> — <strong>失联 {stale} · stale {stale}</strong> — 需处理 {attention} · attention {attention} — 正常 {ok} · ok {ok}</p>"#,
+                rows.len(),
+                rows.len()
+            );
+        }
+        Some(p) => {
+            // Broken and stale are counted over the whole filter; attention
+            // needs each heartbeat read, so it is this page's.
+            let (total, broken, stale) = (p.total, p.broken, p.stale);
+            let _ = writeln!(
+                h,
+                r#"<p class="summary">共 {total} 台 · {total} terminals — <strong>审计链断裂 {broken} · audit broken {broken}</strong> — <strong>失联 {stale} · stale {stale}</strong> — 本页需处理 {attention} · attention on this page {attention}</p>"#
+            );
+            h.push_str(&pager(p));
+        }
+    }
     let _ = writeln!(
         h,
         r#"<p class="muted">更新于 {} (UTC+8) · 超过 {} 分钟未联系即为失联 · stale after {} min without contact</p>"#,
@@ -212,7 +271,11 @@ button { font-size: 18px; padding: 8px 12px; min-height: 44px; }
             esc(&t.id)
         );
     }
-    h.push_str("</tbody></table>\n</body></html>\n");
+    h.push_str("</tbody></table>\n");
+    if let Some(p) = paging.filter(|p| p.total > PAGE_SIZE) {
+        h.push_str(&pager(p));
+    }
+    h.push_str("</body></html>\n");
     h
 }
 
@@ -232,6 +295,17 @@ fn audit_cell(t: &TerminalRecord) -> String {
             b.anchored.seq,
             b.reported.seq,
             stamp(b.at)
+        );
+        if let Some(a) = &b.acknowledged {
+            let _ = write!(c, "<span class=\"muted\">已确认 acknowledged: {} · {} · {}</span><br>", esc(&a.by), stamp(a.at), esc(&a.why));
+        }
+    }
+    if t.audit_breaks.iter().any(|b| b.acknowledged.is_none()) {
+        let _ = write!(
+            c,
+            // Folded: the row stays one line tall until staff open it.
+            "<details><summary>确认已核查 · acknowledge…</summary><form method=\"post\" action=\"/fleet/terminals/{}/audit-breaks\"><label>原因 why <input name=\"reason\" required maxlength=\"200\"></label> <button type=\"submit\">确认 · acknowledge</button></form></details>",
+            esc(&t.id)
         );
     }
     if t.audit_breaks.len() > 3 {

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 pub mod api;
 mod auth;
 mod blobs;
+mod bundle_files;
 pub mod catalog;
 pub mod catalog_import;
 mod enroll;
@@ -31,11 +32,14 @@ pub mod backoffice;
 pub mod connector;
 pub mod sms;
 pub mod fleet;
+pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
 pub mod rollout;
+pub mod postgres;
 pub mod sqlite;
 pub mod store;
+pub mod updates;
 
 pub use api::{
     router, router_with, Clock, HubOptions, SweepPolicy, BODY_LIMIT, DEFAULT_E_LICENSE_PEOPLE_PER_DAY, HEARTBEAT_LIMIT, MANIFEST_LIMIT,
@@ -44,10 +48,11 @@ pub use api::{
 pub use auth::{new_staff_token, staff_token_hash, Authed};
 pub use connector::{BackOffice, PlatformConnector};
 pub use sms::{HttpSmsConfig, HttpSmsGateway, SmsGateway};
+pub use postgres::PgStore;
 pub use sqlite::{HubDb, OpenedFiling, SqliteStore};
 pub use store::{
-    terminal_id_for_serial, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
-    NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError,
+    terminal_id_for_serial, Acknowledgement, AuditBreak, CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission,
+    NewTerminal, OpenQuota, RatingTally, FOLLOW_UP_WITHIN, SmsRow, SmsState, SmsUpdate, StatusChange, Store, StoreError, FleetPage, FleetQuery,
     AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -61,6 +66,8 @@ pub enum HubError {
     Task(String),
     #[error(transparent)]
     SigningKey(#[from] signing::SigningKeyError),
+    #[error("{0}")]
+    Config(String),
 }
 
 async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, HubError> {
@@ -70,8 +77,27 @@ async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreErro
 /// Opens (creating and migrating) the SQLite store at `db_path`.
 pub async fn open_store(db_path: &Path) -> Result<Arc<dyn Store>, HubError> {
     let path = db_path.to_owned();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await.map_err(|e| HubError::Task(e.to_string()))??;
-    Ok(Arc::new(store))
+    tokio::task::spawn_blocking(move || open_store_blocking(&path, None)).await.map_err(|e| HubError::Task(e.to_string()))?
+}
+
+/// Opens the store `db` names: a PostgreSQL URL (`postgres://…`; attachment
+/// bytes then go in `blob_dir`, which every instance must share), else a
+/// SQLite file (attachments beside it). Blocks: call it off the runtime.
+pub fn open_store_blocking(db: &Path, blob_dir: Option<&Path>) -> Result<Arc<dyn Store>, HubError> {
+    match db.to_str().filter(|d| postgres::is_postgres_url(d)) {
+        Some(url) => {
+            let dir = blob_dir.ok_or_else(|| HubError::Config("a PostgreSQL database needs --blob-dir (the attachment folder every instance shares)".into()))?;
+            Ok(Arc::new(PgStore::open(url, dir)?))
+        }
+        None => Ok(Arc::new(SqliteStore::open(db)?)),
+    }
+}
+
+/// `hub migrate`: brings the SQLite hub at `sqlite` to the current schema,
+/// then moves it (rows and attachments) into the empty PostgreSQL store `to`.
+pub fn migrate_to_postgres(sqlite: &Path, to: &PgStore) -> Result<postgres::from_sqlite::MigrateReport, StoreError> {
+    drop(SqliteStore::open(sqlite)?);
+    to.import_sqlite(sqlite)
 }
 
 /// Serves the hub on `listener` with the database at `db_path`, until the
@@ -148,6 +174,19 @@ impl Hub {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve_until(listener, store.clone(), options, async {
             // A dropped sender stops the server as well.
+            let _ = stopped.await;
+        }));
+        Ok(Hub { addr, store, stop: Some(stop), task: Some(task), signing_key: signing_key.public_key() })
+    }
+
+    /// Serves `store` (any backend, e.g. a [`PgStore`]); `options` must carry
+    /// the signing key, since there is no database file to keep it beside.
+    pub async fn spawn_store(addr: SocketAddr, store: Arc<dyn Store>, options: HubOptions) -> Result<Hub, HubError> {
+        let signing_key = options.signing_key.clone().ok_or_else(|| HubError::Config("Hub::spawn_store needs options.signing_key".into()))?;
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_until(listener, store.clone(), options, async {
             let _ = stopped.await;
         }));
         Ok(Hub { addr, store, stop: Some(stop), task: Some(task), signing_key: signing_key.public_key() })

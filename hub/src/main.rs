@@ -11,6 +11,7 @@
 //! - `hub catalog publish`: sign and publish a catalog.
 //! - `hub operator add|revoke`: assistants of the service vans.
 //! - `hub import FILE`: a van's sealed queue from removable media.
+//! - `hub update publish|rollout|pause|resume|halt|list`: signed updates in stages.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,14 +30,19 @@ use tracing_subscriber::EnvFilter;
 
 mod cli_ratings;
 mod cli_sms;
+mod cli_update;
 mod cli_van;
 
 #[derive(Debug, Parser)]
 #[command(name = "hub", version, about = "The server Cunban terminals sync with")]
 struct Args {
-    /// SQLite database file (created if missing).
-    #[arg(long, default_value = "hub.db", global = true)]
+    /// SQLite database file (created if missing), or a PostgreSQL URL
+    /// (`postgres://user@host/db`; needs --blob-dir and --signing-key-file).
+    #[arg(long, default_value = "hub.db", global = true, env = "CUNBAN_HUB_DB")]
     db: PathBuf,
+    /// With PostgreSQL: the folder of attachment bytes, shared by every instance.
+    #[arg(long, global = true, env = "CUNBAN_BLOB_DIR")]
+    blob_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8700")]
     listen: SocketAddr,
@@ -114,6 +120,17 @@ enum Command {
         #[arg(long, conflicts_with_all = ["code", "village", "id", "fingerprint"])]
         list: bool,
     },
+    /// Move a SQLite hub (every row and attachment) into an empty
+    /// PostgreSQL database (attachments into --blob-dir); its terminals
+    /// notice nothing if the new hub keeps the old signing key.
+    Migrate {
+        /// `sqlite:PATH` of the pilot's database.
+        #[arg(long)]
+        from: String,
+        /// `postgres://…` of the empty database.
+        #[arg(long)]
+        to: String,
+    },
     /// Assistants of the service vans (assisted mode).
     #[command(subcommand)]
     Operator(cli_van::OperatorCmd),
@@ -131,6 +148,9 @@ enum Command {
     /// Follow-ups of bad ratings (差评整改): list, answer.
     #[command(subcommand)]
     Followup(cli_ratings::FollowUpCmd),
+    /// Signed updates: publish a bundle, roll it out in stages, pause, resume, halt.
+    #[command(subcommand)]
+    Update(cli_update::UpdateCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -338,8 +358,21 @@ fn parse_trust(s: &str) -> anyhow::Result<NewTerminal> {
     Ok(NewTerminal { id: id.to_owned(), public_key, village_code: None, label: None })
 }
 
+/// `--blob-dir`, set once in main (the commands take only the database).
+static BLOB_DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
 fn open_store_sync(db: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(Arc::new(hub::SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?))
+    let blob_dir = BLOB_DIR.get().cloned().flatten();
+    hub::open_store_blocking(db, blob_dir.as_deref()).with_context(|| format!("opening {}", shown_db(db)))
+}
+
+/// The database as logs may show it: a URL's password is left out.
+fn shown_db(db: &Path) -> String {
+    let text = db.display().to_string();
+    match (text.find("://"), text.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &text[..scheme], &text[at..]),
+        _ => text,
+    }
 }
 
 fn now() -> time::OffsetDateTime {
@@ -392,7 +425,7 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
     let (case_number, decision, key_file) = match cmd {
         CaseCmd::Open { case_number, platform_key_file, out } => {
             let key = load_platform_key(&platform_key_file)?;
-            let hubdb = HubDb::open(db)?;
+            let hubdb = HubDb::open_any(db, BLOB_DIR.get().cloned().flatten().as_deref())?;
             let (summary, filing) = backoffice::open_case(&hubdb, store.as_ref(), &case_number, &key)?;
             let s = &filing.submission;
             // Stdout only, for the authorised clerk: never the log. Every
@@ -454,7 +487,8 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
     // otherwise it waits in the outbox for `hub sms send` or the serving hub.
     if let (Some(gw), Some(key_file)) = (sms.gateway()?, key_file) {
         let key = load_platform_key(&key_file)?;
-        let mut phones = cli_sms::phone_reader(db, store.as_ref(), &key);
+        let blob_dir = BLOB_DIR.get().cloned().flatten();
+        let mut phones = cli_sms::phone_reader(db, blob_dir.as_deref(), store.as_ref(), &key);
         cli_sms::print_report(&hub::sms::dispatch(store.as_ref(), &gw, &mut *phones, now()).await?);
     }
     Ok(())
@@ -480,6 +514,11 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", key.public_key());
         return Ok(());
     }
+    let _ = BLOB_DIR.set(args.blob_dir.clone());
+    let postgres = args.db.to_str().is_some_and(hub::postgres::is_postgres_url);
+    if postgres && args.signing_key_file.is_none() {
+        anyhow::bail!("with a PostgreSQL database, give --signing-key-file (every instance uses the same key file)");
+    }
     let signing_key_path = args.signing_key_file.clone().unwrap_or_else(|| hub::signing::default_path(&args.db));
     if args.print_signing_key {
         println!("{}", hub::signing::load_or_create(&signing_key_path)?.public_key());
@@ -487,6 +526,21 @@ async fn main() -> anyhow::Result<()> {
     }
     match args.command {
         Some(Command::Terminal(cmd)) => return terminal_cmd(&args.db, cmd).await,
+        Some(Command::Migrate { from, to }) => {
+            let path = Path::new(from.strip_prefix("sqlite:").ok_or_else(|| anyhow!("--from takes sqlite:PATH"))?);
+            if !hub::postgres::is_postgres_url(&to) {
+                bail!("--to takes a postgres:// URL");
+            }
+            let blob_dir = args.blob_dir.clone().ok_or_else(|| anyhow!("give --blob-dir: the attachment folder of the PostgreSQL hub"))?;
+            let store = hub::PgStore::open(&to, &blob_dir).with_context(|| format!("opening {}", shown_db(Path::new(&to))))?;
+            let report = hub::migrate_to_postgres(path, &store).with_context(|| format!("moving {}", path.display()))?;
+            for (table, n) in &report.rows {
+                println!("{table}\t{n}");
+            }
+            println!("attachment files\t{}", report.blobs);
+            println!("serve with --signing-key-file {} (terminals pin that key)", hub::signing::default_path(path).display());
+            return Ok(());
+        }
         Some(Command::Case(cmd)) => return case_cmd(&args.db, &args.sms, cmd).await,
         Some(Command::Cases(CasesCmd::List { status, limit })) => {
             let store = open_store_sync(&args.db)?;
@@ -548,10 +602,11 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Ratings(cmd)) => return cli_ratings::ratings_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
+        Some(Command::Update(cmd)) => return cli_update::update_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Followup(cmd)) => return cli_ratings::followup_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Sms(cmd)) => {
             let store = open_store_sync(&args.db)?;
-            return cli_sms::sms_cmd(&args.db, store.as_ref(), &args.sms, cmd, load_platform_key).await;
+            return cli_sms::sms_cmd(&args.db, args.blob_dir.as_deref(), store.as_ref(), &args.sms, cmd, load_platform_key).await;
         }
         Some(Command::Operator(cmd)) => return cli_van::operator_cmd(open_store_sync(&args.db)?.as_ref(), cmd),
         Some(Command::Staff(StaffCmd::Add { name })) => {
@@ -627,7 +682,7 @@ async fn main() -> anyhow::Result<()> {
         (Some(file), Some(key)) => Some(sign_catalog(file, key)?),
         _ => None,
     };
-    let store = hub::open_store(&args.db).await.with_context(|| format!("opening {}", args.db.display()))?;
+    let store = open_store_sync(&args.db)?;
     for t in &trusted {
         store.add_terminal(t, now()).with_context(|| format!("trusting terminal {}", t.id))?;
         tracing::info!(terminal = %t.id, key = %t.public_key.fingerprint(), "terminal trusted");
@@ -644,7 +699,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(out, "listening on {addr}").context("writing to stdout")?;
     out.flush().context("flushing stdout")?;
     drop(out);
-    tracing::info!(%addr, db = %args.db.display(), "hub listening");
+    tracing::info!(%addr, db = %shown_db(&args.db), "hub listening");
 
     let catalog_public_key = match &args.catalog_key_file {
         Some(path) => Some(load_catalog_key(path)?.public_key()),
@@ -659,7 +714,7 @@ async fn main() -> anyhow::Result<()> {
         ..HubOptions::default()
     };
     match (args.sms.gateway()?, &options.platform_key) {
-        (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
+        (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), args.blob_dir.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
         (Some(_), None) => tracing::warn!("an SMS gateway without the platform key: texts wait for `hub sms send`"),
         _ => tracing::info!("no SMS gateway: no progress texts, and terminals promise none"),
     }

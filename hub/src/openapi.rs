@@ -25,6 +25,9 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/diagnostics/{id}"),
     ("get", "/v1/diagnostics/{id}/bundle/{sha256}"),
     ("put", "/v1/diagnostics/{id}/bundle/{sha256}"),
+    ("get", "/v1/updates/{version}/bundle"),
+    ("post", "/fleet/rollouts/{version}/{action}"),
+    ("post", "/fleet/terminals/{id}/audit-breaks"),
     ("get", "/fleet"),
     ("post", "/fleet/terminals/{id}/diagnostics"),
     ("get", "/fleet/diagnostics/{id}"),
@@ -532,6 +535,45 @@ pub fn document() -> Value {
                     "422": error("Malformed id, hash or size (1 byte to 1 MiB)")
                 }))
             }},
+            "/fleet/terminals/{id}/audit-breaks": { "post": {
+                "summary": "Staff acknowledge a terminal's audit-chain breaks (fleet page; who, when, why kept; audited); 303 back to the page",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("id", json!({ "type": "string" }), "Terminal id")],
+                "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 200 } }, "required": ["reason"] } } } },
+                "responses": {
+                    "303": { "description": "Acknowledged; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("No unacknowledged audit break for this terminal"),
+                    "422": error("No reason given")
+                }
+            }},
+            "/fleet/rollouts/{version}/{action}": { "post": {
+                "summary": "Staff pause, resume or halt a rollout from the fleet page (issue 19); audited; 303 back to the page",
+                "security": [{ "staffBasic": [] }],
+                "parameters": [path_param("version", json!({ "type": "string" }), "Package version"),
+                    path_param("action", json!({ "type": "string", "enum": ["pause", "resume", "halt"] }), "What to do")],
+                "requestBody": { "required": false, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 200 } } } } } },
+                "responses": {
+                    "303": { "description": "Done; back to the fleet page" },
+                    "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)"),
+                    "403": error("Posted from another site (Origin is not this hub)"),
+                    "404": error("Unknown action"),
+                    "409": error("No such rollout, or its state does not allow this (halted and done are final)"),
+                    "422": error("A halt without a reason")
+                }
+            }},
+            "/v1/updates/{version}/bundle": { "get": {
+                "summary": "Up to 1 MiB of the update bundle this terminal's rollout stage offers it, from a byte offset (issue 19)", "security": security,
+                "parameters": [path_param("version", json!({ "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9.+~-]{0,63}$" }), "Package version"),
+                    { "name": "offset", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "format": "int64" } }],
+                "responses": signed(json!({
+                    "206": { "description": "Bytes from the offset; Content-Range: bytes START-END/SIZE", "content": { "application/x-tar": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error("Not offered to this terminal now (no rollout stage of it open, halted, paused, or it failed it)"),
+                    "416": error("The offset is past the bundle's end"),
+                    "422": error("Malformed version or offset")
+                }))
+            }},
             "/v1/diagnostics/{id}/bundle/{sha256}": {
                 "get": {
                     "summary": "How much of the announced bundle the hub holds", "security": security,
@@ -572,10 +614,15 @@ pub fn document() -> Value {
                 }
             }},
             "/fleet": { "get": {
-                "summary": "Fleet page for the operations centre: staff only (HTTP Basic with a name and token from `hub staff add`); reading it writes nothing",
+                "summary": "Fleet page for the operations centre: staff only (HTTP Basic with a name and token from `hub staff add`); reading it writes nothing. 200 terminals a page, audit-broken first, then stale, revoked last",
                 "security": [{ "staffBasic": [] }],
+                "parameters": [
+                    { "name": "place", "in": "query", "required": false, "description": "County (6 digits), township (9) or village (12) division code, or any prefix of 2 to 12 digits", "schema": { "type": "string", "pattern": "^[0-9]{2,12}$" } },
+                    { "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } }
+                ],
                 "responses": {
                     "200": { "description": "HTML", "content": { "text/html": { "schema": { "type": "string" } } } },
+                    "422": error("place is not 2 to 12 digits, or page not a number"),
                     "401": error("No or wrong staff credentials (WWW-Authenticate: Basic)")
                 }
             }}

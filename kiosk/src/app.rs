@@ -58,6 +58,8 @@ struct Inner {
     divert: Mutex<Option<Divert>>,
     /// Told after each background sync round (assisted mode: progress, revocation).
     on_synced: Mutex<Option<SyncListener>>,
+    /// Held during a visit so an update waits for its end (visit_lock.rs).
+    visit_lock: std::sync::OnceLock<crate::visit_lock::VisitLock>,
 }
 
 /// Gets each event first; returns it to let the villager session have it,
@@ -130,6 +132,7 @@ impl App {
                 a4: Arc::new(Mutex::new(None)),
                 divert: Mutex::new(None),
                 on_synced: Mutex::new(None),
+                visit_lock: std::sync::OnceLock::new(),
             }),
         };
         app.inner.rt.spawn(app.clone().card_worker());
@@ -162,6 +165,12 @@ impl App {
     /// Routes events (UI, card reader, printer, voice) through `divert` first.
     pub fn set_divert(&self, divert: Option<Divert>) {
         *lock(&self.inner.divert) = divert;
+    }
+
+    /// Holds `lock` whenever a visit is in progress (set once, at start).
+    pub fn set_visit_lock(&self, lock: crate::visit_lock::VisitLock) {
+        let _ = self.inner.visit_lock.set(lock);
+        self.publish();
     }
 
     /// Called after each background sync round.
@@ -206,6 +215,9 @@ impl App {
         let view = self.view();
         let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
         self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
+        if let Some(visit) = self.inner.visit_lock.get() {
+            visit.visit(view.screen != Screen::Home);
+        }
         (self.inner.on_view)(view);
     }
 

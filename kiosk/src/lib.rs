@@ -25,6 +25,7 @@ pub mod screenshots;
 pub mod session;
 pub mod ui_glue;
 pub mod visit;
+pub mod visit_lock;
 pub mod voice;
 pub mod voicepack;
 pub mod watchdog;

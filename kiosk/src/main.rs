@@ -162,6 +162,9 @@ fn main() -> Result<()> {
         catalog_key: config.catalog_key,
         hub_key: config.hub_key,
         app_version: concat!("kiosk/", env!("CARGO_PKG_VERSION")).to_owned(),
+        // The sync loop fetches what the hub's rollout offers; root's
+        // `kioskctl update follow` installs it (deploy/README.md, Updates).
+        updates_dir: Some(config.data_dir.join("updates")),
         ..SyncConfig::default()
     };
     let sync = SyncClient::with_config(&config.hub.url, identity, sync_config).context("bad hub URL")?;
@@ -229,6 +232,8 @@ fn main() -> Result<()> {
         }),
     );
 
+    // kioskctl update follow waits for a visit to end before installing.
+    app.set_visit_lock(kiosk::visit_lock::VisitLock::new(config.data_dir.join("visit.lock")));
     ui_glue::wire(&window, &app, simulator.clone());
     kiosk::diagnostics::wire_with_lockout_in(
         &window,

@@ -7,6 +7,7 @@
 pub mod audit_chain;
 pub mod auth;
 mod b64;
+pub mod bundle;
 pub mod case;
 pub mod export;
 pub mod catalog;

@@ -42,7 +42,8 @@ pub use hub_url::check_hub_url;
 pub use identity::{DeviceIdentity, IdentityError};
 pub use platform_key::PlatformKeyState;
 pub use pulled::{LocalCaseStatus, PendingEvaluation};
-pub use sync::{install_crypto_provider, DiagnosticsSource, StopReason, SyncClient, SyncConfig, SyncReport};
+pub use sync::{install_crypto_provider, update_report, DiagnosticsSource, StopReason, SyncClient, SyncConfig, SyncReport, MAX_UPDATE_BYTES};
+pub use sync::{REPORT_FILE as UPDATE_REPORT_FILE, TARGET_FILE as UPDATE_TARGET_FILE};
 
 /// A new platform key pair from the operating system's CSPRNG, for demos,
 /// tests and tools. A real platform key is made and kept on the platform

@@ -7,6 +7,7 @@ mod common;
 mod audit;
 mod enroll;
 mod export;
+mod follow;
 mod kioskctl;
 mod package;
 mod root_trust;

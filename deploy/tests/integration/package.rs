@@ -72,6 +72,8 @@ fn the_package_installs_the_binaries_units_and_rules() {
         ("usr/bin/kiosk", 0o755),
         ("usr/bin/kioskctl", 0o755),
         ("usr/lib/systemd/system/cunban-kiosk.service", 0o644),
+        ("usr/lib/systemd/system/cunban-update.service", 0o644),
+        ("usr/lib/systemd/system/cunban-update.timer", 0o644),
         ("usr/lib/udev/rules.d/70-cunban.rules", 0o644),
         ("usr/lib/systemd/journald.conf.d/90-cunban.conf", 0o644),
         ("usr/lib/sysctl.d/90-cunban.conf", 0o644),
@@ -117,6 +119,7 @@ fn the_package_installs_the_binaries_units_and_rules() {
     assert!(ok, "{log}");
     let postinst = std::fs::read_to_string(ctl.path().join("postinst")).unwrap();
     assert!(postinst.contains("systemctl mask ctrl-alt-del.target"));
+    assert!(postinst.contains("systemctl enable cunban-update.timer"), "updates from the hub are installed by the timer");
     for script in ["postinst", "prerm"] {
         let (ok, log) = run(Command::new("sh").arg("-n").arg(ctl.path().join(script)));
         assert!(ok, "{script}: {log}");
@@ -129,6 +132,17 @@ fn the_package_installs_the_binaries_units_and_rules() {
     assert!(Path::new("/usr/bin/cage").exists(), "cage is missing: ./dev test installs it (TEST_PACKAGES)");
     let (ok, log) = run(Command::new("systemd-analyze").arg("verify").arg(r.join("usr/lib/systemd/system/cunban-kiosk.service")));
     assert!(ok, "systemd-analyze verify:\n{log}");
+    // Issue 19: the updater's timer and service (kioskctl update follow, as root).
+    // verify wants ExecStart's binary on this machine: a copy of the service
+    // runs the unpacked kioskctl instead, the rest as packaged.
+    let update = std::fs::read_to_string(r.join("usr/lib/systemd/system/cunban-update.service")).unwrap();
+    assert!(update.contains("ExecStart=/usr/bin/kioskctl update follow"), "{update}");
+    let units = tempfile::tempdir().unwrap();
+    let here = r.join("usr/bin/kioskctl");
+    std::fs::write(units.path().join("cunban-update.service"), update.replace("/usr/bin/kioskctl", &here.to_string_lossy())).unwrap();
+    std::fs::copy(r.join("usr/lib/systemd/system/cunban-update.timer"), units.path().join("cunban-update.timer")).unwrap();
+    let (ok, log) = run(Command::new("systemd-analyze").arg("verify").arg(units.path().join("cunban-update.timer")).arg(units.path().join("cunban-update.service")));
+    assert!(ok, "systemd-analyze verify (update units):\n{log}");
 }
 
 /// Owner and mode of `p` (not following a symlink).

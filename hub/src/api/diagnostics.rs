@@ -40,7 +40,7 @@ pub(super) async fn announce(
 /// A form posted from another site with the browser's cached staff
 /// credentials must not ask terminals for anything: when the browser names
 /// the page's origin, it must be this hub.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     origin.split_once("://").is_some_and(|(_, h)| !host.is_empty() && h == host)

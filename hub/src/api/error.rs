@@ -111,7 +111,7 @@ impl From<StoreError> for ApiError {
             | StoreError::WrongCaseStatus { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
             }
-            e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Blob(_) | StoreError::Batch(_) | StoreError::Unseal { .. }) => {
+            e @ (StoreError::Corrupt(_) | StoreError::SchemaTooNew { .. } | StoreError::Sqlite(_) | StoreError::Postgres(_) | StoreError::Unsupported(_) | StoreError::Blob(_) | StoreError::Batch(_) | StoreError::Unseal { .. }) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::internal()
             }

@@ -8,11 +8,14 @@
 //! Here: the routes. `state` and `error` are the leaves every handler
 //! uses; `submissions` and `terminal` hold the handlers.
 
+mod audit_ack;
 pub(crate) mod error;
 pub(crate) mod state;
 mod diagnostics;
 mod submissions;
+mod rollouts;
 mod terminal;
+mod updates;
 
 use std::sync::Arc;
 
@@ -81,8 +84,11 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         .route("/v1/e-license/lookup", post(terminal::e_license))
         .route("/v1/diagnostics/{id}", post(diagnostics::announce))
         .route("/v1/diagnostics/{id}/bundle/{sha256}", get(submissions::upload_status).put(submissions::put_attachment))
+        .route("/v1/updates/{version}/bundle", get(updates::bundle))
         .route("/fleet/terminals/{id}/diagnostics", post(diagnostics::request))
         .route("/fleet/diagnostics/{id}", get(diagnostics::download))
+        .route("/fleet/rollouts/{version}/{action}", post(rollouts::control))
+        .route("/fleet/terminals/{id}/audit-breaks", post(audit_ack::acknowledge))
         .route("/fleet", get(fleet))
         .route("/", get(|| async { Redirect::temporary("/fleet") }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
@@ -133,11 +139,34 @@ async fn catalog_handler(State(st): State<AppState>, query: Result<Query<SinceQu
 /// The fleet page: staff only (HTTP Basic, a name and token from `hub staff
 /// add`), and reading it writes nothing (no flush of the heartbeats written
 /// behind: they show a moment later).
-async fn fleet(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn fleet(State(st): State<AppState>, headers: HeaderMap, query: Result<Query<FleetParams>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     if let Some(refused) = crate::auth::require_staff(&st, &headers).await {
         return Ok(refused);
     }
+    let Query(q) = query.map_err(|_| ApiError::invalid("page must be a number"))?;
+    // A division code prefix: county (6), township (9) or village (12 digits).
+    let place = q.place.filter(|p| !p.is_empty());
+    if place.as_deref().is_some_and(|p| !(2..=12).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ApiError::invalid("place must be 2 to 12 digits of a division code"));
+    }
+    let page_no = q.page.unwrap_or(1).max(1);
+    let now = st.now();
+    let stale_before = now - time::Duration::try_from(st.stale_after).unwrap_or(time::Duration::MAX);
+    let query = crate::store::FleetQuery { place: place.clone(), stale_before, offset: (page_no - 1).saturating_mul(crate::fleet::PAGE_SIZE), limit: crate::fleet::PAGE_SIZE };
     let store = st.store.clone();
-    let (terminals, diagnostics) = blocking(move || Ok((store.terminals_read_only()?, store.diagnostics_requests()?))).await?;
-    Ok(Html(crate::fleet::render_with(&terminals, &diagnostics, st.now(), st.stale_after)).into_response())
+    let (page, diagnostics, rollouts) =
+        blocking(move || Ok((store.fleet_page(&query)?, store.diagnostics_requests()?, store.rollouts()?))).await?;
+    let paging = crate::fleet::Paging { page: page_no, place: place.as_deref(), total: page.total, broken: page.broken, stale: page.stale };
+    let mut html = crate::fleet::render_page(&page, &paging, &diagnostics, now, st.stale_after);
+    // The rollout section goes last, after the terminals staff look at first.
+    if let Some(end) = html.rfind("</body>") {
+        html.insert_str(end, &crate::fleet_rollouts::section(&rollouts));
+    }
+    Ok(Html(html).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct FleetParams {
+    place: Option<String>,
+    page: Option<u64>,
 }

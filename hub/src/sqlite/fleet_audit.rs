@@ -7,7 +7,7 @@ use model::audit_chain::{check_extends, AnchorCheck, AuditHead, AuditProof};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 
-use crate::store::{AuditBreak, HubAuditEntry, StoreError};
+use crate::store::{Acknowledgement, AuditBreak, HubAuditEntry, StoreError};
 
 use super::rows::*;
 use super::SqliteStore;
@@ -97,6 +97,21 @@ impl SqliteStore {
         Ok((check, held))
     }
 
+    pub(super) fn do_acknowledge_audit_breaks(&self, terminal: &str, staff: &str, why: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        let _one = self.write_gate();
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE audit_breaks SET acknowledged_by = ?2, acknowledged_at = ?3, acknowledged_why = ?4 WHERE terminal_id = ?1 AND acknowledged_at IS NULL",
+            params![terminal, staff, ts(at), why],
+        )?;
+        if n > 0 {
+            append_hub_audit(&tx, at, staff, "audit break acknowledged", Some(terminal), &format!("{n} break(s): {why}"))?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
     pub(super) fn do_hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let _one = self.write_gate();
         let conn = self.pool.get()?;
@@ -126,7 +141,8 @@ impl SqliteStore {
         }
         let mut breaks: HashMap<String, Vec<AuditBreak>> = HashMap::new();
         let mut stmt = conn.prepare(
-            "SELECT terminal_id, at, kind, from_seq, anchored_seq, anchored_hash, reported_seq, reported_hash FROM audit_breaks ORDER BY id DESC",
+            "SELECT terminal_id, at, kind, from_seq, anchored_seq, anchored_hash, reported_seq, reported_hash,
+                    acknowledged_by, acknowledged_at, acknowledged_why FROM audit_breaks ORDER BY id DESC",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -137,6 +153,10 @@ impl SqliteStore {
                 from_seq: r.get::<_, Option<i64>>(3)?.map(u),
                 anchored: AuditHead { seq: u(r.get(4)?), hash: r.get(5)? },
                 reported: AuditHead { seq: u(r.get(6)?), hash: r.get(7)? },
+                acknowledged: match (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?) {
+                    (Some(by), Some(at), why) => Some(Acknowledgement { by, at: parse_ts(&at)?, why: why.unwrap_or_default() }),
+                    _ => None,
+                },
             };
             breaks.entry(r.get::<_, String>(0)?).or_default().push(b);
         }

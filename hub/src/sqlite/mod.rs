@@ -9,6 +9,7 @@ mod cases;
 mod diagnostics;
 mod enrollment;
 mod fleet_audit;
+mod fleet_page;
 mod hubdb;
 mod pool;
 mod rollouts;
@@ -34,7 +35,7 @@ use crate::blobs::Blobs;
 use crate::group::GroupWriter;
 use crate::store::{
     AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, RatingStore, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
-    CaseSummary, DiagnosticsRecord, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
+    CaseSummary, DiagnosticsRecord, FleetPage, FleetQuery, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
     NewTerminal, StatusChange, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
@@ -46,6 +47,8 @@ use schema::{migrate, MIGRATIONS};
 pub struct SqliteStore {
     pool: Pool,
     blobs: Blobs,
+    /// Published update bundles, `<sha256>.tar` (`<db>.updates/`, rollouts.rs).
+    updates: crate::bundle_files::BundleFiles,
     /// Taken by every in-process writer, before its pool connection (see group.rs).
     gate: Arc<Mutex<()>>,
     group: GroupWriter,
@@ -60,7 +63,9 @@ impl SqliteStore {
         let pool = Pool::new(path.to_owned(), conn);
         let gate = Arc::new(Mutex::new(()));
         let group = GroupWriter::start(path, gate.clone(), open_connection)?;
-        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, gate, group })
+        let mut updates = path.as_os_str().to_owned();
+        updates.push(".updates");
+        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, updates: crate::bundle_files::BundleFiles::new(updates.into()), gate, group })
     }
 
     /// Creates a database at an old schema version (tests of migrations:
@@ -86,12 +91,18 @@ impl SqliteStore {
 
     /// The registry and last heartbeats as committed (no flush: writes nothing).
     fn read_terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {
+        self.read_terminals_among(None)
+    }
+
+    /// [`Self::read_terminals`] of only `ids` (a JSON array), when given.
+    fn read_terminals_among(&self, ids: Option<&str>) -> Result<Vec<TerminalRecord>, StoreError> {
         let conn = self.pool.get()?;
         let mut stmt = conn.prepare(
             "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
-             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id ORDER BY t.id",
+             FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id
+             WHERE ?1 IS NULL OR t.id IN (SELECT value FROM json_each(?1)) ORDER BY t.id",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([ids])?;
         let (mut anchors, mut breaks) = Self::audit_state(&conn)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -197,6 +208,14 @@ impl CaseStore for SqliteStore {
 }
 
 impl TerminalStore for SqliteStore {
+    fn fleet_page(&self, q: &FleetQuery) -> Result<FleetPage, StoreError> {
+        let (ids, total, broken, stale) = fleet_page::page_ids(&*self.pool.get()?, q)?;
+        let json = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut found: std::collections::HashMap<String, TerminalRecord> = self.read_terminals_among(Some(&json))?.into_iter().map(|t| (t.id.clone(), t)).collect();
+        let terminals = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(FleetPage { terminals, total, broken, stale })
+    }
+
     fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_add_terminal(t, at)
     }
@@ -325,6 +344,10 @@ impl SmsStore for SqliteStore {
 }
 
 impl AuditStore for SqliteStore {
+    fn acknowledge_audit_breaks(&self, terminal: &str, staff: &str, why: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        self.do_acknowledge_audit_breaks(terminal, staff, why, at)
+    }
+
     fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError> {
         self.do_anchor_audit(terminal, proof, at)
     }
@@ -371,6 +394,14 @@ impl DiagnosticsStore for SqliteStore {
 impl RolloutStore for SqliteStore {
     fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_publish_update(version, sha256, size, by, at)
+    }
+
+    fn keep_update_bundle(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.do_keep_update_bundle(sha256, bytes)
+    }
+
+    fn update_bundle_range(&self, terminal: &str, version: &str, offset: u64, max: u64) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        self.do_update_bundle_range(terminal, version, offset, max)
     }
 
     fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {

@@ -33,6 +33,18 @@ fn village_of(conn: &Connection, terminal: &str) -> Result<Option<VillageCode>, 
 }
 
 impl SqliteStore {
+    pub(super) fn do_keep_update_bundle(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.updates.keep(sha256, bytes)
+    }
+
+    pub(super) fn do_update_bundle_range(&self, terminal: &str, version: &str, offset: u64, max: u64) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        let Some(target) = self.do_update_target(terminal)? else { return Ok(None) };
+        if target.version != version {
+            return Ok(None);
+        }
+        self.updates.range(&target.sha256, target.size, offset, max)
+    }
+
     pub(super) fn do_publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let _one = self.write_gate();
         let mut conn = self.pool.get()?;

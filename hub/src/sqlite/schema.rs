@@ -373,7 +373,19 @@ INSERT INTO rating_followups (evaluation_id, case_number, opened_at, due_at)
 -- the publisher had none), so a terminal one item behind downloads one item.
 ALTER TABLE catalogs ADD COLUMN delta TEXT;
 "#, r#"
--- v12 (issue 15): a bundle filing (一件事一次办) is one submission and one
+-- issue 19: staff acknowledge a terminal's audit-chain breaks on the fleet
+-- page (who, when, why). A break is acknowledged once and stays as it was.
+ALTER TABLE audit_breaks ADD COLUMN acknowledged_by TEXT;
+ALTER TABLE audit_breaks ADD COLUMN acknowledged_at TEXT;
+ALTER TABLE audit_breaks ADD COLUMN acknowledged_why TEXT;
+CREATE TRIGGER audit_breaks_acknowledged_once BEFORE UPDATE ON audit_breaks
+WHEN OLD.acknowledged_at IS NOT NULL
+  OR NEW.terminal_id IS NOT OLD.terminal_id OR NEW.at IS NOT OLD.at OR NEW.kind IS NOT OLD.kind
+  OR NEW.from_seq IS NOT OLD.from_seq OR NEW.anchored_seq IS NOT OLD.anchored_seq OR NEW.anchored_hash IS NOT OLD.anchored_hash
+  OR NEW.reported_seq IS NOT OLD.reported_seq OR NEW.reported_hash IS NOT OLD.reported_hash
+BEGIN SELECT RAISE(ABORT, 'an audit break is acknowledged once and otherwise kept as it was'); END;
+"#, r#"
+-- v13 (issue 15; the lead renumbers at merge): a bundle filing (一件事一次办) is one submission and one
 -- case (the receipt's number); each of its items is a case of its own here,
 -- numbered <bundle case>P<n>, decided on its own and reported to the kiosk.
 CREATE TABLE case_parts (

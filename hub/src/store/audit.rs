@@ -27,6 +27,16 @@ pub struct AuditBreak {
     pub from_seq: Option<u64>,
     pub anchored: AuditHead,
     pub reported: AuditHead,
+    /// Staff looked into it (fleet page): who, when, why.
+    pub acknowledged: Option<Acknowledgement>,
+}
+
+/// A staff member's note on an audit break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub by: String,
+    pub at: OffsetDateTime,
+    pub why: String,
 }
 
 /// One entry of the hub's own audit: who (a staff name, a terminal, `hub`),
@@ -49,6 +59,10 @@ pub trait AuditStore: Send + Sync {
     /// becomes the anchor (so the next break is caught too). Returns the
     /// check and the anchor now held.
     fn anchor_audit(&self, terminal: &str, proof: &AuditProof, at: OffsetDateTime) -> Result<(AnchorCheck, AuditHead), StoreError>;
+
+    /// Staff acknowledge every unacknowledged audit break of `terminal`
+    /// (audited); returns how many. The breaks themselves stay.
+    fn acknowledge_audit_breaks(&self, terminal: &str, staff: &str, why: &str, at: OffsetDateTime) -> Result<usize, StoreError>;
 
     /// Appends to the hub's own audit.
     fn hub_audit(&self, actor: &str, action: &str, subject: Option<&str>, outcome: &str, at: OffsetDateTime) -> Result<(), StoreError>;

@@ -74,6 +74,11 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(tokio_postgres::Error),
+    /// A store that does not keep this yet (PostgreSQL: see hub/README.md).
+    #[error("this store does not support {0} yet")]
+    Unsupported(&'static str),
     /// A group commit (nonces, heartbeats) failed.
     #[error("batched write: {0}")]
     Batch(String),
@@ -113,6 +118,21 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => StoreError::Busy,
             _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        // A database restarting or out of reach: terminals back off and retry (503).
+        if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+            return StoreError::Busy;
+        }
+        // Lost races between instances are worth a retry, like SQLite's busy.
+        match e.code() {
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::LOCK_NOT_AVAILABLE => StoreError::Busy,
+            _ => StoreError::Postgres(e),
         }
     }
 }

@@ -22,7 +22,7 @@ mod sms;
 mod submissions;
 mod terminals;
 
-pub use audit::{AuditBreak, AuditStore, HubAuditEntry, LookupAudit};
+pub use audit::{Acknowledgement, AuditBreak, AuditStore, HubAuditEntry, LookupAudit};
 pub use cases::{CaseStore, CaseSummary, StatusChange};
 pub use catalog::{CatalogStore, MAX_DELTA_CHAIN};
 pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};
@@ -33,7 +33,7 @@ pub use ratings::{FollowUp, RatingStore, RatingTally, FOLLOW_UP_WITHIN};
 pub use rollouts::RolloutStore;
 pub use sms::{SmsRow, SmsState, SmsStore, SmsUpdate};
 pub use submissions::{NewSubmission, OpenQuota, SubmissionStore, SweepReport};
-pub use terminals::{NewTerminal, TerminalRecord, TerminalStatus, TerminalStore};
+pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, TerminalStatus, TerminalStore};
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:

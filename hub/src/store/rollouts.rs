@@ -9,6 +9,15 @@ pub trait RolloutStore: Send + Sync {
     /// Publishes an update bundle (already verified by the caller) under its version.
     fn publish_update(&self, version: &str, sha256: &str, size: u64, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
 
+    /// Keeps the bytes of a verified bundle (they must hash to `sha256`)
+    /// for terminals to download; called before `publish_update`.
+    fn keep_update_bundle(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// Up to `max` bytes of `version`'s bundle from `offset`, and the
+    /// bundle's size; None unless `version` is what `terminal` is offered now
+    /// (a halted rollout stops its downloads too).
+    fn update_bundle_range(&self, terminal: &str, version: &str, offset: u64, max: u64) -> Result<Option<(Vec<u8>, u64)>, StoreError>;
+
     /// Starts the staged rollout of a published version (audited).
     fn start_rollout(&self, rollout: &crate::rollout::Rollout, by: &str, at: OffsetDateTime) -> Result<(), StoreError>;
 

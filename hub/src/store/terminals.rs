@@ -52,8 +52,32 @@ pub struct TerminalRecord {
     pub audit_breaks: Vec<AuditBreak>,
 }
 
+/// One page of the fleet (server-side: a province has 20,000 terminals).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetQuery {
+    /// A division code prefix: 6 digits a county, 9 a township, 12 a village.
+    pub place: Option<String>,
+    /// Terminals not heard from since then are stale.
+    pub stale_before: OffsetDateTime,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// The page, ordered audit-broken first, then stale, then in touch, revoked
+/// last (by id within each), with counts over every matching terminal.
+#[derive(Debug, Clone)]
+pub struct FleetPage {
+    pub terminals: Vec<TerminalRecord>,
+    pub total: u64,
+    pub broken: u64,
+    pub stale: u64,
+}
+
 /// The terminal registry, replay nonces, heartbeats and configs.
 pub trait TerminalStore: Send + Sync {
+    /// One page of the fleet page's rows (reads only, like [`Self::terminals_read_only`]).
+    fn fleet_page(&self, q: &FleetQuery) -> Result<FleetPage, StoreError>;
+
     /// Registers a terminal. Registering the same id with the same key again is fine.
     fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError>;
 

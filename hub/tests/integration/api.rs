@@ -53,7 +53,7 @@ async fn identical_replay_is_200_and_stores_one_row() {
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.json::<PutResponse>().await.unwrap().outcome, PutOutcome::Replayed);
 
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.submission_count(sub.id).unwrap(), 1);
     assert_eq!(db.submission_body(sub.id).unwrap(), Some(body));
     hub.shutdown().await.unwrap();
@@ -75,7 +75,7 @@ async fn different_body_under_the_same_id_is_409_and_the_first_is_kept() {
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(resp).await.code, ErrorCode::DifferentBody, "the terminal's own doing, and it says so");
 
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.submission_body(sub.id).unwrap(), Some(first));
     hub.shutdown().await.unwrap();
 }
@@ -115,7 +115,7 @@ async fn invalid_envelopes_are_422_without_echoing_personal_data() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(resp).await.code, ErrorCode::Invalid);
 
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.total_submissions().unwrap(), 0);
     hub.shutdown().await.unwrap();
 }
@@ -144,7 +144,7 @@ async fn a_hub_with_the_platform_key_refuses_what_it_cannot_open_and_unseals_the
     assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
     assert_eq!(api.commit(sub.id).await.status(), StatusCode::OK);
 
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     let stored = db.submission_body(sub.id).unwrap().unwrap();
     assert!(!String::from_utf8_lossy(&stored).contains("张三"), "the hub stores the envelope, sealed");
     assert!(!db.has_attachment(&scan_ref.sha256).unwrap(), "attachments are stored sealed, by their sealed hash");
@@ -178,7 +178,7 @@ async fn commit_twice_gives_the_same_case_number() {
     assert_eq!(view.item_code, "620000RS0001");
     assert_eq!(view.status, CaseStatus::Received);
 
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.case_count().unwrap(), 1);
     assert_eq!(db.case_for(sub.id).unwrap(), Some(first.case_number));
     hub.shutdown().await.unwrap();
@@ -216,7 +216,7 @@ async fn commit_waits_for_every_attachment() {
     let err = error_code(resp).await;
     assert_eq!(err.code, ErrorCode::MissingAttachments);
     assert!(err.message.contains(&sealed_photo.sha256));
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.case_for(sub.id).unwrap(), None);
 
     // Re-sending bytes already held is a replay.
@@ -241,7 +241,7 @@ async fn attachment_bytes_must_match_the_hash_and_the_envelope() {
     let resp = api.put_attachment(sub.id, &part.sha256, vec![0u8; part.bytes.len()]).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(resp).await.code, ErrorCode::HashMismatch);
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert!(!db.has_attachment(&part.sha256).unwrap());
     // A body shorter than the attachment, ending cleanly: malformed, nothing kept.
     let resp = api.put_attachment(sub.id, &part.sha256, b"short".to_vec()).await;
@@ -281,7 +281,7 @@ async fn concurrent_puts_of_one_id_store_one_row_without_errors() {
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::OK), "{statuses:?}");
 
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.submission_count(sub.id).unwrap(), 1);
     hub.shutdown().await.unwrap();
 }
@@ -315,7 +315,7 @@ async fn concurrent_commits_give_one_case_per_submission_and_distinct_numbers() 
     assert!(by_id.values().all(|numbers| numbers.len() == 1), "{by_id:?}");
     let distinct: HashSet<&String> = by_id.values().flatten().collect();
     assert_eq!(distinct.len(), subs.len());
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.case_count().unwrap(), subs.len() as u64);
     hub.shutdown().await.unwrap();
 }
@@ -328,7 +328,7 @@ async fn oversized_body_is_refused_not_stored() {
     let id = SubmissionId::new();
     let resp = api.put_manifest(id, big).await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(HubDb::open(&dir.path().join("hub.db")).unwrap().submission_count(id).unwrap(), 0);
+    assert_eq!(super::common::db(dir.path()).submission_count(id).unwrap(), 0);
     hub.shutdown().await.unwrap();
 }
 
@@ -343,7 +343,7 @@ async fn data_survives_a_restart() {
     hub.shutdown().await.unwrap();
 
     // Same database, new port: the terminal's registration is still there.
-    let hub = hub::Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions::default()).await;
     api.base = hub.base_url();
     assert_eq!(api.put_manifest(sub.id, body).await.status(), StatusCode::OK);
     let after: CommitResponse = api.commit(sub.id).await.json().await.unwrap();
@@ -372,7 +372,7 @@ async fn a_squatted_submission_id_does_not_block_the_owner() {
     assert_eq!(resp.status(), StatusCode::OK);
     let case: model::protocol::CommitResponse = resp.json().await.unwrap();
     assert_ne!(case.case_number, squatted.case_number, "two submissions, two cases");
-    let db = HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.submission_body_of("GS-0001", filing.id).unwrap(), Some(real));
     assert_eq!(db.case_of("GS-0001", filing.id).unwrap(), Some(case.case_number.clone()));
 

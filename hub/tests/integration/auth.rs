@@ -109,7 +109,7 @@ async fn a_replayed_request_is_refused_even_after_a_restart() {
 
     // Nonces are kept in the database, not in memory.
     hub.shutdown().await.unwrap();
-    let hub = hub::Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db")).await.unwrap();
+    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions::default()).await;
     api.base = hub.base_url();
     let after = get_config(&api, &t).await;
     assert_eq!(code_of(after).await, (StatusCode::UNAUTHORIZED, ErrorCode::Replayed));
@@ -126,7 +126,7 @@ async fn the_body_must_be_the_one_signed() {
     let t = Tamper { signed_sha256: Some(model::submission::sha256_hex(b"something else")), ..Tamper::default() };
     let resp = api.build(Method::PUT, &format!("/v1/submissions/{}", sub.id), None, body.clone(), &t).send().await.unwrap();
     assert_eq!(code_of(resp).await, (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated));
-    assert_eq!(hub::HubDb::open(&dir.path().join("hub.db")).unwrap().submission_count(sub.id).unwrap(), 0);
+    assert_eq!(super::common::db(dir.path()).submission_count(sub.id).unwrap(), 0);
 
     // A path other than the one signed.
     let req = api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &Tamper::default());

@@ -154,7 +154,7 @@ pub async fn start(dir: &Path) -> (Hub, Api) {
 }
 
 pub async fn start_with(dir: &Path, options: HubOptions) -> (Hub, Api) {
-    let hub = Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.join("hub.db"), options).await.unwrap();
+    let hub = spawn_hub(dir, options).await;
     let api = Api::new(&hub, "GS-0001");
     api.register(&hub).await;
     (hub, api)
@@ -178,4 +178,47 @@ pub async fn file_case(api: &Api) -> (SubmissionId, model::CaseNumber) {
 
 pub async fn error_code(resp: reqwest::Response) -> model::protocol::ErrorBody {
     resp.json::<model::protocol::ErrorBody>().await.unwrap()
+}
+
+/// A hub over `dir/hub.db`, or, when the suite runs on PostgreSQL (see
+/// `postgres.rs`), over a fresh database on the test server with its
+/// attachments in `dir/hub.blobs`.
+pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let Ok(base) = std::env::var(super::pg::ENV) else {
+        return Hub::spawn_with(addr, &dir.join("hub.db"), options).await.unwrap();
+    };
+    // The same directory again is the same hub restarted: same database.
+    let marker = dir.join("pg.url");
+    let url = match std::fs::read_to_string(&marker) {
+        Ok(url) => url,
+        Err(_) => {
+            let url = super::pg::create_database(&base);
+            std::fs::write(&marker, &url).unwrap();
+            url
+        }
+    };
+    let blobs = dir.join("hub.blobs");
+    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
+    if options.signing_key.is_none() {
+        options.signing_key = Some(std::sync::Arc::new(hub::signing::load_or_create(&dir.join("hub.db.signing.key")).unwrap()));
+    }
+    Hub::spawn_store(addr, store, options).await.unwrap()
+}
+
+/// Read-only checks of the hub started in `dir`, on whichever backend it runs.
+pub fn db(dir: &Path) -> hub::HubDb {
+    match std::fs::read_to_string(dir.join("pg.url")) {
+        Ok(url) => hub::HubDb::open_any(Path::new(&url), Some(&dir.join("hub.blobs"))).unwrap(),
+        Err(_) => hub::HubDb::open(&dir.join("hub.db")).unwrap(),
+    }
+}
+
+/// `--db …` for the `hub` binary over the hub started in `dir` (with
+/// `--blob-dir` and `--signing-key-file` on PostgreSQL).
+pub fn cli_db(dir: &Path) -> Vec<std::ffi::OsString> {
+    match std::fs::read_to_string(dir.join("pg.url")) {
+        Ok(url) => vec!["--db".into(), url.into(), "--blob-dir".into(), dir.join("hub.blobs").into(), "--signing-key-file".into(), dir.join("hub.db.signing.key").into()],
+        Err(_) => vec!["--db".into(), dir.join("hub.db").into()],
+    }
 }

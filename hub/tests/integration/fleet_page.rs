@@ -121,7 +121,9 @@ async fn headless_chromium_shows_stale_terminals_in_red() {
         "--no-first-run".into(),
         "--hide-scrollbars".into(),
         format!("--user-data-dir={}", profile.display()),
-        "--window-size=1400,900".into(),
+        // Tall enough for all four terminals under the filter, paging and
+        // acknowledgement controls.
+        "--window-size=1400,1400".into(),
         format!("--screenshot={}", shot.display()),
         url,
     ];
@@ -151,7 +153,7 @@ async fn headless_chromium_shows_stale_terminals_in_red() {
     let (green, _, _) = share_of(&shot, [0x1e, 0x6b, 0x30]);
     let (purple, _, _) = share_of(&shot, [0x6a, 0x1b, 0x7a]);
     assert!(purple > 0.0005, "a broken audit chain's badge is purple: {purple}");
-    assert_eq!((w, h), (1400, 900));
+    assert_eq!((w, h), (1400, 1400));
     assert!(red > 0.002, "stale badges are red: {red}");
     assert!(pink > 0.02, "stale rows are tinted: {pink}");
     assert!(green > 0.0005, "a healthy terminal's badge is green: {green}");

@@ -13,6 +13,8 @@ fn concrete(path: &str) -> String {
     path.replace("{id}", "0190a4b2-1111-7222-8333-944455556666")
         .replace("{sha256}", &"ab".repeat(32))
         .replace("{case_number}", "622026010100000001")
+        .replace("{version}", "0.2.0")
+        .replace("{action}", "pause")
 }
 
 #[tokio::test]

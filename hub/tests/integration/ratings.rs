@@ -47,14 +47,14 @@ async fn a_bad_rating_opens_a_follow_up_the_back_office_answers() {
     assert!(store.followups_of_case(good.as_str()).unwrap().is_empty());
 
     // The back office answers through the CLI; once.
-    let db = dir.path().join("hub.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_hub")).arg("--db").arg(&db).args(["followup", "list"]).output().unwrap();
+    let db = super::common::cli_db(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_hub")).args(&db).args(["followup", "list"]).output().unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && listed.contains(&bad_id.to_string()) && listed.contains("不满意") && listed.contains("open"), "{listed}");
     let reply = "已加派人手，下次不用久等。给您添麻烦了。";
-    let out = Command::new(env!("CARGO_BIN_EXE_hub")).arg("--db").arg(&db).args(["followup", "reply", "--id", &bad_id.to_string(), "--text", reply]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hub")).args(&db).args(["followup", "reply", "--id", &bad_id.to_string(), "--text", reply]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let again = Command::new(env!("CARGO_BIN_EXE_hub")).arg("--db").arg(&db).args(["followup", "reply", "--id", &bad_id.to_string(), "--text", "x"]).output().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_hub")).args(&db).args(["followup", "reply", "--id", &bad_id.to_string(), "--text", "x"]).output().unwrap();
     assert!(!again.status.success(), "a follow-up is answered once");
     let answered = store.followups_of_case(bad.as_str()).unwrap();
     assert_eq!(answered[0].reply.as_ref().map(|r| r.0.as_str()), Some(reply));
@@ -66,7 +66,7 @@ async fn a_bad_rating_opens_a_follow_up_the_back_office_answers() {
     assert_eq!(report[0].item_code, "620000RS0001");
     assert_eq!(report[0].counts, [0, 1, 0, 1, 1]);
     assert_eq!(report[0].open_followups, 1);
-    let out = Command::new(env!("CARGO_BIN_EXE_hub")).arg("--db").arg(&db).args(["ratings", "report"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hub")).args(&db).args(["ratings", "report"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().nth(1).is_some_and(|l| l.ends_with("620000RS0001\t0\t1\t0\t1\t1\t1")), "{text}");
     // A rating twice is refused (once per case), and opens nothing more.
@@ -89,10 +89,13 @@ async fn bad_ratings_from_before_the_migration_get_a_follow_up() {
     let db = dir.path().join("hub.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    // The catalog-delta and bundle-part steps (issue 15) came after this one: undone first.
+    // The catalog-delta and bundle-part steps (issue 15) and the audit-break
+    // acknowledgements (issue 19) came after this one: undone first.
     conn.execute_batch(&format!(
-        "DROP TABLE case_parts; ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
-        version - 3
+        "DROP TABLE case_parts; DROP TRIGGER audit_breaks_acknowledged_once; ALTER TABLE audit_breaks DROP COLUMN acknowledged_by;
+         ALTER TABLE audit_breaks DROP COLUMN acknowledged_at; ALTER TABLE audit_breaks DROP COLUMN acknowledged_why;
+         ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
+        version - 4
     ))
     .unwrap();
     drop(conn);

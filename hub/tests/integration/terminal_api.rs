@@ -73,7 +73,7 @@ async fn a_terminal_cannot_rate_another_terminals_case() {
     assert_eq!(rate(&api, uuid::Uuid::now_v7()).await.status(), StatusCode::CREATED);
     let resp = rate(&api, uuid::Uuid::now_v7()).await;
     assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::CONFLICT, ErrorCode::Conflict), "once per case");
-    let held = hub::HubDb::open(&dir.path().join("hub.db")).unwrap().evaluations().unwrap();
+    let held = super::common::db(dir.path()).evaluations().unwrap();
     assert_eq!(held.len(), 1);
     hub.shutdown().await.unwrap();
 }
@@ -234,7 +234,7 @@ async fn a_terminal_cannot_walk_the_e_license_library_through_id_numbers() {
     assert_eq!(ask(&api, 102, "photo").await.status(), StatusCode::OK, "people already looked up today still are");
     assert_eq!(ask(&other, 103, "hukou").await.status(), StatusCode::OK, "other terminals are not held back");
     // Every lookup is audited, with the ID number masked.
-    let audit = hub::HubDb::open(&dir.path().join("hub.db")).unwrap().e_license_audit().unwrap();
+    let audit = super::common::db(dir.path()).e_license_audit().unwrap();
     assert_eq!(audit.len(), 6);
     let full = id_number(103).expose().to_owned();
     assert!(audit.iter().all(|(_, _, masked, _)| masked.contains('*') && !masked.contains(&full[6..14])), "{audit:?}");

@@ -48,7 +48,7 @@ async fn an_upload_in_ranges_completes_and_overlaps_are_harmless() {
     let resp = api.put_range(id, &part.sha256, &format!("bytes {from}-{}/{size}", size - 1), part.bytes[from..].to_vec()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert!(resp.json::<UploadStatus>().await.unwrap().complete);
-    assert!(hub::HubDb::open(&dir.path().join("hub.db")).unwrap().has_attachment(&part.sha256).unwrap());
+    assert!(super::common::db(dir.path()).has_attachment(&part.sha256).unwrap());
     // Again: already complete.
     assert_eq!(api.put_attachment(id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::OK);
     assert_eq!(api.commit(id).await.status(), StatusCode::OK);
@@ -202,7 +202,7 @@ async fn a_terminal_over_its_quota_is_refused_and_others_are_not() {
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(resp.headers().contains_key("retry-after"));
     assert_eq!(error_code(resp).await.code, ErrorCode::QuotaExceeded);
-    assert_eq!(hub::HubDb::open(&dir.path().join("hub.db")).unwrap().submission_count(third.id).unwrap(), 0, "nothing kept");
+    assert_eq!(super::common::db(dir.path()).submission_count(third.id).unwrap(), 0, "nothing kept");
     // Another terminal is not held back by it.
     manifest_with_attachment(&other, 1000).await;
     // Bytes in flight count too.
@@ -237,7 +237,7 @@ async fn abandoned_uploads_do_not_stay_on_the_hub_forever() {
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(30);
     let swept = hub.store().sweep(later, later).unwrap();
     assert_eq!((swept.submissions, swept.partials), (1, 1));
-    let db = hub::HubDb::open(&dir.path().join("hub.db")).unwrap();
+    let db = super::common::db(dir.path());
     assert_eq!(db.submission_count(id).unwrap(), 0);
     assert_eq!(db.partial_len(&part.sha256).unwrap(), 0);
     assert!(db.case_for(done).unwrap().is_some() && db.has_attachment(&done_part.sha256).unwrap(), "committed filings stay");

@@ -29,6 +29,8 @@ pub(crate) mod outcome;
 mod round;
 mod send;
 mod source;
+mod update;
+mod update_files;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,6 +55,7 @@ use crate::error::{StoreError, SyncError};
 use crate::identity::DeviceIdentity;
 
 pub use source::DiagnosticsSource;
+pub use update_files::{update_report, MAX_UPDATE_BYTES, REPORT_FILE, TARGET_FILE};
 pub use outcome::{StopReason, SyncReport};
 use outcome::*;
 
@@ -82,6 +85,9 @@ pub struct SyncConfig {
     /// batch once (and is reported); then requests are signed with the
     /// hub's time so a terminal with a wrong clock still delivers.
     pub max_clock_skew: Duration,
+    /// Where update bundles the hub offers are downloaded (issue 19,
+    /// `sync/update.rs`); None: none are fetched.
+    pub updates_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SyncConfig {
@@ -97,6 +103,7 @@ impl Default for SyncConfig {
             heartbeat_interval: Duration::from_secs(300),
             app_version: concat!("offline-cache/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_clock_skew: Duration::from_secs((MAX_CLOCK_SKEW_SECS / 2) as u64),
+            updates_dir: None,
         }
     }
 }

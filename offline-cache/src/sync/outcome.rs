@@ -97,6 +97,8 @@ pub struct SyncReport {
     pub deferred: Vec<(SubmissionId, String)>,
     /// A diagnostics bundle staff asked for went up (its request id).
     pub diagnostics_uploaded: Option<uuid::Uuid>,
+    /// An update bundle finished downloading (its version).
+    pub update_fetched: Option<String>,
 }
 
 /// How one request or one record ended, when not in success.

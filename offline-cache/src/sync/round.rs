@@ -201,6 +201,7 @@ impl SyncClient {
                 report.config_updated = Some(v);
             }
         }
+        self.follow_update(ack.update.as_ref(), report).await?;
         Ok(())
     }
 
@@ -247,7 +248,7 @@ impl SyncClient {
             alerts,
             clock_offset_secs: offset,
             audit: Some(audit),
-            update: None,
+            update: self.updates_dir().and_then(|d| super::update_files::update_report(d)),
         })
     }
 

@@ -33,7 +33,7 @@ fn file(outbox: &Outbox, n: usize) {
 /// delete the newest `n` entries.
 fn delete_last_entries(db: &Path, n: i64) {
     let conn = Connection::open(db).unwrap();
-    conn.execute_batch("DROP TRIGGER audit_no_delete").unwrap();
+    conn.execute_batch("DROP TRIGGER IF EXISTS audit_no_delete").unwrap();
     conn.execute("DELETE FROM audit WHERE seq > (SELECT MAX(seq) FROM audit) - ?1", [n]).unwrap();
 }
 
@@ -129,5 +129,53 @@ async fn an_older_copy_of_the_database_put_back_is_flagged_at_the_next_heartbeat
     assert!(b.from_seq.is_some_and(|s| s <= anchored.seq), "{b:?}");
     let audit = hub.store().hub_audit_tail(20).unwrap();
     assert!(audit.iter().any(|e| e.action == "terminal audit chain broken" && e.outcome.starts_with("rewritten")), "{audit:?}");
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn staff_acknowledge_a_break_on_the_fleet_page_with_who_when_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, client, outbox, _) = setup(dir.path()).await;
+    file(&outbox, 3);
+    heartbeat(&client, &outbox, &hub).await;
+    delete_last_entries(&dir.path().join("outbox.db"), 2);
+    let t = heartbeat(&client, &outbox, &hub).await;
+    assert_eq!(t.audit_breaks.len(), 1);
+    let token = hub::new_staff_token().unwrap();
+    hub.store().set_staff("ops-zhao", &hub::staff_token_hash(&token), time::OffsetDateTime::now_utc()).unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let base = hub.base_url();
+    let terminal = client.terminal_id().to_owned();
+    let page = http.get(format!("{base}/fleet")).basic_auth("ops-zhao", Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("审计链断裂 AUDIT BROKEN") && page.contains(&format!("action=\"/fleet/terminals/{terminal}/audit-breaks\"")), "{page}");
+
+    let ack = |body: &'static str| {
+        http.post(format!("{base}/fleet/terminals/{terminal}/audit-breaks"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    assert_eq!(ack("reason=x").send().await.unwrap().status(), 401, "staff only");
+    assert_eq!(ack("reason=+").basic_auth("ops-zhao", Some(&token)).send().await.unwrap().status(), 422, "it says why");
+    let cross = ack("reason=x").basic_auth("ops-zhao", Some(&token)).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(cross.status(), 403);
+    let done = ack("reason=disk+replaced+by+technician+on+12-03").basic_auth("ops-zhao", Some(&token)).send().await.unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(ack("reason=again").basic_auth("ops-zhao", Some(&token)).send().await.unwrap().status(), 404, "nothing left to acknowledge");
+
+    let t = hub.store().terminals().unwrap().into_iter().find(|t| t.id == terminal).unwrap();
+    let a = t.audit_breaks[0].acknowledged.clone().expect("acknowledged");
+    assert_eq!((a.by.as_str(), a.why.as_str()), ("ops-zhao", "disk replaced by technician on 12-03"));
+    let page = http.get(format!("{base}/fleet")).basic_auth("ops-zhao", Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("审计链断裂 AUDIT BROKEN") && page.contains("已确认 acknowledged: ops-zhao") && page.contains("disk replaced by technician"), "{page}");
+    let audit = hub.store().hub_audit_tail(30).unwrap();
+    assert!(audit.iter().any(|e| e.actor == "ops-zhao" && e.action == "audit break acknowledged" && e.subject.as_deref() == Some(terminal.as_str())), "{audit:?}");
+
+    // A later break is flagged again, whatever was acknowledged before.
+    file(&outbox, 2);
+    heartbeat(&client, &outbox, &hub).await;
+    delete_last_entries(&dir.path().join("outbox.db"), 1);
+    let t = heartbeat(&client, &outbox, &hub).await;
+    assert_eq!(t.audit_breaks.iter().filter(|b| b.acknowledged.is_none()).count(), 1);
+    assert_eq!(hub::fleet::condition(&t, time::OffsetDateTime::now_utc(), std::time::Duration::from_secs(1800)), hub::fleet::Condition::AuditBroken);
     hub.shutdown().await.unwrap();
 }

@@ -16,3 +16,4 @@ mod outbox;
 mod protection;
 mod round;
 mod sync;
+mod update;

@@ -10,6 +10,7 @@ mod harness;
 mod journey;
 mod layout;
 mod read_only_root;
+mod rollout;
 mod translations;
 mod ui_bundle;
 mod ui_catalog_live;

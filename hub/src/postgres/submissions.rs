@@ -1,0 +1,235 @@
+//! Submissions, resumable uploads, commit and clean-up on PostgreSQL.
+
+use std::time::Duration;
+
+use model::protocol::{PutOutcome, UploadStatus};
+use model::{CaseNumber, CaseStatus, SubmissionId};
+use time::OffsetDateTime;
+use tokio_postgres::GenericClient;
+
+use crate::store::{NewSubmission, StoreError, SubmissionStore, SweepReport};
+
+use super::rows::*;
+use super::PgStore;
+
+/// Size of the upload `(terminal, id, sha256)` may make: a submission's
+/// referenced attachment, or an announced diagnostics bundle.
+pub(super) async fn upload_size(c: &impl GenericClient, terminal: &str, id: SubmissionId, sha256: &str) -> Result<u64, StoreError> {
+    let sid = id.to_string();
+    let owned = !terminal.is_empty() && c.query_opt("SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.is_some();
+    if owned {
+        let size = c
+            .query_opt("SELECT size FROM submission_attachments WHERE terminal_id = $1 AND submission_id = $2 AND sha256 = $3", &[&terminal, &sid, &sha256])
+            .await?;
+        return match size {
+            Some(r) => Ok(u64_of(r.try_get(0)?)),
+            None => Err(StoreError::NotReferenced { id, sha256: sha256.to_owned() }),
+        };
+    }
+    let size = c.query_opt("SELECT size FROM diagnostics_requests WHERE terminal_id = $1 AND id = $2 AND sha256 = $3", &[&terminal, &sid, &sha256]).await?;
+    match size.map(|r| r.try_get::<_, Option<i64>>(0)).transpose()?.flatten() {
+        Some(n) => Ok(u64_of(n)),
+        None => Err(StoreError::UnknownSubmission(id)),
+    }
+}
+
+impl SubmissionStore for PgStore {
+    fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
+        if sub.terminal_id.is_empty() {
+            return Err(StoreError::UnknownTerminal(String::new()));
+        }
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            // The quota is counted per terminal: its puts take turns.
+            tx.execute(LOCK_SQL, &[&sub.terminal_id]).await?;
+            let id = sub.id.to_string();
+            let inserted = tx
+                .execute(
+                    "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at)
+                     VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (terminal_id, id) DO NOTHING",
+                    &[&sub.terminal_id, &id, &sub.body, &sub.body_sha256, &sub.item_code],
+                )
+                .await?;
+            if inserted == 0 {
+                let stored: String =
+                    tx.query_one("SELECT body_sha256 FROM submissions WHERE terminal_id = $1 AND id = $2", &[&sub.terminal_id, &id]).await?.try_get(0)?;
+                return if stored == sub.body_sha256 { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
+            }
+            for (sha, size) in &sub.attachments {
+                tx.execute(
+                    "INSERT INTO submission_attachments (terminal_id, submission_id, sha256, size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&sub.terminal_id, &id, sha, &i64_of(*size)],
+                )
+                .await?;
+            }
+            if let Some(quota) = sub.quota {
+                let row = tx
+                    .query_one(
+                        "SELECT COUNT(*), COALESCE(SUM((SELECT COALESCE(SUM(a.size), 0) FROM submission_attachments a
+                                                         WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id)), 0)::BIGINT
+                         FROM submissions s WHERE s.terminal_id = $1 AND NOT s.committed",
+                        &[&sub.terminal_id],
+                    )
+                    .await?;
+                let (open, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+                let what = if u64_of(open) > quota.max_open {
+                    Some(format!("{} uncommitted submissions", quota.max_open))
+                } else if u64_of(bytes) > quota.max_bytes {
+                    Some(format!("{} attachment bytes in flight", quota.max_bytes))
+                } else {
+                    None
+                };
+                if let Some(what) = what {
+                    // Dropping the transaction keeps nothing of it.
+                    return Err(StoreError::QuotaExceeded { terminal: sub.terminal_id.to_owned(), what });
+                }
+            }
+            tx.commit().await?;
+            Ok(PutOutcome::Stored)
+        })
+    }
+
+    fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
+        let client = self.pool.get()?;
+        let size = self.pool.wait(upload_size(&*client, terminal, id, sha256))?;
+        let complete = self.blobs.exists(sha256)?;
+        let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
+        Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
+    }
+
+    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
+        let size = {
+            let client = self.pool.get()?;
+            self.pool.wait(upload_size(&*client, terminal, id, sha256))?
+        };
+        if self.blobs.exists(sha256)? {
+            return Ok(size);
+        }
+        self.blobs.append(sha256, offset, bytes, size)
+    }
+
+    fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError> {
+        self.blobs.truncate(sha256, offset)
+    }
+
+    fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError> {
+        self.blobs.finish(sha256)
+    }
+
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            let sid = id.to_string();
+            if terminal.is_empty() || tx.query_opt("SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.is_none() {
+                return Err(StoreError::UnknownSubmission(id));
+            }
+            let mut missing = Vec::new();
+            for r in tx.query("SELECT sha256 FROM submission_attachments WHERE terminal_id = $1 AND submission_id = $2 ORDER BY sha256", &[&terminal, &sid]).await? {
+                let sha: String = r.try_get(0)?;
+                if !self.blobs.exists(&sha)? {
+                    missing.push(sha);
+                }
+            }
+            if !missing.is_empty() {
+                return Err(StoreError::MissingAttachments { id, missing });
+            }
+            // UNIQUE (terminal_id, submission_id) decides: a racing commit on
+            // another instance waits on this row and then reads it back. The
+            // SELECT first spares the sequence a number per replay.
+            let held = tx.query_opt("SELECT seq, day FROM case_numbers WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?;
+            if held.is_none() {
+                tx.execute(
+                    "INSERT INTO case_numbers (terminal_id, submission_id, day) VALUES ($1, $2, $3) ON CONFLICT (terminal_id, submission_id) DO NOTHING",
+                    &[&terminal, &sid, &today_cst()],
+                )
+                .await?;
+            }
+            let row = tx.query_one("SELECT seq, day FROM case_numbers WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?;
+            let fresh = case_number_for(&row.try_get::<_, String>(1)?, row.try_get(0)?)?;
+            let opened = tx
+                .execute(
+                    "INSERT INTO cases (case_number, terminal_id, submission_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, now(), now())
+                     ON CONFLICT (terminal_id, submission_id) DO NOTHING",
+                    &[&fresh.as_str(), &terminal, &sid, &CaseStatus::Received.name()],
+                )
+                .await?;
+            if opened == 1 {
+                tx.execute(
+                    "INSERT INTO case_events (case_number, status, actor, at) VALUES ($1, 'received', $2, now())",
+                    &[&fresh.as_str(), &format!("terminal {terminal}")],
+                )
+                .await?;
+                tx.execute("UPDATE submissions SET committed = TRUE WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?;
+                // A bundle filing: a case per part, from the envelope's clear header.
+                let body: Vec<u8> = tx.query_one("SELECT body FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.try_get(0)?;
+                let env = model::seal::SealedEnvelope::from_bytes(&body)
+                    .map_err(|_| StoreError::Corrupt(format!("the envelope of case {fresh} no longer parses")))?;
+                for (i, item) in env.parts.iter().enumerate() {
+                    let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                    tx.execute(
+                        "INSERT INTO case_parts (case_number, bundle_case, position, item_code, status, updated_at) VALUES ($1, $2, $3, $4, 'received', now())
+                         ON CONFLICT (case_number) DO NOTHING",
+                        &[&format!("{fresh}P{position}"), &fresh.as_str(), &position, &item.as_str()],
+                    )
+                    .await?;
+                }
+            }
+            let stored: String = tx.query_one("SELECT case_number FROM cases WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?.try_get(0)?;
+            tx.commit().await?;
+            Ok((parse_case_number(&stored)?, opened == 1))
+        })
+    }
+
+    fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
+        let mut report = SweepReport::default();
+        let mut client = self.pool.get()?;
+        let orphans = self.pool.wait(async {
+            let tx = client.transaction().await?;
+            // One sweeper at a time across instances.
+            tx.execute(LOCK_SQL, &[&"cunban-sweep"]).await?;
+            // Uncommitted and old, and no case number drawn for it.
+            const STALE: &str = "NOT s.committed AND s.received_at < $1
+                AND NOT EXISTS (SELECT 1 FROM case_numbers n WHERE n.terminal_id = s.terminal_id AND n.submission_id = s.id)";
+            let mut shas = std::collections::BTreeSet::new();
+            let refs = tx
+                .query(
+                    &format!("DELETE FROM submission_attachments a USING submissions s
+                              WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id AND {STALE} RETURNING a.sha256"),
+                    &[&uncommitted_before],
+                )
+                .await?;
+            for r in refs {
+                shas.insert(r.try_get::<_, String>(0)?);
+            }
+            report.submissions += tx.execute(&format!("DELETE FROM submissions s WHERE {STALE}"), &[&uncommitted_before]).await?;
+            let mut orphans = Vec::new();
+            for sha in shas {
+                if tx.query_opt("SELECT 1 FROM submission_attachments WHERE sha256 = $1 LIMIT 1", &[&sha]).await?.is_none() {
+                    orphans.push(sha);
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(orphans)
+        })?;
+        for sha in orphans {
+            if self.blobs.exists(&sha)? {
+                report.attachments += 1;
+            } else if self.blobs.partial_len(&sha)? > 0 {
+                report.partials += 1;
+            }
+            self.blobs.remove(&sha)?;
+        }
+        let before = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(partial_before.unix_timestamp()).unwrap_or(0));
+        for sha in self.blobs.partials()? {
+            if self.blobs.drop_stale_partial(&sha, before)? {
+                report.partials += 1;
+            }
+        }
+        if report != SweepReport::default() {
+            tracing::info!(?report, "clean-up dropped abandoned uploads");
+        }
+        Ok(report)
+    }
+}
