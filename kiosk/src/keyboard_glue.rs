@@ -382,7 +382,10 @@ fn done(w: &KioskWindow) {
         with(|s| (std::mem::take(&mut s.field), s.typist.take())).unwrap_or_default()
     };
     close(w);
-    if !field.is_empty() {
+    if field == crate::place_glue::DETAIL_KEY {
+        // The rest of an address, typed for the place picker under the keyboard.
+        w.global::<ui::PlacePicker>().invoke_detail_typed(text.into());
+    } else if !field.is_empty() {
         w.global::<ui::Visit>().invoke_field_edited(field.into(), text.into());
     }
 }

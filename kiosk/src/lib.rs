@@ -17,6 +17,7 @@ pub mod idle;
 pub mod keyboard_glue;
 pub mod log_ring;
 pub mod materials;
+pub mod place_glue;
 pub mod ports;
 #[cfg(feature = "samples")]
 pub mod samples;

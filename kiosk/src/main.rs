@@ -224,6 +224,7 @@ fn main() -> Result<()> {
                 // Leaving the form (cancel, idle timeout) drops anything typed.
                 if view.screen != kiosk::session::Screen::Form {
                     kiosk::keyboard_glue::close(&w);
+                    kiosk::place_glue::close(&w);
                 }
             });
         }),
@@ -313,6 +314,8 @@ fn main() -> Result<()> {
     // (the "deploy", done at first start) goes under the data directory.
     // Key names are read by the engine (espeak-ng).
     kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(&config.data_dir), engine);
+    // The place picker starts at the villages of this service point's township.
+    kiosk::place_glue::wire(&window, Some(config.village_code.as_str()));
 
     // The A4 printer for result documents (打印结果).
     if let Some(a4) = &config.devices.a4_printer {

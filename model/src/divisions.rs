@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const PROVINCES: &str = include_str!("../data/provinces.csv");
+const CITIES: &str = include_str!("../data/cities.csv");
 const AREAS: &str = include_str!("../data/areas.csv");
 const GANSU_VILLAGES: &str = include_str!("../data/gansu-villages.csv");
 const GANSU_TOWNSHIPS: &str = include_str!("../data/gansu-streets.csv");
@@ -111,6 +112,12 @@ pub fn gansu_township_name(code: &str) -> Option<&'static str> {
 /// Name of a province by its two-digit code, e.g. `62` → 甘肃省.
 pub fn province_name(code: &str) -> Option<&'static str> {
     provinces().get(code).copied()
+}
+
+/// Name of a prefecture-level division by its four-digit code, e.g. `6229` → 临夏回族自治州.
+pub fn city_name(code: &str) -> Option<&'static str> {
+    static T: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    T.get_or_init(|| table(CITIES)).get(code).copied()
 }
 
 /// Name of a county-level division by its six-digit code, e.g. `620102` → 城关区.

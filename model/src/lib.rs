@@ -25,6 +25,7 @@ pub mod kazakh;
 pub mod mask;
 pub mod operator;
 pub mod pin;
+pub mod place;
 pub mod protocol;
 pub mod seal;
 pub mod submission;

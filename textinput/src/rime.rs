@@ -27,6 +27,10 @@ const SCHEMA: &str = "luna_pinyin_simp";
 /// Candidates per page: a row of big buttons across the screen. The
 /// selector takes the digits 1..=PAGE_SIZE.
 const PAGE_SIZE: usize = 8;
+/// Given names and Gansu places by their initials (`xm` → 小明): the
+/// schema's `custom_phrase` table, read from the visit's user directory.
+/// Fixed (see `data/name_phrases.txt`); nothing typed is added to it.
+const NAME_PHRASES: &str = include_str!("../data/name_phrases.txt");
 
 const XK_BACKSPACE: c_int = 0xff08;
 const XK_ESCAPE: c_int = 0xff1b;
@@ -179,6 +183,8 @@ impl RimeShared {
 
     fn start(&self) -> Result<RimePinyin, Error> {
         let user_dir = tempfile::Builder::new().prefix("cunban-rime-").tempdir()?;
+        // Read by the schema's `table_translator@custom_phrase` at session start.
+        std::fs::write(user_dir.path().join("custom_phrase.txt"), NAME_PHRASES)?;
         let shared = c_path(&self.shared)?;
         let prebuilt = c_path(&self.shared.join("build"))?;
         let staging = c_path(&self.staging)?;

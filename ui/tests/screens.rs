@@ -15,6 +15,8 @@ use ui::{ChoiceItem, FieldKind, FormRow, KioskWindow, LookupPhase, MaterialStep,
 
 #[path = "screens/keyboards.rs"]
 mod keyboards;
+#[path = "screens/places.rs"]
+mod places;
 
 // ---------------------------------------------------------------- setup ----
 

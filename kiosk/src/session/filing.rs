@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use model::catalog::{Availability, MaterialSource, Prefill};
+use model::catalog::{Availability, FieldKind, MaterialSource, Prefill};
 use model::identity::IdentityError;
 use model::submission::Channel;
 use model::{Identity, ImplementCode, ServiceItem};
@@ -89,18 +89,22 @@ impl Session {
                 }
             }
             (State::Form(mut d), E::FieldEdited { key, value }) => {
-                if let Some(field) = self.item_of(&d).form.iter().find(|f| f.key == key) {
-                    // Card values can't be edited: they are what the card says.
-                    // What the card lacks (a foreign card has no address) is typed.
-                    if field.prefill.is_none() || !self.from_card(&d, &key) {
-                        d.errors.remove(&key);
-                        d.values.insert(key, value);
-                    }
+                // Card values can't be edited: they are what the card says.
+                // What the card lacks (a foreign card has no address) is typed.
+                let editable = self
+                    .form_fields(&d)
+                    .iter()
+                    .find(|f| f.key == key)
+                    .is_some_and(|field| field.prefill.is_none() || !self.from_card(&d, &key));
+                if editable {
+                    d.errors.remove(&key);
+                    d.values.insert(key.clone(), value);
+                    self.after_edit(&mut d, &key);
                 }
                 (State::Form(d), vec![])
             }
             (State::Form(mut d), E::SubmitForm) => {
-                d.errors = self.item_of(&d).validate_form(&d.values).into_iter().collect();
+                d.errors = self.validate_draft(&d);
                 if d.errors.is_empty() {
                     self.enter_materials(d, 0)
                 } else {
@@ -266,6 +270,10 @@ impl Session {
                     Prefill::IdNumber => id.id_number.expose().to_owned(),
                     Prefill::Gender => id.gender.code().to_owned(),
                     Prefill::BirthDate => id.birth_date.to_string(),
+                    // A place field takes the card's address only when it names a village.
+                    Prefill::Address if matches!(f.kind, FieldKind::Place { .. }) => {
+                        super::place::prefilled_place(&id.address).unwrap_or_default()
+                    }
                     Prefill::Address => id.address.clone(),
                     Prefill::Nation => id.nation_code.clone(),
                 };

@@ -19,6 +19,7 @@
 mod events;
 mod filing;
 mod lookup;
+mod place;
 mod rating;
 mod reading;
 mod render;

@@ -3,7 +3,7 @@
 
 use model::catalog::{FieldKind, MaterialSource, Prefill};
 use model::identity::nation_name_zh;
-use model::{CaseNumber, ServiceItem};
+use model::{CaseNumber, Lang, ServiceItem};
 
 use super::events::{FilingStage, FilingStatus, RatingTarget};
 use super::lookup::printable;
@@ -501,21 +501,24 @@ impl Session {
 
     fn rows(&self, d: &Draft) -> Vec<RowView> {
         let lang = self.settings.lang;
-        self.item_of(d)
-            .form
+        self.form_fields(d)
             .iter()
             .map(|f| {
                 let raw = d.values.get(&f.key).cloned().unwrap_or_default();
+                // The session's own fields (delivery) are worded by the .po files.
+                let own = super::place::is_own(&f.key);
+                let word = |text: &model::LocalizedText| if own { self.t(text.get(Lang::ZhCn)) } else { text.get(lang).to_owned() };
                 let (kind, options) = match &f.kind {
                     FieldKind::Text { .. } => (ui::FieldKind::Text, vec![]),
                     FieldKind::Digits { .. } => (ui::FieldKind::Digits, vec![]),
                     FieldKind::Phone => (ui::FieldKind::Phone, vec![]),
                     FieldKind::Date => (ui::FieldKind::Date, vec![]),
+                    FieldKind::Place { .. } => (ui::FieldKind::Place, vec![]),
                     FieldKind::Choice { options } => (
                         ui::FieldKind::Choice,
                         options
                             .iter()
-                            .map(|o| ChoiceView { value: o.value.clone(), label: o.label.get(lang).to_owned() })
+                            .map(|o| ChoiceView { value: o.value.clone(), label: word(&o.label) })
                             .collect(),
                     ),
                 };
@@ -523,11 +526,12 @@ impl Session {
                     Some(Prefill::IdNumber) => d.identity.id_number.masked(),
                     Some(Prefill::Nation) => nation_name_zh(&raw).map(|n| self.t(n)).unwrap_or(raw),
                     Some(Prefill::Gender) => self.t(d.identity.gender.label_zh()),
+                    _ if matches!(f.kind, FieldKind::Place { .. }) => super::place::shown(&raw),
                     _ => raw,
                 };
                 RowView {
                     key: f.key.clone(),
-                    label: f.label.get(lang).to_owned(),
+                    label: word(&f.label),
                     value,
                     kind,
                     readonly: self.from_card(d, &f.key),

@@ -27,7 +27,7 @@ impl Session {
             parts: self.bundle_of(d.item.as_str()).map(|b| b.items.clone()).unwrap_or_default(),
             catalog_version: Some(self.catalog.version),
             applicant: Applicant::from(&*d.identity),
-            form: d.values.clone(),
+            form: self.submission_form(d),
             attachments: files.iter().map(|(r, _)| r.clone()).collect(),
             consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
             // The villager's own session; assisted filings are built in `assisted.rs`.

@@ -53,6 +53,7 @@ impl Session {
             FieldError::Phone => self.t("手机号应为1开头的11位数字"),
             FieldError::NotAnOption => self.t("请从选项中选择"),
             FieldError::Date => self.t("日期格式应为 年-月-日"),
+            FieldError::Place => self.t("请选到村（社区）"),
         }
     }
 

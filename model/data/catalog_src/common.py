@@ -85,7 +85,9 @@ def date(key, zh, en, required=True):
 NAME = {"key": "name", "label": t("姓名", "Name"), "type": "text", "max_len": 30, "required": True, "prefill": "name"}
 IDNO = {"key": "id_number", "label": t("身份证号码", "ID number"), "type": "text", "max_len": 18, "required": True, "prefill": "id_number"}
 PHONE = {"key": "phone", "label": t("联系电话", "Phone"), "type": "phone", "required": True}
-ADDR = {"key": "address", "label": t("住址", "Address"), "type": "text", "max_len": 70, "required": True, "prefill": "address"}
+# A place picked down to the village, the rest typed (issue 14). The card's
+# address fills it when it names a Gansu village; otherwise the villager picks.
+ADDR = {"key": "address", "label": t("住址", "Address"), "type": "place", "max_len": 40, "required": True, "prefill": "address"}
 BASE = [NAME, IDNO, PHONE]
 BANK_ACCOUNT = digits("bank_account", "银行账号", "Bank account number", 12, 19)
 YESNO = [("yes", "是", "Yes"), ("no", "否", "No")]

@@ -59,6 +59,12 @@ fn fields_validate() {
     assert_eq!(f(FieldKind::Date).validate("2026-02-28"), Ok(()));
     let choice = f(FieldKind::Choice { options: vec![ChoiceOption { value: "a".into(), label: LocalizedText::new("甲") }] });
     assert_eq!(choice.validate("b"), Err(FieldError::NotAnOption));
+    let place = f(FieldKind::Place { max_len: 4 });
+    assert_eq!(place.validate("622926100202|3组"), Ok(()));
+    assert_eq!(place.validate("622926100202|"), Ok(()), "the detail may be empty");
+    assert_eq!(place.validate("622926100202|3组12号5"), Err(FieldError::TooLong(4)));
+    assert_eq!(place.validate("甘肃省兰州市城关区"), Err(FieldError::Place), "free text is not a place");
+    assert_eq!(place.validate("622926100|3组"), Err(FieldError::Place), "a township is not a village");
 }
 
 fn without(field: &str, code: &str) -> String {

@@ -230,6 +230,9 @@ pub enum FieldKind {
     },
     /// `YYYY-MM-DD`.
     Date,
+    /// A Gansu village picked county → township → village, and the rest of
+    /// the address typed (at most `max_len` characters): `crate::place`.
+    Place { max_len: usize },
 }
 
 /// One field of an item's form (表单项).
@@ -278,6 +281,8 @@ pub enum FieldError {
     /// Not a valid `YYYY-MM-DD` date.
     #[error("日期格式应为 年-月-日")]
     Date,
+    #[error("请选到村（社区）")]
+    Place,
 }
 
 impl FormField {
@@ -315,6 +320,12 @@ impl FormField {
                 let compact: String = v.chars().filter(|c| *c != '-').collect();
                 if v.len() != 10 || crate::identity::parse_yyyymmdd(&compact).is_none() {
                     return Err(FieldError::Date);
+                }
+            }
+            FieldKind::Place { max_len } => {
+                let place = crate::place::Place::parse(v).ok_or(FieldError::Place)?;
+                if place.detail.chars().count() > *max_len {
+                    return Err(FieldError::TooLong(*max_len));
                 }
             }
         }

@@ -17,6 +17,7 @@ mod ui_catalog_live;
 mod ui_diagnostics;
 mod ui_journey;
 mod ui_keyboard;
+mod ui_place;
 mod ui_text_fits;
 mod van_kiosk;
 mod van_offline;

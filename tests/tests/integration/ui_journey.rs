@@ -45,7 +45,7 @@ pub(super) struct Kiosk {
     pub(super) rt: tokio::runtime::Runtime,
     /// The terminal's key, for a second sync client of the same terminal.
     pub(super) identity: offline_cache::DeviceIdentity,
-    _sim: Arc<SamSimulator>,
+    pub(super) _sim: Arc<SamSimulator>,
     pub(super) _dir: tempfile::TempDir,
 }
 
@@ -132,6 +132,7 @@ impl Kiosk {
         ui_glue::wire(&window, &app, Some(sim.clone()));
         // The on-screen keyboard with Debian's engines, as main.rs wires it.
         kiosk::keyboard_glue::wire(&window, kiosk::keyboard_glue::Engines::load(dir.path()), Some(speaker.clone()));
+        kiosk::place_glue::wire(&window, Some("622926100202"));
         window.show().unwrap();
         let shots = harness::shots(name);
         let k = Kiosk {
@@ -226,6 +227,7 @@ impl harness::Driven for Kiosk {
             ui_glue::apply(&self.window, &v);
             if v.screen != kiosk::session::Screen::Form {
                 kiosk::keyboard_glue::close(&self.window);
+                kiosk::place_glue::close(&self.window);
             }
         }
         testing::mock_elapsed_time(Duration::from_millis(300));

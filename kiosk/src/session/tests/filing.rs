@@ -239,7 +239,15 @@ fn a_foreign_permanent_resident_files_and_types_what_the_card_lacks() {
     s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
     s.handle(Event::SubmitForm);
     assert_eq!(s.screen(), Screen::Form, "the address is required");
+    // Typed text is not a place: the picker gives the village code.
     s.handle(Event::FieldEdited { key: "address".into(), value: "甘肃省兰州市城关区".into() });
+    s.handle(Event::SubmitForm);
+    assert_eq!(s.screen(), Screen::Form, "an address must be a village picked");
+    let error = s.view().form_rows.into_iter().find(|r| r.key == "address").unwrap().error;
+    assert_eq!(error, "请选到村（社区）");
+    s.handle(Event::FieldEdited { key: "address".into(), value: "620102001001|3号楼2单元".into() });
+    let shown = s.view().form_rows.into_iter().find(|r| r.key == "address").unwrap().value;
+    assert_eq!(shown, "甘肃省兰州市城关区酒泉路街道畅家巷社区居委会 3号楼2单元", "the names are shown, not the code");
     s.handle(Event::SubmitForm);
     assert_eq!(s.screen(), Screen::Review);
     let fx = s.handle(Event::Confirm);
@@ -247,7 +255,9 @@ fn a_foreign_permanent_resident_files_and_types_what_the_card_lacks() {
     assert_eq!(sub.applicant.id_number.expose(), "CAN310085041712");
     assert_eq!(sub.applicant.card_type, CardType::ForeignPermanentResident);
     assert_eq!(sub.form["name"], "MARIA SANTOS", "card values stay what the card says");
-    assert_eq!(sub.form["address"], "甘肃省兰州市城关区");
+    // The submission carries the names and the division code.
+    assert_eq!(sub.form["address"], "甘肃省兰州市城关区酒泉路街道畅家巷社区居委会 3号楼2单元");
+    assert_eq!(sub.form["address_division_code"], "620102001001");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod bundles;
 mod catalog_update;
+mod delivery;
 mod filing;
 mod filing_materials;
 mod lookup;
