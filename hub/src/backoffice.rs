@@ -22,6 +22,8 @@ pub enum BackOfficeError {
     ReasonNeeded,
     #[error("a result document must be a PDF (it starts with %PDF-)")]
     NotPdf,
+    #[error("a result document goes with the bundle's case, not with one of its parts")]
+    ResultOnPart,
 }
 
 /// A decision on a case.
@@ -103,8 +105,27 @@ pub fn notification_phone(sub: &Submission) -> Option<String> {
 /// Applies a decision. A change the villager is told of by text (accepted,
 /// rejected, done) leaves a row in the SMS outbox in the same transaction;
 /// `crate::sms::dispatch` sends it.
-pub async fn decide(store: Arc<dyn Store>, case_number: &str, decision: Decision, actor: &str) -> Result<CaseSummary, BackOfficeError> {
-    let (to, reason, result) = match decision {
+/// Decides a part of a bundle filing (一件事一次办), by the rules of a
+/// case. A result document belongs to the bundle's case, not to a part.
+pub async fn decide_part(store: Arc<dyn Store>, number: &str, decision: Decision, actor: &str) -> Result<model::protocol::CasePart, BackOfficeError> {
+    if matches!(&decision, Decision::Complete { result_pdf: Some(_) }) {
+        return Err(BackOfficeError::ResultOnPart);
+    }
+    let (to, reason, _) = checked(decision)?;
+    let (n, who) = (number.to_owned(), actor.to_owned());
+    let part = tokio::task::spawn_blocking(move || {
+        let change = StatusChange { to, reason: reason.as_deref(), result: None, actor: &who };
+        store.set_part_status(&n, &change, OffsetDateTime::now_utc())
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("back office task failed: {e}")))??;
+    tracing::info!(case = %part.case_number, status = ?part.status, actor, "part decided");
+    Ok(part)
+}
+
+/// The status, reason and result a decision stands for, once checked.
+fn checked(decision: Decision) -> Result<(CaseStatus, Option<String>, Option<Vec<u8>>), BackOfficeError> {
+    Ok(match decision {
         Decision::Accept => (CaseStatus::Accepted, None, None),
         Decision::Process => (CaseStatus::Processing, None, None),
         Decision::Reject { reason } => {
@@ -119,7 +140,11 @@ pub async fn decide(store: Arc<dyn Store>, case_number: &str, decision: Decision
             }
             (CaseStatus::Done, None, result_pdf)
         }
-    };
+    })
+}
+
+pub async fn decide(store: Arc<dyn Store>, case_number: &str, decision: Decision, actor: &str) -> Result<CaseSummary, BackOfficeError> {
+    let (to, reason, result) = checked(decision)?;
     let (cn, who) = (case_number.to_owned(), actor.to_owned());
     let summary = tokio::task::spawn_blocking(move || {
         let change = StatusChange {

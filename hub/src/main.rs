@@ -457,6 +457,12 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
             for (k, v) in &s.form {
                 println!("  {}: {}", p(k), p(v));
             }
+            // A bundle filing: each item is a case of its own.
+            if let Some(view) = store.case(&case_number)? {
+                for part in &view.parts {
+                    println!("part {}  status {}  item {}", part.case_number, status_word(part.status), p(&part.item_code));
+                }
+            }
             for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
                 println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
                 if let Some(dir) = &out {
@@ -477,6 +483,12 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
         }
     };
     let actor = std::env::var("USER").unwrap_or_else(|_| "back office".into());
+    // A part of a bundle filing (一件事一次办) is decided on its own.
+    if let Some((bundle, _)) = store.case_part(&case_number)? {
+        let part = backoffice::decide_part(store.clone(), &case_number, decision, &actor).await?;
+        println!("case {} (part of {bundle}, item {}) is now {}", part.case_number, part.item_code, status_word(part.status));
+        return Ok(());
+    }
     let summary = backoffice::decide(store.clone(), &case_number, decision, &actor).await?;
     println!("case {} is now {}", summary.case_number, status_word(summary.status));
     // The text of this change (and any held up before) goes now when it can;

@@ -164,7 +164,17 @@ fn schemas() -> Value {
         "CaseStatus": { "type": "string", "enum": model::CaseStatus::ALL.map(model::CaseStatus::name) },
         "CaseView": {
             "type": "object", "required": ["case_number", "submission_id", "item_code", "status"],
-            "properties": { "case_number": { "type": "string" }, "submission_id": uuid(), "item_code": { "type": "string" }, "status": r("CaseStatus") }
+            "properties": {
+                "case_number": { "type": "string" }, "submission_id": uuid(), "item_code": { "type": "string" }, "status": r("CaseStatus"),
+                "parts": { "type": "array", "items": r("CasePart") }
+            }
+        },
+        "CasePart": {
+            "type": "object", "required": ["item_code", "case_number", "status"],
+            "properties": {
+                "item_code": { "type": "string" }, "case_number": { "type": "string" }, "status": r("CaseStatus"),
+                "reason": nullable(json!({ "type": "string" }))
+            }
         },
         "CaseStatusQuery": {
             "type": "object", "required": ["submission_ids"], "additionalProperties": false,
@@ -174,7 +184,8 @@ fn schemas() -> Value {
             "type": "object", "required": ["submission_id", "case_number", "status", "updated_at", "result_available"],
             "properties": {
                 "submission_id": uuid(), "case_number": { "type": "string" }, "status": r("CaseStatus"),
-                "updated_at": datetime(), "reason": nullable(json!({ "type": "string" })), "result_available": { "type": "boolean" }
+                "updated_at": datetime(), "reason": nullable(json!({ "type": "string" })), "result_available": { "type": "boolean" },
+                "parts": { "type": "array", "items": r("CasePart") }
             }
         },
         "CaseStatusList": {

@@ -189,6 +189,7 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         stage,
         result_available: stage == FilingStage::Done && case.is_some(),
         known: Known::Here,
+        parts: Vec::new(),
     };
     s.handle(Event::LookedUp(vec![
         filing("620000MZ0001", 0, None, FilingStage::Waiting),
@@ -233,6 +234,60 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     capture(&mut s, CaptureKind::Scan);
     s.handle(Event::NextMaterial);
     take("materials-optional", &s);
+    s.handle(Event::Cancel);
+
+    // 一件事一次办: from the home tile, 身后一件事 as one filing, then its progress per part.
+    s.handle(Event::StartBundles);
+    take("bundles", &s);
+    s.handle(Event::ChooseService("620000YJS005".into()));
+    take("bundle-guide", &s);
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(sample_identity()));
+    for (key, value) in [
+        ("phone", "13912345678"),
+        ("deceased_name", "马福祥"),
+        ("deceased_id", "622926194005060013"),
+        ("death_date", "2026-11-10"),
+        ("relation", "child"),
+        ("reason", "death"),
+    ] {
+        s.handle(Event::FieldEdited { key: key.into(), value: value.into() });
+    }
+    take("bundle-form", &s);
+    s.handle(Event::SubmitForm);
+    take("bundle-materials", &s);
+    while s.screen() == crate::session::Screen::Materials {
+        capture(&mut s, CaptureKind::Scan);
+        s.handle(Event::NextMaterial);
+        if s.screen() == crate::session::Screen::Materials {
+            // An optional material this terminal could take: skipped, as many will.
+            s.handle(Event::SkipMaterial);
+        }
+    }
+    take("bundle-review", &s);
+    let id = submitted(&s.handle(Event::Confirm));
+    s.handle(Event::Saved { id });
+    s.handle(Event::Sent { id, case_number: CaseNumber::parse("62292620261121000124").expect("a case number") });
+    take("bundle-saved", &s);
+    s.handle(Event::Cancel);
+    s.handle(Event::QueryProgress);
+    s.handle(Event::CodeEntered("62292620261121000124".into()));
+    let part = |i: usize, code: &str, stage| crate::session::PartStatus {
+        item_code: ImplementCode::parse(code).expect("a code"),
+        case_number: CaseNumber::parse(&format!("62292620261121000124P{i}")).expect("a case number"),
+        stage,
+    };
+    s.handle(Event::LookedUp(vec![FilingStatus {
+        parts: vec![
+            part(1, "620000GA0002", FilingStage::Done),
+            part(2, "620000RS0007", FilingStage::Delivered),
+            part(3, "620000MZ0012", FilingStage::Delivered),
+            part(4, "620000CL0006", FilingStage::Problem),
+        ],
+        ..filing("620000YJS005", 0, Some("62292620261121000124"), FilingStage::Delivered)
+    }]));
+    take("bundle-progress", &s);
     s.handle(Event::Cancel);
 
     // A save that failed; online, so the birth certificate comes from the e-license library.

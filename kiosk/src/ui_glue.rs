@@ -26,6 +26,7 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
         move || a.dispatch(event())
     };
     visit.on_start(on(|| Event::Start));
+    visit.on_start_bundles(on(|| Event::StartBundles));
     visit.on_progress(on(|| Event::QueryProgress));
     visit.on_result(on(|| Event::QueryResult));
     visit.on_rate(on(|| Event::RateService));
@@ -276,6 +277,18 @@ pub fn apply(w: &KioskWindow, v: &View) {
                 tone: r.tone,
                 history: r.history.as_str().into(),
                 reply: r.reply.as_str().into(),
+                parts: std::rc::Rc::new(ui::slint::VecModel::from(
+                    r.parts
+                        .iter()
+                        .map(|p| ui::ProgressPart {
+                            item: p.item.as_str().into(),
+                            status: p.status.as_str().into(),
+                            number: p.number.as_str().into(),
+                            tone: p.tone,
+                        })
+                        .collect::<Vec<_>>(),
+                ))
+                .into(),
             })
             .collect(),
         |m| visit.set_lookup_rows(m),

@@ -15,7 +15,7 @@ use tokio::runtime::Handle;
 use tracing::{error, info, warn};
 
 use crate::ports::Dispatch;
-use crate::session::{Effect, Event, FilingStage, FilingStatus, Known, Lookup, PlatformNews, RatingRecord, RatingTarget};
+use crate::session::{Effect, Event, FilingStage, FilingStatus, Known, Lookup, PartStatus, PlatformNews, RatingRecord, RatingTarget};
 use crate::voice::{Silent, Speaker};
 use ui::i18n::n_;
 
@@ -317,6 +317,8 @@ fn from_platform(c: ProgressCase, proof: &IdNumber) -> Option<FilingStatus> {
             filed_here: c.filed_here,
             proof: proof.clone(),
         })),
+        // The platform's progress answer does not list a bundle's parts yet.
+        parts: Vec::new(),
     })
 }
 
@@ -349,7 +351,19 @@ fn status_of(outbox: &Outbox, e: OutboxEntry) -> Result<FilingStatus, StoreError
         stage,
         result_available: case.as_ref().is_some_and(|c| c.result_available),
         known: Known::Here,
+        parts: case.map(|c| c.parts).unwrap_or_default().into_iter().filter_map(part_status).collect(),
     })
+}
+
+/// A bundle part as the hub reported it; an item code that does not parse
+/// (a hub of another make) is left out rather than shown wrong.
+fn part_status(p: model::protocol::CasePart) -> Option<PartStatus> {
+    let stage = match p.status {
+        CaseStatus::Rejected => FilingStage::Problem,
+        CaseStatus::Done => FilingStage::Done,
+        CaseStatus::Received | CaseStatus::Accepted | CaseStatus::Processing => FilingStage::Delivered,
+    };
+    Some(PartStatus { item_code: model::ImplementCode::parse(&p.item_code).ok()?, case_number: p.case_number, stage })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub struct VisitLock {
 }
 
 impl VisitLock {
+    /// The lock file at `path`, not yet held.
     pub fn new(path: PathBuf) -> VisitLock {
         VisitLock { path, held: Mutex::new(None) }
     }

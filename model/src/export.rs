@@ -205,6 +205,7 @@ mod tests {
             suite: crate::seal::default_suite().id().to_owned(),
             id,
             item_code: crate::ImplementCode::parse("620000RS0001").unwrap(),
+            parts: Vec::new(),
             wrapped_key: vec![0; crate::seal::default_suite().wrapped_key_len()],
             manifest: vec![1; 64],
             attachments: vec![crate::seal::SealedPart { sha256: sha256_hex(att), size: att.len() as u64 }],

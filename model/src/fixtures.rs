@@ -62,6 +62,7 @@ pub fn sample_submission(attachments: Vec<AttachmentRef>) -> Submission {
         id: SubmissionId::new(),
         item_code: ImplementCode::parse(SAMPLE_ITEM).expect("a valid item code"),
         bundle_code: None,
+        parts: Vec::new(),
         catalog_version: None,
         applicant: sample_applicant(),
         form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned())]),

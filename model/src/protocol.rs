@@ -124,6 +124,24 @@ pub struct CaseView {
     pub item_code: String,
     /// Where the case is.
     pub status: CaseStatus,
+    /// A bundle filing's (一件事一次办) items, each its own case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<CasePart>,
+}
+
+/// One item of a bundle filing: a case of its own (numbered after the
+/// bundle's: `<bundle case>P<n>`), handled by its department on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePart {
+    /// 实施编码 of the item.
+    pub item_code: String,
+    /// Its 办件编号.
+    pub case_number: CaseNumber,
+    /// Where it is.
+    pub status: CaseStatus,
+    /// Why it was rejected, in words for the villager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The `code` of an [`ErrorBody`]: what a terminal does next depends on it
@@ -232,6 +250,9 @@ pub struct CaseStatusEntry {
     pub reason: Option<String>,
     /// A result document (e.g. a PDF) can be printed at the terminal.
     pub result_available: bool,
+    /// A bundle filing's items, each with its own case and status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<CasePart>,
 }
 
 /// Cases of the asked submissions that this terminal sent; unknown ids are left out.

@@ -381,6 +381,11 @@ pub struct SealedEnvelope {
     pub id: SubmissionId,
     /// 实施编码 of the item filed.
     pub item_code: ImplementCode,
+    /// A bundle filing's parts (`item_code` is the bundle's code), in clear
+    /// so a hub without the platform key can open a case per part; bound
+    /// into the manifest's additional data. Empty for a single item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ImplementCode>,
     /// The data key, wrapped to the platform's public key.
     #[serde(with = "crate::b64")]
     pub wrapped_key: Vec<u8>,
@@ -398,6 +403,7 @@ impl fmt::Debug for SealedEnvelope {
             .field("suite", &self.suite)
             .field("id", &self.id)
             .field("item_code", &self.item_code)
+            .field("parts", &self.parts)
             .field("manifest_bytes", &self.manifest.len())
             .field("attachments", &self.attachments)
             .finish()
@@ -459,6 +465,11 @@ impl SealedEnvelope {
         let mut aad = format!("cunban-sealed-v{}\n{}\n{}\n{}\n{}\n", self.v, self.suite, self.id, self.item_code, self.attachments.len());
         for a in &self.attachments {
             aad.push_str(&format!("{}:{}\n", a.sha256, a.size));
+        }
+        // Only when there are parts, so envelopes sealed before bundles open as they did.
+        if !self.parts.is_empty() {
+            let parts: Vec<&str> = self.parts.iter().map(ImplementCode::as_str).collect();
+            aad.push_str(&format!("parts:{}\n", parts.join(",")));
         }
         aad.into_bytes()
     }
@@ -533,6 +544,7 @@ pub fn seal_submission(
         suite: suite.id().to_owned(),
         id: sub.id,
         item_code: sub.item_code.clone(),
+        parts: sub.parts.clone(),
         wrapped_key: suite.wrap_key(&platform.bytes, &key, &wrap_aad(suite.id(), sub.id), rng)?,
         manifest: Vec::new(),
         attachments: sealed_atts.iter().map(|a| SealedPart { sha256: a.sha256.clone(), size: a.bytes.len() as u64 }).collect(),
@@ -571,8 +583,8 @@ pub fn open_envelope(secret: &PlatformSecretKey, env: &SealedEnvelope) -> Result
     let submission: Submission = serde_json::from_slice(&plain).map_err(|e| {
         SealError::Malformed(format!("the sealed manifest is not a submission ({:?} error at column {})", e.classify(), e.column()))
     })?;
-    if submission.id != env.id || submission.item_code != env.item_code {
-        return Err(SealError::Malformed("the sealed manifest's id or item code differs from the envelope's".into()));
+    if submission.id != env.id || submission.item_code != env.item_code || submission.parts != env.parts {
+        return Err(SealError::Malformed("the sealed manifest's id, item code or parts differ from the envelope's".into()));
     }
     if distinct_attachments(&submission).len() != env.attachments.len() {
         return Err(SealError::Malformed("the sealed manifest references other attachments than the envelope lists".into()));
@@ -662,6 +674,24 @@ mod tests {
         // Another platform key opens nothing.
         let other = PlatformSecretKey::generate(default_suite(), &mut rng);
         assert!(matches!(open_envelope(&other, &env), Err(SealError::CannotOpen)));
+    }
+
+    #[test]
+    fn a_bundle_filings_parts_are_in_clear_and_bound_to_the_manifest() {
+        let mut rng = TestRng(7);
+        let secret = PlatformSecretKey::generate(default_suite(), &mut rng);
+        let mut sub = sample(vec![]);
+        sub.item_code = ImplementCode::parse("620000YJS004").unwrap();
+        sub.bundle_code = Some(sub.item_code.clone());
+        sub.parts = ["620000RS0013", "620000RS0016"].iter().map(|c| ImplementCode::parse(c).unwrap()).collect();
+        let sealed = seal_submission(&secret.public_key(), &sub, &[], &mut rng).unwrap();
+        let env = SealedEnvelope::from_bytes(&sealed.envelope.to_bytes()).unwrap();
+        assert_eq!(env.parts, sub.parts, "a hub without the platform key sees the parts");
+        assert_eq!(open_envelope(&secret, &env).unwrap().submission, sub);
+        // Dropping or swapping a part in the clear header is caught.
+        let mut env = sealed.envelope.clone();
+        env.parts.pop();
+        assert!(matches!(open_envelope(&secret, &env), Err(SealError::CannotOpen)));
     }
 
     #[test]

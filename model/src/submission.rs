@@ -350,6 +350,11 @@ pub struct Submission {
     /// Bundle (一件事) this filing belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle_code: Option<ImplementCode>,
+    /// For a bundle filing (`item_code` is then the bundle's code): the
+    /// items it is made of, in catalog order. The hub opens one case per
+    /// part, linked to the bundle's case. Empty for a single item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ImplementCode>,
     /// Version of the catalog the visit started on (the item's form and
     /// materials as the villager saw them). None from terminals before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

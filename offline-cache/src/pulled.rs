@@ -6,7 +6,7 @@ use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
 use serde::{Deserialize, Serialize};
 use model::document::DocumentKind;
 use model::evaluation::Evaluation;
-use model::protocol::{EvaluationUpload, TerminalConfig};
+use model::protocol::{CasePart, EvaluationUpload, TerminalConfig};
 use model::{CaseStatus, Catalog, SubmissionId};
 use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
@@ -24,6 +24,8 @@ pub struct LocalCaseStatus {
     pub reason: Option<String>,
     pub result_available: bool,
     pub updated_at: OffsetDateTime,
+    /// A bundle filing's parts, each with its own case and status.
+    pub parts: Vec<CasePart>,
 }
 
 fn status_str(s: CaseStatus) -> &'static str {
@@ -85,18 +87,37 @@ impl Outbox {
         Ok(changed)
     }
 
+    /// Records the parts of a bundle filing as the hub reported them
+    /// (after [`Outbox::record_case_status`]). Returns true when they changed.
+    pub fn record_case_parts(&self, id: SubmissionId, parts: &[CasePart]) -> Result<bool, StoreError> {
+        if parts.is_empty() {
+            return Ok(false);
+        }
+        let json = serde_json::to_string(parts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conn = self.lock();
+        let n = conn.execute(
+            "UPDATE case_status SET parts = ?2 WHERE submission_id = ?1 AND parts IS NOT ?2",
+            params![id.to_string(), json],
+        )?;
+        Ok(n > 0)
+    }
+
     /// The case status last pulled for `id`, if any.
     pub fn case_status(&self, id: SubmissionId) -> Result<Option<LocalCaseStatus>, StoreError> {
         let conn = self.lock();
-        let row: Option<(String, Option<String>, bool, String)> = conn
+        let row: Option<(String, Option<String>, bool, String, Option<String>)> = conn
             .query_row(
-                "SELECT status, reason, result_available, updated_at FROM case_status WHERE submission_id = ?1",
+                "SELECT status, reason, result_available, updated_at, parts FROM case_status WHERE submission_id = ?1",
                 [id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        row.map(|(s, reason, result_available, at)| {
-            Ok(LocalCaseStatus { status: status_from(&s)?, reason, result_available, updated_at: parse_ts(&at)? })
+        row.map(|(s, reason, result_available, at, parts)| {
+            let parts = match parts {
+                Some(json) => serde_json::from_str(&json).map_err(|_| StoreError::Corrupt(format!("the parts of {id} are malformed")))?,
+                None => Vec::new(),
+            };
+            Ok(LocalCaseStatus { status: status_from(&s)?, reason, result_available, updated_at: parse_ts(&at)?, parts })
         })
         .transpose()
     }

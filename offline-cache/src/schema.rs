@@ -164,6 +164,13 @@ ALTER TABLE outbox ADD COLUMN exported_at TEXT;
 CREATE INDEX outbox_trip ON outbox (trip_id, village_code);
 "#;
 
+/// Schema v5 (issue 15): the parts of a bundle filing (一件事一次办), each a
+/// case of its own at the hub, as last pulled (JSON list of
+/// `model::protocol::CasePart`: item code, case number, status; no personal data).
+const V5: &str = r#"
+ALTER TABLE case_status ADD COLUMN parts TEXT;
+"#;
+
 /// One schema step; step `n` takes `PRAGMA user_version` from `n` to `n + 1`.
 enum Step {
     Sql(&'static str),
@@ -172,7 +179,7 @@ enum Step {
 }
 
 /// Append only.
-const MIGRATIONS: &[Step] = &[Step::Sql(V1), Step::Rust(v2_sealed), Step::Sql(V3), Step::Sql(V4)];
+const MIGRATIONS: &[Step] = &[Step::Sql(V1), Step::Rust(v2_sealed), Step::Sql(V3), Step::Sql(V4), Step::Sql(V5)];
 
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;

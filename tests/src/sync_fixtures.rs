@@ -98,6 +98,7 @@ pub fn filing(seed: u64, i: u64, max_bytes: u64) -> (Submission, Vec<(Attachment
         id,
         item_code: ImplementCode::parse("620000RS0001").expect("valid code"),
         bundle_code: None,
+        parts: Vec::new(),
         catalog_version: None,
         applicant: Applicant {
             name: format!("测试{i}"),

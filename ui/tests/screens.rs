@@ -183,6 +183,7 @@ fn sample_window() -> (KioskWindow, Log) {
             tone: ProgressTone::Waiting,
             history: s(""),
             reply: s(""),
+            parts: Default::default(),
         },
         ProgressRow {
             item: s("城乡居民医疗保险参保登记"),
@@ -192,6 +193,7 @@ fn sample_window() -> (KioskWindow, Log) {
             tone: ProgressTone::Done,
             history: s("已接收 10-12 → 已受理 10-13 → 已办结 10-20"),
             reply: s("对您评价的答复：已加派人手，下次不用久等。"),
+            parts: Default::default(),
         },
     ]));
     ui.global::<ui::Visit>().set_goodbye_message(s("请带好您的身份证和回执。"));

@@ -1,6 +1,6 @@
 //! Cases on PostgreSQL: what terminals ask about and the back office decides.
 
-use model::protocol::{CaseStatusEntry, CaseView};
+use model::protocol::{CasePart, CaseStatusEntry, CaseView};
 use model::submission::sha256_hex;
 use model::{CaseStatus, SubmissionId};
 use time::OffsetDateTime;
@@ -20,6 +20,7 @@ impl CaseStore for PgStore {
         ))?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(CaseView {
+            parts: self.parts_of(case_number)?,
             case_number: parse_case_number(r.try_get(0)?)?,
             submission_id: parse_id(r.try_get(1)?)?,
             item_code: r.try_get(2)?,
@@ -48,9 +49,11 @@ impl CaseStore for PgStore {
         let mut out = Vec::new();
         for (id, text) in ids.iter().zip(&wanted) {
             if let Some(r) = by_id.get(text) {
+                let number: &str = r.try_get(1)?;
                 out.push(CaseStatusEntry {
+                    parts: self.parts_of(number)?,
                     submission_id: *id,
-                    case_number: parse_case_number(r.try_get(1)?)?,
+                    case_number: parse_case_number(number)?,
                     status: status_from_str(r.try_get(2)?)?,
                     updated_at: r.try_get(3)?,
                     reason: r.try_get(4)?,
@@ -125,6 +128,48 @@ impl CaseStore for PgStore {
         })
     }
 
+    fn case_part(&self, number: &str) -> Result<Option<(String, CasePart)>, StoreError> {
+        let client = self.pool.get()?;
+        let row = self.pool.wait(client.query_opt(
+            "SELECT bundle_case, item_code, status, reason FROM case_parts WHERE case_number = $1",
+            &[&number],
+        ))?;
+        row.map(|r| {
+            let part = CasePart {
+                item_code: r.try_get(1)?,
+                case_number: parse_case_number(number)?,
+                status: status_from_str(r.try_get(2)?)?,
+                reason: r.try_get(3)?,
+            };
+            Ok((r.try_get(0)?, part))
+        })
+        .transpose()
+    }
+
+    fn set_part_status(&self, number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CasePart, StoreError> {
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            let current = tx.query_opt("SELECT status FROM case_parts WHERE case_number = $1 FOR UPDATE", &[&number]).await?;
+            let Some(current) = current else { return Err(StoreError::UnknownCase(number.to_owned())) };
+            let from = status_from_str(current.try_get(0)?)?;
+            if from != change.to {
+                if !transition_allowed(from, change.to) {
+                    return Err(StoreError::WrongCaseStatus { case: number.to_owned(), from: from.name(), to: change.to.name() });
+                }
+                let reason = if change.to == CaseStatus::Rejected { change.reason } else { None };
+                tx.execute(
+                    "UPDATE case_parts SET status = $2, reason = $3, updated_at = $4 WHERE case_number = $1",
+                    &[&number, &change.to.name(), &reason, &at],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })?;
+        self.case_part(number)?.map(|(_, p)| p).ok_or_else(|| StoreError::UnknownCase(number.to_owned()))
+    }
+
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let client = self.pool.get()?;
         let row = self.pool.wait(client.query_opt(
@@ -133,5 +178,26 @@ impl CaseStore for PgStore {
             &[&case_number, &terminal],
         ))?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+}
+
+impl PgStore {
+    /// A bundle case's parts, in order (empty for a single item).
+    fn parts_of(&self, bundle_case: &str) -> Result<Vec<CasePart>, StoreError> {
+        let client = self.pool.get()?;
+        let rows = self.pool.wait(client.query(
+            "SELECT case_number, item_code, status, reason FROM case_parts WHERE bundle_case = $1 ORDER BY position",
+            &[&bundle_case],
+        ))?;
+        rows.iter()
+            .map(|r| {
+                Ok(CasePart {
+                    case_number: parse_case_number(r.try_get(0)?)?,
+                    item_code: r.try_get(1)?,
+                    status: status_from_str(r.try_get(2)?)?,
+                    reason: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 }

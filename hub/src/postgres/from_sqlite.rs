@@ -17,7 +17,7 @@ use super::PgStore;
 
 /// Parents before children (foreign keys).
 const TABLES: &[&str] = &[
-    "terminals", "seen_nonces", "submissions", "submission_attachments", "case_numbers", "cases", "case_events", "case_results",
+    "terminals", "seen_nonces", "submissions", "submission_attachments", "case_numbers", "cases", "case_events", "case_results", "case_parts",
     "heartbeats", "terminal_configs", "evaluations", "rating_followups", "catalogs", "enrollments", "operators", "operator_terminals",
     "e_license_lookups", "hub_secrets", "staff", "audit_anchors", "audit_breaks", "hub_audit", "diagnostics_requests", "update_bundles",
     "rollouts", "update_reports", "sms_outbox", "progress_misses", "rating_forwards",

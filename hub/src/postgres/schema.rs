@@ -287,6 +287,19 @@ CREATE TABLE rating_forwards (
 CREATE INDEX rating_forwards_pending ON rating_forwards (created_at) WHERE state = 'pending';
 INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at)
     SELECT id, 'pending', received_at, received_at FROM evaluations;
+"#, r#"
+-- v4 (issue 15): a bundle filing's (一件事一次办) items, each a case of its
+-- own, numbered <bundle case>P<n> (as SQLite's case_parts).
+CREATE TABLE case_parts (
+    case_number TEXT PRIMARY KEY,
+    bundle_case TEXT NOT NULL REFERENCES cases (case_number),
+    position    INTEGER NOT NULL,
+    item_code   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    UNIQUE (bundle_case, position)
+);
 "#];
 
 /// Brings the schema up to date; refuses a database a newer hub migrated.

@@ -162,6 +162,19 @@ impl SubmissionStore for PgStore {
                 )
                 .await?;
                 tx.execute("UPDATE submissions SET committed = TRUE WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?;
+                // A bundle filing: a case per part, from the envelope's clear header.
+                let body: Vec<u8> = tx.query_one("SELECT body FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.try_get(0)?;
+                let env = model::seal::SealedEnvelope::from_bytes(&body)
+                    .map_err(|_| StoreError::Corrupt(format!("the envelope of case {fresh} no longer parses")))?;
+                for (i, item) in env.parts.iter().enumerate() {
+                    let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                    tx.execute(
+                        "INSERT INTO case_parts (case_number, bundle_case, position, item_code, status, updated_at) VALUES ($1, $2, $3, $4, 'received', now())
+                         ON CONFLICT (case_number) DO NOTHING",
+                        &[&format!("{fresh}P{position}"), &fresh.as_str(), &position, &item.as_str()],
+                    )
+                    .await?;
+                }
             }
             let stored: String = tx.query_one("SELECT case_number FROM cases WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?.try_get(0)?;
             tx.commit().await?;

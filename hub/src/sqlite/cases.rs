@@ -26,6 +26,7 @@ impl SqliteStore {
             return Ok(None);
         };
         Ok(Some(CaseView {
+            parts: super::bundles::parts_of(&conn, &number)?,
             case_number: parse_case_number(&number)?,
             submission_id: parse_id(&sid)?,
             item_code,
@@ -47,6 +48,7 @@ impl SqliteStore {
                 .optional()?;
             if let Some((number, status, updated, reason, result_available)) = row {
                 out.push(CaseStatusEntry {
+                    parts: super::bundles::parts_of(&conn, &number)?,
                     submission_id: *id,
                     case_number: parse_case_number(&number)?,
                     status: status_from_str(&status)?,

@@ -4,6 +4,7 @@
 //! to a role module (`submissions`, `cases`, `terminals`, `enrollment`);
 //! `schema`, `pool`, `rows` are the leaves; `hubdb` reads for tools.
 
+mod bundles;
 mod cases;
 mod diagnostics;
 mod enrollment;
@@ -26,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use model::audit_chain::{AnchorCheck, AuditHead, AuditProof};
 use model::auth::{PublicKey, SignedCatalog, SignedCatalogDelta};
-use model::protocol::{CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
+use model::protocol::{CasePart, CaseStatusEntry, CaseView, EvaluationUpload, Heartbeat, PutOutcome, TerminalConfig, UploadStatus};
 use model::operator::OperatorAccount;
 use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use rusqlite::{Connection, TransactionBehavior};
@@ -193,6 +194,14 @@ impl CaseStore for SqliteStore {
 
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
         self.do_set_case_status(case_number, change, at)
+    }
+
+    fn case_part(&self, number: &str) -> Result<Option<(String, CasePart)>, StoreError> {
+        self.do_case_part(number)
+    }
+
+    fn set_part_status(&self, number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CasePart, StoreError> {
+        self.do_set_part_status(number, change, at)
     }
 
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {

@@ -417,6 +417,20 @@ CREATE TABLE rating_forwards (
 CREATE INDEX rating_forwards_pending ON rating_forwards (created_at) WHERE state = 'pending';
 INSERT INTO rating_forwards (evaluation_id, state, created_at, updated_at)
     SELECT id, 'pending', received_at, received_at FROM evaluations;
+"#, r#"
+-- v14 (issue 15): a bundle filing (一件事一次办) is one submission and one
+-- case (the receipt's number); each of its items is a case of its own here,
+-- numbered <bundle case>P<n>, decided on its own and reported to the kiosk.
+CREATE TABLE case_parts (
+    case_number TEXT PRIMARY KEY,
+    bundle_case TEXT NOT NULL REFERENCES cases(case_number),
+    position    INTEGER NOT NULL,
+    item_code   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (bundle_case, position)
+);
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

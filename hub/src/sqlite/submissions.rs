@@ -149,6 +149,8 @@ impl SqliteStore {
                 params![fresh.as_str(), format!("terminal {terminal}"), now],
             )?;
             tx.execute("UPDATE submissions SET committed = 1 WHERE terminal_id = ?1 AND id = ?2", params![terminal, sid])?;
+            let body: Vec<u8> = tx.query_row("SELECT body FROM submissions WHERE terminal_id = ?1 AND id = ?2", params![terminal, sid], |r| r.get(0))?;
+            super::bundles::open_parts(&tx, fresh.as_str(), &body, &now)?;
         }
         let stored: String =
             tx.query_row("SELECT case_number FROM cases WHERE terminal_id = ?1 AND submission_id = ?2", params![terminal, sid], |r| r.get(0))?;

@@ -46,6 +46,13 @@ pub trait CaseStore: Send + Sync {
     /// Moves a case on (received → accepted → processing → done, or → rejected).
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError>;
 
+    /// A part of a bundle filing (一件事一次办) by its own number: the
+    /// bundle's case number and the part.
+    fn case_part(&self, number: &str) -> Result<Option<(String, model::protocol::CasePart)>, StoreError>;
+
+    /// Moves a part of a bundle filing on, by the rules of a case.
+    fn set_part_status(&self, number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<model::protocol::CasePart, StoreError>;
+
     /// The result document of a case sent by `terminal`: (media type, bytes).
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 }

@@ -11,6 +11,7 @@ mod catalog_import;
 mod e_license;
 mod auth;
 mod backoffice;
+mod bundles;
 mod binary;
 mod fleet_page;
 mod fleet_paging;

@@ -42,6 +42,8 @@ pub struct Capabilities {
 pub enum Event {
     /// Home: 我要办事.
     Start,
+    /// Home: 一件事一次办 (the services screen showing the bundles).
+    StartBundles,
     /// Services: a theme filter; "" is all.
     ChooseTheme(String),
     /// Services: an item's tile was tapped (its 实施编码).
@@ -283,6 +285,20 @@ pub struct FilingStatus {
     pub result_available: bool,
     /// Where this comes from.
     pub known: Known,
+    /// A bundle filing's items as the hub reported them, each a case of its
+    /// own (empty until the hub has said, and for a single item).
+    pub parts: Vec<PartStatus>,
+}
+
+/// One item of a bundle filing, as far as this terminal knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartStatus {
+    /// The catalog item this part files.
+    pub item_code: ImplementCode,
+    /// The part's own case number (`<bundle case>P<n>`).
+    pub case_number: CaseNumber,
+    /// Where the part stands, as the hub last reported it.
+    pub stage: FilingStage,
 }
 
 /// Where a filing stands, in the villager's terms.

@@ -11,6 +11,7 @@ use model::{Identity, ImplementCode, ServiceItem};
 use super::events::{Effect, Event};
 use super::lookup::parse_receipt_code;
 use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State, Stepped};
+use super::render::BUNDLES;
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
 use ui::i18n::n_;
@@ -21,6 +22,7 @@ impl Session {
         use Event as E;
         Ok(match (state, event) {
             (State::Home, E::Start) => (State::Services { theme: String::new() }, vec![]),
+            (State::Home, E::StartBundles) => (State::Services { theme: BUNDLES.to_owned() }, vec![]),
             (State::Services { .. }, E::Back) => (State::Home, vec![]),
             (State::Services { .. }, E::ChooseTheme(theme)) => (State::Services { theme }, vec![]),
             // A code held to a scanner on the home screen: an item's QR code
@@ -38,7 +40,7 @@ impl Session {
                     None => (State::Home, vec![]),
                 },
             },
-            (State::Services { theme }, E::ChooseService(code)) => match self.catalog.item(code.trim()) {
+            (State::Services { theme }, E::ChooseService(code)) => match self.item_by_code(code.trim()) {
                 Some(item) if self.tile_problem(item).is_none() => {
                     (State::Guide { item: item.implement_code.clone(), theme }, vec![])
                 }
@@ -220,8 +222,8 @@ impl Session {
     /// query value).
     fn item_in_code(&self, code: &str) -> Option<&ServiceItem> {
         let code = code.trim();
-        self.catalog.item(code).or_else(|| {
-            code.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).find_map(|t| self.catalog.item(t))
+        self.item_by_code(code).or_else(|| {
+            code.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).find_map(|t| self.item_by_code(t))
         })
     }
 
@@ -238,7 +240,7 @@ impl Session {
         // A draft is only made for an item of the catalog it was chosen from;
         // a catalog swap mid-visit keeps the old `Arc` alive in `self.catalog`
         // only for new visits, so fall back to the first item defensively.
-        self.catalog.item(d.item.as_str()).unwrap_or(&self.catalog.items[0])
+        self.item_by_code(d.item.as_str()).unwrap_or(&self.catalog.items[0])
     }
 
     /// Why a tile is disabled, in plain words (a message id), or None when it can be used.
@@ -259,7 +261,7 @@ impl Session {
     }
 
     fn prefill(&self, item: &ImplementCode, id: &Identity) -> BTreeMap<String, String> {
-        let Some(item) = self.catalog.item(item.as_str()) else { return BTreeMap::new() };
+        let Some(item) = self.item_by_code(item.as_str()) else { return BTreeMap::new() };
         item.form
             .iter()
             .filter_map(|f| {

@@ -38,12 +38,16 @@ use model::{Catalog, Lang};
 use time::OffsetDateTime;
 
 pub use events::{
-    Capabilities, Effect, Event, FilingStage, FilingStatus, Known, Lookup, PlatformNews, RatingRecord, RatingTarget, ReceiptData,
+    Capabilities, Effect, Event, FilingStage, FilingStatus, Known, Lookup, PartStatus, PlatformNews, RatingRecord, RatingTarget, ReceiptData,
     Terminal, CONSENT_VERSION, RETENTION_DAYS,
 };
-pub use view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, Screen, ThemeView, TileView, View};
+pub use view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, Screen, ThemeView, TileView, View};
 
 use state::{reads_card, Purpose, Settings, State};
+
+fn bundle_items(catalog: &Catalog) -> Vec<model::ServiceItem> {
+    catalog.bundles.iter().filter_map(|b| catalog.bundle_as_item(b)).collect()
+}
 
 /// The session's clock: stamps consent, filings and ratings; tests pass a fixed one.
 pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
@@ -54,6 +58,9 @@ pub struct Session {
     /// A newer catalog that arrived during a visit: taken when the visit
     /// ends, so a villager finishes on the version they started.
     next_catalog: Option<Arc<Catalog>>,
+    /// The catalog's bundles, each as the one item a villager files
+    /// (`Catalog::bundle_as_item`), rebuilt with the catalog.
+    bundle_items: Vec<model::ServiceItem>,
     /// Filings per item code held by this terminal (常办, search ranking).
     filed: std::collections::HashMap<String, u32>,
     terminal: Terminal,
@@ -81,6 +88,7 @@ impl Session {
     /// catalog it serves and the terminal's devices.
     pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
         Session {
+            bundle_items: bundle_items(&catalog),
             catalog,
             next_catalog: None,
             filed: std::collections::HashMap::new(),
@@ -153,6 +161,7 @@ impl Session {
     fn adopt_next_catalog(&mut self) {
         if matches!(self.state, State::Home) {
             if let Some(next) = self.next_catalog.take() {
+                self.bundle_items = bundle_items(&next);
                 self.catalog = next;
             }
         }
@@ -287,6 +296,16 @@ impl Session {
         };
         self.speak_if_needed(force_speak, &mut effects);
         effects
+    }
+
+    /// An item of the catalog, or a bundle as the one item filed for it.
+    pub(super) fn item_by_code(&self, code: &str) -> Option<&model::ServiceItem> {
+        self.catalog.item(code).or_else(|| self.bundle_items.iter().find(|i| i.implement_code.as_str() == code))
+    }
+
+    /// The bundle a code names, if it names one.
+    pub(super) fn bundle_of(&self, code: &str) -> Option<&model::catalog::Bundle> {
+        self.catalog.bundle(code)
     }
 
     fn state_is_home(&self) -> bool {

@@ -9,7 +9,7 @@ use super::events::{FilingStage, FilingStatus, Known, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
 use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
-use super::view::{ChoiceView, MaterialView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
+use super::view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
 
@@ -18,6 +18,8 @@ use crate::materials::{self, CaptureKind, Outcome};
 /// of the most filed items it lists.
 pub(super) const FREQUENT: &str = "frequent";
 const FREQUENT_TILES: usize = 12;
+/// The 一件事一次办 chip's theme id: every bundle of the catalog.
+pub(super) const BUNDLES: &str = "bundles";
 
 impl Session {
     /// What reading aloud says on the current screen.
@@ -94,7 +96,7 @@ impl Session {
             State::Services { theme } => self.services_view(&mut v, theme),
             State::Guide { item, .. } | State::Consent { item, .. } => {
                 v.item_name = self.item_name(item);
-                if let Some(item) = self.catalog.item(item.as_str()) {
+                if let Some(item) = self.item_by_code(item.as_str()) {
                     if matches!(self.state, State::Guide { .. }) {
                         v.guide_rows = self.guide_rows(item);
                     } else {
@@ -153,31 +155,50 @@ impl Session {
     fn services_view(&self, v: &mut View, theme: &str) {
         let lang = self.settings.lang;
         let frequent = self.catalog.frequent(&self.filed, FREQUENT_TILES);
-        let frequent_chip = (!frequent.is_empty())
+        let frequent_chip = (!frequent.is_empty() && theme != BUNDLES)
             .then(|| ThemeView { id: FREQUENT.to_owned(), name: self.t("常办"), selected: theme == FREQUENT });
+        // 一件事一次办 while it is the list shown (from the home tile): one
+        // chip more on the other lists would push their tiles to one row in
+        // Tibetan and Kazakh at large text (chips do not page yet).
+        let bundle_chip = (theme == BUNDLES)
+            .then(|| ThemeView { id: BUNDLES.to_owned(), name: self.t("一件事一次办"), selected: theme == BUNDLES });
         v.themes = std::iter::once(ThemeView {
             id: String::new(),
             name: self.t("全部"),
             selected: theme.is_empty(),
         })
         .chain(frequent_chip)
-        .chain(self.catalog.themes.iter().filter(|t| self.catalog.items_in_theme(&t.id).next().is_some()).map(
+        .chain(bundle_chip)
+        // The bundles' list shows 全部 and its own chip only: one line, room for the tiles.
+        .chain(self.catalog.themes.iter().filter(|t| theme != BUNDLES && self.catalog.items_in_theme(&t.id).next().is_some()).map(
             |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
         ))
         .collect();
-        let items: Vec<&model::ServiceItem> = if theme == FREQUENT {
-            frequent
-        } else {
-            if theme.is_empty() { self.catalog.items.iter().collect() } else { self.catalog.items_in_theme(theme).collect() }
+        // Bundles before items on a theme's list; 全部 keeps the items where
+        // villagers know them (the bundles have their chip and home tile).
+        let bundles: Vec<&model::catalog::Bundle> = match theme {
+            FREQUENT | "" => Vec::new(),
+            BUNDLES => self.catalog.bundles.iter().collect(),
+            t => self.catalog.bundles_in_theme(t).collect(),
         };
-        v.services = items
-            .into_iter()
-            .map(|item| {
+        let items: Vec<&model::ServiceItem> = match theme {
+            FREQUENT => frequent,
+            BUNDLES => Vec::new(),
+            "" => self.catalog.items.iter().collect(),
+            t => self.catalog.items_in_theme(t).collect(),
+        };
+        let bundle_tiles = bundles.into_iter().filter_map(|b| Some((self.item_by_code(b.code.as_str())?, Some(b.items.len()))));
+        v.services = bundle_tiles
+            .chain(items.into_iter().map(|i| (i, None)))
+            .map(|(item, parts)| {
                 let problem = self.tile_problem(item);
                 TileView {
                     code: item.implement_code.to_string(),
                     name: item.name.get(lang).to_owned(),
-                    department: item.department.get(lang).to_owned(),
+                    department: match parts {
+                        Some(n) => self.tf("{} 件事，一次办好", &[&n]),
+                        None => item.department.get(lang).to_owned(),
+                    },
                     time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
                     enabled: problem.is_none(),
                     note: problem.map(|p| self.t(p)).unwrap_or_default(),
@@ -312,7 +333,7 @@ impl Session {
             }
             LookupPhase::Found(found) => {
                 v.lookup_phase = ui::LookupPhase::Found;
-                v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                v.lookup_rows = found.iter().map(|f| self.progress_rows(f)).collect();
                 let offline = found.iter().any(|f| f.known == Known::HereOffline);
                 v.lookup_message = if offline {
                     self.tf("现在连不上政务服务平台。下面是这台机器知道的 {} 件，可能不是最新的：", &[&found.len()])
@@ -335,7 +356,7 @@ impl Session {
             }
             LookupPhase::Printing(found, outcome) => {
                 v.lookup_phase = ui::LookupPhase::Found;
-                v.lookup_rows = found.iter().map(|f| self.progress_row(f)).collect();
+                v.lookup_rows = found.iter().map(|f| self.progress_rows(f)).collect();
                 v.result_printable = true;
                 match outcome {
                     PrintOutcome::Printing => {
@@ -369,13 +390,18 @@ impl Session {
                 }
             })
             .collect();
-        let mut rows = vec![
+        let mut rows = Vec::new();
+        if let Some(parts) = self.bundle_of(item.implement_code.as_str()).and_then(|b| self.catalog.bundle_parts(b)) {
+            let names: Vec<String> = parts.iter().map(|p| p.name.get(lang).to_owned()).collect();
+            rows.push((self.t("一次办好这几件事"), self.join_list(&names)));
+        }
+        rows.extend([
             (self.t("谁可以办"), item.conditions.get(lang).to_owned()),
             (self.t("要带的材料"), self.join_list(&materials)),
             (self.t("多久办好"), self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)])),
             (self.t("收费"), self.fee(&item.fee)),
             (self.t("办理部门"), item.department.get(lang).to_owned()),
-        ];
+        ]);
         let paper = item.materials.iter().any(|m| matches!(m.source, MaterialSource::Scan | MaterialSource::ELicense));
         if paper && (self.caps.scanner || self.caps.camera) {
             rows.push((self.t("请注意"), self.t("纸质材料在填完表以后，在这台机器上扫描或拍照，请准备好。")));
@@ -463,13 +489,35 @@ impl Session {
         })
     }
 
-    fn progress_row(&self, f: &FilingStatus) -> ProgressView {
-        let (status, tone) = match f.stage {
+    /// A filing's row; a bundle's lists its items: each its own case as
+    /// the hub reported it, or (before the hub has said) the bundle's stage.
+    fn progress_rows(&self, f: &FilingStatus) -> ProgressView {
+        let mut row = self.progress_row(f);
+        row.parts = if !f.parts.is_empty() {
+            f.parts.iter().map(|p| self.part_view(&p.item_code, p.stage, p.case_number.to_string())).collect()
+        } else {
+            let parts = self.bundle_of(f.item_code.as_str()).map(|b| b.items.clone()).unwrap_or_default();
+            parts.iter().map(|code| self.part_view(code, f.stage, String::new())).collect()
+        };
+        row
+    }
+
+    fn part_view(&self, code: &model::ImplementCode, stage: FilingStage, number: String) -> PartView {
+        let (status, tone) = self.stage_words(stage);
+        PartView { item: self.item_name(code), status, number, tone }
+    }
+
+    fn stage_words(&self, stage: FilingStage) -> (String, ui::ProgressTone) {
+        match stage {
             FilingStage::Waiting => (self.t("已保存在本机，等网络好了就发送"), ui::ProgressTone::Waiting),
             FilingStage::Delivered => (self.t("已交到政务服务平台，正在办理"), ui::ProgressTone::Working),
             FilingStage::Done => (self.t("已经办结"), ui::ProgressTone::Done),
             FilingStage::Problem => (self.t("发送遇到问题，请找村代办员"), ui::ProgressTone::Problem),
-        };
+        }
+    }
+
+    fn progress_row(&self, f: &FilingStatus) -> ProgressView {
+        let (status, tone) = self.stage_words(f.stage);
         let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
         let (history, reply) = match &f.known {
             Known::Platform(news) => {
@@ -498,6 +546,7 @@ impl Session {
             tone,
             history,
             reply,
+            parts: Vec::new(),
         }
     }
 

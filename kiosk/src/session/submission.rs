@@ -22,7 +22,9 @@ impl Session {
         let sub = Submission {
             id: SubmissionId::new(),
             item_code: d.item.clone(),
-            bundle_code: None,
+            // A bundle is filed as one submission naming its parts; the hub opens a case per part.
+            bundle_code: self.bundle_of(d.item.as_str()).map(|b| b.code.clone()),
+            parts: self.bundle_of(d.item.as_str()).map(|b| b.items.clone()).unwrap_or_default(),
             catalog_version: Some(self.catalog.version),
             applicant: Applicant::from(&*d.identity),
             form: self.submission_form(d),
@@ -37,9 +39,22 @@ impl Session {
         (sub, files)
     }
 
+    /// The item's name; a bundle's with its parts, so the one receipt
+    /// names every matter filed.
+    fn receipt_item_name(&self, d: &Draft) -> String {
+        let name = self.item_of(d).name.get(Lang::ZhCn).to_owned();
+        match self.bundle_of(d.item.as_str()).and_then(|b| self.catalog.bundle_parts(b)) {
+            Some(parts) => {
+                let names: Vec<&str> = parts.iter().map(|p| p.name.get(Lang::ZhCn)).collect();
+                format!("{name}（{}）", names.join("、"))
+            }
+            None => name,
+        }
+    }
+
     pub(super) fn receipt(&self, d: &Draft, id: SubmissionId, case_number: Option<CaseNumber>, status: &str) -> ReceiptData {
         ReceiptData {
-            item_name: self.item_of(d).name.get(Lang::ZhCn).to_owned(),
+            item_name: self.receipt_item_name(d),
             applicant_masked: d.identity.masked_name(),
             id_number_masked: d.identity.id_number.masked(),
             time: (self.clock)(),

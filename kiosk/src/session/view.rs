@@ -160,6 +160,21 @@ pub struct ProgressView {
     pub history: String,
     /// The back office's answer to a bad rating of it, or "".
     pub reply: String,
+    /// A bundle filing's items, each with its own words and case number.
+    pub parts: Vec<PartView>,
+}
+
+/// One item of a bundle filing, inside its row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartView {
+    /// The item's name in the kiosk's language.
+    pub item: String,
+    /// Where it stands, in words.
+    pub status: String,
+    /// Its own case number, or "" before the hub has said.
+    pub number: String,
+    /// The colour and sign of `status`.
+    pub tone: ui::ProgressTone,
 }
 
 /// Everything a screen shows. Plain data; `ui` glue copies it into Slint.

@@ -74,7 +74,7 @@ impl Session {
 
     pub(super) fn item_name(&self, code: &ImplementCode) -> String {
         let lang = self.settings.lang;
-        self.catalog.item(code.as_str()).map(|i| i.name.get(lang).to_owned()).unwrap_or_default()
+        self.item_by_code(code.as_str()).map(|i| i.name.get(lang).to_owned()).unwrap_or_default()
     }
 
     /// Two sentences read one after the other, with the full stop of the language.

@@ -37,5 +37,5 @@ BUNDLES = [
     bundle("620000YJS004", "我要领取失业保险金", "I want unemployment benefit",
            ["620000RS0013", "620000RS0016", "620000RS0019"], BASE_KEYS + ["wish"], ["employment"]),
     bundle("620000YJS005", "身后一件事", "After a death",
-           ["620000GA0002", "620000RS0007", "620000MZ0012", "620000CL0006"], BASE_KEYS + DECEASED_KEYS, ["death"]),
+           ["620000GA0002", "620000RS0007", "620000MZ0012", "620000CL0006"], BASE_KEYS + DECEASED_KEYS + ["death_date", "relation"], ["death"]),
 ]

@@ -140,6 +140,15 @@ impl Catalog {
                     return Err(CatalogError::UnknownTheme { item: b.code.to_string(), theme: theme.clone() });
                 }
             }
+            // A key two parts ask is asked once in the bundle's form, so it
+            // must be declared shared (and so checked below).
+            if let Some(key) = super::bundle::keys_in_several_parts(&parts).into_iter().find(|k| !b.shared_fields.iter().any(|s| s == k)) {
+                return Err(CatalogError::BadSharedField {
+                    bundle: b.code.to_string(),
+                    field: key.to_owned(),
+                    problem: "asked by several of its items but not listed as shared",
+                });
+            }
             // A shared field is asked once, so every part that has it must
             // mean the same thing by it, and at least two parts must have it.
             for key in &b.shared_fields {

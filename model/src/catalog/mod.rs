@@ -7,6 +7,7 @@
 //! kiosk relies on, so a corrupt file is refused whole, with the item and
 //! field at fault.
 
+mod bundle;
 mod check;
 mod delta;
 mod error;

@@ -135,3 +135,40 @@ fn shared_fields_must_mean_the_same_in_every_part() {
     let err = Catalog::from_json(&serde_json::to_string(&c).unwrap()).unwrap_err();
     assert_eq!(err.to_string(), "bundle 620000YJS004: shared field wish is defined differently by its items");
 }
+
+#[test]
+fn a_key_two_parts_ask_must_be_declared_shared() {
+    let mut c = Catalog::starter();
+    let b = c.bundles.iter_mut().find(|b| b.code.as_str() == "620000YJS005").unwrap();
+    b.shared_fields.retain(|k| k != "death_date");
+    let err = Catalog::from_json(&serde_json::to_string(&c).unwrap()).unwrap_err();
+    assert_eq!(err.to_string(), "bundle 620000YJS005: shared field death_date is asked by several of its items but not listed as shared");
+}
+
+#[test]
+fn a_bundle_files_as_one_item_asking_each_field_and_material_once() {
+    let c = Catalog::starter();
+    let b = c.bundle("620000YJS005").unwrap();
+    let item = c.bundle_as_item(b).unwrap();
+    assert_eq!(item.implement_code, b.code);
+    assert_eq!(item.name.get(Lang::ZhCn), "身后一件事");
+    let keys: Vec<&str> = item.form.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(keys, ["name", "id_number", "phone", "deceased_name", "deceased_id", "death_date", "relation", "reason"]);
+    let mats: Vec<(&str, bool)> = item.materials.iter().map(|m| (m.code.as_str(), m.required)).collect();
+    // 户口簿 is optional for the pension part but required for 户口注销: required once.
+    assert_eq!(
+        mats,
+        [("idcard", true), ("death_cert", true), ("hukou", true), ("deceased_idcard", false), ("bankbook", true), ("cremation", true), ("disability_cert", false)]
+    );
+    // Each part's conditions, under its name.
+    let conditions = item.conditions.get(Lang::ZhCn);
+    for part in c.bundle_parts(b).unwrap() {
+        assert!(conditions.contains(part.name.get(Lang::ZhCn)), "{conditions}");
+    }
+    // Every bundle builds, and its form validates like an item's.
+    for b in &c.bundles {
+        let item = c.bundle_as_item(b).unwrap();
+        assert!(!item.validate_form(&Default::default()).is_empty(), "{} asks nothing", b.code);
+        assert!(c.bundle_parts(b).unwrap().iter().any(|p| p.promised_time_limit == item.promised_time_limit));
+    }
+}

@@ -143,6 +143,7 @@ fn filing(run: u64, seq: u64) -> (Submission, AttachmentRef, Vec<u8>) {
         id,
         item_code: ImplementCode::parse("620000RS0001").expect("valid code"),
         bundle_code: None,
+        parts: Vec::new(),
         catalog_version: None,
         applicant: Applicant {
             name: "张三".into(),

@@ -343,6 +343,7 @@ mod case_number_tests {
             id: SubmissionId::new(),
             item_code: ImplementCode::parse("620000RS0001").unwrap(),
             bundle_code: None,
+            parts: Vec::new(),
             catalog_version: None,
             applicant: Applicant {
                 name: "张三".into(),

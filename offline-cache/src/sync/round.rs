@@ -141,8 +141,13 @@ impl SyncClient {
         let list: CaseStatusList = self.call_json(Method::POST, "/v1/case-status", Some(body), "case status").await?;
         for c in list.cases {
             let ob = outbox.clone();
-            let (id, status, reason, result, at) = (c.submission_id, c.status, c.reason, c.result_available, c.updated_at);
-            let changed = blocking(move || ob.record_case_status(id, status, reason.as_deref(), result, at)).await.map_err(Failure::from)?;
+            let (id, status, reason, result, at, parts) = (c.submission_id, c.status, c.reason, c.result_available, c.updated_at, c.parts);
+            let changed = blocking(move || {
+                let changed = ob.record_case_status(id, status, reason.as_deref(), result, at)?;
+                Ok(ob.record_case_parts(id, &parts)? || changed)
+            })
+            .await
+            .map_err(Failure::from)?;
             if changed {
                 tracing::info!(%id, case = %c.case_number, ?status, "case status");
                 report.case_updates.push((id, status));

@@ -186,10 +186,12 @@ impl SyncClient {
         let mut n = 0;
         for c in list.cases {
             let ob = outbox.clone();
-            let (id, cn, status, reason, result, at) = (c.submission_id, c.case_number.clone(), c.status, c.reason, c.result_available, c.updated_at);
+            let (id, cn, status, reason, result, at, parts) =
+                (c.submission_id, c.case_number.clone(), c.status, c.reason, c.result_available, c.updated_at, c.parts);
             blocking(move || {
                 ob.mark_acknowledged(id, &cn)?;
-                ob.record_case_status(id, status, reason.as_deref(), result, at)
+                ob.record_case_status(id, status, reason.as_deref(), result, at)?;
+                ob.record_case_parts(id, &parts)
             })
             .await
             .map_err(Failure::from)?;

@@ -21,7 +21,7 @@ fn connection_is_wal_with_full_sync_foreign_keys_and_secure_delete() {
     assert_eq!(s.synchronous, 2, "synchronous=FULL");
     assert!(s.foreign_keys);
     assert!(s.secure_delete, "purged payloads must be overwritten");
-    assert_eq!(s.schema_version, 4);
+    assert_eq!(s.schema_version, 5);
     assert_eq!(outbox.integrity_check().unwrap(), vec!["ok".to_owned()]);
 }
 

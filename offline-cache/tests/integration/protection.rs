@@ -187,7 +187,7 @@ fn a_plain_outbox_of_the_previous_version_is_sealed_on_upgrade() {
         .unwrap();
         assert!(contains(&raw_files(dir.path()), "张三".as_bytes()), "the old file is plain");
     }
-    assert!(matches!(Outbox::inspect(&path), Err(StoreError::SchemaOutdated { found: 1, current: 4 })));
+    assert!(matches!(Outbox::inspect(&path), Err(StoreError::SchemaOutdated { found: 1, current: 5 })));
 
     let key = common::platform_key();
     let outbox = Outbox::open(&path, common::config(&key)).unwrap();

@@ -13,6 +13,8 @@ mod progress_anywhere;
 mod read_only_root;
 mod rollout;
 mod translations;
+mod ui_bundle;
+mod ui_catalog_live;
 mod ui_diagnostics;
 mod ui_journey;
 mod ui_keyboard;

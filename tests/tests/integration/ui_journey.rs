@@ -35,14 +35,16 @@ pub(super) struct Kiosk {
     pub(super) window: KioskWindow,
     views: mpsc::Receiver<View>,
     pub(super) app: App,
-    outbox: Arc<Outbox>,
-    receipts: PathBuf,
+    pub(super) outbox: Arc<Outbox>,
+    pub(super) receipts: PathBuf,
     speaker: Arc<Recording>,
     shots: harness::Shots,
-    hub: Option<Hub>,
+    pub(super) hub: Option<Hub>,
     /// Opens what the hub received (materials test).
     pub(super) platform: model::seal::PlatformSecretKey,
-    rt: tokio::runtime::Runtime,
+    pub(super) rt: tokio::runtime::Runtime,
+    /// The terminal's key, for a second sync client of the same terminal.
+    pub(super) identity: offline_cache::DeviceIdentity,
     pub(super) _sim: Arc<SamSimulator>,
     pub(super) _dir: tempfile::TempDir,
 }
@@ -50,6 +52,12 @@ pub(super) struct Kiosk {
 impl Kiosk {
     /// `online`: a hub on loopback answers; otherwise the link is down.
     pub(super) fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
+        Kiosk::start_with(name, online, idle_timeout, None)
+    }
+
+    /// With a catalog key: signed catalogs the hub publishes are pulled, at
+    /// every round (the heartbeat they ride on is always due).
+    pub(super) fn start_with(name: &str, online: bool, idle_timeout: Duration, catalog_key: Option<model::auth::PublicKey>) -> Kiosk {
         // Each test thread has its own Slint context.
         harness::testing_backend();
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -93,7 +101,17 @@ impl Kiosk {
                     Box::new(time::OffsetDateTime::now_utc),
                 ),
                 outbox: outbox.clone(),
-                sync: SyncClient::new(&url, identity).unwrap(),
+                sync: match catalog_key {
+                    None => SyncClient::new(&url, identity.clone()).unwrap(),
+                    Some(key) => {
+                        let config = offline_cache::SyncConfig {
+                            catalog_key: Some(key),
+                            heartbeat_interval: Duration::ZERO,
+                            ..Default::default()
+                        };
+                        SyncClient::with_config(&url, identity.clone(), config).unwrap()
+                    }
+                },
                 card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
                 printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
                 sync_interval: Duration::from_secs(3600),
@@ -128,6 +146,7 @@ impl Kiosk {
             hub,
             platform,
             rt,
+            identity,
             _sim: sim,
             _dir: dir,
         };
@@ -186,7 +205,7 @@ impl Kiosk {
 
     /// The simulated card lies on the reader for a moment after 模拟放置身份证;
     /// waits until it is taken away, so the next lookup starts without it.
-    fn card_taken_away(&self) {
+    pub(super) fn card_taken_away(&self) {
         std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(500));
     }
 

@@ -26,6 +26,7 @@ fn progress_by_card_and_by_receipt_code() {
         stage: FilingStage::Waiting,
         result_available: false,
         known: Known::Here,
+        parts: Vec::new(),
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -82,6 +83,7 @@ fn result_printing_says_no_result_yet_from_local_status() {
         stage: FilingStage::Delivered,
         result_available: false,
         known: Known::Here,
+        parts: Vec::new(),
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -103,6 +105,7 @@ fn a_finished_case_with_a_document_is_printed_on_request() {
         stage: FilingStage::Done,
         result_available,
         known: Known::Here,
+        parts: Vec::new(),
     };
     // Finished, but the platform has no document: nothing to print here.
     s.handle(Event::LookedUp(vec![done(false)]));
@@ -160,6 +163,7 @@ fn a_receipt_from_elsewhere_is_asked_of_the_platform_with_the_card() {
         stage: FilingStage::Done,
         result_available: true,
         known: Known::Platform(Box::new(news)),
+        parts: Vec::new(),
     }]));
     let v = s.view();
     assert_eq!(v.lookup_phase, ui::LookupPhase::Found);
@@ -183,6 +187,7 @@ fn a_receipt_from_elsewhere_is_asked_of_the_platform_with_the_card() {
         stage: FilingStage::Waiting,
         result_available: false,
         known: Known::HereOffline,
+        parts: Vec::new(),
     }]));
     let v = s.view();
     assert!(v.lookup_message.contains("连不上政务服务平台") && v.lookup_message.contains("这台机器知道"), "{}", v.lookup_message);

@@ -1,5 +1,6 @@
 //! The visit's rules, journey by journey.
 
+mod bundles;
 mod catalog_update;
 mod delivery;
 mod filing;

@@ -209,6 +209,7 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
                 stage,
                 result_available,
                 known: Known::Here,
+                parts: Vec::new(),
             }]));
             look(&s);
             // Found → goodbye → home, so the next round starts from home.
@@ -263,6 +264,7 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
                     stage: FilingStage::Done,
                     result_available: true,
                     known,
+                    parts: Vec::new(),
                 }]));
             }
             look(&s);

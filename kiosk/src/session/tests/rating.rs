@@ -70,6 +70,7 @@ fn rating_from_home_by_receipt_number_or_card() {
         stage: FilingStage::Waiting,
         result_available: false,
         known: Known::Here,
+        parts: Vec::new(),
     };
     s.handle(Event::LookedUp(vec![newest.clone()]));
     let v = s.view();
