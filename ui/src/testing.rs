@@ -194,6 +194,31 @@ pub trait Driven {
         self.tap(label);
     }
 
+    /// From home to an item's guide: 我要办事, the theme chip, the item (paged).
+    fn open_item(&self, theme: &str, item: &str) {
+        self.tap("我要办事");
+        self.wait_screen(crate::Screen::Services);
+        self.tap(theme);
+        self.tap_paged(item);
+        self.wait_screen(crate::Screen::Guide);
+    }
+
+    /// From a guide to the card prompt: 开始办理, then consent.
+    fn start_filing(&self) {
+        self.tap("开始办理");
+        self.wait_screen(crate::Screen::Consent);
+        self.tap("同意，继续");
+        self.wait_screen(crate::Screen::IdPrompt);
+    }
+
+    /// From a guide to the form with the demo card: consent, then the
+    /// simulated card (the demo kiosk's 模拟放置身份证).
+    fn start_filing_with_demo_card(&self) {
+        self.start_filing();
+        self.tap("模拟放置身份证");
+        self.wait_screen(crate::Screen::Form);
+    }
+
     /// Types digits on the on-screen keypad and presses 完成.
     fn keypad(&self, digits: &str) {
         for d in digits.chars() {

@@ -28,12 +28,7 @@ fn files_a_bundle_as_one_journey_and_shows_each_part() {
     k.shot("guide");
     assert!(k.shows("一次办好这几件事"));
     assert!(k.shows("求职登记和职业介绍"));
-    k.tap("开始办理");
-    k.wait_screen(ui::Screen::Consent);
-    k.tap("同意，继续");
-    k.wait_screen(ui::Screen::IdPrompt);
-    k.tap("模拟放置身份证");
-    k.wait_screen(ui::Screen::Form);
+    k.start_filing_with_demo_card();
     k.shot("form");
     // 求职意向 is asked by two of the three items: once here.
     assert_eq!(k.controls("本地就业").len(), 1);

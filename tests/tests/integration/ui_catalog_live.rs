@@ -64,12 +64,7 @@ fn a_catalog_published_while_the_kiosk_runs_reaches_the_next_visit() {
     assert_eq!(k.outbox.catalog_version().unwrap(), Some(v2.version));
 
     // The visit in progress goes on as it began and records v1.
-    k.tap("开始办理");
-    k.wait_screen(ui::Screen::Consent);
-    k.tap("同意，继续");
-    k.wait_screen(ui::Screen::IdPrompt);
-    k.tap("模拟放置身份证");
-    k.wait_screen(ui::Screen::Form);
+    k.start_filing_with_demo_card();
     k.tap("联系电话");
     k.keypad("13912345678");
     k.tap("向下");

@@ -50,6 +50,15 @@ pub(super) struct Kiosk {
 }
 
 impl Kiosk {
+    /// Materials scanned by SANE's test backend (Debian sane-utils), no camera.
+    pub fn with_test_scanner(&mut self) {
+        use drivers::docscan::test_backend::SaneTestEnv;
+        let sane = SaneTestEnv::new().expect("SANE's test backend (Debian sane-utils; ./dev test installs it)");
+        self.app.set_material_devices(Box::new(kiosk::capture::Capturers::new(Some(sane.scanner()), None)));
+        std::mem::forget(sane); // the scanner's config dir lives as long as the test process
+        self.pump();
+    }
+
     /// `online`: a hub on loopback answers; otherwise the link is down.
     pub(super) fn start(name: &str, online: bool, idle_timeout: Duration) -> Kiosk {
         Kiosk::start_with(name, online, idle_timeout, None)
@@ -328,12 +337,7 @@ fn files_with_scanned_and_photographed_materials() {
     k.tap_paged("高龄津贴申请");
     k.wait_screen(ui::Screen::Guide);
     assert!(k.shows("在这台机器上扫描或拍照"), "the guide says materials are scanned here");
-    k.tap("开始办理");
-    k.wait_screen(ui::Screen::Consent);
-    k.tap("同意，继续");
-    k.wait_screen(ui::Screen::IdPrompt);
-    k.tap("模拟放置身份证");
-    k.wait_screen(ui::Screen::Form);
+    k.start_filing_with_demo_card();
     k.tap("联系电话");
     k.keypad("13912345678");
     k.tap("向下");

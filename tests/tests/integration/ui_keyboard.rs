@@ -15,22 +15,9 @@ use super::ui_journey::Kiosk;
 /// Home → 出生 (life-event theme) → 出生登记 → consent → the sample card → the form, then
 /// the phone number on the keypad and 男.
 fn open_birth_registration(k: &mut Kiosk) {
-    use drivers::docscan::test_backend::SaneTestEnv;
-    let sane = SaneTestEnv::new().expect("SANE's test backend (Debian sane-utils; ./dev test installs it)");
-    k.app.set_material_devices(Box::new(kiosk::capture::Capturers::new(Some(sane.scanner()), None)));
-    std::mem::forget(sane); // the scanner's config dir lives as long as the test process
-    k.pump();
-    k.tap("我要办事");
-    k.wait_screen(ui::Screen::Services);
-    k.tap("出生");
-    k.tap_paged("出生登记");
-    k.wait_screen(ui::Screen::Guide);
-    k.tap("开始办理");
-    k.wait_screen(ui::Screen::Consent);
-    k.tap("同意，继续");
-    k.wait_screen(ui::Screen::IdPrompt);
-    k.tap("模拟放置身份证");
-    k.wait_screen(ui::Screen::Form);
+    k.with_test_scanner();
+    k.open_item("出生", "出生登记");
+    k.start_filing_with_demo_card();
     k.tap("联系电话");
     k.keypad("13912345678");
 }

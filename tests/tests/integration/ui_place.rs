@@ -23,17 +23,8 @@ fn step(k: &Kiosk) -> ui::PlaceStep {
 #[test]
 fn a_card_naming_a_village_fills_the_address() {
     let mut k = Kiosk::start("place-from-card", true, Duration::from_secs(600));
-    k.tap("我要办事");
-    k.wait_screen(ui::Screen::Services);
-    k.tap("就医");
-    k.tap_paged("城乡居民医保参保登记");
-    k.wait_screen(ui::Screen::Guide);
-    k.tap("开始办理");
-    k.wait_screen(ui::Screen::Consent);
-    k.tap("同意，继续");
-    k.wait_screen(ui::Screen::IdPrompt);
-    k.tap("模拟放置身份证");
-    k.wait_screen(ui::Screen::Form);
+    k.open_item("就医", "城乡居民医保参保登记");
+    k.start_filing_with_demo_card();
     k.tap("向下");
     k.shot("form");
     let row = k.window.global::<ui::Visit>().get_form_rows().iter().find(|r| r.key == "address").expect("the address row");
@@ -44,21 +35,10 @@ fn a_card_naming_a_village_fills_the_address() {
 
 #[test]
 fn picks_a_village_by_taps_and_the_hub_gets_its_code_and_names() {
-    use drivers::docscan::test_backend::SaneTestEnv;
     let mut k = Kiosk::start("place-picker", true, Duration::from_secs(600));
-    let sane = SaneTestEnv::new().expect("SANE's test backend (Debian sane-utils; ./dev test installs it)");
-    k.app.set_material_devices(Box::new(kiosk::capture::Capturers::new(Some(sane.scanner()), None)));
-    std::mem::forget(sane); // the scanner's config dir lives as long as the test process
-    k.pump();
-    k.tap("我要办事");
-    k.wait_screen(ui::Screen::Services);
-    k.tap("就医");
-    k.tap_paged("城乡居民医保参保登记");
-    k.wait_screen(ui::Screen::Guide);
-    k.tap("开始办理");
-    k.wait_screen(ui::Screen::Consent);
-    k.tap("同意，继续");
-    k.wait_screen(ui::Screen::IdPrompt);
+    k.with_test_scanner();
+    k.open_item("就医", "城乡居民医保参保登记");
+    k.start_filing();
     k._sim.present(drivers::idcard::simulator::SimCard::foreign_2023());
     k.wait_screen(ui::Screen::Form);
     k._sim.remove();
