@@ -42,6 +42,18 @@ pub enum FollowUpCmd {
     },
 }
 
+/// The provincial platform's rating endpoint: https only (plain http on
+/// loopback, for tests), its bearer token read from a root-only file.
+pub fn platform_sink(platform_url: &str, token_file: &std::path::Path) -> anyhow::Result<hub::rating_forward::HttpRatingSink> {
+    if !(platform_url.starts_with("https://") || platform_url.starts_with("http://127.") || platform_url.starts_with("http://localhost")) {
+        bail!("the platform URL must be https:// (plain http only on loopback)");
+    }
+    let token = zeroize::Zeroizing::new(
+        std::fs::read_to_string(token_file).with_context(|| format!("reading the platform token from {}", token_file.display()))?,
+    );
+    Ok(hub::rating_forward::HttpRatingSink::new(platform_url, token.trim(), std::time::Duration::from_secs(15))?)
+}
+
 fn grade(r: Rating) -> &'static str {
     r.label_zh()
 }
@@ -49,13 +61,7 @@ fn grade(r: Rating) -> &'static str {
 pub async fn ratings_cmd(store: &dyn Store, cmd: RatingsCmd) -> anyhow::Result<()> {
     match cmd {
         RatingsCmd::Forward { platform_url, token_file } => {
-            if !(platform_url.starts_with("https://") || platform_url.starts_with("http://127.") || platform_url.starts_with("http://localhost")) {
-                bail!("the platform URL must be https:// (plain http only on loopback)");
-            }
-            let token = zeroize::Zeroizing::new(
-                std::fs::read_to_string(&token_file).with_context(|| format!("reading the platform token from {}", token_file.display()))?,
-            );
-            let sink = hub::rating_forward::HttpRatingSink::new(&platform_url, token.trim(), std::time::Duration::from_secs(15))?;
+            let sink = platform_sink(&platform_url, &token_file)?;
             let r = hub::rating_forward::forward_ratings(store, &sink, time::OffsetDateTime::now_utc()).await?;
             println!("forwarded {}, refused {}, waiting {}", r.sent, r.refused, r.deferred);
         }

@@ -87,6 +87,15 @@ struct Args {
     /// File holding the library's bearer token (one line).
     #[arg(long, env = "CUNBAN_E_LICENSE_TOKEN_FILE", requires = "e_license_url")]
     e_license_token_file: Option<PathBuf>,
+    /// The provincial platform that takes 好差评 (GB/T 39734 terms,
+    /// hub/README.md "Ratings to the platform"). With it the serving hub
+    /// forwards every rating once a minute; without it they wait for
+    /// `hub ratings forward`.
+    #[arg(long, env = "CUNBAN_RATINGS_PLATFORM_URL")]
+    ratings_platform_url: Option<String>,
+    /// File (root-only) holding the platform's bearer token.
+    #[arg(long, env = "CUNBAN_RATINGS_TOKEN_FILE", requires = "ratings_platform_url")]
+    ratings_token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -740,6 +749,14 @@ async fn main() -> anyhow::Result<()> {
         (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), args.blob_dir.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
         (Some(_), None) => tracing::warn!("an SMS gateway without the platform key: texts wait for `hub sms send`"),
         _ => tracing::info!("no SMS gateway: no progress texts, and terminals promise none"),
+    }
+    match (&args.ratings_platform_url, &args.ratings_token_file) {
+        (Some(url), Some(token_file)) => {
+            let sink = cli_ratings::platform_sink(url, token_file)?;
+            hub::rating_forward::spawn_loop(store.clone(), sink, std::time::Duration::from_secs(60));
+        }
+        (Some(_), None) => anyhow::bail!("--ratings-platform-url needs --ratings-token-file"),
+        _ => tracing::info!("no ratings platform: ratings wait for `hub ratings forward`"),
     }
     hub::serve_until(listener, store, options, shutdown_signal()).await?;
     tracing::info!("hub stopped");

@@ -173,3 +173,21 @@ pub async fn forward_ratings(store: &dyn Store, sink: &dyn RatingSink, now: Offs
     }
     Ok(report)
 }
+
+/// Forwards every `every` for as long as the runtime runs: what `hub` does
+/// when the platform's URL is configured, so no timer is needed beside it.
+/// A failed pass is logged and tried again at the next turn.
+pub fn spawn_loop(store: std::sync::Arc<dyn Store>, sink: HttpRatingSink, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match forward_ratings(store.as_ref(), &sink, OffsetDateTime::now_utc()).await {
+                Ok(r) if r != ForwardReport::default() => {
+                    tracing::info!(sent = r.sent, refused = r.refused, waiting = r.deferred, "ratings to the platform")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "forwarding ratings failed; tried again later"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}

@@ -19,6 +19,8 @@ use super::frame::{CameraError, Frame, FrameSource};
 /// Longest wait for one frame (a camera delivers 15-30 a second).
 const FRAME_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A V4L2 camera (nokhwa), read on its own thread so a stalled device
+/// never blocks the caller past `FRAME_TIMEOUT`.
 pub struct V4lSource {
     description: String,
     requests: Option<Sender<()>>,

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use hub::rating_forward::{forward_ratings, ForwardReport, HttpRatingSink, PlatformRating};
+use hub::rating_forward::{forward_ratings, spawn_loop, ForwardReport, HttpRatingSink, PlatformRating};
 use model::evaluation::{Evaluation, Rating};
 use model::protocol::EvaluationUpload;
 use reqwest::Method;
@@ -128,4 +128,34 @@ async fn every_rating_reaches_the_platform_exactly_once_through_an_outage() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "forwarded 1, refused 0, waiting 0");
     assert_eq!(platform.lock().unwrap().recorded.len(), 3);
     hub.shutdown().await.unwrap();
+}
+
+/// The serving hub forwards by itself (`hub --ratings-platform-url`): a
+/// rating stored while the loop runs reaches the platform once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serving_hub_forwards_ratings_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let platform: Shared = Arc::new(Mutex::new(Platform::default()));
+    let app = Router::new().route("/v1/evaluations", post(post_evaluation)).with_state(platform.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let sink = HttpRatingSink::new(&url, "pl4tform", Duration::from_secs(5)).unwrap();
+    let forwarding = spawn_loop(hub.store(), sink, Duration::from_millis(100));
+
+    let (_, case) = file_case(&api).await;
+    let id = rate(&api, &case, Rating::Dissatisfied, &["态度不好"]).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while platform.lock().unwrap().recorded.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the rating never reached the platform");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Several more turns: still once.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    forwarding.abort();
+    let p = platform.lock().unwrap();
+    assert_eq!(p.recorded.len(), 1, "{:?}", p.recorded);
+    assert_eq!(p.recorded[0].evaluation_id, id.to_string());
+    assert!(hub.store().ratings_to_forward(10).unwrap().is_empty());
 }

@@ -232,7 +232,10 @@ pub enum FieldKind {
     Date,
     /// A Gansu village picked county → township → village, and the rest of
     /// the address typed (at most `max_len` characters): `crate::place`.
-    Place { max_len: usize },
+    Place {
+        /// Longest typed detail (group, house number), in characters.
+        max_len: usize,
+    },
 }
 
 /// One field of an item's form (表单项).
@@ -281,6 +284,7 @@ pub enum FieldError {
     /// Not a valid `YYYY-MM-DD` date.
     #[error("日期格式应为 年-月-日")]
     Date,
+    /// Not a village picked from the divisions (with its detail).
     #[error("请选到村（社区）")]
     Place,
 }
