@@ -82,25 +82,9 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
 /// The keys of `kind` as the UI's key caps, rows centred; and the widest row.
 pub fn key_caps(kind: Kind) -> (Vec<KeyCap>, usize, Vec<Key>) {
     let rows = layout(kind).rows;
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(1);
-    let mut caps = Vec::new();
-    let mut keys = Vec::new();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, key) in row.iter().enumerate() {
-            caps.push(KeyCap {
-                id: keys.len() as i32,
-                label: key.label.into(),
-                spoken: key.spoken.unwrap_or(key.label).into(),
-                row: r as i32,
-                col: c as i32,
-                offset: (columns - row.len()) as f32 / 2.0,
-                span: 1.0,
-                toggled: false,
-            });
-            keys.push(*key);
-        }
-    }
-    (caps, columns, keys)
+    let named: Vec<Vec<(&str, &str)>> = rows.iter().map(|row| row.iter().map(|k| (k.label, k.spoken.unwrap_or(k.label))).collect()).collect();
+    let (caps, columns) = ui::key_caps(&named);
+    (caps, columns, rows.iter().flatten().copied().collect())
 }
 
 /// Connects the `Keyboard` global. `speaker` reads key names when the

@@ -75,6 +75,29 @@ pub fn screen_name(screen: Screen) -> String {
     out
 }
 
+/// Keyboard rows as the window's key caps: ids in reading order, each row
+/// centred under the widest. A key is its printed label and the name read
+/// aloud. Returns the caps and the widest row's length.
+pub fn key_caps<'a>(rows: &[Vec<(&'a str, &'a str)>]) -> (Vec<KeyCap>, usize) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(1);
+    let mut caps = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, (label, spoken)) in row.iter().enumerate() {
+            caps.push(KeyCap {
+                id: caps.len() as i32,
+                label: (*label).into(),
+                spoken: (*spoken).into(),
+                row: r as i32,
+                col: c as i32,
+                offset: (columns - row.len()) as f32 / 2.0,
+                span: 1.0,
+                toggled: false,
+            });
+        }
+    }
+    (caps, columns)
+}
+
 /// The screen of that name (see [`screen_name`]), for command lines.
 pub fn screen_named(name: &str) -> Option<Screen> {
     VISIT_SCREENS.into_iter().chain(ASSISTED_SCREENS).find(|s| screen_name(*s) == name)

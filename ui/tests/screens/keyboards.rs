@@ -10,26 +10,12 @@ use ui::testing::{control as one, settle, tap};
 
 use super::{go, sample_window, snapshot};
 
-/// The keys of `kind` as key caps, rows centred (as kiosk's keyboard_glue does).
+/// The keys of `kind` as key caps (`ui::key_caps`, as the kiosk lays them out).
 fn caps(kind: Kind) -> (Vec<KeyCap>, i32) {
-    let rows = layout(kind).rows;
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(1);
-    let mut out = Vec::new();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, key) in row.iter().enumerate() {
-            out.push(KeyCap {
-                id: out.len() as i32,
-                label: key.label.into(),
-                spoken: key.spoken.unwrap_or(key.label).into(),
-                row: r as i32,
-                col: c as i32,
-                offset: (columns - row.len()) as f32 / 2.0,
-                span: 1.0,
-                toggled: false,
-            });
-        }
-    }
-    (out, columns as i32)
+    let named: Vec<Vec<(&str, &str)>> =
+        layout(kind).rows.iter().map(|row| row.iter().map(|k| (k.label, k.spoken.unwrap_or(k.label))).collect()).collect();
+    let (caps, columns) = ui::key_caps(&named);
+    (caps, columns as i32)
 }
 
 fn show(ui: &KioskWindow, mode: KeyboardMode) {
