@@ -96,6 +96,9 @@ struct Args {
     /// File (root-only) holding the platform's bearer token.
     #[arg(long, env = "CUNBAN_RATINGS_TOKEN_FILE", requires = "ratings_platform_url")]
     ratings_token_file: Option<PathBuf>,
+    /// A load balancer's address (repeatable): its X-Forwarded-For names the client.
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Vec<std::net::IpAddr>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -743,6 +746,7 @@ async fn main() -> anyhow::Result<()> {
         signing_key: Some(std::sync::Arc::new(signing_key)),
         sms_gateway: args.sms.sms_gateway_url.is_some(),
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
+        trusted_proxies: args.trusted_proxy.clone(),
         ..HubOptions::default()
     };
     match (args.sms.gateway()?, &options.platform_key) {

@@ -20,6 +20,7 @@ mod openapi;
 mod pg;
 mod postgres;
 mod progress;
+mod rate_limits;
 mod rollout;
 mod ratings;
 mod rating_forward;
