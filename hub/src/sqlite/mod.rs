@@ -223,6 +223,10 @@ impl TerminalStore for SqliteStore {
         self.do_add_terminal(t, at)
     }
 
+    fn add_terminals(&self, terminals: &[NewTerminal], at: OffsetDateTime) -> Result<usize, StoreError> {
+        self.do_add_terminals(terminals, at)
+    }
+
     fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_revoke_terminal(id, at)
     }

@@ -21,6 +21,7 @@ mod pg;
 mod postgres;
 mod progress;
 mod rate_limits;
+mod registry;
 mod rollout;
 mod ratings;
 mod rating_forward;
