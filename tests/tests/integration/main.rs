@@ -7,6 +7,7 @@
 
 mod enroll;
 mod harness;
+mod hub_load;
 mod journey;
 mod layout;
 mod progress_anywhere;
