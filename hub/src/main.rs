@@ -475,6 +475,7 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
                     println!("part {}  status {}  item {}", part.case_number, status_word(part.status), p(&part.item_code));
                 }
             }
+            backoffice::e_license_lines(s).iter().for_each(|l| println!("{l}"));
             for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
                 println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
                 if let Some(dir) = &out {

@@ -5,6 +5,7 @@
 //! stays a binary of its own (`tests/watchdog.rs`): it sets the process's
 //! NOTIFY_SOCKET and runs Slint's process-wide event loop.
 
+mod e_license_journey;
 mod enroll;
 mod harness;
 mod hub_load;
