@@ -134,11 +134,18 @@ impl PgStore {
         // Attachment files, then the rows of hubs from before blobs were files.
         let mut from = sqlite.as_os_str().to_owned();
         from.push(".blobs");
-        copy_dir(Path::new(&from), self.blobs.dir(), &mut report.blobs)?;
+        match self.blobs.dir() {
+            Some(dir) => copy_dir(Path::new(&from), dir, &mut report.blobs)?,
+            // Into a bucket: complete blobs only, each checked against its name.
+            None => report.blobs += self.blobs.import_folder(Path::new(&from))?,
+        }
         // Published update bundles, so rollouts in progress go on serving them.
         let mut from = sqlite.as_os_str().to_owned();
         from.push(".updates");
-        copy_dir(Path::new(&from), self.updates.dir(), &mut report.bundles)?;
+        match self.updates.dir() {
+            Some(dir) => copy_dir(Path::new(&from), dir, &mut report.bundles)?,
+            None => report.bundles += self.updates.import_folder(Path::new(&from))?,
+        }
         let mut stmt = src.prepare("SELECT sha256, bytes FROM attachments")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
