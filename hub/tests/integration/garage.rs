@@ -117,6 +117,26 @@ impl GarageServer {
         format!("s3://{}?endpoint={}&region=garage&credentials_file={}", self.bucket, self.endpoint(), self.credentials_file().display())
     }
 
+    /// `rclone` (Debian `rclone`) with this server as its `:s3:` remote,
+    /// credentials in its environment (as hub/README.md's backup does).
+    pub fn rclone(&self) -> Command {
+        let creds = std::fs::read_to_string(self.credentials_file()).unwrap();
+        let field = |k: &str| creds.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim_start_matches([' ', '=']).to_owned();
+        let mut c = Command::new("rclone");
+        c.env("RCLONE_S3_PROVIDER", "Other")
+            .env("RCLONE_S3_ENDPOINT", self.endpoint())
+            .env("RCLONE_S3_REGION", "garage")
+            .env("RCLONE_S3_ACCESS_KEY_ID", field("access_key_id"))
+            .env("RCLONE_S3_SECRET_ACCESS_KEY", field("secret_access_key"))
+            .env("RCLONE_CONFIG", "/dev/null");
+        c
+    }
+
+    /// The `:s3:` path of `prefix` in the bucket, for `rclone`.
+    pub fn rclone_path(&self, prefix: &str) -> String {
+        format!(":s3:{}/{prefix}", self.bucket)
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
