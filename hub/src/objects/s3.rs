@@ -181,10 +181,16 @@ impl S3Objects {
         self.path(&format!("partial/{sha256}/{offset:020}"))
     }
 
-    /// Runs `fut` on the client's runtime and waits for it from any thread.
+    /// Runs `fut` on the client's runtime and waits for it from any thread,
+    /// by a plain channel: the PostgreSQL store calls this from inside its
+    /// own `block_on`, where another executor may not be entered.
     fn wait<T: Send + 'static>(&self, fut: impl Future<Output = Result<T, StoreError>> + Send + 'static) -> Result<T, StoreError> {
         let Some(rt) = &self.rt else { return Err(StoreError::Busy) };
-        futures_executor::block_on(rt.spawn(fut)).map_err(|e| bad(format!("an object store task failed: {e}")))?
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        rt.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().map_err(|_| bad("an object store task failed"))?
     }
 
     fn err(&self, what: &'static str) -> impl Fn(object_store::Error) -> StoreError + Send + 'static {

@@ -128,7 +128,10 @@ impl GarageServer {
             .env("RCLONE_S3_REGION", "garage")
             .env("RCLONE_S3_ACCESS_KEY_ID", field("access_key_id"))
             .env("RCLONE_S3_SECRET_ACCESS_KEY", field("secret_access_key"))
-            .env("RCLONE_CONFIG", "/dev/null");
+            .env("RCLONE_CONFIG", "/dev/null")
+            // Plain HTTP on loopback: a CA bundle from the environment only
+            // breaks rclone's S3 client (it wants its own transport for one).
+            .env_remove("AWS_CA_BUNDLE");
         c
     }
 

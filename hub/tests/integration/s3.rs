@@ -108,7 +108,8 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
 
     let scan: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let platform = platform_key();
+    let sealed = seal(&platform, &sub, &[&scan]);
     assert_eq!(a.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
     let part = &sealed.attachments[0];
     let bytes = part.bytes.clone();
@@ -148,7 +149,7 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
     let again: model::protocol::CommitResponse = b.commit(sub.id).await.json().await.unwrap();
     assert_eq!(first.case_number, again.case_number, "exactly once");
     let db = hub::HubDb::open_any(Path::new(&url), Some(Path::new(&objects))).unwrap();
-    let opened = db.open_submission(sub.id, &platform_key()).unwrap().expect("held");
+    let opened = db.open_submission(sub.id, &platform).unwrap().expect("held");
     assert!(opened.attachments[0].1.as_slice() == &scan[..], "the bucket holds exactly what was sealed");
     assert_eq!(db.total_submissions().unwrap(), 1);
 
@@ -238,7 +239,8 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     api.register(&pilot).await;
     let scan = vec![3u8; 100_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let platform = platform_key();
+    let sealed = seal(&platform, &sub, &[&scan]);
     let body = sealed.envelope.to_bytes();
     assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
     let part = &sealed.attachments[0];
@@ -272,7 +274,7 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     let again: model::protocol::CommitResponse = moved.commit(sub.id).await.json().await.unwrap();
     assert_eq!(again.case_number, case.case_number);
     let db = hub::HubDb::open_any(Path::new(&url), Some(Path::new(&objects))).unwrap();
-    assert!(db.open_submission(sub.id, &platform_key()).unwrap().expect("held").attachments[0].1.as_slice() == &scan[..]);
+    assert!(db.open_submission(sub.id, &platform).unwrap().expect("held").attachments[0].1.as_slice() == &scan[..]);
     province.shutdown().await.unwrap();
 
     // A damaged file in the pilot's folder is not carried into a bucket.
