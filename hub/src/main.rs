@@ -40,8 +40,11 @@ struct Args {
     /// (`postgres://user@host/db`; needs --blob-dir and --signing-key-file).
     #[arg(long, default_value = "hub.db", global = true, env = "CUNBAN_HUB_DB")]
     db: PathBuf,
-    /// With PostgreSQL: the folder of attachment bytes, shared by every instance.
-    #[arg(long, global = true, env = "CUNBAN_BLOB_DIR")]
+    /// With PostgreSQL: where attachments, result documents and update
+    /// bundles go, shared by every instance: a folder, or an S3-compatible
+    /// bucket, `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&credentials_file=PATH`
+    /// (credentials from that file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    #[arg(long, visible_alias = "objects", global = true, env = "CUNBAN_BLOB_DIR")]
     blob_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8700")]
