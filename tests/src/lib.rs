@@ -3,4 +3,5 @@
 //! fault and benchmark binaries (`src/bin/`) share.
 
 pub mod netns;
+pub mod pg;
 pub mod sync_fixtures;
