@@ -12,7 +12,6 @@ use model::protocol::{
     CommitResponse, ErrorCode, PutResponse, UploadStatus,
 };
 use model::seal::{open_envelope, SealedEnvelope};
-use model::submission::sha256_hex;
 use model::SubmissionId;
 use sha2::{Digest as _, Sha256};
 use tokio::task::JoinHandle;
@@ -63,36 +62,27 @@ pub(super) async fn put_submission(
     if let Some((i, a)) = envelope.attachments.iter().enumerate().find(|(_, a)| a.size > BODY_LIMIT as u64) {
         return Err(ApiError::invalid(format!("attachment {i} is {} bytes, over the limit of {BODY_LIMIT}", a.size)));
     }
-    // The applicant's number, from the opened filing: only its keyed hash
-    // is kept (progress at any terminal, issue 16).
-    let mut applicant = None;
-    if let Some(key) = &st.platform_key {
-        let (key, env) = (key.clone(), envelope.clone());
-        // Opening costs an X25519 operation and a decryption: off the async threads.
-        let opened = tokio::task::spawn_blocking(move || open_envelope(&key, &env).map(|o| o.submission.applicant.id_number.clone())).await;
-        match opened {
-            Ok(Ok(number)) => applicant = Some(number),
-            Ok(Err(e)) => {
-                tracing::info!(%id, error = %e, "sealed manifest does not open with the platform key");
-                return Err(ApiError::invalid(format!("the sealed submission does not open with the platform key: {e}")));
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "unsealing task failed");
-                return Err(ApiError::internal());
-            }
-        }
-    }
     let item_code = envelope.item_code.as_str().to_owned();
     let parts: Vec<(String, u64)> = envelope.attachments.iter().map(|a| (a.sha256.clone(), a.size)).collect();
-    drop(envelope);
-    let body_sha256 = sha256_hex(&body);
+    // The auth layer checked this buffered body against the signed hash.
+    let body_sha256 = auth.body_sha256.clone();
 
-    let store = st.store.clone();
-    let item = item_code.clone();
-    let terminal = auth.terminal_id.clone();
-    let quota = st.quota;
-    let outcome = blocking(move || {
-        store.put_submission(&NewSubmission {
+    // Opening, storing and tagging in one trip to the blocking pool: under
+    // load each trip waits for a core, and a manifest made three.
+    let (store, key, item, terminal, quota) = (st.store.clone(), st.platform_key.clone(), item_code.clone(), auth.terminal_id.clone(), st.quota);
+    let stored = tokio::task::spawn_blocking(move || {
+        // The applicant's number, from the opened filing: only its keyed
+        // hash is kept (progress at any terminal, issue 16). Opening costs
+        // an X25519 operation and a decryption: off the async threads.
+        let applicant = match &key {
+            Some(key) => match open_envelope(key, &envelope) {
+                Ok(opened) => Some(opened.submission.applicant.id_number.clone()),
+                Err(e) => return Err(e.to_string()),
+            },
+            None => None,
+        };
+        drop(envelope);
+        let outcome = store.put_submission(&NewSubmission {
             id,
             terminal_id: &terminal,
             item_code: &item,
@@ -100,18 +90,30 @@ pub(super) async fn put_submission(
             body_sha256: &body_sha256,
             attachments: parts.iter().map(|(h, s)| (h.as_str(), *s)).collect(),
             quota: Some(quota),
-        })
-    })
-    .await
-    .inspect_err(|e| tracing::info!(%id, terminal = %auth.terminal_id, code = ?e.code(), "manifest refused"))?;
-    if let Some(number) = applicant {
-        let (store, terminal) = (st.store.clone(), auth.terminal_id.clone());
-        // A failure here costs only progress at other terminals for this
-        // filing, which the replayed manifest of the next round tags again.
-        if let Err(e) = blocking(move || store.tag_applicant(&terminal, id, &number)).await {
-            tracing::warn!(%id, code = ?e.code(), "applicant not tagged for progress lookups");
+        });
+        if let (Ok(_), Some(number)) = (&outcome, applicant) {
+            // A failure here costs only progress at other terminals for this
+            // filing, which the replayed manifest of the next round tags again.
+            if let Err(e) = store.tag_applicant(&terminal, id, &number) {
+                tracing::warn!(%id, code = ?ApiError::from(e).code(), "applicant not tagged for progress lookups");
+            }
         }
-    }
+        Ok(outcome)
+    })
+    .await;
+    let outcome = match stored {
+        Ok(Ok(outcome)) => outcome
+            .map_err(ApiError::from)
+            .inspect_err(|e| tracing::info!(%id, terminal = %auth.terminal_id, code = ?e.code(), "manifest refused"))?,
+        Ok(Err(e)) => {
+            tracing::info!(%id, error = %e, "sealed manifest does not open with the platform key");
+            return Err(ApiError::invalid(format!("the sealed submission does not open with the platform key: {e}")));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "manifest task failed");
+            return Err(ApiError::internal());
+        }
+    };
     tracing::info!(%id, item = %item_code, terminal = %auth.terminal_id, ?outcome, "manifest");
     Ok((put_status(outcome), Json(PutResponse { id, outcome })))
 }
@@ -262,13 +264,13 @@ pub(super) async fn put_attachment(
     if let Some(write) = in_flight.take() {
         held = landed(write).await?;
     }
-    if !buf.is_empty() {
-        let n = buf.len() as u64;
-        held = flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
-        written += n;
-    }
     if let Some(e) = broke {
         // What arrived is kept; the terminal resumes from it.
+        if !buf.is_empty() {
+            let n = buf.len() as u64;
+            flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
+            written += n;
+        }
         tracing::info!(%id, %sha256, kept_to = written, "upload broke off");
         return Err(e);
     }
@@ -284,17 +286,29 @@ pub(super) async fn put_attachment(
         blocking(move || store.truncate_upload(&s, start)).await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "the body does not hash to the signed value"));
     }
-    if held < status.size {
-        // Short of the end (a partial range, or another request is writing): say where it stands.
-        let (store, t, s) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone());
-        let now = blocking(move || store.upload_status(&t, id, &s)).await?;
-        if now.received < now.size || now.complete {
-            let code = if now.complete { StatusCode::OK } else { StatusCode::ACCEPTED };
-            return Ok((code, Json(now)).into_response());
+    // The last bytes, and the check of the whole once every byte is held,
+    // in one trip to the blocking pool (each trip waits for a core under load).
+    let (store, t, s, last, size) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone(), std::mem::take(&mut buf), status.size);
+    let finished = blocking(move || {
+        let held = if last.is_empty() { held } else { store.append_upload(&t, id, &s, written, &last)? };
+        Ok((held >= size).then(|| store.finish_upload(&s)))
+    })
+    .await?;
+    let finished = match finished {
+        Some(outcome) => outcome.map_err(ApiError::from),
+        None => {
+            // Short of the end (a partial range, or another request is writing): say where it stands.
+            let (store, t, s) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone());
+            let now = blocking(move || store.upload_status(&t, id, &s)).await?;
+            if now.received < now.size || now.complete {
+                let code = if now.complete { StatusCode::OK } else { StatusCode::ACCEPTED };
+                return Ok((code, Json(now)).into_response());
+            }
+            let (store, s) = (st.store.clone(), sha256.clone());
+            blocking(move || store.finish_upload(&s)).await
         }
-    }
-    let (store, s) = (st.store.clone(), sha256.clone());
-    let outcome = blocking(move || store.finish_upload(&s)).await.inspect_err(|e| {
+    };
+    let outcome = finished.inspect_err(|e| {
         tracing::warn!(%id, sha256 = %sha256, code = ?e.code(), "upload complete but refused");
     })?;
     tracing::info!(%id, %sha256, ?outcome, "attachment");

@@ -78,7 +78,16 @@ impl SyncClient {
 
     /// Envelope, attachments, commit. Every step is idempotent on the hub, so
     /// a record interrupted anywhere is simply sent again.
-    pub(super) async fn send_one(&self, outbox: &Outbox, item: SendItem, first_try: bool, report: &mut SyncReport) -> Result<CaseNumber, Failure> {
+    /// `first` is the first attachment's (hash, bytes) as read with the
+    /// item, if it was; the others are read as they are sent.
+    pub(super) async fn send_one(
+        &self,
+        outbox: &Outbox,
+        item: SendItem,
+        mut first: Option<(String, Vec<u8>)>,
+        first_try: bool,
+        report: &mut SyncReport,
+    ) -> Result<CaseNumber, Failure> {
         let id = item.id;
         let put: PutResponse = self.call_json(Method::PUT, &format!("/v1/submissions/{id}"), Some(item.envelope), "manifest upload").await?;
         tracing::debug!(%id, outcome = ?put.outcome, "sealed manifest sent");
@@ -86,7 +95,10 @@ impl SyncClient {
         for (idx, sha256) in &item.attachments {
             let ob = outbox.clone();
             let idx = *idx;
-            let (stored_sha, bytes) = blocking(move || ob.attachment_unchecked(id, idx)).await.map_err(Failure::from)?;
+            let (stored_sha, bytes) = match first.take() {
+                Some(read) => read,
+                None => blocking(move || ob.attachment_unchecked(id, idx)).await.map_err(Failure::from)?,
+            };
             if &stored_sha != sha256 {
                 return Err(Failure::from(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} changed while it was sent") }));
             }
@@ -262,13 +274,17 @@ impl SyncClient {
         tokio::spawn(async move {
             let mut sent = SyncReport::default();
             let ob = outbox.clone();
+            // The first attachment is read in the same trip to the blocking
+            // pool (under load every trip waits for a core).
             let item = blocking(move || {
                 ob.mark_sending(id)?;
-                ob.load_for_send(id)
+                let item = ob.load_for_send(id)?;
+                let first = item.attachments.first().map(|(idx, _)| ob.attachment_unchecked(id, *idx)).transpose()?;
+                Ok((item, first))
             })
             .await;
             let result = match item {
-                Ok(item) => me.send_one(&outbox, item, first_try, &mut sent).await,
+                Ok((item, first)) => me.send_one(&outbox, item, first, first_try, &mut sent).await,
                 Err(e) => Err(Failure::from(e)),
             };
             (result, sent)

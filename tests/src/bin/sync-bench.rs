@@ -84,9 +84,16 @@ fn main() -> Result<()> {
             // Rounds alternate backends, so both meet the same machine.
             for round in 1..=rounds {
                 for (b, backend) in backends.iter().enumerate() {
-                    let (sync_mbps, plain_mbps) = rt.block_on(throughput(*backend, pg.as_ref(), filings, size))?;
-                    let ratio = sync_mbps / plain_mbps;
-                    println!("round {round} {}: sync {sync_mbps:.1} MB/s, plain HTTP upload {plain_mbps:.1} MB/s, ratio {ratio:.2}", backend.name());
+                    let t = rt.block_on(throughput(*backend, pg.as_ref(), filings, size))?;
+                    let ratio = t.sync_mbps / t.plain_mbps;
+                    println!(
+                        "round {round} {}: sync {:.1} MB/s, plain HTTP upload {:.1} MB/s, ratio {ratio:.2} (CPU of this process: sync {:.2} s, plain {:.2} s)",
+                        backend.name(),
+                        t.sync_mbps,
+                        t.plain_mbps,
+                        t.sync_cpu,
+                        t.plain_cpu
+                    );
                     ratios[b].push(ratio);
                 }
             }
@@ -156,8 +163,28 @@ async fn start_hub(backend: Backend, pg: Option<&PgServer>, dir: &std::path::Pat
     }
 }
 
+/// One round's figures.
+struct Round {
+    sync_mbps: f64,
+    plain_mbps: f64,
+    /// CPU seconds this process (terminal and hub; not PostgreSQL's own
+    /// processes) used in each timed phase.
+    sync_cpu: f64,
+    plain_cpu: f64,
+}
+
+/// CPU seconds this process has used (user + system, from /proc/self/stat).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
+    // Clock ticks of 1/100 s: the Linux USER_HZ on every architecture we build for.
+    f.iter().sum::<f64>() / 100.0
+}
+
 /// MB/s of the sync and of plain uploads of the same bytes.
-async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size: usize) -> Result<(f64, f64)> {
+async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size: usize) -> Result<Round> {
     let dir = tempfile::tempdir()?;
     let platform = Arc::new(offline_cache::generate_platform_key());
     let mut config = OutboxConfig::new(platform.public_key(), "GS-BENCH-0001");
@@ -196,7 +223,7 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
     let identity = DeviceIdentity::generate("GS-BENCH-0001")?;
     hub.register_terminal(NewTerminal { id: "GS-BENCH-0001".into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
     let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig { batch_size: 1000, ..SyncConfig::default() })?;
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_secs());
     let mut acked = 0;
     while acked < ids.len() {
         let r = client.sync_once(&outbox).await;
@@ -206,6 +233,7 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
         acked += r.acknowledged.len();
     }
     let sync_secs = t.elapsed().as_secs_f64();
+    let sync_cpu = cpu_secs() - cpu;
     hub.shutdown().await?;
 
     // The same bytes, one plain PUT each, to a server that keeps them durably.
@@ -239,7 +267,7 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
     });
     flush_dirty();
     let http = reqwest::Client::new();
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_secs());
     for i in 0..payloads.len() {
         let path = files.join(i.to_string());
         let body = tokio::task::spawn_blocking(move || std::fs::read(path)).await??;
@@ -249,9 +277,10 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
         }
     }
     let plain_secs = t.elapsed().as_secs_f64();
+    let plain_cpu = cpu_secs() - cpu;
     server.abort();
     let mb = total as f64 / 1e6;
-    Ok((mb / sync_secs, mb / plain_secs))
+    Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, sync_cpu, plain_cpu })
 }
 
 /// Writes back every dirty page (`sync(2)`), so one phase's writes are not
