@@ -121,7 +121,12 @@ pub(super) enum LookupPhase {
 
 pub(super) enum State {
     Home,
+    /// The list of a theme ("" all, 常办, 一件事一次办, the departments or
+    /// one department: see `search.rs`).
     Services { theme: String },
+    /// Typing to find an item; `typing`: the keyboard is up. The query is
+    /// the session's `search_query`.
+    Search { typing: bool },
     Guide { item: ImplementCode, theme: String },
     Consent { item: ImplementCode, theme: String },
     IdPrompt { item: ImplementCode, consent_at: OffsetDateTime, problem: Option<Problem> },
