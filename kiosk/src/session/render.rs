@@ -8,18 +8,16 @@ use model::{CaseNumber, Lang, ServiceItem};
 use super::events::{FilingStage, FilingStatus, Known, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
-use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
+use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State, DEPARTMENTS, FREQUENT};
+// Where the filing journey has always found it.
+pub(super) use super::state::BUNDLES;
 use super::view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
 use crate::materials::{self, CaptureKind, Outcome};
 
 
-/// The 常办 chip's theme id (no catalog theme may use it) and how many
-/// of the most filed items it lists.
-pub(super) const FREQUENT: &str = "frequent";
+/// How many of the most filed items the 常办 chip lists.
 const FREQUENT_TILES: usize = 12;
-/// The 一件事一次办 chip's theme id: every bundle of the catalog.
-pub(super) const BUNDLES: &str = "bundles";
 
 impl Session {
     /// What reading aloud says on the current screen.
@@ -30,7 +28,7 @@ impl Session {
         let v = self.view_without_prompt();
         match &self.state {
             State::Home => self.say("您好！要办事，请点「我要办事」。查进度、打印结果和评价，也在这一页。"),
-            State::Services { theme } if theme == super::search::DEPARTMENTS => self.say("请选择办事的部门，点一下部门的名字。"),
+            State::Services { theme } if theme == DEPARTMENTS => self.say("请选择办事的部门，点一下部门的名字。"),
             State::Services { .. } => self.say("请选择要办的事，点一下事项的名字。"),
             State::Search { .. } if v.search_nothing => self.sentences(&v.search_message, &self.say("可以换个写法，或者按类别、按部门找。")),
             State::Search { typing: true } => self.say("请用下面的键盘打字，要办的事会出现在上面，点一下就行。"),
@@ -162,9 +160,8 @@ impl Session {
         let frequent = self.catalog.frequent(&self.filed, FREQUENT_TILES);
         let frequent_chip = (!frequent.is_empty() && theme != BUNDLES)
             .then(|| ThemeView { id: FREQUENT.to_owned(), name: self.t("常办"), selected: theme == FREQUENT });
-        // 一件事一次办 while it is the list shown (from the home tile): one
-        // chip more on the other lists would push their tiles to one row in
-        // Tibetan and Kazakh at large text (chips do not page yet).
+        // 一件事一次办 while it is the list shown (from the home tile); the
+        // other lists reach the bundles through their themes.
         let bundle_chip = (theme == BUNDLES)
             .then(|| ThemeView { id: BUNDLES.to_owned(), name: self.t("一件事一次办"), selected: theme == BUNDLES });
         v.themes = std::iter::once(ThemeView {

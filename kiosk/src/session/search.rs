@@ -11,16 +11,10 @@
 use model::catalog::SearchHit;
 
 use super::events::Event;
-use super::state::{State, Stepped};
+use super::state::{State, Stepped, DEPARTMENT, DEPARTMENTS, FROM_SEARCH};
 use super::view::{ThemeView, TileView, View};
 use super::Session;
 
-/// A guide opened from the search results: 返回 goes back to them.
-pub(super) const FROM_SEARCH: &str = "search";
-/// The services list of the departments (the 按部门 chip).
-pub(super) const DEPARTMENTS: &str = "departments";
-/// One department's items: this prefix and the department's Chinese name.
-pub(super) const DEPARTMENT: &str = "department:";
 /// At most this many results (the full list pages them).
 const RESULTS: usize = 30;
 
@@ -82,7 +76,7 @@ impl Session {
 
     /// The 按部门 chip: on every list but the bundles'.
     pub(super) fn departments_chip(&self, theme: &str) -> Option<ThemeView> {
-        (theme != super::render::BUNDLES).then(|| ThemeView {
+        (theme != super::state::BUNDLES).then(|| ThemeView {
             id: DEPARTMENTS.to_owned(),
             name: self.t("按部门"),
             selected: theme == DEPARTMENTS || theme.starts_with(DEPARTMENT),
