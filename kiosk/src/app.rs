@@ -213,7 +213,7 @@ impl App {
 
     fn publish(&self) {
         let view = self.view();
-        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
+        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Search | Screen::Progress | Screen::Result | Screen::Rate);
         self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
         if let Some(visit) = self.inner.visit_lock.get() {
             visit.visit(view.screen != Screen::Home);

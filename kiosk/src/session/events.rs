@@ -44,6 +44,12 @@ pub enum Event {
     Start,
     /// Home: 一件事一次办 (the services screen showing the bundles).
     StartBundles,
+    /// Home: 搜索 (find an item by typing).
+    Search,
+    /// Search: the text typed so far (every keystroke). Typed text: do not log it.
+    SearchTyped(String),
+    /// Search: the keyboard opened (继续输入) or closed (完成, 看全部).
+    SearchKeyboard(bool),
     /// Services: a theme filter; "" is all.
     ChooseTheme(String),
     /// Services: an item's tile was tapped (its 实施编码).

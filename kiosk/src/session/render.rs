@@ -8,18 +8,16 @@ use model::{CaseNumber, Lang, ServiceItem};
 use super::events::{FilingStage, FilingStatus, Known, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
-use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
+use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State, DEPARTMENTS, FREQUENT};
+// Where the filing journey has always found it.
+pub(super) use super::state::BUNDLES;
 use super::view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
 use crate::materials::{self, CaptureKind, ELicenseLookup, Outcome};
 
 
-/// The 常办 chip's theme id (no catalog theme may use it) and how many
-/// of the most filed items it lists.
-pub(super) const FREQUENT: &str = "frequent";
+/// How many of the most filed items the 常办 chip lists.
 const FREQUENT_TILES: usize = 12;
-/// The 一件事一次办 chip's theme id: every bundle of the catalog.
-pub(super) const BUNDLES: &str = "bundles";
 
 impl Session {
     /// What reading aloud says on the current screen.
@@ -30,7 +28,11 @@ impl Session {
         let v = self.view_without_prompt();
         match &self.state {
             State::Home => self.say("您好！要办事，请点「我要办事」。查进度、打印结果和评价，也在这一页。"),
+            State::Services { theme } if theme == DEPARTMENTS => self.say("请选择办事的部门，点一下部门的名字。"),
             State::Services { .. } => self.say("请选择要办的事，点一下事项的名字。"),
+            State::Search { .. } if v.search_nothing => self.sentences(&v.search_message, &self.say("可以换个写法，或者按类别、按部门找。")),
+            State::Search { typing: true } => self.say("请用下面的键盘打字，要办的事会出现在上面，点一下就行。"),
+            State::Search { .. } => self.say("请点一下要办的事。"),
             State::Guide { item, .. } => {
                 self.sentences(&self.item_name(item), &self.say("请看办事指南，准备好了请点「开始办理」。"))
             }
@@ -95,6 +97,7 @@ impl Session {
                 );
             }
             State::Services { theme } => self.services_view(&mut v, theme),
+            State::Search { typing } => self.search_view(&mut v, *typing),
             State::Guide { item, .. } | State::Consent { item, .. } => {
                 v.item_name = self.item_name(item);
                 if let Some(item) = self.item_by_code(item.as_str()) {
@@ -160,9 +163,8 @@ impl Session {
         let frequent = self.catalog.frequent(&self.filed, FREQUENT_TILES);
         let frequent_chip = (!frequent.is_empty() && theme != BUNDLES)
             .then(|| ThemeView { id: FREQUENT.to_owned(), name: self.t("常办"), selected: theme == FREQUENT });
-        // 一件事一次办 while it is the list shown (from the home tile): one
-        // chip more on the other lists would push their tiles to one row in
-        // Tibetan and Kazakh at large text (chips do not page yet).
+        // 一件事一次办 while it is the list shown (from the home tile); the
+        // other lists reach the bundles through their themes.
         let bundle_chip = (theme == BUNDLES)
             .then(|| ThemeView { id: BUNDLES.to_owned(), name: self.t("一件事一次办"), selected: theme == BUNDLES });
         v.themes = std::iter::once(ThemeView {
@@ -172,11 +174,16 @@ impl Session {
         })
         .chain(frequent_chip)
         .chain(bundle_chip)
+        .chain(self.departments_chip(theme))
         // The bundles' list shows 全部 and its own chip only: one line, room for the tiles.
         .chain(self.catalog.themes.iter().filter(|t| theme != BUNDLES && self.catalog.items_in_theme(&t.id).next().is_some()).map(
             |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
         ))
         .collect();
+        if let Some(tiles) = self.department_tiles(v, theme) {
+            v.services = tiles;
+            return;
+        }
         // Bundles before items on a theme's list; 全部 keeps the items where
         // villagers know them (the bundles have their chip and home tile).
         let bundles: Vec<&model::catalog::Bundle> = match theme {
@@ -191,23 +198,24 @@ impl Session {
             t => self.catalog.items_in_theme(t).collect(),
         };
         let bundle_tiles = bundles.into_iter().filter_map(|b| Some((self.item_by_code(b.code.as_str())?, Some(b.items.len()))));
-        v.services = bundle_tiles
-            .chain(items.into_iter().map(|i| (i, None)))
-            .map(|(item, parts)| {
-                let problem = self.tile_problem(item);
-                TileView {
-                    code: item.implement_code.to_string(),
-                    name: item.name.get(lang).to_owned(),
-                    department: match parts {
-                        Some(n) => self.tf("{} 件事，一次办好", &[&n]),
-                        None => item.department.get(lang).to_owned(),
-                    },
-                    time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
-                    enabled: problem.is_none(),
-                    note: problem.map(|p| self.t(p)).unwrap_or_default(),
-                }
-            })
-            .collect();
+        v.services = bundle_tiles.chain(items.into_iter().map(|i| (i, None))).map(|(item, parts)| self.tile(item, parts)).collect();
+    }
+
+    /// One tile: an item, or a bundle (as its item) of `parts` items.
+    pub(super) fn tile(&self, item: &ServiceItem, parts: Option<usize>) -> TileView {
+        let lang = self.settings.lang;
+        let problem = self.tile_problem(item);
+        TileView {
+            code: item.implement_code.to_string(),
+            name: item.name.get(lang).to_owned(),
+            department: match parts {
+                Some(n) => self.tf("{} 件事，一次办好", &[&n]),
+                None => item.department.get(lang).to_owned(),
+            },
+            time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
+            enabled: problem.is_none(),
+            note: problem.map(|p| self.t(p)).unwrap_or_default(),
+        }
     }
 
     /// The review: what was entered, then each material and how it stands.

@@ -22,6 +22,7 @@ mod ui_diagnostics;
 mod ui_journey;
 mod ui_keyboard;
 mod ui_place;
+mod ui_search;
 mod ui_text_fits;
 mod van_kiosk;
 mod van_offline;
