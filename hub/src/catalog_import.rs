@@ -58,10 +58,20 @@ fn time_limit(v: &str) -> Option<Value> {
     Some(json!({"amount": n, "unit": unit}))
 }
 
+fn err(row: usize, code: Option<&str>, field: &str, problem: String) -> RowError {
+    RowError { row, code: code.map(str::to_owned), field: field.to_owned(), problem }
+}
+
 /// The catalog the export describes, or every problem found in it.
 pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<RowError>> {
-    let err = |row, code: Option<&str>, field: &str, problem: String| RowError { row, code: code.map(str::to_owned), field: field.to_owned(), problem };
     let root: Value = serde_json::from_str(export).map_err(|e| vec![err(0, None, "(file)", format!("not JSON: {e}"))])?;
+    convert_value(&root, previous)
+}
+
+/// The same as [`convert`] on an export already read (the XLSX reader,
+/// `catalog_xlsx`, builds this value from the sheets so both layouts go
+/// through one validation).
+pub fn convert_value(root: &Value, previous: Option<&Catalog>) -> Result<Catalog, Vec<RowError>> {
     let Some(rows) = root.get("事项").and_then(Value::as_array) else {
         return Err(vec![err(0, None, "事项", "the export has no 事项 list".into())]);
     };
@@ -84,7 +94,8 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
             }
         };
         let code_s = text("实施编码", &mut errors);
-        if !code_s.is_empty() && model::ImplementCode::parse(&code_s).is_err() {
+        let code_ok = model::ImplementCode::parse(&code_s).is_ok();
+        if !code_s.is_empty() && !code_ok {
             errors.push(err(n, code, "实施编码", "not 1..24 letters or digits".into()));
         }
         let prev = previous.and_then(|p| p.item(&code_s));
@@ -186,6 +197,8 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
         let form = match (row.get("表单"), prev) {
             (Some(f), _) => f.clone(),
             (None, Some(p)) => serde_json::to_value(&p.form).unwrap_or(Value::Null),
+            // A bad code finds no published item; that it needs a form is no news.
+            (None, None) if !code_ok => Value::Null,
             (None, None) => {
                 errors.push(err(n, code, "表单", "a new item needs its kiosk form (表单), the platform export has none".into()));
                 Value::Null

@@ -24,6 +24,7 @@ mod blobs;
 mod bundle_files;
 pub mod catalog;
 pub mod catalog_import;
+pub mod catalog_xlsx;
 mod enroll;
 mod group;
 mod rate_limit;

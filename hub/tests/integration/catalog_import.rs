@@ -6,7 +6,7 @@ use model::{Catalog, Lang};
 use serde_json::{json, Value};
 
 /// The export row the platform would send for a starter item.
-fn row(c: &Catalog, code: &str) -> Value {
+pub fn row(c: &Catalog, code: &str) -> Value {
     let i = c.item(code).unwrap();
     let limit = |t: &model::catalog::TimeLimit| t.label_zh().replace("天", "天");
     json!({
