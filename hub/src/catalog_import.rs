@@ -186,11 +186,12 @@ pub fn convert_value(root: &Value, previous: Option<&Catalog>) -> Result<Catalog
                         ""
                     });
                     let mcode = m.get("材料编码").and_then(Value::as_str).map_or_else(|| format!("m{}", j + 1), str::to_owned);
-                    // Translations of a material kept when its Chinese name is unchanged.
-                    let mtext = prev
-                        .and_then(|p| p.materials.iter().find(|pm| pm.name.get(model::Lang::ZhCn) == mname))
-                        .map_or_else(|| json!({"zh-CN": mname}), |pm| serde_json::to_value(&pm.name).unwrap_or(Value::Null));
-                    materials.push(json!({"code": mcode, "name": mtext, "originals": originals, "copies": copies, "required": required, "source": source}));
+                    // Translations of a material, and whose it is (the platform
+                    // does not say), kept when its Chinese name is unchanged.
+                    let prev_m = prev.and_then(|p| p.materials.iter().find(|pm| pm.name.get(model::Lang::ZhCn) == mname));
+                    let mtext = prev_m.map_or_else(|| json!({"zh-CN": mname}), |pm| serde_json::to_value(&pm.name).unwrap_or(Value::Null));
+                    let holder = serde_json::to_value(prev_m.map(|pm| pm.holder).unwrap_or_default()).unwrap_or(Value::Null);
+                    materials.push(json!({"code": mcode, "name": mtext, "originals": originals, "copies": copies, "required": required, "source": source, "holder": holder}));
                 }
             }
         }

@@ -110,7 +110,10 @@ ITEMS = [
          [ID_MAT, PHOTO], BASE, tl(15, WD), tl(10, WD), "certificate"),
     item("620000CL0006", "残疾人证注销", "Cancel a disability certificate", "CL", "death", "public_service", ("cjr",),
          ("持证人死亡或不再符合残疾标准的，由本人或家属申请注销。", "On death, or when the holder no longer qualifies; by the holder or family."),
-         [ID_MAT, opt(DEATH_CERT), opt(DISABILITY_CERT)], BASE + DECEASED, tl(10, WD), tl(5, WD), "registration",
+         # The deceased's certificate: an e-license lookup by the applicant's
+         # number would find the applicant's own, so it is scanned (issue 15).
+         [ID_MAT, opt(DEATH_CERT), mat("disability_cert", "残疾人证", "Disability certificate", "scan", required=False, holder="subject")],
+         BASE + DECEASED, tl(10, WD), tl(5, WD), "registration",
          also=("disability",)),
     item("620000CL0007", "残疾人辅助器具适配申请", "Assistive devices for people with disabilities", "CL", "disability", "administrative_payment",
          ("cjr", "cjk"),
