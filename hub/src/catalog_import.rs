@@ -80,10 +80,16 @@ pub fn convert_value(root: &Value, previous: Option<&Catalog>) -> Result<Catalog
     };
     let mut errors = Vec::new();
     let mut items = Vec::new();
+    let mut rows_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         let n = i + 1;
         let code = row.get("实施编码").and_then(Value::as_str);
         let before = errors.len();
+        if let Some(c) = code.map(str::trim).filter(|c| !c.is_empty()) {
+            if let Some(first) = rows_of.insert(c, n) {
+                errors.push(err(n, code, "实施编码", format!("the same code as row {first}: one row per item")));
+            }
+        }
         let text = |field: &str, errors: &mut Vec<RowError>| -> String {
             match row.get(field).and_then(Value::as_str).map(str::trim) {
                 Some(s) if !s.is_empty() => s.to_owned(),

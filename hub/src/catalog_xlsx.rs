@@ -306,7 +306,12 @@ fn read(bytes: &[u8], report: &mut Report) -> Option<Layout> {
         }
         obj.insert("申请材料".into(), json!([]));
         if let Some(code) = &code {
-            index_of.entry(code.clone()).or_insert(rows.len());
+            if let Some(&first) = index_of.get(code) {
+                let first_row = items.rows[first].0 + 1;
+                report.at(&items, *r, items.columns.get("实施编码").copied(), Some(code), format!("the same 实施编码 as row {first_row}: one row per item"));
+            } else {
+                index_of.insert(code.clone(), rows.len());
+            }
         }
         rows.push(obj);
     }

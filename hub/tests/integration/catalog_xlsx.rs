@@ -135,6 +135,7 @@ fn every_fault_in_a_workbook_is_reported_where_staff_find_it_and_nothing_is_publ
     items[4]["事项名称"] = Value::Null; // row 6: empty required cell
     items[5]["咨询电话"] = json!(9318123456_u64); // row 7: a phone stored as a number
     items[6]["收费"] = json!(0); // row 8: a number where 否 belongs
+    items[8]["实施编码"] = items[7]["实施编码"].clone(); // row 10: the code of row 9 again
     items[0]["申请材料"][0]["材料来源"] = json!("传真"); // 申请材料 row 2: unknown source
     // A blank row before item 9: it moves from row 11 to row 12.
     let mut wb = workbook_with_blank_row(&export, Some(9));
@@ -162,6 +163,7 @@ fn every_fault_in_a_workbook_is_reported_where_staff_find_it_and_nothing_is_publ
         format!("sheet 事项, row 7 ({}), column 咨询电话 [H7]: stored as a number (9318123456), text expected: a number loses leading zeros (0931…) and long codes; format the column as text and type the value again", code(5)),
         format!("sheet 事项, row 8 ({}), column 收费 [M8]: stored as a number (0), text expected: a number loses leading zeros (0931…) and long codes; format the column as text and type the value again", code(6)),
         format!("sheet 申请材料, row 2 ({}), column 材料来源 [G2]: \"传真\" is not one of 身份证、扫描、拍照、人脸、电子证照、签名", code(0)),
+        format!("sheet 事项, row 10 ({}), column 实施编码 [A10]: the same 实施编码 as row 9: one row per item", code(7)),
     ];
     for e in &expected {
         assert!(lines.iter().any(|l| l == e), "missing {e:?} in {lines:#?}");

@@ -155,10 +155,11 @@ fn a_bundle_files_as_one_item_asking_each_field_and_material_once() {
     let keys: Vec<&str> = item.form.iter().map(|f| f.key.as_str()).collect();
     assert_eq!(keys, ["name", "id_number", "phone", "deceased_name", "deceased_id", "death_date", "relation", "reason"]);
     let mats: Vec<(&str, bool)> = item.materials.iter().map(|m| (m.code.as_str(), m.required)).collect();
-    // 户口簿 is optional for the pension part but required for 户口注销: required once.
+    // 户口簿 is optional for the pension part but required for 户口注销: required once;
+    // 火化证明 only where there is one (burial areas have none).
     assert_eq!(
         mats,
-        [("idcard", true), ("death_cert", true), ("hukou", true), ("deceased_idcard", false), ("bankbook", true), ("cremation", true), ("disability_cert", false)]
+        [("idcard", true), ("death_cert", true), ("hukou", true), ("deceased_idcard", false), ("bankbook", true), ("cremation", false), ("disability_cert", false)]
     );
     // Each part's conditions, under its name.
     let conditions = item.conditions.get(Lang::ZhCn);
