@@ -11,9 +11,7 @@ RELATION = choice("relation", "与申请人关系", "Relation to the applicant",
 ITEMS = [
     item("620000GA0001", "出生登记", "Birth registration", "GA", "birth", "administrative_confirmation", ("hkdj",),
          ("在本地出生的婴儿，由父母一方申报出生登记。", "A parent registers a baby born here."),
-         # 结婚证 of married parents, as the 出生一件事 guides list it; not
-         # required (a child born outside marriage is registered too).
-         [ID_MAT, BIRTH_CERT, HUKOU, opt(MARRIAGE_CERT)], BASE + BABY, tl(5, WD), tl(1, WD), "registration", also=("household",)),
+         [ID_MAT, BIRTH_CERT, HUKOU], BASE + BABY, tl(5, WD), tl(1, WD), "registration", also=("household",)),
     item("620000GA0002", "死亡户口注销", "Cancel the household registration of a deceased person", "GA", "death",
          "administrative_confirmation", ("hkdj",),
          ("户籍人员死亡后，由其家属或户主申报注销户口。", "The family or head of household reports a death."),
