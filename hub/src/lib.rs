@@ -25,6 +25,7 @@ mod bundle_files;
 pub mod objects;
 pub mod catalog;
 pub mod catalog_import;
+pub mod catalog_xlsx;
 mod enroll;
 mod group;
 mod rate_limit;

@@ -298,8 +298,9 @@ enum CaseCmd {
 
 #[derive(Debug, Subcommand)]
 enum CatalogCmd {
-    /// Import the platform's item export (JSON with GB/T 39046 names, see
-    /// the README), report every bad row and field, and publish it signed.
+    /// Import the platform's item export (JSON with GB/T 39046 names, or
+    /// the same as an XLSX workbook; see the README), report every bad row
+    /// and field, and publish it signed.
     Import {
         file: PathBuf,
         #[arg(long)]
@@ -650,11 +651,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Catalog(CatalogCmd::Import { file, catalog_key_file, out })) => {
             let key = load_catalog_key(&catalog_key_file)?;
-            let export = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let export = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let store = open_store_sync(&args.db)?;
             let previous_signed = store.latest_catalog()?;
             let previous = previous_signed.as_ref().and_then(|s| s.verify(&key.public_key()).ok()).map(|(c, _)| c);
-            let catalog = match hub::catalog_import::convert(&export, previous.as_ref()) {
+            let catalog = match hub::catalog_xlsx::convert_file(&export, previous.as_ref()) {
                 Ok(c) => c,
                 Err(errors) => {
                     for e in &errors {

@@ -277,6 +277,8 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         item_code: ImplementCode::parse(code).expect("a code"),
         case_number: CaseNumber::parse(&format!("62292620261121000124P{i}")).expect("a case number"),
         stage,
+        // The back office's words for the part it rejected.
+        reason: (stage == FilingStage::Problem).then(|| "请补交残疾人证原件".to_owned()),
     };
     s.handle(Event::LookedUp(vec![FilingStatus {
         parts: vec![

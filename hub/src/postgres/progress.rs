@@ -2,7 +2,7 @@
 //! PostgreSQL (the SQLite twins are `sqlite/progress.rs` and
 //! `sqlite/rating_forward.rs`; the contracts are the role traits').
 
-use model::protocol::{ProgressCase, ProgressStep};
+use model::protocol::{CasePart, ProgressCase, ProgressStep};
 use model::{IdNumber, SubmissionId};
 use time::OffsetDateTime;
 
@@ -59,6 +59,18 @@ impl PgStore {
                     .map(|f| f.try_get(0))
                     .transpose()?;
                 let filer: String = r.try_get(7)?;
+                let mut parts = Vec::new();
+                for p in client
+                    .query("SELECT case_number, item_code, status, reason FROM case_parts WHERE bundle_case = $1 ORDER BY position", &[&number])
+                    .await?
+                {
+                    parts.push(CasePart {
+                        case_number: parse_case_number(p.try_get(0)?)?,
+                        item_code: p.try_get(1)?,
+                        status: status_from_str(p.try_get(2)?)?,
+                        reason: p.try_get(3)?,
+                    });
+                }
                 out.push(ProgressCase {
                     case_number: parse_case_number(&number)?,
                     submission_id: parse_id(r.try_get(1)?)?,
@@ -70,6 +82,7 @@ impl PgStore {
                     result_available: r.try_get(6)?,
                     filed_here: filer == l.terminal,
                     followup_reply,
+                    parts,
                 });
             }
             Ok(out)

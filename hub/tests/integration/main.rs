@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod catalog_import;
+mod catalog_xlsx;
 mod e_license;
 mod auth;
 mod backoffice;

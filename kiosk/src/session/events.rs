@@ -324,6 +324,9 @@ pub struct PartStatus {
     pub case_number: CaseNumber,
     /// Where the part stands, as the hub last reported it.
     pub stage: FilingStage,
+    /// Why the back office rejected it, in its words (shown as a single
+    /// case's reason is).
+    pub reason: Option<String>,
 }
 
 /// Where a filing stands, in the villager's terms.

@@ -534,16 +534,23 @@ impl Session {
     fn progress_rows(&self, f: &FilingStatus) -> ProgressView {
         let mut row = self.progress_row(f);
         row.parts = if !f.parts.is_empty() {
-            f.parts.iter().map(|p| self.part_view(&p.item_code, p.stage, p.case_number.to_string())).collect()
+            f.parts.iter().map(|p| self.part_view(&p.item_code, p.stage, p.case_number.to_string(), p.reason.as_deref())).collect()
         } else {
             let parts = self.bundle_of(f.item_code.as_str()).map(|b| b.items.clone()).unwrap_or_default();
-            parts.iter().map(|code| self.part_view(code, f.stage, String::new())).collect()
+            parts.iter().map(|code| self.part_view(code, f.stage, String::new(), None)).collect()
         };
         row
     }
 
-    fn part_view(&self, code: &model::ImplementCode, stage: FilingStage, number: String) -> PartView {
-        let (status, tone) = self.stage_words(stage);
+    /// A part the back office rejected says so and why, in its words (as a
+    /// single case's history does), not the words for a failed sending.
+    fn part_view(&self, code: &model::ImplementCode, stage: FilingStage, number: String, reason: Option<&str>) -> PartView {
+        let (status, tone) = match (stage, reason) {
+            (FilingStage::Problem, Some(reason)) => {
+                (self.sentences(&self.t(model::CaseStatus::Rejected.label_zh()), &self.tf("原因：{}", &[&reason])), ui::ProgressTone::Problem)
+            }
+            _ => self.stage_words(stage),
+        };
         PartView { item: self.item_name(code), status, number, tone }
     }
 
