@@ -99,6 +99,9 @@ struct Args {
     /// File (root-only) holding the platform's bearer token.
     #[arg(long, env = "CUNBAN_RATINGS_TOKEN_FILE", requires = "ratings_platform_url")]
     ratings_token_file: Option<PathBuf>,
+    /// A load balancer's address (repeatable): its X-Forwarded-For names the client.
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Vec<std::net::IpAddr>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -475,6 +478,7 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
                     println!("part {}  status {}  item {}", part.case_number, status_word(part.status), p(&part.item_code));
                 }
             }
+            backoffice::e_license_lines(s).iter().for_each(|l| println!("{l}"));
             for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
                 println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
                 if let Some(dir) = &out {
@@ -746,6 +750,7 @@ async fn main() -> anyhow::Result<()> {
         signing_key: Some(std::sync::Arc::new(signing_key)),
         sms_gateway: args.sms.sms_gateway_url.is_some(),
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
+        trusted_proxies: args.trusted_proxy.clone(),
         ..HubOptions::default()
     };
     match (args.sms.gateway()?, &options.platform_key) {

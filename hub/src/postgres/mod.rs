@@ -19,6 +19,7 @@ mod enrollment;
 pub mod from_sqlite;
 mod pool;
 mod progress;
+mod rate_limit;
 mod ratings;
 mod reader;
 mod rollouts;

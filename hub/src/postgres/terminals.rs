@@ -160,6 +160,38 @@ impl TerminalStore for PgStore {
         })
     }
 
+    fn add_terminals(&self, terminals: &[NewTerminal], at: OffsetDateTime) -> Result<usize, StoreError> {
+        let ids: Vec<&str> = terminals.iter().map(|t| t.id.as_str()).collect();
+        let keys: Vec<String> = terminals.iter().map(|t| t.public_key.to_string()).collect();
+        let villages: Vec<Option<&str>> = terminals.iter().map(|t| t.village_code.as_ref().map(|v| v.as_str())).collect();
+        let labels: Vec<Option<&str>> = terminals.iter().map(|t| t.label.as_deref()).collect();
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            // add_terminal's rule, for all at once: a known id keeps its key
+            // and must be active; a key belongs to one id.
+            let conflict = tx
+                .query_opt(
+                    "SELECT n.id FROM UNNEST($1::text[], $2::text[]) AS n(id, key) JOIN terminals t ON t.id = n.id OR t.public_key = n.key
+                     WHERE t.id <> n.id OR t.public_key <> n.key OR t.status <> 'active' LIMIT 1",
+                    &[&ids, &keys],
+                )
+                .await?;
+            if let Some(r) = conflict {
+                return Err(StoreError::TerminalConflict(r.try_get(0)?));
+            }
+            tx.execute(
+                "INSERT INTO terminals (id, public_key, status, village_code, label, added_at)
+                 SELECT id, key, 'active', village, label, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS n(id, key, village, label)
+                 ON CONFLICT (id) DO UPDATE SET village_code = COALESCE(excluded.village_code, terminals.village_code), label = COALESCE(excluded.label, terminals.label)",
+                &[&ids, &keys, &villages, &labels, &at],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(terminals.len())
+        })
+    }
+
     fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let client = self.pool.get()?;
         let changed = self.pool.wait(client.execute("UPDATE terminals SET status = 'revoked', revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", &[&id, &at]))?;

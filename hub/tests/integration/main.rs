@@ -21,6 +21,8 @@ mod openapi;
 mod pg;
 mod postgres;
 mod progress;
+mod rate_limits;
+mod registry;
 mod rollout;
 mod ratings;
 mod s3;
