@@ -148,14 +148,24 @@ impl Garage {
             }
             std::thread::sleep(Duration::from_millis(100));
         };
-        run(&mut cli(&["layout", "assign", "-z", "dc1", "-c", "1G", &id]), "garage layout assign")?;
-        run(&mut cli(&["layout", "apply", "--version", "1"]), "garage layout apply")?;
-        let key = run(&mut cli(&["key", "create", "cunban"]), "garage key create")?;
+        // A node that has just answered may still refuse the next step for a moment.
+        let retry = |args: &[&str], what: &str| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                match run(&mut cli(args), what) {
+                    Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(250)),
+                    r => return r,
+                }
+            }
+        };
+        retry(&["layout", "assign", "-z", "dc1", "-c", "1G", &id], "garage layout assign")?;
+        retry(&["layout", "apply", "--version", "1"], "garage layout apply")?;
+        let key = retry(&["key", "create", "cunban"], "garage key create")?;
         let field = |name: &str| key.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned())).with_context(|| format!("no {name} in garage's answer"));
         let creds = dir.join("s3-credentials");
         std::fs::write(&creds, format!("access_key_id = {}\nsecret_access_key = {}\n", field("Key ID:")?, field("Secret key:")?))?;
-        run(&mut cli(&["bucket", "create", "cunban"]), "garage bucket create")?;
-        run(&mut cli(&["bucket", "allow", "--read", "--write", "--owner", "cunban", "--key", "cunban"]), "garage bucket allow")?;
+        retry(&["bucket", "create", "cunban"], "garage bucket create")?;
+        retry(&["bucket", "allow", "--read", "--write", "--owner", "cunban", "--key", "cunban"], "garage bucket allow")?;
         garage.objects = format!("s3://cunban/hub?endpoint=http://127.0.0.1:{s3}&region=garage&credentials_file={}", creds.display());
         Ok(garage)
     }

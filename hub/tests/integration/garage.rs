@@ -89,8 +89,16 @@ impl GarageServer {
         Command::new(&self.bin).arg("-c").arg(self.dir.path().join("garage.toml")).args(args).env("RUST_LOG", "warn").stdin(Stdio::null()).output().unwrap()
     }
 
+    /// Runs a setup command, again for up to 20 s while it fails: a node
+    /// that has just answered `node id` may still refuse the next step
+    /// (seen once in a full run with many servers starting at once).
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.cli(args);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut out = self.cli(args);
+        while !out.status.success() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(250));
+            out = self.cli(args);
+        }
         assert!(out.status.success(), "garage {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
