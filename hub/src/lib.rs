@@ -22,6 +22,7 @@ pub mod api;
 mod auth;
 mod blobs;
 mod bundle_files;
+pub mod objects;
 pub mod catalog;
 pub mod catalog_import;
 mod enroll;

@@ -40,8 +40,11 @@ struct Args {
     /// (`postgres://user@host/db`; needs --blob-dir and --signing-key-file).
     #[arg(long, default_value = "hub.db", global = true, env = "CUNBAN_HUB_DB")]
     db: PathBuf,
-    /// With PostgreSQL: the folder of attachment bytes, shared by every instance.
-    #[arg(long, global = true, env = "CUNBAN_BLOB_DIR")]
+    /// With PostgreSQL: where attachments, result documents and update
+    /// bundles go, shared by every instance: a folder, or an S3-compatible
+    /// bucket, `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&credentials_file=PATH`
+    /// (credentials from that file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    #[arg(long, visible_alias = "objects", global = true, env = "CUNBAN_BLOB_DIR")]
     blob_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8700")]
@@ -475,6 +478,7 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
                     println!("part {}  status {}  item {}", part.case_number, status_word(part.status), p(&part.item_code));
                 }
             }
+            backoffice::e_license_lines(s).iter().for_each(|l| println!("{l}"));
             for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
                 println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
                 if let Some(dir) = &out {

@@ -213,7 +213,7 @@ impl App {
 
     fn publish(&self) {
         let view = self.view();
-        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Progress | Screen::Result | Screen::Rate);
+        let wants = matches!(view.screen, Screen::Home | Screen::Services | Screen::Search | Screen::Progress | Screen::Result | Screen::Rate);
         self.inner.code_wanted.store(wants, std::sync::atomic::Ordering::Relaxed);
         if let Some(visit) = self.inner.visit_lock.get() {
             visit.visit(view.screen != Screen::Home);
@@ -275,7 +275,7 @@ impl App {
     fn run(&self, effect: Effect) {
         match effect {
             // The journeys beside filing: visit.rs.
-            effect @ (Effect::Speak { .. } | Effect::LookUp(_) | Effect::StoreRating(_)) => {
+            effect @ (Effect::Speak { .. } | Effect::LookUp(_) | Effect::StoreRating(_) | Effect::LookUpELicense { .. }) => {
                 crate::visit::run(self, &self.inner.visit, &self.inner.outbox, &self.inner.sync, &self.inner.rt, effect)
             }
             Effect::ReadCard => {

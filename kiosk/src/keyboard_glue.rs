@@ -56,11 +56,17 @@ impl Engines {
     }
 }
 
+/// The field key of the search screen's query: what is typed there goes to
+/// `Visit.search-typed` at every key, not to a form field on 完成.
+pub const SEARCH_KEY: &str = "\u{0}search";
+
 #[derive(Default)]
 struct State {
     engines: Engines,
     speaker: Option<Arc<dyn Speaker>>,
     field: String,
+    /// The search query last handed to the session (typed text).
+    searched: zeroize::Zeroizing<String>,
     kind: Option<Kind>,
     keys: Vec<Key>,
     typist: Typist,
@@ -194,6 +200,26 @@ pub fn wire(w: &KioskWindow, engines: Engines, speaker: Option<Arc<dyn Speaker>>
     });
 }
 
+/// Follows the visit after each view: the keyboard stays up on the form
+/// while a field is typed, opens on the search screen while the villager
+/// types there (with what was typed so far), and closes everywhere else,
+/// keeping nothing (the visit was cancelled or timed out, or moved on).
+pub fn follow(w: &KioskWindow, v: &crate::session::View) {
+    use crate::session::Screen;
+    let searching = with(|s| s.field == SEARCH_KEY).unwrap_or(false);
+    let open = w.global::<Keyboard>().get_mode() != KeyboardMode::Closed;
+    match v.screen {
+        Screen::Form if !searching => {}
+        Screen::Search if v.search_typing => {
+            if !open {
+                with(|s| s.searched = zeroize::Zeroizing::new(v.search_query.clone()));
+                self::open(w, SEARCH_KEY, "", &v.search_query, false);
+            }
+        }
+        _ => close(w),
+    }
+}
+
 /// Closes the keyboard without keeping anything: the visit left the form
 /// (cancelled, timed out).
 pub fn close(w: &KioskWindow) {
@@ -207,6 +233,7 @@ pub fn close(w: &KioskWindow) {
         s.written.clear();
         s.kind = None;
         s.field.clear();
+        s.searched = Default::default();
     });
     let kb = w.global::<Keyboard>();
     kb.set_mode(KeyboardMode::Closed);
@@ -274,8 +301,10 @@ fn switch(w: &KioskWindow, mode: KeyboardMode) {
             });
         }
     });
+    let rows = caps.iter().map(|c| c.row + 1).max().unwrap_or(1);
     kb.set_keys(ModelRc::new(VecModel::from(caps)));
     kb.set_columns(columns.max(1) as i32);
+    kb.set_rows(rows);
     kb.set_mode(mode);
     show(w);
 }
@@ -362,11 +391,27 @@ fn done(w: &KioskWindow) {
         let date = format!("{:04}-{:02}-{:02}", kb.get_year(), kb.get_month(), kb.get_day());
         (with(|s| std::mem::take(&mut s.field)).unwrap_or_default(), date)
     } else {
-        // Letters not yet turned into characters are dropped, not guessed.
-        with(|s| (std::mem::take(&mut s.field), s.typist.take())).unwrap_or_default()
+        // Letters not yet turned into characters are dropped, not guessed;
+        // but a search takes them as they are (`ylbx` is a query).
+        with(|s| {
+            let mut text = s.typist.take();
+            if s.field == SEARCH_KEY {
+                if let Some(p) = &s.pinyin {
+                    text.push_str(&p.composition().preedit);
+                }
+            }
+            (std::mem::take(&mut s.field), text)
+        })
+        .unwrap_or_default()
     };
     close(w);
-    if field == crate::place_glue::DETAIL_KEY {
+    if field == SEARCH_KEY {
+        // 完成 on the search screen: the whole list of what was found.
+        let visit = w.global::<ui::Visit>();
+        // Closed first, so the view of the final text does not reopen it.
+        visit.invoke_search_keyboard(false);
+        visit.invoke_search_typed(text.as_str().into());
+    } else if field == crate::place_glue::DETAIL_KEY {
         // The rest of an address, typed for the place picker under the keyboard.
         w.global::<ui::PlacePicker>().invoke_detail_typed(text.into());
     } else if !field.is_empty() {
@@ -394,6 +439,17 @@ fn show(w: &KioskWindow) {
     }) else {
         return;
     };
+    // The search follows every key: the letters not yet turned into
+    // characters count too (`ylbx` is a query, not a composition).
+    let query = zeroize::Zeroizing::new(format!("{text}{preedit}"));
+    let search_changed = with(|s| {
+        let changed = s.field == SEARCH_KEY && *s.searched != *query;
+        if changed {
+            s.searched = query.clone();
+        }
+        changed
+    })
+    .unwrap_or(false);
     kb.set_text(text.into());
     kb.set_preedit(preedit.into());
     let candidates: Vec<SharedString> = candidates.into_iter().map(Into::into).collect();
@@ -417,6 +473,9 @@ fn show(w: &KioskWindow) {
         })
         .collect();
     kb.set_keys(ModelRc::new(VecModel::from(caps)));
+    if search_changed {
+        w.global::<ui::Visit>().invoke_search_typed(query.as_str().into());
+    }
 }
 
 /// Strokes as SVG path commands for the pad's Path element.

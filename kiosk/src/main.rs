@@ -221,9 +221,9 @@ fn main() -> Result<()> {
         Box::new(move |view| {
             let _ = weak.upgrade_in_event_loop(move |w| {
                 ui_glue::apply(&w, &view);
-                // Leaving the form (cancel, idle timeout) drops anything typed.
+                // Leaving the form or the search (cancel, idle timeout) drops anything typed.
+                kiosk::keyboard_glue::follow(&w, &view);
                 if view.screen != kiosk::session::Screen::Form {
-                    kiosk::keyboard_glue::close(&w);
                     kiosk::place_glue::close(&w);
                 }
             });

@@ -27,6 +27,7 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
     };
     visit.on_start(on(|| Event::Start));
     visit.on_start_bundles(on(|| Event::StartBundles));
+    visit.on_search(on(|| Event::Search));
     visit.on_progress(on(|| Event::QueryProgress));
     visit.on_result(on(|| Event::QueryResult));
     visit.on_rate(on(|| Event::RateService));
@@ -68,6 +69,10 @@ pub fn wire(w: &KioskWindow, app: &App, simulator: Option<Arc<SamSimulator>>) {
 
     let a = app.clone();
     visit.on_choose_theme(move |id| a.dispatch(Event::ChooseTheme(id.into())));
+    let a = app.clone();
+    visit.on_search_typed(move |text| a.dispatch(Event::SearchTyped(text.into())));
+    let a = app.clone();
+    visit.on_search_keyboard(move |open| a.dispatch(Event::SearchKeyboard(open)));
     let a = app.clone();
     visit.on_choose_service(move |code| a.dispatch(Event::ChooseService(code.into())));
     let a = app.clone();
@@ -121,6 +126,7 @@ pub fn screen(s: Screen) -> ui::Screen {
     match s {
         Screen::Home => ui::Screen::Home,
         Screen::Services => ui::Screen::Services,
+        Screen::Search => ui::Screen::Search,
         Screen::Guide => ui::Screen::Guide,
         Screen::Consent => ui::Screen::Consent,
         Screen::IdPrompt => ui::Screen::IdPrompt,
@@ -216,6 +222,11 @@ pub fn apply(w: &KioskWindow, v: &View) {
             .collect(),
         |m| visit.set_themes(m),
     );
+    visit.set_services_heading(v.services_heading.as_str().into());
+    visit.set_search_query(v.search_query.as_str().into());
+    visit.set_search_typing(v.search_typing);
+    visit.set_search_message(v.search_message.as_str().into());
+    visit.set_search_nothing(v.search_nothing);
     visit.set_item_name(v.item_name.as_str().into());
     sync(visit.get_guide_rows(), pairs(&v.guide_rows), |m| visit.set_guide_rows(m));
     sync(visit.get_consent_rows(), pairs(&v.consent_rows), |m| visit.set_consent_rows(m));
@@ -322,6 +333,7 @@ fn material_step(v: &View) -> ui::MaterialStep {
         preview: preview.unwrap_or_default(),
         captured: m.captured.as_str().into(),
         captured_by_scan: m.captured_by_scan,
+        reason: m.reason.as_str().into(),
     }
 }
 

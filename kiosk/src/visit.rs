@@ -194,6 +194,14 @@ pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outb
                 }
             });
         }
+        Effect::LookUpELicense { material, id_number } => {
+            let app = app.clone();
+            let sync = sync.clone();
+            rt.spawn(async move {
+                let event = ask_e_license(&sync, material, id_number).await;
+                app.dispatch(event);
+            });
+        }
         Effect::StoreRating(record) => {
             let waiting: Vec<RatingRecord> = std::mem::take(&mut *lock(&services.waiting_ratings));
             let outbox = outbox.clone();
@@ -224,6 +232,39 @@ pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outb
         _ => {}
     }
 }
+
+/// Asks the hub's e-license library for one material of the card holder.
+/// Not reached (no network) and reached-but-the-library-is-down are told
+/// apart, so the villager hears why a scan is needed. The ID number is
+/// never logged; the license number neither.
+async fn ask_e_license(sync: &SyncClient, material: String, id_number: model::IdNumber) -> Event {
+    use crate::materials::ELicenseLookup as L;
+    let query = model::protocol::ELicenseQuery { material_code: material.clone(), id_number };
+    let asked = tokio::time::timeout(E_LICENSE_TIMEOUT, sync.e_license(&query)).await;
+    let (found, miss) = match asked {
+        Ok(Ok(answer)) => match answer.document.filter(|_| answer.available) {
+            Some(doc) => (Some(Box::new(doc)), L::Found),
+            None => (None, L::NotFound),
+        },
+        Ok(Err(stop @ (offline_cache::StopReason::LinkDown(_) | offline_cache::StopReason::Timeout))) => {
+            info!(material = %material, reason = %stop, "e-license library not asked: the hub is not reached");
+            (None, L::NoNetwork)
+        }
+        Ok(Err(stop)) => {
+            warn!(material = %material, reason = %stop, "the e-license library did not answer");
+            (None, L::NotAnswering)
+        }
+        Err(_) => {
+            warn!(material = %material, "the e-license lookup timed out");
+            (None, L::NoNetwork)
+        }
+    };
+    info!(material = %material, found = found.is_some(), "e-license lookup answered");
+    Event::ELicenseLooked { material, found, miss }
+}
+
+/// How long the villager waits for the library before being asked to scan.
+const E_LICENSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl VisitServices {
     pub(crate) fn keep_waiting(&self, mut keep: Vec<RatingRecord>) {

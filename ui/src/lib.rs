@@ -40,9 +40,10 @@ pub fn set_language(window: &KioskWindow, lang: &str) {
 
 /// Every screen of a villager's visit, in the order of a visit (assisted
 /// mode's screens follow in [`Screen`] but need a van profile to reach).
-pub const VISIT_SCREENS: [Screen; 16] = [
+pub const VISIT_SCREENS: [Screen; 17] = [
     Screen::Home,
     Screen::Services,
+    Screen::Search,
     Screen::Guide,
     Screen::Consent,
     Screen::IdPrompt,

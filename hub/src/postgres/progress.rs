@@ -112,8 +112,8 @@ impl ProgressStore for PgStore {
 
     fn any_case_result(&self, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let client = self.pool.get()?;
-        let row = self.pool.wait(client.query_opt("SELECT media_type, bytes FROM case_results WHERE case_number = $1", &[&case_number]))?;
-        Ok(row.map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?))).transpose()?)
+        let row = self.pool.wait(client.query_opt("SELECT media_type, bytes, sha256 FROM case_results WHERE case_number = $1", &[&case_number]))?;
+        row.map(|r| self.result_document(&r)).transpose()
     }
 }
 

@@ -206,7 +206,9 @@ impl SubmissionStore for PgStore {
             report.submissions += tx.execute(&format!("DELETE FROM submissions s WHERE {STALE}"), &[&uncommitted_before]).await?;
             let mut orphans = Vec::new();
             for sha in shas {
-                if tx.query_opt("SELECT 1 FROM submission_attachments WHERE sha256 = $1 LIMIT 1", &[&sha]).await?.is_none() {
+                // A result document in the object store may share the name (same bytes).
+                let held = "SELECT 1 FROM submission_attachments WHERE sha256 = $1 UNION ALL SELECT 1 FROM case_results WHERE sha256 = $1 LIMIT 1";
+                if tx.query_opt(held, &[&sha]).await?.is_none() {
                     orphans.push(sha);
                 }
             }

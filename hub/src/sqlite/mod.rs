@@ -34,7 +34,7 @@ use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use rusqlite::{Connection, TransactionBehavior};
 use time::OffsetDateTime;
 
-use crate::blobs::Blobs;
+use crate::objects::Objects;
 use crate::group::GroupWriter;
 use crate::store::{
     AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingForwardStore, RatingStore, RatingToForward, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
@@ -49,7 +49,7 @@ use schema::{migrate, MIGRATIONS};
 
 pub struct SqliteStore {
     pool: Pool,
-    blobs: Blobs,
+    blobs: Objects,
     /// Published update bundles, `<sha256>.tar` (`<db>.updates/`, rollouts.rs).
     updates: crate::bundle_files::BundleFiles,
     /// Taken by every in-process writer, before its pool connection (see group.rs).
@@ -68,7 +68,7 @@ impl SqliteStore {
         let group = GroupWriter::start(path, gate.clone(), open_connection)?;
         let mut updates = path.as_os_str().to_owned();
         updates.push(".updates");
-        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, updates: crate::bundle_files::BundleFiles::new(updates.into()), gate, group })
+        Ok(SqliteStore { pool, blobs: Objects::beside(path)?, updates: crate::bundle_files::BundleFiles::new(updates.into()), gate, group })
     }
 
     /// Creates a database at an old schema version (tests of migrations:

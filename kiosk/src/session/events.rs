@@ -44,6 +44,12 @@ pub enum Event {
     Start,
     /// Home: 一件事一次办 (the services screen showing the bundles).
     StartBundles,
+    /// Home: 搜索 (find an item by typing).
+    Search,
+    /// Search: the text typed so far (every keystroke). Typed text: do not log it.
+    SearchTyped(String),
+    /// Search: the keyboard opened (继续输入) or closed (完成, 看全部).
+    SearchKeyboard(bool),
     /// Services: a theme filter; "" is all.
     ChooseTheme(String),
     /// Services: an item's tile was tapped (its 实施编码).
@@ -86,6 +92,17 @@ pub enum Event {
     NextMaterial,
     /// Materials: 跳过 (optional materials only).
     SkipMaterial,
+    /// The answer to [`Effect::LookUpELicense`]: the license found (its
+    /// type, number, issuer, date), or why there is none (not in the
+    /// library, no network, the library not answering).
+    ELicenseLooked {
+        /// The material's code.
+        material: String,
+        /// The library's license, when it holds one.
+        found: Option<Box<model::protocol::ELicenseDocument>>,
+        /// How it ended: `Found` with the license, else why there is none.
+        miss: crate::materials::ELicenseLookup,
+    },
     /// Whether the hub answered the last sync: the materials screen says
     /// e-licenses need no scan only while online.
     LinkChanged {
@@ -199,6 +216,14 @@ pub enum Effect {
         material: String,
         /// Scan or photo.
         kind: CaptureKind,
+    },
+    /// Ask the hub's e-license library whether it holds this material for
+    /// the card holder; answer with `ELicenseLooked`.
+    LookUpELicense {
+        /// The material's code.
+        material: String,
+        /// The card holder's number (sent to the hub over TLS only).
+        id_number: IdNumber,
     },
     /// Print this receipt on the receipt printer; answer with `Printed` or `PrintFailed`.
     Print(ReceiptData),

@@ -23,6 +23,7 @@ mod place;
 mod rating;
 mod reading;
 mod render;
+mod search;
 mod state;
 mod submission;
 mod view;
@@ -63,6 +64,11 @@ pub struct Session {
     bundle_items: Vec<model::ServiceItem>,
     /// Filings per item code held by this terminal (常办, search ranking).
     filed: std::collections::HashMap<String, u32>,
+    /// The catalog's search index, rebuilt with the catalog.
+    search_index: model::catalog::SearchIndex,
+    /// What the villager typed on the search screen: typed text, so it is
+    /// never logged and is zeroised when the visit goes home.
+    search_query: zeroize::Zeroizing<String>,
     terminal: Terminal,
     caps: Capabilities,
     settings: Settings,
@@ -89,6 +95,8 @@ impl Session {
     pub fn new(catalog: Arc<Catalog>, terminal: Terminal, caps: Capabilities, clock: Clock) -> Session {
         Session {
             bundle_items: bundle_items(&catalog),
+            search_index: model::catalog::SearchIndex::new(&catalog),
+            search_query: Default::default(),
             catalog,
             next_catalog: None,
             filed: std::collections::HashMap::new(),
@@ -111,6 +119,7 @@ impl Session {
         match &self.state {
             State::Home => Screen::Home,
             State::Services { .. } => Screen::Services,
+            State::Search { .. } => Screen::Search,
             State::Guide { .. } => Screen::Guide,
             State::Consent { .. } => Screen::Consent,
             State::IdPrompt { .. } => Screen::IdPrompt,
@@ -162,6 +171,7 @@ impl Session {
         if matches!(self.state, State::Home) {
             if let Some(next) = self.next_catalog.take() {
                 self.bundle_items = bundle_items(&next);
+                self.search_index = model::catalog::SearchIndex::new(&next);
                 self.catalog = next;
             }
         }
@@ -203,6 +213,10 @@ impl Session {
     /// Applies one event; returns what the kiosk must do.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let effects = self.handle_inner(event);
+        if matches!(self.state, State::Home) {
+            // The visit is over: what was typed goes with it.
+            self.search_query = Default::default();
+        }
         self.adopt_next_catalog();
         effects
     }
@@ -266,6 +280,14 @@ impl Session {
             }
             Event::StillHere => {
                 self.idle_left = None;
+                vec![]
+            }
+            // Each keystroke on the search screen: the results follow.
+            Event::SearchTyped(query) => {
+                self.idle_left = None;
+                if matches!(self.state, State::Search { .. }) {
+                    self.search_query = zeroize::Zeroizing::new(query);
+                }
                 vec![]
             }
             Event::IdleTimeout => {
@@ -338,7 +360,8 @@ impl Session {
             drop(state);
             return (State::Home, if stop { vec![Effect::StopCardReader] } else { vec![] });
         }
-        self.step_filing(state, event)
+        self.step_search(state, event)
+            .or_else(|(state, event)| self.step_filing(state, event))
             .or_else(|(state, event)| self.step_lookup(state, event))
             .or_else(|(state, event)| self.step_rating(state, event))
             // Anything else (a late device event, a double tap) changes nothing.

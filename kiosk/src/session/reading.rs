@@ -46,6 +46,12 @@ impl Session {
                     }
                 }
             }
+            Screen::Search => {
+                push(&v.search_message);
+                for t in &v.services {
+                    push(&t.name);
+                }
+            }
             Screen::Guide => pairs(&v.guide_rows, &mut push),
             Screen::Consent => pairs(&v.consent_rows, &mut push),
             Screen::IdPrompt => {}

@@ -8,18 +8,16 @@ use model::{CaseNumber, Lang, ServiceItem};
 use super::events::{FilingStage, FilingStatus, Known, RatingTarget};
 use super::lookup::printable;
 use super::rating::reasons_for;
-use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State};
+use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State, DEPARTMENTS, FREQUENT};
+// Where the filing journey has always found it.
+pub(super) use super::state::BUNDLES;
 use super::view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
-use crate::materials::{self, CaptureKind, Outcome};
+use crate::materials::{self, CaptureKind, ELicenseLookup, Outcome};
 
 
-/// The 常办 chip's theme id (no catalog theme may use it) and how many
-/// of the most filed items it lists.
-pub(super) const FREQUENT: &str = "frequent";
+/// How many of the most filed items the 常办 chip lists.
 const FREQUENT_TILES: usize = 12;
-/// The 一件事一次办 chip's theme id: every bundle of the catalog.
-pub(super) const BUNDLES: &str = "bundles";
 
 impl Session {
     /// What reading aloud says on the current screen.
@@ -30,7 +28,11 @@ impl Session {
         let v = self.view_without_prompt();
         match &self.state {
             State::Home => self.say("您好！要办事，请点「我要办事」。查进度、打印结果和评价，也在这一页。"),
+            State::Services { theme } if theme == DEPARTMENTS => self.say("请选择办事的部门，点一下部门的名字。"),
             State::Services { .. } => self.say("请选择要办的事，点一下事项的名字。"),
+            State::Search { .. } if v.search_nothing => self.sentences(&v.search_message, &self.say("可以换个写法，或者按类别、按部门找。")),
+            State::Search { typing: true } => self.say("请用下面的键盘打字，要办的事会出现在上面，点一下就行。"),
+            State::Search { .. } => self.say("请点一下要办的事。"),
             State::Guide { item, .. } => {
                 self.sentences(&self.item_name(item), &self.say("请看办事指南，准备好了请点「开始办理」。"))
             }
@@ -48,6 +50,7 @@ impl Session {
             State::Materials { .. } => match &v.material {
                 Some(m) if !m.problem.is_empty() => m.problem.clone(),
                 Some(m) if m.busy => v.busy_message,
+                Some(m) if !m.reason.is_empty() => self.sentences(&m.name, &self.sentences(&m.reason, &m.hint)),
                 Some(m) => self.sentences(&m.name, &m.hint),
                 None => String::new(),
             },
@@ -94,6 +97,7 @@ impl Session {
                 );
             }
             State::Services { theme } => self.services_view(&mut v, theme),
+            State::Search { typing } => self.search_view(&mut v, *typing),
             State::Guide { item, .. } | State::Consent { item, .. } => {
                 v.item_name = self.item_name(item);
                 if let Some(item) = self.item_by_code(item.as_str()) {
@@ -126,6 +130,8 @@ impl Session {
                         CaptureKind::Scan => self.say("正在扫描，请不要打开盖子…"),
                         CaptureKind::Photo => self.say("正在拍照，请不要动…"),
                     };
+                } else if v.material.as_ref().is_some_and(|m| m.busy) {
+                    v.busy_message = self.say("正在电子证照库里查找这份材料，请稍等…");
                 }
             }
             State::Review(d) => self.review_view(&mut v, d),
@@ -157,9 +163,8 @@ impl Session {
         let frequent = self.catalog.frequent(&self.filed, FREQUENT_TILES);
         let frequent_chip = (!frequent.is_empty() && theme != BUNDLES)
             .then(|| ThemeView { id: FREQUENT.to_owned(), name: self.t("常办"), selected: theme == FREQUENT });
-        // 一件事一次办 while it is the list shown (from the home tile): one
-        // chip more on the other lists would push their tiles to one row in
-        // Tibetan and Kazakh at large text (chips do not page yet).
+        // 一件事一次办 while it is the list shown (from the home tile); the
+        // other lists reach the bundles through their themes.
         let bundle_chip = (theme == BUNDLES)
             .then(|| ThemeView { id: BUNDLES.to_owned(), name: self.t("一件事一次办"), selected: theme == BUNDLES });
         v.themes = std::iter::once(ThemeView {
@@ -169,11 +174,16 @@ impl Session {
         })
         .chain(frequent_chip)
         .chain(bundle_chip)
+        .chain(self.departments_chip(theme))
         // The bundles' list shows 全部 and its own chip only: one line, room for the tiles.
         .chain(self.catalog.themes.iter().filter(|t| theme != BUNDLES && self.catalog.items_in_theme(&t.id).next().is_some()).map(
             |t| ThemeView { id: t.id.clone(), name: t.name.get(lang).to_owned(), selected: *theme == t.id },
         ))
         .collect();
+        if let Some(tiles) = self.department_tiles(v, theme) {
+            v.services = tiles;
+            return;
+        }
         // Bundles before items on a theme's list; 全部 keeps the items where
         // villagers know them (the bundles have their chip and home tile).
         let bundles: Vec<&model::catalog::Bundle> = match theme {
@@ -188,23 +198,24 @@ impl Session {
             t => self.catalog.items_in_theme(t).collect(),
         };
         let bundle_tiles = bundles.into_iter().filter_map(|b| Some((self.item_by_code(b.code.as_str())?, Some(b.items.len()))));
-        v.services = bundle_tiles
-            .chain(items.into_iter().map(|i| (i, None)))
-            .map(|(item, parts)| {
-                let problem = self.tile_problem(item);
-                TileView {
-                    code: item.implement_code.to_string(),
-                    name: item.name.get(lang).to_owned(),
-                    department: match parts {
-                        Some(n) => self.tf("{} 件事，一次办好", &[&n]),
-                        None => item.department.get(lang).to_owned(),
-                    },
-                    time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
-                    enabled: problem.is_none(),
-                    note: problem.map(|p| self.t(p)).unwrap_or_default(),
-                }
-            })
-            .collect();
+        v.services = bundle_tiles.chain(items.into_iter().map(|i| (i, None))).map(|(item, parts)| self.tile(item, parts)).collect();
+    }
+
+    /// One tile: an item, or a bundle (as its item) of `parts` items.
+    pub(super) fn tile(&self, item: &ServiceItem, parts: Option<usize>) -> TileView {
+        let lang = self.settings.lang;
+        let problem = self.tile_problem(item);
+        TileView {
+            code: item.implement_code.to_string(),
+            name: item.name.get(lang).to_owned(),
+            department: match parts {
+                Some(n) => self.tf("{} 件事，一次办好", &[&n]),
+                None => item.department.get(lang).to_owned(),
+            },
+            time_limit: self.tf("承诺{}办结", &[&self.time_limit(&item.promised_time_limit)]),
+            enabled: problem.is_none(),
+            note: problem.map(|p| self.t(p)).unwrap_or_default(),
+        }
     }
 
     /// The review: what was entered, then each material and how it stands.
@@ -224,7 +235,7 @@ impl Session {
         for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
             let status = match d.materials.get(&m.code) {
                 Some(Outcome::Captured(c)) => self.captured_words(c),
-                Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
+                Some(Outcome::ELicense(r)) => self.e_license_words(r),
                 Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
                 Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
             };
@@ -451,27 +462,55 @@ impl Session {
             Some(Outcome::Captured(c)) => Some(c),
             _ => None,
         };
-        let e_license = m.source == MaterialSource::ELicense && self.online && self.paths.e_license;
         let name = m.name.get(self.settings.lang).to_owned();
+        // The e-license library, when this terminal has one: what it said.
+        let library = if m.source == MaterialSource::ELicense && self.paths.e_license { d.e_licenses.get(&m.code).copied() } else { None };
+        if let Some(Outcome::ELicense(r)) = d.materials.get(&m.code) {
+            return Some(MaterialView {
+                name,
+                step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
+                hint: self.e_license_words(r),
+                required: m.required,
+                can_scan: false,
+                can_photo: false,
+                can_skip: false,
+                can_next: true,
+                busy: false,
+                problem: String::new(),
+                preview: None,
+                captured: self.t("已从电子证照库调取，不用扫描"),
+                captured_by_scan: false,
+                reason: String::new(),
+            });
+        }
+        let asking = library == Some(ELicenseLookup::Asking);
+        // Why a scan is needed after all, in front of how to make it.
+        let reason = match library {
+            Some(ELicenseLookup::NotFound) => self.t("电子证照库里没有找到，要扫描"),
+            Some(ELicenseLookup::NotAnswering) => self.t("电子证照库没有回应，要扫描"),
+            Some(ELicenseLookup::NoNetwork) => self.t("没有网络，不能调取电子证照，要扫描"),
+            _ => String::new(),
+        };
         let hint = if captured.is_some() {
             self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
-        } else if e_license {
-            self.t("这份材料可以从电子证照库调取，不用扫描，请点「下一步」。")
+        } else if asking {
+            self.t("正在电子证照库里查找这份材料，请稍等…")
         } else if !can_scan && !can_photo {
             self.t("本机现在不能扫描或拍照，请把纸质材料交给村代办员。")
         } else if m.source == MaterialSource::FacePhoto {
             self.t("请正对摄像头，摘下帽子和眼镜，再点「拍照」。")
         } else if m.source == MaterialSource::Photo {
             self.t("请把照片放在摄像头下面，再点「拍照」。")
+        } else if can_scan && !reason.is_empty() {
+            // Shorter, under the reason: the screen holds both in every language.
+            self.t("请把材料面朝下放进扫描仪，再点「扫描」。")
         } else if can_scan {
-            if m.source == MaterialSource::ELicense && self.paths.e_license {
-                self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
-            } else {
-                self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
-            }
+            self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
         } else {
             self.t("请把材料平放在摄像头下面，再点「拍照」。")
         };
+        // Once captured, the reason is past.
+        let reason = if captured.is_none() && (can_scan || can_photo) { reason } else { String::new() };
         Some(MaterialView {
             name,
             step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
@@ -480,12 +519,13 @@ impl Session {
             can_scan,
             can_photo,
             can_skip: !m.required,
-            can_next: captured.is_some() || e_license || (!can_scan && !can_photo),
-            busy: busy.is_some(),
+            can_next: !asking && (captured.is_some() || (!can_scan && !can_photo)),
+            busy: busy.is_some() || asking,
             problem: problem.map(|p| self.problem_text(p)).unwrap_or_default(),
             preview: captured.map(|c| c.preview.clone()),
             captured: captured.map(|c| self.captured_words(c)).unwrap_or_default(),
             captured_by_scan: captured.is_some_and(|c| c.kind == CaptureKind::Scan),
+            reason,
         })
     }
 

@@ -48,6 +48,8 @@ pub(super) struct Draft {
     pub(super) errors: BTreeMap<String, FieldError>,
     /// Material code → how it stands (captures zeroise on drop).
     pub(super) materials: BTreeMap<String, Outcome>,
+    /// Material code → how asking the e-license library for it stands.
+    pub(super) e_licenses: BTreeMap<String, crate::materials::ELicenseLookup>,
 }
 
 impl Drop for Draft {
@@ -119,9 +121,26 @@ pub(super) enum LookupPhase {
     NotFound,
 }
 
+/// The services lists that are not a catalog theme (no theme may use these ids).
+/// The 常办 chip: the items this village files most.
+pub(super) const FREQUENT: &str = "frequent";
+/// The 一件事一次办 chip: every bundle of the catalog.
+pub(super) const BUNDLES: &str = "bundles";
+/// The 按部门 chip: the catalog's departments.
+pub(super) const DEPARTMENTS: &str = "departments";
+/// One department's items: this prefix and the department's Chinese name.
+pub(super) const DEPARTMENT: &str = "department:";
+/// Not a list: a guide opened from the search results (返回 goes back to them).
+pub(super) const FROM_SEARCH: &str = "search";
+
 pub(super) enum State {
     Home,
+    /// The list of a theme ("" all, 常办, 一件事一次办, the departments or
+    /// one department: see `search.rs`).
     Services { theme: String },
+    /// Typing to find an item; `typing`: the keyboard is up. The query is
+    /// the session's `search_query`.
+    Search { typing: bool },
     Guide { item: ImplementCode, theme: String },
     Consent { item: ImplementCode, theme: String },
     IdPrompt { item: ImplementCode, consent_at: OffsetDateTime, problem: Option<Problem> },

@@ -36,6 +36,9 @@ pub struct MaterialView {
     pub captured: String,
     /// Captured by scanning (the retake button says 重新扫描) or photo (重拍).
     pub captured_by_scan: bool,
+    /// Why a scan is needed although the e-license library was to be
+    /// asked (not found there, no network, the library not answering); "".
+    pub reason: String,
 }
 
 /// Which screen the UI shows, from the stage the visit is in.
@@ -43,8 +46,10 @@ pub struct MaterialView {
 pub enum Screen {
     /// Start: what the kiosk offers, before anything is chosen.
     Home,
-    /// The service tiles of one theme ("" all, or 常办).
+    /// The service tiles of one theme ("" all, or 常办), the departments or one department's.
     Services,
+    /// Finding an item by typing on the on-screen keyboard.
+    Search,
     /// One item's guide (办事指南): what it needs, where, how long.
     Guide,
     /// What the villager agrees to before their card is read.
@@ -205,6 +210,16 @@ pub struct View {
     pub services: Vec<TileView>,
     /// Theme tabs of the home screen.
     pub themes: Vec<ThemeView>,
+    /// Services: the heading over the tiles ("" for the usual one).
+    pub services_heading: String,
+    /// Search: what was typed (typed text: never logged).
+    pub search_query: String,
+    /// Search: the keyboard is up (results update as keys are typed).
+    pub search_typing: bool,
+    /// Search: how many were found, or what to type, or that nothing was found.
+    pub search_message: String,
+    /// Search: nothing matched what was typed (browsing is offered).
+    pub search_nothing: bool,
     /// The item or bundle the visit is about, in the villager's language.
     pub item_name: String,
     /// Guide screen: (heading, text) rows of the 办事指南.
@@ -278,6 +293,11 @@ impl View {
             prompt: String::new(),
             services: Vec::new(),
             themes: Vec::new(),
+            services_heading: String::new(),
+            search_query: String::new(),
+            search_typing: false,
+            search_message: String::new(),
+            search_nothing: false,
             item_name: String::new(),
             guide_rows: Vec::new(),
             consent_rows: Vec::new(),

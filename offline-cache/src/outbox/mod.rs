@@ -26,6 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub use types::{Alert, Enqueued, OpenReport, OutboxConfig, OutboxEntry, OutboxState, PurgeReport, QueueCounts, SealedCopy, StoreSettings};
 pub(crate) use types::SendItem;
+pub(crate) use states::check_attachment;
 use types::Thresholds;
 use rows::read_thresholds;
 
@@ -356,6 +357,7 @@ mod case_number_tests {
             },
             form: Default::default(),
             attachments: vec![],
+            e_licenses: vec![],
             consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
             filed_by: model::submission::FiledBy::SelfServiceTerminal,
             village_code: VillageCode::parse("620102001001").unwrap(),

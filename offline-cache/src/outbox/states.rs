@@ -104,7 +104,17 @@ impl Outbox {
         Ok(SendItem { id, envelope, attachments })
     }
 
+    /// Sealed attachment `idx` of `id`, checked against its stored hash.
     pub(crate) fn attachment_bytes(&self, id: SubmissionId, idx: u32) -> Result<Vec<u8>, StoreError> {
+        let (sha, bytes) = self.attachment_unchecked(id, idx)?;
+        check_attachment(id, idx, &sha, &bytes)?;
+        Ok(bytes)
+    }
+
+    /// Sealed attachment `idx` of `id` and its stored hash, NOT yet checked
+    /// against each other: the sync checks while it sends (see
+    /// `sync::send`), and [`check_attachment`] must pass before it counts.
+    pub(crate) fn attachment_unchecked(&self, id: SubmissionId, idx: u32) -> Result<(String, Vec<u8>), StoreError> {
         let conn = self.lock();
         let row: Option<(String, Vec<u8>)> = conn
             .query_row(
@@ -113,11 +123,7 @@ impl Outbox {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        match row {
-            Some((sha, bytes)) if sha256_hex(&bytes) == sha => Ok(bytes),
-            Some(_) => Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} does not match its hash") }),
-            None => Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} is missing") }),
-        }
+        row.ok_or_else(|| StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} is missing") })
     }
 
     /// Marks an attempt as started (counts it).
@@ -229,5 +235,15 @@ fn state_of(conn: &Connection, id: SubmissionId) -> Result<OutboxState, StoreErr
     match state {
         Some(s) => OutboxState::from_db(&s),
         None => Err(StoreError::UnknownSubmission(id)),
+    }
+}
+
+/// A damaged local copy of attachment `idx` of `id` is
+/// [`StoreError::RecordDamaged`] (the record is quarantined, the rest goes on).
+pub(crate) fn check_attachment(id: SubmissionId, idx: u32, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    if sha256_hex(bytes) == sha256 {
+        Ok(())
+    } else {
+        Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} does not match its hash") })
     }
 }

@@ -5,6 +5,7 @@
 //! stays a binary of its own (`tests/watchdog.rs`): it sets the process's
 //! NOTIFY_SOCKET and runs Slint's process-wide event loop.
 
+mod e_license_journey;
 mod enroll;
 mod harness;
 mod hub_load;
@@ -13,6 +14,7 @@ mod layout;
 mod progress_anywhere;
 mod read_only_root;
 mod rollout;
+mod sync_faults_province;
 mod translations;
 mod ui_bundle;
 mod ui_catalog_live;
@@ -20,6 +22,7 @@ mod ui_diagnostics;
 mod ui_journey;
 mod ui_keyboard;
 mod ui_place;
+mod ui_search;
 mod ui_text_fits;
 mod van_kiosk;
 mod van_offline;

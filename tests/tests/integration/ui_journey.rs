@@ -234,8 +234,8 @@ impl harness::Driven for Kiosk {
     fn pump(&self) {
         while let Ok(v) = self.views.try_recv() {
             ui_glue::apply(&self.window, &v);
+            kiosk::keyboard_glue::follow(&self.window, &v);
             if v.screen != kiosk::session::Screen::Form {
-                kiosk::keyboard_glue::close(&self.window);
                 kiosk::place_glue::close(&self.window);
             }
         }
