@@ -9,8 +9,7 @@
 //! - `hub enroll --code C --village V [--profile kiosk|van]`: bind an enrolling terminal.
 //! - `hub cases list`, `hub case open|accept|process|reject|complete`: the back office.
 //! - `hub catalog publish`: sign and publish a catalog.
-//! - `hub operator add|revoke`: assistants of the service vans.
-//! - `hub import FILE`: a van's sealed queue from removable media.
+//! - `hub operator add|revoke` (vans' assistants), `hub import FILE` (a van's sealed queue).
 //! - `hub update publish|rollout|pause|resume|halt|list`: signed updates in stages.
 
 use std::io::Write;
