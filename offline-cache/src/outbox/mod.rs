@@ -26,7 +26,6 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub use types::{Alert, Enqueued, OpenReport, OutboxConfig, OutboxEntry, OutboxState, PurgeReport, QueueCounts, SealedCopy, StoreSettings};
 pub(crate) use types::SendItem;
-pub(crate) use states::check_attachment;
 use types::Thresholds;
 use rows::read_thresholds;
 

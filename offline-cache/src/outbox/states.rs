@@ -1,7 +1,6 @@
 //! A record's way to the platform: sent, failed, acknowledged (case
 //! number), quarantined, processed, purged after its retention.
 
-use model::submission::sha256_hex;
 use model::{CaseNumber, SubmissionId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
@@ -107,13 +106,13 @@ impl Outbox {
     /// Sealed attachment `idx` of `id`, checked against its stored hash.
     pub(crate) fn attachment_bytes(&self, id: SubmissionId, idx: u32) -> Result<Vec<u8>, StoreError> {
         let (sha, bytes) = self.attachment_unchecked(id, idx)?;
-        check_attachment(id, idx, &sha, &bytes)?;
+        crate::sealed_row::check_attachment(id, idx, &sha, &bytes)?;
         Ok(bytes)
     }
 
     /// Sealed attachment `idx` of `id` and its stored hash, NOT yet checked
     /// against each other: the sync checks while it sends (see
-    /// `sync::send`), and [`check_attachment`] must pass before it counts.
+    /// `sync::send`), and `sealed_row::check_attachment` must pass before it counts.
     pub(crate) fn attachment_unchecked(&self, id: SubmissionId, idx: u32) -> Result<(String, Vec<u8>), StoreError> {
         let conn = self.lock();
         let row: Option<(String, Vec<u8>)> = conn
@@ -235,15 +234,5 @@ fn state_of(conn: &Connection, id: SubmissionId) -> Result<OutboxState, StoreErr
     match state {
         Some(s) => OutboxState::from_db(&s),
         None => Err(StoreError::UnknownSubmission(id)),
-    }
-}
-
-/// A damaged local copy of attachment `idx` of `id` is
-/// [`StoreError::RecordDamaged`] (the record is quarantined, the rest goes on).
-pub(crate) fn check_attachment(id: SubmissionId, idx: u32, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
-    if sha256_hex(bytes) == sha256 {
-        Ok(())
-    } else {
-        Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} does not match its hash") })
     }
 }

@@ -7,7 +7,8 @@ use model::{CaseNumber, SubmissionId};
 use reqwest::{Method, StatusCode};
 
 use crate::error::StoreError;
-use crate::outbox::{check_attachment, Outbox, SendItem};
+use crate::outbox::{Outbox, SendItem};
+use crate::sealed_row::check_attachment;
 
 use super::outcome::*;
 use super::{blocking, SyncClient};
