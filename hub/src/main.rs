@@ -19,18 +19,23 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
-use hub::backoffice::{self, Decision};
-use hub::{HubDb, HubOptions, NewTerminal, Store};
-use model::auth::{PublicKey, SignedCatalog, SigningKey};
+use hub::backoffice;
+use hub::HubOptions;
+use model::auth::SigningKey;
 use model::seal::{default_suite, PlatformSecretKey};
-use model::{CaseStatus, VillageCode};
+use model::VillageCode;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+mod cli_cases;
+mod cli_common;
 mod cli_ratings;
 mod cli_sms;
 mod cli_update;
 mod cli_van;
+
+use cli_cases::{case_cmd, terminal_cmd, CaseCmd, CasesCmd, TerminalCmd};
+use cli_common::{load_catalog_key, load_platform_key, now, open_store_sync, parse_trust, random_seed, shown_db, sign_catalog, stamp, status_word, write_secret, BLOB_DIR};
 
 #[derive(Debug, Parser)]
 #[command(name = "hub", version, about = "The server Cunban terminals sync with")]
@@ -191,109 +196,6 @@ enum ProfileArg {
     Van,
 }
 
-#[derive(Debug, Subcommand)]
-enum TerminalCmd {
-    /// Trust a terminal's device key.
-    Add {
-        #[arg(long)]
-        id: String,
-        /// `ed25519:BASE64`, as the terminal's key file's public half.
-        #[arg(long)]
-        public_key: String,
-        /// 12-digit village code the terminal serves.
-        #[arg(long)]
-        village: Option<String>,
-        #[arg(long)]
-        label: Option<String>,
-    },
-    /// Refuse a terminal's requests from now on (lost, stolen, replaced).
-    Revoke { id: String },
-    List,
-    /// Set the config terminals pull (one terminal with --id, else the default).
-    Config {
-        #[arg(long)]
-        id: Option<String>,
-        #[arg(long, default_value_t = 15)]
-        sync_interval_secs: u64,
-        #[arg(long, default_value_t = 300)]
-        heartbeat_interval_secs: u64,
-        #[arg(long)]
-        notice: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum StatusArg {
-    Received,
-    Accepted,
-    Processing,
-    Done,
-    Rejected,
-}
-
-impl From<StatusArg> for CaseStatus {
-    fn from(s: StatusArg) -> CaseStatus {
-        match s {
-            StatusArg::Received => CaseStatus::Received,
-            StatusArg::Accepted => CaseStatus::Accepted,
-            StatusArg::Processing => CaseStatus::Processing,
-            StatusArg::Done => CaseStatus::Done,
-            StatusArg::Rejected => CaseStatus::Rejected,
-        }
-    }
-}
-
-#[derive(Debug, Subcommand)]
-enum CasesCmd {
-    List {
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
-        #[arg(long, default_value_t = 200)]
-        limit: usize,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum CaseCmd {
-    /// Unseal a case's submission with the platform key and show it.
-    Open {
-        case_number: String,
-        #[arg(long, env = "CUNBAN_PLATFORM_KEY_FILE")]
-        platform_key_file: PathBuf,
-        /// Write the attachments (plain) into this directory.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-    /// 受理.
-    Accept {
-        case_number: String,
-        /// With the platform key, the villager's number is read and a progress SMS goes out.
-        #[arg(long)]
-        platform_key_file: Option<PathBuf>,
-    },
-    /// 办理中.
-    Process {
-        case_number: String,
-        #[arg(long)]
-        platform_key_file: Option<PathBuf>,
-    },
-    /// 不予受理 / 退回, with a reason for the villager.
-    Reject {
-        case_number: String,
-        #[arg(long)]
-        reason: String,
-        #[arg(long)]
-        platform_key_file: Option<PathBuf>,
-    },
-    /// 办结, optionally with the result document (PDF).
-    Complete {
-        case_number: String,
-        #[arg(long)]
-        result: Option<PathBuf>,
-        #[arg(long)]
-        platform_key_file: Option<PathBuf>,
-    },
-}
 
 #[derive(Debug, Subcommand)]
 enum CatalogCmd {
@@ -317,206 +219,7 @@ enum CatalogCmd {
     },
 }
 
-/// Writes `text` to a new file with mode 0600; never overwrites.
-fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut file = opts.open(path).with_context(|| format!("cannot create {} (an existing key is never overwritten)", path.display()))?;
-    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))
-}
 
-/// Writes a villager's document for the clerk: readable by the owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut file = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn read_secret(path: &Path, what: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(file = %path.display(), "the {what} file is readable by others than its owner");
-        }
-    }
-    Ok(zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?))
-}
-
-fn load_platform_key(path: &Path) -> anyhow::Result<PlatformSecretKey> {
-    let text = read_secret(path, "platform key")?;
-    PlatformSecretKey::parse(&text).map_err(|e| anyhow!("{} is not a platform private key: {e}", path.display()))
-}
-
-fn load_catalog_key(path: &Path) -> anyhow::Result<SigningKey> {
-    let text = read_secret(path, "catalog key")?;
-    SigningKey::parse(&text).map_err(|e| anyhow!("{} is not a catalog signing key: {e}", path.display()))
-}
-
-fn random_seed() -> anyhow::Result<zeroize::Zeroizing<[u8; 32]>> {
-    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-    rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut seed[..]).map_err(|e| anyhow!("no entropy from the OS: {e}"))?;
-    Ok(seed)
-}
-
-fn sign_catalog(file: &Path, key_file: &Path) -> anyhow::Result<SignedCatalog> {
-    let key = load_catalog_key(key_file)?;
-    let json = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    SignedCatalog::sign(&key, &json).map_err(|e| anyhow!("{}: {e}", file.display()))
-}
-
-/// `ID:ed25519:BASE64` → a terminal to trust.
-fn parse_trust(s: &str) -> anyhow::Result<NewTerminal> {
-    let (id, key) = s.split_once(':').ok_or_else(|| anyhow!("--trust-terminal takes ID:PUBLIC_KEY"))?;
-    if !model::auth::valid_terminal_id(id) {
-        bail!("terminal id {id:?} must be 1..32 letters, digits or '-'");
-    }
-    let public_key = PublicKey::parse(key).map_err(|e| anyhow!("--trust-terminal {id}: {e}"))?;
-    Ok(NewTerminal { id: id.to_owned(), public_key, village_code: None, label: None })
-}
-
-/// `--blob-dir`, set once in main (the commands take only the database).
-static BLOB_DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-
-fn open_store_sync(db: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let blob_dir = BLOB_DIR.get().cloned().flatten();
-    hub::open_store_blocking(db, blob_dir.as_deref()).with_context(|| format!("opening {}", shown_db(db)))
-}
-
-/// The database as logs may show it: a URL's password is left out.
-fn shown_db(db: &Path) -> String {
-    let text = db.display().to_string();
-    match (text.find("://"), text.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &text[..scheme], &text[at..]),
-        _ => text,
-    }
-}
-
-fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
-fn stamp(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::macros::offset!(+8));
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-}
-
-fn status_word(s: CaseStatus) -> &'static str {
-    s.name()
-}
-
-async fn terminal_cmd(db: &Path, cmd: TerminalCmd) -> anyhow::Result<()> {
-    let store = open_store_sync(db)?;
-    match cmd {
-        TerminalCmd::Add { id, public_key, village, label } => {
-            let mut t = parse_trust(&format!("{id}:{public_key}"))?;
-            t.village_code = village.map(|v| VillageCode::parse(&v).map_err(|_| anyhow!("village {v:?} is not a 12-digit division code"))).transpose()?;
-            t.label = label;
-            let fp = t.public_key.fingerprint();
-            store.add_terminal(&t, now())?;
-            println!("terminal {id} trusted (key {fp})");
-        }
-        TerminalCmd::Revoke { id } => {
-            store.revoke_terminal(&id, now())?;
-            println!("terminal {id} revoked");
-        }
-        TerminalCmd::List => {
-            for t in store.terminals()? {
-                let village = t.village_code.as_ref().map(|v| v.as_str().to_owned()).unwrap_or_else(|| "-".into());
-                let seen = t.last_seen_at.map(stamp).unwrap_or_else(|| "never".into());
-                println!("{}\t{}\t{}\tkey {}\tlast seen {}", t.id, t.status.as_str(), village, t.public_key.fingerprint(), seen);
-            }
-        }
-        TerminalCmd::Config { id, sync_interval_secs, heartbeat_interval_secs, notice } => {
-            let current = store.terminal_config(id.as_deref().unwrap_or("*"))?;
-            let config = model::protocol::TerminalConfig { version: current.version + 1, sync_interval_secs, heartbeat_interval_secs, notice, ..Default::default() };
-            store.set_terminal_config(id.as_deref(), &config)?;
-            println!("config version {} set for {}", config.version, id.as_deref().unwrap_or("all terminals"));
-        }
-    }
-    Ok(())
-}
-
-async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow::Result<()> {
-    let store = open_store_sync(db)?;
-    let (case_number, decision, key_file) = match cmd {
-        CaseCmd::Open { case_number, platform_key_file, out } => {
-            let key = load_platform_key(&platform_key_file)?;
-            let hubdb = HubDb::open_any(db, BLOB_DIR.get().cloned().flatten().as_deref())?;
-            let (summary, filing) = backoffice::open_case(&hubdb, store.as_ref(), &case_number, &key)?;
-            let s = &filing.submission;
-            // Stdout only, for the authorised clerk: never the log. Every
-            // string the terminal supplied goes through `printable`.
-            let p = backoffice::printable;
-            println!("case {}  status {}  item {}", summary.case_number, status_word(summary.status), p(s.item_code.as_str()));
-            println!("submission {}  from terminal {}  village {}", s.id, p(&s.terminal_id), p(s.village_code.as_str()));
-            println!("filed {}", stamp(s.created_at));
-            println!("applicant {}  ID {}  born {}", p(&s.applicant.name), p(s.applicant.id_number.expose()), s.applicant.birth_date);
-            println!("address {}", p(&s.applicant.address));
-            if let Some(o) = s.filed_by.on_behalf() {
-                println!(
-                    "filed on the villager's behalf by {} (staff {}), relation {}, trip {}, signed with {} stroke(s)",
-                    p(&o.agent.name),
-                    p(&o.agent.staff_number.to_string()),
-                    p(&format!("{:?}", o.relation)),
-                    p(&o.trip_id.to_string()),
-                    o.signature.strokes().len()
-                );
-            }
-            for (k, v) in &s.form {
-                println!("  {}: {}", p(k), p(v));
-            }
-            // A bundle filing: each item is a case of its own.
-            if let Some(view) = store.case(&case_number)? {
-                for part in &view.parts {
-                    println!("part {}  status {}  item {}", part.case_number, status_word(part.status), p(&part.item_code));
-                }
-            }
-            backoffice::e_license_lines(s).iter().for_each(|l| println!("{l}"));
-            for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
-                println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
-                if let Some(dir) = &out {
-                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                    let path = dir.join(backoffice::attachment_file_name(i, &r.material_code, &r.media_type));
-                    write_private(&path, bytes.as_slice())?;
-                    println!("  written to {}", p(&path.display().to_string()));
-                }
-            }
-            return Ok(());
-        }
-        CaseCmd::Accept { case_number, platform_key_file } => (case_number, Decision::Accept, platform_key_file),
-        CaseCmd::Process { case_number, platform_key_file } => (case_number, Decision::Process, platform_key_file),
-        CaseCmd::Reject { case_number, reason, platform_key_file } => (case_number, Decision::Reject { reason }, platform_key_file),
-        CaseCmd::Complete { case_number, result, platform_key_file } => {
-            let result_pdf = result.map(|p| std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))).transpose()?;
-            (case_number, Decision::Complete { result_pdf }, platform_key_file)
-        }
-    };
-    let actor = std::env::var("USER").unwrap_or_else(|_| "back office".into());
-    // A part of a bundle filing (一件事一次办) is decided on its own.
-    if let Some((bundle, _)) = store.case_part(&case_number)? {
-        let part = backoffice::decide_part(store.clone(), &case_number, decision, &actor).await?;
-        println!("case {} (part of {bundle}, item {}) is now {}", part.case_number, part.item_code, status_word(part.status));
-        return Ok(());
-    }
-    let summary = backoffice::decide(store.clone(), &case_number, decision, &actor).await?;
-    println!("case {} is now {}", summary.case_number, status_word(summary.status));
-    // The text of this change (and any held up before) goes now when it can;
-    // otherwise it waits in the outbox for `hub sms send` or the serving hub.
-    if let (Some(gw), Some(key_file)) = (sms.gateway()?, key_file) {
-        let key = load_platform_key(&key_file)?;
-        let blob_dir = BLOB_DIR.get().cloned().flatten();
-        let mut phones = cli_sms::phone_reader(db, blob_dir.as_deref(), store.as_ref(), &key);
-        cli_sms::print_report(&hub::sms::dispatch(store.as_ref(), &gw, &mut *phones, now()).await?);
-    }
-    Ok(())
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
