@@ -22,6 +22,7 @@ mod postgres;
 mod progress;
 mod rollout;
 mod ratings;
+mod result_mail;
 mod rating_forward;
 mod sms;
 mod terminal_api;
