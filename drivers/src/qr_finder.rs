@@ -98,7 +98,7 @@ pub fn find_region(luma: &[u8], w: usize, h: usize, scratch: &mut FinderScratch)
         scratch.runs.push((start, w - start));
         // The colour of run i: the last run's colour, alternating back.
         let n = scratch.runs.len();
-        let black_at = |i: usize| last_black == ((n - 1 - i) % 2 == 0);
+        let black_at = |i: usize| last_black == (n - 1 - i).is_multiple_of(2);
         for i in 0..n.saturating_sub(4) {
             if !black_at(i) {
                 continue;
