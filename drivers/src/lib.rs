@@ -16,6 +16,7 @@ pub mod health;
 pub mod idcard;
 pub mod pty;
 pub mod qr;
+mod qr_finder;
 pub mod receipt;
 pub mod scanner;
 pub mod selftest;

@@ -79,24 +79,36 @@ pub fn scan_luma(image: &GrayImage) -> QrScan {
     scan
 }
 
-/// Finds and decodes every QR code in a camera frame: first at half the
-/// resolution (a quarter of the pixels for rqrr's thresholding and region
-/// search, which is where the time goes), then, when that read nothing, at
-/// full resolution for small or distant codes.
+/// Finds and decodes every QR code in a camera frame. A cheap look for
+/// finder patterns comes first (`qr_finder.rs`): a frame without three is
+/// skipped, and rqrr reads only the region they span, at full resolution
+/// (small and distant codes too). When that region reads nothing, the whole
+/// frame is tried, as before.
 pub fn scan_frame(frame: &Frame) -> QrScan {
-    let half = scan_luma(&frame.to_luma_half());
-    if !half.codes.is_empty() {
-        return half;
+    scan_luma_gated(&frame.to_luma())
+}
+
+/// [`scan_luma`], asked only where finder patterns are.
+pub fn scan_luma_gated(luma: &GrayImage) -> QrScan {
+    let (w, h) = luma.dimensions();
+    let mut scratch = crate::qr_finder::FinderScratch::default();
+    let Some(r) = crate::qr_finder::find_region(luma.as_raw(), w as usize, h as usize, &mut scratch) else {
+        return QrScan::default();
+    };
+    let region = image::imageops::crop_imm(luma, r.x0, r.y0, r.width(), r.height()).to_image();
+    let scan = scan_luma(&region);
+    if !scan.codes.is_empty() {
+        return scan;
     }
-    let mut full = scan_full_resolution(frame);
+    let mut full = scan_luma(luma);
     if full.codes.is_empty() && full.failures.is_empty() {
-        full.failures = half.failures;
+        full.failures = scan.failures;
     }
     full
 }
 
 /// Finds and decodes every QR code in a camera frame at its full
-/// resolution (the fallback of [`scan_frame`], and the benchmark's baseline).
+/// resolution, without the finder look (the benchmark's baseline).
 pub fn scan_full_resolution(frame: &Frame) -> QrScan {
     scan_luma(&frame.to_luma())
 }
@@ -163,6 +175,40 @@ mod tests {
         let half = Frame { image }.to_luma_half();
         assert_eq!(half.dimensions(), (2, 1));
         assert_eq!(half.as_raw(), &[127, 63]);
+    }
+
+    #[test]
+    fn a_code_is_read_in_the_region_its_finder_patterns_span() {
+        use crate::qr_finder::{find_region, FinderScratch};
+        for scale in [2, 4, 7] {
+            let mut src = SyntheticSource::new(640, 480);
+            src.show_qr(b"62202611210000001", scale).unwrap();
+            let luma = src.next_frame().unwrap().to_luma();
+            let r = find_region(luma.as_raw(), 640, 480, &mut FinderScratch::default()).expect("three finder patterns");
+            // The code (version 1, 21 modules, centred) lies inside; the region is a fraction of the frame.
+            let (code, total) = (21 * scale, 29 * scale);
+            let (cx0, cy0) = ((640 - total) / 2 + 4 * scale, (480 - total) / 2 + 4 * scale);
+            assert!(r.x0 <= cx0 && r.y0 <= cy0 && r.x1 >= cx0 + code && r.y1 >= cy0 + code, "scale {scale}: {r:?}");
+            assert!(r.width() * r.height() < 640 * 480 / 2, "scale {scale}: {r:?}");
+            let region = image::imageops::crop_imm(&luma, r.x0, r.y0, r.width(), r.height()).to_image();
+            assert_eq!(scan_luma(&region).codes.len(), 1, "scale {scale}: read in the region alone");
+        }
+    }
+
+    #[test]
+    fn pictures_without_three_finder_patterns_are_not_searched() {
+        use crate::qr_finder::{find_region, FinderScratch};
+        let mut scratch = FinderScratch::default();
+        // The synthetic camera's gradient, a flat grey, and stripes of every width.
+        let mut src = SyntheticSource::new(640, 480);
+        let gradient = src.next_frame().unwrap().to_luma();
+        assert_eq!(find_region(gradient.as_raw(), 640, 480, &mut scratch), None);
+        src.set_flat(Some(128));
+        let flat = src.next_frame().unwrap().to_luma();
+        assert_eq!(find_region(flat.as_raw(), 640, 480, &mut scratch), None);
+        let stripes = GrayImage::from_fn(640, 480, |x, _| image::Luma([if (x / (1 + x / 64)) % 2 == 0 { 30 } else { 220 }]));
+        assert_eq!(find_region(stripes.as_raw(), 640, 480, &mut scratch), None);
+        assert_eq!(scan_luma_gated(&stripes), QrScan::default());
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod import;
 pub mod openapi;
 pub mod progress;
 pub mod rating_forward;
+pub mod result_mail;
 pub mod rollout;
 pub mod postgres;
 pub mod sqlite;

@@ -29,6 +29,7 @@ use tracing_subscriber::EnvFilter;
 
 mod cli_cases;
 mod cli_common;
+mod cli_mail;
 mod cli_ratings;
 mod cli_sms;
 mod cli_update;
@@ -86,6 +87,8 @@ struct Args {
     generate_catalog_key: Option<PathBuf>,
     #[command(flatten)]
     sms: cli_sms::GatewayArgs,
+    #[command(flatten)]
+    mail: cli_mail::MailArgs,
     /// The province's e-license library (电子证照库; HTTP contract in
     /// hub/README.md). Without it every lookup says "not available", and the
     /// configs this hub signs tell terminals to ask for a scan.
@@ -447,6 +450,7 @@ async fn main() -> anyhow::Result<()> {
         None => None,
     };
     let options = HubOptions {
+        result_mail: args.mail.platform(platform_key.is_some())?,
         connector,
         platform_key,
         catalog_public_key,

@@ -46,6 +46,8 @@ pub fn router(store: Arc<dyn Store>) -> Router {
 
 /// The hub's routes over `store`.
 pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
+    // Mail is offered only where the hub can read the choice and the platform takes it.
+    let result_mail = options.result_mail.clone().filter(|_| options.platform_key.is_some());
     let state = AppState {
         store,
         platform_key: options.platform_key,
@@ -67,6 +69,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         quota: options.quota.unwrap_or_default(),
         e_license_people_per_day: options.e_license_people_per_day.unwrap_or(DEFAULT_E_LICENSE_PEOPLE_PER_DAY),
         sms_gateway: options.sms_gateway,
+        result_mail,
         progress_misses_per_day: options.progress_misses_per_day.unwrap_or(crate::progress::DEFAULT_PROGRESS_MISSES_PER_DAY),
     };
     Router::new()

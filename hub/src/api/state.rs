@@ -61,6 +61,8 @@ pub(crate) struct AppState {
     pub e_license_people_per_day: u64,
     /// An SMS gateway sends progress texts (terminals may promise them).
     pub sms_gateway: bool,
+    /// The platform mails results (terminals may offer it); with the platform key only.
+    pub result_mail: Option<Arc<crate::result_mail::ResultMailPlatform>>,
     /// Progress lookups that found nothing one terminal may make a day.
     pub progress_misses_per_day: u64,
 }
@@ -110,6 +112,11 @@ pub struct HubOptions {
     /// --sms-gateway-url`), so the configs it signs say terminals may
     /// promise a text. False: no terminal promises one.
     pub sms_gateway: bool,
+    /// The platform's endpoint for mailing results (`hub --result-mail-url`):
+    /// with it and the platform key, the configs this hub signs say
+    /// terminals may offer mailing, and each case whose filing chose it is
+    /// ordered from the platform (`result_mail.rs`). None: no terminal offers it.
+    pub result_mail: Option<Arc<crate::result_mail::ResultMailPlatform>>,
     /// Clean-up of abandoned uploads; [`SweepPolicy::default`] when None.
     pub sweep: Option<SweepPolicy>,
     /// Progress lookups that found nothing one terminal may make a day;

@@ -33,7 +33,8 @@ pub(super) async fn terminal_config(State(st): State<AppState>, Extension(auth):
     let terminal = auth.terminal_id.clone();
     let mut config = blocking(move || store.terminal_config(&terminal)).await?;
     // The promise-bearing paths are what this hub has, whatever was stored.
-    config.paths = model::protocol::Paths { sms: st.sms_gateway, e_license: st.connector.has_e_license_library(), mail: false };
+    let mail = st.result_mail.is_some();
+    config.paths = model::protocol::Paths { sms: st.sms_gateway, e_license: st.connector.has_e_license_library(), mail };
     signed(&st, DocumentKind::TerminalConfig, &auth.terminal_id, &config)
 }
 

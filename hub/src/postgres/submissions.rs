@@ -107,6 +107,13 @@ impl SubmissionStore for PgStore {
         })
     }
 
+    fn submission_body(&self, terminal: &str, id: SubmissionId) -> Result<Option<Vec<u8>>, StoreError> {
+        let client = self.pool.get()?;
+        let sid = id.to_string();
+        let row = self.pool.wait(async { client.query_opt("SELECT body FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await })?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
     fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
         let mut client = self.pool.get()?;
         let size = self.pool.wait(async {

@@ -174,6 +174,15 @@ impl SubmissionStore for SqliteStore {
     fn sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {
         self.do_sweep(uncommitted_before, partial_before)
     }
+
+    fn submission_body(&self, terminal: &str, id: SubmissionId) -> Result<Option<Vec<u8>>, StoreError> {
+        use rusqlite::OptionalExtension as _;
+        let conn = self.pool.get()?;
+        let body = conn
+            .query_row("SELECT body FROM submissions WHERE terminal_id = ?1 AND id = ?2", rusqlite::params![terminal, id.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(body)
+    }
 }
 
 impl CaseStore for SqliteStore {

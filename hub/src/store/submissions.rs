@@ -77,6 +77,11 @@ pub trait SubmissionStore: Send + Sync {
     /// true when this call opened it.
     fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError>;
 
+    /// The sealed manifest `terminal` sent under `id`, as stored (the hub
+    /// opens it with the platform key to tell the platform what the filing
+    /// asks of it, e.g. mailing the result).
+    fn submission_body(&self, terminal: &str, id: SubmissionId) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Drops uncommitted submissions received before `uncommitted_before`,
     /// partial uploads not written to since `partial_before`, and attachments
     /// nothing refers to any more.

@@ -26,6 +26,7 @@ mod rate_limits;
 mod registry;
 mod rollout;
 mod ratings;
+mod result_mail;
 mod s3;
 mod rating_forward;
 mod sms;
