@@ -36,7 +36,10 @@ pub const PAD_WIDTH: u16 = 600;
 pub const PAD_HEIGHT: u16 = 240;
 
 /// What the assistant or the app did, for [`AssistedSession::handle`].
-#[derive(Debug)]
+/// Its `Debug` leaves out scanned bytes (and the PIN, which masks itself
+/// only by being zeroised: it is left out too).
+#[derive(educe::Educe)]
+#[educe(Debug)]
 pub enum AssistEvent {
     /// The hidden entry (a long press on the van badge): show the login screen.
     OpenLogin,
@@ -45,6 +48,7 @@ pub enum AssistEvent {
         /// The staff number typed.
         staff: String,
         /// The PIN typed; zeroised on drop; do not log it.
+        #[educe(Debug(ignore))]
         pin: Zeroizing<String>,
     },
     /// The app's answer to [`AssistEffect::CheckLogin`].
@@ -64,6 +68,7 @@ pub enum AssistEvent {
         /// MIME type, e.g. `image/jpeg`.
         media_type: String,
         /// The file. Personal data: do not log it.
+        #[educe(Debug(ignore))]
         bytes: Vec<u8>,
     },
     /// Signature pad: one finger stroke (pad coordinates).
@@ -97,8 +102,10 @@ pub enum AssistEvent {
     SwitchOperator,
 }
 
-/// What the app must do for assisted mode.
-#[derive(Debug)]
+/// What the app must do for assisted mode. Its `Debug` leaves out the PIN
+/// and the attachments' bytes.
+#[derive(educe::Educe)]
+#[educe(Debug)]
 pub enum AssistEffect {
     /// Check the staff number and PIN against the synced accounts (offline);
     /// answer with `LoginAccepted` or `LoginRefused`.
@@ -106,6 +113,7 @@ pub enum AssistEffect {
         /// The staff number typed.
         staff: String,
         /// The PIN typed; zeroised on drop; do not log it.
+        #[educe(Debug(ignore))]
         pin: Zeroizing<String>,
     },
     /// Write an audit entry (never personal data in `outcome`).
@@ -125,6 +133,7 @@ pub enum AssistEffect {
         /// The on-behalf filing, with agent and signature.
         submission: Box<Submission>,
         /// Each attachment's reference with its bytes.
+        #[educe(Debug(ignore))]
         attachments: Vec<(AttachmentRef, Vec<u8>)>,
     },
     /// Load the trip summary; answer with `TripSummary`.

@@ -37,8 +37,10 @@ pub struct Capabilities {
     pub scanner: bool,
 }
 
-/// Something that happened: a tap, a device, a worker.
-#[derive(Debug)]
+/// Something that happened: a tap, a device, a worker. Its `Debug` leaves
+/// out what the villager typed.
+#[derive(educe::Educe)]
+#[educe(Debug)]
 pub enum Event {
     /// Home: 我要办事.
     Start,
@@ -47,7 +49,7 @@ pub enum Event {
     /// Home: 搜索 (find an item by typing).
     Search,
     /// Search: the text typed so far (every keystroke). Typed text: do not log it.
-    SearchTyped(String),
+    SearchTyped(#[educe(Debug(ignore))] String),
     /// Search: the keyboard opened (继续输入) or closed (完成, 看全部).
     SearchKeyboard(bool),
     /// Services: a theme filter; "" is all.
@@ -73,6 +75,7 @@ pub enum Event {
         /// The field's key in the item's form.
         key: String,
         /// The new value. Personal data: do not log it.
+        #[educe(Debug(ignore))]
         value: String,
     },
     /// Form: 下一步; the values are checked.
@@ -199,8 +202,10 @@ pub enum Event {
     IdleTimeout,
 }
 
-/// What the kiosk must do for the session.
-#[derive(Debug)]
+/// What the kiosk must do for the session. Its `Debug` leaves out the
+/// attachments' bytes and what is read aloud (it may be a form's values).
+#[derive(educe::Educe)]
+#[educe(Debug)]
 pub enum Effect {
     /// Start polling the ID card reader.
     ReadCard,
@@ -209,7 +214,7 @@ pub enum Effect {
     /// Durably enqueue, then try to send at once; answer with `Saved` (or
     /// `SaveFailed`) and then `Sent` or `Deferred`.
     /// With the bytes of every attachment the submission references.
-    Submit(Box<Submission>, Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>),
+    Submit(Box<Submission>, #[educe(Debug(ignore))] Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>),
     /// Scan or photograph a material; answer with `MaterialCaptured` or `MaterialFailed`.
     CaptureMaterial {
         /// The material's code.
@@ -241,6 +246,7 @@ pub enum Effect {
         /// The language to speak in.
         lang: Lang,
         /// What to say.
+        #[educe(Debug(ignore))]
         text: String,
         /// The message ids the text is made of, in order; empty if not all of it is messages.
         ids: Vec<String>,

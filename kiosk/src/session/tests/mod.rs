@@ -9,6 +9,7 @@ mod lookup;
 mod promises;
 mod rating;
 mod reading;
+mod redaction;
 mod search;
 mod settings;
 
