@@ -13,6 +13,7 @@ mod progress_anywhere;
 mod read_only_root;
 mod rollout;
 mod translations;
+mod ui_browse_screens;
 mod ui_bundle;
 mod ui_catalog_live;
 mod ui_diagnostics;
