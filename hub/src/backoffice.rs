@@ -95,6 +95,26 @@ pub fn attachment_file_name(index: usize, material_code: &str, media_type: &str)
     format!("{index:02}-{name}.{ext}")
 }
 
+/// The licenses the e-license library gave for this filing, one line each,
+/// for the clerk who opened the case (stdout, never the log): the platform
+/// fetches these instead of a scan. The license number is shown whole here,
+/// as the ID number is; terminal-supplied text goes through [`printable`].
+pub fn e_license_lines(sub: &Submission) -> Vec<String> {
+    sub.e_licenses
+        .iter()
+        .map(|r| {
+            format!(
+                "e-license for {}: {} no. {} issued by {} on {} (from the e-license library, not scanned)",
+                printable(&r.material_code),
+                printable(&r.kind),
+                printable(&r.number),
+                printable(&r.issuer),
+                r.issued_on.as_deref().map_or_else(|| "-".to_owned(), printable)
+            )
+        })
+        .collect()
+}
+
 /// The number the villager left for progress messages, if any: the form's
 /// `phone` field, when it is a mainland mobile number.
 pub fn notification_phone(sub: &Submission) -> Option<String> {

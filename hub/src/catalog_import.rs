@@ -58,10 +58,20 @@ fn time_limit(v: &str) -> Option<Value> {
     Some(json!({"amount": n, "unit": unit}))
 }
 
+fn err(row: usize, code: Option<&str>, field: &str, problem: String) -> RowError {
+    RowError { row, code: code.map(str::to_owned), field: field.to_owned(), problem }
+}
+
 /// The catalog the export describes, or every problem found in it.
 pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<RowError>> {
-    let err = |row, code: Option<&str>, field: &str, problem: String| RowError { row, code: code.map(str::to_owned), field: field.to_owned(), problem };
     let root: Value = serde_json::from_str(export).map_err(|e| vec![err(0, None, "(file)", format!("not JSON: {e}"))])?;
+    convert_value(&root, previous)
+}
+
+/// The same as [`convert`] on an export already read (the XLSX reader,
+/// `catalog_xlsx`, builds this value from the sheets so both layouts go
+/// through one validation).
+pub fn convert_value(root: &Value, previous: Option<&Catalog>) -> Result<Catalog, Vec<RowError>> {
     let Some(rows) = root.get("事项").and_then(Value::as_array) else {
         return Err(vec![err(0, None, "事项", "the export has no 事项 list".into())]);
     };
@@ -70,10 +80,16 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
     };
     let mut errors = Vec::new();
     let mut items = Vec::new();
+    let mut rows_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         let n = i + 1;
         let code = row.get("实施编码").and_then(Value::as_str);
         let before = errors.len();
+        if let Some(c) = code.map(str::trim).filter(|c| !c.is_empty()) {
+            if let Some(first) = rows_of.insert(c, n) {
+                errors.push(err(n, code, "实施编码", format!("the same code as row {first}: one row per item")));
+            }
+        }
         let text = |field: &str, errors: &mut Vec<RowError>| -> String {
             match row.get(field).and_then(Value::as_str).map(str::trim) {
                 Some(s) if !s.is_empty() => s.to_owned(),
@@ -84,7 +100,8 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
             }
         };
         let code_s = text("实施编码", &mut errors);
-        if !code_s.is_empty() && model::ImplementCode::parse(&code_s).is_err() {
+        let code_ok = model::ImplementCode::parse(&code_s).is_ok();
+        if !code_s.is_empty() && !code_ok {
             errors.push(err(n, code, "实施编码", "not 1..24 letters or digits".into()));
         }
         let prev = previous.and_then(|p| p.item(&code_s));
@@ -175,17 +192,20 @@ pub fn convert(export: &str, previous: Option<&Catalog>) -> Result<Catalog, Vec<
                         ""
                     });
                     let mcode = m.get("材料编码").and_then(Value::as_str).map_or_else(|| format!("m{}", j + 1), str::to_owned);
-                    // Translations of a material kept when its Chinese name is unchanged.
-                    let mtext = prev
-                        .and_then(|p| p.materials.iter().find(|pm| pm.name.get(model::Lang::ZhCn) == mname))
-                        .map_or_else(|| json!({"zh-CN": mname}), |pm| serde_json::to_value(&pm.name).unwrap_or(Value::Null));
-                    materials.push(json!({"code": mcode, "name": mtext, "originals": originals, "copies": copies, "required": required, "source": source}));
+                    // Translations of a material, and whose it is (the platform
+                    // does not say), kept when its Chinese name is unchanged.
+                    let prev_m = prev.and_then(|p| p.materials.iter().find(|pm| pm.name.get(model::Lang::ZhCn) == mname));
+                    let mtext = prev_m.map_or_else(|| json!({"zh-CN": mname}), |pm| serde_json::to_value(&pm.name).unwrap_or(Value::Null));
+                    let holder = serde_json::to_value(prev_m.map(|pm| pm.holder).unwrap_or_default()).unwrap_or(Value::Null);
+                    materials.push(json!({"code": mcode, "name": mtext, "originals": originals, "copies": copies, "required": required, "source": source, "holder": holder}));
                 }
             }
         }
         let form = match (row.get("表单"), prev) {
             (Some(f), _) => f.clone(),
             (None, Some(p)) => serde_json::to_value(&p.form).unwrap_or(Value::Null),
+            // A bad code finds no published item; that it needs a form is no news.
+            (None, None) if !code_ok => Value::Null,
             (None, None) => {
                 errors.push(err(n, code, "表单", "a new item needs its kiosk form (表单), the platform export has none".into()));
                 Value::Null

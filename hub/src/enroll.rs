@@ -3,13 +3,15 @@
 //! signs with the key it presents; codes are single-use, hashed, and expire;
 //! and each client address gets a small token bucket, so neither polling
 //! terminals nor someone guessing can load the hub or walk the code space.
+//! The bucket is kept in the store, shared by every hub instance (an
+//! in-memory one in front only spares the store a flood); behind a load
+//! balancer the client address is the one the trusted proxy forwards.
 
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use model::auth::MAX_CLOCK_SKEW_SECS;
@@ -18,11 +20,30 @@ use model::protocol::ErrorCode;
 
 use crate::api::error::{blocking, parse_json, ApiError};
 use crate::api::state::{AppState, SMALL_BODY_LIMIT};
-use crate::store::{EnrollPresentation, EnrollState};
+use crate::store::{unix_f64, EnrollPresentation, EnrollState};
 
-pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, body: Body) -> Result<Response, ApiError> {
-    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
-    if !st.enroll_limit.allow(addr, Instant::now()) {
+/// The client's address: the peer's, or, when the peer is a proxy this hub
+/// trusts, the last address that proxy appended to `X-Forwarded-For`
+/// (earlier ones are whatever the client claimed).
+pub(crate) fn client_addr(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).last();
+    Some(forwarded.and_then(|a| a.trim().parse().ok()).unwrap_or(peer))
+}
+
+pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let addr = client_addr(peer.map(|Extension(ConnectInfo(a))| a.ip()), &headers, &st.trusted_proxies);
+    let now = st.now();
+    // This process's bucket first (no database write for a flood), then the shared one.
+    let allowed = st.enroll_limit.allow(addr, unix_f64(now)) && {
+        let (store, limit) = (st.store.clone(), st.enroll_limit.limit());
+        let key = format!("enroll:{}", addr.map_or_else(|| "-".to_owned(), |a| a.to_string()));
+        blocking(move || store.take_token(&key, limit, now)).await?
+    };
+    if !allowed {
         let mut resp = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, "too many enrollment requests; wait a little").into_response();
         if let Ok(v) = HeaderValue::from_str(&st.enroll_limit.retry_after().as_secs().to_string()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -40,7 +61,6 @@ pub(crate) async fn enroll(State(st): State<AppState>, peer: Option<Extension<Co
     let Some(code) = normalize_code(&req.code).filter(|c| *c == req.code) else {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, "the code is not a normalized enrollment code"));
     };
-    let now = st.now();
     if (now.unix_timestamp() - req.timestamp).abs() > MAX_CLOCK_SKEW_SECS {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

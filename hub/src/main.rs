@@ -9,8 +9,7 @@
 //! - `hub enroll --code C --village V [--profile kiosk|van]`: bind an enrolling terminal.
 //! - `hub cases list`, `hub case open|accept|process|reject|complete`: the back office.
 //! - `hub catalog publish`: sign and publish a catalog.
-//! - `hub operator add|revoke`: assistants of the service vans.
-//! - `hub import FILE`: a van's sealed queue from removable media.
+//! - `hub operator add|revoke` (vans' assistants), `hub import FILE` (a van's sealed queue).
 //! - `hub update publish|rollout|pause|resume|halt|list`: signed updates in stages.
 
 use std::io::Write;
@@ -40,8 +39,11 @@ struct Args {
     /// (`postgres://user@host/db`; needs --blob-dir and --signing-key-file).
     #[arg(long, default_value = "hub.db", global = true, env = "CUNBAN_HUB_DB")]
     db: PathBuf,
-    /// With PostgreSQL: the folder of attachment bytes, shared by every instance.
-    #[arg(long, global = true, env = "CUNBAN_BLOB_DIR")]
+    /// With PostgreSQL: where attachments, result documents and update
+    /// bundles go, shared by every instance: a folder, or an S3-compatible
+    /// bucket, `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&credentials_file=PATH`
+    /// (credentials from that file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    #[arg(long, visible_alias = "objects", global = true, env = "CUNBAN_BLOB_DIR")]
     blob_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8700")]
@@ -96,6 +98,9 @@ struct Args {
     /// File (root-only) holding the platform's bearer token.
     #[arg(long, env = "CUNBAN_RATINGS_TOKEN_FILE", requires = "ratings_platform_url")]
     ratings_token_file: Option<PathBuf>,
+    /// A load balancer's address (repeatable): its X-Forwarded-For names the client.
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Vec<std::net::IpAddr>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -292,8 +297,9 @@ enum CaseCmd {
 
 #[derive(Debug, Subcommand)]
 enum CatalogCmd {
-    /// Import the platform's item export (JSON with GB/T 39046 names, see
-    /// the README), report every bad row and field, and publish it signed.
+    /// Import the platform's item export (JSON with GB/T 39046 names, or
+    /// the same as an XLSX workbook; see the README), report every bad row
+    /// and field, and publish it signed.
     Import {
         file: PathBuf,
         #[arg(long)]
@@ -472,6 +478,7 @@ async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> anyhow
                     println!("part {}  status {}  item {}", part.case_number, status_word(part.status), p(&part.item_code));
                 }
             }
+            backoffice::e_license_lines(s).iter().for_each(|l| println!("{l}"));
             for (i, (r, bytes)) in filing.attachments.iter().enumerate() {
                 println!("attachment {i}: {} {} {} bytes sha256 {}", p(&r.material_code), p(&r.media_type), r.size, p(&r.sha256));
                 if let Some(dir) = &out {
@@ -643,11 +650,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Catalog(CatalogCmd::Import { file, catalog_key_file, out })) => {
             let key = load_catalog_key(&catalog_key_file)?;
-            let export = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let export = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let store = open_store_sync(&args.db)?;
             let previous_signed = store.latest_catalog()?;
             let previous = previous_signed.as_ref().and_then(|s| s.verify(&key.public_key()).ok()).map(|(c, _)| c);
-            let catalog = match hub::catalog_import::convert(&export, previous.as_ref()) {
+            let catalog = match hub::catalog_xlsx::convert_file(&export, previous.as_ref()) {
                 Ok(c) => c,
                 Err(errors) => {
                     for e in &errors {
@@ -743,6 +750,7 @@ async fn main() -> anyhow::Result<()> {
         signing_key: Some(std::sync::Arc::new(signing_key)),
         sms_gateway: args.sms.sms_gateway_url.is_some(),
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
+        trusted_proxies: args.trusted_proxy.clone(),
         ..HubOptions::default()
     };
     match (args.sms.gateway()?, &options.platform_key) {

@@ -396,7 +396,8 @@ fn schemas() -> Value {
                 "status": r("CaseStatus"), "filed_at": datetime(),
                 "history": { "type": "array", "items": r("ProgressStep") },
                 "reason": nullable(json!({ "type": "string" })), "result_available": { "type": "boolean" },
-                "filed_here": { "type": "boolean" }, "followup_reply": nullable(json!({ "type": "string" }))
+                "filed_here": { "type": "boolean" }, "followup_reply": nullable(json!({ "type": "string" })),
+                "parts": { "type": "array", "items": r("CasePart") }
             }
         },
         "ProgressAnswer": {

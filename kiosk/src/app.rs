@@ -275,7 +275,7 @@ impl App {
     fn run(&self, effect: Effect) {
         match effect {
             // The journeys beside filing: visit.rs.
-            effect @ (Effect::Speak { .. } | Effect::LookUp(_) | Effect::StoreRating(_)) => {
+            effect @ (Effect::Speak { .. } | Effect::LookUp(_) | Effect::StoreRating(_) | Effect::LookUpELicense { .. }) => {
                 crate::visit::run(self, &self.inner.visit, &self.inner.outbox, &self.inner.sync, &self.inner.rt, effect)
             }
             Effect::ReadCard => {

@@ -76,13 +76,30 @@ pub struct Capture {
 pub enum Outcome {
     /// Scanned or photographed: the files to attach.
     Captured(Capture),
-    /// The catalog says it is in the e-license library (电子证照) and the
-    /// terminal was online: the platform fetches it; nothing is scanned.
-    ELicense,
+    /// The e-license library (电子证照库) holds it for this applicant: the
+    /// license is recorded with the filing and the platform fetches it;
+    /// nothing is scanned.
+    ELicense(model::submission::ELicenseRef),
     /// Optional, and the villager skipped it.
     Skipped,
     /// No device here can capture it: the paper goes to the village assistant.
     Paper,
+}
+
+/// How asking the e-license library for one material stands (the kiosk
+/// asks the hub while the villager waits on that material).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ELicenseLookup {
+    /// Asked; no answer yet.
+    Asking,
+    /// The library holds it: the draft's outcome is [`Outcome::ELicense`].
+    Found,
+    /// The library answered that it holds none for this applicant.
+    NotFound,
+    /// The hub was not reached (no network): scan.
+    NoNetwork,
+    /// The hub was reached but the library did not answer: scan.
+    NotAnswering,
 }
 
 /// Whether a material is captured on the materials screen. The ID card is

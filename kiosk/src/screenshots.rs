@@ -277,6 +277,8 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         item_code: ImplementCode::parse(code).expect("a code"),
         case_number: CaseNumber::parse(&format!("62292620261121000124P{i}")).expect("a case number"),
         stage,
+        // The back office's words for the part it rejected.
+        reason: (stage == FilingStage::Problem).then(|| "请补交残疾人证原件".to_owned()),
     };
     s.handle(Event::LookedUp(vec![FilingStatus {
         parts: vec![
@@ -313,7 +315,9 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     take("search-nothing", &s);
     s.handle(Event::Cancel);
 
-    // A save that failed; online, so the birth certificate comes from the e-license library.
+    // The e-license library (the hub has one): asked online, found; then a
+    // save that failed. Then not found, not answering, and offline: a scan, and why.
+    s.set_paths(model::protocol::Paths { e_license: true, ..Default::default() });
     s.handle(Event::LinkChanged { online: true });
     s.handle(Event::Start);
     s.handle(Event::ChooseService("620000GA0001".into()));
@@ -321,18 +325,36 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     s.handle(Event::Agree);
     s.handle(Event::CardRead(sample_identity()));
     take("form-birth", &s);
-    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
-    s.handle(Event::FieldEdited { key: "baby_name".into(), value: "马小花".into() });
-    s.handle(Event::FieldEdited { key: "baby_gender".into(), value: "2".into() });
-    s.handle(Event::FieldEdited { key: "baby_birth_date".into(), value: "2026-11-02".into() });
-    s.handle(Event::SubmitForm);
+    let asked = to_birth_materials(&mut s);
+    take("materials-elicense-asking", &s);
+    answer_e_license(&mut s, asked, crate::materials::ELicenseLookup::Found);
     take("materials-elicense", &s);
     s.handle(Event::NextMaterial);
     capture(&mut s, CaptureKind::Scan);
     s.handle(Event::NextMaterial);
+    take("review-elicense", &s);
     s.handle(Event::Confirm);
     s.handle(Event::SaveFailed("本机存储空间不足，暂时不能受理新的申请，请联系工作人员".into()));
     take("error", &s);
+    s.handle(Event::Finish);
+    for (miss, name) in [
+        (crate::materials::ELicenseLookup::NotFound, "materials-elicense-notfound"),
+        (crate::materials::ELicenseLookup::NotAnswering, "materials-elicense-down"),
+        (crate::materials::ELicenseLookup::NoNetwork, "materials-elicense-offline"),
+    ] {
+        if miss == crate::materials::ELicenseLookup::NoNetwork {
+            s.handle(Event::LinkChanged { online: false });
+        }
+        s.handle(Event::Start);
+        s.handle(Event::ChooseService("620000GA0001".into()));
+        s.handle(Event::StartFiling);
+        s.handle(Event::Agree);
+        s.handle(Event::CardRead(sample_identity()));
+        let asked = to_birth_materials(&mut s);
+        answer_e_license(&mut s, asked, miss);
+        take(name, &s);
+        s.handle(Event::Cancel);
+    }
     shots
 }
 
@@ -368,6 +390,34 @@ pub fn stage(w: &ui::KioskWindow, view: &View) {
     kb.set_keys(slint::ModelRc::new(slint::VecModel::from(caps)));
     kb.set_text(query.into());
     kb.set_mode(mode);
+}
+
+/// The birth registration's form filled and sent on: the materials screen
+/// opens on the birth certificate (an e-license material). Its effects.
+fn to_birth_materials(s: &mut Session) -> Vec<Effect> {
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    s.handle(Event::FieldEdited { key: "baby_name".into(), value: "马小花".into() });
+    s.handle(Event::FieldEdited { key: "baby_gender".into(), value: "2".into() });
+    s.handle(Event::FieldEdited { key: "baby_birth_date".into(), value: "2026-11-02".into() });
+    s.handle(Event::SubmitForm)
+}
+
+/// Answers the e-license lookup among `effects` (if one was asked) as the
+/// library would: the sample license, or none and why.
+fn answer_e_license(s: &mut Session, effects: Vec<Effect>, miss: crate::materials::ELicenseLookup) {
+    for e in effects {
+        if let Effect::LookUpELicense { material, .. } = e {
+            let found = (miss == crate::materials::ELicenseLookup::Found).then(|| {
+                Box::new(model::protocol::ELicenseDocument {
+                    name: "出生医学证明".into(),
+                    issuer: "东乡族自治县人民医院".into(),
+                    license_id: "Q622926261102".into(),
+                    issued_on: Some("2026-11-03".into()),
+                })
+            });
+            s.handle(Event::ELicenseLooked { material, found, miss });
+        }
+    }
 }
 
 /// A Slint platform that draws into memory: no display, no GPU.

@@ -333,6 +333,7 @@ fn material_step(v: &View) -> ui::MaterialStep {
         preview: preview.unwrap_or_default(),
         captured: m.captured.as_str().into(),
         captured_by_scan: m.captured_by_scan,
+        reason: m.reason.as_str().into(),
     }
 }
 

@@ -194,6 +194,14 @@ pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outb
                 }
             });
         }
+        Effect::LookUpELicense { material, id_number } => {
+            let app = app.clone();
+            let sync = sync.clone();
+            rt.spawn(async move {
+                let event = ask_e_license(&sync, material, id_number).await;
+                app.dispatch(event);
+            });
+        }
         Effect::StoreRating(record) => {
             let waiting: Vec<RatingRecord> = std::mem::take(&mut *lock(&services.waiting_ratings));
             let outbox = outbox.clone();
@@ -224,6 +232,39 @@ pub fn run(app: &impl Dispatch, services: &Arc<VisitServices>, outbox: &Arc<Outb
         _ => {}
     }
 }
+
+/// Asks the hub's e-license library for one material of the card holder.
+/// Not reached (no network) and reached-but-the-library-is-down are told
+/// apart, so the villager hears why a scan is needed. The ID number is
+/// never logged; the license number neither.
+async fn ask_e_license(sync: &SyncClient, material: String, id_number: model::IdNumber) -> Event {
+    use crate::materials::ELicenseLookup as L;
+    let query = model::protocol::ELicenseQuery { material_code: material.clone(), id_number };
+    let asked = tokio::time::timeout(E_LICENSE_TIMEOUT, sync.e_license(&query)).await;
+    let (found, miss) = match asked {
+        Ok(Ok(answer)) => match answer.document.filter(|_| answer.available) {
+            Some(doc) => (Some(Box::new(doc)), L::Found),
+            None => (None, L::NotFound),
+        },
+        Ok(Err(stop @ (offline_cache::StopReason::LinkDown(_) | offline_cache::StopReason::Timeout))) => {
+            info!(material = %material, reason = %stop, "e-license library not asked: the hub is not reached");
+            (None, L::NoNetwork)
+        }
+        Ok(Err(stop)) => {
+            warn!(material = %material, reason = %stop, "the e-license library did not answer");
+            (None, L::NotAnswering)
+        }
+        Err(_) => {
+            warn!(material = %material, "the e-license lookup timed out");
+            (None, L::NoNetwork)
+        }
+    };
+    info!(material = %material, found = found.is_some(), "e-license lookup answered");
+    Event::ELicenseLooked { material, found, miss }
+}
+
+/// How long the villager waits for the library before being asked to scan.
+const E_LICENSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl VisitServices {
     pub(crate) fn keep_waiting(&self, mut keep: Vec<RatingRecord>) {
@@ -317,8 +358,7 @@ fn from_platform(c: ProgressCase, proof: &IdNumber) -> Option<FilingStatus> {
             filed_here: c.filed_here,
             proof: proof.clone(),
         })),
-        // The platform's progress answer does not list a bundle's parts yet.
-        parts: Vec::new(),
+        parts: c.parts.into_iter().filter_map(part_status).collect(),
     })
 }
 
@@ -363,7 +403,7 @@ fn part_status(p: model::protocol::CasePart) -> Option<PartStatus> {
         CaseStatus::Done => FilingStage::Done,
         CaseStatus::Received | CaseStatus::Accepted | CaseStatus::Processing => FilingStage::Delivered,
     };
-    Some(PartStatus { item_code: model::ImplementCode::parse(&p.item_code).ok()?, case_number: p.case_number, stage })
+    Some(PartStatus { item_code: model::ImplementCode::parse(&p.item_code).ok()?, case_number: p.case_number, stage, reason: p.reason })
 }
 
 #[cfg(test)]
@@ -398,5 +438,43 @@ mod tests {
         let third = VisitServices::default();
         assert!(third.keep_ratings_in(file.clone()).is_err());
         assert_eq!(std::fs::read(&file).unwrap(), b"{ not json");
+    }
+
+    /// The platform's answer for a bundle brings each part, with the back
+    /// office's reason for a rejected one; a part whose code is not one is
+    /// left out rather than shown wrong.
+    #[test]
+    fn a_bundle_from_the_platform_keeps_its_parts_and_reasons() {
+        use model::protocol::{CasePart, ProgressStep};
+        let case = model::CaseNumber::parse("62292620261121000124").unwrap();
+        let part = |n: u8, code: &str, status, reason: Option<&str>| CasePart {
+            item_code: code.into(),
+            case_number: model::CaseNumber::parse(&format!("{case}P{n}")).unwrap(),
+            status,
+            reason: reason.map(str::to_owned),
+        };
+        let at = datetime!(2026-11-21 10:00 +8);
+        let answer = ProgressCase {
+            case_number: case.clone(),
+            submission_id: SubmissionId::new(),
+            item_code: "620000YJS004".into(),
+            status: CaseStatus::Received,
+            filed_at: at,
+            history: vec![ProgressStep { status: CaseStatus::Received, at }],
+            reason: None,
+            result_available: false,
+            filed_here: false,
+            followup_reply: None,
+            parts: vec![
+                part(1, "620000RS0013", CaseStatus::Done, None),
+                part(2, "620000RS0016", CaseStatus::Rejected, Some("缺少离职证明")),
+                part(3, "not a code!", CaseStatus::Accepted, None),
+            ],
+        };
+        let proof = model::fixtures::id_number(model::fixtures::SAMPLE_ID_FIRST17);
+        let f = from_platform(answer, &proof).expect("a filing");
+        let got: Vec<(&str, FilingStage, Option<&str>)> = f.parts.iter().map(|p| (p.item_code.as_str(), p.stage, p.reason.as_deref())).collect();
+        assert_eq!(got, [("620000RS0013", FilingStage::Done, None), ("620000RS0016", FilingStage::Problem, Some("缺少离职证明"))]);
+        assert_eq!(f.parts[1].case_number.to_string(), format!("{case}P2"));
     }
 }

@@ -67,6 +67,7 @@ pub fn sample_submission(attachments: Vec<AttachmentRef>) -> Submission {
         applicant: sample_applicant(),
         form: BTreeMap::from([("phone".to_owned(), "13800000000".to_owned())]),
         attachments,
+        e_licenses: vec![],
         consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
         filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse(SAMPLE_VILLAGE).expect("a valid village"),

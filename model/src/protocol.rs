@@ -522,6 +522,10 @@ pub struct ProgressCase {
     /// The back office's answer to the villager's bad rating of it (差评整改).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followup_reply: Option<String>,
+    /// A bundle filing's items, each its own case with its status and, when
+    /// rejected, the back office's reason (empty for a single item).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<CasePart>,
 }
 
 /// `POST /v1/progress` answer: the cases the receipt names that were filed

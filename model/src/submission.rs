@@ -330,6 +330,49 @@ impl AttachmentRef {
     }
 }
 
+/// A license in the e-license library used for a material instead of a
+/// scan (issue 16): the platform fetches it by this reference.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ELicenseRef {
+    /// Code of the catalog material it stands for.
+    pub material_code: String,
+    /// 证照类型, e.g. 居民户口簿.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// 证照编号 (personal data: masked in logs and on screen).
+    pub number: String,
+    /// 发证机关.
+    pub issuer: String,
+    /// 发证日期 (YYYY-MM-DD), when the library gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<String>,
+}
+
+impl ELicenseRef {
+    /// The license number as screens and logs show it.
+    pub fn number_masked(&self) -> String {
+        crate::mask::mask_number(&self.number)
+    }
+}
+
+impl fmt::Debug for ELicenseRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ELicenseRef")
+            .field("material_code", &self.material_code)
+            .field("kind", &self.kind)
+            .field("number", &self.number_masked())
+            .field("issuer", &self.issuer)
+            .field("issued_on", &self.issued_on)
+            .finish()
+    }
+}
+
+impl Drop for ELicenseRef {
+    fn drop(&mut self) {
+        self.number.zeroize();
+    }
+}
+
 /// What the villager agreed to, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
@@ -365,6 +408,11 @@ pub struct Submission {
     pub form: BTreeMap<String, String>,
     /// Materials filed with it, by hash; the bytes travel separately.
     pub attachments: Vec<AttachmentRef>,
+    /// Materials the province's e-license library (电子证照库) holds for the
+    /// applicant, found online while filing: the license used instead of a
+    /// scan. Sealed with the rest; absent from older filings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub e_licenses: Vec<ELicenseRef>,
     /// The consent the villager gave before filing.
     pub consent: Consent,
     /// 申请渠道, and the 代办人 when an assistant filed.
@@ -452,6 +500,7 @@ impl fmt::Debug for Submission {
             .field("item_code", &self.item_code)
             .field("applicant", &self.applicant)
             .field("attachments", &self.attachments.len())
+            .field("e_licenses", &self.e_licenses)
             .field("channel", &self.channel())
             .finish_non_exhaustive()
     }
@@ -460,4 +509,34 @@ impl fmt::Debug for Submission {
 /// Lowercase hex SHA-256 of `bytes`, as in [`AttachmentRef::sha256`].
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_license_references_travel_with_the_filing_and_older_filings_still_parse() {
+        let mut sub = crate::fixtures::sample_submission(vec![]);
+        // A filing from before e-licenses: no such key at all.
+        let old = sub.canonical_bytes();
+        assert!(!String::from_utf8_lossy(&old).contains("e_licenses"));
+        let parsed: Submission = serde_json::from_slice(&old).unwrap();
+        assert!(parsed.e_licenses.is_empty());
+
+        sub.e_licenses.push(ELicenseRef {
+            material_code: "birth_cert".into(),
+            kind: "出生医学证明".into(),
+            number: "Q620102512345".into(),
+            issuer: "兰州市妇幼保健院".into(),
+            issued_on: Some("2026-11-02".into()),
+        });
+        let back: Submission = serde_json::from_slice(&sub.canonical_bytes()).unwrap();
+        assert_eq!(back.e_licenses, sub.e_licenses);
+        let json: serde_json::Value = serde_json::from_slice(&sub.canonical_bytes()).unwrap();
+        assert_eq!(json["e_licenses"][0]["type"], "出生医学证明");
+        // Debug output (what could reach a log) masks the license number.
+        let shown = format!("{sub:?}");
+        assert!(shown.contains("Q620*****2345") && !shown.contains("Q620102512345"), "{shown}");
+    }
 }

@@ -1,11 +1,12 @@
 //! How one sealed filing is written: its index row, envelope and
-//! attachments. A leaf shared by the outbox and the schema migration that
-//! seals rows of an older version, so neither imports the other.
+//! attachments, and the check of an attachment read back. A leaf shared by
+//! the outbox, the sync and the schema migration that
+//! seals rows of an older version, so none imports another.
 
 use model::mask::mask_name;
 use model::seal::{seal_submission, PlatformPublicKey, Sealed};
 use model::submission::sha256_hex;
-use model::Submission;
+use model::{Submission, SubmissionId};
 use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
@@ -70,4 +71,14 @@ pub(crate) fn insert_sealed(conn: &Connection, row: &NewRow<'_>) -> Result<Optio
         )?;
     }
     Ok(Some(digest))
+}
+
+/// A damaged local copy of attachment `idx` of `id` is
+/// [`StoreError::RecordDamaged`] (the record is quarantined, the rest goes on).
+pub(crate) fn check_attachment(id: SubmissionId, idx: u32, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    if sha256_hex(bytes) == sha256 {
+        Ok(())
+    } else {
+        Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} does not match its hash") })
+    }
 }

@@ -3,4 +3,6 @@
 //! fault and benchmark binaries (`src/bin/`) share.
 
 pub mod netns;
+pub mod pg;
+pub mod province;
 pub mod sync_fixtures;

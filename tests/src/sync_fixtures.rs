@@ -111,6 +111,7 @@ pub fn filing(seed: u64, i: u64, max_bytes: u64) -> (Submission, Vec<(Attachment
         },
         form: BTreeMap::from([("phone".to_owned(), format!("139{:08}", i))]),
         attachments: atts.iter().map(|(r, _)| r.clone()).collect(),
+        e_licenses: vec![],
         consent: Consent { text_version: "v1".into(), given_at: at },
         filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("622926100202").expect("valid village"),

@@ -53,6 +53,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         stale_after: options.stale_after.unwrap_or(DEFAULT_STALE_AFTER),
         clock: options.clock.unwrap_or_else(|| Arc::new(OffsetDateTime::now_utc)),
         enroll_limit: Arc::new(crate::rate_limit::RateLimiter::new(options.enroll_rate.map_or(10, |r| r.0), options.enroll_rate.map_or(30, |r| r.1))),
+        trusted_proxies: options.trusted_proxies.into(),
         catalog_public_key: options.catalog_public_key,
         signing_key: match options.signing_key {
             Some(k) => k,

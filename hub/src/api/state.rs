@@ -50,6 +50,8 @@ pub(crate) struct AppState {
     pub clock: Clock,
     /// Enrollment (issue 8): per-address limit and the catalog key handed out.
     pub enroll_limit: Arc<crate::rate_limit::RateLimiter>,
+    /// Proxies whose `X-Forwarded-For` names the client (see `enroll.rs`).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub catalog_public_key: Option<model::auth::PublicKey>,
     /// Signs operator lists and terminal configs; terminals pin its public half.
     pub signing_key: Arc<model::auth::SigningKey>,
@@ -87,7 +89,13 @@ pub struct HubOptions {
     /// Handed to terminals at enrollment, so they check pulled catalogs.
     pub catalog_public_key: Option<model::auth::PublicKey>,
     /// `POST /v1/enroll` per client address: (burst, per minute); (10, 30) when None.
+    /// Kept in the store: every instance on it spends from the same bucket.
     pub enroll_rate: Option<(u32, u32)>,
+    /// Load balancers in front of this hub (e.g. nginx with
+    /// `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`): from
+    /// these peers, the last `X-Forwarded-For` address is the client's.
+    /// Empty: the peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The hub's signing key (see `signing.rs`). [`crate::Hub::spawn_with`]
     /// and `hub` keep one beside the database; a bare [`router_with`]
     /// without one signs with a key drawn for this process only.

@@ -189,7 +189,11 @@ impl DiagnosticsStore for PgStore {
 
     fn pending_diagnostics(&self, terminal: &str) -> Result<Option<uuid::Uuid>, StoreError> {
         let client = self.pool.get()?;
-        let rows = self.pool.wait(client.query("SELECT id, sha256 FROM diagnostics_requests WHERE terminal_id = $1 ORDER BY requested_at, id", &[&terminal]))?;
+        // Asked on every heartbeat: typed, one round trip.
+        let rows = self.pool.wait(client.query_typed(
+            "SELECT id, sha256 FROM diagnostics_requests WHERE terminal_id = $1 ORDER BY requested_at, id",
+            &[(&terminal, tokio_postgres::types::Type::TEXT)],
+        ))?;
         for r in rows {
             let done = match r.try_get::<_, Option<&str>>(1)? {
                 Some(sha) => self.blobs.exists(sha)?,

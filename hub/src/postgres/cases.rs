@@ -80,6 +80,13 @@ impl CaseStore for PgStore {
     }
 
     fn set_case_status(&self, case_number: &str, change: &StatusChange<'_>, at: OffsetDateTime) -> Result<CaseSummary, StoreError> {
+        // The document goes to the object store first (content addressed:
+        // if the transaction then fails, the object is an unreferenced
+        // orphan, never a row without its bytes); the row keeps its hash.
+        let result_sha = change.result.map(|(_, bytes)| sha256_hex(bytes));
+        if let (Some((_, bytes)), Some(sha)) = (change.result, &result_sha) {
+            self.blobs.put_verified(sha, bytes)?;
+        }
         let mut client = self.pool.get()?;
         self.pool.wait(async {
             let tx = client.transaction().await?;
@@ -112,12 +119,14 @@ impl CaseStore for PgStore {
                     .await?;
                 }
             }
-            if let Some((media_type, bytes)) = change.result {
+            if let (Some((media_type, _)), Some(sha)) = (change.result, &result_sha) {
+                // Empty bytes: the document is the object named `sha256`.
+                let bytes: &[u8] = &[];
                 tx.execute(
                     "INSERT INTO case_results (case_number, media_type, bytes, sha256, added_at) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (case_number) DO UPDATE SET media_type = excluded.media_type, bytes = excluded.bytes,
                          sha256 = excluded.sha256, added_at = excluded.added_at",
-                    &[&case_number, &media_type, &bytes, &sha256_hex(bytes), &at],
+                    &[&case_number, &media_type, &bytes, sha, &at],
                 )
                 .await?;
             }
@@ -173,15 +182,29 @@ impl CaseStore for PgStore {
     fn case_result(&self, terminal: &str, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let client = self.pool.get()?;
         let row = self.pool.wait(client.query_opt(
-            "SELECT r.media_type, r.bytes FROM case_results r JOIN cases c ON c.case_number = r.case_number
+            "SELECT r.media_type, r.bytes, r.sha256 FROM case_results r JOIN cases c ON c.case_number = r.case_number
              WHERE r.case_number = $1 AND c.terminal_id = $2 AND $2 <> ''",
             &[&case_number, &terminal],
         ))?;
-        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        row.map(|r| self.result_document(&r)).transpose()
     }
 }
 
 impl PgStore {
+    /// A `case_results` row (media_type, bytes, sha256) as the document:
+    /// its bytes, or, when they are empty (every result since objects
+    /// moved out of the database), the object named by its hash.
+    pub(super) fn result_document(&self, r: &tokio_postgres::Row) -> Result<(String, Vec<u8>), StoreError> {
+        let (media_type, bytes, sha): (String, Vec<u8>, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        if !bytes.is_empty() {
+            return Ok((media_type, bytes));
+        }
+        match self.blobs.read(&sha)? {
+            Some(b) => Ok((media_type, b)),
+            None => Err(StoreError::Corrupt(format!("the result document {sha} is missing from the object store"))),
+        }
+    }
+
     /// A bundle case's parts, in order (empty for a single item).
     fn parts_of(&self, bundle_case: &str) -> Result<Vec<CasePart>, StoreError> {
         let client = self.pool.get()?;

@@ -87,6 +87,17 @@ impl PgStore {
     pub(crate) fn import_sqlite(&self, sqlite: &Path) -> Result<MigrateReport, StoreError> {
         let src = rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut report = MigrateReport::default();
+        let (mut blobs_from, mut updates_from) = (sqlite.as_os_str().to_owned(), sqlite.as_os_str().to_owned());
+        blobs_from.push(".blobs");
+        updates_from.push(".updates");
+        if self.blobs.dir().is_none() {
+            // Into a bucket, before any row: complete blobs only, each
+            // checked against its name, so a damaged pilot folder stops the
+            // move while the database is still empty (a rerun finds the
+            // objects already there).
+            report.blobs += self.blobs.import_folder(Path::new(&blobs_from))?;
+            report.bundles += self.updates.import_folder(Path::new(&updates_from))?;
+        }
         let mut client = self.pool.get()?;
         self.pool.wait(async {
             let tx = client.transaction().await?;
@@ -131,14 +142,13 @@ impl PgStore {
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })?;
-        // Attachment files, then the rows of hubs from before blobs were files.
-        let mut from = sqlite.as_os_str().to_owned();
-        from.push(".blobs");
-        copy_dir(Path::new(&from), self.blobs.dir(), &mut report.blobs)?;
-        // Published update bundles, so rollouts in progress go on serving them.
-        let mut from = sqlite.as_os_str().to_owned();
-        from.push(".updates");
-        copy_dir(Path::new(&from), self.updates.dir(), &mut report.bundles)?;
+        // Into a folder: attachment files, and published update bundles so
+        // rollouts in progress go on serving them; then the rows of hubs
+        // from before blobs were files.
+        if let (Some(dir), Some(updates)) = (self.blobs.dir(), self.updates.dir()) {
+            copy_dir(Path::new(&blobs_from), dir, &mut report.blobs)?;
+            copy_dir(Path::new(&updates_from), updates, &mut report.bundles)?;
+        }
         let mut stmt = src.prepare("SELECT sha256, bytes FROM attachments")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {

@@ -19,6 +19,7 @@ mod enrollment;
 pub mod from_sqlite;
 mod pool;
 mod progress;
+mod rate_limit;
 mod ratings;
 mod reader;
 mod rollouts;
@@ -30,15 +31,15 @@ mod terminals;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
-use crate::blobs::Blobs;
+use crate::objects::Objects;
 use crate::store::StoreError;
 
 pub use reader::PgReader;
 
 pub struct PgStore {
     pool: pool::PgPool,
-    blobs: Blobs,
-    /// Published update bundles, `<blob dir>/updates/<sha256>.tar`.
+    blobs: Objects,
+    /// Published update bundles, `<blob dir>/updates/<sha256>.tar` (or the bucket's `updates/`).
     updates: crate::bundle_files::BundleFiles,
     /// Requests since old nonces were last forgotten (see `terminals`).
     nonce_sweep: AtomicU64,
@@ -47,7 +48,8 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db` or a key=value
     /// string; `host` may be a unix socket directory), migrates the schema,
-    /// and keeps attachment bytes in `blob_dir`.
+    /// and keeps attachment bytes in `blob_dir`: a folder, or an
+    /// `s3://bucket?endpoint=…` URL (see [`crate::objects::s3`]).
     pub fn open(url: &str, blob_dir: &Path) -> Result<PgStore, StoreError> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::Corrupt(format!("not a PostgreSQL connection string: {e}")))?;
         let pool = pool::PgPool::new(config)?;
@@ -55,8 +57,9 @@ impl PgStore {
             let mut client = pool.get()?;
             pool.wait(schema::migrate(&mut client))?;
         }
-        let updates = crate::bundle_files::BundleFiles::new(blob_dir.join("updates"));
-        Ok(PgStore { pool, blobs: Blobs::open_dir(blob_dir.to_owned())?, updates, nonce_sweep: AtomicU64::new(0) })
+        let blobs = Objects::open(blob_dir)?;
+        let updates = blobs.bundles();
+        Ok(PgStore { pool, blobs, updates, nonce_sweep: AtomicU64::new(0) })
     }
 }
 

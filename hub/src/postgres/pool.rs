@@ -1,10 +1,11 @@
 //! A small blocking pool of tokio-postgres clients whose connections run
 //! on the store's own runtime.
 
+use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use tokio::runtime::Runtime;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::store::StoreError;
 
@@ -16,13 +17,17 @@ pub(super) struct PgPool {
     config: Config,
     /// Taken only by `drop`.
     rt: Option<Runtime>,
-    state: Mutex<(Vec<Client>, usize)>,
+    state: Mutex<(Vec<(Client, Statements)>, usize)>,
     returned: Condvar,
 }
+
+/// Statements prepared on one connection, by their text.
+type Statements = HashMap<&'static str, Statement>;
 
 pub(super) struct PooledClient<'a> {
     pool: &'a PgPool,
     client: Option<Client>,
+    statements: Statements,
 }
 
 impl PgPool {
@@ -36,7 +41,7 @@ impl PgPool {
         Ok(PgPool { config, rt: Some(rt), state: Mutex::new((Vec::new(), 0)), returned: Condvar::new() })
     }
 
-    fn lock(&self) -> MutexGuard<'_, (Vec<Client>, usize)> {
+    fn lock(&self) -> MutexGuard<'_, (Vec<(Client, Statements)>, usize)> {
         // A Vec and a counter: consistent even if a holder panicked.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -73,10 +78,10 @@ impl PgPool {
     pub(super) fn get(&self) -> Result<PooledClient<'_>, StoreError> {
         let mut st = self.lock();
         loop {
-            while let Some(client) = st.0.pop() {
+            while let Some((client, statements)) = st.0.pop() {
                 // A connection the server closed (restart, idle timeout) is dropped.
                 if !client.is_closed() {
-                    return Ok(PooledClient { pool: self, client: Some(client) });
+                    return Ok(PooledClient { pool: self, client: Some(client), statements });
                 }
                 st.1 -= 1;
             }
@@ -84,7 +89,7 @@ impl PgPool {
                 st.1 += 1;
                 drop(st);
                 return match self.connect() {
-                    Ok(client) => Ok(PooledClient { pool: self, client: Some(client) }),
+                    Ok(client) => Ok(PooledClient { pool: self, client: Some(client), statements: Statements::new() }),
                     Err(e) => {
                         self.lock().1 -= 1;
                         self.returned.notify_one();
@@ -103,6 +108,33 @@ impl Drop for PgPool {
         // (a test's or the CLI's): let its threads wind down by themselves.
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
+        }
+    }
+}
+
+impl PooledClient<'_> {
+    /// `sql` prepared once on this connection and reused: a statement run
+    /// by its text is prepared again each time, one more round trip to the
+    /// server (the upload path runs a dozen per filing). Prepare before
+    /// opening a transaction; the statement runs inside it.
+    pub(super) async fn prepared(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = std::ops::Deref::deref(self).prepare(sql).await?;
+        self.statements.insert(sql, s.clone());
+        Ok(s)
+    }
+
+    /// [`Self::prepared`] for each of `sqls`, in order.
+    pub(super) async fn prepared_all<const N: usize>(&mut self, sqls: [&'static str; N]) -> Result<[Statement; N], tokio_postgres::Error> {
+        let mut out = Vec::with_capacity(N);
+        for sql in sqls {
+            out.push(self.prepared(sql).await?);
+        }
+        match out.try_into() {
+            Ok(all) => Ok(all),
+            Err(_) => unreachable!("one statement per text"),
         }
     }
 }
@@ -128,7 +160,7 @@ impl Drop for PooledClient<'_> {
             if client.is_closed() {
                 st.1 -= 1;
             } else {
-                st.0.push(client);
+                st.0.push((client, std::mem::take(&mut self.statements)));
             }
             drop(st);
             self.pool.returned.notify_one();

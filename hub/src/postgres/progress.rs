@@ -2,7 +2,7 @@
 //! PostgreSQL (the SQLite twins are `sqlite/progress.rs` and
 //! `sqlite/rating_forward.rs`; the contracts are the role traits').
 
-use model::protocol::{ProgressCase, ProgressStep};
+use model::protocol::{CasePart, ProgressCase, ProgressStep};
 use model::{IdNumber, SubmissionId};
 use time::OffsetDateTime;
 
@@ -59,6 +59,18 @@ impl PgStore {
                     .map(|f| f.try_get(0))
                     .transpose()?;
                 let filer: String = r.try_get(7)?;
+                let mut parts = Vec::new();
+                for p in client
+                    .query("SELECT case_number, item_code, status, reason FROM case_parts WHERE bundle_case = $1 ORDER BY position", &[&number])
+                    .await?
+                {
+                    parts.push(CasePart {
+                        case_number: parse_case_number(p.try_get(0)?)?,
+                        item_code: p.try_get(1)?,
+                        status: status_from_str(p.try_get(2)?)?,
+                        reason: p.try_get(3)?,
+                    });
+                }
                 out.push(ProgressCase {
                     case_number: parse_case_number(&number)?,
                     submission_id: parse_id(r.try_get(1)?)?,
@@ -70,6 +82,7 @@ impl PgStore {
                     result_available: r.try_get(6)?,
                     filed_here: filer == l.terminal,
                     followup_reply,
+                    parts,
                 });
             }
             Ok(out)
@@ -112,8 +125,8 @@ impl ProgressStore for PgStore {
 
     fn any_case_result(&self, case_number: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let client = self.pool.get()?;
-        let row = self.pool.wait(client.query_opt("SELECT media_type, bytes FROM case_results WHERE case_number = $1", &[&case_number]))?;
-        Ok(row.map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?))).transpose()?)
+        let row = self.pool.wait(client.query_opt("SELECT media_type, bytes, sha256 FROM case_results WHERE case_number = $1", &[&case_number]))?;
+        row.map(|r| self.result_document(&r)).transpose()
     }
 }
 

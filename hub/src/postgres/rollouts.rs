@@ -25,7 +25,8 @@ fn body(r: &Rollout) -> Result<String, StoreError> {
 }
 
 async fn all(c: &impl GenericClient) -> Result<Vec<Rollout>, StoreError> {
-    let rows = c.query("SELECT body FROM rollouts ORDER BY started_at DESC, version DESC", &[]).await?;
+    // Read on every heartbeat: no parameters to type, one round trip.
+    let rows = c.query_typed("SELECT body FROM rollouts ORDER BY started_at DESC, version DESC", &[]).await?;
     rows.iter().map(|r| parse(r.try_get(0)?)).collect()
 }
 

@@ -300,6 +300,16 @@ CREATE TABLE case_parts (
     updated_at  TIMESTAMPTZ NOT NULL,
     UNIQUE (bundle_case, position)
 );
+"#, r#"
+-- v5 (issue 17): rate limits every instance shares (one token bucket per
+-- key, as SQLite's rate_limits).
+CREATE TABLE rate_limits (
+    key        TEXT PRIMARY KEY,
+    tokens     DOUBLE PRECISION NOT NULL,
+    at         DOUBLE PRECISION NOT NULL,
+    idle_after DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX rate_limits_idle ON rate_limits (idle_after);
 "#];
 
 /// Brings the schema up to date; refuses a database a newer hub migrated.

@@ -12,19 +12,28 @@ use crate::store::{NewSubmission, StoreError, SubmissionStore, SweepReport};
 use super::rows::*;
 use super::PgStore;
 
+/// The lookup [`upload_size`] makes first (one round trip, not two).
+pub(super) const UPLOAD_SIZE_SQL: &str = "SELECT EXISTS (SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2),
+        (SELECT size FROM submission_attachments WHERE terminal_id = $1 AND submission_id = $2 AND sha256 = $3)";
+
 /// Size of the upload `(terminal, id, sha256)` may make: a submission's
-/// referenced attachment, or an announced diagnostics bundle.
-pub(super) async fn upload_size(c: &impl GenericClient, terminal: &str, id: SubmissionId, sha256: &str) -> Result<u64, StoreError> {
+/// referenced attachment, or an announced diagnostics bundle. `lookup` is
+/// [`UPLOAD_SIZE_SQL`], prepared (the upload path asks per chunk).
+pub(super) async fn upload_size<S>(c: &impl GenericClient, lookup: &S, terminal: &str, id: SubmissionId, sha256: &str) -> Result<u64, StoreError>
+where
+    S: tokio_postgres::ToStatement + ?Sized + Sync + Send,
+{
     let sid = id.to_string();
-    let owned = !terminal.is_empty() && c.query_opt("SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.is_some();
-    if owned {
-        let size = c
-            .query_opt("SELECT size FROM submission_attachments WHERE terminal_id = $1 AND submission_id = $2 AND sha256 = $3", &[&terminal, &sid, &sha256])
+    if !terminal.is_empty() {
+        let row = c
+            .query_one(lookup, &[&terminal, &sid, &sha256])
             .await?;
-        return match size {
-            Some(r) => Ok(u64_of(r.try_get(0)?)),
-            None => Err(StoreError::NotReferenced { id, sha256: sha256.to_owned() }),
-        };
+        if row.try_get::<_, bool>(0)? {
+            return match row.try_get::<_, Option<i64>>(1)? {
+                Some(size) => Ok(u64_of(size)),
+                None => Err(StoreError::NotReferenced { id, sha256: sha256.to_owned() }),
+            };
+        }
     }
     let size = c.query_opt("SELECT size FROM diagnostics_requests WHERE terminal_id = $1 AND id = $2 AND sha256 = $3", &[&terminal, &sid, &sha256]).await?;
     match size.map(|r| r.try_get::<_, Option<i64>>(0)).transpose()?.flatten() {
@@ -40,25 +49,35 @@ impl SubmissionStore for PgStore {
         }
         let mut client = self.pool.get()?;
         self.pool.wait(async {
+            let [insert_submission, stored_hash, insert_attachment, open_quota, lock] = client.prepared_all([
+                "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at)
+                     VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (terminal_id, id) DO NOTHING",
+                "SELECT body_sha256 FROM submissions WHERE terminal_id = $1 AND id = $2",
+                "INSERT INTO submission_attachments (terminal_id, submission_id, sha256, size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                "SELECT COUNT(*), COALESCE(SUM((SELECT COALESCE(SUM(a.size), 0) FROM submission_attachments a
+                                                         WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id)), 0)::BIGINT
+                         FROM submissions s WHERE s.terminal_id = $1 AND NOT s.committed",
+                LOCK_SQL,
+            ])
+            .await?;
             let tx = client.transaction().await?;
             // The quota is counted per terminal: its puts take turns.
-            tx.execute(LOCK_SQL, &[&sub.terminal_id]).await?;
+            tx.execute(&lock, &[&sub.terminal_id]).await?;
             let id = sub.id.to_string();
             let inserted = tx
                 .execute(
-                    "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at)
-                     VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (terminal_id, id) DO NOTHING",
+                    &insert_submission,
                     &[&sub.terminal_id, &id, &sub.body, &sub.body_sha256, &sub.item_code],
                 )
                 .await?;
             if inserted == 0 {
                 let stored: String =
-                    tx.query_one("SELECT body_sha256 FROM submissions WHERE terminal_id = $1 AND id = $2", &[&sub.terminal_id, &id]).await?.try_get(0)?;
+                    tx.query_one(&stored_hash, &[&sub.terminal_id, &id]).await?.try_get(0)?;
                 return if stored == sub.body_sha256 { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
             }
             for (sha, size) in &sub.attachments {
                 tx.execute(
-                    "INSERT INTO submission_attachments (terminal_id, submission_id, sha256, size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &insert_attachment,
                     &[&sub.terminal_id, &id, sha, &i64_of(*size)],
                 )
                 .await?;
@@ -66,9 +85,7 @@ impl SubmissionStore for PgStore {
             if let Some(quota) = sub.quota {
                 let row = tx
                     .query_one(
-                        "SELECT COUNT(*), COALESCE(SUM((SELECT COALESCE(SUM(a.size), 0) FROM submission_attachments a
-                                                         WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id)), 0)::BIGINT
-                         FROM submissions s WHERE s.terminal_id = $1 AND NOT s.committed",
+                        &open_quota,
                         &[&sub.terminal_id],
                     )
                     .await?;
@@ -91,8 +108,11 @@ impl SubmissionStore for PgStore {
     }
 
     fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
-        let client = self.pool.get()?;
-        let size = self.pool.wait(upload_size(&*client, terminal, id, sha256))?;
+        let mut client = self.pool.get()?;
+        let size = self.pool.wait(async {
+            let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
+            upload_size(&*client, &lookup, terminal, id, sha256).await
+        })?;
         let complete = self.blobs.exists(sha256)?;
         let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
         Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
@@ -100,8 +120,11 @@ impl SubmissionStore for PgStore {
 
     fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
         let size = {
-            let client = self.pool.get()?;
-            self.pool.wait(upload_size(&*client, terminal, id, sha256))?
+            let mut client = self.pool.get()?;
+            self.pool.wait(async {
+                let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
+                upload_size(&*client, &lookup, terminal, id, sha256).await
+            })?
         };
         if self.blobs.exists(sha256)? {
             return Ok(size);
@@ -120,13 +143,28 @@ impl SubmissionStore for PgStore {
     fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
         let mut client = self.pool.get()?;
         self.pool.wait(async {
+            let [owned, referenced, drawn, draw, open_case, case_event, mark_committed, envelope_of, insert_part, case_of] = client.prepared_all([
+                "SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2",
+                "SELECT sha256 FROM submission_attachments WHERE terminal_id = $1 AND submission_id = $2 ORDER BY sha256",
+                "SELECT seq, day FROM case_numbers WHERE terminal_id = $1 AND submission_id = $2",
+                "INSERT INTO case_numbers (terminal_id, submission_id, day) VALUES ($1, $2, $3) ON CONFLICT (terminal_id, submission_id) DO NOTHING",
+                "INSERT INTO cases (case_number, terminal_id, submission_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, now(), now())
+                     ON CONFLICT (terminal_id, submission_id) DO NOTHING",
+                "INSERT INTO case_events (case_number, status, actor, at) VALUES ($1, 'received', $2, now())",
+                "UPDATE submissions SET committed = TRUE WHERE terminal_id = $1 AND id = $2",
+                "SELECT body FROM submissions WHERE terminal_id = $1 AND id = $2",
+                "INSERT INTO case_parts (case_number, bundle_case, position, item_code, status, updated_at) VALUES ($1, $2, $3, $4, 'received', now())
+                         ON CONFLICT (case_number) DO NOTHING",
+                "SELECT case_number FROM cases WHERE terminal_id = $1 AND submission_id = $2",
+            ])
+            .await?;
             let tx = client.transaction().await?;
             let sid = id.to_string();
-            if terminal.is_empty() || tx.query_opt("SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.is_none() {
+            if terminal.is_empty() || tx.query_opt(&owned, &[&terminal, &sid]).await?.is_none() {
                 return Err(StoreError::UnknownSubmission(id));
             }
             let mut missing = Vec::new();
-            for r in tx.query("SELECT sha256 FROM submission_attachments WHERE terminal_id = $1 AND submission_id = $2 ORDER BY sha256", &[&terminal, &sid]).await? {
+            for r in tx.query(&referenced, &[&terminal, &sid]).await? {
                 let sha: String = r.try_get(0)?;
                 if !self.blobs.exists(&sha)? {
                     missing.push(sha);
@@ -138,45 +176,43 @@ impl SubmissionStore for PgStore {
             // UNIQUE (terminal_id, submission_id) decides: a racing commit on
             // another instance waits on this row and then reads it back. The
             // SELECT first spares the sequence a number per replay.
-            let held = tx.query_opt("SELECT seq, day FROM case_numbers WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?;
+            let held = tx.query_opt(&drawn, &[&terminal, &sid]).await?;
             if held.is_none() {
                 tx.execute(
-                    "INSERT INTO case_numbers (terminal_id, submission_id, day) VALUES ($1, $2, $3) ON CONFLICT (terminal_id, submission_id) DO NOTHING",
+                    &draw,
                     &[&terminal, &sid, &today_cst()],
                 )
                 .await?;
             }
-            let row = tx.query_one("SELECT seq, day FROM case_numbers WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?;
+            let row = tx.query_one(&drawn, &[&terminal, &sid]).await?;
             let fresh = case_number_for(&row.try_get::<_, String>(1)?, row.try_get(0)?)?;
             let opened = tx
                 .execute(
-                    "INSERT INTO cases (case_number, terminal_id, submission_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, now(), now())
-                     ON CONFLICT (terminal_id, submission_id) DO NOTHING",
+                    &open_case,
                     &[&fresh.as_str(), &terminal, &sid, &CaseStatus::Received.name()],
                 )
                 .await?;
             if opened == 1 {
                 tx.execute(
-                    "INSERT INTO case_events (case_number, status, actor, at) VALUES ($1, 'received', $2, now())",
+                    &case_event,
                     &[&fresh.as_str(), &format!("terminal {terminal}")],
                 )
                 .await?;
-                tx.execute("UPDATE submissions SET committed = TRUE WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?;
+                tx.execute(&mark_committed, &[&terminal, &sid]).await?;
                 // A bundle filing: a case per part, from the envelope's clear header.
-                let body: Vec<u8> = tx.query_one("SELECT body FROM submissions WHERE terminal_id = $1 AND id = $2", &[&terminal, &sid]).await?.try_get(0)?;
+                let body: Vec<u8> = tx.query_one(&envelope_of, &[&terminal, &sid]).await?.try_get(0)?;
                 let env = model::seal::SealedEnvelope::from_bytes(&body)
                     .map_err(|_| StoreError::Corrupt(format!("the envelope of case {fresh} no longer parses")))?;
                 for (i, item) in env.parts.iter().enumerate() {
                     let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
                     tx.execute(
-                        "INSERT INTO case_parts (case_number, bundle_case, position, item_code, status, updated_at) VALUES ($1, $2, $3, $4, 'received', now())
-                         ON CONFLICT (case_number) DO NOTHING",
+                        &insert_part,
                         &[&format!("{fresh}P{position}"), &fresh.as_str(), &position, &item.as_str()],
                     )
                     .await?;
                 }
             }
-            let stored: String = tx.query_one("SELECT case_number FROM cases WHERE terminal_id = $1 AND submission_id = $2", &[&terminal, &sid]).await?.try_get(0)?;
+            let stored: String = tx.query_one(&case_of, &[&terminal, &sid]).await?.try_get(0)?;
             tx.commit().await?;
             Ok((parse_case_number(&stored)?, opened == 1))
         })
@@ -206,7 +242,9 @@ impl SubmissionStore for PgStore {
             report.submissions += tx.execute(&format!("DELETE FROM submissions s WHERE {STALE}"), &[&uncommitted_before]).await?;
             let mut orphans = Vec::new();
             for sha in shas {
-                if tx.query_opt("SELECT 1 FROM submission_attachments WHERE sha256 = $1 LIMIT 1", &[&sha]).await?.is_none() {
+                // A result document in the object store may share the name (same bytes).
+                let held = "SELECT 1 FROM submission_attachments WHERE sha256 = $1 UNION ALL SELECT 1 FROM case_results WHERE sha256 = $1 LIMIT 1";
+                if tx.query_opt(held, &[&sha]).await?.is_none() {
                     orphans.push(sha);
                 }
             }

@@ -10,6 +10,7 @@ use model::operator::{OperatorAccount, StaffNumber};
 use model::protocol::{CatalogUpdate, Heartbeat, TerminalConfig};
 use model::VillageCode;
 use time::OffsetDateTime;
+use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
 use crate::store::{Acknowledgement, AuditBreak, CatalogStore, FleetPage, FleetQuery, NewOperator, NewTerminal, OperatorStore, StoreError, TerminalRecord, TerminalStatus, TerminalStore, MAX_DELTA_CHAIN};
@@ -17,8 +18,29 @@ use crate::store::{Acknowledgement, AuditBreak, CatalogStore, FleetPage, FleetQu
 use super::rows::*;
 use super::PgStore;
 
+// The per-request statements (key, nonce, heartbeat, config, catalog
+// version) go with their parameter types (`query_typed`): one round trip
+// each instead of prepare, execute and close.
+
 /// Old nonces are forgotten once every this many requests (per instance).
 const NONCE_SWEEP_EVERY: u64 = 1024;
+
+/// Runs one of the per-request telemetry writes (a nonce with the last-seen
+/// time, a heartbeat) in its own transaction without waiting for the WAL
+/// flush (`synchronous_commit = off`), as SQLite writes them with
+/// `synchronous=NORMAL`: promised to no one, a database crash may lose the
+/// last fraction of a second of them, and nothing else waits on a disk
+/// flush per heartbeat. BEGIN, the statement and COMMIT are pipelined: one
+/// round trip. Filings, cases and everything acknowledged stay synchronous.
+async fn telemetry(client: &tokio_postgres::Client, sql: &str, params: &[(&(dyn tokio_postgres::types::ToSql + Sync), Type)]) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+    let (begin, rows, commit) =
+        tokio::join!(client.batch_execute("BEGIN; SET LOCAL synchronous_commit = off"), client.query_typed(sql, params), client.batch_execute("COMMIT"));
+    begin?;
+    // A failed statement leaves the transaction aborted; COMMIT then rolls it back.
+    let rows = rows?;
+    commit?;
+    Ok(rows)
+}
 
 fn status_of(s: &str) -> TerminalStatus {
     if s == "active" {
@@ -160,6 +182,38 @@ impl TerminalStore for PgStore {
         })
     }
 
+    fn add_terminals(&self, terminals: &[NewTerminal], at: OffsetDateTime) -> Result<usize, StoreError> {
+        let ids: Vec<&str> = terminals.iter().map(|t| t.id.as_str()).collect();
+        let keys: Vec<String> = terminals.iter().map(|t| t.public_key.to_string()).collect();
+        let villages: Vec<Option<&str>> = terminals.iter().map(|t| t.village_code.as_ref().map(|v| v.as_str())).collect();
+        let labels: Vec<Option<&str>> = terminals.iter().map(|t| t.label.as_deref()).collect();
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            // add_terminal's rule, for all at once: a known id keeps its key
+            // and must be active; a key belongs to one id.
+            let conflict = tx
+                .query_opt(
+                    "SELECT n.id FROM UNNEST($1::text[], $2::text[]) AS n(id, key) JOIN terminals t ON t.id = n.id OR t.public_key = n.key
+                     WHERE t.id <> n.id OR t.public_key <> n.key OR t.status <> 'active' LIMIT 1",
+                    &[&ids, &keys],
+                )
+                .await?;
+            if let Some(r) = conflict {
+                return Err(StoreError::TerminalConflict(r.try_get(0)?));
+            }
+            tx.execute(
+                "INSERT INTO terminals (id, public_key, status, village_code, label, added_at)
+                 SELECT id, key, 'active', village, label, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS n(id, key, village, label)
+                 ON CONFLICT (id) DO UPDATE SET village_code = COALESCE(excluded.village_code, terminals.village_code), label = COALESCE(excluded.label, terminals.label)",
+                &[&ids, &keys, &villages, &labels, &at],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(terminals.len())
+        })
+    }
+
     fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let client = self.pool.get()?;
         let changed = self.pool.wait(client.execute("UPDATE terminals SET status = 'revoked', revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", &[&id, &at]))?;
@@ -171,7 +225,7 @@ impl TerminalStore for PgStore {
 
     fn terminal_key(&self, id: &str) -> Result<Option<(PublicKey, TerminalStatus)>, StoreError> {
         let client = self.pool.get()?;
-        let row = self.pool.wait(client.query_opt("SELECT public_key, status FROM terminals WHERE id = $1", &[&id]))?;
+        let row = self.pool.wait(client.query_typed_opt("SELECT public_key, status FROM terminals WHERE id = $1", &[(&id, Type::TEXT)]))?;
         row.map(|r| Ok((key_of(id, r.try_get(0)?)?, status_of(r.try_get(1)?)))).transpose()
     }
 
@@ -182,12 +236,15 @@ impl TerminalStore for PgStore {
         // the nonce is new, across every instance.
         let fresh: bool = self
             .pool
-            .wait(client.query_one(
+            .wait(telemetry(
+                &client,
                 "WITH ins AS (INSERT INTO seen_nonces (terminal_id, nonce, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1),
                       seen AS (UPDATE terminals SET last_seen_at = $4 WHERE id = $1 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
                  SELECT EXISTS (SELECT 1 FROM ins)",
-                &[&terminal, &nonce, &now_unix, &seen_at],
+                &[(&terminal, Type::TEXT), (&nonce, Type::TEXT), (&now_unix, Type::INT8), (&seen_at, Type::TIMESTAMPTZ)],
             ))?
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("the nonce statement answered no row".into()))?
             .try_get(0)?;
         if self.nonce_sweep.fetch_add(1, Ordering::Relaxed) % NONCE_SWEEP_EVERY == 0 {
             self.pool.wait(client.execute("DELETE FROM seen_nonces WHERE at < $1", &[&forget_before]))?;
@@ -208,19 +265,20 @@ impl TerminalStore for PgStore {
     fn record_heartbeat(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime) -> Result<(), StoreError> {
         let body = serde_json::to_string(hb).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let client = self.pool.get()?;
-        self.pool.wait(client.execute(
+        self.pool.wait(telemetry(
+            &client,
             "INSERT INTO heartbeats (terminal_id, received_at, body) VALUES ($1, $2, $3)
              ON CONFLICT (terminal_id) DO UPDATE SET received_at = excluded.received_at, body = excluded.body",
-            &[&terminal, &at, &body],
+            &[(&terminal, Type::TEXT), (&at, Type::TIMESTAMPTZ), (&body, Type::TEXT)],
         ))?;
         Ok(())
     }
 
     fn terminal_config(&self, terminal: &str) -> Result<TerminalConfig, StoreError> {
         let client = self.pool.get()?;
-        let row = self.pool.wait(client.query_opt(
+        let row = self.pool.wait(client.query_typed_opt(
             "SELECT body FROM terminal_configs WHERE terminal_id IN ($1, '*') ORDER BY terminal_id = '*' LIMIT 1",
-            &[&terminal],
+            &[(&terminal, Type::TEXT)],
         ))?;
         match row {
             Some(r) => serde_json::from_str(r.try_get(0)?).map_err(|_| StoreError::Corrupt(format!("the config of terminal {terminal} is malformed"))),
@@ -370,7 +428,7 @@ impl CatalogStore for PgStore {
 
     fn latest_catalog_version(&self) -> Result<Option<u64>, StoreError> {
         let client = self.pool.get()?;
-        let v: Option<i64> = self.pool.wait(client.query_one("SELECT MAX(version) FROM catalogs", &[]))?.try_get(0)?;
+        let v: Option<i64> = self.pool.wait(client.query_typed_one("SELECT MAX(version) FROM catalogs", &[]))?.try_get(0)?;
         Ok(v.map(u64_of))
     }
 }

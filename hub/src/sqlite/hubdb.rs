@@ -9,7 +9,7 @@ use model::{CaseNumber, Submission, SubmissionId};
 use rusqlite::{params, Connection, OptionalExtension};
 use zeroize::Zeroizing;
 
-use crate::blobs::Blobs;
+use crate::objects::Objects;
 use crate::postgres::PgReader;
 use crate::store::StoreError;
 
@@ -19,7 +19,7 @@ use super::pool::*;
 /// Read-only views of a hub database, for tests, the demo and operators.
 pub struct HubDb {
     backend: Backend,
-    blobs: Blobs,
+    blobs: Objects,
 }
 
 enum Backend {
@@ -33,7 +33,7 @@ impl HubDb {
         // database fails when the hub has just removed its -shm file.
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(HubDb { backend: Backend::Sqlite(conn), blobs: Blobs::open(path)? })
+        Ok(HubDb { backend: Backend::Sqlite(conn), blobs: Objects::beside(path)? })
     }
 
     /// The database `db` names: a PostgreSQL URL (attachments in
@@ -42,7 +42,7 @@ impl HubDb {
         match db.to_str().filter(|d| crate::postgres::is_postgres_url(d)) {
             Some(url) => {
                 let dir = blob_dir.ok_or_else(|| StoreError::Blob("a PostgreSQL database needs its blob directory".into()))?;
-                Ok(HubDb { backend: Backend::Postgres(PgReader::open(url)?), blobs: Blobs::open_dir(dir.to_owned())? })
+                Ok(HubDb { backend: Backend::Postgres(PgReader::open(url)?), blobs: Objects::open(dir)? })
             }
             None => HubDb::open(db),
         }

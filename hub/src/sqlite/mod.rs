@@ -13,6 +13,7 @@ mod fleet_page;
 mod hubdb;
 mod pool;
 mod progress;
+mod rate_limit;
 mod rating_forward;
 mod rollouts;
 mod rows;
@@ -33,12 +34,12 @@ use model::{CaseNumber, CaseStatus, SubmissionId, VillageCode};
 use rusqlite::{Connection, TransactionBehavior};
 use time::OffsetDateTime;
 
-use crate::blobs::Blobs;
+use crate::objects::Objects;
 use crate::group::GroupWriter;
 use crate::store::{
     AuditStore, CaseStore, CatalogStore, DiagnosticsStore, EnrollmentStore, OperatorStore, ProgressStore, RatingForwardStore, RatingStore, RatingToForward, RolloutStore, SmsStore, SubmissionStore, TerminalStore,
     CaseSummary, DiagnosticsRecord, FleetPage, FleetQuery, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, FollowUp, HubAuditEntry, LookupAudit, NewOperator, NewSubmission, RatingTally, SmsRow, SmsUpdate,
-    NewTerminal, StatusChange, StoreError, SweepReport, TerminalRecord, TerminalStatus,
+    BucketLimit, NewTerminal, RateLimitStore, StatusChange, StoreError, SweepReport, TerminalRecord, TerminalStatus,
 };
 
 pub use hubdb::{HubDb, OpenedFiling};
@@ -48,7 +49,7 @@ use schema::{migrate, MIGRATIONS};
 
 pub struct SqliteStore {
     pool: Pool,
-    blobs: Blobs,
+    blobs: Objects,
     /// Published update bundles, `<sha256>.tar` (`<db>.updates/`, rollouts.rs).
     updates: crate::bundle_files::BundleFiles,
     /// Taken by every in-process writer, before its pool connection (see group.rs).
@@ -67,7 +68,7 @@ impl SqliteStore {
         let group = GroupWriter::start(path, gate.clone(), open_connection)?;
         let mut updates = path.as_os_str().to_owned();
         updates.push(".updates");
-        Ok(SqliteStore { pool, blobs: Blobs::open(path)?, updates: crate::bundle_files::BundleFiles::new(updates.into()), gate, group })
+        Ok(SqliteStore { pool, blobs: Objects::beside(path)?, updates: crate::bundle_files::BundleFiles::new(updates.into()), gate, group })
     }
 
     /// Creates a database at an old schema version (tests of migrations:
@@ -220,6 +221,10 @@ impl TerminalStore for SqliteStore {
 
     fn add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
         self.do_add_terminal(t, at)
+    }
+
+    fn add_terminals(&self, terminals: &[NewTerminal], at: OffsetDateTime) -> Result<usize, StoreError> {
+        self.do_add_terminals(terminals, at)
     }
 
     fn revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -452,5 +457,11 @@ impl RolloutStore for SqliteStore {
 
     fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError> {
         self.do_record_update_report(terminal, report, at)
+    }
+}
+
+impl RateLimitStore for SqliteStore {
+    fn take_token(&self, key: &str, limit: BucketLimit, at: OffsetDateTime) -> Result<bool, StoreError> {
+        self.do_take_token(key, limit, at)
     }
 }

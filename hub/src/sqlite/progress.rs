@@ -116,6 +116,7 @@ impl SqliteStore {
                 result_available,
                 filed_here: filer == l.terminal,
                 followup_reply,
+                parts: super::bundles::parts_of(&conn, &number)?,
             });
         }
         Ok(out)

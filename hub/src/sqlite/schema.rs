@@ -431,6 +431,17 @@ CREATE TABLE case_parts (
     updated_at  TEXT NOT NULL,
     UNIQUE (bundle_case, position)
 );
+"#, r#"
+-- v15 (issue 17): rate limits every process on this database shares (one
+-- token bucket per key; see store/rate_limit.rs). A row whose bucket is
+-- full again (idle_after passed) means nothing and is deleted.
+CREATE TABLE rate_limits (
+    key        TEXT PRIMARY KEY,
+    tokens     REAL NOT NULL,
+    at         REAL NOT NULL,
+    idle_after REAL NOT NULL
+);
+CREATE INDEX rate_limits_idle ON rate_limits (idle_after);
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

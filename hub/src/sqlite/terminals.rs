@@ -14,34 +14,42 @@ use super::SqliteStore;
 
 impl SqliteStore {
     pub(super) fn do_add_terminal(&self, t: &NewTerminal, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_add_terminals(std::slice::from_ref(t), at).map(drop)
+    }
+
+    pub(super) fn do_add_terminals(&self, terminals: &[NewTerminal], at: OffsetDateTime) -> Result<usize, StoreError> {
         let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let key = t.public_key.to_string();
-        let existing: Option<(String, String)> =
-            tx.query_row("SELECT public_key, status FROM terminals WHERE id = ?1", [&t.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        match existing {
-            Some((k, status)) if k == key && status == "active" => {
-                tx.execute(
-                    "UPDATE terminals SET village_code = COALESCE(?2, village_code), label = COALESCE(?3, label) WHERE id = ?1",
-                    params![t.id, t.village_code.as_ref().map(|v| v.as_str()), t.label],
-                )?;
-            }
-            // A revoked terminal stays revoked: a new key needs a new enrollment.
-            Some(_) => return Err(StoreError::TerminalConflict(t.id.clone())),
-            None => {
-                let inserted = tx.execute(
-                    "INSERT INTO terminals (id, public_key, status, village_code, label, added_at) VALUES (?1, ?2, 'active', ?3, ?4, ?5)
-                     ON CONFLICT DO NOTHING",
-                    params![t.id, key, t.village_code.as_ref().map(|v| v.as_str()), t.label, ts(at)],
-                )?;
-                if inserted == 0 {
-                    return Err(StoreError::TerminalConflict(t.id.clone()));
+        let stamp = ts(at);
+        for t in terminals {
+            let key = t.public_key.to_string();
+            let existing: Option<(String, String)> = tx
+                .prepare_cached("SELECT public_key, status FROM terminals WHERE id = ?1")?
+                .query_row([&t.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match existing {
+                Some((k, status)) if k == key && status == "active" => {
+                    tx.prepare_cached("UPDATE terminals SET village_code = COALESCE(?2, village_code), label = COALESCE(?3, label) WHERE id = ?1")?
+                        .execute(params![t.id, t.village_code.as_ref().map(|v| v.as_str()), t.label])?;
+                }
+                // A revoked terminal stays revoked: a new key needs a new enrollment.
+                Some(_) => return Err(StoreError::TerminalConflict(t.id.clone())),
+                None => {
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT INTO terminals (id, public_key, status, village_code, label, added_at) VALUES (?1, ?2, 'active', ?3, ?4, ?5)
+                             ON CONFLICT DO NOTHING",
+                        )?
+                        .execute(params![t.id, key, t.village_code.as_ref().map(|v| v.as_str()), t.label, stamp])?;
+                    if inserted == 0 {
+                        return Err(StoreError::TerminalConflict(t.id.clone()));
+                    }
                 }
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(terminals.len())
     }
 
     pub(super) fn do_revoke_terminal(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {

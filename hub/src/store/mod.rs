@@ -2,7 +2,8 @@
 //! beside the SQLite one without touching the HTTP layer.
 //!
 //! One trait per role (submissions, cases, terminals, operators,
-//! enrollment, catalog, ratings, SMS, audit, diagnostics, rollouts), each
+//! enrollment, catalog, ratings, SMS, audit, diagnostics, rollouts, rate
+//! limits), each
 //! in its own module with the types it speaks; [`Store`] bundles them so
 //! call sites hold one `Arc<dyn Store>`. Methods are blocking; the HTTP
 //! layer calls them on tokio's blocking pool. Idempotency lives in the
@@ -17,6 +18,7 @@ mod enrollment;
 mod error;
 mod operators;
 mod progress;
+mod rate_limit;
 mod rating_forward;
 mod ratings;
 mod rollouts;
@@ -32,6 +34,7 @@ pub use enrollment::{terminal_id_for_serial, EnrollBinding, EnrollPresentation, 
 pub use error::StoreError;
 pub use operators::{NewOperator, OperatorStore};
 pub use progress::ProgressStore;
+pub use rate_limit::{unix_f64, BucketLimit, RateLimitStore};
 pub use rating_forward::{RatingForwardStore, RatingToForward};
 pub use ratings::{FollowUp, RatingStore, RatingTally, FOLLOW_UP_WITHIN};
 pub use rollouts::RolloutStore;
@@ -41,11 +44,11 @@ pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, Terminal
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:
-    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + Send + Sync + 'static
+    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + Send + Sync + 'static
+    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + Send + Sync + 'static
 {
 }

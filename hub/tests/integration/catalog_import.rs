@@ -6,7 +6,7 @@ use model::{Catalog, Lang};
 use serde_json::{json, Value};
 
 /// The export row the platform would send for a starter item.
-fn row(c: &Catalog, code: &str) -> Value {
+pub fn row(c: &Catalog, code: &str) -> Value {
     let i = c.item(code).unwrap();
     let limit = |t: &model::catalog::TimeLimit| t.label_zh().replace("天", "天");
     json!({
@@ -49,7 +49,7 @@ fn every_bad_row_and_field_is_reported() {
     let mut new_item = row(&starter, "620000YB0001");
     new_item["实施编码"] = json!("620000YB0999");
     new_item["收费"] = json!("十元");
-    let export = json!({"version": starter.version + 1, "事项": [row(&starter, "620000MZ0001"), bad, new_item]});
+    let export = json!({"version": starter.version + 1, "事项": [row(&starter, "620000MZ0001"), bad, new_item, row(&starter, "620000MZ0001")]});
     let errors = convert(&export.to_string(), Some(&starter)).unwrap_err();
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     for expected in [
@@ -59,8 +59,9 @@ fn every_bad_row_and_field_is_reported() {
         "row 2 (620000RS0001), 申请材料[2].是否必要: Some(\"可能\") is not 是 or 否",
         "row 3 (620000YB0999), 收费: \"十元\" is not 否 or an amount like 10元",
         "row 3 (620000YB0999), 表单: a new item needs its kiosk form (表单), the platform export has none",
+        "row 4 (620000MZ0001), 实施编码: the same code as row 1: one row per item",
     ] {
         assert!(lines.iter().any(|l| l == expected), "missing {expected:?} in {lines:#?}");
     }
-    assert_eq!(lines.len(), 6, "{lines:#?}");
+    assert_eq!(lines.len(), 7, "{lines:#?}");
 }

@@ -198,7 +198,7 @@ pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
             url
         }
     };
-    let blobs = dir.join("hub.blobs");
+    let blobs = blob_location(dir);
     let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
     if options.signing_key.is_none() {
         options.signing_key = Some(std::sync::Arc::new(hub::signing::load_or_create(&dir.join("hub.db.signing.key")).unwrap()));
@@ -206,10 +206,24 @@ pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
     Hub::spawn_store(addr, store, options).await.unwrap()
 }
 
+/// Where the PostgreSQL hub of `dir` keeps its objects: `dir/hub.blobs`,
+/// or, when the suite runs on S3 too (`garage.rs`), its own prefix in the
+/// test bucket (the same again for the same directory: a restart).
+pub fn blob_location(dir: &Path) -> std::path::PathBuf {
+    let Ok(base) = std::env::var(super::garage::ENV) else { return dir.join("hub.blobs") };
+    let marker = dir.join("s3.url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return url.into();
+    }
+    let url = super::garage::with_prefix(&base, &uuid::Uuid::now_v7().simple().to_string());
+    std::fs::write(&marker, &url).unwrap();
+    url.into()
+}
+
 /// Read-only checks of the hub started in `dir`, on whichever backend it runs.
 pub fn db(dir: &Path) -> hub::HubDb {
     match std::fs::read_to_string(dir.join("pg.url")) {
-        Ok(url) => hub::HubDb::open_any(Path::new(&url), Some(&dir.join("hub.blobs"))).unwrap(),
+        Ok(url) => hub::HubDb::open_any(Path::new(&url), Some(&blob_location(dir))).unwrap(),
         Err(_) => hub::HubDb::open(&dir.join("hub.db")).unwrap(),
     }
 }

@@ -144,3 +144,44 @@ async fn without_the_platform_key_no_other_terminal_is_answered() {
     assert_eq!(ask(&kiosk, case.as_str(), SAMPLE_ID_FIRST17).await.status(), StatusCode::NOT_FOUND);
     hub.shutdown().await.unwrap();
 }
+
+/// A bundle filed at the van, asked at the kiosk with the filer's card: the
+/// answer lists each part with its own case, status and, for the part the
+/// back office rejected, its reason (both store backends: `progress::`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundles_progress_lists_each_part_with_the_back_offices_reason() {
+    const PARTS: [&str; 3] = ["620000RS0013", "620000RS0016", "620000RS0019"];
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, van, kiosk, key) = two_terminals(dir.path(), None).await;
+    let mut sub = submission(vec![]);
+    sub.item_code = model::ImplementCode::parse("620000YJS004").unwrap();
+    sub.bundle_code = Some(sub.item_code.clone());
+    sub.parts = PARTS.iter().map(|c| model::ImplementCode::parse(c).unwrap()).collect();
+    let sealed = seal(&key, &sub, &[]);
+    assert_eq!(van.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
+    let case = van.commit(sub.id).await.json::<model::protocol::CommitResponse>().await.unwrap().case_number;
+    let part = |n: usize| format!("{case}P{n}");
+    hub::backoffice::decide_part(hub.store(), &part(1), Decision::Accept, "王科员").await.unwrap();
+    hub::backoffice::decide_part(hub.store(), &part(3), Decision::Reject { reason: "请先到乡镇就业服务站登记技能".into() }, "李科员").await.unwrap();
+
+    for receipt in [case.to_string(), sub.id.to_string()] {
+        let answer: ProgressAnswer = ask(&kiosk, &receipt, SAMPLE_ID_FIRST17).await.json().await.unwrap();
+        let c = &answer.cases[0];
+        assert_eq!((c.item_code.as_str(), c.status), ("620000YJS004", CaseStatus::Received));
+        let got: Vec<(&str, String, CaseStatus, Option<&str>)> =
+            c.parts.iter().map(|p| (p.item_code.as_str(), p.case_number.to_string(), p.status, p.reason.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (PARTS[0], part(1), CaseStatus::Accepted, None),
+                (PARTS[1], part(2), CaseStatus::Received, None),
+                (PARTS[2], part(3), CaseStatus::Rejected, Some("请先到乡镇就业服务站登记技能")),
+            ]
+        );
+    }
+    // A single item's answer carries no parts (and none on the wire).
+    let (_, single) = file(&van, &key).await;
+    let raw: serde_json::Value = ask(&kiosk, single.as_str(), SAMPLE_ID_FIRST17).await.json().await.unwrap();
+    assert!(raw["cases"][0].get("parts").is_none(), "{raw}");
+    hub.shutdown().await.unwrap();
+}

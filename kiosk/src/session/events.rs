@@ -92,6 +92,17 @@ pub enum Event {
     NextMaterial,
     /// Materials: 跳过 (optional materials only).
     SkipMaterial,
+    /// The answer to [`Effect::LookUpELicense`]: the license found (its
+    /// type, number, issuer, date), or why there is none (not in the
+    /// library, no network, the library not answering).
+    ELicenseLooked {
+        /// The material's code.
+        material: String,
+        /// The library's license, when it holds one.
+        found: Option<Box<model::protocol::ELicenseDocument>>,
+        /// How it ended: `Found` with the license, else why there is none.
+        miss: crate::materials::ELicenseLookup,
+    },
     /// Whether the hub answered the last sync: the materials screen says
     /// e-licenses need no scan only while online.
     LinkChanged {
@@ -206,6 +217,14 @@ pub enum Effect {
         /// Scan or photo.
         kind: CaptureKind,
     },
+    /// Ask the hub's e-license library whether it holds this material for
+    /// the card holder; answer with `ELicenseLooked`.
+    LookUpELicense {
+        /// The material's code.
+        material: String,
+        /// The card holder's number (sent to the hub over TLS only).
+        id_number: IdNumber,
+    },
     /// Print this receipt on the receipt printer; answer with `Printed` or `PrintFailed`.
     Print(ReceiptData),
     /// Find filings made on this terminal; answer with `LookedUp` or `LookupFailed`.
@@ -305,6 +324,9 @@ pub struct PartStatus {
     pub case_number: CaseNumber,
     /// Where the part stands, as the hub last reported it.
     pub stage: FilingStage,
+    /// Why the back office rejected it, in its words (shown as a single
+    /// case's reason is).
+    pub reason: Option<String>,
 }
 
 /// Where a filing stands, in the villager's terms.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use model::catalog::{Availability, FieldKind, MaterialSource, Prefill};
 use model::identity::IdentityError;
-use model::submission::Channel;
+use model::submission::{Channel, ELicenseRef};
 use model::{Identity, ImplementCode, ServiceItem};
 
 use super::events::{Effect, Event};
@@ -13,7 +13,7 @@ use super::lookup::parse_receipt_code;
 use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, Purpose, RateState, State, Stepped};
 use super::render::BUNDLES;
 use super::Session;
-use crate::materials::{self, CaptureKind, Outcome};
+use crate::materials::{self, CaptureKind, ELicenseLookup, Outcome};
 use ui::i18n::n_;
 
 impl Session {
@@ -83,6 +83,7 @@ impl Session {
                             values,
                             errors: BTreeMap::new(),
                             materials: BTreeMap::new(),
+                            e_licenses: BTreeMap::new(),
                         };
                         (State::Form(draft), vec![Effect::StopCardReader])
                     }
@@ -144,11 +145,13 @@ impl Session {
                 let Some(m) = self.screen_materials(&draft).get(index).copied() else {
                     return Ok((State::Review(draft), vec![]));
                 };
-                let captured = matches!(draft.materials.get(&m.code), Some(Outcome::Captured(_)));
-                let outcome = if captured {
+                let done = matches!(draft.materials.get(&m.code), Some(Outcome::Captured(_) | Outcome::ELicense(_)));
+                let asking = draft.e_licenses.get(&m.code) == Some(&ELicenseLookup::Asking);
+                let outcome = if done {
                     None
-                } else if m.source == MaterialSource::ELicense && self.online && self.paths.e_license {
-                    Some(Outcome::ELicense)
+                } else if asking {
+                    // The library is being asked: wait for its answer.
+                    return Ok((State::Materials { draft, index, busy: None, problem }, vec![]));
                 } else if !self.can_capture(m) {
                     Some(Outcome::Paper)
                 } else {
@@ -159,6 +162,30 @@ impl Session {
                     draft.materials.insert(m.code.clone(), o);
                 }
                 self.enter_materials(draft, index + 1)
+            }
+            (State::Materials { mut draft, index, busy, problem }, E::ELicenseLooked { material, found, miss }) => {
+                // Only the answer to a question still open counts (a late one
+                // after the villager moved on is asked again on return).
+                if draft.e_licenses.get(&material) == Some(&ELicenseLookup::Asking) {
+                    match found {
+                        Some(doc) => {
+                            let doc = *doc;
+                            let reference = ELicenseRef {
+                                material_code: material.clone(),
+                                kind: doc.name.clone(),
+                                number: doc.license_id.clone(),
+                                issuer: doc.issuer.clone(),
+                                issued_on: doc.issued_on.clone(),
+                            };
+                            draft.materials.insert(material.clone(), Outcome::ELicense(reference));
+                            draft.e_licenses.insert(material, ELicenseLookup::Found);
+                        }
+                        None => {
+                            draft.e_licenses.insert(material, miss);
+                        }
+                    }
+                }
+                (State::Materials { draft, index, busy, problem }, vec![])
             }
             (State::Materials { mut draft, index, busy: None, problem }, E::SkipMaterial) => {
                 match self.screen_materials(&draft).get(index).copied() {
@@ -302,11 +329,22 @@ impl Session {
     }
 
     /// The materials screen at `index`, or the review once all are done.
-    fn enter_materials(&self, d: Draft, index: usize) -> (State, Vec<Effect>) {
-        if index < self.screen_materials(&d).len() {
-            (State::Materials { draft: d, index, busy: None, problem: None }, vec![])
-        } else {
-            (State::Review(d), vec![])
+    /// A material the catalog marks as held in the e-license library is
+    /// asked of it first, when this terminal has one and is online.
+    fn enter_materials(&self, mut d: Draft, index: usize) -> (State, Vec<Effect>) {
+        let Some(m) = self.screen_materials(&d).get(index).copied() else { return (State::Review(d), vec![]) };
+        let mut effects = vec![];
+        let settled = matches!(d.materials.get(&m.code), Some(Outcome::Captured(_) | Outcome::ELicense(_)))
+            || matches!(d.e_licenses.get(&m.code), Some(ELicenseLookup::NotFound | ELicenseLookup::Found));
+        if m.source == MaterialSource::ELicense && self.paths.e_license && !settled {
+            let code = m.code.clone();
+            if self.online {
+                effects.push(Effect::LookUpELicense { material: code.clone(), id_number: d.identity.id_number.clone() });
+                d.e_licenses.insert(code, ELicenseLookup::Asking);
+            } else {
+                d.e_licenses.insert(code, ELicenseLookup::NoNetwork);
+            }
         }
+        (State::Materials { draft: d, index, busy: None, problem: None }, effects)
     }
 }

@@ -13,7 +13,7 @@ use super::state::{Delivery, Draft, Filed, LookupPhase, PrintOutcome, Problem, P
 pub(super) use super::state::BUNDLES;
 use super::view::{ChoiceView, MaterialView, PartView, ProgressView, ReasonView, RowView, ThemeView, TileView, View};
 use super::Session;
-use crate::materials::{self, CaptureKind, Outcome};
+use crate::materials::{self, CaptureKind, ELicenseLookup, Outcome};
 
 
 /// How many of the most filed items the 常办 chip lists.
@@ -50,6 +50,7 @@ impl Session {
             State::Materials { .. } => match &v.material {
                 Some(m) if !m.problem.is_empty() => m.problem.clone(),
                 Some(m) if m.busy => v.busy_message,
+                Some(m) if !m.reason.is_empty() => self.sentences(&m.name, &self.sentences(&m.reason, &m.hint)),
                 Some(m) => self.sentences(&m.name, &m.hint),
                 None => String::new(),
             },
@@ -129,6 +130,8 @@ impl Session {
                         CaptureKind::Scan => self.say("正在扫描，请不要打开盖子…"),
                         CaptureKind::Photo => self.say("正在拍照，请不要动…"),
                     };
+                } else if v.material.as_ref().is_some_and(|m| m.busy) {
+                    v.busy_message = self.say("正在电子证照库里查找这份材料，请稍等…");
                 }
             }
             State::Review(d) => self.review_view(&mut v, d),
@@ -232,7 +235,7 @@ impl Session {
         for m in self.item_of(d).materials.iter().filter(|m| m.source != MaterialSource::IdCard) {
             let status = match d.materials.get(&m.code) {
                 Some(Outcome::Captured(c)) => self.captured_words(c),
-                Some(Outcome::ELicense) => self.t("从电子证照库调取，不用扫描"),
+                Some(Outcome::ELicense(r)) => self.e_license_words(r),
                 Some(Outcome::Skipped) => self.t("没有提交（可以不交）"),
                 Some(Outcome::Paper) | None => self.t("请把纸质材料交给村代办员"),
             };
@@ -459,27 +462,55 @@ impl Session {
             Some(Outcome::Captured(c)) => Some(c),
             _ => None,
         };
-        let e_license = m.source == MaterialSource::ELicense && self.online && self.paths.e_license;
         let name = m.name.get(self.settings.lang).to_owned();
+        // The e-license library, when this terminal has one: what it said.
+        let library = if m.source == MaterialSource::ELicense && self.paths.e_license { d.e_licenses.get(&m.code).copied() } else { None };
+        if let Some(Outcome::ELicense(r)) = d.materials.get(&m.code) {
+            return Some(MaterialView {
+                name,
+                step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
+                hint: self.e_license_words(r),
+                required: m.required,
+                can_scan: false,
+                can_photo: false,
+                can_skip: false,
+                can_next: true,
+                busy: false,
+                problem: String::new(),
+                preview: None,
+                captured: self.t("已从电子证照库调取，不用扫描"),
+                captured_by_scan: false,
+                reason: String::new(),
+            });
+        }
+        let asking = library == Some(ELicenseLookup::Asking);
+        // Why a scan is needed after all, in front of how to make it.
+        let reason = match library {
+            Some(ELicenseLookup::NotFound) => self.t("电子证照库里没有找到，要扫描"),
+            Some(ELicenseLookup::NotAnswering) => self.t("电子证照库没有回应，要扫描"),
+            Some(ELicenseLookup::NoNetwork) => self.t("没有网络，不能调取电子证照，要扫描"),
+            _ => String::new(),
+        };
         let hint = if captured.is_some() {
             self.t("请看一下是否清楚。不清楚的话可以重新来；清楚的话请点「下一步」。")
-        } else if e_license {
-            self.t("这份材料可以从电子证照库调取，不用扫描，请点「下一步」。")
+        } else if asking {
+            self.t("正在电子证照库里查找这份材料，请稍等…")
         } else if !can_scan && !can_photo {
             self.t("本机现在不能扫描或拍照，请把纸质材料交给村代办员。")
         } else if m.source == MaterialSource::FacePhoto {
             self.t("请正对摄像头，摘下帽子和眼镜，再点「拍照」。")
         } else if m.source == MaterialSource::Photo {
             self.t("请把照片放在摄像头下面，再点「拍照」。")
+        } else if can_scan && !reason.is_empty() {
+            // Shorter, under the reason: the screen holds both in every language.
+            self.t("请把材料面朝下放进扫描仪，再点「扫描」。")
         } else if can_scan {
-            if m.source == MaterialSource::ELicense && self.paths.e_license {
-                self.t("现在没有网络，不能调取电子证照。请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
-            } else {
-                self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
-            }
+            self.t("请把材料打开，面朝下放在扫描仪玻璃上，盖好盖子，再点「扫描」。")
         } else {
             self.t("请把材料平放在摄像头下面，再点「拍照」。")
         };
+        // Once captured, the reason is past.
+        let reason = if captured.is_none() && (can_scan || can_photo) { reason } else { String::new() };
         Some(MaterialView {
             name,
             step: self.tf("第 {} 项，共 {} 项", &[&(index + 1), &list.len()]),
@@ -488,12 +519,13 @@ impl Session {
             can_scan,
             can_photo,
             can_skip: !m.required,
-            can_next: captured.is_some() || e_license || (!can_scan && !can_photo),
-            busy: busy.is_some(),
+            can_next: !asking && (captured.is_some() || (!can_scan && !can_photo)),
+            busy: busy.is_some() || asking,
             problem: problem.map(|p| self.problem_text(p)).unwrap_or_default(),
             preview: captured.map(|c| c.preview.clone()),
             captured: captured.map(|c| self.captured_words(c)).unwrap_or_default(),
             captured_by_scan: captured.is_some_and(|c| c.kind == CaptureKind::Scan),
+            reason,
         })
     }
 
@@ -502,16 +534,23 @@ impl Session {
     fn progress_rows(&self, f: &FilingStatus) -> ProgressView {
         let mut row = self.progress_row(f);
         row.parts = if !f.parts.is_empty() {
-            f.parts.iter().map(|p| self.part_view(&p.item_code, p.stage, p.case_number.to_string())).collect()
+            f.parts.iter().map(|p| self.part_view(&p.item_code, p.stage, p.case_number.to_string(), p.reason.as_deref())).collect()
         } else {
             let parts = self.bundle_of(f.item_code.as_str()).map(|b| b.items.clone()).unwrap_or_default();
-            parts.iter().map(|code| self.part_view(code, f.stage, String::new())).collect()
+            parts.iter().map(|code| self.part_view(code, f.stage, String::new(), None)).collect()
         };
         row
     }
 
-    fn part_view(&self, code: &model::ImplementCode, stage: FilingStage, number: String) -> PartView {
-        let (status, tone) = self.stage_words(stage);
+    /// A part the back office rejected says so and why, in its words (as a
+    /// single case's history does), not the words for a failed sending.
+    fn part_view(&self, code: &model::ImplementCode, stage: FilingStage, number: String, reason: Option<&str>) -> PartView {
+        let (status, tone) = match (stage, reason) {
+            (FilingStage::Problem, Some(reason)) => {
+                (self.sentences(&self.t(model::CaseStatus::Rejected.label_zh()), &self.tf("原因：{}", &[&reason])), ui::ProgressTone::Problem)
+            }
+            _ => self.stage_words(stage),
+        };
         PartView { item: self.item_name(code), status, number, tone }
     }
 

@@ -48,6 +48,8 @@ pub(super) struct Draft {
     pub(super) errors: BTreeMap<String, FieldError>,
     /// Material code → how it stands (captures zeroise on drop).
     pub(super) materials: BTreeMap<String, Outcome>,
+    /// Material code → how asking the e-license library for it stands.
+    pub(super) e_licenses: BTreeMap<String, crate::materials::ELicenseLookup>,
 }
 
 impl Drop for Draft {

@@ -19,6 +19,15 @@ impl Session {
             _ => None,
         });
         let files = materials::attachments(captured);
+        // Licenses the library holds, in catalog order: fetched by the platform, not scanned.
+        let e_licenses = self
+            .screen_materials(d)
+            .into_iter()
+            .filter_map(|m| match d.materials.get(&m.code) {
+                Some(Outcome::ELicense(r)) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
         let sub = Submission {
             id: SubmissionId::new(),
             item_code: d.item.clone(),
@@ -29,6 +38,7 @@ impl Session {
             applicant: Applicant::from(&*d.identity),
             form: self.submission_form(d),
             attachments: files.iter().map(|(r, _)| r.clone()).collect(),
+            e_licenses,
             consent: Consent { text_version: CONSENT_VERSION.to_owned(), given_at: d.consent_at },
             // The villager's own session; assisted filings are built in `assisted.rs`.
             filed_by: FiledBy::SelfServiceTerminal,

@@ -36,6 +36,9 @@ pub struct MaterialView {
     pub captured: String,
     /// Captured by scanning (the retake button says 重新扫描) or photo (重拍).
     pub captured_by_scan: bool,
+    /// Why a scan is needed although the e-license library was to be
+    /// asked (not found there, no network, the library not answering); "".
+    pub reason: String,
 }
 
 /// Which screen the UI shows, from the stage the visit is in.

@@ -78,6 +78,15 @@ impl Session {
     }
 
     /// Two sentences read one after the other, with the full stop of the language.
+    /// Which license the library gave, in plain words: its type, number
+    /// (masked, as every number on screen), issuer and date.
+    pub(super) fn e_license_words(&self, r: &model::submission::ELicenseRef) -> String {
+        match &r.issued_on {
+            Some(date) => self.tf("用的是电子证照「{}」，编号 {}，{} {} 发", &[&r.kind, &r.number_masked(), &r.issuer, date]),
+            None => self.tf("用的是电子证照「{}」，编号 {}，{} 发", &[&r.kind, &r.number_masked(), &r.issuer]),
+        }
+    }
+
     pub(super) fn sentences(&self, first: &str, second: &str) -> String {
         format!("{first}{}{second}", self.stop())
     }

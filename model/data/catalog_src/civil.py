@@ -68,7 +68,9 @@ ITEMS = [
     item("620000MZ0012", "惠民殡葬补贴申请", "Funeral subsidy", "MZ", "death", "administrative_payment", ("bzgl", "policy"),
          ("本地户籍居民去世后，由家属按当地惠民殡葬政策申请基本殡葬服务费用减免或补贴。",
           "The family of a local resident who died claims the basic funeral cost relief under local rules."),
-         [ID_MAT, DEATH_CERT, CREMATION, BANKBOOK], BASE + DECEASED + [RELATION], tl(20, WD), tl(10, WD), "payment"),
+         # 火化证明 only where the dead are cremated: Gansu's burial areas
+         # (土葬改革区, and the Hui and Dongxiang villages of Linxia) have none.
+         [ID_MAT, DEATH_CERT, opt(CREMATION), BANKBOOK], BASE + DECEASED + [RELATION], tl(20, WD), tl(10, WD), "payment"),
     item("620000HY0001", "结婚登记预约", "Book a marriage registration", "HY", "marriage", "public_service", ("hydj", "mfd"),
          ("男满22周岁、女满20周岁、双方自愿且无禁止结婚情形；登记时双方本人须到婚姻登记处。",
           "Man 22+, woman 20+, both willing and free to marry; both must then come to the registry in person."),
@@ -110,7 +112,10 @@ ITEMS = [
          [ID_MAT, PHOTO], BASE, tl(15, WD), tl(10, WD), "certificate"),
     item("620000CL0006", "残疾人证注销", "Cancel a disability certificate", "CL", "death", "public_service", ("cjr",),
          ("持证人死亡或不再符合残疾标准的，由本人或家属申请注销。", "On death, or when the holder no longer qualifies; by the holder or family."),
-         [ID_MAT, opt(DEATH_CERT), opt(DISABILITY_CERT)], BASE + DECEASED, tl(10, WD), tl(5, WD), "registration",
+         # The deceased's certificate: an e-license lookup by the applicant's
+         # number would find the applicant's own, so it is scanned (issue 15).
+         [ID_MAT, opt(DEATH_CERT), mat("disability_cert", "残疾人证", "Disability certificate", "scan", required=False, holder="subject")],
+         BASE + DECEASED, tl(10, WD), tl(5, WD), "registration",
          also=("disability",)),
     item("620000CL0007", "残疾人辅助器具适配申请", "Assistive devices for people with disabilities", "CL", "disability", "administrative_payment",
          ("cjr", "cjk"),

@@ -61,9 +61,15 @@ WD = "working_days"
 ND = "natural_days"
 NOW = tl(1, "immediate")
 
-def mat(code, zh, en, source, required=True, originals=1, copies=0):
-    return {"code": code, "name": t(zh, en), "originals": originals, "copies": copies,
-            "required": required, "source": source}
+def mat(code, zh, en, source, required=True, originals=1, copies=0, holder=None):
+    """`holder="subject"`: the own document of the person the filing is about
+    (a newborn, the deceased), not the applicant's; only a scan can bring it
+    (the card reader, camera and e-license lookup get the applicant's)."""
+    m = {"code": code, "name": t(zh, en), "originals": originals, "copies": copies,
+         "required": required, "source": source}
+    if holder:
+        m["holder"] = holder
+    return m
 
 def opt(m):
     """The same material, not required."""
@@ -103,7 +109,7 @@ SSCARD = mat("sscard", "社会保障卡", "Social security card", "e_license")
 DISABILITY_CERT = mat("disability_cert", "残疾人证", "Disability certificate", "e_license")
 BIRTH_CERT = mat("birth_cert", "出生医学证明", "Medical birth certificate", "e_license")
 MARRIAGE_CERT = mat("marriage_cert", "结婚证", "Marriage certificate", "e_license")
-DEATH_CERT = mat("death_cert", "居民死亡医学证明（推断）书", "Medical certificate of death", "scan")
+DEATH_CERT = mat("death_cert", "居民死亡医学证明（推断）书", "Medical certificate of death", "scan", holder="subject")
 CREMATION = mat("cremation", "火化证明", "Cremation certificate", "scan")
 HOSPITAL_BILLS = mat("bills", "医疗费用票据", "Medical bills", "scan")
 DISCHARGE = mat("discharge", "出院记录或诊断证明", "Discharge record or diagnosis", "scan")

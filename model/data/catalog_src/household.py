@@ -15,7 +15,7 @@ ITEMS = [
     item("620000GA0002", "死亡户口注销", "Cancel the household registration of a deceased person", "GA", "death",
          "administrative_confirmation", ("hkdj",),
          ("户籍人员死亡后，由其家属或户主申报注销户口。", "The family or head of household reports a death."),
-         [ID_MAT, DEATH_CERT, HUKOU, mat("deceased_idcard", "逝者居民身份证", "ID card of the deceased", "scan", required=False)],
+         [ID_MAT, DEATH_CERT, HUKOU, mat("deceased_idcard", "逝者居民身份证", "ID card of the deceased", "scan", required=False, holder="subject")],
          BASE + DECEASED + [RELATION], NOW, NOW, "registration", also=("household",), keywords=('销户',)),
     item("620000GA0003", "户口迁移（投靠、婚迁）", "Move household registration (joining family, after marriage)", "GA", "household",
          "administrative_license", ("hkdj",),

@@ -1,4 +1,5 @@
 """人力资源和社会保障 (RS) and social insurance contributions (SW)."""
+from .health import BABY
 from .common import *
 
 BANKS = choice("bank", "发卡银行", "Issuing bank",
@@ -148,4 +149,15 @@ ITEMS = [
          ("sbf", "cxjm_yl"),
          ("已参加城乡居民养老保险、处于缴费期的人员，按年选择档次缴纳。", "Insured residents still paying in, once a year at a chosen level."),
          [ID_MAT], BASE + [LEVELS], NOW, NOW, "registration", also=("elderly",)),
+    # The newborn's card in 新生儿出生一件事: filed by a parent for the baby
+    # (the baby's name, gender, birth date; the parent's card and the
+    # birth certificate), without a photo (a newborn's card is made without
+    # one), once the birth registration filed with it gives the baby a
+    # number. RS0001 is an adult's own card: its photo would be the parent's.
+    item("620000RS0028", "新生儿社会保障卡申领", "Apply for a newborn's social security card", "RS", "birth", "public_service",
+         ("sbf", "sbk"),
+         ("已办理出生登记的新生儿，由监护人代为申领，无需照片；与出生登记一起申请的，登记后制卡。",
+          "A guardian applies for a registered newborn; no photo is needed. Filed with the birth registration, the card is made once the baby is registered."),
+         [ID_MAT, BIRTH_CERT, opt(HUKOU)], BASE + BABY + [BANKS], tl(20, WD), tl(10, WD), "certificate",
+         also=("social_security",), keywords=('社保卡', '新生儿社保卡')),
 ]

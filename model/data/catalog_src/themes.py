@@ -23,19 +23,35 @@ THEMES = [
 BASE_KEYS = ["name", "id_number", "phone"]
 DECEASED_KEYS = ["deceased_name", "deceased_id"]
 
-def bundle(code, zh, en, items, shared, themes):
-    return {"code": code, "name": t(zh, en), "items": items, "shared_fields": shared, "themes": themes}
+BABY_KEYS = ["baby_name", "baby_gender", "baby_birth_date"]
+
+def bundle(code, zh, en, items, shared, themes, subject=()):
+    """`subject`: for a bundle about someone other than the applicant, the
+    shared keys naming that person; the model refuses a part that does not
+    ask them or that takes a photo (it would be the applicant's)."""
+    b = {"code": code, "name": t(zh, en), "items": items, "shared_fields": shared, "themes": themes}
+    if subject:
+        b["subject_fields"] = list(subject)
+    return b
+
+# Parts as in the national 高效办成一件事 lists (国发〔2024〕3号 and the
+# State Council's 2024 key-item lists, from memory: 新生儿出生 = 出生医学证明,
+# 预防接种证, 户口登记, 城乡居民医保参保登记, 社会保障卡申领 and 医保缴费;
+# 身后 = 死亡证明, 户口注销, 社保和医保注销, 殡葬补贴, 残疾人证注销 and so on),
+# keeping the ones a village kiosk can file; the provincial 我要… bundles
+# from the Gansu portal's theme list, unchecked like the items.
 
 BUNDLES = [
     bundle("620000YJS001", "我要办理社会保障卡", "I want a social security card",
            ["620000RS0002", "620000RS0001"], BASE_KEYS, ["social_security"]),
     bundle("620000YJS002", "新生儿出生一件事", "A baby is born",
-           ["620000GA0001", "620000YB0009", "620000WJ0003", "620000RS0001"],
-           BASE_KEYS + ["baby_name", "baby_gender", "baby_birth_date"], ["birth", "marriage"]),
+           ["620000GA0001", "620000YB0009", "620000WJ0003", "620000RS0028"],
+           BASE_KEYS + BABY_KEYS, ["birth", "marriage"], subject=BABY_KEYS),
     bundle("620000YJS003", "我要退休（领取养老金）", "I am retiring (start my pension)",
            ["620000RS0004", "620000RS0011", "620000MZ0008"], BASE_KEYS, ["elderly", "social_security"]),
     bundle("620000YJS004", "我要领取失业保险金", "I want unemployment benefit",
            ["620000RS0013", "620000RS0016", "620000RS0019"], BASE_KEYS + ["wish"], ["employment"]),
     bundle("620000YJS005", "身后一件事", "After a death",
-           ["620000GA0002", "620000RS0007", "620000MZ0012", "620000CL0006"], BASE_KEYS + DECEASED_KEYS + ["death_date", "relation"], ["death"]),
+           ["620000GA0002", "620000RS0007", "620000MZ0012", "620000CL0006"], BASE_KEYS + DECEASED_KEYS + ["death_date", "relation"], ["death"],
+           subject=DECEASED_KEYS),
 ]

@@ -60,7 +60,8 @@ fn main() -> ExitCode {
     }
     println!("bundles: {}", c.bundles.len());
     for b in &c.bundles {
-        println!("  {} {} ({} items, shared: {})", b.code, b.name.get(Lang::ZhCn), b.items.len(), b.shared_fields.join(", "));
+        let about = if b.subject_fields.is_empty() { String::new() } else { format!("; about another person: {}", b.subject_fields.join(", ")) };
+        println!("  {} {} ({} items, shared: {}{about})", b.code, b.name.get(Lang::ZhCn), b.items.len(), b.shared_fields.join(", "));
     }
     let depts = c.departments();
     println!("departments: {}", depts.len());

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::Value;
 
 use super::error::CatalogError;
-use super::types::{Catalog, FieldKind, ServiceItem};
+use super::types::{Bundle, Catalog, FieldKind, Holder, MaterialSource, ServiceItem};
 use crate::text::{Lang, LocalizedText};
 
 /// The GB/T 39046 fields every item must carry (`also_in` is optional).
@@ -68,6 +68,35 @@ fn check_shape(root: &Value) -> Result<(), CatalogError> {
     Ok(())
 }
 
+/// A bundle about someone else (`subject_fields`) files every part for that
+/// person, so each part's form names them, and no part takes a photo: the
+/// kiosk's camera would take the applicant's, as it did for the newborn's
+/// social security card of 新生儿出生一件事 (issue 15). A material captured
+/// once for several parts must be the same thing in each.
+fn check_bundle_person(b: &Bundle, parts: &[&ServiceItem]) -> Result<(), CatalogError> {
+    let bad = |item: &ServiceItem, problem: String| CatalogError::BadBundlePart { bundle: b.code.to_string(), item: item.implement_code.to_string(), problem };
+    if let Some(key) = b.subject_fields.iter().find(|k| !b.shared_fields.contains(k)) {
+        return Err(CatalogError::BadSharedField { bundle: b.code.to_string(), field: key.clone(), problem: "naming the bundle's subject but not listed as shared" });
+    }
+    for p in parts {
+        if let Some(key) = b.subject_fields.iter().find(|k| !p.form.iter().any(|f| &f.key == *k)) {
+            return Err(bad(p, format!("the bundle is about someone other than the applicant, but this item's form does not ask {key}: it would be filed for the applicant")));
+        }
+        if !b.subject_fields.is_empty() {
+            if let Some(m) = p.materials.iter().find(|m| matches!(m.source, MaterialSource::Photo | MaterialSource::FacePhoto)) {
+                return Err(bad(p, format!("material {} is a photo taken at the kiosk, which would be the applicant's, in a bundle about someone else", m.code)));
+            }
+        }
+        for m in &p.materials {
+            let other = parts.iter().flat_map(|q| &q.materials).find(|n| n.code == m.code && (n.source != m.source || n.holder != m.holder));
+            if let Some(n) = other {
+                return Err(bad(p, format!("material {} is captured once for the bundle but its items disagree on its source or whose it is ({:?}/{:?} and {:?}/{:?})", m.code, m.source, m.holder, n.source, n.holder)));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Catalog {
     /// Parses and checks a catalog.
     pub fn from_json(s: &str) -> Result<Catalog, CatalogError> {
@@ -115,6 +144,13 @@ impl Catalog {
             if item.source.guide.trim().is_empty() {
                 return Err(CatalogError::MissingField { item: format!("item {code}"), field: "source.guide" });
             }
+            for m in item.materials.iter().filter(|m| m.holder == Holder::Subject && m.source != MaterialSource::Scan) {
+                return Err(CatalogError::BadMaterialHolder {
+                    item: code.to_owned(),
+                    material: m.code.clone(),
+                    problem: "another person's but not scanned: the card reader, camera, signature pad and e-license lookup get the applicant's",
+                });
+            }
             let mut keys = HashSet::new();
             for f in &item.form {
                 if !keys.insert(f.key.as_str()) {
@@ -149,6 +185,7 @@ impl Catalog {
                     problem: "asked by several of its items but not listed as shared",
                 });
             }
+            check_bundle_person(b, &parts)?;
             // A shared field is asked once, so every part that has it must
             // mean the same thing by it, and at least two parts must have it.
             for key in &b.shared_fields {

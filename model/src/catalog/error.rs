@@ -89,6 +89,28 @@ pub enum CatalogError {
         /// What is wrong with it, as a phrase completing "field … is".
         problem: &'static str,
     },
+    /// A bundle's part is not filed for the person the bundle is about, or
+    /// takes what the kiosk can only get from the applicant.
+    #[error("bundle {bundle}, item {item}: {problem}")]
+    BadBundlePart {
+        /// The bundle's code.
+        bundle: String,
+        /// The part's code.
+        item: String,
+        /// What is wrong, in words.
+        problem: String,
+    },
+    /// A material of another person than the applicant from a source that
+    /// only gets the applicant's.
+    #[error("item {item}: material {material} is {problem}")]
+    BadMaterialHolder {
+        /// The item's code.
+        item: String,
+        /// The material's code.
+        material: String,
+        /// What is wrong with it, as a phrase completing "material … is".
+        problem: &'static str,
+    },
     /// Two themes share this id.
     #[error("theme {0} appears twice")]
     DuplicateTheme(String),

@@ -155,10 +155,11 @@ fn a_bundle_files_as_one_item_asking_each_field_and_material_once() {
     let keys: Vec<&str> = item.form.iter().map(|f| f.key.as_str()).collect();
     assert_eq!(keys, ["name", "id_number", "phone", "deceased_name", "deceased_id", "death_date", "relation", "reason"]);
     let mats: Vec<(&str, bool)> = item.materials.iter().map(|m| (m.code.as_str(), m.required)).collect();
-    // 户口簿 is optional for the pension part but required for 户口注销: required once.
+    // 户口簿 is optional for the pension part but required for 户口注销: required once;
+    // 火化证明 only where there is one (burial areas have none).
     assert_eq!(
         mats,
-        [("idcard", true), ("death_cert", true), ("hukou", true), ("deceased_idcard", false), ("bankbook", true), ("cremation", true), ("disability_cert", false)]
+        [("idcard", true), ("death_cert", true), ("hukou", true), ("deceased_idcard", false), ("bankbook", true), ("cremation", false), ("disability_cert", false)]
     );
     // Each part's conditions, under its name.
     let conditions = item.conditions.get(Lang::ZhCn);
@@ -171,4 +172,53 @@ fn a_bundle_files_as_one_item_asking_each_field_and_material_once() {
         assert!(!item.validate_form(&Default::default()).is_empty(), "{} asks nothing", b.code);
         assert!(c.bundle_parts(b).unwrap().iter().any(|p| p.promised_time_limit == item.promised_time_limit));
     }
+}
+
+/// The mistake found in 新生儿出生一件事 (issue 15): its 社会保障卡申领 part
+/// was the adult's own item, so the card would have been made out to the
+/// parent with the parent's photo. A bundle about someone else names them
+/// (`subject_fields`); each class of the mistake is refused, with words.
+#[test]
+fn a_bundle_part_bound_to_the_wrong_person_is_refused() {
+    let starter = Catalog::starter();
+    let newborn = starter.bundles.iter().position(|b| b.code.as_str() == "620000YJS002").unwrap();
+    let death = starter.bundles.iter().position(|b| b.code.as_str() == "620000YJS005").unwrap();
+    assert_eq!(starter.bundles[newborn].subject_fields, ["baby_name", "baby_gender", "baby_birth_date"]);
+    let refused = |c: &Catalog| Catalog::from_json(&serde_json::to_string(c).unwrap()).unwrap_err().to_string();
+
+    // The adult's card item as the newborn's part: filed for the applicant.
+    let mut c = starter.clone();
+    let part = c.bundles[newborn].items.iter().position(|i| i.as_str() == "620000RS0028").expect("the newborn's card item");
+    c.bundles[newborn].items[part] = ImplementCode::parse("620000RS0001").unwrap();
+    assert_eq!(
+        refused(&c),
+        "bundle 620000YJS002, item 620000RS0001: the bundle is about someone other than the applicant, but this item's form does not ask baby_name: it would be filed for the applicant"
+    );
+    // Asking for the baby does not make the kiosk's photo the baby's.
+    let newborn_fields: Vec<_> = starter.item("620000RS0028").unwrap().form.iter().filter(|f| f.key.starts_with("baby_")).cloned().collect();
+    let adult = c.items.iter_mut().find(|i| i.implement_code.as_str() == "620000RS0001").unwrap();
+    adult.form.extend(newborn_fields);
+    assert_eq!(
+        refused(&c),
+        "bundle 620000YJS002, item 620000RS0001: material photo is a photo taken at the kiosk, which would be the applicant's, in a bundle about someone else"
+    );
+
+    // The deceased's disability certificate looked up by the applicant's number.
+    let mut c = starter.clone();
+    let cancel = c.items.iter_mut().find(|i| i.implement_code.as_str() == "620000CL0006").unwrap();
+    let cert = cancel.materials.iter_mut().find(|m| m.code == "disability_cert").unwrap();
+    assert_eq!((cert.holder, cert.source), (Holder::Subject, MaterialSource::Scan));
+    cert.source = MaterialSource::ELicense;
+    assert!(refused(&c).starts_with("item 620000CL0006: material disability_cert is another person's but not scanned"), "{}", refused(&c));
+
+    // One capture for the bundle, so its parts must agree whose it is.
+    let mut c = starter.clone();
+    let subsidy = c.items.iter_mut().find(|i| i.implement_code.as_str() == "620000MZ0012").unwrap();
+    subsidy.materials.iter_mut().find(|m| m.code == "death_cert").unwrap().holder = Holder::Applicant;
+    assert!(refused(&c).contains("material death_cert is captured once for the bundle but its items disagree"), "{}", refused(&c));
+
+    // The person the bundle is about is asked once, for every part.
+    let mut c = starter.clone();
+    c.bundles[death].subject_fields.push("cause_of_death".into());
+    assert!(refused(&c).contains("shared field cause_of_death is naming the bundle's subject but not listed as shared"), "{}", refused(&c));
 }

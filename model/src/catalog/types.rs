@@ -176,6 +176,31 @@ pub struct Material {
     pub required: bool,
     /// How the kiosk obtains it.
     pub source: MaterialSource,
+    /// Whose document it is (the applicant's unless said).
+    #[serde(default, skip_serializing_if = "Holder::is_applicant")]
+    pub holder: Holder,
+}
+
+/// Whose a material is. The card reader, the camera, the signature pad and
+/// an e-license lookup (by the card's number) all get the applicant's; a
+/// document of the person a filing is about (a newborn, the deceased) can
+/// only come on paper.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holder {
+    /// The applicant's own, or issued to them about another (a birth
+    /// certificate names the parents).
+    #[default]
+    Applicant,
+    /// The own document of the person the filing is about, not the applicant.
+    Subject,
+}
+
+impl Holder {
+    /// The default, left out of the JSON.
+    pub fn is_applicant(&self) -> bool {
+        *self == Holder::Applicant
+    }
 }
 
 /// Which card value prefills a form field.
@@ -424,6 +449,12 @@ pub struct Bundle {
     pub items: Vec<ImplementCode>,
     /// Form keys entered once and used by every item of the bundle that has them.
     pub shared_fields: Vec<String>,
+    /// When the bundle is about someone other than the applicant (a
+    /// newborn, the deceased): the shared form keys naming that person.
+    /// Every part must ask them (it is filed for that person) and none may
+    /// take a photo (the kiosk's camera sees the applicant).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_fields: Vec<String>,
     /// Themes whose screen offers the bundle (it is on the home screen too).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub themes: Vec<String>,

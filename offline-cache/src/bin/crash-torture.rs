@@ -156,6 +156,7 @@ fn filing(run: u64, seq: u64) -> (Submission, AttachmentRef, Vec<u8>) {
         },
         form: [("torture_seq".to_owned(), seq.to_string()), ("phone".to_owned(), "13800000000".to_owned())].into(),
         attachments: vec![scan_ref.clone()],
+        e_licenses: vec![],
         consent: Consent { text_version: "v1".into(), given_at: at },
         filed_by: FiledBy::SelfServiceTerminal,
         village_code: VillageCode::parse("620102001001").expect("valid village"),

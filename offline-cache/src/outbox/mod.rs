@@ -356,6 +356,7 @@ mod case_number_tests {
             },
             form: Default::default(),
             attachments: vec![],
+            e_licenses: vec![],
             consent: Consent { text_version: "v1".into(), given_at: OffsetDateTime::now_utc() },
             filed_by: model::submission::FiledBy::SelfServiceTerminal,
             village_code: VillageCode::parse("620102001001").unwrap(),

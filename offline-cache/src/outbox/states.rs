@@ -1,7 +1,6 @@
 //! A record's way to the platform: sent, failed, acknowledged (case
 //! number), quarantined, processed, purged after its retention.
 
-use model::submission::sha256_hex;
 use model::{CaseNumber, SubmissionId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
@@ -104,7 +103,17 @@ impl Outbox {
         Ok(SendItem { id, envelope, attachments })
     }
 
+    /// Sealed attachment `idx` of `id`, checked against its stored hash.
     pub(crate) fn attachment_bytes(&self, id: SubmissionId, idx: u32) -> Result<Vec<u8>, StoreError> {
+        let (sha, bytes) = self.attachment_unchecked(id, idx)?;
+        crate::sealed_row::check_attachment(id, idx, &sha, &bytes)?;
+        Ok(bytes)
+    }
+
+    /// Sealed attachment `idx` of `id` and its stored hash, NOT yet checked
+    /// against each other: the sync checks while it sends (see
+    /// `sync::send`), and `sealed_row::check_attachment` must pass before it counts.
+    pub(crate) fn attachment_unchecked(&self, id: SubmissionId, idx: u32) -> Result<(String, Vec<u8>), StoreError> {
         let conn = self.lock();
         let row: Option<(String, Vec<u8>)> = conn
             .query_row(
@@ -113,11 +122,7 @@ impl Outbox {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        match row {
-            Some((sha, bytes)) if sha256_hex(&bytes) == sha => Ok(bytes),
-            Some(_) => Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} does not match its hash") }),
-            None => Err(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} is missing") }),
-        }
+        row.ok_or_else(|| StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} is missing") })
     }
 
     /// Marks an attempt as started (counts it).

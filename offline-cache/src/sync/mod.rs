@@ -145,6 +145,7 @@ struct DiagnosticsState {
 /// How long a hub answer vouches for the link (see `SyncClient::last_ok`).
 const HEALTH_FRESH: Duration = Duration::from_secs(60);
 const PROGRESS_PATH: &str = "/v1/progress";
+const E_LICENSE_PATH: &str = "/v1/e-license/lookup";
 const PROGRESS_RESULT_PATH: &str = "/v1/progress/result";
 
 impl fmt::Debug for SyncClient {
@@ -319,6 +320,23 @@ impl SyncClient {
             let media_type = resp.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_owned();
             (media_type, resp.body)
         }))
+    }
+
+    /// Asks the hub's e-license library (电子证照库) whether it holds
+    /// `query.material_code` for the card holder (issue 16). Asked only
+    /// while a villager waits on the materials screen; nothing is stored.
+    /// `Err(ServerBusy)` is the hub saying the library does not answer;
+    /// `LinkDown`/`Timeout`: the hub itself was not reached.
+    pub async fn e_license(&self, query: &model::protocol::ELicenseQuery) -> Result<model::protocol::ELicenseAnswer, StopReason> {
+        let body = serde_json::to_vec(query).map_err(|_| StopReason::UnexpectedStatus { status: 0 })?;
+        match self.signed_post(E_LICENSE_PATH, body).await? {
+            // A hub without the route: nothing to find there.
+            None => Ok(model::protocol::ELicenseAnswer { available: false, document: None }),
+            Some(resp) => self.hub_json(&resp.body, "e-license answer").map_err(|f| match f {
+                Failure::Stop(stop) => stop,
+                Failure::Reject(_) | Failure::Defer(_) => StopReason::UnexpectedStatus { status: resp.status.as_u16() },
+            }),
+        }
     }
 
     /// A signed JSON POST whose 404 means "none".

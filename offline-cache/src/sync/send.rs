@@ -6,7 +6,9 @@ use bytes::Bytes;
 use model::{CaseNumber, SubmissionId};
 use reqwest::{Method, StatusCode};
 
+use crate::error::StoreError;
 use crate::outbox::{Outbox, SendItem};
+use crate::sealed_row::check_attachment;
 
 use super::outcome::*;
 use super::{blocking, SyncClient};
@@ -77,7 +79,16 @@ impl SyncClient {
 
     /// Envelope, attachments, commit. Every step is idempotent on the hub, so
     /// a record interrupted anywhere is simply sent again.
-    pub(super) async fn send_one(&self, outbox: &Outbox, item: SendItem, first_try: bool, report: &mut SyncReport) -> Result<CaseNumber, Failure> {
+    /// `first` is the first attachment's (hash, bytes) as read with the
+    /// item, if it was; the others are read as they are sent.
+    pub(super) async fn send_one(
+        &self,
+        outbox: &Outbox,
+        item: SendItem,
+        mut first: Option<(String, Vec<u8>)>,
+        first_try: bool,
+        report: &mut SyncReport,
+    ) -> Result<CaseNumber, Failure> {
         let id = item.id;
         let put: PutResponse = self.call_json(Method::PUT, &format!("/v1/submissions/{id}"), Some(item.envelope), "manifest upload").await?;
         tracing::debug!(%id, outcome = ?put.outcome, "sealed manifest sent");
@@ -85,8 +96,28 @@ impl SyncClient {
         for (idx, sha256) in &item.attachments {
             let ob = outbox.clone();
             let idx = *idx;
-            let bytes = blocking(move || ob.attachment_bytes(id, idx)).await.map_err(Failure::from)?;
-            self.upload_attachment(id, sha256, Bytes::from(bytes), first_try, report).await?;
+            let (stored_sha, bytes) = match first.take() {
+                Some(read) => read,
+                None => blocking(move || ob.attachment_unchecked(id, idx)).await.map_err(Failure::from)?,
+            };
+            if &stored_sha != sha256 {
+                return Err(Failure::from(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} changed while it was sent") }));
+            }
+            let bytes = Bytes::from(bytes);
+            // The local copy is hashed on another thread while it goes out
+            // (a 5 MB scan takes milliseconds to hash; done first, the upload
+            // waited for it). A damaged copy can't be stored either way: the
+            // hub names a blob only by the hash its bytes have, and refuses
+            // the rest. The check decides: damaged is quarantined as ours,
+            // even if the upload had failed for another reason.
+            let check = {
+                let (b, s) = (bytes.clone(), sha256.clone());
+                tokio::task::spawn_blocking(move || check_attachment(id, idx, &s, &b))
+            };
+            let upload = self.upload_attachment(id, sha256, bytes, first_try, report);
+            let (checked, sent) = checked_while_sent(check, upload).await;
+            checked?;
+            sent?;
             tracing::debug!(%id, %sha256, "attachment sent");
         }
 
@@ -211,61 +242,130 @@ impl SyncClient {
         }
     }
 
+    /// Sends `pending` in order, [`IN_FLIGHT`] records at a time: the next
+    /// record's bytes go out while the hub commits the one before (its
+    /// fsyncs, its case number). Each record is still sent, answered and
+    /// recorded on its own, and answers are recorded in the queue's order.
+    /// After a stop no record is started; those already under way finish
+    /// and are recorded.
     pub(super) async fn send_batch(&self, outbox: &Outbox, pending: Vec<crate::OutboxEntry>, report: &mut SyncReport) {
-        for entry in pending {
-            let id = entry.id;
+        let mut pending = pending.into_iter();
+        let mut in_flight = std::collections::VecDeque::new();
+        loop {
+            while report.stopped.is_none() && in_flight.len() < IN_FLIGHT {
+                let Some(entry) = pending.next() else { break };
+                let task = self.start_one(outbox, &entry);
+                in_flight.push_back((entry, task));
+            }
+            let Some((entry, task)) = in_flight.pop_front() else { break };
+            let (result, sent) = match task.await {
+                Ok(done) => done,
+                Err(e) => (Err(Failure::Stop(StopReason::LocalStore(format!("a send task failed: {e}")))), SyncReport::default()),
+            };
+            report.bytes_sent += sent.bytes_sent;
+            report.bytes_resumed += sent.bytes_resumed;
+            self.record_answer(outbox, &entry, result, report).await;
+        }
+    }
+
+    /// Marks `entry` as being sent and sends it on a task of its own; the
+    /// task answers the outcome and the bytes it sent.
+    fn start_one(&self, outbox: &Outbox, entry: &crate::OutboxEntry) -> tokio::task::JoinHandle<(Result<CaseNumber, Failure>, SyncReport)> {
+        let (me, outbox, id, first_try) = (self.clone(), outbox.clone(), entry.id, entry.attempts == 0);
+        tokio::spawn(async move {
+            let mut sent = SyncReport::default();
             let ob = outbox.clone();
+            // The first attachment is read in the same trip to the blocking
+            // pool (under load every trip waits for a core).
             let item = blocking(move || {
                 ob.mark_sending(id)?;
-                ob.load_for_send(id)
+                let item = ob.load_for_send(id)?;
+                let first = item.attachments.first().map(|(idx, _)| ob.attachment_unchecked(id, *idx)).transpose()?;
+                Ok((item, first))
             })
             .await;
             let result = match item {
-                Ok(item) => self.send_one(outbox, item, entry.attempts == 0, report).await,
+                Ok((item, first)) => me.send_one(&outbox, item, first, first_try, &mut sent).await,
                 Err(e) => Err(Failure::from(e)),
             };
-            let ob = outbox.clone();
-            match result {
-                Ok(case_number) => {
-                    let cn = case_number.clone();
-                    if let Err(e) = blocking(move || ob.mark_acknowledged(id, &cn)).await {
-                        // The hub has it; the row stays 'sending' and the next
-                        // sync's replay gets the same case number back.
-                        report.stopped = Some(StopReason::LocalStore(e.to_string()));
-                        break;
-                    }
-                    tracing::info!(%id, item = %entry.item_code, %case_number, "acknowledged");
-                    report.acknowledged.push((id, case_number));
+            (result, sent)
+        })
+    }
+
+    /// Records the hub's answer for one record in the outbox and the report.
+    /// A local store failure, or a stop, sets `report.stopped` (the first stop is kept).
+    async fn record_answer(&self, outbox: &Outbox, entry: &crate::OutboxEntry, result: Result<CaseNumber, Failure>, report: &mut SyncReport) {
+        let id = entry.id;
+        let ob = outbox.clone();
+        let mut stop = |reason: StopReason| {
+            report.stopped.get_or_insert(reason);
+        };
+        match result {
+            Ok(case_number) => {
+                let cn = case_number.clone();
+                if let Err(e) = blocking(move || ob.mark_acknowledged(id, &cn)).await {
+                    // The hub has it; the row stays 'sending' and the next
+                    // sync's replay gets the same case number back.
+                    stop(StopReason::LocalStore(e.to_string()));
+                    return;
                 }
-                Err(Failure::Reject(reason)) => {
-                    tracing::warn!(%id, item = %entry.item_code, %reason, "refused; quarantined");
-                    let r = reason.clone();
-                    if let Err(e) = blocking(move || ob.mark_quarantined(id, &r)).await {
-                        report.stopped = Some(StopReason::LocalStore(e.to_string()));
-                        break;
-                    }
-                    report.quarantined.push((id, reason));
+                tracing::info!(%id, item = %entry.item_code, %case_number, "acknowledged");
+                report.acknowledged.push((id, case_number));
+            }
+            Err(Failure::Reject(reason)) => {
+                tracing::warn!(%id, item = %entry.item_code, %reason, "refused; quarantined");
+                let r = reason.clone();
+                if let Err(e) = blocking(move || ob.mark_quarantined(id, &r)).await {
+                    stop(StopReason::LocalStore(e.to_string()));
+                    return;
                 }
-                Err(Failure::Defer(reason)) => {
-                    // Kept: a later round tries again; the queue's age alert flags it meanwhile.
-                    tracing::warn!(%id, item = %entry.item_code, %reason, "refused for a reason that may not be ours; kept queued");
-                    let r = reason.clone();
-                    if let Err(e) = blocking(move || ob.mark_failed(id, &r)).await {
-                        report.stopped = Some(StopReason::LocalStore(e.to_string()));
-                        break;
-                    }
-                    report.deferred.push((id, reason));
+                report.quarantined.push((id, reason));
+            }
+            Err(Failure::Defer(reason)) => {
+                // Kept: a later round tries again; the queue's age alert flags it meanwhile.
+                tracing::warn!(%id, item = %entry.item_code, %reason, "refused for a reason that may not be ours; kept queued");
+                let r = reason.clone();
+                if let Err(e) = blocking(move || ob.mark_failed(id, &r)).await {
+                    stop(StopReason::LocalStore(e.to_string()));
+                    return;
                 }
-                Err(Failure::Stop(stop)) => {
-                    tracing::info!(%id, reason = %stop, "sync stopped");
-                    let r = stop.to_string();
-                    if let Err(e) = blocking(move || ob.mark_failed(id, &r)).await {
-                        tracing::warn!(error = %e, "cannot record the failed attempt");
-                    }
-                    report.stopped = Some(stop);
-                    break;
+                report.deferred.push((id, reason));
+            }
+            Err(Failure::Stop(reason)) => {
+                tracing::info!(%id, %reason, "sync stopped");
+                let r = reason.to_string();
+                if let Err(e) = blocking(move || ob.mark_failed(id, &r)).await {
+                    tracing::warn!(error = %e, "cannot record the failed attempt");
                 }
+                stop(reason);
             }
         }
+    }
+}
+
+/// Records under way at once in [`SyncClient::send_batch`]: two, so one
+/// record's transfer overlaps the previous one's commit. More would only
+/// split a thin link between uploads and hold more scans in memory.
+const IN_FLIGHT: usize = 2;
+
+/// Runs the local hash check beside the upload. A failed check ends the
+/// upload at once (dropped: the hub keeps a partial that can never hash
+/// right, and sweeps it); the upload's own answer counts only when the check passed.
+async fn checked_while_sent(
+    check: tokio::task::JoinHandle<Result<(), StoreError>>,
+    upload: impl std::future::Future<Output = Result<(), Failure>>,
+) -> (Result<(), Failure>, Result<(), Failure>) {
+    let joined = |r: Result<Result<(), StoreError>, tokio::task::JoinError>| match r {
+        Ok(r) => r.map_err(Failure::from),
+        Err(e) => Err(Failure::from(StoreError::TaskFailed(e.to_string()))),
+    };
+    let mut check = std::pin::pin!(check);
+    let mut upload = std::pin::pin!(upload);
+    tokio::select! {
+        c = &mut check => match joined(c) {
+            Ok(()) => (Ok(()), upload.await),
+            Err(e) => (Err(e), Ok(())),
+        },
+        u = &mut upload => (joined(check.await), u),
     }
 }

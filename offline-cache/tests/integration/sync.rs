@@ -241,6 +241,59 @@ async fn a_damaged_local_copy_is_quarantined_and_the_batch_goes_on() {
 }
 
 #[tokio::test]
+async fn a_damaged_attachment_is_quarantined_not_stored_and_the_batch_goes_on() {
+    let Rig { dir, outbox, hub, client, .. } = Rig::start().await;
+    let (damaged, damaged_atts) = with_scan(&vec![7u8; 300_000]);
+    let (fine, fine_atts) = with_scan(&vec![9u8; 300_000]);
+    outbox.enqueue(&damaged, &damaged_atts).unwrap();
+    outbox.enqueue(&fine, &fine_atts).unwrap();
+    let sha = outbox.sealed_copy(damaged.id).unwrap().unwrap().attachments[0].sha256.clone();
+    // A flipped byte in the stored sealed scan: the hash check runs while it is sent.
+    let conn = rusqlite::Connection::open(dir.path().join("outbox.db")).unwrap();
+    let sql = "SELECT bytes FROM sealed_attachments WHERE submission_id = ?1";
+    let mut bytes: Vec<u8> = conn.query_row(sql, [damaged.id.to_string()], |r| r.get(0)).unwrap();
+    bytes[1000] ^= 0x40;
+    conn.execute("UPDATE sealed_attachments SET bytes = ?2 WHERE submission_id = ?1", rusqlite::params![damaged.id.to_string(), bytes]).unwrap();
+    drop(conn);
+
+    let report = client.sync_once(&outbox).await;
+    assert_eq!(report.stopped, None);
+    assert_eq!(report.quarantined.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![damaged.id]);
+    assert!(report.quarantined[0].1.contains("damaged"), "{}", report.quarantined[0].1);
+    assert_eq!(report.acknowledged.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![fine.id]);
+    let db = hub_db(dir.path());
+    assert!(!db.has_attachment(&sha).unwrap(), "damaged bytes never get the attachment's name");
+    assert_eq!(db.case_for(damaged.id).unwrap(), None);
+    assert_eq!(outbox.entry(damaged.id).unwrap().unwrap().state, OutboxState::Quarantined);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_batch_sent_two_at_a_time_is_acknowledged_in_queue_order_once() {
+    let Rig { dir, outbox, hub, client, .. } = Rig::start().await;
+    let mut ids = Vec::new();
+    for i in 0..7u8 {
+        // Sizes vary so that a later record could finish before an earlier one.
+        let (sub, atts) = with_scan(&vec![i; if i % 2 == 0 { 900_000 } else { 1_000 }]);
+        outbox.enqueue(&sub, &atts).unwrap();
+        ids.push(sub.id);
+    }
+    let report = client.sync_once(&outbox).await;
+    assert_eq!(report.stopped, None);
+    assert_eq!(report.acknowledged.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids);
+    let db = hub_db(dir.path());
+    assert_eq!(db.total_submissions().unwrap(), 7);
+    assert_eq!(db.case_count().unwrap(), 7);
+    for id in &ids {
+        let e = outbox.entry(*id).unwrap().unwrap();
+        assert_eq!((e.state, e.attempts), (OutboxState::Acknowledged, 1));
+        assert_eq!(e.case_number, db.case_for(*id).unwrap());
+    }
+    assert_eq!(report.bytes_sent, ids.iter().map(|id| outbox.sealed_copy(*id).unwrap().unwrap().attachments[0].bytes.len() as u64).sum::<u64>());
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_captive_portal_page_stops_the_batch() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = outbox(dir.path());

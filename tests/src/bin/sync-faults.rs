@@ -17,6 +17,12 @@
 //! from the seed. Last line:
 //! `submitted=N at_hub=N lost=0 duplicated=0 corrupt=0`.
 //!
+//! `--province` (issue 17) puts the hub at province scale instead of one
+//! in-process SQLite hub: PostgreSQL, Garage as S3 object storage, two hub
+//! instances (processes of this binary, `--hub-child`) behind nginx, and
+//! the first instance SIGKILLed and restarted every `--hub-kill-every-ms`
+//! while the terminal syncs. See `tests::province`.
+//!
 //! `--netns` (root; `ip`, `tc`, and `nft` where the kernel lacks netem) runs
 //! the terminal in its own network namespace behind a veth pair with
 //! `--loss-percent` random packet loss each way and a `--rate-mbit` cap
@@ -70,9 +76,23 @@ struct Args {
     /// With --netns: the link's rate cap.
     #[arg(long, default_value_t = 50)]
     rate_mbit: u32,
-    // ---- child mode ----
+    /// Two hub instances on PostgreSQL + S3 (Garage) behind nginx, one killed again and again.
+    #[arg(long, conflicts_with = "netns")]
+    province: bool,
+    /// With --province: how often the first instance is SIGKILLed (and restarted).
+    #[arg(long, default_value_t = 4000)]
+    hub_kill_every_ms: u64,
+    // ---- child modes ----
     #[arg(long, hide = true)]
     child: bool,
+    #[arg(long, hide = true)]
+    hub_child: bool,
+    #[arg(long, hide = true)]
+    hub_db: Option<String>,
+    #[arg(long, hide = true)]
+    hub_objects: Option<String>,
+    #[arg(long, hide = true)]
+    hub_port: Option<u16>,
     #[arg(long, hide = true)]
     hub_url: Option<String>,
 }
@@ -81,6 +101,10 @@ fn main() -> Result<()> {
     let args = Args::parse();
     if args.child {
         return child(&args);
+    }
+    if args.hub_child {
+        let (db, objects, port) = (args.hub_db.as_deref().context("--hub-db")?, args.hub_objects.as_deref().context("--hub-objects")?, args.hub_port.context("--hub-port")?);
+        return tests::province::serve_hub_child(db, objects, &args.dir.clone().context("--dir")?, port);
     }
     let tmp;
     let dir = match &args.dir {
@@ -215,19 +239,28 @@ fn parent(args: &Args, dir: &Path) -> Result<()> {
         None
     };
     let host: std::net::IpAddr = if link.is_some() { HOST_ADDR.into() } else { [127, 0, 0, 1].into() };
+    let province = if args.province { Some(ProvinceRun::start(args, dir, &identity)?) } else { None };
     let (hub, proxy, counts, proxy_task) = rt.block_on(async {
-        let hub = Hub::spawn_with(
-            (host, 0).into(),
-            &dir.join("hub.db"),
-            HubOptions { platform_key: Some(platform.clone()), ..HubOptions::default() },
-        )
-        .await?;
-        hub.register_terminal(NewTerminal { id: TERMINAL.into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
-        let (proxy, counts, task) = fault_proxy_on((host, 0).into(), hub.addr(), FaultPlan { rate: args.fault_rate, seed: args.seed }).await?;
+        let (hub, upstream) = match &province {
+            Some(p) => (None, std::net::SocketAddr::from(([127, 0, 0, 1], p.nginx.port))),
+            None => {
+                let hub = Hub::spawn_with(
+                    (host, 0).into(),
+                    &dir.join("hub.db"),
+                    HubOptions { platform_key: Some(platform.clone()), ..HubOptions::default() },
+                )
+                .await?;
+                hub.register_terminal(NewTerminal { id: TERMINAL.into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
+                let addr = hub.addr();
+                (Some(hub), addr)
+            }
+        };
+        let (proxy, counts, task) = fault_proxy_on((host, 0).into(), upstream, FaultPlan { rate: args.fault_rate, seed: args.seed }).await?;
         Ok::<_, anyhow::Error>((hub, proxy, counts, task))
     })?;
     let url = format!("http://{proxy}");
-    eprintln!("hub {} behind fault proxy {url} (fault rate {}), dir {}", hub.base_url(), args.fault_rate, dir.display());
+    let shown = hub.as_ref().map_or_else(|| "two instances on PostgreSQL + S3 behind nginx".to_owned(), |h| h.base_url());
+    eprintln!("hub {shown} behind fault proxy {url} (fault rate {}), dir {}", args.fault_rate, dir.display());
 
     let mut rng = Rng::new(args.seed ^ 0x5EED);
     let mut kills_left = args.kills;
@@ -295,11 +328,22 @@ fn parent(args: &Args, dir: &Path) -> Result<()> {
     }
     rt.block_on(async {
         proxy_task.abort();
-        let _ = hub.shutdown().await;
+        if let Some(hub) = hub {
+            let _ = hub.shutdown().await;
+        }
     });
 
     // Check the hub against the filings rebuilt from the seed.
-    let db = HubDb::open(&dir.join("hub.db"))?;
+    // The servers stay up (held in `province`) until the check is done.
+    let mut province = province;
+    let db = match province.as_mut() {
+        Some(p) => {
+            let (kills, db) = p.stop()?;
+            eprintln!("hub instance killed {kills} times (SIGKILL, restarted each time)");
+            db
+        }
+        None => HubDb::open(&dir.join("hub.db"))?,
+    };
     let (mut at_hub, mut corrupt, mut lost) = (0u64, 0u64, 0u64);
     let mut expected = std::collections::HashSet::new();
     for i in 0..args.submissions {
@@ -348,4 +392,73 @@ fn parent(args: &Args, dir: &Path) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// `--province`: the servers, the steady instance, and the thread that
+/// kills and restarts the other one.
+struct ProvinceRun {
+    _pg: tests::province::Postgres,
+    garage: tests::province::Garage,
+    nginx: tests::province::Nginx,
+    db_url: String,
+    steady: Child,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    killer: Option<std::thread::JoinHandle<Result<u32>>>,
+}
+
+impl ProvinceRun {
+    fn start(args: &Args, dir: &Path, identity: &DeviceIdentity) -> Result<ProvinceRun> {
+        use tests::province::{free_port, spawn_hub_child, Garage, Nginx, Postgres};
+        let pg = Postgres::start(&dir.join("pg"))?;
+        let garage = Garage::start(&dir.join("garage"))?;
+        let db_url = pg.url();
+        // Created once here: both instances then read the same key.
+        hub::signing::load_or_create(&dir.join("signing.key"))?;
+        let store = hub::open_store_blocking(Path::new(&db_url), Some(Path::new(&garage.objects)))?;
+        let t = NewTerminal { id: TERMINAL.into(), public_key: identity.public_key(), village_code: None, label: None };
+        store.add_terminal(&t, time::OffsetDateTime::now_utc())?;
+        drop(store);
+        let exe = std::env::current_exe()?;
+        let ports = [free_port()?, free_port()?];
+        let steady = spawn_hub_child(&exe, &db_url, &garage.objects, dir, ports[1])?;
+        let mut victim = spawn_hub_child(&exe, &db_url, &garage.objects, dir, ports[0])?;
+        let nginx = Nginx::start(&dir.join("nginx"), &ports)?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stop2, every, objects, db2, dir2) = (stop.clone(), Duration::from_millis(args.hub_kill_every_ms), garage.objects.clone(), db_url.clone(), dir.to_owned());
+        let killer = std::thread::spawn(move || -> Result<u32> {
+            let mut kills = 0;
+            loop {
+                let t = Instant::now();
+                while t.elapsed() < every {
+                    if stop2.load(Ordering::Relaxed) {
+                        let _ = victim.kill();
+                        let _ = victim.wait();
+                        return Ok(kills);
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                victim.kill()?; // SIGKILL, mid-request as likely as not
+                victim.wait()?;
+                kills += 1;
+                std::thread::sleep(Duration::from_millis(200));
+                victim = spawn_hub_child(&exe, &db2, &objects, &dir2, ports[0])?;
+            }
+        });
+        eprintln!("province: PostgreSQL {db_url}, objects in Garage, two hub instances behind nginx on port {}", nginx.port);
+        Ok(ProvinceRun { _pg: pg, garage, nginx, db_url, steady, stop, killer: Some(killer) })
+    }
+
+    /// Stops the instances; how many times one was killed, and the hub's data to check.
+    fn stop(&mut self) -> Result<(u32, HubDb)> {
+        self.stop.store(true, Ordering::Relaxed);
+        let kills = match self.killer.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(r)) => r?,
+            Some(Err(_)) => bail!("the thread killing hub instances panicked"),
+            None => 0,
+        };
+        let _ = self.steady.kill();
+        let _ = self.steady.wait();
+        let db = HubDb::open_any(Path::new(&self.db_url), Some(Path::new(&self.garage.objects)))?;
+        Ok((kills, db))
+    }
 }

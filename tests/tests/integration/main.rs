@@ -5,13 +5,16 @@
 //! stays a binary of its own (`tests/watchdog.rs`): it sets the process's
 //! NOTIFY_SOCKET and runs Slint's process-wide event loop.
 
+mod e_license_journey;
 mod enroll;
 mod harness;
+mod hub_load;
 mod journey;
 mod layout;
 mod progress_anywhere;
 mod read_only_root;
 mod rollout;
+mod sync_faults_province;
 mod translations;
 mod ui_browse_screens;
 mod ui_bundle;

@@ -5,7 +5,8 @@
 //! the villager types the receipt's number, places the same ID card, and
 //! sees the platform's history and the reply. With the hub gone, the same
 //! steps say the platform cannot be asked and show what the kiosk knows.
-//! Screens go to `<target>/journey/progress-anywhere/`.
+//! A bundle filed in the van shows each part, and a rejected part its
+//! reason, at the kiosk the same way. Screens go to `<target>/journey/progress-anywhere/`.
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -263,4 +264,65 @@ fn filed_in_the_van_checked_at_the_village_kiosk_with_the_card() {
     assert_eq!(k.window.global::<ui::Visit>().get_lookup_phase(), ui::LookupPhase::Nothing);
     assert!(k.shows("现在连不上政务服务平台"), "{}", k.window.global::<ui::Visit>().get_lookup_message());
     assert!(!k.shows("社会保障卡申领"));
+}
+
+/// A bundle (我要领取失业保险金) filed in the van for the card holder; one
+/// department accepts its part, another rejects its part with words. At the
+/// village kiosk, with the same card, the platform's answer lists each
+/// part, and the rejected one reads 不予受理 with the back office's reason
+/// (the connector path: hub `POST /v1/progress`, `SyncClient::progress`,
+/// the kiosk's `from_platform`, the window).
+#[test]
+fn a_bundles_parts_and_a_rejection_reason_reach_another_kiosk_with_the_card() {
+    const PARTS: [&str; 3] = ["620000RS0013", "620000RS0016", "620000RS0019"];
+    const REASON: &str = "请先到乡镇就业服务站登记技能";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let platform = Arc::new(offline_cache::generate_platform_key());
+    let options = HubOptions { platform_key: Some(platform.clone()), ..HubOptions::default() };
+    let hub = rt.block_on(Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"), options)).unwrap();
+
+    let (identity, _) = DeviceIdentity::load_or_create(&dir.path().join("van-device.key"), VAN).unwrap();
+    rt.block_on(hub.register_terminal(NewTerminal { id: VAN.into(), public_key: identity.public_key(), village_code: None, label: None })).unwrap();
+    let mut cfg = OutboxConfig::new(platform.public_key(), VAN);
+    cfg.disk_reserve_bytes = 0;
+    let outbox = Outbox::open(&dir.path().join("van-outbox.db"), cfg).unwrap();
+    // The submission the bundle journey builds (session::tests::bundles), for the simulator's card holder.
+    let mut sub = model::fixtures::sample_submission(vec![]);
+    sub.applicant = model::submission::Applicant::from(&model::fixtures::sample_identity());
+    sub.item_code = model::ImplementCode::parse("620000YJS004").unwrap();
+    sub.bundle_code = Some(sub.item_code.clone());
+    sub.parts = PARTS.iter().map(|c| model::ImplementCode::parse(c).unwrap()).collect();
+    sub.form.insert("wish".into(), "local".into());
+    sub.terminal_id = VAN.into();
+    outbox.enqueue(&sub, &[]).unwrap();
+    let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig::default()).unwrap();
+    let report = rt.block_on(client.sync_once(&outbox));
+    assert_eq!(report.acknowledged.len(), 1, "{report:?}");
+    let case = report.acknowledged[0].1.clone();
+    rt.block_on(hub::backoffice::decide_part(hub.store(), &format!("{case}P1"), Decision::Accept, "王科员")).unwrap();
+    rt.block_on(hub::backoffice::decide_part(hub.store(), &format!("{case}P3"), Decision::Reject { reason: REASON.into() }, "李科员"))
+        .unwrap();
+
+    let mut k = VillageKiosk::start(&rt, &hub, &platform, dir.path());
+    k.check_progress(case.as_str(), "bundle-found");
+    let v = k.window.global::<ui::Visit>();
+    assert_eq!(v.get_lookup_phase(), ui::LookupPhase::Found, "{}", v.get_lookup_message());
+    assert!(k.shows("在政务服务平台上查到 1 件："));
+    let rows: Vec<ui::ProgressRow> = ui::slint::Model::iter(&v.get_lookup_rows()).collect();
+    assert_eq!(rows[0].item.as_str(), "我要领取失业保险金");
+    let parts: Vec<(String, String, String)> =
+        ui::slint::Model::iter(&rows[0].parts).map(|p| (p.item.to_string(), p.number.to_string(), p.status.to_string())).collect();
+    assert_eq!(
+        parts,
+        [
+            ("失业登记".to_owned(), format!("{case}P1"), "已交到政务服务平台，正在办理".to_owned()),
+            ("失业保险金申领".to_owned(), format!("{case}P2"), "已交到政务服务平台，正在办理".to_owned()),
+            ("求职登记和职业介绍".to_owned(), format!("{case}P3"), format!("不予受理。原因：{REASON}")),
+        ]
+    );
+    assert_eq!(ui::slint::Model::iter(&rows[0].parts).last().map(|p| p.tone), Some(ui::ProgressTone::Problem));
+    k.tap("完成");
+    k.wait_screen(ui::Screen::Goodbye);
+    rt.block_on(hub.shutdown()).unwrap();
 }

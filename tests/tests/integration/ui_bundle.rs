@@ -106,7 +106,9 @@ fn files_a_bundle_as_one_journey_and_shows_each_part() {
     };
     assert!(part("失业登记").contains("已经办结"));
     assert!(part("失业保险金申领").contains("正在办理"));
-    assert!(part("求职登记和职业介绍").contains("请找村代办员"));
+    // The rejected part gives the back office's reason, not "ask the assistant".
+    let rejected = part("求职登记和职业介绍");
+    assert!(rejected.contains("不予受理") && rejected.contains("原因：请先到乡镇就业服务站登记技能"), "{rejected}");
     k.tap("完成");
     k.wait_screen(ui::Screen::Goodbye);
     k.finish();

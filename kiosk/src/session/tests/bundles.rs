@@ -93,6 +93,7 @@ fn progress_shows_each_part_of_a_bundle() {
         item_code: ImplementCode::parse(PARTS[i]).unwrap(),
         case_number: CaseNumber::parse(&format!("622026112100000001P{}", i + 1)).unwrap(),
         stage,
+        reason: (stage == FilingStage::Problem).then(|| "缺少离职证明".to_owned()),
     };
     s.handle(Event::LookedUp(vec![filing(vec![part(0, FilingStage::Done), part(1, FilingStage::Delivered), part(2, FilingStage::Problem)])]));
     let row = &s.view().lookup_rows[0];
@@ -106,4 +107,18 @@ fn progress_shows_each_part_of_a_bundle() {
             ("求职登记和职业介绍", "622026112100000001P3", ui::ProgressTone::Problem),
         ]
     );
+    // The rejected part says so and gives the back office's reason, in
+    // every language (the reason stays in the back office's words), not the
+    // words for a filing that could not be sent.
+    for (lang, rejected, said) in [
+        (Lang::ZhCn, "不予受理", "不予受理。原因：缺少离职证明"),
+        (Lang::Bo, "དང་ལེན་མ་བྱས།", "རྒྱུ་མཚན། 缺少离职证明"),
+        (Lang::Kk, "قابىلدانبادى", "سەبەبى: 缺少离职证明"),
+        (Lang::En, "Not accepted", "Not accepted. Reason: 缺少离职证明"),
+    ] {
+        s.handle(Event::SetLanguage(lang));
+        let status = s.view().lookup_rows[0].parts[2].status.clone();
+        assert!(status.contains(rejected) && status.contains(said), "{lang:?}: {status}");
+        assert!(!status.contains(&ui::i18n::tr(lang.code(), "发送遇到问题，请找村代办员")), "{lang:?}: {status}");
+    }
 }

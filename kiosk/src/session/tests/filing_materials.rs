@@ -96,33 +96,123 @@ fn each_material_is_scanned_previewed_retaken_and_attached() {
     assert_ne!(sub.attachments[0].sha256, model::submission::sha256_hex(&first.files[0].bytes));
 }
 
-#[test]
-fn e_licenses_need_no_scan_only_while_online() {
-    let mut s = session(BOTH);
-    // The hub's config says an e-license library is behind this terminal.
+const BABY: &[(&str, &str)] = &[("baby_name", "马小花"), ("baby_gender", "2"), ("baby_birth_date", "2026-11-02")];
+
+/// Up to the birth certificate (an e-license material) on a terminal whose
+/// hub has an e-license library: the effects of entering it.
+fn to_birth_certificate(s: &mut Session, online: bool) -> Vec<Effect> {
     s.set_paths(model::protocol::Paths { e_license: true, ..Default::default() });
-    to_materials(&mut s, BIRTH, &[("baby_name", "马小花"), ("baby_gender", "2"), ("baby_birth_date", "2026-11-02")]);
-    // Offline: the birth certificate must be scanned.
+    s.handle(Event::LinkChanged { online });
+    s.handle(Event::Start);
+    s.handle(Event::ChooseService(BIRTH.into()));
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(identity(Validity::LongTerm)));
+    s.handle(Event::FieldEdited { key: "phone".into(), value: "13912345678".into() });
+    for (k, v) in BABY {
+        s.handle(Event::FieldEdited { key: (*k).into(), value: (*v).into() });
+    }
+    let fx = s.handle(Event::SubmitForm);
+    assert_eq!(s.view().material.unwrap().name, "出生医学证明");
+    fx
+}
+
+fn birth_license() -> Box<model::protocol::ELicenseDocument> {
+    Box::new(model::protocol::ELicenseDocument {
+        name: "出生医学证明".into(),
+        issuer: "临夏州妇幼保健院".into(),
+        license_id: "Q620102512345".into(),
+        issued_on: Some("2026-11-03".into()),
+    })
+}
+
+#[test]
+fn an_e_license_found_online_is_recorded_instead_of_a_scan() {
+    let mut s = session(BOTH);
+    let fx = to_birth_certificate(&mut s, true);
+    // The library is asked for this applicant, at once.
+    let [Effect::LookUpELicense { material, id_number }] = fx.as_slice() else { panic!("expected a lookup, got {fx:?}") };
+    assert_eq!(material, "birth_cert");
+    assert_eq!(id_number, &identity(Validity::LongTerm).id_number);
     let v = s.view().material.unwrap();
-    assert_eq!(v.name, "出生医学证明");
-    assert!(!v.can_next && v.hint.contains("没有网络"), "{v:?}");
+    assert!(v.busy && !v.can_next && v.hint.contains("正在电子证照库里查找"), "{v:?}");
+    assert!(s.view().busy_message.contains("正在电子证照库里查找"));
+    // 下一步 waits for the answer.
     s.handle(Event::NextMaterial);
     assert_eq!(s.view().material.unwrap().name, "出生医学证明");
 
-    // Online: it says so, and 下一步 goes on without a scan.
-    s.handle(Event::LinkChanged { online: true });
+    s.handle(Event::ELicenseLooked { material: "birth_cert".into(), found: Some(birth_license()), miss: materials::ELicenseLookup::Found });
     let v = s.view().material.unwrap();
-    assert!(v.can_next && v.hint.contains("电子证照库") && v.can_scan, "{v:?}");
+    assert!(v.can_next && !v.busy && !v.can_scan && !v.can_photo, "{v:?}");
+    assert_eq!(v.captured, "已从电子证照库调取，不用扫描");
+    // Which license, in plain words; its number masked as every number on screen.
+    assert_eq!(v.hint, "用的是电子证照「出生医学证明」，编号 Q620*****2345，临夏州妇幼保健院 2026-11-03 发");
+    assert!(!v.hint.contains("Q620102512345"));
     s.handle(Event::NextMaterial);
     assert_eq!(s.view().material.unwrap().name, "户口簿");
     scan(&mut s, page(40));
     s.handle(Event::NextMaterial);
     let rows = s.view().review_rows;
-    assert!(rows.contains(&("出生医学证明".into(), "从电子证照库调取，不用扫描".into())), "{rows:?}");
+    let words = "用的是电子证照「出生医学证明」，编号 Q620*****2345，临夏州妇幼保健院 2026-11-03 发";
+    assert!(rows.contains(&("出生医学证明".into(), words.into())), "{rows:?}");
     let fx = s.handle(Event::Confirm);
     let [Effect::Submit(sub, files)] = fx.as_slice() else { panic!("expected a submit, got {fx:?}") };
+    // Only the household register was scanned; the license is recorded.
     assert_eq!(sub.attachments.iter().map(|a| a.material_code.as_str()).collect::<Vec<_>>(), ["hukou"]);
     assert_eq!(files.len(), 1);
+    let r = &sub.e_licenses[..];
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].material_code.as_str(), r[0].kind.as_str(), r[0].number.as_str(), r[0].issuer.as_str(), r[0].issued_on.as_deref()),
+        ("birth_cert", "出生医学证明", "Q620102512345", "临夏州妇幼保健院", Some("2026-11-03"))
+    );
+}
+
+#[test]
+fn without_a_license_the_same_material_is_scanned_and_the_screen_says_why() {
+    use materials::ELicenseLookup as L;
+    for (online, miss, why) in [
+        (false, None, "没有网络，不能调取电子证照，要扫描"),
+        (true, Some(L::NotFound), "电子证照库里没有找到，要扫描"),
+        (true, Some(L::NotAnswering), "电子证照库没有回应，要扫描"),
+        (true, Some(L::NoNetwork), "没有网络，不能调取电子证照，要扫描"),
+    ] {
+        let mut s = session(BOTH);
+        let fx = to_birth_certificate(&mut s, online);
+        assert_eq!(fx.iter().any(|e| matches!(e, Effect::LookUpELicense { .. })), online, "{fx:?}");
+        if let Some(miss) = miss {
+            s.handle(Event::ELicenseLooked { material: "birth_cert".into(), found: None, miss });
+        }
+        let v = s.view().material.unwrap();
+        // The reason stands above how to scan; one reason, the true one.
+        assert!(v.can_scan && !v.can_next && !v.busy && v.reason == why && v.hint.contains("扫描"), "{why}: {v:?}");
+        assert!(!v.hint.contains("电子证照"), "{v:?}");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "出生医学证明", "{why}: a scan is needed");
+        scan(&mut s, page(30));
+        assert_eq!(s.view().material.unwrap().reason, "", "once scanned, the reason is past");
+        s.handle(Event::NextMaterial);
+        assert_eq!(s.view().material.unwrap().name, "户口簿");
+        scan(&mut s, page(40));
+        s.handle(Event::NextMaterial);
+        let fx = s.handle(Event::Confirm);
+        let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("expected a submit, got {fx:?}") };
+        assert!(sub.e_licenses.is_empty());
+        assert_eq!(sub.attachments.iter().map(|a| a.material_code.as_str()).collect::<Vec<_>>(), ["birth_cert", "hukou"]);
+    }
+}
+
+#[test]
+fn without_a_library_the_kiosk_neither_asks_nor_mentions_it() {
+    let mut s = session(BOTH);
+    s.handle(Event::LinkChanged { online: true });
+    to_materials(&mut s, BIRTH, BABY);
+    let v = s.view().material.unwrap();
+    assert_eq!(v.name, "出生医学证明");
+    assert!(!v.hint.contains("电子证照") && v.reason.is_empty() && v.can_scan && !v.can_next, "{v:?}");
+    // A late answer from a lookup nobody asked for changes nothing.
+    s.handle(Event::ELicenseLooked { material: "birth_cert".into(), found: Some(birth_license()), miss: materials::ELicenseLookup::Found });
+    assert!(!s.view().material.unwrap().can_next);
 }
 
 #[test]

@@ -128,8 +128,10 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
         s.handle(Event::Cancel);
     }
 
-    // Filing an item with an e-license material, to the end, sent and saved offline.
-    for sent in [true, false] {
+    // Filing an item with an e-license material, to the end, sent and saved
+    // offline; the library finds it, has none, or does not answer.
+    use materials::ELicenseLookup as L;
+    for (sent, library) in [(true, None), (false, Some(L::NotFound)), (true, Some(L::NotAnswering))] {
         s.handle(Event::Start);
         s.handle(Event::ChooseService(BIRTH.into()));
         s.handle(Event::StartFiling);
@@ -140,9 +142,9 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
         for (k, v) in [("phone", "13912345678"), ("baby_name", "马小花"), ("baby_gender", "2"), ("baby_birth_date", "2026-11-02")] {
             s.handle(Event::FieldEdited { key: k.into(), value: v.into() });
         }
-        s.handle(Event::SubmitForm);
+        let fx = s.handle(Event::SubmitForm);
         look(&s);
-        through_materials(&mut s, &mut look);
+        through_materials(&mut s, &mut look, fx, library);
         assert_eq!(s.screen(), Screen::Review, "the walk reached the review");
         look(&s);
         let fx = s.handle(Event::Confirm);
@@ -276,22 +278,38 @@ fn everything_shown(paths: Paths, online: bool, lang: Lang) -> Vec<String> {
 }
 
 /// Through the materials: 下一步 where it may, a scan where it must.
-fn through_materials(s: &mut Session, look: &mut impl FnMut(&Session)) {
+fn through_materials(s: &mut Session, look: &mut impl FnMut(&Session), mut fx: Vec<Effect>, library: Option<materials::ELicenseLookup>) {
     for _ in 0..6 {
+        // The e-license library answers (found, or why not), as the app would.
+        for e in std::mem::take(&mut fx) {
+            if let Effect::LookUpELicense { material, .. } = e {
+                look(s);
+                let miss = library.unwrap_or(materials::ELicenseLookup::Found);
+                let found = (miss == materials::ELicenseLookup::Found).then(|| {
+                    Box::new(model::protocol::ELicenseDocument {
+                        name: "出生医学证明".into(),
+                        issuer: "临夏州妇幼保健院".into(),
+                        license_id: "Q620102512345".into(),
+                        issued_on: Some("2026-11-03".into()),
+                    })
+                });
+                s.handle(Event::ELicenseLooked { material, found, miss });
+            }
+        }
         if s.screen() != Screen::Materials {
             break;
         }
         look(s);
-        s.handle(Event::NextMaterial);
+        fx = s.handle(Event::NextMaterial);
         if s.screen() == Screen::Materials && !s.view().material.is_some_and(|m| m.can_next) {
-            let fx = s.handle(Event::CaptureMaterial(CaptureKind::Scan));
-            if let [Effect::CaptureMaterial { material, .. }] = fx.as_slice() {
+            let capturing = s.handle(Event::CaptureMaterial(CaptureKind::Scan));
+            if let [Effect::CaptureMaterial { material, .. }] = capturing.as_slice() {
                 let img = image::RgbImage::from_pixel(300, 400, image::Rgb([40, 40, 200]));
                 let capture = Box::new(materials::capture_of(CaptureKind::Scan, &[img]).unwrap());
                 s.handle(Event::MaterialCaptured { material: material.clone(), capture });
             }
             look(s);
-            s.handle(Event::NextMaterial);
+            fx = s.handle(Event::NextMaterial);
         }
     }
 }
@@ -357,7 +375,10 @@ fn with_the_paths_the_promises_are_made() {
     let all = Paths { sms: true, e_license: true, mail: true };
     let shown = everything_shown(all, true, Lang::ZhCn).join("\n");
     assert!(shown.contains("办结以后，会有短信告诉您"), "the text is promised when a gateway exists");
-    assert!(shown.contains("从电子证照库调取"), "the e-license library is offered when it exists");
+    assert!(shown.contains("已从电子证照库调取"), "the e-license library is used when it exists");
+    for words in ["用的是电子证照「出生医学证明」，编号 Q620*****2345", "正在电子证照库里查找", "电子证照库里没有找到，要扫描", "电子证照库没有回应，要扫描"] {
+        assert!(shown.contains(words), "the walk shows {words}");
+    }
     assert!(shown.contains("邮寄到家（结果物流快递）"), "mailing the result is offered when the post exists");
     assert!(shown.contains("甘肃省临夏回族自治州东乡族自治县锁南镇巴牙村委会 5社8号"), "to the place picked");
     // The walk reaches the progress-anywhere screens too.
