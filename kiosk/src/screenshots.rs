@@ -292,6 +292,29 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
     take("bundle-progress", &s);
     s.handle(Event::Cancel);
 
+    // 按部门: the departments, then one department's items.
+    s.handle(Event::Start);
+    s.handle(Event::ChooseTheme("departments".into()));
+    take("departments", &s);
+    let first = s.view().services.first().map(|t| t.code.clone()).expect("a department");
+    s.handle(Event::ChooseService(first));
+    take("department", &s);
+    s.handle(Event::Cancel);
+
+    // 搜索: the keyboard up, initials typed, every result, a code, nothing found.
+    s.handle(Event::Search);
+    take("search", &s);
+    s.handle(Event::SearchTyped("ylbx".into()));
+    take("search-typing", &s);
+    s.handle(Event::SearchKeyboard(false));
+    take("search-results", &s);
+    s.handle(Event::SearchKeyboard(true));
+    s.handle(Event::SearchTyped("620000RS00".into()));
+    take("search-code", &s);
+    s.handle(Event::SearchTyped("qqzz".into()));
+    take("search-nothing", &s);
+    s.handle(Event::Cancel);
+
     // The e-license library (the hub has one): asked online, found; then a
     // save that failed. Then not found, not answering, and offline: a scan, and why.
     s.set_paths(model::protocol::Paths { e_license: true, ..Default::default() });
@@ -333,6 +356,40 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         s.handle(Event::Cancel);
     }
     shots
+}
+
+/// Shows `view` in the window as the kiosk would: the view, and on the
+/// search screen the keyboard the glue would have up (the language's own
+/// while nothing is typed, letters for pinyin, digits for a code) with
+/// what was typed. Everywhere else the keyboard is closed.
+pub fn stage(w: &ui::KioskWindow, view: &View) {
+    use textinput::layout::Kind;
+    use ui::KeyboardMode;
+    ui_glue::apply(w, view);
+    let kb = w.global::<ui::Keyboard>();
+    if view.screen != crate::session::Screen::Search || !view.search_typing {
+        kb.set_mode(KeyboardMode::Closed);
+        return;
+    }
+    let query = view.search_query.as_str();
+    let (mode, kind) = if query.chars().any(|c| c.is_ascii_digit()) {
+        (KeyboardMode::Digits, Some(Kind::Digits))
+    } else if !query.is_empty() {
+        (KeyboardMode::English, Some(Kind::English))
+    } else {
+        match view.lang {
+            Lang::ZhCn => (KeyboardMode::Handwriting, None),
+            Lang::Bo => (KeyboardMode::Tibetan, Some(Kind::Tibetan)),
+            Lang::Kk => (KeyboardMode::Kazakh, Some(Kind::Kazakh)),
+            Lang::En => (KeyboardMode::English, Some(Kind::English)),
+        }
+    };
+    let (caps, columns, _) = kind.map(crate::keyboard_glue::key_caps).unwrap_or_default();
+    kb.set_rows(caps.iter().map(|c| c.row + 1).max().unwrap_or(1));
+    kb.set_columns(columns.max(1) as i32);
+    kb.set_keys(slint::ModelRc::new(slint::VecModel::from(caps)));
+    kb.set_text(query.into());
+    kb.set_mode(mode);
 }
 
 /// The birth registration's form filled and sent on: the materials screen
@@ -424,7 +481,7 @@ pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>> {
                 // The waiting filing is easier to read with the network down.
                 let offline = name == "saved-waiting";
                 ui_glue::set_link_status(&ui, crate::app::LinkStatus { online: Some(!offline), unsent: offline as u64 });
-                ui_glue::apply(&ui, &view);
+                stage(&ui, &view);
                 let path = lang_dir.join(format!("{name}{suffix}.png"));
                 write_png(&path, &draw(&window))?;
                 written.push(path);

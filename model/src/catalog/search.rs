@@ -49,6 +49,8 @@ struct Entry {
     /// Keywords: their text and units.
     keywords: Vec<(String, Vec<Unit>)>,
     english: String,
+    /// The Tibetan and Kazakh names, typed on those keyboards.
+    others: Vec<String>,
 }
 
 /// A prepared index over one catalog version. Build it once per catalog
@@ -125,6 +127,7 @@ impl SearchIndex {
                     units: units(zh),
                     keywords: keywords.iter().map(|k| (k.clone(), units(k))).collect(),
                     english: if name.has(Lang::En) { name.get(Lang::En).to_lowercase() } else { String::new() },
+                    others: [Lang::Bo, Lang::Kk].into_iter().filter(|l| name.has(*l)).map(|l| name.get(l).to_owned()).collect(),
                     hit,
                 }
             })
@@ -145,7 +148,15 @@ impl SearchIndex {
                 Some(0) => Some(Quality::Prefix),
                 Some(_) => Some(Quality::Inside),
                 // A keyword is another name: starting it is as good as starting the name.
-                None => e.keywords.iter().filter(|(k, _)| k.contains(query)).map(|(k, _)| if k.starts_with(query) { Quality::Prefix } else { Quality::Inside }).min(),
+                None => e
+                    .keywords
+                    .iter()
+                    .map(|(k, _)| k)
+                    // Typed on the Tibetan or Kazakh keyboard: the name in that language.
+                    .chain(&e.others)
+                    .filter(|k| k.contains(query))
+                    .map(|k| if k.starts_with(query) { Quality::Prefix } else { Quality::Inside })
+                    .min(),
             };
         }
         let compact: String = q_lower.chars().filter(|c| !c.is_whitespace() && *c != '\'').collect();

@@ -98,3 +98,19 @@ fn frequent_items_are_counted_locally() {
     let top: Vec<&str> = c.frequent(&filed, 5).iter().map(|i| i.implement_code.as_str()).collect();
     assert_eq!(top, ["620000NY0001", "620000RS0003"]);
 }
+
+#[test]
+fn tibetan_and_kazakh_names_are_found_as_typed_on_their_keyboards() {
+    let c = Catalog::starter();
+    let index = SearchIndex::new(&c);
+    let card = c.item("620000RS0001").unwrap();
+    for lang in [Lang::Bo, Lang::Kk] {
+        let name = card.name.get(lang);
+        assert_ne!(name, card.name.get(Lang::ZhCn), "{lang:?} has its own name");
+        let hits = index.search(name, &HashMap::new(), 5);
+        assert_eq!(hits.first().map(|h| h.code().as_str()), Some("620000RS0001"), "{lang:?}: {name}");
+        // The start of the name finds it too, among others.
+        let start: String = name.chars().take(6).collect();
+        assert!(index.search(&start, &HashMap::new(), 30).iter().any(|h| h.code().as_str() == "620000RS0001"), "{lang:?}: {start}");
+    }
+}

@@ -16,6 +16,7 @@ mod read_only_root;
 mod rollout;
 mod sync_faults_province;
 mod translations;
+mod ui_browse_screens;
 mod ui_bundle;
 mod ui_catalog_live;
 mod ui_diagnostics;

@@ -44,7 +44,7 @@ fn no_text_overflows_at_large_text_in_any_language() {
     for lang in Lang::ALL {
         for large in [true, false] {
             for (screen, view) in journeys(lang, large, false) {
-                ui_glue::apply(&window, &view);
+                kiosk::screenshots::stage(&window, &view);
                 // Lay out and draw, so conditional parts exist and have their size.
                 testing::mock_elapsed_time(Duration::from_millis(50));
                 window.window().take_snapshot().unwrap();

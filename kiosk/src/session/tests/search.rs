@@ -123,6 +123,16 @@ fn the_query_goes_with_the_visit_and_is_in_the_villagers_language() {
     let v = s.view();
     assert_eq!(v.services[0].code, "620000RS0001");
     assert_eq!(v.services[0].name, Catalog::starter().item("620000RS0001").unwrap().name.get(Lang::Kk));
+    // And on the Kazakh keyboard: a word of the Kazakh name (Arabic script).
+    let kk_name = Catalog::starter().item("620000RS0001").unwrap().name.get(Lang::Kk).to_owned();
+    let word = kk_name.split(' ').max_by_key(|w| w.chars().count()).unwrap().to_owned();
+    s.handle(Event::SearchTyped(word.clone()));
+    assert!(s.view().services.iter().any(|t| t.code == "620000RS0001"), "{word} finds {kk_name}");
+    // Tibetan, the same.
+    s.handle(Event::SetLanguage(Lang::Bo));
+    let bo_name = Catalog::starter().item("620000RS0001").unwrap().name.get(Lang::Bo).to_owned();
+    s.handle(Event::SearchTyped(bo_name.clone()));
+    assert_eq!(s.view().services[0].code, "620000RS0001", "{bo_name}");
 }
 
 #[test]

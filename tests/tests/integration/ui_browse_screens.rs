@@ -1,0 +1,189 @@
+//! Theme browsing, department browsing, a bundle journey and search as the
+//! kiosk's screenshots draw them (`kiosk::screenshots::journeys`, shown
+//! with `screenshots::stage`, the real session's views), in every language
+//! at normal and large text (issue 15). Each screen is written to
+//! `<target>/journey/browse-<lang>-<size>/<screen>.png` and checked: every
+//! button, tab and key at least 60×60 and wholly on screen (theme chips:
+//! reachable with the big arrows), Kazakh mirrored (first tile, result and
+//! chip at the right).
+
+use std::time::Duration;
+
+use i_slint_backend_testing::{self as testing, AccessibleRole, ElementHandle, ElementQuery};
+use kiosk::screenshots::{journeys, stage, TERMINAL_ID, TERMINAL_PLACE};
+use kiosk::session::View;
+use model::Lang;
+use ui::slint::ComponentHandle;
+use ui::KioskWindow;
+
+use super::harness::{click, shots};
+
+/// The journey screens of issue 15's browsing, bundles and search.
+const SCREENS: [&str; 14] = [
+    "services",
+    "services-theme",
+    "departments",
+    "department",
+    "bundles",
+    "bundle-guide",
+    "bundle-form",
+    "bundle-review",
+    "bundle-saved",
+    "search",
+    "search-typing",
+    "search-results",
+    "search-code",
+    "search-nothing",
+];
+
+const WIDTH: f32 = 1280.0;
+const HEIGHT: f32 = 800.0;
+
+fn settle(window: &KioskWindow) {
+    testing::mock_elapsed_time(Duration::from_millis(50));
+    window.window().take_snapshot().expect("snapshot");
+}
+
+/// Every tappable element drawn now: buttons, tabs, radio buttons, check boxes.
+fn tappable(window: &KioskWindow) -> Vec<ElementHandle> {
+    ElementQuery::from_root(window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter(|e| {
+            matches!(e.accessible_role(), Some(AccessibleRole::Button | AccessibleRole::Tab | AccessibleRole::RadioButton | AccessibleRole::Checkbox))
+                && e.computed_opacity() > 0.0
+        })
+        .collect()
+}
+
+fn label(e: &ElementHandle) -> String {
+    e.accessible_label().unwrap_or_default().to_string()
+}
+
+/// The controls of the screen shown (not the settings bar or header) with this label.
+fn one(window: &KioskWindow, role: AccessibleRole, text: &str) -> Option<ElementHandle> {
+    tappable(window).into_iter().find(|e| e.accessible_role() == Some(role) && label(e) == text)
+}
+
+/// x of the first and second of these elements, by label.
+fn xs(window: &KioskWindow, role: AccessibleRole, first: &str, second: &str) -> Option<(f32, f32)> {
+    Some((one(window, role, first)?.absolute_position().x, one(window, role, second)?.absolute_position().x))
+}
+
+/// Every chip of the row can be brought wholly between the arrows by
+/// tapping the forward arrow, in order; returns how many taps the last needed.
+fn every_chip_reachable(window: &KioskWindow, lang: Lang, view: &View, problems: &mut Vec<String>, what: &str) -> usize {
+    let more = ui::i18n::tr(lang.code(), "更多类别");
+    let back = ui::i18n::tr(lang.code(), "前面的类别");
+    let mut taps = 0;
+    for chip in &view.themes {
+        let mut ok = false;
+        let mut seen = String::new();
+        for _ in 0..12 {
+            // The row's visible part: between the arrows, or the screen.
+            let arrows: Vec<ElementHandle> = tappable(window).into_iter().filter(|a| label(a) == more || label(a) == back).collect();
+            let left = arrows.iter().map(|a| a.absolute_position().x + a.size().width).filter(|x| *x < WIDTH / 2.0).fold(0.0f32, f32::max);
+            let right = arrows.iter().map(|a| a.absolute_position().x).filter(|x| *x > WIDTH / 2.0).fold(WIDTH, f32::min);
+            if let Some(e) = one(window, AccessibleRole::RadioButton, &chip.name) {
+                let (p, s) = (e.absolute_position(), e.size());
+                seen = format!("at {} w {} between {left} and {right} after {taps} taps", p.x, s.width);
+                if p.x >= left - 0.5 && p.x + s.width <= right + 0.5 {
+                    ok = s.height >= 59.5 && s.width >= 59.5;
+                    break;
+                }
+            } else {
+                seen = format!("not drawn after {taps} taps");
+            }
+            if controls_enabled(window, &more) {
+                click(window, &more);
+                settle(window);
+                taps += 1;
+            } else {
+                break;
+            }
+        }
+        if !ok {
+            problems.push(format!("{what}: the chip {:?} cannot be brought wholly on screen ({seen})", chip.name));
+        }
+    }
+    // Back to the start for the next screen.
+    while controls_enabled(window, &back) {
+        click(window, &back);
+        settle(window);
+    }
+    taps
+}
+
+fn controls_enabled(window: &KioskWindow, text: &str) -> bool {
+    tappable(window).iter().any(|e| label(e) == text && e.accessible_enabled() != Some(false))
+}
+
+#[test]
+fn browsing_bundles_and_search_in_every_language_and_size() {
+    super::harness::testing_backend();
+    let window = KioskWindow::new().unwrap();
+    window.window().set_size(ui::slint::PhysicalSize::new(WIDTH as u32, HEIGHT as u32));
+    window.global::<ui::Frame>().set_terminal_label(TERMINAL_PLACE.into());
+    window.global::<ui::Frame>().set_terminal_id(TERMINAL_ID.into());
+    kiosk::ui_glue::set_link_status(&window, kiosk::app::LinkStatus { online: Some(true), unsent: 0 });
+    window.show().unwrap();
+
+    let mut problems = Vec::new();
+    let mut written = 0;
+    let mut scrolled = Vec::new();
+    for lang in Lang::ALL {
+        for large in [false, true] {
+            let size = if large { "large" } else { "normal" };
+            let shots = shots(&format!("browse-{}-{size}", lang.code()));
+            let rtl = lang == Lang::Kk;
+            for (name, view) in journeys(lang, large, false).into_iter().filter(|(n, _)| SCREENS.contains(n)) {
+                let what = format!("{lang} {size} {name}");
+                stage(&window, &view);
+                settle(&window);
+                shots.named(&window, &format!("{name}.png"));
+                written += 1;
+                for e in tappable(&window) {
+                    // Chips slide along their row: checked below, by reaching each.
+                    if e.accessible_role() == Some(AccessibleRole::RadioButton) && view.themes.iter().any(|t| t.name == label(&e)) {
+                        continue;
+                    }
+                    let (p, s) = (e.absolute_position(), e.size());
+                    if s.width < 59.5 || s.height < 59.5 {
+                        problems.push(format!("{what}: {:?} is {}×{}", label(&e), s.width, s.height));
+                    }
+                    if p.x < -0.5 || p.y < -0.5 || p.x + s.width > WIDTH + 0.5 || p.y + s.height > HEIGHT + 0.5 {
+                        problems.push(format!("{what}: {:?} at {},{} {}×{} is cut off", label(&e), p.x, p.y, s.width, s.height));
+                    }
+                }
+                // Right to left in Kazakh: the first tile, result or chip at the right.
+                let pairs: Vec<(AccessibleRole, &str, &str)> = match name {
+                    "search-typing" | "search-results" | "services" | "departments" | "department" if view.services.len() >= 2 => {
+                        vec![(AccessibleRole::Button, view.services[0].name.as_str(), view.services[1].name.as_str())]
+                    }
+                    _ => Vec::new(),
+                }
+                .into_iter()
+                .chain((view.themes.len() >= 2).then(|| (AccessibleRole::RadioButton, view.themes[0].name.as_str(), view.themes[1].name.as_str())))
+                .collect();
+                for (role, first, second) in pairs {
+                    match xs(&window, role, first, second) {
+                        Some((a, b)) if (a > b) == rtl => {}
+                        found => problems.push(format!("{what}: {first:?} then {second:?} at {found:?}, mirrored: {rtl}")),
+                    }
+                }
+                if !view.themes.is_empty() {
+                    let taps = every_chip_reachable(&window, lang, &view, &mut problems, &what);
+                    if taps > 0 {
+                        scrolled.push(format!("{what}: {taps}"));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(written, Lang::ALL.len() * 2 * SCREENS.len(), "every screen in every language and size");
+    // The row does not fit everywhere: the arrows were needed and worked.
+    assert!(!scrolled.is_empty(), "no chip row needed its arrows");
+    eprintln!("chip rows slid with the arrows: {scrolled:?}");
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
