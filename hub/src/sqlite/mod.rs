@@ -467,6 +467,10 @@ impl RolloutStore for SqliteStore {
     fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError> {
         self.do_record_update_report(terminal, report, at)
     }
+
+    fn advance_rollouts(&self, now: OffsetDateTime) -> Result<Vec<(String, crate::rollout::Change)>, StoreError> {
+        self.do_advance_rollouts(now)
+    }
 }
 
 impl RateLimitStore for SqliteStore {
