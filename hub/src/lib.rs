@@ -122,11 +122,20 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
     let sweeper = tokio::spawn(sweep_now_and_then(store.clone(), options.sweep.unwrap_or_default(), options.clock.clone()));
+    // Mail orders need the platform's endpoint and its key (to read the choice).
+    let mailer = options
+        .result_mail
+        .clone()
+        .zip(options.platform_key.clone())
+        .map(|(platform, key)| result_mail::spawn_loop(store.clone(), key, platform, options.clock.clone()));
     // The peer address feeds the enrollment route's rate limit.
     let served = axum::serve(listener, router_with(store, options).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    if let Some(m) = mailer {
+        m.abort();
+    }
     served?;
     Ok(())
 }

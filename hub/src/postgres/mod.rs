@@ -16,6 +16,7 @@
 mod audit;
 mod cases;
 mod enrollment;
+mod mail_orders;
 pub mod from_sqlite;
 mod pool;
 mod progress;

@@ -11,6 +11,7 @@ mod enrollment;
 mod fleet_audit;
 mod fleet_page;
 mod hubdb;
+mod mail_orders;
 mod pool;
 mod progress;
 mod rate_limit;
@@ -342,6 +343,20 @@ impl RatingStore for SqliteStore {
 
     fn ratings_report(&self) -> Result<Vec<RatingTally>, StoreError> {
         self.do_ratings_report()
+    }
+}
+
+impl crate::store::MailOrderStore for SqliteStore {
+    fn mail_cases_due(&self, since: OffsetDateTime, now: OffsetDateTime, limit: usize) -> Result<Vec<crate::store::MailCase>, StoreError> {
+        self.do_mail_cases_due(since, now, limit)
+    }
+
+    fn mail_case_done(&self, case: &crate::store::MailCase, outcome: &crate::store::MailOutcome, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_mail_case_done(case, outcome, at)
+    }
+
+    fn mail_state(&self, case_number: &str) -> Result<Option<(String, u32, Option<String>)>, StoreError> {
+        self.do_mail_state(case_number)
     }
 }
 
