@@ -1,8 +1,8 @@
 //! The province's deployment files (hub/deploy/) are the ones checked: the
 //! instance unit verifies and is confined (systemd's own exposure score),
-//! and the nginx site passes `nginx -t` with a real certificate. Both fail
-//! when the tool is missing (./dev test installs systemd, nginx-light and
-//! openssl).
+//! the nginx site passes `nginx -t` with a real certificate, and the hub's
+//! .deb holds them with the binary. Each fails when its tool is missing
+//! (./dev test installs systemd, nginx-light, openssl and cargo-deb).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,4 +71,44 @@ fn the_nginx_site_passes_nginx_t_with_a_real_certificate() {
     let nginx = ["/usr/sbin/nginx", "nginx"].into_iter().find(|n| Command::new(n).arg("-v").output().is_ok()).unwrap_or("nginx");
     let (ok, log) = run(Command::new(nginx).arg("-t").arg("-p").arg(d).arg("-c").arg(d.join("nginx.conf")), "nginx");
     assert!(ok && log.contains("test is successful"), "nginx -t:\n{log}");
+}
+
+/// `./dev package` makes the hub's .deb too; here from the debug binary this
+/// test run built (`--no-build --profile dev`), so it costs seconds.
+#[test]
+fn the_hub_package_holds_the_binary_the_unit_and_the_nginx_site() {
+    let profile_dir = PathBuf::from(env!("CARGO_BIN_EXE_hub")).parent().unwrap().to_owned();
+    let target_dir = profile_dir.parent().unwrap().to_owned();
+    let (has_deb, _) = run(Command::new("cargo").args(["deb", "--version"]), "cargo");
+    assert!(has_deb, "cargo-deb is missing: ./dev test installs it (cargo install cargo-deb --locked --version 3.8.0)");
+    let out = tempfile::tempdir().unwrap();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let (ok, log) = run(
+        Command::new("cargo")
+            .current_dir(workspace)
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .args(["deb", "-p", "hub", "--no-build", "--profile", "dev", "--fast", "--no-strip", "-o"])
+            .arg(out.path()),
+        "cargo-deb",
+    );
+    assert!(ok, "cargo deb failed:\n{log}");
+    let deb = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "deb")).expect("a .deb");
+    let (ok, control) = run(Command::new("dpkg-deb").arg("-f").arg(&deb), "dpkg-deb");
+    assert!(ok && control.contains("Package: cunban-hub"), "{control}");
+    let (ok, listing) = run(Command::new("dpkg-deb").arg("-c").arg(&deb), "dpkg-deb");
+    assert!(ok, "{listing}");
+    for path in [
+        "./usr/bin/hub",
+        "./usr/lib/systemd/system/cunban-hub@.service",
+        "./usr/share/cunban-hub/nginx-cunban-hub.conf",
+        "./usr/share/cunban-hub/hub.env.example",
+        "./usr/share/doc/cunban-hub/README.md",
+    ] {
+        assert!(listing.lines().any(|l| l.ends_with(path)), "{path} missing from the package:\n{listing}");
+    }
+    // Root-owned, nothing group- or world-writable.
+    for line in listing.lines() {
+        let mode = line.split_whitespace().next().unwrap_or_default();
+        assert!(line.split_whitespace().nth(1) == Some("0/0") && mode.as_bytes().get(5) != Some(&b'w') && mode.as_bytes().get(8) != Some(&b'w'), "{line}");
+    }
 }
