@@ -35,6 +35,7 @@ pub mod connector;
 pub mod e_license;
 pub mod sms;
 pub mod fleet;
+pub mod fleet_outboxes;
 pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;

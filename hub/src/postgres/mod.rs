@@ -14,6 +14,7 @@
 //! `ratings`); `rows` and `pool` are leaves.
 
 mod audit;
+mod backlog;
 mod cases;
 mod enrollment;
 mod mail_orders;

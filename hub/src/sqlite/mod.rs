@@ -5,6 +5,7 @@
 //! `schema`, `pool`, `rows` are the leaves; `hubdb` reads for tools.
 
 mod bundles;
+mod backlog;
 mod cases;
 mod diagnostics;
 mod enrollment;

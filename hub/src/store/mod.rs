@@ -3,7 +3,7 @@
 //!
 //! One trait per role (submissions, cases, terminals, operators,
 //! enrollment, catalog, ratings, SMS, audit, diagnostics, rollouts, rate
-//! limits, mail orders), each
+//! limits, mail orders, the platform backlog), each
 //! in its own module with the types it speaks; [`Store`] bundles them so
 //! call sites hold one `Arc<dyn Store>`. Methods are blocking; the HTTP
 //! layer calls them on tokio's blocking pool. Idempotency lives in the
@@ -11,6 +11,7 @@
 //! database stay correct.
 
 mod audit;
+mod backlog;
 mod cases;
 mod catalog;
 mod diagnostics;
@@ -28,6 +29,7 @@ mod submissions;
 mod terminals;
 
 pub use audit::{Acknowledgement, AuditBreak, AuditStore, HubAuditEntry, LookupAudit};
+pub use backlog::{Backlog, BacklogStore};
 pub use cases::{CaseStore, CaseSummary, StatusChange};
 pub use catalog::{CatalogStore, MAX_DELTA_CHAIN};
 pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};
@@ -46,11 +48,11 @@ pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, Terminal
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:
-    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + Send + Sync + 'static
+    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + Send + Sync + 'static
+    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + Send + Sync + 'static
 {
 }

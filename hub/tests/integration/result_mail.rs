@@ -165,6 +165,12 @@ async fn a_mail_order_outlasts_a_long_outage_and_a_hub_restart_and_a_refusal_is_
     assert_eq!(state, "pending");
     assert!(tries >= 3, "{tries}");
     assert!(error.is_some_and(|e| e.contains("503")), "the last error is kept");
+    // Staff see it waiting on the fleet page.
+    let mail = hub.store().platform_backlog(time::OffsetDateTime::now_utc()).unwrap().into_iter().find(|b| b.outbox == "mail").unwrap();
+    assert_eq!((mail.pending, mail.given_up), (1, 0));
+    let (name, token) = crate::common::staff(&hub);
+    let page = crate::common::http().get(format!("{}/fleet", hub.base_url())).basic_auth(&name, Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<td>邮寄 result mail orders</td><td class=\"cond\">1</td>"), "{page}");
     hub.shutdown().await.unwrap();
 
     // The hub is down a while; the platform's outage goes on, then ends.
@@ -192,6 +198,8 @@ async fn a_mail_order_outlasts_a_long_outage_and_a_hub_restart_and_a_refusal_is_
     assert_eq!(peer.lock().unwrap().tries, tries, "a refusal is not tried again");
     let (_, _, why) = hub.store().mail_state(&refused).unwrap().unwrap();
     assert!(why.is_some_and(|w| w.contains("422")), "the refusal's status is kept for the back office");
+    let mail = hub.store().platform_backlog(time::OffsetDateTime::now_utc()).unwrap().into_iter().find(|b| b.outbox == "mail").unwrap();
+    assert_eq!((mail.pending, mail.oldest_pending, mail.given_up), (0, None, 1), "a refusal needs a person: counted apart");
 
     // Collecting at the point: looked at once, nothing ordered.
     let (_, collect) = file(&api, &key, "collect").await;
