@@ -180,12 +180,31 @@ pub async fn error_code(resp: reqwest::Response) -> model::protocol::ErrorBody {
     resp.json::<model::protocol::ErrorBody>().await.unwrap()
 }
 
+/// Where the child run of the PostgreSQL suite finds its server: the
+/// key=value settings of `testkit::pg::PgServer::base` (see `postgres.rs`).
+pub const PG_ENV: &str = "CUNBAN_TEST_PG";
+
+/// Where the child run finds the test bucket (an `s3://` URL; see `s3.rs`).
+pub const S3_ENV: &str = "CUNBAN_TEST_S3";
+
+/// Whether this process is the child run of the PostgreSQL suite: tests
+/// that start servers of their own run in the parent only.
+pub fn child_run() -> bool {
+    std::env::var_os(PG_ENV).is_some()
+}
+
+/// A PostgreSQL for one test (fsync off: only speed matters here); the
+/// test fails, saying what to install, when PostgreSQL is missing.
+pub fn pg_server() -> testkit::pg::PgServer {
+    testkit::pg::PgServer::builder().no_fsync().start().unwrap()
+}
+
 /// A hub over `dir/hub.db`, or, when the suite runs on PostgreSQL (see
 /// `postgres.rs`), over a fresh database on the test server with its
 /// attachments in `dir/hub.blobs`.
 pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
     let addr = "127.0.0.1:0".parse().unwrap();
-    let Ok(base) = std::env::var(super::pg::ENV) else {
+    let Ok(base) = std::env::var(PG_ENV) else {
         return Hub::spawn_with(addr, &dir.join("hub.db"), options).await.unwrap();
     };
     // The same directory again is the same hub restarted: same database.
@@ -193,7 +212,7 @@ pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
     let url = match std::fs::read_to_string(&marker) {
         Ok(url) => url,
         Err(_) => {
-            let url = super::pg::create_database(&base);
+            let url = testkit::pg::create_database(&base).unwrap();
             std::fs::write(&marker, &url).unwrap();
             url
         }
@@ -210,12 +229,12 @@ pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
 /// or, when the suite runs on S3 too (`garage.rs`), its own prefix in the
 /// test bucket (the same again for the same directory: a restart).
 pub fn blob_location(dir: &Path) -> std::path::PathBuf {
-    let Ok(base) = std::env::var(super::garage::ENV) else { return dir.join("hub.blobs") };
+    let Ok(base) = std::env::var(S3_ENV) else { return dir.join("hub.blobs") };
     let marker = dir.join("s3.url");
     if let Ok(url) = std::fs::read_to_string(&marker) {
         return url.into();
     }
-    let url = super::garage::with_prefix(&base, &uuid::Uuid::now_v7().simple().to_string());
+    let url = testkit::garage::with_prefix(&base, &uuid::Uuid::now_v7().simple().to_string());
     std::fs::write(&marker, &url).unwrap();
     url.into()
 }

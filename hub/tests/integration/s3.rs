@@ -13,20 +13,20 @@ use model::submission::AttachmentRef;
 use reqwest::{Method, StatusCode};
 
 use super::common::{platform_key, seal, submission, Api};
-use super::garage::GarageServer;
-use super::pg::{create_database, PgServer, ENV};
+use super::common::{child_run, pg_server, PG_ENV, S3_ENV};
+use testkit::garage::Garage;
 
 #[test]
 fn the_store_tests_pass_on_postgresql_with_objects_in_s3() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // a child run
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(super::postgres::MODULES)
         .args(["--skip", "postgres::", "--skip", "s3::"])
-        .env(ENV, pg.base())
-        .env(super::garage::ENV, garage.base_url())
+        .env(PG_ENV, pg.base())
+        .env(S3_ENV, garage.base_url())
         .env("RUST_TEST_THREADS", "2");
     for t in super::postgres::SQLITE_ONLY {
         cmd.args(["--skip", t]);
@@ -35,17 +35,13 @@ fn the_store_tests_pass_on_postgresql_with_objects_in_s3() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the suite failed on PostgreSQL + S3 (Garage log: {})", garage.dir().join("garage.log").display());
+    assert!(out.status.success(), "the suite failed on PostgreSQL + S3 (Garage log: {})", garage.log().display());
     let passed = stdout
         .lines()
         .find_map(|l| l.strip_prefix("test result: ok. ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()))
         .unwrap_or(0);
     println!("on PostgreSQL + S3: {passed} tests passed");
     assert!(passed >= super::postgres::AT_LEAST, "only {passed} tests ran on PostgreSQL + S3");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A `hub` process on `port` over `url` with its objects at `objects`.
@@ -87,11 +83,11 @@ async fn received(api: &Api, id: model::SubmissionId, sha: &str) -> model::proto
 /// second attachment with one byte changed is refused and leaves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
-    let url = create_database(&pg.base());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
+    let url = pg.create_database().unwrap();
     let objects = garage.url("kill-test");
     let dir = tempfile::tempdir().unwrap();
     let terminal = super::common::random_key();
@@ -100,7 +96,7 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
         let t = hub::NewTerminal { id: "GS-0001".into(), public_key: terminal.public_key(), village_code: None, label: None };
         store.add_terminal(&t, time::OffsetDateTime::now_utc()).unwrap();
     }
-    let (pa, pb) = (free_port(), free_port());
+    let (pa, pb) = (testkit::ports::free_port().unwrap(), testkit::ports::free_port().unwrap());
     let a_proc = Killed(hub_process(&url, &objects, dir.path(), pa));
     let _b_proc = Killed(hub_process(&url, &objects, dir.path(), pb));
     let a = Api { key: terminal.clone(), ..Api::at(&format!("http://127.0.0.1:{pa}"), "GS-0001") };
@@ -173,11 +169,11 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
 async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
     use hub::StatusChange;
     use model::CaseStatus;
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
-    let url = create_database(&pg.base());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
+    let url = pg.create_database().unwrap();
     let objects = garage.url("results");
     let dir = tempfile::tempdir().unwrap();
     let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
@@ -210,7 +206,7 @@ async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     assert!(r.bytes().await.unwrap().as_ref() == pdf.as_slice(), "the PDF round-trips through the bucket");
-    let out = Command::new(super::pg::tool("psql"))
+    let out = Command::new(testkit::pg::tool("psql").unwrap())
         .args(["-At", "-c", "SELECT length(bytes), sha256 FROM case_results"])
         .arg(&url)
         .output()
@@ -229,10 +225,10 @@ async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_nothing() {
     use super::common::spawn_hub;
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let pilot = spawn_hub(dir.path(), hub::HubOptions::default()).await;
     let api = Api::new(&pilot, "GS-0001");
@@ -256,7 +252,7 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
             .output()
             .unwrap()
     };
-    let url = create_database(&pg.base());
+    let url = pg.create_database().unwrap();
     let objects = garage.url("moved");
     let out = migrate(&url, &objects);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -282,7 +278,7 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     let mut damaged = std::fs::read(&blob).unwrap();
     damaged[10] ^= 1;
     std::fs::write(&blob, damaged).unwrap();
-    let out = migrate(&create_database(&pg.base()), &garage.url("damaged"));
+    let out = migrate(&pg.create_database().unwrap(), &garage.url("damaged"));
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("does not hash to its name"), "{said}");
@@ -299,16 +295,16 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     use super::common::{nonce, Tamper};
     use hub::StatusChange;
     use model::CaseStatus;
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
     let open = |url: String, objects: String| async move {
         tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&url), Some(Path::new(&objects)))).await.unwrap().unwrap()
     };
-    let url = create_database(&pg.base());
+    let url = pg.create_database().unwrap();
     let store = open(url.clone(), garage.url("live")).await;
     let options = || hub::HubOptions { signing_key: Some(key.clone()), ..hub::HubOptions::default() };
     let live = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store.clone(), options()).await.unwrap();
@@ -337,18 +333,18 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
 
     // Backup while serving: the dump, then the bucket.
     let dump = dir.path().join("hub.dump");
-    let out = Command::new(super::pg::tool("pg_dump")).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
+    let out = Command::new(testkit::pg::tool("pg_dump").unwrap()).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
     assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
     let backup = dir.path().join("objects-backup");
-    let out = garage.rclone().args(["copy", &garage.rclone_path("live")]).arg(&backup).args(["--exclude", "partial/**"]).output().expect("rclone: install the Debian package `rclone` (./dev test does)");
+    let out = garage.rclone().unwrap().args(["copy", &garage.rclone_path("live")]).arg(&backup).args(["--exclude", "partial/**"]).output().expect("rclone: install the Debian package `rclone` (./dev test does)");
     assert!(out.status.success(), "rclone: {}", String::from_utf8_lossy(&out.stderr));
     live.shutdown().await.unwrap();
 
     // Restore into a new database and a new place in the bucket.
-    let restored_url = create_database(&pg.base());
-    let out = Command::new(super::pg::tool("pg_restore")).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
+    let restored_url = pg.create_database().unwrap();
+    let out = Command::new(testkit::pg::tool("pg_restore").unwrap()).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
     assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
-    let out = garage.rclone().arg("copy").arg(&backup).arg(garage.rclone_path("restored")).output().unwrap();
+    let out = garage.rclone().unwrap().arg("copy").arg(&backup).arg(garage.rclone_path("restored")).output().unwrap();
     assert!(out.status.success(), "rclone: {}", String::from_utf8_lossy(&out.stderr));
     let restored = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), open(restored_url, garage.url("restored")).await, options()).await.unwrap();
     let back = Api { key: api.key.clone(), ..Api::at(&restored.base_url(), "GS-0001") };
