@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use super::common::{child_run, pg_server, PG_ENV};
+use super::common::{child_run, pg_server, PG_ENV, S3_ENV};
 
 /// The modules whose tests run on PostgreSQL too.
 pub(super) const MODULES: &[&str] = &["api::", "auth::", "uploads::", "terminal_api::", "ratings::", "rollout::", "fleet_paging::", "progress::", "bundles::", "rate_limits::", "registry::", "result_mail::"];
@@ -23,9 +23,18 @@ fn the_store_tests_pass_on_postgresql() {
     if child_run() {
         return; // the child run itself
     }
-    let server = pg_server();
+    run_store_suite(&pg_server(), None);
+}
+
+/// Runs this test binary again on `pg` (`CUNBAN_TEST_PG`) with the
+/// objects in the bucket `objects` (`CUNBAN_TEST_S3`), or in folders: the
+/// `MODULES` pass there, at least `AT_LEAST` of their tests.
+pub(super) fn run_store_suite(pg: &testkit::pg::PgServer, objects: Option<&testkit::garage::Garage>) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(MODULES).args(["--skip", "postgres::"]).env(PG_ENV, server.base()).env("RUST_TEST_THREADS", "2");
+    cmd.args(MODULES).args(["--skip", "postgres::", "--skip", "s3::"]).env(PG_ENV, pg.base()).env("RUST_TEST_THREADS", "2");
+    if let Some(garage) = objects {
+        cmd.env(S3_ENV, garage.base_url());
+    }
     for t in SQLITE_ONLY {
         cmd.args(["--skip", t]);
     }
@@ -33,13 +42,18 @@ fn the_store_tests_pass_on_postgresql() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the suite failed on PostgreSQL (server log: {})", server.log().display());
+    let on = if objects.is_some() { "PostgreSQL + S3" } else { "PostgreSQL" };
+    let logs = match objects {
+        Some(g) => format!("{} and {}", pg.log().display(), g.log().display()),
+        None => pg.log().display().to_string(),
+    };
+    assert!(out.status.success(), "the suite failed on {on} (logs: {logs})");
     let passed = stdout
         .lines()
         .find_map(|l| l.strip_prefix("test result: ok. ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()))
         .unwrap_or(0);
-    println!("on PostgreSQL: {passed} tests passed");
-    assert!(passed >= AT_LEAST, "only {passed} tests ran on PostgreSQL");
+    println!("on {on}: {passed} tests passed");
+    assert!(passed >= AT_LEAST, "only {passed} tests ran on {on}");
 }
 
 /// Two hub instances (two stores, two pools, two listeners) over one

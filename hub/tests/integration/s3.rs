@@ -13,7 +13,7 @@ use model::submission::AttachmentRef;
 use reqwest::{Method, StatusCode};
 
 use super::common::{platform_key, seal, submission, Api};
-use super::common::{child_run, pg_server, PG_ENV, S3_ENV};
+use super::common::{child_run, pg_server};
 use testkit::garage::Garage;
 
 #[test]
@@ -21,27 +21,7 @@ fn the_store_tests_pass_on_postgresql_with_objects_in_s3() {
     if child_run() {
         return; // a child run
     }
-    let (pg, garage) = (pg_server(), Garage::start().unwrap());
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(super::postgres::MODULES)
-        .args(["--skip", "postgres::", "--skip", "s3::"])
-        .env(PG_ENV, pg.base())
-        .env(S3_ENV, garage.base_url())
-        .env("RUST_TEST_THREADS", "2");
-    for t in super::postgres::SQLITE_ONLY {
-        cmd.args(["--skip", t]);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the suite failed on PostgreSQL + S3 (Garage log: {})", garage.log().display());
-    let passed = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("test result: ok. ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()))
-        .unwrap_or(0);
-    println!("on PostgreSQL + S3: {passed} tests passed");
-    assert!(passed >= super::postgres::AT_LEAST, "only {passed} tests ran on PostgreSQL + S3");
+    super::postgres::run_store_suite(&pg_server(), Some(&Garage::start().unwrap()));
 }
 
 /// A `hub` process on `port` over `url` with its objects at `objects`.
