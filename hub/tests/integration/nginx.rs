@@ -2,36 +2,15 @@
 //! `nginx-light`), one of them killed and restarted again and again while a
 //! terminal files: every filing is on the hub exactly once (issue 17).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use model::submission::AttachmentRef;
 use reqwest::StatusCode;
 
-use super::common::{platform_key, random_key, seal, submission, Api};
-use super::common::{child_run, pg_server};
+use super::common::{child_run, hub_process, pg_server, platform_key, random_key, seal, submission, Api};
 use testkit::ports::free_port;
 
 const FILINGS: usize = 150;
-
-/// A `hub` process listening on `port`; returns once it accepts connections.
-fn hub_process(url: &str, dir: &std::path::Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .args(["--db", url, "--listen", &format!("127.0.0.1:{port}"), "--blob-dir"])
-        .arg(dir.join("blobs"))
-        .arg("--signing-key-file")
-        .arg(dir.join("signing.key"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening on"), "hub said {line:?}");
-    child
-}
 
 /// Sends until the hub answers one of `ok` (a killed instance, a replayed
 /// nonce after nginx's retry, 502/503 while both are down: try again).
@@ -64,8 +43,8 @@ async fn two_instances_behind_nginx_one_killed_again_and_again_lose_and_duplicat
     }
     let ports = [free_port().unwrap(), free_port().unwrap()];
     // A process that outlives a failed test would keep its port: killed below, or by the guard.
-    let steady = hub_process(&url, dir.path(), ports[1]);
-    let mut victim = hub_process(&url, dir.path(), ports[0]);
+    let steady = hub_process(&url, dir.path().join("blobs"), dir.path(), ports[1]);
+    let mut victim = hub_process(&url, dir.path().join("blobs"), dir.path(), ports[0]);
     let nginx = testkit::nginx::Nginx::start_in(&dir.path().join("nginx"), &ports.map(|p| ([127, 0, 0, 1], p).into())).unwrap();
 
     // Kill and restart the first instance every 250 ms while filing.
@@ -79,7 +58,7 @@ async fn two_instances_behind_nginx_one_killed_again_and_again_lose_and_duplicat
             let _ = victim.wait();
             kills += 1;
             std::thread::sleep(Duration::from_millis(100));
-            victim = hub_process(&url2, &dir2, ports[0]);
+            victim = hub_process(&url2, dir2.join("blobs"), &dir2, ports[0]);
         }
         let _ = victim.kill();
         let _ = victim.wait();

@@ -141,12 +141,8 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_its_terminal_notices_nothing() {
     api.register(&pilot).await;
     let scan = vec![3u8; 100_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let (sealed, case) = super::common::file_sealed(&api, &platform_key(), &sub, &scan).await;
     let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
     let used = nonce();
     let t = Tamper { nonce: Some(used.clone()), ..Tamper::default() };
     assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
@@ -198,7 +194,7 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_its_terminal_notices_nothing() {
 /// case number, and an old nonce as a replay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_terminals_filings() {
-    use super::common::{nonce, platform_key, seal, submission, Api, Tamper};
+    use super::common::{nonce, platform_key, submission, Api, Tamper};
     use model::submission::AttachmentRef;
     use reqwest::{Method, StatusCode};
 
@@ -221,12 +217,8 @@ async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_termina
     api.register(&live).await;
     let scan = vec![5u8; 80_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
-    let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (sealed, case) = super::common::file_sealed(&api, &platform_key(), &sub, &scan).await;
+    let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     let t = Tamper { nonce: Some(nonce()), ..Tamper::default() };
     assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
 

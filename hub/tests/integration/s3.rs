@@ -1,19 +1,18 @@
-//! Objects in an S3-compatible bucket (Garage, `garage.rs`) with the
-//! database on PostgreSQL (`pg.rs`): the store suite again on both, an
+//! Objects in an S3-compatible bucket (Garage, `testkit::garage`) with the
+//! database on PostgreSQL (`testkit::pg`): the store suite again on both, an
 //! upload whose instance is killed mid-way finishing on another instance,
 //! result documents in the bucket, a pilot moved into PostgreSQL + S3.
 //! Each fails (not skips) when PostgreSQL or Garage is not installed.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use model::submission::AttachmentRef;
 use reqwest::{Method, StatusCode};
 
-use super::common::{platform_key, seal, submission, Api};
-use super::common::{child_run, pg_server};
+use super::common::{child_run, file_sealed, hub_process, pg_server, platform_key, seal, submission, Api};
 use testkit::garage::Garage;
 
 #[test]
@@ -22,23 +21,6 @@ fn the_store_tests_pass_on_postgresql_with_objects_in_s3() {
         return; // a child run
     }
     super::postgres::run_store_suite(&pg_server(), Some(&Garage::start().unwrap()));
-}
-
-/// A `hub` process on `port` over `url` with its objects at `objects`.
-fn hub_process(url: &str, objects: &str, dir: &Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .args(["--db", url, "--listen", &format!("127.0.0.1:{port}"), "--objects", objects])
-        .arg("--signing-key-file")
-        .arg(dir.join("signing.key"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening on"), "hub said {line:?}");
-    child
 }
 
 struct Killed(Child);
@@ -216,12 +198,8 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     let scan = vec![3u8; 100_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
     let platform = platform_key();
-    let sealed = seal(&platform, &sub, &[&scan]);
-    let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (sealed, case) = file_sealed(&api, &platform, &sub, &scan).await;
+    let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     pilot.shutdown().await.unwrap();
 
     let migrate = |url: &str, objects: &str| {
@@ -292,12 +270,8 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     api.register(&live).await;
     let scan = vec![5u8; 80_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
-    let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (sealed, case) = file_sealed(&api, &platform_key(), &sub, &scan).await;
+    let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     let pdf = b"%PDF-1.7 certificate".to_vec();
     let (n, p) = (case.case_number.as_str().to_owned(), pdf.clone());
     tokio::task::spawn_blocking(move || {
