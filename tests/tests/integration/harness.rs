@@ -77,18 +77,6 @@ pub fn launch(
     Launched { app, views, status }
 }
 
-/// `launch` without the feeds and with no idle wipe within a test (10 minutes).
-pub fn start_app(
-    rt: &tokio::runtime::Runtime,
-    session: Session,
-    outbox: Arc<Outbox>,
-    sync: SyncClient,
-    sim: &SamSimulator,
-    receipts: &Path,
-) -> App {
-    launch(rt, session, outbox, sync, sim, receipts, Duration::from_secs(600)).app
-}
-
 /// A visit at the self-service terminal `id` in `village`, with the starter catalog.
 pub fn self_service(id: &str, village: &str) -> Session {
     let terminal = Terminal { terminal_id: id.into(), village_code: VillageCode::parse(village).unwrap(), channel: Channel::SelfServiceTerminal };
@@ -223,11 +211,37 @@ impl Driven for WindowKiosk {
 /// On the form: 下一步 → review → 确认提交 → saved, a snapshot of each.
 pub fn review_and_submit(k: &mut impl Driven) {
     k.tap("下一步");
+    confirm(k);
+}
+
+/// On (or on the way to) the review: 确认提交 → saved, a snapshot of each.
+pub fn confirm(k: &mut impl Driven) {
     k.wait_screen(ui::Screen::Review);
     k.shot("review");
     k.tap("确认提交");
     k.wait_screen(ui::Screen::Saved);
     k.shot("saved");
+}
+
+/// After the form's 下一步: each paper material the item asks for is
+/// scanned (SANE's test backend) when it must be, then 下一步, until the
+/// review (at most four materials).
+pub fn through_materials(k: &mut impl Driven) {
+    for _ in 0..4 {
+        if k.window().global::<ui::Frame>().get_screen() != ui::Screen::Materials {
+            break;
+        }
+        let name = k.window().global::<ui::Visit>().get_material().name;
+        if k.controls("下一步").is_empty() {
+            k.tap("扫描");
+            k.wait_until("the scan", |w| w.global::<ui::Visit>().get_material().captured.contains("已扫描"));
+        }
+        k.shot("material");
+        k.tap("下一步");
+        k.wait_until("the next step", |w| {
+            w.global::<ui::Frame>().get_screen() != ui::Screen::Materials || w.global::<ui::Visit>().get_material().name != name
+        });
+    }
 }
 
 /// On the saved screen with the hub up: the filing was sent at once; its case number.
