@@ -9,19 +9,7 @@ use model::protocol::EvaluationUpload;
 use reqwest::{Method, StatusCode};
 use time::OffsetDateTime;
 
-use crate::common::{file_case, start, Api};
-
-async fn rate(api: &Api, case: &model::CaseNumber, rating: Rating, reasons: &[&str]) -> uuid::Uuid {
-    let id = uuid::Uuid::now_v7();
-    let ev = EvaluationUpload {
-        id,
-        evaluation: Evaluation { case_number: case.clone(), rating, reasons: reasons.iter().map(|r| (*r).to_owned()).collect(), text: String::new() },
-        rated_at: OffsetDateTime::now_utc(),
-    };
-    let resp = api.send(Method::PUT, &format!("/v1/evaluations/{id}"), serde_json::to_vec(&ev).unwrap()).await;
-    assert!(resp.status().is_success(), "{}", resp.status());
-    id
-}
+use crate::common::{file_case, rate, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_rating_opens_a_follow_up_the_back_office_answers() {

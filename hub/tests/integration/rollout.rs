@@ -11,7 +11,7 @@ use crate::common::Api;
 
 use hub::rollout::{Rollout, RolloutState, Stage};
 use hub::{Hub, NewTerminal};
-use model::protocol::{Heartbeat, HeartbeatAck, QueueSnapshot};
+use model::protocol::{Heartbeat, HeartbeatAck};
 use model::update::{UpdateOutcome, UpdateReport};
 use model::VillageCode;
 use reqwest::Method;
@@ -28,17 +28,8 @@ async fn terminal(hub: &Hub, id: &str, village: &str) -> Api {
 /// One heartbeat, with the terminal's last install; the version it is offered.
 async fn beat(api: &Api, report: Option<(&str, UpdateOutcome)>) -> Option<String> {
     let hb = Heartbeat {
-        sent_at: OffsetDateTime::now_utc(),
-        app_version: "kiosk/0.1.0".into(),
-        catalog_version: None,
-        config_version: None,
-        queue: QueueSnapshot { unsent: 0, quarantined: 0, acknowledged: 0, oldest_unsent_secs: None, evaluations_unsent: 0 },
-        free_disk_bytes: None,
-        devices: vec![],
-        alerts: vec![],
-        clock_offset_secs: 0,
-        audit: None,
         update: report.map(|(version, outcome)| UpdateReport { version: version.into(), outcome, detail: None }),
+        ..crate::common::heartbeat(OffsetDateTime::now_utc())
     };
     let resp = api.send(Method::POST, "/v1/heartbeat", serde_json::to_vec(&hb).unwrap()).await;
     assert!(resp.status().is_success(), "{}", resp.status());
