@@ -17,6 +17,7 @@ mod audit;
 mod cases;
 mod enrollment;
 pub mod from_sqlite;
+mod heartbeat;
 mod pool;
 mod progress;
 mod rate_limit;

@@ -16,6 +16,7 @@ mod bundles;
 mod binary;
 mod fleet_page;
 mod fleet_paging;
+mod heartbeat_round;
 mod garage;
 mod nginx;
 mod openapi;

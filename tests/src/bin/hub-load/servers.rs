@@ -93,8 +93,9 @@ fn pg_bin_dir() -> Result<PathBuf> {
 }
 
 impl PgServer {
-    /// initdb and start, with fsync on (the figures are for a real setup).
-    pub fn start() -> Result<PgServer> {
+    /// initdb and start, with fsync on (the figures are for a real setup);
+    /// with `statements`, pg_stat_statements counts what the hubs run.
+    pub fn start(statements: bool) -> Result<PgServer> {
         let bin = pg_bin_dir()?;
         let dir = tempfile::Builder::new().prefix("cunban-load-pg").tempdir()?;
         if is_root() {
@@ -106,7 +107,10 @@ impl PgServer {
         let server = PgServer { port: free_port()?, dir, bin };
         let data = server.data();
         server.run("initdb", &["-D", &data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "-N"])?;
-        let opts = format!("-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=200", server.port, server.dir.path().display());
+        let mut opts = format!("-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=200", server.port, server.dir.path().display());
+        if statements {
+            opts.push_str(" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_utility=on");
+        }
         let log = server.dir.path().join("server.log");
         server.run("pg_ctl", &["-D", &data, "-l", log.to_str().unwrap_or_default(), "-o", &opts, "-w", "-t", "60", "start"])?;
         Ok(server)
@@ -128,14 +132,20 @@ impl PgServer {
 
     /// A URL of the database `name`, created empty.
     pub fn database(&self, name: &str) -> Result<String> {
+        self.psql("postgres", &format!("CREATE DATABASE {name}"))?;
+        Ok(format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
+    }
+
+    /// Runs `sql` in database `db`; its output, unaligned with `|` between fields.
+    pub fn psql(&self, db: &str, sql: &str) -> Result<String> {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c"])
-            .arg(format!("CREATE DATABASE {name}"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-A", "-t", "-c"])
+            .arg(sql)
             .output()?;
         if !out.status.success() {
-            bail!("CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!("psql failed on {sql:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
-        Ok(format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// The postmaster's pid (its children are the backends).
