@@ -151,7 +151,8 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
             blocking(move || store.spend_nonce(&id, &key, &n, now, forget_before)).await?
         }
         None => {
-            // Key lookup, signature and nonce in one trip to the blocking pool.
+            // Key lookup, signature and nonce in one trip to the blocking
+            // pool (a heartbeat's nonce goes with the heartbeat, as above).
             let store = st.store.clone();
             let (id, sig, n, sha, range) = (terminal_id.clone(), signature.clone(), nonce.clone(), body_sha256.clone(), content_range.clone());
             let (verdict, key) = blocking(move || {
@@ -171,13 +172,18 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
                 if to_sign.verify(&key, &sig).is_err() {
                     return Ok((NonceSpend::OtherKey, None));
                 }
+                if heartbeat {
+                    return Ok((NonceSpend::Fresh, Some(key)));
+                }
                 // After the signature: only the terminal itself can spend its nonces.
-                let fresh = store.remember_nonce(&id, &n, now, forget_before)?;
-                Ok((if fresh { NonceSpend::Fresh } else { NonceSpend::Replayed }, Some(key)))
+                Ok((store.spend_nonce(&id, &key, &n, now, forget_before)?, Some(key)))
             })
             .await?;
             if let Some(key) = key {
                 st.keys.put(&terminal_id, key);
+                if heartbeat {
+                    unspent = Some(key);
+                }
             }
             verdict
         }

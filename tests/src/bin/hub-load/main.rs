@@ -4,6 +4,7 @@
 //! cargo build --release -p hub -p tests
 //! target/release/hub-load [--terminals 20000] [--setups sqlite,pg,pg2] [--phases steady,boot,throughput]
 //!     [--compress 30] [--steady-secs 60] [--boot-window-secs 60] [--requests 40000] [--connections 64]
+//!     [--pg-statements]
 //! ```
 //!
 //! N terminals with real Ed25519 device keys, registered in one bulk insert
@@ -16,7 +17,8 @@
 //! operators, case status), `throughput` (pre-signed heartbeats over 64
 //! keep-alive connections). Each prints req/s, p50/p99, answers by class
 //! and the CPU the hub processes, PostgreSQL and nginx used (from /proc),
-//! with the load average (the machine is shared). Exits non-zero if any
+//! with the load average (the machine is shared); with `--pg-statements`,
+//! what PostgreSQL ran per request (pg_stat_statements). Exits non-zero if any
 //! request was not answered 2xx or a hub died; it asserts no timing.
 
 mod phases;
