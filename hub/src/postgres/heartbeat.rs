@@ -16,7 +16,7 @@ use model::update::{UpdateOutcome, UpdateTarget};
 use model::VillageCode;
 use time::OffsetDateTime;
 
-use crate::store::{heartbeat_to_keep, AuditStore, HeartbeatRound, HeartbeatStore, NonceSpend, RolloutStore, SpendNonce, StoreError};
+use crate::store::{heartbeat_to_keep, BoxFuture, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, StoreError, Unsettled};
 
 use super::rows::*;
 use super::terminals::NONCE_SWEEP_EVERY;
@@ -86,60 +86,30 @@ fn verdict(held_key: Option<&str>, status: Option<&str>, key: &str, fresh: bool)
 
 impl PgStore {
     /// Forgets old nonces once every [`NONCE_SWEEP_EVERY`] spends (per instance).
-    fn maybe_sweep_nonces(&self, client: &tokio_postgres::Client, forget_before: i64) -> Result<(), StoreError> {
+    async fn maybe_sweep_nonces(&self, client: &tokio_postgres::Client, forget_before: i64) -> Result<(), StoreError> {
         if self.nonce_sweep.fetch_add(1, Ordering::Relaxed) % NONCE_SWEEP_EVERY == 0 {
-            self.pool.wait(client.execute("DELETE FROM seen_nonces WHERE at < $1", &[&forget_before]))?;
+            client.execute("DELETE FROM seen_nonces WHERE at < $1", &[&forget_before]).await?;
         }
         Ok(())
     }
 
-    /// The first diagnostics request whose bundle is not all here.
-    fn first_pending(&self, ids: Vec<String>, shas: Vec<Option<String>>) -> Result<Option<uuid::Uuid>, StoreError> {
-        for (id, sha) in ids.into_iter().zip(shas) {
-            let done = match sha {
-                Some(sha) => self.blobs.exists(&sha)?,
-                None => false,
-            };
-            if !done {
-                return uuid::Uuid::parse_str(&id).map(Some).map_err(|_| StoreError::Corrupt("a diagnostics request id is not a UUID".into()));
-            }
-        }
-        Ok(None)
-    }
-}
-
-impl HeartbeatStore for PgStore {
-    fn spend_nonce(&self, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
-        let key = key.to_string();
-        let mut client = self.pool.get()?;
-        let row = self.pool.wait(async {
-            let stmt = client.prepared(SPEND_SQL).await?;
-            client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await
-        })?;
-        let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
-        if spend == NonceSpend::Fresh {
-            self.maybe_sweep_nonces(&client, forget_before)?;
-        }
-        Ok(spend)
-    }
-
-    fn heartbeat_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<HeartbeatRound, StoreError> {
+    /// The heartbeat's statement and what its row settles; nothing here
+    /// blocks a thread, so it runs on the caller's async task.
+    async fn read_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<RoundRead, StoreError> {
         let body = serde_json::to_string(&heartbeat_to_keep(hb)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let report_version = hb.update.as_ref().map(|u| u.version.as_str());
         let key = spend.map(|s| s.key.to_string());
         let nonce = spend.map(|s| s.nonce);
         let now_unix = spend.map_or(at.unix_timestamp(), |s| s.now_unix);
-        let mut client = self.pool.get()?;
-        let row = self.pool.wait(async {
-            let stmt = client.prepared(HEARTBEAT_SQL).await?;
-            client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix), &at, &body, &report_version]).await
-        })?;
+        let mut client = self.pool.get_async().await?;
+        let stmt = client.prepared(HEARTBEAT_SQL).await?;
+        let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix), &at, &body, &report_version]).await?;
         let kept: bool = row.try_get(4)?;
         let spent = match (spend, &key) {
             (Some(s), Some(k)) => {
                 let v = verdict(row.try_get(1)?, row.try_get(2)?, k, kept);
                 if v == NonceSpend::Fresh {
-                    self.maybe_sweep_nonces(&client, s.forget_before)?;
+                    self.maybe_sweep_nonces(&client, s.forget_before).await?;
                 }
                 v
             }
@@ -148,67 +118,91 @@ impl HeartbeatStore for PgStore {
             _ => return Err(StoreError::UnknownTerminal(terminal.to_owned())),
         };
         drop(client);
+        let mut unsettled = Unsettled::default();
         if spent != NonceSpend::Fresh {
-            return Ok(HeartbeatRound::refused(spent));
+            return Ok(RoundRead { round: HeartbeatRound::refused(spent), unsettled });
         }
         let config_version = match row.try_get::<_, Option<&str>>(5)? {
             Some(b) => serde_json::from_str::<TerminalConfig>(b).map_err(|_| StoreError::Corrupt(format!("the config of terminal {terminal} is malformed")))?.version,
             None => TerminalConfig::default().version,
         };
         let catalog_version = row.try_get::<_, Option<i64>>(6)?.map(u64_of);
-        let diagnostics = match (row.try_get::<_, Option<Vec<String>>>(7)?, row.try_get::<_, Option<Vec<Option<String>>>>(8)?) {
-            (Some(ids), Some(shas)) => self.first_pending(ids, shas)?,
-            _ => None,
-        };
-        let update = match row.try_get::<_, Option<Vec<String>>>(9)? {
-            None => None,
-            Some(bodies) => {
-                let shas: Vec<String> = row.try_get::<_, Option<Vec<String>>>(10)?.unwrap_or_default();
-                let sizes: Vec<i64> = row.try_get::<_, Option<Vec<i64>>>(11)?.unwrap_or_default();
-                let failed: Vec<String> = row.try_get(12)?;
-                let village = row.try_get::<_, Option<&str>>(3)?.and_then(|v| VillageCode::parse(v).ok());
-                let mut found = None;
-                // As `update_target`: the newest running rollout that offers it, unless it failed that version.
-                for ((b, sha), size) in bodies.iter().zip(shas).zip(sizes) {
-                    let r = super::rollouts::parse(b)?;
-                    if r.offers(terminal, village.as_ref()) && !failed.contains(&r.version) {
-                        found = Some(UpdateTarget { version: r.version, sha256: sha, size: u64_of(size) });
-                        break;
-                    }
+        // The oldest request not announced is pending; one announced needs
+        // the object store to say whether its bundle is all there.
+        let mut diagnostics = None;
+        if let (Some(ids), Some(shas)) = (row.try_get::<_, Option<Vec<String>>>(7)?, row.try_get::<_, Option<Vec<Option<String>>>>(8)?) {
+            match ids.into_iter().zip(shas).next() {
+                Some((_, Some(_))) => unsettled.diagnostics = true,
+                Some((id, None)) => {
+                    diagnostics = Some(uuid::Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("a diagnostics request id is not a UUID".into()))?);
                 }
-                found
+                None => {}
             }
-        };
+        }
+        let mut update = None;
+        if let Some(bodies) = row.try_get::<_, Option<Vec<String>>>(9)? {
+            let shas: Vec<String> = row.try_get::<_, Option<Vec<String>>>(10)?.unwrap_or_default();
+            let sizes: Vec<i64> = row.try_get::<_, Option<Vec<i64>>>(11)?.unwrap_or_default();
+            let failed: Vec<String> = row.try_get(12)?;
+            let village = row.try_get::<_, Option<&str>>(3)?.and_then(|v| VillageCode::parse(v).ok());
+            // As `update_target`: the newest running rollout that offers it, unless it failed that version.
+            for ((b, sha), size) in bodies.iter().zip(shas).zip(sizes) {
+                let r = super::rollouts::parse(b)?;
+                if r.offers(terminal, village.as_ref()) && !failed.contains(&r.version) {
+                    update = Some(UpdateTarget { version: r.version, sha256: sha, size: u64_of(size) });
+                    break;
+                }
+            }
+        }
         // A repeated head is answered from the read; anything else is
-        // anchor_audit's, in its own transaction under the terminal's lock
-        // (it reads the anchor again there). The heartbeat is kept already:
-        // a break is still written at once, and outside the telemetry's
-        // unflushed commit.
+        // anchor_audit's (settle), in its own transaction under the
+        // terminal's lock, which reads the anchor again. The heartbeat is
+        // kept already: a break is still written before the answer goes,
+        // and outside the telemetry's unflushed commit.
         let anchor = match (row.try_get::<_, Option<i64>>(13)?, row.try_get::<_, Option<String>>(14)?) {
             (Some(seq), Some(hash)) => Some(AuditHead { seq: u64_of(seq), hash }),
             _ => None,
         };
-        let audit = match (&hb.audit, anchor) {
-            (None, _) => None,
-            (Some(proof), anchor) => match (check_extends(anchor.as_ref(), proof), anchor) {
-                (check @ (AnchorCheck::Same | AnchorCheck::Unproven), Some(held)) => Some((check, held)),
-                _ => Some(self.anchor_audit(terminal, proof, at)?),
-            },
-        };
-        // Heartbeats repeat the last report: only a new one moves anything,
-        // and then the offer is read again after it (a failed version is
-        // not offered again; a stage may have opened).
-        let mut update = update;
+        let mut audit = None;
+        if let Some(proof) = &hb.audit {
+            match (check_extends(anchor.as_ref(), proof), anchor) {
+                (check @ (AnchorCheck::Same | AnchorCheck::Unproven), Some(held)) => audit = Some((check, held)),
+                _ => unsettled.audit = true,
+            }
+        }
+        // Heartbeats repeat the last report: only a new one moves anything.
         if let Some(report) = &hb.update {
             let outcome = match report.outcome {
                 UpdateOutcome::Installed => "installed",
                 UpdateOutcome::Failed => "failed",
             };
-            if row.try_get::<_, Option<&str>>(15)? != Some(outcome) {
-                self.record_update_report(terminal, report, at)?;
-                update = self.update_target(terminal)?;
-            }
+            unsettled.report = row.try_get::<_, Option<&str>>(15)? != Some(outcome);
         }
-        Ok(HeartbeatRound { spend: NonceSpend::Fresh, audit, config_version, catalog_version, diagnostics, update })
+        Ok(RoundRead { round: HeartbeatRound { spend: NonceSpend::Fresh, audit, config_version, catalog_version, diagnostics, update }, unsettled })
+    }
+}
+
+impl HeartbeatStore for PgStore {
+    fn spend_nonce(&self, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
+        let key = key.to_string();
+        self.pool.wait(async {
+            let mut client = self.pool.get_async().await?;
+            let stmt = client.prepared(SPEND_SQL).await?;
+            let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await?;
+            let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
+            if spend == NonceSpend::Fresh {
+                self.maybe_sweep_nonces(&client, forget_before).await?;
+            }
+            Ok(spend)
+        })
+    }
+
+    fn heartbeat_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<HeartbeatRound, StoreError> {
+        let read = self.pool.wait(self.read_round(terminal, spend, hb, at))?;
+        self.settle(terminal, hb, at, read)
+    }
+
+    fn heartbeat_read_async<'a>(&'a self, terminal: &'a str, spend: Option<SpendNonce<'a>>, hb: &'a Heartbeat, at: OffsetDateTime) -> Option<BoxFuture<'a, Result<RoundRead, StoreError>>> {
+        Some(Box::pin(self.read_round(terminal, spend, hb, at)))
     }
 }

@@ -11,7 +11,8 @@
 //!
 //! `mod.rs` holds the store and its pool; each role is implemented in its
 //! own module (`submissions`, `cases`, `terminals`, `enrollment`, `audit`,
-//! `ratings`); `rows` and `pool` are leaves.
+//! `ratings`, `heartbeat`: the heartbeat's one round trip); `rows` and
+//! `pool` are leaves.
 
 mod audit;
 mod cases;

@@ -61,6 +61,33 @@ impl HeartbeatRound {
     }
 }
 
+/// A future the caller awaits on its own task.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Steps a heartbeat's read could not settle by itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unsettled {
+    /// The proof is not the anchored head: [`AuditStore::anchor_audit`].
+    pub audit: bool,
+    /// A new update report: [`RolloutStore::record_update_report`], then the offer again.
+    pub report: bool,
+    /// The oldest request was announced: is its bundle all here?
+    pub diagnostics: bool,
+}
+
+impl Unsettled {
+    pub fn any(&self) -> bool {
+        self.audit || self.report || self.diagnostics
+    }
+}
+
+/// A heartbeat kept and read in one trip, and what is left for [`HeartbeatStore::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundRead {
+    pub round: HeartbeatRound,
+    pub unsettled: Unsettled,
+}
+
 /// The heartbeat as kept: the audit entries were for the check, the fleet
 /// page shows the head.
 pub fn heartbeat_to_keep(hb: &Heartbeat) -> Heartbeat {
@@ -117,5 +144,34 @@ pub trait HeartbeatStore: TerminalStore + CatalogStore + DiagnosticsStore + Roll
             diagnostics: self.pending_diagnostics(terminal)?,
             update: self.update_target(terminal)?,
         })
+    }
+
+    /// The heartbeat's round from an async task, where the backend's I/O
+    /// is async (PostgreSQL): the nonce spent and the heartbeat kept and
+    /// read as in [`Self::heartbeat_round`], with what the read could not
+    /// settle left for [`Self::settle`] on the blocking pool. None: run
+    /// [`Self::heartbeat_round`] there instead.
+    fn heartbeat_read_async<'a>(&'a self, terminal: &'a str, spend: Option<SpendNonce<'a>>, hb: &'a Heartbeat, at: OffsetDateTime) -> Option<BoxFuture<'a, Result<RoundRead, StoreError>>> {
+        let _ = (terminal, spend, hb, at);
+        None
+    }
+
+    /// Finishes a round read: anchors a proof that is not the anchored
+    /// head, keeps a new update report (the offer read again after it: a
+    /// failed version is not offered again, a stage may have opened), looks
+    /// for the pending diagnostics request when one was announced.
+    fn settle(&self, terminal: &str, hb: &Heartbeat, at: OffsetDateTime, read: RoundRead) -> Result<HeartbeatRound, StoreError> {
+        let RoundRead { mut round, unsettled } = read;
+        if let (true, Some(proof)) = (unsettled.audit, &hb.audit) {
+            round.audit = Some(self.anchor_audit(terminal, proof, at)?);
+        }
+        if let (true, Some(report)) = (unsettled.report, &hb.update) {
+            self.record_update_report(terminal, report, at)?;
+            round.update = self.update_target(terminal)?;
+        }
+        if unsettled.diagnostics {
+            round.diagnostics = self.pending_diagnostics(terminal)?;
+        }
+        Ok(round)
     }
 }

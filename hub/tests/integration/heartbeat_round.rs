@@ -151,3 +151,29 @@ async fn heartbeats_anchor_the_audit_chain_and_a_chain_that_went_back_is_flagged
     assert!(t.last_heartbeat.as_ref().unwrap().1.audit.as_ref().unwrap().since.is_empty());
     hub.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_diagnostics_request_is_answered_until_its_bundle_is_all_on_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let ask = |hb: Heartbeat| {
+        let req = beat(&api, &hb, &Tamper::default());
+        async move { req.send().await.unwrap().json::<HeartbeatAck>().await.unwrap().diagnostics.map(|d| d.id) }
+    };
+    assert_eq!(ask(heartbeat(0, None)).await, None);
+    let id = hub.store().request_diagnostics(&api.terminal_id, "ops-wang", OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(ask(heartbeat(0, None)).await, Some(id), "asked");
+    // Announced, half uploaded: still asked (the object store is looked at).
+    let bundle = vec![5u8; 4096];
+    let sha = model::submission::sha256_hex(&bundle);
+    let announce = serde_json::to_vec(&serde_json::json!({ "sha256": sha, "size": bundle.len() })).unwrap();
+    assert_eq!(api.send(Method::POST, &format!("/v1/diagnostics/{id}"), announce).await.status(), StatusCode::NO_CONTENT);
+    let path = format!("/v1/diagnostics/{id}/bundle/{sha}");
+    let half = api.build(Method::PUT, &path, Some(&format!("bytes 0-2047/{}", bundle.len())), bundle[..2048].to_vec(), &Tamper::default());
+    assert_eq!(half.send().await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(ask(heartbeat(0, None)).await, Some(id), "announced, not all here");
+    let rest = api.build(Method::PUT, &path, Some(&format!("bytes 2048-4095/{}", bundle.len())), bundle[2048..].to_vec(), &Tamper::default());
+    assert_eq!(rest.send().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(ask(heartbeat(0, None)).await, None, "the bundle is all here");
+    hub.shutdown().await.unwrap();
+}
