@@ -141,7 +141,12 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
     // database checks the key again as it spends the nonce (key_cache.rs).
     // A heartbeat's nonce is spent in the heartbeat's own round trip.
     let mut unspent = None;
-    let verdict = match st.keys.get(&terminal_id).filter(|key| to_sign.verify(key, &signature).is_ok()) {
+    let verified = st.keys.get(&terminal_id).filter(|key| to_sign.verify(key, &signature).is_ok());
+    if verified.is_some() {
+        // Before the nonce is written: a flood writes nothing.
+        over_rate(st, &terminal_id)?;
+    }
+    let verdict = match verified {
         Some(key) if heartbeat => {
             unspent = Some(key);
             NonceSpend::Fresh
@@ -180,6 +185,9 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
             })
             .await?;
             if let Some(key) = key {
+                // First request of this terminal to this instance: its nonce
+                // went with the key lookup; the allowance counts it all the same.
+                over_rate(st, &terminal_id)?;
                 st.keys.put(&terminal_id, key);
                 if heartbeat {
                     unspent = Some(key);
@@ -224,6 +232,15 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
         }
     }
     Ok(Request::from_parts(parts, body))
+}
+
+/// 429 `quota_exceeded` with `Retry-After` when `terminal` (its signature
+/// checked) is over its request rate (`terminal_rate.rs`).
+fn over_rate(st: &AppState, terminal: &str) -> Result<(), ApiError> {
+    let Err(wait) = st.terminal_rate.take(terminal, std::time::Instant::now()) else { return Ok(()) };
+    tracing::warn!(terminal = %terminal, "request refused: over the terminal's request rate");
+    Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::QuotaExceeded, "too many requests from this terminal; wait and send again")
+        .retry_after(wait.as_secs().max(1)))
 }
 
 /// The error for a nonce not spent, logged; None for a fresh one. Forgets

@@ -30,6 +30,7 @@ mod enroll;
 mod group;
 mod key_cache;
 mod rate_limit;
+pub mod terminal_rate;
 pub mod signing;
 pub mod backoffice;
 pub mod connector;
