@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod catalog_import;
 mod catalog_xlsx;
+mod deploy_files;
 mod e_license;
 mod auth;
 mod backoffice;
