@@ -28,6 +28,7 @@ pub mod catalog_import;
 pub mod catalog_xlsx;
 mod enroll;
 mod group;
+mod key_cache;
 mod rate_limit;
 pub mod signing;
 pub mod backoffice;

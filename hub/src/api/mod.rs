@@ -71,6 +71,7 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         sms_gateway: options.sms_gateway,
         result_mail,
         progress_misses_per_day: options.progress_misses_per_day.unwrap_or(crate::progress::DEFAULT_PROGRESS_MISSES_PER_DAY),
+        keys: Arc::default(),
     };
     Router::new()
         .route("/v1/health", get(health))

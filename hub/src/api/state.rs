@@ -65,6 +65,8 @@ pub(crate) struct AppState {
     pub result_mail: Option<Arc<crate::result_mail::ResultMailPlatform>>,
     /// Progress lookups that found nothing one terminal may make a day.
     pub progress_misses_per_day: u64,
+    /// Terminal keys this instance verified signatures under (see `key_cache.rs`).
+    pub keys: Arc<crate::key_cache::KeyCache>,
 }
 
 impl AppState {
