@@ -13,10 +13,13 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::{io, Error, Result};
-use crate::process::{is_root, run, tail, Dir};
+use crate::process::{is_root, reap_stale, run, tail, Dir};
 
 /// Where Debian installs PostgreSQL's versions.
 const ROOT: &str = "/usr/lib/postgresql";
+
+/// How its temporary directories are named.
+const PREFIX: &str = "cunban-pg";
 
 /// A running server; stopped when dropped.
 #[derive(Debug)]
@@ -126,7 +129,8 @@ impl PgBuilder {
     /// initdb and start; an error (never a skip) when PostgreSQL is not installed.
     pub fn start(self) -> Result<PgServer> {
         let bin = bin_dir()?;
-        let dir = Dir::new(self.dir.as_deref(), "cunban-pg")?;
+        reap_stale(PREFIX, "data/postmaster.pid", rustix::process::Signal::QUIT);
+        let dir = Dir::new(self.dir.as_deref(), PREFIX)?;
         if is_root() {
             run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()), "chown to the postgres user")?;
         }
