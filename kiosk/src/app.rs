@@ -173,6 +173,15 @@ impl App {
         self.publish();
     }
 
+    /// Holds (`on`) or lets go of the visit lock for `who` besides the
+    /// villager's own visit: an assistant's session on a van
+    /// (assisted_app.rs), so an update waits for its logout.
+    pub fn hold_visit_lock(&self, who: crate::visit_lock::Holder, on: bool) {
+        if let Some(visit) = self.inner.visit_lock.get() {
+            visit.hold(who, on);
+        }
+    }
+
     /// Called after each background sync round.
     pub fn set_on_synced(&self, listener: Option<SyncListener>) {
         *lock(&self.inner.on_synced) = listener;

@@ -8,6 +8,8 @@
 //! accounts, audit entries, filings into the outbox, trip summaries) runs in
 //! order on one worker, off the UI thread. The operator idle timer and the
 //! check after each sync (revoked or expired account) end the session.
+//! From login to the session's end it holds the visit lock, so an update
+//! does not restart the van in the middle of a filing on behalf.
 //!
 //! Only built on a terminal configured as a service van: [`AssistedSession::new`]
 //! refuses any other, and [`wire`] is what makes the home screen's entry exist.
@@ -28,6 +30,7 @@ use zeroize::Zeroizing;
 use crate::app::App;
 use crate::assisted::{AssistEffect, AssistEvent, AssistScreen, AssistedSession, PAD_HEIGHT, PAD_WIDTH};
 use crate::session::{Capabilities, Event, Terminal};
+use crate::visit_lock::Holder;
 use ui::i18n::n_;
 
 /// Told (off the UI thread) whenever the assisted screens changed.
@@ -64,6 +67,13 @@ struct Inner {
     /// The finger stroke being drawn on the signature pad.
     stroke: Mutex<Vec<[u16; 2]>>,
     policy: LoginPolicy,
+}
+
+impl Drop for Inner {
+    /// Assisted mode going away (the kiosk shutting down) ends its hold.
+    fn drop(&mut self) {
+        self.app.hold_visit_lock(Holder::Assisted, false);
+    }
 }
 
 /// Assisted mode running on a van: the [`AssistedSession`] with its storage and idle workers, beside the villager [`App`]. Cheap to clone.
@@ -156,6 +166,10 @@ impl AssistedApp {
     /// Feeds one event and carries out what it asks for.
     fn handle(&self, event: AssistEvent) {
         let effects = lock(&self.inner.session).handle(event);
+        // Login to logout, timeout or revocation: every way the session
+        // ends passes here, and an update waits meanwhile (visit_lock.rs).
+        let logged_in = lock(&self.inner.session).operator().is_some();
+        self.inner.app.hold_visit_lock(Holder::Assisted, logged_in);
         (self.inner.on_change)(self.clone());
         for effect in effects {
             let job = match effect {

@@ -250,7 +250,6 @@ pub fn journeys(lang: Lang, large_text: bool, high_contrast: bool) -> Vec<(&'sta
         ("deceased_id", "622926194005060013"),
         ("death_date", "2026-11-10"),
         ("relation", "child"),
-        ("reason", "death"),
     ] {
         s.handle(Event::FieldEdited { key: key.into(), value: value.into() });
     }

@@ -27,7 +27,7 @@ from catalog_src.themes import THEMES, BUNDLES  # noqa: E402
 items = social.ITEMS + civil.ITEMS + health.ITEMS + household.ITEMS + farm.ITEMS
 
 catalog = {
-    "version": 2026120501,
+    "version": 2026120502,
     "source_note": ("依记忆整理自甘肃政务服务网公开的县级办事指南，编写时无法访问网站；实施编码为占位编码；"
                     "每个事项上线前须与现行办事指南逐项核对。Written from memory of the public county-level guides on "
                     "zwfw.gansu.gov.cn without access to the site; implementation codes are placeholders; check every "

@@ -126,7 +126,8 @@ impl Session {
     }
 
     /// The form as the submission carries it: only fields this villager
-    /// was shown; places as names plus their division code.
+    /// was shown, plus what a bundle fixes; places as names plus their
+    /// division code.
     pub(super) fn submission_form(&self, d: &Draft) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for f in self.form_fields(d) {
@@ -140,6 +141,11 @@ impl Session {
                     out.insert(f.key.clone(), v.clone());
                 }
             }
+        }
+        // What a bundle answers itself for its parts (never asked: the
+        // 身后一件事 pension part's 注销原因 is the death).
+        if let Some(b) = self.bundle_of(d.item.as_str()) {
+            out.extend(b.fixed_fields.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         out
     }

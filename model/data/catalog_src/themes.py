@@ -25,13 +25,18 @@ DECEASED_KEYS = ["deceased_name", "deceased_id"]
 
 BABY_KEYS = ["baby_name", "baby_gender", "baby_birth_date"]
 
-def bundle(code, zh, en, items, shared, themes, subject=()):
+def bundle(code, zh, en, items, shared, themes, subject=(), fixed=None):
     """`subject`: for a bundle about someone other than the applicant, the
     shared keys naming that person; the model refuses a part that does not
-    ask them or that takes a photo (it would be the applicant's)."""
+    ask them or that takes a photo (it would be the applicant's).
+    `fixed`: a part's form keys the bundle answers itself ({key: stored
+    value}): never asked, filed with that value; the model refuses a value
+    the part's field would not accept."""
     b = {"code": code, "name": t(zh, en), "items": items, "shared_fields": shared, "themes": themes}
     if subject:
         b["subject_fields"] = list(subject)
+    if fixed:
+        b["fixed_fields"] = dict(fixed)
     return b
 
 # Parts as in the national 高效办成一件事 lists (国发〔2024〕3号 and the
@@ -53,5 +58,7 @@ BUNDLES = [
            ["620000RS0013", "620000RS0016", "620000RS0019"], BASE_KEYS + ["wish"], ["employment"]),
     bundle("620000YJS005", "身后一件事", "After a death",
            ["620000GA0002", "620000RS0007", "620000MZ0012", "620000CL0006"], BASE_KEYS + DECEASED_KEYS + ["death_date", "relation"], ["death"],
-           subject=DECEASED_KEYS),
+           # The pension record is closed because of the death: its 注销原因
+           # is not a question for the family.
+           subject=DECEASED_KEYS, fixed={"reason": "death"}),
 ]

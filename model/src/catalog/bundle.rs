@@ -21,7 +21,8 @@ impl Catalog {
 
     /// The bundle as one item to file. Form: each key once, in the order
     /// the parts first ask it (a key asked by two parts is a shared field:
-    /// the catalog check makes sure of it). Materials: each code once,
+    /// the catalog check makes sure of it), except the keys the bundle
+    /// fixes (`fixed_fields`: filed with their value, never asked). Materials: each code once,
     /// required when any part requires it. Time limit: the longest part's.
     /// Fee: free only when every part is. Assisted only when any part is.
     /// Texts: each part's, one line per part, under the part's name.
@@ -29,7 +30,8 @@ impl Catalog {
         let parts = self.bundle_parts(b)?;
         let first = *parts.first()?;
         let mut form = Vec::new();
-        for f in parts.iter().flat_map(|p| &p.form) {
+        // A key the bundle fixes is not asked (the submission carries its value).
+        for f in parts.iter().flat_map(|p| &p.form).filter(|f| !b.fixed_fields.contains_key(&f.key)) {
             if !form.iter().any(|g: &FormField| g.key == f.key) {
                 form.push(f.clone());
             }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::Value;
 
 use super::error::CatalogError;
-use super::types::{Bundle, Catalog, FieldKind, Holder, MaterialSource, ServiceItem};
+use super::types::{Bundle, Catalog, FieldKind, FormField, Holder, MaterialSource, ServiceItem};
 use crate::text::{Lang, LocalizedText};
 
 /// The GB/T 39046 fields every item must carry (`also_in` is optional).
@@ -62,6 +62,31 @@ fn check_shape(root: &Value) -> Result<(), CatalogError> {
                         return Err(CatalogError::MissingField { item: format!("{item} {list}[{j}]"), field });
                     }
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value the bundle fixes (`fixed_fields`) answers a question some part
+/// asks, is not asked as well, and is one every part having the key accepts
+/// (an option of its choice, within its length).
+fn check_fixed_fields(b: &Bundle, parts: &[&ServiceItem]) -> Result<(), CatalogError> {
+    for (key, value) in &b.fixed_fields {
+        let bad = |problem: String| CatalogError::BadFixedField { bundle: b.code.to_string(), field: key.clone(), problem };
+        if b.shared_fields.contains(key) {
+            return Err(bad("is also listed as shared: it would be both asked and fixed".into()));
+        }
+        let defs: Vec<(&ServiceItem, &FormField)> = parts.iter().filter_map(|p| Some((*p, p.form.iter().find(|f| &f.key == key)?))).collect();
+        if defs.is_empty() {
+            return Err(bad("is asked by none of its items".into()));
+        }
+        for (p, f) in defs {
+            if value.trim().is_empty() {
+                return Err(bad("is empty".into()));
+            }
+            if let Err(e) = f.validate(value) {
+                return Err(bad(format!("= {value:?} is refused by item {}: {e}", p.implement_code)));
             }
         }
     }
@@ -177,8 +202,11 @@ impl Catalog {
                 }
             }
             // A key two parts ask is asked once in the bundle's form, so it
-            // must be declared shared (and so checked below).
-            if let Some(key) = super::bundle::keys_in_several_parts(&parts).into_iter().find(|k| !b.shared_fields.iter().any(|s| s == k)) {
+            // must be declared shared (and so checked below), or fixed.
+            if let Some(key) = super::bundle::keys_in_several_parts(&parts)
+                .into_iter()
+                .find(|k| !b.shared_fields.iter().any(|s| s == k) && !b.fixed_fields.contains_key(*k))
+            {
                 return Err(CatalogError::BadSharedField {
                     bundle: b.code.to_string(),
                     field: key.to_owned(),
@@ -186,6 +214,7 @@ impl Catalog {
                 });
             }
             check_bundle_person(b, &parts)?;
+            check_fixed_fields(b, &parts)?;
             // A shared field is asked once, so every part that has it must
             // mean the same thing by it, and at least two parts must have it.
             for key in &b.shared_fields {

@@ -89,6 +89,17 @@ pub enum CatalogError {
         /// What is wrong with it, as a phrase completing "field … is".
         problem: &'static str,
     },
+    /// A value a bundle fixes for its parts' field (`fixed_fields`) that no
+    /// part asks, that is also asked (shared), or that a part would refuse.
+    #[error("bundle {bundle}: fixed field {field} {problem}")]
+    BadFixedField {
+        /// The bundle's code.
+        bundle: String,
+        /// The fixed field's key.
+        field: String,
+        /// What is wrong with it, as a phrase completing "fixed field …".
+        problem: String,
+    },
     /// A bundle's part is not filed for the person the bundle is about, or
     /// takes what the kiosk can only get from the applicant.
     #[error("bundle {bundle}, item {item}: {problem}")]

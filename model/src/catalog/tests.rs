@@ -153,7 +153,8 @@ fn a_bundle_files_as_one_item_asking_each_field_and_material_once() {
     assert_eq!(item.implement_code, b.code);
     assert_eq!(item.name.get(Lang::ZhCn), "身后一件事");
     let keys: Vec<&str> = item.form.iter().map(|f| f.key.as_str()).collect();
-    assert_eq!(keys, ["name", "id_number", "phone", "deceased_name", "deceased_id", "death_date", "relation", "reason"]);
+    // Not 注销原因 (the pension part's `reason`): the bundle fixes it to the death.
+    assert_eq!(keys, ["name", "id_number", "phone", "deceased_name", "deceased_id", "death_date", "relation"]);
     let mats: Vec<(&str, bool)> = item.materials.iter().map(|m| (m.code.as_str(), m.required)).collect();
     // 户口簿 is optional for the pension part but required for 户口注销: required once;
     // 火化证明 only where there is one (burial areas have none).
@@ -221,4 +222,29 @@ fn a_bundle_part_bound_to_the_wrong_person_is_refused() {
     let mut c = starter.clone();
     c.bundles[death].subject_fields.push("cause_of_death".into());
     assert!(refused(&c).contains("shared field cause_of_death is naming the bundle's subject but not listed as shared"), "{}", refused(&c));
+}
+
+/// 身后一件事 answers its pension part's 注销原因 itself (`fixed_fields`):
+/// the bundle's form does not ask it, and a fixed value must be one the
+/// part accepts, for a key some part asks and that is not also asked.
+#[test]
+fn a_bundle_answers_the_fields_it_fixes_and_a_value_its_part_would_refuse_is_refused() {
+    let starter = Catalog::starter();
+    let death = starter.bundles.iter().position(|b| b.code.as_str() == "620000YJS005").unwrap();
+    let b = &starter.bundles[death];
+    assert_eq!(b.fixed_fields.get("reason").map(String::as_str), Some("death"));
+    assert!(starter.item("620000RS0007").unwrap().form.iter().any(|f| f.key == "reason"), "the pension part itself asks it");
+    let item = starter.bundle_as_item(b).unwrap();
+    assert!(!item.form.iter().any(|f| f.key == "reason"), "the family is not asked 注销原因");
+    let refused = |c: &Catalog| Catalog::from_json(&serde_json::to_string(c).unwrap()).unwrap_err().to_string();
+
+    let mut c = starter.clone();
+    c.bundles[death].fixed_fields.insert("reason".into(), "buried".into());
+    assert_eq!(refused(&c), "bundle 620000YJS005: fixed field reason = \"buried\" is refused by item 620000RS0007: 请从选项中选择");
+    let mut c = starter.clone();
+    c.bundles[death].fixed_fields.insert("cause_of_death".into(), "illness".into());
+    assert_eq!(refused(&c), "bundle 620000YJS005: fixed field cause_of_death is asked by none of its items");
+    let mut c = starter.clone();
+    c.bundles[death].fixed_fields.insert("death_date".into(), "2026-11-10".into());
+    assert_eq!(refused(&c), "bundle 620000YJS005: fixed field death_date is also listed as shared: it would be both asked and fixed");
 }

@@ -455,6 +455,12 @@ pub struct Bundle {
     /// take a photo (the kiosk's camera sees the applicant).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subject_fields: Vec<String>,
+    /// Form keys the bundle answers itself, with their stored value: not
+    /// asked, and filed with this value for every part that has the key
+    /// (身后一件事: a pension record is closed because of the death, so its
+    /// 注销原因 is `death`, not a question for the family).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fixed_fields: BTreeMap<String, String>,
     /// Themes whose screen offers the bundle (it is on the home screen too).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub themes: Vec<String>,

@@ -5,7 +5,10 @@
 //! `<target>/journey/browse-<lang>-<size>/<screen>.png` and checked: every
 //! button, tab and key at least 60×60 and wholly on screen (theme chips:
 //! reachable with the big arrows), Kazakh mirrored (first tile, result and
-//! chip at the right).
+//! chip at the right), a list of tiles showing as many rows as fit when
+//! there are more (not one row of half-empty tiles), and on the progress
+//! screen every part of a bundle brought into view with the big arrows (at
+//! the left in Kazakh).
 
 use std::time::Duration;
 
@@ -19,7 +22,7 @@ use ui::KioskWindow;
 use super::harness::{click, shots};
 
 /// The journey screens of issue 15's browsing, bundles and search.
-const SCREENS: [&str; 14] = [
+const SCREENS: [&str; 16] = [
     "services",
     "services-theme",
     "departments",
@@ -34,6 +37,8 @@ const SCREENS: [&str; 14] = [
     "search-results",
     "search-code",
     "search-nothing",
+    "progress-found",
+    "bundle-progress",
 ];
 
 const WIDTH: f32 = 1280.0;
@@ -115,6 +120,139 @@ fn every_chip_reachable(window: &KioskWindow, lang: Lang, view: &View, problems:
     taps
 }
 
+/// Every part of every filing on the progress screen can be brought wholly
+/// into the list's view by tapping 往下翻, in order; returns how many taps
+/// the last needed (the list is left there). Also: the arrows at the
+/// reading end (left in Kazakh).
+fn every_part_reachable(window: &KioskWindow, lang: Lang, view: &View, problems: &mut Vec<String>, what: &str) -> usize {
+    let down = ui::i18n::tr(lang.code(), "往下翻");
+    let up = ui::i18n::tr(lang.code(), "往上翻");
+    let list_label = ui::i18n::tr(lang.code(), "办理进度");
+    let list = || {
+        ElementQuery::from_root(window)
+            .match_descendants()
+            .find_all()
+            .into_iter()
+            .find(|e| e.accessible_role() == Some(AccessibleRole::List) && label(e) == list_label)
+    };
+    let Some(first) = list() else {
+        problems.push(format!("{what}: no list of filings"));
+        return 0;
+    };
+    if let Some(arrow) = tappable(window).into_iter().find(|a| label(a) == down) {
+        let (l, a) = (first.absolute_position().x + first.size().width / 2.0, arrow.absolute_position().x);
+        if (a < l) != (lang == Lang::Kk) {
+            problems.push(format!("{what}: the arrows are at x {a}, the list's middle at {l}: not at the reading end"));
+        }
+    }
+    let mut taps = 0;
+    for part in view.lookup_rows.iter().flat_map(|r| &r.parts) {
+        let mut ok = false;
+        let mut seen = String::new();
+        for _ in 0..12 {
+            let Some(l) = list() else { break };
+            let (top, bottom) = (l.absolute_position().y, l.absolute_position().y + l.size().height);
+            let line = ElementQuery::from_root(window)
+                .match_descendants()
+                .find_all()
+                .into_iter()
+                .find(|e| e.accessible_role() == Some(AccessibleRole::Text) && label(e) == part.item && e.accessible_value().is_some_and(|v| v.as_str() == part.status));
+            match line {
+                Some(e) => {
+                    let (y, h) = (e.absolute_position().y, e.size().height);
+                    seen = format!("at y {y} h {h}, the list from {top} to {bottom}, after {taps} taps");
+                    if y >= top - 0.5 && y + h <= bottom + 0.5 && h > 1.0 {
+                        ok = true;
+                        break;
+                    }
+                }
+                None => seen = format!("not drawn after {taps} taps"),
+            }
+            if controls_enabled(window, &down) {
+                click(window, &down);
+                settle(window);
+                taps += 1;
+            } else {
+                break;
+            }
+        }
+        if !ok {
+            problems.push(format!("{what}: the part {:?} cannot be brought wholly into view ({seen})", part.item));
+        }
+    }
+    taps
+}
+
+/// Back to the top of the progress list.
+fn slide_back(window: &KioskWindow, lang: Lang) {
+    let up = ui::i18n::tr(lang.code(), "往上翻");
+    while controls_enabled(window, &up) {
+        click(window, &up);
+        settle(window);
+    }
+}
+
+/// A list of tiles with more items than it shows must show as many rows as
+/// fit: one more row of tiles at their least height (two lines of name, or
+/// one and the office line, as the screen counts them) must not fit in the
+/// space its rows take. Caught Kazakh and Tibetan showing one row of two
+/// tiles, each half empty, on 59 pages. Line heights are measured: the
+/// office line (one line of small text) drawn in a tile, the name's line
+/// from it (names are 0.95 × 30 px against 20 px).
+fn tiles_fill_their_space(window: &KioskWindow, view: &View, problems: &mut Vec<String>, what: &str) {
+    let shown: Vec<ElementHandle> = tappable(window)
+        .into_iter()
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button) && view.services.iter().any(|t| t.name == label(e)))
+        .collect();
+    // Tiles of other pages are in the tree too, hidden at the same places:
+    // a page holds as many tiles as there are places.
+    let mut places: Vec<(i32, i32)> = shown.iter().map(|e| (e.absolute_position().x.round() as i32, e.absolute_position().y.round() as i32)).collect();
+    places.sort_unstable();
+    places.dedup();
+    if places.is_empty() || places.len() >= view.services.len() {
+        return;
+    }
+    let top = shown.iter().map(|e| e.absolute_position().y).fold(f32::MAX, f32::min);
+    let bottom = shown.iter().map(|e| e.absolute_position().y + e.size().height).fold(0.0, f32::max);
+    let mut row_tops: Vec<f32> = shown.iter().map(|e| e.absolute_position().y.round()).collect();
+    row_tops.sort_by(f32::total_cmp);
+    row_tops.dedup();
+    let rows = row_tops.len() as f32;
+    let texts: Vec<ElementHandle> = ElementQuery::from_root(window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Text))
+        .collect();
+    let office = view.services.iter().filter(|t| !t.department.is_empty()).find_map(|t| {
+        let tile = shown.iter().find(|e| label(e) == t.name)?;
+        let (tp, ts) = (tile.absolute_position(), tile.size());
+        texts
+            .iter()
+            .find(|x| {
+                let p = x.absolute_position();
+                label(x).starts_with(&t.department) && p.y >= tp.y && p.y <= tp.y + ts.height && p.x >= tp.x - 0.5 && p.x <= tp.x + ts.width
+            })
+            .map(|x| x.size().height)
+    });
+    let Some(office) = office else {
+        // Every tile shown gave up its office line: they are at their least already.
+        return;
+    };
+    let name = office * 0.95 * 30.0 / 20.0;
+    let need = (2.0 * name).max(name + 2.0 + office) + 16.0;
+    let gap = 16.0;
+    if rows < 3.0 && (rows + 1.0) * need + rows * gap <= bottom - top + 0.5 {
+        problems.push(format!(
+            "{what}: {} of {} tiles a page in {rows} row(s) over {} px, where {} rows of {need} px fit",
+            places.len(),
+            view.services.len(),
+            bottom - top,
+            rows + 1.0
+        ));
+    }
+}
+
 fn controls_enabled(window: &KioskWindow, text: &str) -> bool {
     tappable(window).iter().any(|e| label(e) == text && e.accessible_enabled() != Some(false))
 }
@@ -132,6 +270,7 @@ fn browsing_bundles_and_search_in_every_language_and_size() {
     let mut problems = Vec::new();
     let mut written = 0;
     let mut scrolled = Vec::new();
+    let mut slid = Vec::new();
     for lang in Lang::ALL {
         for large in [false, true] {
             let size = if large { "large" } else { "normal" };
@@ -172,11 +311,21 @@ fn browsing_bundles_and_search_in_every_language_and_size() {
                         found => problems.push(format!("{what}: {first:?} then {second:?} at {found:?}, mirrored: {rtl}")),
                     }
                 }
+                tiles_fill_their_space(&window, &view, &mut problems, &what);
                 if !view.themes.is_empty() {
                     let taps = every_chip_reachable(&window, lang, &view, &mut problems, &what);
                     if taps > 0 {
                         scrolled.push(format!("{what}: {taps}"));
                     }
+                }
+                if view.lookup_rows.iter().any(|r| !r.parts.is_empty()) {
+                    let taps = every_part_reachable(&window, lang, &view, &mut problems, &what);
+                    if taps > 0 {
+                        // Where the arrows end: to look at.
+                        shots.named(&window, &format!("{name}-end.png"));
+                        slid.push(format!("{what}: {taps}"));
+                    }
+                    slide_back(&window, lang);
                 }
             }
         }
@@ -185,5 +334,8 @@ fn browsing_bundles_and_search_in_every_language_and_size() {
     // The row does not fit everywhere: the arrows were needed and worked.
     assert!(!scrolled.is_empty(), "no chip row needed its arrows");
     eprintln!("chip rows slid with the arrows: {scrolled:?}");
+    // A bundle's part list is longer than the screen somewhere (large text).
+    assert!(!slid.is_empty(), "no progress list needed its arrows");
+    eprintln!("progress lists slid with the arrows: {slid:?}");
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }

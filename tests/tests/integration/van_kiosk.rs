@@ -4,7 +4,8 @@
 //! on the keypad by accessible label, picks a village and starts a filing
 //! under the on-behalf banner; the session ends when the hub revokes the
 //! account (at the next sync) and after the operator idle timeout. On a
-//! self-service kiosk the entry does not exist. Steps are rendered to
+//! self-service kiosk the entry does not exist. An update waits while an
+//! assistant is logged in (the visit lock). Steps are rendered to
 //! `<target>/journey/<test>/NN-step.png`.
 
 use std::sync::mpsc;
@@ -67,6 +68,8 @@ impl Van {
         let sync = SyncClient::with_config(&hub.base_url(), identity, config).unwrap();
         let receipts = dir.path().join("receipts.escpos");
         let harness::Launched { app, views, .. } = harness::launch(&rt, session, outbox.clone(), sync, &sim, &receipts, Duration::from_secs(600));
+        // As main.rs does: the lock `kioskctl update follow` must take to install.
+        app.set_visit_lock(kiosk::visit_lock::VisitLock::new(dir.path().join("visit.lock")));
         let window = KioskWindow::new().unwrap();
         ui_glue::wire(&window, &app, Some(sim.clone()));
         let (ctx, changes) = mpsc::channel();
@@ -219,5 +222,100 @@ fn a_self_service_kiosk_has_no_staff_entry() {
     v.window.global::<ui::Assisted>().invoke_open_operator_login();
     v.pump();
     assert_eq!(v.window.global::<ui::Frame>().get_screen(), ui::Screen::Home);
+    v.finish();
+}
+
+/// A signed update offered by the hub and downloaded into `<data>/updates`,
+/// as the kiosk's sync round leaves it for `kioskctl update follow`.
+fn offer_update(data: &std::path::Path, key: &model::auth::SigningKey, version: &str) {
+    let src = data.join(format!("src-{version}"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("app"), format!("kiosk {version}")).unwrap();
+    let bundle = data.join(format!("bundle-{version}.tar"));
+    deploy::update::build_bundle(&bundle, key, "cunban-kiosk", version, &[src.join("app")]).unwrap();
+    let bytes = std::fs::read(&bundle).unwrap();
+    let updates = data.join("updates");
+    std::fs::create_dir_all(&updates).unwrap();
+    let target = model::update::UpdateTarget { version: version.into(), sha256: model::submission::sha256_hex(&bytes), size: bytes.len() as u64 };
+    std::fs::write(updates.join("target.json"), serde_json::to_vec(&target).unwrap()).unwrap();
+    std::fs::write(updates.join(format!("{version}.tar")), bytes).unwrap();
+}
+
+/// Records what the updater installed instead of running commands.
+#[derive(Default)]
+struct Installs(Vec<String>);
+
+impl deploy::update::System for Installs {
+    fn apply(&mut self, version: &str, _payload: &std::path::Path) -> Result<(), String> {
+        self.0.push(version.to_owned());
+        Ok(())
+    }
+    fn health(&mut self, _version: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The updater's pass at any hour (quiet hours all day): what it did.
+fn follow_now(data: &std::path::Path, key: &model::auth::SigningKey, installs: &mut Installs) -> deploy::follow::FollowOutcome {
+    let follow = deploy::follow::Follow {
+        updates_dir: data.join("updates"),
+        visit_lock: data.join("visit.lock"),
+        state_dir: data.join("updater-state"),
+        quiet_hours: (0, 24),
+    };
+    follow.once(&key.public_key(), installs, 12).expect("a follow pass")
+}
+
+/// An assistant's session is a visit too: from login to logout (and to the
+/// idle timeout) the van holds the visit lock, so `kioskctl update follow`
+/// does not restart the kiosk in the middle of a filing on behalf; it
+/// installs once the session has ended.
+#[test]
+fn an_update_waits_while_an_assistant_is_logged_in_and_installs_after_logout_or_timeout() {
+    use deploy::follow::FollowOutcome;
+    let key = model::auth::SigningKey::from_seed(&[9; 32]);
+    let mut installs = Installs::default();
+    let waits = |o: &FollowOutcome| matches!(o, FollowOutcome::Later(why) if why.contains("a visit is in progress"));
+
+    let mut v = Van::start("van-visit-lock", Channel::ServiceVan, Duration::from_secs(600));
+    let data = v._dir.path().to_owned();
+    offer_update(&data, &key, "0.2.0");
+    v.log_in(PIN);
+    v.wait_screen(ui::Screen::Trip);
+    let o = follow_now(&data, &key, &mut installs);
+    assert!(waits(&o), "logged in, on the trip screen: {o:?}");
+    let village = VillageCode::parse(VILLAGES[0]).unwrap();
+    v.tap(&village.name().map_or_else(|| VILLAGES[0].to_owned(), str::to_owned));
+    v.wait_screen(ui::Screen::TripSummary);
+    v.tap("新办件");
+    v.wait_screen(ui::Screen::Services);
+    v.tap("社会保障卡申领");
+    v.wait_screen(ui::Screen::Guide);
+    let o = follow_now(&data, &key, &mut installs);
+    assert!(waits(&o), "in the middle of a filing on behalf: {o:?}");
+    // The filing ends; the villager session was on home all along, the
+    // assistant is still logged in.
+    v.tap("回首页");
+    v.wait_screen(ui::Screen::TripSummary);
+    let o = follow_now(&data, &key, &mut installs);
+    assert!(waits(&o), "between filings: {o:?}");
+    assert!(installs.0.is_empty());
+    v.tap("退出登录");
+    v.wait_screen(ui::Screen::Home);
+    assert_eq!(follow_now(&data, &key, &mut installs), FollowOutcome::Installed("0.2.0".into()), "after logout");
+    v.finish();
+
+    // The idle timeout ends the session: the lock goes with it.
+    let mut v = Van::start("van-visit-lock-timeout", Channel::ServiceVan, Duration::from_secs(4));
+    let data2 = v._dir.path().to_owned();
+    offer_update(&data2, &key, "0.3.0");
+    v.log_in(PIN);
+    v.wait_screen(ui::Screen::Trip);
+    let o = follow_now(&data2, &key, &mut installs);
+    assert!(waits(&o), "logged in: {o:?}");
+    v.wait_screen(ui::Screen::Home);
+    assert!(v.audited("operator session ended", "timeout"));
+    assert_eq!(follow_now(&data2, &key, &mut installs), FollowOutcome::Installed("0.3.0".into()), "after the timeout");
+    assert_eq!(installs.0, ["0.2.0", "0.3.0"]);
     v.finish();
 }

@@ -122,3 +122,43 @@ fn progress_shows_each_part_of_a_bundle() {
         assert!(!status.contains(&ui::i18n::tr(lang.code(), "发送遇到问题，请找村代办员")), "{lang:?}: {status}");
     }
 }
+
+/// 身后一件事 closes the deceased's pension record: inside this bundle the
+/// reason is the death, so the family is not asked 注销原因 and the
+/// pension part is filed with it (the bundle's `fixed_fields`).
+#[test]
+fn after_a_death_the_pension_part_is_filed_with_the_death_as_its_reason_without_asking() {
+    let mut s = session(Capabilities::default());
+    s.handle(Event::StartBundles);
+    s.handle(Event::ChooseService("620000YJS005".into()));
+    s.handle(Event::StartFiling);
+    s.handle(Event::Agree);
+    s.handle(Event::CardRead(identity(Validity::LongTerm)));
+    assert_eq!(s.screen(), Screen::Form);
+    let keys: Vec<String> = s.view().form_rows.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(keys, ["name", "id_number", "phone", "deceased_name", "deceased_id", "death_date", "relation"]);
+    for (key, value) in
+        [("phone", "13912345678"), ("deceased_name", "马福祥"), ("deceased_id", "622926194005060013"), ("death_date", "2026-11-10"), ("relation", "child")]
+    {
+        s.handle(Event::FieldEdited { key: key.into(), value: value.into() });
+    }
+    // Even a value slipped in for the key cannot change what the bundle says.
+    s.handle(Event::FieldEdited { key: "reason".into(), value: "abroad".into() });
+    s.handle(Event::SubmitForm);
+    for _ in 0..20 {
+        if s.screen() != Screen::Materials {
+            break;
+        }
+        s.handle(Event::NextMaterial);
+    }
+    assert_eq!(s.screen(), Screen::Review);
+    assert!(!s.view().review_rows.iter().any(|(k, _)| k.contains("注销原因")), "{:?}", s.view().review_rows);
+    let fx = s.handle(Event::Confirm);
+    let [Effect::Submit(sub, _)] = fx.as_slice() else { panic!("one submission, got {fx:?}") };
+    assert_eq!(sub.form.get("reason").map(String::as_str), Some("death"), "{:?}", sub.form.keys().collect::<Vec<_>>());
+    // The pension part's own check passes on what was filed.
+    let catalog = Catalog::starter();
+    let pension = catalog.item("620000RS0007").unwrap();
+    let faults = pension.validate_form(&sub.form);
+    assert!(faults.is_empty(), "{faults:?}");
+}
