@@ -347,6 +347,10 @@ pub fn wire(w: &KioskWindow, a: &AssistedApp) {
             aa.dispatch(AssistEvent::ChooseRelation(r));
         }
     });
+    // Typing the staff number and PIN is activity: the login screen must not
+    // close under a slow typist.
+    let aa = a.clone();
+    assisted.on_operator_typing(move || *lock(&aa.inner.last_activity) = Instant::now());
     let aa = a.clone();
     assisted.on_stroke_point(move |x, y| {
         *lock(&aa.inner.last_activity) = Instant::now();

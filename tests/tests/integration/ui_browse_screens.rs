@@ -180,6 +180,10 @@ fn every_part_reachable(window: &KioskWindow, lang: Lang, view: &View, problems:
             problems.push(format!("{what}: the part {:?} cannot be brought wholly into view ({seen})", part.item));
         }
     }
+    // Having slid down, the villager can slide back up.
+    if taps > 0 && !controls_enabled(window, &up) {
+        problems.push(format!("{what}: after {taps} taps down, {up} cannot be tapped"));
+    }
     taps
 }
 
