@@ -310,13 +310,6 @@ CREATE TABLE rate_limits (
     idle_after DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX rate_limits_idle ON rate_limits (idle_after);
-"#, r#"
--- v6 (issue 17): room on each page for the heartbeat's updates (last-seen
--- on terminals, the heartbeat row) to stay heap-only (HOT: the new row
--- version on the same page, no index entries written). Pages written from
--- now on; a VACUUM FULL gives existing ones the room too.
-ALTER TABLE terminals SET (fillfactor = 70);
-ALTER TABLE heartbeats SET (fillfactor = 50);
 "#];
 
 /// Brings the schema up to date; refuses a database a newer hub migrated.
