@@ -106,27 +106,14 @@ pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Exten
     };
     let store = st.store.clone();
     let now = st.now();
-    let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
-    // Nonce, audit anchor, update report, the heartbeat and what the answer
-    // needs: one round trip on PostgreSQL for the usual heartbeat, awaited
-    // on this task; what the read leaves (a new audit head or update
-    // report, an announced bundle) and SQLite's round on the blocking pool.
-    let read = match store.heartbeat_read_async(&authed.terminal_id, spend, &hb, now) {
-        Some(read) => Some(read.await.map_err(ApiError::from)?),
-        None => None,
-    };
     let terminal = authed.terminal_id.clone();
-    let round = match read {
-        Some(read) if !read.unsettled.any() => read.round,
-        Some(read) => blocking(move || store.settle(&terminal, &hb, now, read)).await?,
-        None => {
-            blocking(move || {
-                let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
-                store.heartbeat_round(&terminal, spend, &hb, now)
-            })
-            .await?
-        }
-    };
+    // Nonce, audit anchor, update report, the heartbeat and what the answer
+    // needs: one round trip on PostgreSQL for the usual heartbeat.
+    let round = blocking(move || {
+        let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
+        store.heartbeat_round(&terminal, spend, &hb, now)
+    })
+    .await?;
     if let Some(refused) = crate::auth::refusal(&st, round.spend, &authed.terminal_id, "/v1/heartbeat") {
         return Err(refused);
     }

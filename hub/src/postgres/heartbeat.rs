@@ -16,10 +16,11 @@ use model::update::{UpdateOutcome, UpdateTarget};
 use model::VillageCode;
 use time::OffsetDateTime;
 
-use crate::store::{heartbeat_to_keep, BoxFuture, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, StoreError, Unsettled};
+use crate::store::{heartbeat_to_keep, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, StoreError, Unsettled};
 
 use super::rows::*;
 use super::terminals::NONCE_SWEEP_EVERY;
+use super::pool::PooledClient;
 use super::PgStore;
 
 /// $1 terminal, $2 the key the caller verified the signature with, $3 the
@@ -93,15 +94,13 @@ impl PgStore {
         Ok(())
     }
 
-    /// The heartbeat's statement and what its row settles; nothing here
-    /// blocks a thread, so it runs on the caller's async task.
-    async fn read_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<RoundRead, StoreError> {
+    /// The heartbeat's statement and what its row settles by itself.
+    async fn read_round(&self, client: &mut PooledClient<'_>, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<RoundRead, StoreError> {
         let body = serde_json::to_string(&heartbeat_to_keep(hb)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let report_version = hb.update.as_ref().map(|u| u.version.as_str());
         let key = spend.map(|s| s.key.to_string());
         let nonce = spend.map(|s| s.nonce);
         let now_unix = spend.map_or(at.unix_timestamp(), |s| s.now_unix);
-        let mut client = self.pool.get_async().await?;
         let stmt = client.prepared(HEARTBEAT_SQL).await?;
         let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix), &at, &body, &report_version]).await?;
         let kept: bool = row.try_get(4)?;
@@ -109,7 +108,7 @@ impl PgStore {
             (Some(s), Some(k)) => {
                 let v = verdict(row.try_get(1)?, row.try_get(2)?, k, kept);
                 if v == NonceSpend::Fresh {
-                    self.maybe_sweep_nonces(&client, s.forget_before).await?;
+                    self.maybe_sweep_nonces(client, s.forget_before).await?;
                 }
                 v
             }
@@ -117,7 +116,6 @@ impl PgStore {
             _ if kept => NonceSpend::Fresh,
             _ => return Err(StoreError::UnknownTerminal(terminal.to_owned())),
         };
-        drop(client);
         let mut unsettled = Unsettled::default();
         if spent != NonceSpend::Fresh {
             return Ok(RoundRead { round: HeartbeatRound::refused(spent), unsettled });
@@ -185,8 +183,8 @@ impl PgStore {
 impl HeartbeatStore for PgStore {
     fn spend_nonce(&self, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
         let key = key.to_string();
+        let mut client = self.pool.get()?;
         self.pool.wait(async {
-            let mut client = self.pool.get_async().await?;
             let stmt = client.prepared(SPEND_SQL).await?;
             let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await?;
             let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
@@ -198,11 +196,11 @@ impl HeartbeatStore for PgStore {
     }
 
     fn heartbeat_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<HeartbeatRound, StoreError> {
-        let read = self.pool.wait(self.read_round(terminal, spend, hb, at))?;
+        let read = {
+            let mut client = self.pool.get()?;
+            self.pool.wait(self.read_round(&mut client, terminal, spend, hb, at))?
+        };
+        // The connection is back in the pool: settling may take its own.
         self.settle(terminal, hb, at, read)
-    }
-
-    fn heartbeat_read_async<'a>(&'a self, terminal: &'a str, spend: Option<SpendNonce<'a>>, hb: &'a Heartbeat, at: OffsetDateTime) -> Option<BoxFuture<'a, Result<RoundRead, StoreError>>> {
-        Some(Box::pin(self.read_round(terminal, spend, hb, at)))
     }
 }

@@ -61,9 +61,6 @@ impl HeartbeatRound {
     }
 }
 
-/// A future the caller awaits on its own task.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
 /// Steps a heartbeat's read could not settle by itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unsettled {
@@ -144,16 +141,6 @@ pub trait HeartbeatStore: TerminalStore + CatalogStore + DiagnosticsStore + Roll
             diagnostics: self.pending_diagnostics(terminal)?,
             update: self.update_target(terminal)?,
         })
-    }
-
-    /// The heartbeat's round from an async task, where the backend's I/O
-    /// is async (PostgreSQL): the nonce spent and the heartbeat kept and
-    /// read as in [`Self::heartbeat_round`], with what the read could not
-    /// settle left for [`Self::settle`] on the blocking pool. None: run
-    /// [`Self::heartbeat_round`] there instead.
-    fn heartbeat_read_async<'a>(&'a self, terminal: &'a str, spend: Option<SpendNonce<'a>>, hb: &'a Heartbeat, at: OffsetDateTime) -> Option<BoxFuture<'a, Result<RoundRead, StoreError>>> {
-        let _ = (terminal, spend, hb, at);
-        None
     }
 
     /// Finishes a round read: anchors a proof that is not the anchored
