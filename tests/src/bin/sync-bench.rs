@@ -8,10 +8,11 @@
 //! `throughput`: a terminal syncs N filings (one attachment each) to a hub on
 //! loopback (holding the platform key, so it opens every manifest), timed
 //! from the first request to the last acknowledgement; then the same sealed
-//! bytes, each read from a file, go one PUT each to where that hub keeps
-//! attachments: a plain HTTP server that writes and fsyncs each body to a
-//! file (SQLite, PostgreSQL), or the same S3 bucket (PostgreSQL + S3: one
-//! S3 PUT each, as `aws s3 cp` would). Prints both rates and their ratio
+//! bytes, each read from a file, go one plain PUT each to an HTTP server
+//! that keeps each body where that hub keeps attachments: a file written
+//! and fsynced (SQLite, PostgreSQL), or an object in the same S3 bucket,
+//! one S3 PUT each (PostgreSQL + S3; also printed: the same PUTs straight
+//! from the bench, no server between). Prints both rates and their ratio
 //! (budget ≥ 0.9), per round and backend (SQLite; PostgreSQL started by the
 //! bench from Debian's package, durable settings; PostgreSQL + S3 with
 //! Garage on loopback, started by the bench as the tests start it), the
@@ -100,8 +101,9 @@ fn main() -> Result<()> {
                 for (b, backend) in backends.iter().enumerate() {
                     let t = rt.block_on(throughput(*backend, &servers, round, filings, size))?;
                     let ratio = t.sync_mbps / t.plain_mbps;
+                    let direct = t.direct_mbps.map(|d| format!("; direct S3 PUT {d:.1} MB/s, ratio {:.2}", t.sync_mbps / d)).unwrap_or_default();
                     println!(
-                        "round {round} {}: sync {:.1} MB/s, {} {:.1} MB/s, ratio {ratio:.2} (CPU of this process: sync {:.2} s, plain {:.2} s)",
+                        "round {round} {}: sync {:.1} MB/s, {} {:.1} MB/s, ratio {ratio:.2} (CPU of this process: sync {:.2} s, plain {:.2} s){direct}",
                         backend.name(),
                         t.sync_mbps,
                         backend.plain_name(),
@@ -165,7 +167,7 @@ impl Backend {
     fn plain_name(self) -> &'static str {
         match self {
             Backend::Sqlite | Backend::Postgres => "plain HTTP upload",
-            Backend::PostgresS3 => "plain S3 PUT",
+            Backend::PostgresS3 => "plain HTTP upload to S3",
         }
     }
 }
@@ -251,6 +253,8 @@ async fn start_hub(backend: Backend, servers: &Servers, round: u32, dir: &std::p
 struct Round {
     sync_mbps: f64,
     plain_mbps: f64,
+    /// Beside a bucket: plain S3 PUTs from this process, no server between.
+    direct_mbps: Option<f64>,
     /// CPU seconds this process (terminal and hub; not PostgreSQL's own
     /// processes) used in each timed phase.
     sync_cpu: f64,
@@ -307,6 +311,7 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
     let identity = DeviceIdentity::generate("GS-BENCH-0001")?;
     hub.register_terminal(NewTerminal { id: "GS-BENCH-0001".into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
     let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig { batch_size: 1000, ..SyncConfig::default() })?;
+    mark("sync begins");
     let (t, cpu) = (Instant::now(), cpu_secs());
     let mut acked = 0;
     while acked < ids.len() {
@@ -318,40 +323,72 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
     }
     let sync_secs = t.elapsed().as_secs_f64();
     let sync_cpu = cpu_secs() - cpu;
+    mark("sync ends");
     hub.shutdown().await?;
 
-    let (plain_secs, plain_cpu) = match backend {
-        Backend::Sqlite | Backend::Postgres => plain_http(dir.path(), &files, payloads.len()).await?,
-        Backend::PostgresS3 => plain_s3(&servers.bucket(&format!("plain-{round}"))?, &files, payloads.len()).await?,
-    };
     let mb = total as f64 / 1e6;
-    Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, sync_cpu, plain_cpu })
+    let (sink, direct_mbps) = match backend {
+        Backend::Sqlite | Backend::Postgres => {
+            let folder = dir.path().join("plain");
+            std::fs::create_dir_all(&folder)?;
+            (Sink::Folder(folder), None)
+        }
+        Backend::PostgresS3 => {
+            let direct = direct_s3(&servers.bucket(&format!("direct-{round}"))?, &files, payloads.len()).await?;
+            let (s3, prefix) = bucket_client(&servers.bucket(&format!("plain-{round}"))?)?;
+            (Sink::Bucket(s3, prefix), Some(mb / direct))
+        }
+    };
+    let (plain_secs, plain_cpu) = plain_upload(sink, &files, payloads.len()).await?;
+    Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, direct_mbps, sync_cpu, plain_cpu })
 }
 
-/// The baseline next to a folder: each payload file read and sent as one
-/// plain PUT to a server that writes and fsyncs it. Seconds and CPU seconds.
-async fn plain_http(dir: &std::path::Path, files: &std::path::Path, count: usize) -> Result<(f64, f64)> {
-    // The same bytes, one plain PUT each, to a server that keeps them durably.
-    let store = dir.join("plain");
-    std::fs::create_dir_all(&store)?;
+/// Where the plain upload's server keeps each body.
+#[derive(Clone)]
+enum Sink {
+    /// A file per body, written and fsynced.
+    Folder(PathBuf),
+    /// An object per body under a prefix, one S3 PUT each.
+    Bucket(Arc<dyn object_store::ObjectStore>, String),
+}
+
+impl Sink {
+    async fn keep(&self, name: String, body: axum::body::Bytes) -> Result<()> {
+        use object_store::ObjectStoreExt as _;
+        match self {
+            Sink::Folder(dir) => {
+                let path = dir.join(name);
+                tokio::task::spawn_blocking(move || {
+                    use std::io::Write;
+                    let mut f = std::fs::File::create(path)?;
+                    f.write_all(&body)?;
+                    f.sync_all()
+                })
+                .await??;
+            }
+            Sink::Bucket(s3, prefix) => {
+                s3.put(&object_store::path::Path::from(format!("{prefix}/{name}")), body.into()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The baseline: each payload file read and sent as one plain PUT to an
+/// HTTP server on the same stack as the hub that keeps the body where the
+/// hub keeps attachments (`sink`). Seconds and CPU seconds.
+async fn plain_upload(sink: Sink, files: &std::path::Path, count: usize) -> Result<(f64, f64)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let app = axum::Router::new()
         .route(
             "/upload/{name}",
             axum::routing::put(move |axum::extract::Path(name): axum::extract::Path<String>, body: axum::body::Bytes| {
-                let path = store.join(name);
+                let sink = sink.clone();
                 async move {
-                    let ok = tokio::task::spawn_blocking(move || {
-                        use std::io::Write;
-                        let mut f = std::fs::File::create(path)?;
-                        f.write_all(&body)?;
-                        f.sync_all()
-                    })
-                    .await;
-                    match ok {
-                        Ok(Ok(())) => axum::http::StatusCode::CREATED,
-                        _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    match sink.keep(name, body).await {
+                        Ok(()) => axum::http::StatusCode::CREATED,
+                        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                     }
                 }
             }),
@@ -377,12 +414,10 @@ async fn plain_http(dir: &std::path::Path, files: &std::path::Path, count: usize
     Ok((secs, cpu))
 }
 
-/// The baseline next to a bucket: each payload file read and stored with
-/// one S3 PUT (object_store, the client the hub uses) in the same bucket,
-/// under `bucket`'s prefix, one at a time as `aws s3 cp` would.
-async fn plain_s3(bucket: &str, files: &std::path::Path, count: usize) -> Result<(f64, f64)> {
-    use object_store::ObjectStoreExt as _;
-    let loc = hub::objects::S3Location::parse(bucket).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// The bucket of `url` (an `s3://` URL as the hub takes it) through
+/// object_store, the client the hub uses, and its prefix.
+fn bucket_client(url: &str) -> Result<(Arc<dyn object_store::ObjectStore>, String)> {
+    let loc = hub::objects::S3Location::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?;
     let creds = std::fs::read_to_string(loc.credentials_file.as_ref().context("no credentials file")?)?;
     let field = |name: &str| {
         creds
@@ -399,14 +434,32 @@ async fn plain_s3(bucket: &str, files: &std::path::Path, count: usize) -> Result
         .with_access_key_id(field("access_key_id")?)
         .with_secret_access_key(field("secret_access_key")?)
         .build()?;
+    Ok((Arc::new(s3), loc.prefix))
+}
+
+/// For reference beside a bucket: each payload stored by one S3 PUT
+/// straight from this process, as `aws s3 cp` would (no server in
+/// between, which a terminal never has: it holds no bucket credentials).
+async fn direct_s3(url: &str, files: &std::path::Path, count: usize) -> Result<f64> {
+    use object_store::ObjectStoreExt as _;
+    let (s3, prefix) = bucket_client(url)?;
     flush_dirty();
-    let (t, cpu) = (Instant::now(), cpu_secs());
+    let t = Instant::now();
     for i in 0..count {
         let path = files.join(i.to_string());
         let body = tokio::task::spawn_blocking(move || std::fs::read(path)).await??;
-        s3.put(&object_store::path::Path::from(format!("{}/{i}", loc.prefix)), body.into()).await?;
+        s3.put(&object_store::path::Path::from(format!("{prefix}/{i}")), body.into()).await?;
     }
-    Ok((t.elapsed().as_secs_f64(), cpu_secs() - cpu))
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// With SYNC_BENCH_MARK set, says on stderr where a phase begins and
+/// ends: a write(2) that `strace -f -ttt` shows between the phase's own
+/// system calls, to count them per phase.
+fn mark(what: &str) {
+    if std::env::var_os("SYNC_BENCH_MARK").is_some() {
+        eprintln!("sync-bench: {what}");
+    }
 }
 
 /// Writes back every dirty page (`sync(2)`), so one phase's writes are not

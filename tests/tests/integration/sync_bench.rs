@@ -18,9 +18,10 @@ fn sync_bench_throughput_prints_a_ratio_for_sqlite_postgresql_and_postgresql_wit
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "sync-bench failed (PostgreSQL is Debian's `postgresql`, Garage is installed by ./dev test)");
-    for (backend, plain) in [("SQLite", "plain HTTP upload"), ("PostgreSQL", "plain HTTP upload"), ("PostgreSQL + S3", "plain S3 PUT")] {
+    for (backend, plain) in [("SQLite", "plain HTTP upload"), ("PostgreSQL", "plain HTTP upload"), ("PostgreSQL + S3", "plain HTTP upload to S3")] {
         let round = stdout.lines().find(|l| l.starts_with(&format!("round 1 {backend}: "))).unwrap_or_else(|| panic!("no round of {backend}: {stdout}"));
-        assert!(round.contains(plain), "{backend} measured against another baseline: {round}");
+        assert!(round.contains(&format!(", {plain} ")), "{backend} measured against another baseline: {round}");
+        assert_eq!(round.contains("direct S3 PUT"), backend.ends_with("S3"), "{round}");
         let summary = format!("{backend}: sync/plain throughput ratio median ");
         let ratio = stdout.lines().find_map(|l| l.strip_prefix(&summary)).unwrap_or_else(|| panic!("no ratio for {backend}: {stdout}"));
         let median: f64 = ratio.split_whitespace().next().and_then(|r| r.parse().ok()).unwrap_or_else(|| panic!("{backend}: {ratio}"));
