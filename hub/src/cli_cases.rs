@@ -177,6 +177,15 @@ pub async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> an
             for (k, v) in &s.form {
                 println!("  {}: {}", p(k), p(v));
             }
+            // Mailing the result: what the platform answered, so the clerk
+            // knows whether to arrange the post by hand.
+            match store.mail_state(&case_number)? {
+                Some((state, tries, last)) => println!("mail order {state}  tries {tries}{}", last.map(|e| format!("  last answer: {}", p(&e))).unwrap_or_default()),
+                None if s.form.get(hub::result_mail::DELIVERY_KEY).map(String::as_str) == Some("mail") => {
+                    println!("mail chosen, no order recorded yet (is the hub served with --result-mail-url?)")
+                }
+                None => {}
+            }
             // A bundle filing: each item is a case of its own.
             if let Some(view) = store.case(&case_number)? {
                 for part in &view.parts {

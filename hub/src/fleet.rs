@@ -71,7 +71,7 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// "3 分钟前 · 3 min ago" style, coarse on purpose.
-fn ago(secs: i64) -> String {
+pub(crate) fn ago(secs: i64) -> String {
     let secs = secs.max(0);
     match secs {
         0..=59 => format!("{secs} 秒前 · {secs} s ago"),

@@ -35,6 +35,7 @@ pub mod connector;
 pub mod e_license;
 pub mod sms;
 pub mod fleet;
+pub mod fleet_outboxes;
 pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
@@ -122,17 +123,27 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
     let sweeper = tokio::spawn(sweep_now_and_then(store.clone(), options.sweep.unwrap_or_default(), options.clock.clone()));
+    // Mail orders need the platform's endpoint and its key (to read the choice).
+    let mailer = options
+        .result_mail
+        .clone()
+        .zip(options.platform_key.clone())
+        .map(|(platform, key)| result_mail::spawn_loop(store.clone(), key, platform, options.clock.clone()));
     // The peer address feeds the enrollment route's rate limit.
     let served = axum::serve(listener, router_with(store, options).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    if let Some(m) = mailer {
+        m.abort();
+    }
     served?;
     Ok(())
 }
 
-/// Drops what terminals started and never finished (see [`SweepPolicy`]),
-/// at start and then every `policy.every`.
+/// Drops what terminals started and never finished (see [`SweepPolicy`])
+/// and moves rollouts on past offline terminals, at start and then every
+/// `policy.every`.
 async fn sweep_now_and_then(store: Arc<dyn Store>, policy: SweepPolicy, clock: Option<Clock>) {
     let mut tick = tokio::time::interval(policy.every.max(Duration::from_secs(1)));
     loop {
@@ -140,9 +151,16 @@ async fn sweep_now_and_then(store: Arc<dyn Store>, policy: SweepPolicy, clock: O
         let now = clock.as_ref().map_or_else(time::OffsetDateTime::now_utc, |c| c());
         let (uncommitted, partial) = (now - policy.uncommitted_after, now - policy.partial_after);
         let store = store.clone();
-        match tokio::task::spawn_blocking(move || store.sweep(uncommitted, partial)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "clean-up of abandoned uploads failed"),
+        match tokio::task::spawn_blocking(move || (store.sweep(uncommitted, partial), store.advance_rollouts(now))).await {
+            Ok((swept, advanced)) => {
+                if let Err(e) = swept {
+                    tracing::warn!(error = %e, "clean-up of abandoned uploads failed");
+                }
+                // Stages held by terminals gone offline open here (the change is logged and audited by the store).
+                if let Err(e) = advanced {
+                    tracing::warn!(error = %e, "moving rollouts on failed");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "clean-up task failed"),
         }
     }

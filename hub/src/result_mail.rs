@@ -8,19 +8,27 @@
 //! the post. The contract (hub/README.md, "Result mailing"): `POST
 //! {base}/v1/cases/{case number}/delivery`, `Authorization: Bearer {token}`,
 //! `Idempotency-Key: {case number}` (a repeat is the same order), body
-//! [`MailOrder`]; `2xx` taken; `429`/`5xx`/no answer: tried again (three
-//! times in all), then left to the back office (`hub case open` shows the
-//! choice); other `4xx`: refused, logged. Nothing personal is logged.
+//! [`MailOrder`]; `2xx` taken; `429`/`5xx`/no answer: tried again, with
+//! the wait doubling up to half an hour, for as long as it takes (the
+//! villager was promised the post); other `4xx`: refused, logged, left to
+//! the back office (`hub case open` shows the choice and the refusal).
+//!
+//! Durable: the hub keeps a row per case in the store's mail outbox
+//! (`store::MailOrderStore`), so an order survives a restart, a platform
+//! outage of days, or the instance that opened the case dying. A commit
+//! only nudges [`spawn_loop`]'s task, which also looks every minute; any
+//! instance may send (the case number is the idempotency key). Nothing
+//! personal is logged or kept outside the sealed filing.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use model::seal::{open_envelope, PlatformSecretKey, SealedEnvelope};
-use model::{Submission, SubmissionId};
+use model::Submission;
 use serde::{Deserialize, Serialize};
 
 use crate::connector::ConnectorError;
-use crate::store::Store;
+use crate::store::{MailCase, MailOutcome, Store, MAIL_LOOK_BACK};
 
 /// The form key the kiosk records the delivery choice under (kiosk
 /// session/place.rs): `mail` or `collect`.
@@ -79,8 +87,12 @@ pub struct ResultMailPlatform {
     base_url: String,
     token: zeroize::Zeroizing<String>,
     http: reqwest::Client,
-    /// Waits between the three attempts (tests shorten them).
+    /// The first wait after a failed try; it doubles up to half an hour
+    /// (tests shorten it).
     pub retry_after: Duration,
+    /// How often the outbox is looked at without a nudge (tests shorten it).
+    pub every: Duration,
+    nudged: tokio::sync::Notify,
 }
 
 impl ResultMailPlatform {
@@ -93,7 +105,19 @@ impl ResultMailPlatform {
             token: zeroize::Zeroizing::new(token.to_owned()),
             http,
             retry_after: Duration::from_secs(5),
+            every: Duration::from_secs(60),
+            nudged: tokio::sync::Notify::new(),
         })
+    }
+
+    /// A case was opened: look at the outbox now rather than at the next tick.
+    pub fn nudge(&self) {
+        self.nudged.notify_one();
+    }
+
+    /// The wait after `attempts` failed tries.
+    fn backoff(&self, attempts: u32) -> Duration {
+        (self.retry_after * 2u32.saturating_pow(attempts.saturating_sub(1).min(16))).min(Duration::from_secs(1800))
     }
 
     /// Sends one order, once.
@@ -118,46 +142,79 @@ impl ResultMailPlatform {
     }
 }
 
-/// After a case opened: reads the filing's delivery choice (opening the
-/// sealed manifest with the platform key) and, for mail, tells the
-/// platform. Returns whether an order was taken.
-pub async fn case_opened(
-    store: Arc<dyn Store>,
-    key: Arc<PlatformSecretKey>,
-    platform: Arc<ResultMailPlatform>,
-    terminal: String,
-    id: SubmissionId,
-    case_number: String,
-) -> bool {
-    let cn = case_number.clone();
-    let order = tokio::task::spawn_blocking(move || {
-        let body = store.submission_body(&terminal, id).ok()??;
-        let envelope = SealedEnvelope::from_bytes(&body).ok()?;
-        let opened = open_envelope(&key, &envelope).ok()?;
-        MailOrder::of(&cn, &opened.submission)
+/// Reads `case`'s delivery choice from its sealed filing (with the
+/// platform key) and, for mail, orders it once from the platform.
+async fn mail_one(store: &Arc<dyn Store>, key: &Arc<PlatformSecretKey>, platform: &ResultMailPlatform, case: &MailCase, now: time::OffsetDateTime) -> MailOutcome {
+    let (st, k, terminal, id, cn) = (store.clone(), key.clone(), case.terminal_id.clone(), case.submission_id, case.case_number.clone());
+    let read = tokio::task::spawn_blocking(move || -> Result<Option<MailOrder>, String> {
+        let body = st.submission_body(&terminal, id).map_err(|e| format!("the filing cannot be read: {e}"))?;
+        let Some(body) = body else { return Ok(None) };
+        let envelope = SealedEnvelope::from_bytes(&body).map_err(|_| "the stored filing is not a sealed envelope".to_owned())?;
+        let opened = open_envelope(&k, &envelope).map_err(|_| "the filing does not open with the platform key".to_owned())?;
+        Ok(MailOrder::of(&cn, &opened.submission))
     })
     .await
-    .ok()
-    .flatten();
-    let Some(order) = order else { return false };
-    for attempt in 1..=3 {
-        match platform.send(&order).await {
-            Ok(()) => {
-                tracing::info!(case = %case_number, "result mailing ordered from the platform");
-                return true;
-            }
-            Err(e @ ConnectorError::Refused { .. }) => {
-                tracing::warn!(case = %case_number, error = %e, "the platform refused the mail order; see `hub case open`");
-                return false;
-            }
-            Err(e) => {
-                tracing::warn!(case = %case_number, attempt, error = %e, "mail order not taken yet");
-                if attempt < 3 {
-                    tokio::time::sleep(platform.retry_after * attempt).await;
-                }
-            }
+    .unwrap_or_else(|e| Err(format!("task failed: {e}")));
+    let retry = |why: String| MailOutcome::Retry { next_try_at: now + platform.backoff(case.attempts + 1), why };
+    let order = match read {
+        Ok(Some(order)) => order,
+        Ok(None) => return MailOutcome::NotMail,
+        Err(why) => {
+            tracing::warn!(case = %case.case_number, %why, "the delivery choice of a case cannot be read; tried again later");
+            return retry(why);
+        }
+    };
+    match platform.send(&order).await {
+        Ok(()) => {
+            tracing::info!(case = %case.case_number, attempts = case.attempts + 1, "result mailing ordered from the platform");
+            MailOutcome::Sent
+        }
+        Err(ConnectorError::Refused { reason, .. }) => {
+            tracing::warn!(case = %case.case_number, %reason, "the platform refused the mail order; the back office must arrange it (`hub case open`)");
+            MailOutcome::Refused(reason)
+        }
+        Err(e) => {
+            let outcome = retry(e.to_string());
+            tracing::warn!(case = %case.case_number, attempts = case.attempts + 1, error = %e, "mail order not taken yet; tried again later");
+            outcome
         }
     }
-    tracing::warn!(case = %case_number, "the platform did not take the mail order; the back office must arrange it (`hub case open`)");
-    false
+}
+
+/// Works through the mail outbox once: new cases and orders due. Returns
+/// how many cases it settled or rescheduled.
+pub async fn run_once(store: &Arc<dyn Store>, key: &Arc<PlatformSecretKey>, platform: &ResultMailPlatform, now: time::OffsetDateTime) -> Result<usize, crate::store::StoreError> {
+    let st = store.clone();
+    let due = tokio::task::spawn_blocking(move || st.mail_cases_due(now - MAIL_LOOK_BACK, now, 100))
+        .await
+        .map_err(|e| crate::store::StoreError::Blob(format!("task failed: {e}")))??;
+    let n = due.len();
+    for case in due {
+        let outcome = mail_one(store, key, platform, &case, now).await;
+        let st = store.clone();
+        tokio::task::spawn_blocking(move || st.mail_case_done(&case, &outcome, now))
+            .await
+            .map_err(|e| crate::store::StoreError::Blob(format!("task failed: {e}")))??;
+    }
+    Ok(n)
+}
+
+/// The outbox's task: at start (catching up after a restart), when nudged
+/// by a commit, and every `platform.every`.
+pub fn spawn_loop(store: Arc<dyn Store>, key: Arc<PlatformSecretKey>, platform: Arc<ResultMailPlatform>, clock: Option<crate::Clock>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = clock.as_ref().map_or_else(time::OffsetDateTime::now_utc, |c| c());
+            match run_once(&store, &key, &platform, now).await {
+                // A full batch: more may be waiting.
+                Ok(100..) => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the mail outbox could not be read; tried again at the next tick"),
+            }
+            tokio::select! {
+                _ = platform.nudged.notified() => {}
+                _ = tokio::time::sleep(platform.every) => {}
+            }
+        }
+    })
 }

@@ -7,15 +7,26 @@
 //! percentage of all terminals (the same terminals for a version every time
 //! it is asked: a hash of version and terminal id). Stages open one after
 //! another: the next opens when every terminal of the open ones has
-//! reported the version installed and healthy. As soon as `max_failures`
+//! reported the version installed and healthy, except terminals not heard
+//! from for [`OFFLINE_AFTER`]: at 20,000 kiosks some are always without
+//! power or link, and waiting for them would stall every rollout. They are
+//! not skipped for good: open stages stay open, and the rollout is done
+//! only when they have installed too, so a terminal back online is offered
+//! the version then. At least
+//! one terminal must have reported healthy before a stage opens: offline
+//! terminals are never evidence. As soon as `max_failures`
 //! terminals report it failed, the rollout halts and no terminal is offered
 //! it any more; the failed ones rolled back by themselves (deploy's
 //! updater), so halting asks nothing of them. Staff pause (nothing new is
 //! offered, resume goes on) or halt (final) by hand.
 
 use serde::{Deserialize, Serialize};
+use time::Duration;
 use model::submission::sha256_hex;
 use model::VillageCode;
+
+/// A terminal not heard from for this long is not waited for (see above).
+pub const OFFLINE_AFTER: Duration = Duration::hours(24);
 
 /// Who a stage reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +101,8 @@ pub struct Member<'a> {
     pub village: Option<&'a VillageCode>,
     /// None: not reported yet; Some(true): installed and healthy.
     pub healthy: Option<bool>,
+    /// Heard from (heartbeat or upload) within [`OFFLINE_AFTER`].
+    pub live: bool,
 }
 
 /// What a change of reports did to the rollout.
@@ -108,8 +121,9 @@ impl Rollout {
     }
 
     /// Moves the rollout on after reports: halts at `max_failures` failed,
-    /// opens the next stage (or finishes) when every member of the open
-    /// stages reported healthy. `members`: every active terminal.
+    /// opens the next stage (or finishes) when every live member of the open
+    /// stages reported healthy and at least one did. `members`: every active
+    /// terminal.
     pub fn advance(&mut self, members: &[Member<'_>]) -> Change {
         if self.state != RolloutState::Running {
             return Change::None;
@@ -123,16 +137,43 @@ impl Rollout {
         let mut change = Change::None;
         loop {
             let in_open: Vec<&Member<'_>> = members.iter().filter(|m| self.offers(m.id, m.village)).collect();
-            if in_open.iter().any(|m| m.healthy != Some(true)) {
+            let waiting = in_open.iter().any(|m| m.healthy != Some(true) && (m.live || m.healthy.is_some()));
+            if waiting || !in_open.iter().any(|m| m.healthy == Some(true)) {
                 return change;
             }
             if self.open + 1 >= self.stages.len() {
+                // Done only when the offline ones have installed too: until
+                // then every stage stays open for them.
+                if in_open.iter().any(|m| m.healthy.is_none()) {
+                    return change;
+                }
                 self.state = RolloutState::Done;
                 return Change::Done;
             }
             self.open += 1;
             change = Change::Opened(self.open);
         }
+    }
+}
+
+impl Change {
+    /// The audit's words for a change, with the offline terminals the open
+    /// stages did not wait for.
+    pub fn describe(&self, not_waited_for: usize) -> String {
+        let offline = if not_waited_for > 0 { format!(" ({not_waited_for} terminal(s) offline for a day or more not waited for)") } else { String::new() };
+        match self {
+            Change::Opened(n) => format!("stage {} opened{offline}", n + 1),
+            Change::Done => "every stage installed and healthy".to_owned(),
+            Change::Halted(why) => format!("halted: {why}"),
+            Change::None => String::new(),
+        }
+    }
+}
+
+impl Rollout {
+    /// Members of the open stages that have not reported and are offline.
+    pub fn not_waited_for(&self, members: &[Member<'_>]) -> usize {
+        members.iter().filter(|m| m.healthy.is_none() && !m.live && self.stages.iter().take(self.open + 1).any(|s| s.includes(&self.version, m.id, m.village))).count()
     }
 }
 
@@ -155,9 +196,9 @@ mod tests {
             max_failures: 1,
         };
         let m = |h: [Option<bool>; 3]| vec![
-            Member { id: "T1", village: Some(&a), healthy: h[0] },
-            Member { id: "T2", village: Some(&b), healthy: h[1] },
-            Member { id: "T3", village: Some(&c), healthy: h[2] },
+            Member { id: "T1", village: Some(&a), healthy: h[0], live: true },
+            Member { id: "T2", village: Some(&b), healthy: h[1], live: true },
+            Member { id: "T3", village: Some(&c), healthy: h[2], live: true },
         ];
         assert!(r.offers("T1", Some(&a)) && !r.offers("T2", Some(&b)) && !r.offers("T3", Some(&c)));
         assert_eq!(r.advance(&m([None, None, None])), Change::None);
@@ -171,6 +212,32 @@ mod tests {
         assert!(matches!(bad.advance(&m([Some(false), None, None])), Change::Halted(_)));
         assert!(!bad.offers("T1", Some(&a)) && !bad.offers("T2", Some(&b)));
         assert_eq!(bad.advance(&m([Some(true), Some(true), Some(true)])), Change::None, "halted stays halted");
+    }
+
+    #[test]
+    fn offline_terminals_are_not_waited_for_but_are_never_evidence() {
+        let (a, b) = (v("622926100201"), v("622926100202"));
+        let mut r = Rollout {
+            version: "0.2.0".into(),
+            stages: vec![Stage::parse("pilot:T1,T2").unwrap(), Stage::parse("county:622926").unwrap()],
+            open: 0,
+            state: RolloutState::Running,
+            max_failures: 1,
+        };
+        let m = |h: [(Option<bool>, bool); 3]| vec![
+            Member { id: "T1", village: Some(&a), healthy: h[0].0, live: h[0].1 },
+            Member { id: "T2", village: Some(&a), healthy: h[1].0, live: h[1].1 },
+            Member { id: "T3", village: Some(&b), healthy: h[2].0, live: h[2].1 },
+        ];
+        assert_eq!(r.advance(&m([(None, false), (None, false), (None, true)])), Change::None, "a pilot all offline proves nothing");
+        assert_eq!(r.advance(&m([(Some(true), true), (None, true), (None, true)])), Change::None, "a live pilot is waited for");
+        assert_eq!(r.advance(&m([(Some(true), true), (None, false), (None, true)])), Change::Opened(1), "an offline pilot is not");
+        assert!(r.offers("T2", Some(&a)), "the offline pilot is still offered the version when it is back");
+        assert_eq!(r.advance(&m([(Some(true), true), (None, false), (None, false)])), Change::None, "every stage open, two offline");
+        assert!(r.offers("T3", Some(&b)) && r.offers("T2", Some(&a)), "the offline ones catch up when they are back");
+        assert_eq!(r.advance(&m([(Some(true), true), (Some(true), true), (Some(true), true)])), Change::Done);
+        let mut late = Rollout { version: "0.3.0".into(), open: 0, state: RolloutState::Running, ..r.clone() };
+        assert_eq!(late.advance(&m([(Some(true), true), (Some(false), false), (None, true)])).clone(), Change::Halted("1 terminal(s) failed the health check of 0.3.0".into()), "a failure reported before going offline counts");
     }
 
     #[test]

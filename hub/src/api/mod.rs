@@ -162,13 +162,13 @@ async fn fleet(State(st): State<AppState>, headers: HeaderMap, query: Result<Que
     let stale_before = now - time::Duration::try_from(st.stale_after).unwrap_or(time::Duration::MAX);
     let query = crate::store::FleetQuery { place: place.clone(), stale_before, offset: (page_no - 1).saturating_mul(crate::fleet::PAGE_SIZE), limit: crate::fleet::PAGE_SIZE };
     let store = st.store.clone();
-    let (page, diagnostics, rollouts) =
-        blocking(move || Ok((store.fleet_page(&query)?, store.diagnostics_requests()?, store.rollouts()?))).await?;
+    let (page, diagnostics, rollouts, backlog) =
+        blocking(move || Ok((store.fleet_page(&query)?, store.diagnostics_requests()?, store.rollouts()?, store.platform_backlog(now)?))).await?;
     let paging = crate::fleet::Paging { page: page_no, place: place.as_deref(), total: page.total, broken: page.broken, stale: page.stale };
     let mut html = crate::fleet::render_page(&page, &paging, &diagnostics, now, st.stale_after);
     // The rollout section goes last, after the terminals staff look at first.
     if let Some(end) = html.rfind("</body>") {
-        html.insert_str(end, &crate::fleet_rollouts::section(&rollouts));
+        html.insert_str(end, &format!("{}{}", crate::fleet_rollouts::section(&rollouts), crate::fleet_outboxes::section(&backlog, now)));
     }
     Ok(Html(html).into_response())
 }

@@ -374,7 +374,11 @@ pub(super) async fn commit(State(st): State<AppState>, Extension(auth): Extensio
         let store = st.store.clone();
         let connector = st.connector.clone();
         let cn = case_number.clone();
-        let mail = st.result_mail.clone().zip(st.platform_key.clone()).map(|m| (m, st.store.clone()));
+        // The villager may have chosen to have the result mailed: the mail
+        // outbox's task reads the choice and orders it (durably).
+        if let (Some(platform), Some(_)) = (&st.result_mail, &st.platform_key) {
+            platform.nudge();
+        }
         // Forwarding must not hold the terminal's answer; a failure leaves
         // the case in the back office, where it is not lost.
         tokio::spawn(async move {
@@ -386,10 +390,6 @@ pub(super) async fn commit(State(st): State<AppState>, Extension(auth): Extensio
             let case = CaseOpened { case_number: cn, submission_id: id, item_code, terminal_id: auth.terminal_id };
             if let Err(e) = connector.case_opened(&case).await {
                 tracing::warn!(case = %case.case_number, connector = connector.name(), error = %e, "forwarding failed; the case stays in the back office");
-            }
-            // The villager chose to have the result mailed: the platform is told.
-            if let Some(((platform, key), store)) = mail {
-                crate::result_mail::case_opened(store, key, platform, case.terminal_id, id, case.case_number.to_string()).await;
             }
         });
     }

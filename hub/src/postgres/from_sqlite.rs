@@ -20,7 +20,7 @@ const TABLES: &[&str] = &[
     "terminals", "seen_nonces", "submissions", "submission_attachments", "case_numbers", "cases", "case_events", "case_results", "case_parts",
     "heartbeats", "terminal_configs", "evaluations", "rating_followups", "catalogs", "enrollments", "operators", "operator_terminals",
     "e_license_lookups", "hub_secrets", "staff", "audit_anchors", "audit_breaks", "hub_audit", "diagnostics_requests", "update_bundles",
-    "rollouts", "update_reports", "sms_outbox", "progress_misses", "rating_forwards",
+    "rollouts", "update_reports", "sms_outbox", "progress_misses", "rating_forwards", "mail_orders",
 ];
 
 /// What was moved.

@@ -14,8 +14,10 @@
 //! `ratings`); `rows` and `pool` are leaves.
 
 mod audit;
+mod backlog;
 mod cases;
 mod enrollment;
+mod mail_orders;
 pub mod from_sqlite;
 mod pool;
 mod progress;

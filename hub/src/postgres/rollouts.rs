@@ -170,35 +170,59 @@ impl RolloutStore for PgStore {
                 tx.commit().await?;
                 return Ok(Change::None);
             };
-            let mut r = parse(row.try_get(0)?)?;
-            let rows = tx
-                .query(
-                    "SELECT t.id, t.village_code, u.outcome FROM terminals t
-                     LEFT JOIN update_reports u ON u.terminal_id = t.id AND u.version = $1 WHERE t.status = 'active'",
-                    &[&report.version],
-                )
-                .await?;
-            let mut fleet: Vec<(String, Option<VillageCode>, Option<bool>)> = Vec::with_capacity(rows.len());
-            for x in rows {
-                let village = x.try_get::<_, Option<&str>>(1)?.and_then(|v| VillageCode::parse(v).ok());
-                let healthy = x.try_get::<_, Option<&str>>(2)?.map(|o| o == "installed");
-                fleet.push((x.try_get(0)?, village, healthy));
-            }
-            let members: Vec<Member<'_>> = fleet.iter().map(|(id, v, h)| Member { id, village: v.as_ref(), healthy: *h }).collect();
-            let change = r.advance(&members);
-            if change != Change::None {
-                tx.execute("UPDATE rollouts SET body = $2, updated_at = $3 WHERE version = $1", &[&r.version, &body(&r)?, &at]).await?;
-                let what = match &change {
-                    Change::Opened(n) => format!("stage {} opened", n + 1),
-                    Change::Done => "every stage installed and healthy".to_owned(),
-                    Change::Halted(why) => format!("halted: {why}"),
-                    Change::None => String::new(),
-                };
-                append_hub_audit(&tx, at, "hub", "rollout", Some(&r.version), &what).await?;
-                tracing::info!(version = %r.version, %what, "rollout");
-            }
+            let change = advance(&tx, parse(row.try_get(0)?)?, at).await?;
             tx.commit().await?;
             Ok(change)
         })
     }
+
+    fn advance_rollouts(&self, now: OffsetDateTime) -> Result<Vec<(String, Change)>, StoreError> {
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let tx = client.transaction().await?;
+            tx.execute(LOCK_SQL, &[&ROLLOUT_LOCK]).await?;
+            let mut changes = Vec::new();
+            for r in all(&tx).await?.into_iter().filter(|r| r.state == RolloutState::Running) {
+                let version = r.version.clone();
+                let change = advance(&tx, r, now).await?;
+                if change != Change::None {
+                    changes.push((version, change));
+                }
+            }
+            tx.commit().await?;
+            Ok(changes)
+        })
+    }
+}
+
+/// Advances `r` against every active terminal's report and liveness at
+/// `at`, keeping and auditing a change; under the caller's rollout lock.
+async fn advance(tx: &impl GenericClient, mut r: Rollout, at: OffsetDateTime) -> Result<Change, StoreError> {
+    let since = at - crate::rollout::OFFLINE_AFTER;
+    let rows = tx
+        .query(
+            "SELECT t.id, t.village_code, u.outcome, COALESCE(GREATEST(h.received_at, t.last_seen_at) >= $2, false)
+             FROM terminals t
+             LEFT JOIN update_reports u ON u.terminal_id = t.id AND u.version = $1
+             LEFT JOIN heartbeats h ON h.terminal_id = t.id
+             WHERE t.status = 'active'",
+            &[&r.version, &since],
+        )
+        .await?;
+    let mut fleet: Vec<(String, Option<VillageCode>, Option<bool>, bool)> = Vec::with_capacity(rows.len());
+    for x in rows {
+        let village = x.try_get::<_, Option<&str>>(1)?.and_then(|v| VillageCode::parse(v).ok());
+        let healthy = x.try_get::<_, Option<&str>>(2)?.map(|o| o == "installed");
+        fleet.push((x.try_get(0)?, village, healthy, x.try_get(3)?));
+    }
+    let members: Vec<Member<'_>> = fleet.iter().map(|(id, v, h, live)| Member { id, village: v.as_ref(), healthy: *h, live: *live }).collect();
+    let skipped = r.not_waited_for(&members);
+    let change = r.advance(&members);
+    if change != Change::None {
+        tx.execute("UPDATE rollouts SET body = $2, updated_at = $3 WHERE version = $1", &[&r.version, &body(&r)?, &at]).await?;
+        let what = change.describe(skipped);
+        append_hub_audit(tx, at, "hub", "rollout", Some(&r.version), &what).await?;
+        tracing::info!(version = %r.version, %what, "rollout");
+    }
+    Ok(change)
 }

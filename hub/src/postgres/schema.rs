@@ -310,6 +310,20 @@ CREATE TABLE rate_limits (
     idle_after DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX rate_limits_idle ON rate_limits (idle_after);
+"#, r#"
+-- v6: result mailing's outbox (as SQLite's v16; store/mail_orders.rs).
+CREATE TABLE mail_orders (
+    case_number     TEXT PRIMARY KEY REFERENCES cases (case_number),
+    case_created_at TIMESTAMPTZ NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('not_mail', 'pending', 'sent', 'refused')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_try_at     TIMESTAMPTZ,
+    updated_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX mail_orders_pending ON mail_orders (next_try_at) WHERE state = 'pending';
+CREATE INDEX mail_orders_newest ON mail_orders (case_created_at);
+CREATE INDEX cases_by_created ON cases (created_at);
 "#];
 
 /// Brings the schema up to date; refuses a database a newer hub migrated.

@@ -5,12 +5,14 @@
 //! `schema`, `pool`, `rows` are the leaves; `hubdb` reads for tools.
 
 mod bundles;
+mod backlog;
 mod cases;
 mod diagnostics;
 mod enrollment;
 mod fleet_audit;
 mod fleet_page;
 mod hubdb;
+mod mail_orders;
 mod pool;
 mod progress;
 mod rate_limit;
@@ -345,6 +347,20 @@ impl RatingStore for SqliteStore {
     }
 }
 
+impl crate::store::MailOrderStore for SqliteStore {
+    fn mail_cases_due(&self, since: OffsetDateTime, now: OffsetDateTime, limit: usize) -> Result<Vec<crate::store::MailCase>, StoreError> {
+        self.do_mail_cases_due(since, now, limit)
+    }
+
+    fn mail_case_done(&self, case: &crate::store::MailCase, outcome: &crate::store::MailOutcome, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.do_mail_case_done(case, outcome, at)
+    }
+
+    fn mail_state(&self, case_number: &str) -> Result<Option<(String, u32, Option<String>)>, StoreError> {
+        self.do_mail_state(case_number)
+    }
+}
+
 impl RatingForwardStore for SqliteStore {
     fn ratings_to_forward(&self, limit: usize) -> Result<Vec<RatingToForward>, StoreError> {
         self.do_ratings_to_forward(limit)
@@ -466,6 +482,10 @@ impl RolloutStore for SqliteStore {
 
     fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError> {
         self.do_record_update_report(terminal, report, at)
+    }
+
+    fn advance_rollouts(&self, now: OffsetDateTime) -> Result<Vec<(String, crate::rollout::Change)>, StoreError> {
+        self.do_advance_rollouts(now)
     }
 }
 

@@ -160,34 +160,59 @@ impl SqliteStore {
             tx.commit()?;
             return Ok(Change::None);
         };
-        let mut r = parse(&b)?;
-        let rows: Vec<(String, Option<String>, Option<String>)> = {
-            let mut stmt = tx.prepare(
-                "SELECT t.id, t.village_code, u.outcome FROM terminals t
-                 LEFT JOIN update_reports u ON u.terminal_id = t.id AND u.version = ?1 WHERE t.status = 'active'",
-            )?;
-            let rows = stmt.query_map([&report.version], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let villages: Vec<Option<VillageCode>> = rows.iter().map(|(_, v, _)| v.as_deref().and_then(|v| VillageCode::parse(v).ok())).collect();
-        let members: Vec<Member<'_>> = rows
-            .iter()
-            .zip(&villages)
-            .map(|((id, _, o), v)| Member { id, village: v.as_ref(), healthy: o.as_deref().map(|o| o == "installed") })
-            .collect();
-        let change = r.advance(&members);
-        if change != Change::None {
-            tx.execute("UPDATE rollouts SET body = ?2, updated_at = ?3 WHERE version = ?1", params![r.version, body(&r)?, ts(at)])?;
-            let what = match &change {
-                Change::Opened(n) => format!("stage {} opened", n + 1),
-                Change::Done => "every stage installed and healthy".to_owned(),
-                Change::Halted(why) => format!("halted: {why}"),
-                Change::None => String::new(),
-            };
-            append_hub_audit(&tx, at, "hub", "rollout", Some(&r.version), &what)?;
-            tracing::info!(version = %r.version, %what, "rollout");
-        }
+        let change = advance(&tx, parse(&b)?, at)?;
         tx.commit()?;
         Ok(change)
     }
+
+    /// Moves every running rollout on as time passes: a terminal that went
+    /// offline stops holding its stage after [`crate::rollout::OFFLINE_AFTER`].
+    pub(super) fn do_advance_rollouts(&self, now: OffsetDateTime) -> Result<Vec<(String, Change)>, StoreError> {
+        let _one = self.write_gate();
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changes = Vec::new();
+        for r in all(&tx)?.into_iter().filter(|r| r.state == RolloutState::Running) {
+            let version = r.version.clone();
+            let change = advance(&tx, r, now)?;
+            if change != Change::None {
+                changes.push((version, change));
+            }
+        }
+        tx.commit()?;
+        Ok(changes)
+    }
+}
+
+/// Advances `r` against every active terminal's report and liveness at
+/// `at`, keeping and auditing a change; inside the caller's write transaction.
+fn advance(tx: &Connection, mut r: Rollout, at: OffsetDateTime) -> Result<Change, StoreError> {
+    let since = ts(at - crate::rollout::OFFLINE_AFTER);
+    let rows: Vec<(String, Option<String>, Option<String>, bool)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT t.id, t.village_code, u.outcome,
+                    MAX(COALESCE(julianday(h.received_at), 0), COALESCE(julianday(t.last_seen_at), 0)) >= julianday(?2)
+             FROM terminals t
+             LEFT JOIN update_reports u ON u.terminal_id = t.id AND u.version = ?1
+             LEFT JOIN heartbeats h ON h.terminal_id = t.id
+             WHERE t.status = 'active'",
+        )?;
+        let rows = stmt.query_map(params![r.version, since], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let villages: Vec<Option<VillageCode>> = rows.iter().map(|(_, v, _, _)| v.as_deref().and_then(|v| VillageCode::parse(v).ok())).collect();
+    let members: Vec<Member<'_>> = rows
+        .iter()
+        .zip(&villages)
+        .map(|((id, _, o, live), v)| Member { id, village: v.as_ref(), healthy: o.as_deref().map(|o| o == "installed"), live: *live })
+        .collect();
+    let skipped = r.not_waited_for(&members);
+    let change = r.advance(&members);
+    if change != Change::None {
+        tx.execute("UPDATE rollouts SET body = ?2, updated_at = ?3 WHERE version = ?1", params![r.version, body(&r)?, ts(at)])?;
+        let what = change.describe(skipped);
+        append_hub_audit(tx, at, "hub", "rollout", Some(&r.version), &what)?;
+        tracing::info!(version = %r.version, %what, "rollout");
+    }
+    Ok(change)
 }

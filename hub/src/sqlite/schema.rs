@@ -442,6 +442,23 @@ CREATE TABLE rate_limits (
     idle_after REAL NOT NULL
 );
 CREATE INDEX rate_limits_idle ON rate_limits (idle_after);
+"#, r#"
+-- v16: result mailing's outbox (store/mail_orders.rs). A row per case whose
+-- filing's delivery choice the hub has read; a mail order stays 'pending'
+-- until the platform takes or refuses it. Case numbers and states only: the
+-- address is read again from the sealed filing for each try.
+CREATE TABLE mail_orders (
+    case_number     TEXT PRIMARY KEY REFERENCES cases(case_number),
+    case_created_at TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('not_mail', 'pending', 'sent', 'refused')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_try_at     TEXT,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX mail_orders_pending ON mail_orders (julianday(next_try_at)) WHERE state = 'pending';
+CREATE INDEX mail_orders_newest ON mail_orders (julianday(case_created_at));
+CREATE INDEX cases_by_created ON cases (julianday(created_at));
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

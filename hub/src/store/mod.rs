@@ -3,7 +3,7 @@
 //!
 //! One trait per role (submissions, cases, terminals, operators,
 //! enrollment, catalog, ratings, SMS, audit, diagnostics, rollouts, rate
-//! limits), each
+//! limits, mail orders, the platform backlog), each
 //! in its own module with the types it speaks; [`Store`] bundles them so
 //! call sites hold one `Arc<dyn Store>`. Methods are blocking; the HTTP
 //! layer calls them on tokio's blocking pool. Idempotency lives in the
@@ -11,11 +11,13 @@
 //! database stay correct.
 
 mod audit;
+mod backlog;
 mod cases;
 mod catalog;
 mod diagnostics;
 mod enrollment;
 mod error;
+mod mail_orders;
 mod operators;
 mod progress;
 mod rate_limit;
@@ -27,11 +29,13 @@ mod submissions;
 mod terminals;
 
 pub use audit::{Acknowledgement, AuditBreak, AuditStore, HubAuditEntry, LookupAudit};
+pub use backlog::{Backlog, BacklogStore};
 pub use cases::{CaseStore, CaseSummary, StatusChange};
 pub use catalog::{CatalogStore, MAX_DELTA_CHAIN};
 pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};
 pub use enrollment::{terminal_id_for_serial, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, EnrollmentStore};
 pub use error::StoreError;
+pub use mail_orders::{MailCase, MailOrderStore, MailOutcome, MAIL_LOOK_BACK};
 pub use operators::{NewOperator, OperatorStore};
 pub use progress::ProgressStore;
 pub use rate_limit::{unix_f64, BucketLimit, RateLimitStore};
@@ -44,11 +48,11 @@ pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, Terminal
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:
-    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + Send + Sync + 'static
+    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + Send + Sync + 'static
+    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + Send + Sync + 'static
 {
 }

@@ -34,4 +34,9 @@ pub trait RolloutStore: Send + Sync {
     /// Keeps a terminal's install report and moves its rollout on (next
     /// stage, done, or halted past the failure threshold; audited).
     fn record_update_report(&self, terminal: &str, report: &model::update::UpdateReport, at: OffsetDateTime) -> Result<crate::rollout::Change, StoreError>;
+
+    /// Moves running rollouts on as time passes (a terminal offline for
+    /// [`crate::rollout::OFFLINE_AFTER`] stops holding its stage; audited).
+    /// Called by the hub's hourly housekeeping.
+    fn advance_rollouts(&self, now: OffsetDateTime) -> Result<Vec<(String, crate::rollout::Change)>, StoreError>;
 }

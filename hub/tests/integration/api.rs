@@ -138,11 +138,7 @@ async fn a_hub_with_the_platform_key_refuses_what_it_cannot_open_and_unseals_the
     let scan = b"%PDF household register".to_vec();
     let scan_ref = AttachmentRef::for_bytes("hukou", "application/pdf", &scan);
     let sub = submission(vec![scan_ref.clone()]);
-    let sealed = seal(&key, &sub, &[&scan]);
-    assert_eq!(api.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    assert_eq!(api.commit(sub.id).await.status(), StatusCode::OK);
+    super::common::file_sealed(&api, &key, &sub, &scan).await;
 
     let db = super::common::db(dir.path());
     let stored = db.submission_body(sub.id).unwrap().unwrap();

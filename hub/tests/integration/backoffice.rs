@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::common::{seal, submission, Api};
-use model::protocol::{CaseStatusList, CaseStatusQuery, CommitResponse};
+use crate::common::{submission, Api};
+use model::protocol::{CaseStatusList, CaseStatusQuery};
 use model::submission::AttachmentRef;
 use model::CaseStatus;
 use reqwest::{Method, StatusCode};
@@ -74,11 +74,7 @@ async fn a_clerk_decides_and_the_terminal_sees_it_on_its_next_sync() {
     // The terminal files, with a scan.
     let scan = b"%PDF-1.4 household register scan".to_vec();
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform, &sub, &[&scan]);
-    assert_eq!(api.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (_, case) = common::file_sealed(&api, &platform, &sub, &scan).await;
     let n = case.case_number.to_string();
 
     let (out, _) = run(hub_cmd(&db).args(["cases", "list"]), true);
@@ -193,11 +189,7 @@ async fn a_filing_cannot_drive_the_clerks_terminal_or_write_outside_the_folder()
     let mut sub = submission(vec![AttachmentRef::for_bytes("../../escaped\u{1b}[2J", "application/pdf", &scan)]);
     sub.applicant.address = "甘肃省\u{1b}]0;pwned\u{7}\u{1b}[31m红\u{202e}txt.exe".into();
     sub.form.insert("note\u{1b}[1A".into(), "\u{9b}31m".into());
-    let sealed = seal(&platform, &sub, &[&scan]);
-    assert_eq!(api.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (_, case) = common::file_sealed(&api, &platform, &sub, &scan).await;
     hub.shutdown().await.unwrap();
 
     let out_dir = dir.path().join("a").join("b").join("opened");

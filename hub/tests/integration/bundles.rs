@@ -49,7 +49,7 @@ async fn a_bundle_is_split_into_a_case_per_part_decided_on_its_own() {
 
     // The CLI decides a part by its number and says whose part it is (on
     // the SQLite run; the PostgreSQL run decides through the store).
-    if std::env::var(crate::pg::ENV).is_ok() {
+    if super::common::child_run() {
         decide_part(store.clone(), &part(1), Decision::Accept, "t").await.unwrap();
     } else {
         cli_accept(dir.path(), &case, &part(1));

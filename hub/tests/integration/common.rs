@@ -167,6 +167,72 @@ pub fn staff(hub: &Hub) -> (String, String) {
     ("ops".to_owned(), token)
 }
 
+/// Files `sub`, sealed to `key` with the bytes of its one attachment,
+/// `scan`: the manifest, the attachment whole, the commit (each accepted).
+/// The sealed filing and the commit's answer.
+pub async fn file_sealed(api: &Api, key: &PlatformSecretKey, sub: &Submission, scan: &[u8]) -> (Sealed, model::protocol::CommitResponse) {
+    let sealed = seal(key, sub, &[scan]);
+    assert_eq!(api.put_manifest(sub.id, sealed.envelope.to_bytes()).await.status(), reqwest::StatusCode::CREATED);
+    let part = &sealed.attachments[0];
+    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), reqwest::StatusCode::CREATED);
+    let commit = api.commit(sub.id).await;
+    assert_eq!(commit.status(), reqwest::StatusCode::OK);
+    let answer = commit.json().await.unwrap();
+    (sealed, answer)
+}
+
+/// The villager's rating of `case` sent by `api`: its id.
+pub async fn rate(api: &Api, case: &model::CaseNumber, rating: model::evaluation::Rating, reasons: &[&str]) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    let ev = model::protocol::EvaluationUpload {
+        id,
+        evaluation: model::evaluation::Evaluation { case_number: case.clone(), rating, reasons: reasons.iter().map(|r| (*r).to_owned()).collect(), text: String::new() },
+        rated_at: OffsetDateTime::now_utc(),
+    };
+    let resp = api.send(Method::PUT, &format!("/v1/evaluations/{id}"), serde_json::to_vec(&ev).unwrap()).await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    id
+}
+
+/// A heartbeat of a quiet terminal: nothing queued, no devices, no alerts, no update.
+pub fn heartbeat(now: OffsetDateTime) -> model::protocol::Heartbeat {
+    model::protocol::Heartbeat {
+        sent_at: now,
+        app_version: "kiosk/0.1.0".into(),
+        catalog_version: None,
+        config_version: None,
+        queue: model::protocol::QueueSnapshot { unsent: 0, quarantined: 0, acknowledged: 0, oldest_unsent_secs: None, evaluations_unsent: 0 },
+        free_disk_bytes: None,
+        devices: vec![],
+        alerts: vec![],
+        clock_offset_secs: 0,
+        audit: None,
+        update: None,
+    }
+}
+
+/// A `hub` process on `port` over the database `url`, its objects at
+/// `objects` (a folder or an `s3://` URL), its signing key in `dir`, its
+/// log appended to `dir/hub-PORT.log`; returned once it listens.
+pub fn hub_process(url: &str, objects: impl AsRef<std::ffi::OsStr>, dir: &Path, port: u16) -> std::process::Child {
+    use std::io::BufRead;
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("hub-{port}.log"))).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+        .args(["--db", url, "--listen", &format!("127.0.0.1:{port}"), "--objects"])
+        .arg(objects)
+        .arg("--signing-key-file")
+        .arg(dir.join("signing.key"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("listening on"), "hub said {line:?}");
+    child
+}
+
 /// Files a submission without attachments from `api` and commits it: (submission, case number).
 pub async fn file_case(api: &Api) -> (SubmissionId, model::CaseNumber) {
     let sub = submission(vec![]);
@@ -180,12 +246,31 @@ pub async fn error_code(resp: reqwest::Response) -> model::protocol::ErrorBody {
     resp.json::<model::protocol::ErrorBody>().await.unwrap()
 }
 
+/// Where the child run of the PostgreSQL suite finds its server: the
+/// key=value settings of `testkit::pg::PgServer::base` (see `postgres.rs`).
+pub const PG_ENV: &str = "CUNBAN_TEST_PG";
+
+/// Where the child run finds the test bucket (an `s3://` URL; see `s3.rs`).
+pub const S3_ENV: &str = "CUNBAN_TEST_S3";
+
+/// Whether this process is the child run of the PostgreSQL suite: tests
+/// that start servers of their own run in the parent only.
+pub fn child_run() -> bool {
+    std::env::var_os(PG_ENV).is_some()
+}
+
+/// A PostgreSQL for one test (fsync off: only speed matters here); the
+/// test fails, saying what to install, when PostgreSQL is missing.
+pub fn pg_server() -> testkit::pg::PgServer {
+    testkit::pg::PgServer::builder().no_fsync().start().unwrap()
+}
+
 /// A hub over `dir/hub.db`, or, when the suite runs on PostgreSQL (see
 /// `postgres.rs`), over a fresh database on the test server with its
 /// attachments in `dir/hub.blobs`.
 pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
     let addr = "127.0.0.1:0".parse().unwrap();
-    let Ok(base) = std::env::var(super::pg::ENV) else {
+    let Ok(base) = std::env::var(PG_ENV) else {
         return Hub::spawn_with(addr, &dir.join("hub.db"), options).await.unwrap();
     };
     // The same directory again is the same hub restarted: same database.
@@ -193,7 +278,7 @@ pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
     let url = match std::fs::read_to_string(&marker) {
         Ok(url) => url,
         Err(_) => {
-            let url = super::pg::create_database(&base);
+            let url = testkit::pg::create_database(&base).unwrap();
             std::fs::write(&marker, &url).unwrap();
             url
         }
@@ -210,12 +295,12 @@ pub async fn spawn_hub(dir: &Path, mut options: HubOptions) -> Hub {
 /// or, when the suite runs on S3 too (`garage.rs`), its own prefix in the
 /// test bucket (the same again for the same directory: a restart).
 pub fn blob_location(dir: &Path) -> std::path::PathBuf {
-    let Ok(base) = std::env::var(super::garage::ENV) else { return dir.join("hub.blobs") };
+    let Ok(base) = std::env::var(S3_ENV) else { return dir.join("hub.blobs") };
     let marker = dir.join("s3.url");
     if let Ok(url) = std::fs::read_to_string(&marker) {
         return url.into();
     }
-    let url = super::garage::with_prefix(&base, &uuid::Uuid::now_v7().simple().to_string());
+    let url = testkit::garage::with_prefix(&base, &uuid::Uuid::now_v7().simple().to_string());
     std::fs::write(&marker, &url).unwrap();
     url.into()
 }

@@ -3,27 +3,10 @@
 //! the whole filter by the store (runs on PostgreSQL too, see postgres.rs).
 
 use hub::{FleetQuery, NewTerminal};
-use model::protocol::{Heartbeat, QueueSnapshot};
 use model::VillageCode;
 use time::OffsetDateTime;
 
-use super::common::{self, random_key, staff};
-
-fn heartbeat(now: OffsetDateTime) -> Heartbeat {
-    Heartbeat {
-        sent_at: now,
-        app_version: "kiosk/0.1.0".into(),
-        catalog_version: None,
-        config_version: None,
-        queue: QueueSnapshot { unsent: 0, quarantined: 0, acknowledged: 0, oldest_unsent_secs: None, evaluations_unsent: 0 },
-        free_disk_bytes: None,
-        devices: vec![],
-        alerts: vec![],
-        clock_offset_secs: 0,
-        audit: None,
-        update: None,
-    }
-}
+use super::common::{self, heartbeat, random_key, staff};
 
 #[tokio::test]
 async fn the_fleet_pages_filters_by_place_and_puts_stale_terminals_first() {
@@ -80,7 +63,7 @@ async fn the_fleet_pages_filters_by_place_and_puts_stale_terminals_first() {
     let html = get("").await.unwrap().text().await.unwrap();
     assert!(html.contains("共 451 台") && html.contains("失联 151 · stale 151"), "{}", &html[..html.len().min(3000)]);
     assert!(html.contains("page 1 of 3") && html.contains("href=\"/fleet?page=2\""));
-    assert_eq!(html.matches("<tr class=").count(), 200);
+    assert_eq!(html.matches(" id=\"GS-").count(), 200, "one row per terminal of the page");
     let html = get("?place=622926101&page=1").await.unwrap().text().await.unwrap();
     assert!(html.contains("共 150 台") && html.contains("page 1 of 1") && !html.contains("GS-P0300"));
     let refused = get("?place=62a").await.unwrap();

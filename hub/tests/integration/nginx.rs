@@ -2,81 +2,15 @@
 //! `nginx-light`), one of them killed and restarted again and again while a
 //! terminal files: every filing is on the hub exactly once (issue 17).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use model::submission::AttachmentRef;
 use reqwest::StatusCode;
 
-use super::common::{platform_key, random_key, seal, submission, Api};
-use super::pg::{create_database, PgServer, ENV};
+use super::common::{child_run, hub_process, pg_server, platform_key, random_key, seal, submission, Api};
+use testkit::ports::free_port;
 
 const FILINGS: usize = 150;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A `hub` process listening on `port`; returns once it accepts connections.
-fn hub_process(url: &str, dir: &std::path::Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .args(["--db", url, "--listen", &format!("127.0.0.1:{port}"), "--blob-dir"])
-        .arg(dir.join("blobs"))
-        .arg("--signing-key-file")
-        .arg(dir.join("signing.key"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening on"), "hub said {line:?}");
-    child
-}
-
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn nginx(dir: &std::path::Path, port: u16, upstreams: &[u16]) -> Nginx {
-    let exe = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| std::path::Path::new(p).exists());
-    let exe = exe.unwrap_or_else(|| panic!("nginx not found: install the Debian package `nginx-light` (./dev test does)"));
-    let d = dir.display();
-    let servers: String = upstreams.iter().map(|p| format!("server 127.0.0.1:{p} max_fails=0;\n")).collect();
-    // Retried on the other instance only when nothing reached the dead one
-    // or it answered 502/503; a retry that repeats a nonce is refused as a
-    // replay, and the terminal signs again.
-    let conf = format!(
-        "daemon off; master_process off; user root; worker_processes 1; pid {d}/nginx.pid; error_log {d}/nginx-error.log;
-events {{ worker_connections 256; }}
-http {{
-  access_log off; client_max_body_size 20m;
-  client_body_temp_path {d}/nx-body; proxy_temp_path {d}/nx-proxy; fastcgi_temp_path {d}/nx-fcgi; uwsgi_temp_path {d}/nx-uwsgi; scgi_temp_path {d}/nx-scgi;
-  upstream hubs {{ {servers} }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{ proxy_pass http://hubs; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_next_upstream error timeout http_502 http_503; proxy_connect_timeout 2s; }}
-  }}
-}}\n"
-    );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let child = Command::new(exe).arg("-c").arg(&path).arg("-p").arg(dir).arg("-e").arg(dir.join("nginx-start.log")).stderr(Stdio::null()).spawn().unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Nginx(child);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nginx did not listen; see {}", dir.join("nginx-error.log").display());
-}
 
 /// Sends until the hub answers one of `ok` (a killed instance, a replayed
 /// nonce after nginx's retry, 502/503 while both are down: try again).
@@ -94,11 +28,11 @@ async fn until(ok: &[StatusCode], mut send: impl AsyncFnMut() -> Result<reqwest:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behind_nginx_one_killed_again_and_again_lose_and_duplicate_nothing() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // the child run of the PostgreSQL suite
     }
-    let server = PgServer::start();
-    let url = create_database(&server.base());
+    let server = pg_server();
+    let url = server.create_database().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let terminal = random_key();
     {
@@ -107,12 +41,11 @@ async fn two_instances_behind_nginx_one_killed_again_and_again_lose_and_duplicat
         let t = hub::NewTerminal { id: "GS-0001".into(), public_key: terminal.public_key(), village_code: None, label: None };
         store.add_terminal(&t, time::OffsetDateTime::now_utc()).unwrap();
     }
-    let ports = [free_port(), free_port()];
+    let ports = [free_port().unwrap(), free_port().unwrap()];
     // A process that outlives a failed test would keep its port: killed below, or by the guard.
-    let steady = hub_process(&url, dir.path(), ports[1]);
-    let mut victim = hub_process(&url, dir.path(), ports[0]);
-    let proxy_port = free_port();
-    let _nginx = nginx(dir.path(), proxy_port, &ports);
+    let steady = hub_process(&url, dir.path().join("blobs"), dir.path(), ports[1]);
+    let mut victim = hub_process(&url, dir.path().join("blobs"), dir.path(), ports[0]);
+    let nginx = testkit::nginx::Nginx::start_in(&dir.path().join("nginx"), &ports.map(|p| ([127, 0, 0, 1], p).into())).unwrap();
 
     // Kill and restart the first instance every 250 ms while filing.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -125,14 +58,14 @@ async fn two_instances_behind_nginx_one_killed_again_and_again_lose_and_duplicat
             let _ = victim.wait();
             kills += 1;
             std::thread::sleep(Duration::from_millis(100));
-            victim = hub_process(&url2, &dir2, ports[0]);
+            victim = hub_process(&url2, dir2.join("blobs"), &dir2, ports[0]);
         }
         let _ = victim.kill();
         let _ = victim.wait();
         kills
     });
 
-    let api = Api { key: terminal, ..Api::at(&format!("http://127.0.0.1:{proxy_port}"), "GS-0001") };
+    let api = Api { key: terminal, ..Api::at(&nginx.url(), "GS-0001") };
     let key = platform_key();
     let mut cases = Vec::new();
     for i in 0..FILINGS {

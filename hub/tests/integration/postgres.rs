@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use super::pg::{PgServer, ENV};
+use super::common::{child_run, pg_server, PG_ENV, S3_ENV};
 
 /// The modules whose tests run on PostgreSQL too.
 pub(super) const MODULES: &[&str] = &["api::", "auth::", "uploads::", "terminal_api::", "ratings::", "rollout::", "fleet_paging::", "progress::", "bundles::", "rate_limits::", "registry::", "result_mail::"];
@@ -20,12 +20,21 @@ pub(super) const AT_LEAST: usize = 47;
 
 #[test]
 fn the_store_tests_pass_on_postgresql() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // the child run itself
     }
-    let server = PgServer::start();
+    run_store_suite(&pg_server(), None);
+}
+
+/// Runs this test binary again on `pg` (`CUNBAN_TEST_PG`) with the
+/// objects in the bucket `objects` (`CUNBAN_TEST_S3`), or in folders: the
+/// `MODULES` pass there, at least `AT_LEAST` of their tests.
+pub(super) fn run_store_suite(pg: &testkit::pg::PgServer, objects: Option<&testkit::garage::Garage>) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(MODULES).args(["--skip", "postgres::"]).env(ENV, server.base()).env("RUST_TEST_THREADS", "2");
+    cmd.args(MODULES).args(["--skip", "postgres::", "--skip", "s3::"]).env(PG_ENV, pg.base()).env("RUST_TEST_THREADS", "2");
+    if let Some(garage) = objects {
+        cmd.env(S3_ENV, garage.base_url());
+    }
     for t in SQLITE_ONLY {
         cmd.args(["--skip", t]);
     }
@@ -33,13 +42,18 @@ fn the_store_tests_pass_on_postgresql() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the suite failed on PostgreSQL (server log: {})", server.dir().join("server.log").display());
+    let on = if objects.is_some() { "PostgreSQL + S3" } else { "PostgreSQL" };
+    let logs = match objects {
+        Some(g) => format!("{} and {}", pg.log().display(), g.log().display()),
+        None => pg.log().display().to_string(),
+    };
+    assert!(out.status.success(), "the suite failed on {on} (logs: {logs})");
     let passed = stdout
         .lines()
         .find_map(|l| l.strip_prefix("test result: ok. ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()))
         .unwrap_or(0);
-    println!("on PostgreSQL: {passed} tests passed");
-    assert!(passed >= AT_LEAST, "only {passed} tests ran on PostgreSQL");
+    println!("on {on}: {passed} tests passed");
+    assert!(passed >= AT_LEAST, "only {passed} tests ran on {on}");
 }
 
 /// Two hub instances (two stores, two pools, two listeners) over one
@@ -53,11 +67,11 @@ async fn two_instances_over_one_database_act_as_one_hub() {
     use model::submission::AttachmentRef;
     use reqwest::{Method, StatusCode};
 
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // the child run of the test above
     }
-    let server = PgServer::start();
-    let url = super::pg::create_database(&server.base());
+    let server = pg_server();
+    let url = server.create_database().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let signing = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
     let mut hubs = Vec::new();
@@ -116,23 +130,19 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_its_terminal_notices_nothing() {
     use model::submission::AttachmentRef;
     use reqwest::{Method, StatusCode};
 
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // the child run of the suite
     }
-    let server = PgServer::start();
-    let url = super::pg::create_database(&server.base());
+    let server = pg_server();
+    let url = server.create_database().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pilot = spawn_hub(dir.path(), hub::HubOptions::default()).await;
     let api = Api::new(&pilot, "GS-0001");
     api.register(&pilot).await;
     let scan = vec![3u8; 100_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
+    let (sealed, case) = super::common::file_sealed(&api, &platform_key(), &sub, &scan).await;
     let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
     let used = nonce();
     let t = Tamper { nonce: Some(used.clone()), ..Tamper::default() };
     assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
@@ -184,14 +194,14 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_its_terminal_notices_nothing() {
 /// case number, and an old nonce as a replay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_terminals_filings() {
-    use super::common::{nonce, platform_key, seal, submission, Api, Tamper};
+    use super::common::{nonce, platform_key, submission, Api, Tamper};
     use model::submission::AttachmentRef;
     use reqwest::{Method, StatusCode};
 
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // the child run of the suite
     }
-    let server = PgServer::start();
+    let server = pg_server();
     let dir = tempfile::tempdir().unwrap();
     let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
     let serve = |url: String, blobs: std::path::PathBuf| {
@@ -201,33 +211,29 @@ async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_termina
             hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap()
         }
     };
-    let url = super::pg::create_database(&server.base());
+    let url = server.create_database().unwrap();
     let live = serve(url.clone(), dir.path().join("blobs")).await;
     let api = Api::new(&live, "GS-0001");
     api.register(&live).await;
     let scan = vec![5u8; 80_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
-    let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (sealed, case) = super::common::file_sealed(&api, &platform_key(), &sub, &scan).await;
+    let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     let t = Tamper { nonce: Some(nonce()), ..Tamper::default() };
     assert_eq!(api.build(Method::GET, "/v1/terminal/config", None, Vec::new(), &t).send().await.unwrap().status(), StatusCode::OK);
 
     // Backup while serving: the dump, then the folder (blobs are written
     // once and before any case refers to them, so the copy holds every one the dump needs).
     let dump = dir.path().join("hub.dump");
-    let out = std::process::Command::new(super::pg::tool("pg_dump")).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
+    let out = std::process::Command::new(testkit::pg::tool("pg_dump").unwrap()).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
     assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
     let copy = std::process::Command::new("cp").arg("-a").arg(dir.path().join("blobs")).arg(dir.path().join("restored-blobs")).status().unwrap();
     assert!(copy.success());
     live.shutdown().await.unwrap();
 
     // Restore into a new database and folder.
-    let restored_url = super::pg::create_database(&server.base());
-    let out = std::process::Command::new(super::pg::tool("pg_restore")).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
+    let restored_url = server.create_database().unwrap();
+    let out = std::process::Command::new(testkit::pg::tool("pg_restore").unwrap()).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
     assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
     let restored = serve(restored_url, dir.path().join("restored-blobs")).await;
     let back = Api { key: api.key.clone(), ..Api::at(&restored.base_url(), "GS-0001") };
@@ -246,11 +252,11 @@ async fn a_hub_restored_from_pg_dump_and_the_blob_folder_still_knows_its_termina
 /// retry", not a server fault.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_whose_database_is_gone_says_busy() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // the child run of the suite
     }
-    let server = PgServer::start();
-    let (url, dir) = (super::pg::create_database(&server.base()), tempfile::tempdir().unwrap());
+    let server = pg_server();
+    let (url, dir) = (server.create_database().unwrap(), tempfile::tempdir().unwrap());
     let blobs = dir.path().join("blobs");
     let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
     let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());

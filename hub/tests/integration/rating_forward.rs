@@ -12,12 +12,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use hub::rating_forward::{forward_ratings, spawn_loop, ForwardReport, HttpRatingSink, PlatformRating};
-use model::evaluation::{Evaluation, Rating};
-use model::protocol::EvaluationUpload;
-use reqwest::Method;
+use model::evaluation::Rating;
 use time::OffsetDateTime;
 
-use crate::common::{file_case, start, Api};
+use crate::common::{file_case, rate, start};
 
 #[derive(Default)]
 struct Platform {
@@ -56,17 +54,6 @@ async fn post_evaluation(State(p): State<Shared>, headers: HeaderMap, body: axum
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     StatusCode::CREATED
-}
-
-async fn rate(api: &Api, case: &model::CaseNumber, rating: Rating, reasons: &[&str]) -> uuid::Uuid {
-    let id = uuid::Uuid::now_v7();
-    let ev = EvaluationUpload {
-        id,
-        evaluation: Evaluation { case_number: case.clone(), rating, reasons: reasons.iter().map(|r| (*r).to_owned()).collect(), text: String::new() },
-        rated_at: OffsetDateTime::now_utc(),
-    };
-    assert!(api.send(Method::PUT, &format!("/v1/evaluations/{id}"), serde_json::to_vec(&ev).unwrap()).await.status().is_success());
-    id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

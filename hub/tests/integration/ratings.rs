@@ -9,19 +9,7 @@ use model::protocol::EvaluationUpload;
 use reqwest::{Method, StatusCode};
 use time::OffsetDateTime;
 
-use crate::common::{file_case, start, Api};
-
-async fn rate(api: &Api, case: &model::CaseNumber, rating: Rating, reasons: &[&str]) -> uuid::Uuid {
-    let id = uuid::Uuid::now_v7();
-    let ev = EvaluationUpload {
-        id,
-        evaluation: Evaluation { case_number: case.clone(), rating, reasons: reasons.iter().map(|r| (*r).to_owned()).collect(), text: String::new() },
-        rated_at: OffsetDateTime::now_utc(),
-    };
-    let resp = api.send(Method::PUT, &format!("/v1/evaluations/{id}"), serde_json::to_vec(&ev).unwrap()).await;
-    assert!(resp.status().is_success(), "{}", resp.status());
-    id
-}
+use crate::common::{file_case, rate, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_rating_opens_a_follow_up_the_back_office_answers() {
@@ -91,15 +79,15 @@ async fn bad_ratings_from_before_the_migration_get_a_follow_up() {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     // The catalog-delta step (issue 15), the audit-break acknowledgements
     // (issue 19), the progress step (issue 16) and the bundle-part step
-    // (issue 15) and the shared rate limits (issue 17) came after this one:
-    // undone first.
+    // (issue 15), the shared rate limits (issue 17) and the mail outbox came
+    // after this one: undone first.
     conn.execute_batch(&format!(
-        "DROP TABLE rate_limits; DROP TABLE case_parts; DROP TABLE rating_forwards; DROP INDEX submissions_by_applicant; ALTER TABLE submissions DROP COLUMN applicant_tag; DROP TABLE progress_misses;
+        "DROP TABLE mail_orders; DROP INDEX cases_by_created; DROP TABLE rate_limits; DROP TABLE case_parts; DROP TABLE rating_forwards; DROP INDEX submissions_by_applicant; ALTER TABLE submissions DROP COLUMN applicant_tag; DROP TABLE progress_misses;
          DELETE FROM hub_secrets WHERE name = 'applicant_tag';
          DROP TRIGGER audit_breaks_acknowledged_once; ALTER TABLE audit_breaks DROP COLUMN acknowledged_by;
          ALTER TABLE audit_breaks DROP COLUMN acknowledged_at; ALTER TABLE audit_breaks DROP COLUMN acknowledged_why;
          ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
-        version - 6
+        version - 7
     ))
     .unwrap();
     drop(conn);

@@ -3,7 +3,8 @@
 //! filing that chose mail reaches it with its case (once taken, through an
 //! outage of the peer), one that collects does not, and a hub without the
 //! option (or without the platform key to read the choice) neither offers
-//! mailing to terminals nor orders it.
+//! mailing to terminals nor orders it. The order is durable: it outlasts an
+//! outage of many tries and a hub restart, and a refusal is final.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,6 +28,8 @@ struct Peer {
     orders: Vec<(String, String, Value)>,
     /// Answers 503 this many times first (an outage).
     down_for: usize,
+    /// Answers 422 (the platform cannot mail there): a refusal.
+    refuse: bool,
     tries: usize,
 }
 
@@ -42,12 +45,16 @@ async fn delivery(State(peer): State<Shared>, Path(case): Path<String>, headers:
         p.down_for -= 1;
         return StatusCode::SERVICE_UNAVAILABLE;
     }
+    if p.refuse {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     p.orders.push((case, key, body));
     StatusCode::CREATED
 }
 
-/// The peer on loopback and the hub's client of it (retries 50 ms apart).
+/// The peer on loopback and the hub's client of it (retries from 50 ms
+/// apart, the outbox looked at every 100 ms).
 async fn peer(down_for: usize) -> (Shared, Arc<ResultMailPlatform>) {
     let peer: Shared = Arc::new(Mutex::new(Peer { down_for, ..Peer::default() }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -56,6 +63,7 @@ async fn peer(down_for: usize) -> (Shared, Arc<ResultMailPlatform>) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut platform = ResultMailPlatform::new(&url, "m4il", Duration::from_secs(5)).unwrap();
     platform.retry_after = Duration::from_millis(50);
+    platform.every = Duration::from_millis(100);
     (peer, Arc::new(platform))
 }
 
@@ -131,4 +139,71 @@ async fn without_the_option_or_the_key_mailing_is_neither_offered_nor_ordered() 
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(peer.lock().unwrap().tries, 0, "nothing reached the platform");
+}
+
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The villager was promised the post: an outage longer than any fixed
+/// number of tries, and the hub stopping in the middle of it, must not
+/// lose the order. A refusal is kept and not tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_order_outlasts_a_long_outage_and_a_hub_restart_and_a_refusal_is_final() {
+    let (peer, platform) = peer(8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = platform_key();
+    let options = || HubOptions { platform_key: Some(key_copy(&key)), result_mail: Some(platform.clone()), ..HubOptions::default() };
+    let (hub, api) = start_with(dir.path(), options()).await;
+    let (_, case) = file(&api, &key, "mail").await;
+    until("three failed tries", || peer.lock().unwrap().tries >= 3).await;
+    let (state, tries, error) = hub.store().mail_state(&case).unwrap().expect("the case has a row in the mail outbox");
+    assert_eq!(state, "pending");
+    assert!(tries >= 3, "{tries}");
+    assert!(error.is_some_and(|e| e.contains("503")), "the last error is kept");
+    // Staff see it waiting on the fleet page.
+    let mail = hub.store().platform_backlog(time::OffsetDateTime::now_utc()).unwrap().into_iter().find(|b| b.outbox == "mail").unwrap();
+    assert_eq!((mail.pending, mail.given_up), (1, 0));
+    let (name, token) = crate::common::staff(&hub);
+    let page = crate::common::http().get(format!("{}/fleet", hub.base_url())).basic_auth(&name, Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<td>邮寄 result mail orders</td><td class=\"cond\">1</td>"), "{page}");
+    hub.shutdown().await.unwrap();
+
+    // The hub is down a while; the platform's outage goes on, then ends.
+    let tried_before_restart = peer.lock().unwrap().tries;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(peer.lock().unwrap().tries, tried_before_restart, "a stopped hub sends nothing");
+    let hub = crate::common::spawn_hub(dir.path(), options()).await;
+    until("the order taken after the restart", || !peer.lock().unwrap().orders.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    {
+        let p = peer.lock().unwrap();
+        assert_eq!(p.orders.len(), 1, "taken once");
+        assert_eq!(p.orders[0].0, case);
+        assert_eq!(p.tries, 9, "eight 503s, then taken; nothing after");
+    }
+    assert_eq!(hub.store().mail_state(&case).unwrap().map(|(s, t, _)| (s, t)), Some(("sent".to_owned(), 9)));
+
+    // The platform cannot mail this one: refused, kept, not tried again.
+    peer.lock().unwrap().refuse = true;
+    let api = Api { base: hub.base_url(), ..api };
+    let (_, refused) = file(&api, &key, "mail").await;
+    until("the refusal", || hub.store().mail_state(&refused).unwrap().is_some_and(|(s, _, _)| s == "refused")).await;
+    let tries = peer.lock().unwrap().tries;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(peer.lock().unwrap().tries, tries, "a refusal is not tried again");
+    let (_, _, why) = hub.store().mail_state(&refused).unwrap().unwrap();
+    assert!(why.is_some_and(|w| w.contains("422")), "the refusal's status is kept for the back office");
+    let mail = hub.store().platform_backlog(time::OffsetDateTime::now_utc()).unwrap().into_iter().find(|b| b.outbox == "mail").unwrap();
+    assert_eq!((mail.pending, mail.oldest_pending, mail.given_up), (0, None, 1), "a refusal needs a person: counted apart");
+
+    // Collecting at the point: looked at once, nothing ordered.
+    let (_, collect) = file(&api, &key, "collect").await;
+    until("the collect case looked at", || hub.store().mail_state(&collect).unwrap().is_some()).await;
+    assert_eq!(hub.store().mail_state(&collect).unwrap().map(|(s, t, _)| (s, t)), Some(("not_mail".to_owned(), 0)));
+    hub.shutdown().await.unwrap();
 }

@@ -11,7 +11,7 @@ use crate::common::Api;
 
 use hub::rollout::{Rollout, RolloutState, Stage};
 use hub::{Hub, NewTerminal};
-use model::protocol::{Heartbeat, HeartbeatAck, QueueSnapshot};
+use model::protocol::{Heartbeat, HeartbeatAck};
 use model::update::{UpdateOutcome, UpdateReport};
 use model::VillageCode;
 use reqwest::Method;
@@ -28,17 +28,8 @@ async fn terminal(hub: &Hub, id: &str, village: &str) -> Api {
 /// One heartbeat, with the terminal's last install; the version it is offered.
 async fn beat(api: &Api, report: Option<(&str, UpdateOutcome)>) -> Option<String> {
     let hb = Heartbeat {
-        sent_at: OffsetDateTime::now_utc(),
-        app_version: "kiosk/0.1.0".into(),
-        catalog_version: None,
-        config_version: None,
-        queue: QueueSnapshot { unsent: 0, quarantined: 0, acknowledged: 0, oldest_unsent_secs: None, evaluations_unsent: 0 },
-        free_disk_bytes: None,
-        devices: vec![],
-        alerts: vec![],
-        clock_offset_secs: 0,
-        audit: None,
         update: report.map(|(version, outcome)| UpdateReport { version: version.into(), outcome, detail: None }),
+        ..crate::common::heartbeat(OffsetDateTime::now_utc())
     };
     let resp = api.send(Method::POST, "/v1/heartbeat", serde_json::to_vec(&hb).unwrap()).await;
     assert!(resp.status().is_success(), "{}", resp.status());
@@ -94,6 +85,65 @@ async fn the_pilot_goes_first_the_next_stage_follows_and_a_failed_pilot_halts_th
     let audit = store.hub_audit_tail(50).unwrap();
     assert!(audit.iter().any(|e| e.action == "rollout" && e.subject.as_deref() == Some("0.3.0") && e.outcome.starts_with("halted")), "{audit:?}");
     assert!(audit.iter().any(|e| e.action == "rollout" && e.outcome == "stage 2 opened"), "{audit:?}");
+    hub.shutdown().await.unwrap();
+}
+
+/// At province scale some kiosks are always off: one that went offline
+/// mid-rollout must not hold every stage after it. The hub's hourly
+/// housekeeping opens the next stage once it has not been heard from for a
+/// day; it is still offered the version when it comes back, and the
+/// rollout is done only when it has installed too.
+#[tokio::test]
+async fn a_terminal_offline_for_a_day_does_not_hold_the_next_stage_and_catches_up_when_back() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    // The hub's clock runs ahead by `ahead` seconds once the terminal is gone.
+    let ahead = Arc::new(AtomicI64::new(0));
+    let a = ahead.clone();
+    let clock: hub::Clock = Arc::new(move || OffsetDateTime::now_utc() + time::Duration::seconds(a.load(Ordering::SeqCst)));
+    let sweep = hub::SweepPolicy { every: Duration::from_millis(200), ..hub::SweepPolicy::default() };
+    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions { clock: Some(clock), sweep: Some(sweep), ..hub::HubOptions::default() }).await;
+    let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
+    let gone = terminal(&hub, "GS-GONE", "622926100203").await;
+    let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    let store = hub.store();
+    let now = OffsetDateTime::now_utc();
+    store.publish_update("0.2.0", &"a".repeat(64), 1000, "ops", now).unwrap();
+    store.start_rollout(&rollout("0.2.0", &["pilot:GS-PILOT,GS-GONE", "percent:100"]), "ops", now).unwrap();
+
+    assert_eq!(beat(&gone, None).await.as_deref(), Some("0.2.0"), "offered; then its power goes");
+    assert_eq!(beat(&pilot, Some(("0.2.0", UpdateOutcome::Installed))).await.as_deref(), Some("0.2.0"));
+    assert_eq!(beat(&lanzhou, None).await, None, "the pilot stage waits for GS-GONE, heard from a moment ago");
+    assert!(store.advance_rollouts(OffsetDateTime::now_utc() + time::Duration::hours(23)).unwrap().is_empty(), "23 hours: still waited for");
+    assert_eq!(store.rollouts().unwrap()[0].open, 0);
+
+    // A day and more passes without a word from GS-GONE; the pilot's
+    // report stands. The housekeeping tick moves the rollout.
+    ahead.store(25 * 3600, Ordering::SeqCst);
+    let mut opened = false;
+    for _ in 0..100 {
+        if store.rollouts().unwrap()[0].open == 1 {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(opened, "the hub's housekeeping opened stage 2 past the offline pilot terminal");
+    let audit = store.hub_audit_tail(50).unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "rollout" && e.outcome == "stage 2 opened (1 terminal(s) offline for a day or more not waited for)"),
+        "{audit:?}"
+    );
+    ahead.store(0, Ordering::SeqCst);
+    assert_eq!(beat(&lanzhou, None).await.as_deref(), Some("0.2.0"), "the next stage is offered");
+    beat(&lanzhou, Some(("0.2.0", UpdateOutcome::Installed))).await;
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Running, "not done while GS-GONE has not installed");
+    assert_eq!(beat(&gone, None).await.as_deref(), Some("0.2.0"), "back online: offered the version still");
+    beat(&gone, Some(("0.2.0", UpdateOutcome::Installed))).await;
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Done);
     hub.shutdown().await.unwrap();
 }
 

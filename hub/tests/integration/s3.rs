@@ -1,68 +1,26 @@
-//! Objects in an S3-compatible bucket (Garage, `garage.rs`) with the
-//! database on PostgreSQL (`pg.rs`): the store suite again on both, an
+//! Objects in an S3-compatible bucket (Garage, `testkit::garage`) with the
+//! database on PostgreSQL (`testkit::pg`): the store suite again on both, an
 //! upload whose instance is killed mid-way finishing on another instance,
 //! result documents in the bucket, a pilot moved into PostgreSQL + S3.
 //! Each fails (not skips) when PostgreSQL or Garage is not installed.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use model::submission::AttachmentRef;
 use reqwest::{Method, StatusCode};
 
-use super::common::{platform_key, seal, submission, Api};
-use super::garage::GarageServer;
-use super::pg::{create_database, PgServer, ENV};
+use super::common::{child_run, file_sealed, hub_process, pg_server, platform_key, seal, submission, Api};
+use testkit::garage::Garage;
 
 #[test]
 fn the_store_tests_pass_on_postgresql_with_objects_in_s3() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return; // a child run
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(super::postgres::MODULES)
-        .args(["--skip", "postgres::", "--skip", "s3::"])
-        .env(ENV, pg.base())
-        .env(super::garage::ENV, garage.base_url())
-        .env("RUST_TEST_THREADS", "2");
-    for t in super::postgres::SQLITE_ONLY {
-        cmd.args(["--skip", t]);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the suite failed on PostgreSQL + S3 (Garage log: {})", garage.dir().join("garage.log").display());
-    let passed = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("test result: ok. ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()))
-        .unwrap_or(0);
-    println!("on PostgreSQL + S3: {passed} tests passed");
-    assert!(passed >= super::postgres::AT_LEAST, "only {passed} tests ran on PostgreSQL + S3");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A `hub` process on `port` over `url` with its objects at `objects`.
-fn hub_process(url: &str, objects: &str, dir: &Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .args(["--db", url, "--listen", &format!("127.0.0.1:{port}"), "--objects", objects])
-        .arg("--signing-key-file")
-        .arg(dir.join("signing.key"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening on"), "hub said {line:?}");
-    child
+    super::postgres::run_store_suite(&pg_server(), Some(&Garage::start().unwrap()));
 }
 
 struct Killed(Child);
@@ -87,11 +45,11 @@ async fn received(api: &Api, id: model::SubmissionId, sha: &str) -> model::proto
 /// second attachment with one byte changed is refused and leaves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance() {
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
-    let url = create_database(&pg.base());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
+    let url = pg.create_database().unwrap();
     let objects = garage.url("kill-test");
     let dir = tempfile::tempdir().unwrap();
     let terminal = super::common::random_key();
@@ -100,7 +58,7 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
         let t = hub::NewTerminal { id: "GS-0001".into(), public_key: terminal.public_key(), village_code: None, label: None };
         store.add_terminal(&t, time::OffsetDateTime::now_utc()).unwrap();
     }
-    let (pa, pb) = (free_port(), free_port());
+    let (pa, pb) = (testkit::ports::free_port().unwrap(), testkit::ports::free_port().unwrap());
     let a_proc = Killed(hub_process(&url, &objects, dir.path(), pa));
     let _b_proc = Killed(hub_process(&url, &objects, dir.path(), pb));
     let a = Api { key: terminal.clone(), ..Api::at(&format!("http://127.0.0.1:{pa}"), "GS-0001") };
@@ -173,11 +131,11 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
 async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
     use hub::StatusChange;
     use model::CaseStatus;
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
-    let url = create_database(&pg.base());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
+    let url = pg.create_database().unwrap();
     let objects = garage.url("results");
     let dir = tempfile::tempdir().unwrap();
     let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
@@ -210,7 +168,7 @@ async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     assert!(r.bytes().await.unwrap().as_ref() == pdf.as_slice(), "the PDF round-trips through the bucket");
-    let out = Command::new(super::pg::tool("psql"))
+    let out = Command::new(testkit::pg::tool("psql").unwrap())
         .args(["-At", "-c", "SELECT length(bytes), sha256 FROM case_results"])
         .arg(&url)
         .output()
@@ -229,10 +187,10 @@ async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_nothing() {
     use super::common::spawn_hub;
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let pilot = spawn_hub(dir.path(), hub::HubOptions::default()).await;
     let api = Api::new(&pilot, "GS-0001");
@@ -240,12 +198,8 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     let scan = vec![3u8; 100_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
     let platform = platform_key();
-    let sealed = seal(&platform, &sub, &[&scan]);
-    let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (sealed, case) = file_sealed(&api, &platform, &sub, &scan).await;
+    let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     pilot.shutdown().await.unwrap();
 
     let migrate = |url: &str, objects: &str| {
@@ -256,7 +210,7 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
             .output()
             .unwrap()
     };
-    let url = create_database(&pg.base());
+    let url = pg.create_database().unwrap();
     let objects = garage.url("moved");
     let out = migrate(&url, &objects);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -282,7 +236,7 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     let mut damaged = std::fs::read(&blob).unwrap();
     damaged[10] ^= 1;
     std::fs::write(&blob, damaged).unwrap();
-    let out = migrate(&create_database(&pg.base()), &garage.url("damaged"));
+    let out = migrate(&pg.create_database().unwrap(), &garage.url("damaged"));
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("does not hash to its name"), "{said}");
@@ -299,16 +253,16 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     use super::common::{nonce, Tamper};
     use hub::StatusChange;
     use model::CaseStatus;
-    if std::env::var(ENV).is_ok() {
+    if child_run() {
         return;
     }
-    let (pg, garage) = (PgServer::start(), GarageServer::start());
+    let (pg, garage) = (pg_server(), Garage::start().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
     let open = |url: String, objects: String| async move {
         tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&url), Some(Path::new(&objects)))).await.unwrap().unwrap()
     };
-    let url = create_database(&pg.base());
+    let url = pg.create_database().unwrap();
     let store = open(url.clone(), garage.url("live")).await;
     let options = || hub::HubOptions { signing_key: Some(key.clone()), ..hub::HubOptions::default() };
     let live = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store.clone(), options()).await.unwrap();
@@ -316,12 +270,8 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     api.register(&live).await;
     let scan = vec![5u8; 80_000];
     let sub = submission(vec![AttachmentRef::for_bytes("hukou", "application/pdf", &scan)]);
-    let sealed = seal(&platform_key(), &sub, &[&scan]);
-    let body = sealed.envelope.to_bytes();
-    assert_eq!(api.put_manifest(sub.id, body.clone()).await.status(), StatusCode::CREATED);
-    let part = &sealed.attachments[0];
-    assert_eq!(api.put_attachment(sub.id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
-    let case: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let (sealed, case) = file_sealed(&api, &platform_key(), &sub, &scan).await;
+    let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     let pdf = b"%PDF-1.7 certificate".to_vec();
     let (n, p) = (case.case_number.as_str().to_owned(), pdf.clone());
     tokio::task::spawn_blocking(move || {
@@ -337,18 +287,18 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
 
     // Backup while serving: the dump, then the bucket.
     let dump = dir.path().join("hub.dump");
-    let out = Command::new(super::pg::tool("pg_dump")).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
+    let out = Command::new(testkit::pg::tool("pg_dump").unwrap()).args(["-Fc", "-f"]).arg(&dump).arg(&url).output().unwrap();
     assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
     let backup = dir.path().join("objects-backup");
-    let out = garage.rclone().args(["copy", &garage.rclone_path("live")]).arg(&backup).args(["--exclude", "partial/**"]).output().expect("rclone: install the Debian package `rclone` (./dev test does)");
+    let out = garage.rclone().unwrap().args(["copy", &garage.rclone_path("live")]).arg(&backup).args(["--exclude", "partial/**"]).output().expect("rclone: install the Debian package `rclone` (./dev test does)");
     assert!(out.status.success(), "rclone: {}", String::from_utf8_lossy(&out.stderr));
     live.shutdown().await.unwrap();
 
     // Restore into a new database and a new place in the bucket.
-    let restored_url = create_database(&pg.base());
-    let out = Command::new(super::pg::tool("pg_restore")).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
+    let restored_url = pg.create_database().unwrap();
+    let out = Command::new(testkit::pg::tool("pg_restore").unwrap()).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
     assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
-    let out = garage.rclone().arg("copy").arg(&backup).arg(garage.rclone_path("restored")).output().unwrap();
+    let out = garage.rclone().unwrap().arg("copy").arg(&backup).arg(garage.rclone_path("restored")).output().unwrap();
     assert!(out.status.success(), "rclone: {}", String::from_utf8_lossy(&out.stderr));
     let restored = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), open(restored_url, garage.url("restored")).await, options()).await.unwrap();
     let back = Api { key: api.key.clone(), ..Api::at(&restored.base_url(), "GS-0001") };

@@ -98,12 +98,19 @@ fn phones<'a>(db: &'a std::path::Path, store: &'a dyn Store, key: &'a PlatformSe
     })
 }
 
+/// A hub holding the platform key with an SMS gateway configured: the
+/// hub, its terminal, the key (to seal filings with).
+async fn start_texting(dir: &std::path::Path) -> (hub::Hub, crate::common::Api, PlatformSecretKey) {
+    let key = platform_key();
+    let options = HubOptions { platform_key: Some(Arc::new(PlatformSecretKey::parse(&key.to_text()).unwrap())), sms_gateway: true, ..HubOptions::default() };
+    let (hub, api) = start_with(dir, options).await;
+    (hub, api, key)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_change_reaches_the_gateway_exactly_once_through_an_outage() {
     let dir = tempfile::tempdir().unwrap();
-    let key = platform_key();
-    let options = HubOptions { platform_key: Some(Arc::new(PlatformSecretKey::parse(&key.to_text()).unwrap())), sms_gateway: true, ..HubOptions::default() };
-    let (hub, api) = start_with(dir.path(), options).await;
+    let (hub, api, key) = start_texting(dir.path()).await;
     let db = dir.path().join("hub.db");
     let store = hub.store();
 
@@ -214,9 +221,7 @@ async fn a_refused_text_is_failed_not_retried_and_old_news_is_not_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_to_a_bad_rating_is_texted_once() {
     let dir = tempfile::tempdir().unwrap();
-    let key = platform_key();
-    let options = HubOptions { platform_key: Some(Arc::new(PlatformSecretKey::parse(&key.to_text()).unwrap())), sms_gateway: true, ..HubOptions::default() };
-    let (hub, api) = start_with(dir.path(), options).await;
+    let (hub, api, key) = start_texting(dir.path()).await;
     let db = dir.path().join("hub.db");
     let store = hub.store();
     let sub = submission(vec![]);

@@ -8,30 +8,20 @@
 //! with the hub gone, it says there is no network. Screens go to
 //! `<target>/journey/e-license/`.
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use drivers::SamSimulator;
 use hub::e_license::{ELicenseLibrary, LibraryConnector};
-use hub::{Hub, HubDb, HubOptions, NewTerminal};
-use i_slint_backend_testing as testing;
-use kiosk::app::{App, LinkStatus, Parts};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
-use kiosk::session::{Capabilities, Session, Terminal, View};
-use kiosk::ui_glue;
-use model::submission::Channel;
-use model::{Catalog, VillageCode};
-use offline_cache::{DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
+use hub::{Hub, HubDb, HubOptions};
+use offline_cache::SyncConfig;
 use serde_json::{json, Value};
 use ui::slint::ComponentHandle;
-use ui::KioskWindow;
 
-use super::harness::{self, Driven};
+use super::harness::{self, Driven, WindowKiosk};
 
 const KIOSK: &str = "GS-KIOSK-0161";
 const VILLAGE: &str = "622926100202";
@@ -49,107 +39,45 @@ async fn lookup(State(asked): State<Arc<Mutex<Vec<String>>>>, Json(body): Json<V
     }
 }
 
-struct ELicenseKiosk {
-    window: KioskWindow,
-    views: mpsc::Receiver<View>,
-    status: mpsc::Receiver<LinkStatus>,
-    app: App,
-    shots: harness::Shots,
-    _sim: Arc<SamSimulator>,
+/// The e-license kiosk: the window kiosk with SANE's test backend as its
+/// scanner, once its first sync round brought the hub's signed config
+/// (it has an e-license library).
+fn start_kiosk(rt: &tokio::runtime::Runtime, hub: &Hub, platform: &model::seal::PlatformSecretKey, dir: &std::path::Path) -> WindowKiosk {
+    let sync = SyncConfig { hub_key: Some(hub.signing_public_key()), ..harness::quick_sync() };
+    let k = WindowKiosk::start(rt, hub, platform, dir, (KIOSK, VILLAGE), sync, "e-license");
+    // Materials scanned by SANE's test backend (Debian sane-utils), no camera.
+    let sane = drivers::docscan::test_backend::SaneTestEnv::new().expect("SANE's test backend (Debian sane-utils; ./dev test installs it)");
+    k.app.set_material_devices(Box::new(kiosk::capture::Capturers::new(Some(sane.scanner()), None)));
+    std::mem::forget(sane); // the scanner's config dir lives as long as the test process
+    let online = k.status.recv_timeout(Duration::from_secs(30)).expect("a first sync round");
+    assert_eq!(online.online, Some(true), "the hub answered the first round");
+    k.pump();
+    k
 }
 
-impl ELicenseKiosk {
-    fn start(rt: &tokio::runtime::Runtime, hub: &Hub, platform: &model::seal::PlatformSecretKey, dir: &std::path::Path) -> ELicenseKiosk {
-        harness::testing_backend();
-        let identity = DeviceIdentity::generate(KIOSK).unwrap();
-        rt.block_on(hub.register_terminal(NewTerminal { id: KIOSK.into(), public_key: identity.public_key(), village_code: None, label: None }))
-            .unwrap();
-        let sim = Arc::new(SamSimulator::start().expect("card simulator"));
-        let outbox = Arc::new(Outbox::open(&dir.join("kiosk-outbox.db"), OutboxConfig::new(platform.public_key(), KIOSK)).unwrap());
-        let (tx, views) = mpsc::channel();
-        let (status_tx, status) = mpsc::channel();
-        let terminal = Terminal { terminal_id: KIOSK.into(), village_code: VillageCode::parse(VILLAGE).unwrap(), channel: Channel::SelfServiceTerminal };
-        let quick = SyncConfig {
-            hub_key: Some(hub.signing_public_key()),
-            connect_timeout: Duration::from_millis(500),
-            read_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_secs(3),
-            ..SyncConfig::default()
-        };
-        let app = App::start(
-            Parts {
-                session: Session::new(Arc::new(Catalog::starter()), terminal, Capabilities::default(), Box::new(time::OffsetDateTime::now_utc)),
-                outbox,
-                sync: SyncClient::with_config(&hub.base_url(), identity, quick).unwrap(),
-                card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-                printer: Box::new(Printer::new(PrinterConfig::File { path: dir.join("receipts.escpos") })),
-                sync_interval: Duration::from_secs(3600),
-                idle_timeout: Duration::from_secs(600),
-            },
-            rt.handle().clone(),
-            Box::new(move |v| {
-                let _ = tx.send(v);
-            }),
-            Box::new(move |s| {
-                let _ = status_tx.send(s);
-            }),
-        );
-        // Materials scanned by SANE's test backend (Debian sane-utils), no camera.
-        let sane = drivers::docscan::test_backend::SaneTestEnv::new().expect("SANE's test backend (Debian sane-utils; ./dev test installs it)");
-        app.set_material_devices(Box::new(kiosk::capture::Capturers::new(Some(sane.scanner()), None)));
-        std::mem::forget(sane); // the scanner's config dir lives as long as the test process
-        let window = KioskWindow::new().unwrap();
-        ui_glue::wire(&window, &app, Some(sim.clone()));
-        window.show().unwrap();
-        let k = ELicenseKiosk { window, views, status, app, shots: harness::shots("e-license"), _sim: sim };
-        // The first sync round brings the hub's signed config: it has an e-license library.
-        let online = k.status.recv_timeout(Duration::from_secs(30)).expect("a first sync round");
-        assert_eq!(online.online, Some(true), "the hub answered the first round");
-        k.pump();
-        k
-    }
-
-    /// 社会保障卡启用 with the simulated card, to its materials screen.
-    fn to_materials(&mut self, step: &str) {
-        self.open_item("社会保障", "社会保障卡启用");
-        self.start_filing_with_demo_card();
-        self.tap("联系电话");
-        self.keypad("13912345678");
-        self.tap("下一步");
-        self.wait_screen(ui::Screen::Materials);
-        assert_eq!(self.window.global::<ui::Visit>().get_material().name, "社会保障卡");
-        self.wait_until("the library answered", |w| !w.global::<ui::Visit>().get_material().busy);
-        self.shot(step);
-        // The simulated card lies on the reader a moment; let it go.
-        std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(300));
-    }
-
-    fn material(&self) -> ui::MaterialStep {
-        self.window.global::<ui::Visit>().get_material()
-    }
-
-    /// Cancels the filing on the materials screen and goes home.
-    fn give_up(&mut self) {
-        self.app.dispatch(kiosk::session::Event::Cancel);
-        self.wait_screen(ui::Screen::Home);
-    }
+/// 社会保障卡启用 with the simulated card, to its materials screen.
+fn to_materials(k: &mut WindowKiosk, step: &str) {
+    k.open_item("社会保障", "社会保障卡启用");
+    k.start_filing_with_demo_card();
+    k.tap("联系电话");
+    k.keypad("13912345678");
+    k.tap("下一步");
+    k.wait_screen(ui::Screen::Materials);
+    assert_eq!(material(k).name, "社会保障卡");
+    k.wait_until("the library answered", |w| !w.global::<ui::Visit>().get_material().busy);
+    k.shot(step);
+    // The simulated card lies on the reader a moment; let it go.
+    std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(300));
 }
 
-impl harness::Driven for ELicenseKiosk {
-    fn window(&self) -> &KioskWindow {
-        &self.window
-    }
+fn material(k: &WindowKiosk) -> ui::MaterialStep {
+    k.window.global::<ui::Visit>().get_material()
+}
 
-    fn pump(&self) {
-        while let Ok(v) = self.views.try_recv() {
-            ui_glue::apply(&self.window, &v);
-        }
-        testing::mock_elapsed_time(Duration::from_millis(300));
-    }
-
-    fn shots(&mut self) -> &mut harness::Shots {
-        &mut self.shots
-    }
+/// Cancels the filing on the materials screen and goes home.
+fn give_up(k: &mut WindowKiosk) {
+    k.app.dispatch(kiosk::session::Event::Cancel);
+    k.wait_screen(ui::Screen::Home);
 }
 
 #[test]
@@ -169,11 +97,11 @@ fn an_e_license_found_online_is_recorded_not_scanned_and_without_the_library_a_s
     let options = HubOptions { platform_key: Some(platform.clone()), connector: Some(Arc::new(connector)), ..HubOptions::default() };
     let hub_db = dir.path().join("hub.db");
     let hub = rt.block_on(Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &hub_db, options)).unwrap();
-    let mut k = ELicenseKiosk::start(&rt, &hub, &platform, dir.path());
+    let mut k = start_kiosk(&rt, &hub, &platform, dir.path());
 
     // Found: which license, in plain words, its number masked; no scan offered.
-    k.to_materials("found");
-    let m = k.material();
+    to_materials(&mut k, "found");
+    let m = material(&k);
     assert_eq!(m.captured.as_str(), "已从电子证照库调取，不用扫描");
     assert_eq!(m.hint.as_str(), "用的是电子证照「社会保障卡」，编号 SS62****0042，甘肃省人力资源和社会保障厅 2021-04-12 发");
     assert!(!m.can_scan && m.can_next && !k.shows(LICENSE_NUMBER));
@@ -213,8 +141,8 @@ fn an_e_license_found_online_is_recorded_not_scanned_and_without_the_library_a_s
 
     // The library is down (the hub answers): scan, because the library does not answer.
     library.abort();
-    k.to_materials("library-down");
-    let m = k.material();
+    to_materials(&mut k, "library-down");
+    let m = material(&k);
     assert_eq!(m.reason.as_str(), "电子证照库没有回应，要扫描");
     assert!(k.shows("电子证照库没有回应，要扫描") && m.can_scan && !m.can_next && m.captured.is_empty());
     k.tap("扫描");
@@ -234,9 +162,9 @@ fn an_e_license_found_online_is_recorded_not_scanned_and_without_the_library_a_s
 
     // The hub is gone: scan, because there is no network.
     rt.block_on(hub.shutdown()).unwrap();
-    k.to_materials("offline");
-    let m = k.material();
+    to_materials(&mut k, "offline");
+    let m = material(&k);
     assert_eq!(m.reason.as_str(), "没有网络，不能调取电子证照，要扫描");
     assert!(k.shows("没有网络，不能调取电子证照，要扫描") && m.can_scan && !m.can_next);
-    k.give_up();
+    give_up(&mut k);
 }

@@ -62,7 +62,8 @@ fn start_kiosk(rt: &tokio::runtime::Runtime, dir: &Path, hub_url: &str, platform
         Box::new(time::OffsetDateTime::now_utc),
     );
     let sync = SyncClient::new(hub_url, identity).expect("sync client");
-    let app = super::harness::start_app(rt, session, outbox.clone(), sync, &sim, &receipts);
+    // No idle wipe within a test (10 minutes).
+    let app = super::harness::launch(rt, session, outbox.clone(), sync, &sim, &receipts, Duration::from_secs(600)).app;
     Kiosk { app, sim, outbox, receipts, platform, device }
 }
 

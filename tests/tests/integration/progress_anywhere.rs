@@ -8,35 +8,25 @@
 //! A bundle filed in the van shows each part, and a rejected part its
 //! reason, at the kiosk the same way. Screens go to `<target>/journey/progress-anywhere/`.
 
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use drivers::SamSimulator;
 use hub::backoffice::{decide, Decision};
-use hub::{Hub, HubOptions, NewOperator, NewTerminal};
-use i_slint_backend_testing as testing;
-use kiosk::app::{App, Parts};
-use kiosk::assisted::{AssistEffect, AssistEvent, AssistScreen, AssistedSession};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
-use kiosk::session::{Capabilities, Event, RatingRecord, RatingTarget, Screen, Session, Terminal, View};
-use kiosk::ui_glue;
+use hub::{Hub, HubOptions};
+use kiosk::assisted::{AssistEvent, AssistScreen, AssistedSession};
+use kiosk::session::{Capabilities, Event, RatingRecord, RatingTarget, Screen, Terminal};
 use model::evaluation::Rating;
-use model::operator::{hash_pin, PinParams, StaffNumber};
 use model::submission::Channel;
 use model::{Catalog, VillageCode};
-use offline_cache::{DeviceIdentity, LoginPolicy, Outbox, OutboxConfig, SyncClient, SyncConfig};
+use offline_cache::{DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
 use ui::slint::ComponentHandle;
-use ui::KioskWindow;
 use zeroize::Zeroizing;
 
-use super::harness::{self, Driven};
+use super::harness::{self, Driven, WindowKiosk};
 
 const VAN: &str = "GS-VAN-0016";
 const KIOSK: &str = "GS-KIOSK-0016";
 const VILLAGE: &str = "622926100202";
-const PIN: &str = "480217593062";
 const REPLY: &str = "已加派人手，下次不用久等。给您添麻烦了。";
 
 /// The van's filing of 社会保障卡申领 for the simulator's card holder
@@ -46,22 +36,8 @@ async fn file_in_the_van(hub: &Hub, platform: &model::seal::PlatformSecretKey, d
     cfg.disk_reserve_bytes = 0;
     let outbox = Outbox::open(&dir.join("van-outbox.db"), cfg).unwrap();
     let (identity, _) = DeviceIdentity::load_or_create(&dir.join("van-device.key"), VAN).unwrap();
-    hub.register_terminal(NewTerminal { id: VAN.into(), public_key: identity.public_key(), village_code: None, label: Some("van".into()) })
-        .await
-        .unwrap();
-    hub.store()
-        .add_operator(
-            &NewOperator {
-                staff_number: StaffNumber::parse("GS0042").unwrap(),
-                name: "马小兰".into(),
-                pin_hash: hash_pin(PIN, &[9; 16], PinParams::FAST_FOR_TESTS).unwrap(),
-                terminals: vec![VAN.into()],
-                villages: vec![VillageCode::parse(VILLAGE).unwrap()],
-                valid_until: None,
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .unwrap();
+    harness::register(hub, &identity, Some("van")).await;
+    harness::add_assistant(hub, "GS0042", VAN, &[VillageCode::parse(VILLAGE).unwrap()]);
     let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig { hub_key: Some(hub.signing_public_key()), ..SyncConfig::default() }).unwrap();
     client.pull_operators(&outbox).await.unwrap();
 
@@ -69,18 +45,18 @@ async fn file_in_the_van(hub: &Hub, platform: &model::seal::PlatformSecretKey, d
     let mut a = AssistedSession::new(Arc::new(Catalog::starter()), &van, Capabilities::default(), Arc::new(time::OffsetDateTime::now_utc)).unwrap();
     let mut fx = vec![];
     fx.extend(a.handle(AssistEvent::OpenLogin));
-    fx.extend(a.handle(AssistEvent::SubmitLogin { staff: "GS0042".into(), pin: Zeroizing::new(PIN.into()) }));
-    run(&outbox, &mut a, fx);
+    fx.extend(a.handle(AssistEvent::SubmitLogin { staff: "GS0042".into(), pin: Zeroizing::new(harness::PIN.into()) }));
+    harness::run_assisted(&outbox, &mut a, fx, |_, _| {});
     assert_eq!(a.screen(), AssistScreen::Trip);
     let fx = a.handle(AssistEvent::StartTrip(VillageCode::parse(VILLAGE).unwrap()));
-    run(&outbox, &mut a, fx);
+    harness::run_assisted(&outbox, &mut a, fx, |_, _| {});
     let fx = a.handle(AssistEvent::NewFiling);
-    run(&outbox, &mut a, fx);
+    harness::run_assisted(&outbox, &mut a, fx, |_, _| {});
     // The same card the village kiosk's simulated reader holds.
     let card = Box::new(model::fixtures::sample_identity());
     for ev in [Event::ChooseService("620000RS0001".into()), Event::StartFiling, Event::Agree, Event::CardRead(card)] {
         let fx = a.handle(AssistEvent::Villager(ev));
-        run(&outbox, &mut a, fx);
+        harness::run_assisted(&outbox, &mut a, fx, |_, _| {});
     }
     a.handle(AssistEvent::MaterialScanned { material_code: "hukou".into(), media_type: "image/png".into(), bytes: b"\x89PNG household register".to_vec() });
     a.handle(AssistEvent::MaterialScanned { material_code: "form".into(), media_type: "application/pdf".into(), bytes: b"%PDF blank form".to_vec() });
@@ -91,135 +67,42 @@ async fn file_in_the_van(hub: &Hub, platform: &model::seal::PlatformSecretKey, d
         Event::Confirm,
     ] {
         let fx = a.handle(AssistEvent::Villager(ev));
-        run(&outbox, &mut a, fx);
+        harness::run_assisted(&outbox, &mut a, fx, |_, _| {});
     }
     a.handle(AssistEvent::Stroke(vec![[10, 20], [40, 80], [70, 40]]));
     let fx = a.handle(AssistEvent::AcceptSignature);
-    run(&outbox, &mut a, fx);
+    harness::run_assisted(&outbox, &mut a, fx, |_, _| {});
     assert_eq!(a.screen(), AssistScreen::Filing(Screen::Saved));
     let report = client.sync_once(&outbox).await;
     assert_eq!(report.acknowledged.len(), 1, "{report:?}");
     (report.acknowledged[0].1.clone(), outbox, client)
 }
 
-/// What `kiosk::assisted_app` does with the assisted session's effects.
-fn run(outbox: &Outbox, a: &mut AssistedSession, fx: Vec<AssistEffect>) {
-    let mut queue = fx;
-    while !queue.is_empty() {
-        let mut next = Vec::new();
-        for e in queue {
-            match e {
-                AssistEffect::Audit { staff, action, subject, outcome } => outbox.audit_operator(&staff, action, subject, &outcome).unwrap(),
-                AssistEffect::CheckLogin { staff, pin } => {
-                    let answer = match outbox.operator_login(&staff, &pin, time::OffsetDateTime::now_utc(), &LoginPolicy::default()) {
-                        Ok(op) => AssistEvent::LoginAccepted(op),
-                        Err(e) => AssistEvent::LoginRefused(e.to_string()),
-                    };
-                    next.extend(a.handle(answer));
-                }
-                AssistEffect::Submit { submission, attachments } => {
-                    let id = submission.id;
-                    outbox.enqueue(&submission, &attachments).unwrap();
-                    next.extend(a.handle(AssistEvent::Villager(Event::Saved { id })));
-                    // Sent by the sync round the test runs next.
-                    next.extend(a.handle(AssistEvent::Villager(Event::Deferred { id })));
-                }
-                AssistEffect::RefreshTrip { trip_id } => next.extend(a.handle(AssistEvent::TripSummary(outbox.trip_summary(trip_id).unwrap()))),
-                AssistEffect::Villager(_) => {}
-            }
-        }
-        queue = next;
-    }
+/// The village kiosk: a second terminal, registered on its own.
+fn village_kiosk(rt: &tokio::runtime::Runtime, hub: &Hub, platform: &model::seal::PlatformSecretKey, dir: &std::path::Path) -> WindowKiosk {
+    WindowKiosk::start(rt, hub, platform, dir, (KIOSK, VILLAGE), harness::quick_sync(), "progress-anywhere")
 }
 
-/// The village kiosk: its own device key and outbox, the real card driver
-/// over the simulator's pty, the window on the testing backend.
-struct VillageKiosk {
-    window: KioskWindow,
-    views: mpsc::Receiver<View>,
-    _app: App,
-    shots: harness::Shots,
-    _sim: Arc<SamSimulator>,
-}
-
-impl VillageKiosk {
-    fn start(rt: &tokio::runtime::Runtime, hub: &Hub, platform: &model::seal::PlatformSecretKey, dir: &std::path::Path) -> VillageKiosk {
-        harness::testing_backend();
-        let identity = DeviceIdentity::generate(KIOSK).unwrap();
-        rt.block_on(hub.register_terminal(NewTerminal { id: KIOSK.into(), public_key: identity.public_key(), village_code: None, label: None }))
-            .unwrap();
-        let sim = Arc::new(SamSimulator::start().expect("card simulator"));
-        let outbox = Arc::new(Outbox::open(&dir.join("kiosk-outbox.db"), OutboxConfig::new(platform.public_key(), KIOSK)).unwrap());
-        let (tx, views) = mpsc::channel();
-        let terminal = Terminal { terminal_id: KIOSK.into(), village_code: VillageCode::parse(VILLAGE).unwrap(), channel: Channel::SelfServiceTerminal };
-        let quick = SyncConfig {
-            connect_timeout: Duration::from_millis(500),
-            read_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_secs(3),
-            ..SyncConfig::default()
-        };
-        let app = App::start(
-            Parts {
-                session: Session::new(Arc::new(Catalog::starter()), terminal, Capabilities::default(), Box::new(time::OffsetDateTime::now_utc)),
-                outbox,
-                sync: SyncClient::with_config(&hub.base_url(), identity, quick).unwrap(),
-                card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-                printer: Box::new(Printer::new(PrinterConfig::File { path: dir.join("receipts.escpos") })),
-                sync_interval: Duration::from_secs(3600),
-                idle_timeout: Duration::from_secs(600),
-            },
-            rt.handle().clone(),
-            Box::new(move |v| {
-                let _ = tx.send(v);
-            }),
-            Box::new(|_| {}),
-        );
-        let window = KioskWindow::new().unwrap();
-        ui_glue::wire(&window, &app, Some(sim.clone()));
-        window.show().unwrap();
-        let k = VillageKiosk { window, views, _app: app, shots: harness::shots("progress-anywhere"), _sim: sim };
-        k.pump();
-        k
-    }
-
-    /// 查进度 → 输入号码 → the receipt's number → the card.
-    fn check_progress(&mut self, receipt: &str, step: &str) {
-        self.tap("查进度");
-        self.wait_screen(ui::Screen::Progress);
-        self.tap("输入号码");
-        self.keypad(receipt);
-        // This kiosk never saw the receipt: only the card is asked for now.
-        self.wait_until("the card is asked for", |w| {
-            let v = w.global::<ui::Visit>();
-            v.get_lookup_phase() == ui::LookupPhase::Ask && v.get_lookup_card_only()
-        });
-        self.shot(&format!("{step}-card"));
-        assert!(self.shows("这台机器上没有这张回执"));
-        self.tap("模拟放置身份证");
-        self.wait_until("the lookup answered", |w| {
-            matches!(w.global::<ui::Visit>().get_lookup_phase(), ui::LookupPhase::Found | ui::LookupPhase::Nothing)
-        });
-        self.shot(step);
-        // The simulated card lies on the reader a moment; let it go.
-        std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(300));
-    }
-}
-
-impl harness::Driven for VillageKiosk {
-    fn window(&self) -> &KioskWindow {
-        &self.window
-    }
-
-    fn pump(&self) {
-        while let Ok(v) = self.views.try_recv() {
-            ui_glue::apply(&self.window, &v);
-        }
-        testing::mock_elapsed_time(Duration::from_millis(300));
-    }
-
-    fn shots(&mut self) -> &mut harness::Shots {
-        &mut self.shots
-    }
+/// 查进度 → 输入号码 → the receipt's number → the card.
+fn check_progress(k: &mut WindowKiosk, receipt: &str, step: &str) {
+    k.tap("查进度");
+    k.wait_screen(ui::Screen::Progress);
+    k.tap("输入号码");
+    k.keypad(receipt);
+    // This kiosk never saw the receipt: only the card is asked for now.
+    k.wait_until("the card is asked for", |w| {
+        let v = w.global::<ui::Visit>();
+        v.get_lookup_phase() == ui::LookupPhase::Ask && v.get_lookup_card_only()
+    });
+    k.shot(&format!("{step}-card"));
+    assert!(k.shows("这台机器上没有这张回执"));
+    k.tap("模拟放置身份证");
+    k.wait_until("the lookup answered", |w| {
+        matches!(w.global::<ui::Visit>().get_lookup_phase(), ui::LookupPhase::Found | ui::LookupPhase::Nothing)
+    });
+    k.shot(step);
+    // The simulated card lies on the reader a moment; let it go.
+    std::thread::sleep(kiosk::demo::CARD_ON_READER + Duration::from_millis(300));
 }
 
 #[test]
@@ -242,8 +125,8 @@ fn filed_in_the_van_checked_at_the_village_kiosk_with_the_card() {
     hub.store().reply_followup(open[0].evaluation_id, REPLY, "李主任", time::OffsetDateTime::now_utc()).unwrap();
 
     // At the village kiosk, with the same card: history and the reply.
-    let mut k = VillageKiosk::start(&rt, &hub, &platform, dir.path());
-    k.check_progress(case.as_str(), "found");
+    let mut k = village_kiosk(&rt, &hub, &platform, dir.path());
+    check_progress(&mut k, case.as_str(), "found");
     let v = k.window.global::<ui::Visit>();
     assert_eq!(v.get_lookup_phase(), ui::LookupPhase::Found, "{}", v.get_lookup_message());
     assert!(k.shows("在政务服务平台上查到 1 件："));
@@ -260,7 +143,7 @@ fn filed_in_the_van_checked_at_the_village_kiosk_with_the_card() {
 
     // The hub is gone: the kiosk says so and shows what it knows (nothing).
     rt.block_on(hub.shutdown()).unwrap();
-    k.check_progress(case.as_str(), "offline");
+    check_progress(&mut k, case.as_str(), "offline");
     assert_eq!(k.window.global::<ui::Visit>().get_lookup_phase(), ui::LookupPhase::Nothing);
     assert!(k.shows("现在连不上政务服务平台"), "{}", k.window.global::<ui::Visit>().get_lookup_message());
     assert!(!k.shows("社会保障卡申领"));
@@ -283,7 +166,7 @@ fn a_bundles_parts_and_a_rejection_reason_reach_another_kiosk_with_the_card() {
     let hub = rt.block_on(Hub::spawn_with("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"), options)).unwrap();
 
     let (identity, _) = DeviceIdentity::load_or_create(&dir.path().join("van-device.key"), VAN).unwrap();
-    rt.block_on(hub.register_terminal(NewTerminal { id: VAN.into(), public_key: identity.public_key(), village_code: None, label: None })).unwrap();
+    rt.block_on(harness::register(&hub, &identity, None));
     let mut cfg = OutboxConfig::new(platform.public_key(), VAN);
     cfg.disk_reserve_bytes = 0;
     let outbox = Outbox::open(&dir.path().join("van-outbox.db"), cfg).unwrap();
@@ -304,8 +187,8 @@ fn a_bundles_parts_and_a_rejection_reason_reach_another_kiosk_with_the_card() {
     rt.block_on(hub::backoffice::decide_part(hub.store(), &format!("{case}P3"), Decision::Reject { reason: REASON.into() }, "李科员"))
         .unwrap();
 
-    let mut k = VillageKiosk::start(&rt, &hub, &platform, dir.path());
-    k.check_progress(case.as_str(), "bundle-found");
+    let mut k = village_kiosk(&rt, &hub, &platform, dir.path());
+    check_progress(&mut k, case.as_str(), "bundle-found");
     let v = k.window.global::<ui::Visit>();
     assert_eq!(v.get_lookup_phase(), ui::LookupPhase::Found, "{}", v.get_lookup_message());
     assert!(k.shows("在政务服务平台上查到 1 件："));

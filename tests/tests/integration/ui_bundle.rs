@@ -7,12 +7,11 @@
 
 use std::time::Duration;
 
-use drivers::escpos_inspect::qr_payloads;
 use hub::backoffice::Decision;
 use hub::HubDb;
 use ui::slint::ComponentHandle;
 
-use super::harness::Driven;
+use super::harness::{self, Driven};
 use super::ui_journey::Kiosk;
 
 const PARTS: [&str; 3] = ["620000RS0013", "620000RS0016", "620000RS0019"];
@@ -36,21 +35,12 @@ fn files_a_bundle_as_one_journey_and_shows_each_part() {
     k.keypad("13912345678");
     k.tap("本地就业");
     k.shot("form-filled");
-    k.tap("下一步");
-    k.wait_screen(ui::Screen::Review);
-    k.shot("review");
-    k.tap("确认提交");
-    k.wait_screen(ui::Screen::Saved);
-    k.shot("saved");
-    assert!(k.window.global::<ui::Visit>().get_saved_sent(), "the hub is up: sent at once");
-    let case_number = k.window.global::<ui::Visit>().get_case_number().to_string();
+    harness::review_and_submit(&mut k);
+    let case_number = harness::sent_at_once(&k);
 
     // One receipt, one number, naming every part.
-    k.tap("打印回执");
-    k.wait_until("the receipt printed", |w| w.global::<ui::Visit>().get_receipt_message().contains("已打印"));
-    k.shot("receipt");
-    let bytes = std::fs::read(&k.receipts).unwrap();
-    assert_eq!(qr_payloads(&bytes), vec![case_number.clone().into_bytes()]);
+    let receipts = k.receipts.clone();
+    harness::print_receipt(&mut k, &receipts, &case_number);
     k.tap("完成");
     k.wait_screen(ui::Screen::Goodbye);
     k.tap("回首页");

@@ -72,7 +72,7 @@ fn hold_pin_and_diagnose() {
         Box::new(time::OffsetDateTime::now_utc),
     );
     let sync = SyncClient::new(&hub_url, offline_cache::DeviceIdentity::generate("GS-DIAG-1").unwrap()).unwrap();
-    let app = harness::start_app(&rt, session, outbox, sync, &sim, &receipts);
+    let app = harness::launch(&rt, session, outbox, sync, &sim, &receipts, Duration::from_secs(600)).app;
     let (tx, updates) = std::sync::mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
     let w = KioskWindow::new().unwrap();

@@ -9,19 +9,15 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drivers::escpos_inspect::qr_payloads;
 use drivers::SamSimulator;
 use hub::{Hub, HubDb};
 use i_slint_backend_testing::{self as testing, AccessibleRole};
-use kiosk::app::{App, Parts};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
-use kiosk::session::{Capabilities, Session, Terminal, View};
+use kiosk::app::App;
+use kiosk::session::View;
 use kiosk::ui_glue;
 use kiosk::voice::Recording;
 use model::evaluation::Rating;
-use model::submission::Channel;
-use model::{Catalog, Lang, VillageCode};
+use model::Lang;
 use offline_cache::{Outbox, SyncClient};
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
@@ -74,18 +70,12 @@ impl Kiosk {
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
         let (hub, url) = if online {
             let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"))).expect("hub");
-            rt.block_on(hub.register_terminal(hub::NewTerminal {
-                id: TERMINAL.into(),
-                public_key: identity.public_key(),
-                village_code: None,
-                label: None,
-            }))
-            .expect("register terminal");
+            rt.block_on(harness::register(&hub, &identity, None));
             let url = hub.base_url();
             (Some(hub), url)
         } else {
             // A port nobody listens on: the network is down.
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = testkit::ports::free_port().unwrap();
             (None, format!("http://127.0.0.1:{port}"))
         };
         let sim = Arc::new(SamSimulator::start().expect("card simulator"));
@@ -96,42 +86,15 @@ impl Kiosk {
         );
         let receipts = dir.path().join("receipts.escpos");
 
-        let (tx, views) = mpsc::channel();
-        let app = App::start(
-            Parts {
-                session: Session::new(
-                    Arc::new(Catalog::starter()),
-                    Terminal {
-                        terminal_id: TERMINAL.into(),
-                        village_code: VillageCode::parse("622926100202").unwrap(),
-                        channel: Channel::SelfServiceTerminal,
-                    },
-                    Capabilities::default(),
-                    Box::new(time::OffsetDateTime::now_utc),
-                ),
-                outbox: outbox.clone(),
-                sync: match catalog_key {
-                    None => SyncClient::new(&url, identity.clone()).unwrap(),
-                    Some(key) => {
-                        let config = offline_cache::SyncConfig {
-                            catalog_key: Some(key),
-                            heartbeat_interval: Duration::ZERO,
-                            ..Default::default()
-                        };
-                        SyncClient::with_config(&url, identity.clone(), config).unwrap()
-                    }
-                },
-                card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-                printer: Box::new(Printer::new(PrinterConfig::File { path: receipts.clone() })),
-                sync_interval: Duration::from_secs(3600),
-                idle_timeout,
-            },
-            rt.handle().clone(),
-            Box::new(move |v| {
-                let _ = tx.send(v);
-            }),
-            Box::new(|_| {}),
-        );
+        let sync = match catalog_key {
+            None => SyncClient::new(&url, identity.clone()).unwrap(),
+            Some(key) => {
+                let config = offline_cache::SyncConfig { catalog_key: Some(key), heartbeat_interval: Duration::ZERO, ..Default::default() };
+                SyncClient::with_config(&url, identity.clone(), config).unwrap()
+            }
+        };
+        let session = harness::self_service(TERMINAL, "622926100202");
+        let harness::Launched { app, views, .. } = harness::launch(&rt, session, outbox.clone(), sync, &sim, &receipts, idle_timeout);
         // espeak-ng's voices, recorded instead of spoken.
         let speaker = Arc::new(Recording::new(vec![Lang::ZhCn, Lang::En]));
         app.set_speaker(speaker.clone());
@@ -164,15 +127,6 @@ impl Kiosk {
         k
     }
 
-
-
-
-
-
-
-
-
-
     /// From home to the form of 社会保障卡申领 with the sample card read.
     fn open_social_card_form(&mut self) {
         self.tap("我要办事");
@@ -204,12 +158,7 @@ impl Kiosk {
         // The bank choice is below the fold: scroll with the big button, no swipe.
         self.tap("向下");
         self.tap("甘肃农村信用社");
-        self.tap("下一步");
-        self.wait_screen(ui::Screen::Review);
-        self.shot("review");
-        self.tap("确认提交");
-        self.wait_screen(ui::Screen::Saved);
-        self.shot("saved");
+        harness::review_and_submit(self);
     }
 
     /// The simulated card lies on the reader for a moment after 模拟放置身份证;
@@ -282,21 +231,10 @@ fn files_an_application() {
     k.tap("向下");
     k.tap("甘肃农村信用社");
     k.shot("form-filled");
-    k.tap("下一步");
-    k.wait_screen(ui::Screen::Review);
-    k.shot("review");
-    k.tap("确认提交");
-    k.wait_screen(ui::Screen::Saved);
-    k.shot("saved");
-    assert!(k.window.global::<ui::Visit>().get_saved_sent(), "hub is up, so the filing is sent now");
-    let case_number = k.window.global::<ui::Visit>().get_case_number().to_string();
-
-    k.tap("打印回执");
-    k.wait_screen(ui::Screen::Receipt);
-    k.wait_until("the receipt printed", |w| w.global::<ui::Visit>().get_receipt_message().contains("已打印"));
-    k.shot("receipt");
-    let bytes = std::fs::read(&k.receipts).unwrap();
-    assert_eq!(qr_payloads(&bytes), vec![case_number.clone().into_bytes()]);
+    harness::review_and_submit(&mut k);
+    let case_number = harness::sent_at_once(&k);
+    let receipts = k.receipts.clone();
+    harness::print_receipt(&mut k, &receipts, &case_number);
 
     k.tap("完成");
     k.wait_screen(ui::Screen::Goodbye);

@@ -9,7 +9,7 @@ use i_slint_backend_testing::ElementHandle;
 use ui::slint::platform::{PointerEventButton, WindowEvent};
 use ui::slint::{ComponentHandle, LogicalPosition, Model};
 
-use super::harness::Driven;
+use super::harness::{self, Driven};
 use super::ui_journey::Kiosk;
 
 /// Home → 出生 (life-event theme) → 出生登记 → consent → the sample card → the form, then
@@ -46,27 +46,9 @@ fn pick_date_and_file(k: &mut Kiosk) -> String {
     k.wait_screen(ui::Screen::Materials);
     // Each paper material is scanned (出生医学证明 too, while the link to the
     // electronic licence library is not confirmed), then 下一步.
-    for _ in 0..4 {
-        if k.window.global::<ui::Frame>().get_screen() != ui::Screen::Materials {
-            break;
-        }
-        let name = k.window.global::<ui::Visit>().get_material().name;
-        if k.controls("下一步").is_empty() {
-            k.tap("扫描");
-            k.wait_until("the scan", |w| w.global::<ui::Visit>().get_material().captured.contains("已扫描"));
-        }
-        k.shot("material");
-        k.tap("下一步");
-        k.wait_until("the next step", |w| {
-            w.global::<ui::Frame>().get_screen() != ui::Screen::Materials || w.global::<ui::Visit>().get_material().name != name
-        });
-    }
-    k.wait_screen(ui::Screen::Review);
-    k.shot("review");
-    k.tap("确认提交");
-    k.wait_screen(ui::Screen::Saved);
-    k.shot("saved");
-    assert!(k.window.global::<ui::Visit>().get_saved_sent(), "the hub is up: sent at once");
+    harness::through_materials(k);
+    harness::confirm(k);
+    harness::sent_at_once(k);
     date
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ui::slint::{ComponentHandle, Model};
 
-use super::harness::Driven;
+use super::harness::{self, Driven};
 use super::ui_journey::Kiosk;
 
 fn step(k: &Kiosk) -> ui::PlaceStep {
@@ -88,26 +88,11 @@ fn picks_a_village_by_taps_and_the_hub_gets_its_code_and_names() {
     k.shot("form-with-place");
 
     k.tap("下一步");
-    for _ in 0..4 {
-        if k.window.global::<ui::Frame>().get_screen() != ui::Screen::Materials {
-            break;
-        }
-        let name = k.window.global::<ui::Visit>().get_material().name;
-        if k.controls("下一步").is_empty() {
-            k.tap("扫描");
-            k.wait_until("the scan", |w| w.global::<ui::Visit>().get_material().captured.contains("已扫描"));
-        }
-        k.tap("下一步");
-        k.wait_until("the next step", |w| {
-            w.global::<ui::Frame>().get_screen() != ui::Screen::Materials || w.global::<ui::Visit>().get_material().name != name
-        });
-    }
+    harness::through_materials(&mut k);
     k.wait_screen(ui::Screen::Review);
     assert!(k.shows(address), "the review shows the names");
-    k.shot("review");
-    k.tap("确认提交");
-    k.wait_screen(ui::Screen::Saved);
-    assert!(k.window.global::<ui::Visit>().get_saved_sent(), "the hub is up: sent at once");
+    harness::confirm(&mut k);
+    harness::sent_at_once(&k);
 
     let db = hub::HubDb::open(&k._dir.path().join("hub.db")).unwrap();
     let ids = db.submission_ids().unwrap();

@@ -11,26 +11,22 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hub::{Hub, NewOperator};
+use hub::Hub;
 use i_slint_backend_testing as testing;
-use kiosk::app::{App, Parts};
+use kiosk::app::App;
 use kiosk::assisted_app::{self, AssistedApp};
-use kiosk::config::PrinterConfig;
-use kiosk::devices::{Printer, Reader};
 use kiosk::session::{Capabilities, Session, Terminal, View};
 use kiosk::ui_glue;
-use model::operator::{hash_pin, PinParams, StaffNumber};
 use model::submission::Channel;
 use model::{Catalog, VillageCode};
 use offline_cache::{Outbox, SyncClient, SyncConfig};
 use ui::slint::ComponentHandle;
 use ui::KioskWindow;
 
-use super::harness::{self, Driven};
+use super::harness::{self, Driven, PIN};
 
 const TERMINAL: &str = "GS-VAN-0007";
 const STAFF: &str = "620042";
-const PIN: &str = "480217593062";
 const VILLAGES: [&str; 2] = ["622926100202", "622926100203"];
 
 struct Van {
@@ -54,27 +50,9 @@ impl Van {
         let dir = tempfile::tempdir().unwrap();
         let identity = offline_cache::DeviceIdentity::generate(TERMINAL).unwrap();
         let hub = rt.block_on(Hub::spawn("127.0.0.1:0".parse().unwrap(), &dir.path().join("hub.db"))).expect("hub");
-        rt.block_on(hub.register_terminal(hub::NewTerminal {
-            id: TERMINAL.into(),
-            public_key: identity.public_key(),
-            village_code: None,
-            label: Some("van".into()),
-        }))
-        .expect("register terminal");
+        rt.block_on(harness::register(&hub, &identity, Some("van")));
         let villages: Vec<VillageCode> = VILLAGES.iter().map(|v| VillageCode::parse(v).unwrap()).collect();
-        hub.store()
-            .add_operator(
-                &NewOperator {
-                    staff_number: StaffNumber::parse(STAFF).unwrap(),
-                    name: "马小兰".into(),
-                    pin_hash: hash_pin(PIN, &[7; 16], PinParams::FAST_FOR_TESTS).unwrap(),
-                    terminals: vec![TERMINAL.into()],
-                    villages: villages.clone(),
-                    valid_until: None,
-                },
-                time::OffsetDateTime::now_utc(),
-            )
-            .unwrap();
+        harness::add_assistant(&hub, STAFF, TERMINAL, &villages);
         let sim = Arc::new(drivers::SamSimulator::start().expect("card simulator"));
         let platform = offline_cache::generate_platform_key();
         let mut cfg = offline_cache::OutboxConfig::new(platform.public_key(), TERMINAL);
@@ -83,29 +61,12 @@ impl Van {
         let terminal = Terminal { terminal_id: TERMINAL.into(), village_code: villages[0].clone(), channel };
         let catalog = Arc::new(Catalog::starter());
 
-        let (tx, views) = mpsc::channel();
-        let app = App::start(
-            Parts {
-                session: Session::new(catalog.clone(), terminal.clone(), Capabilities::default(), Box::new(time::OffsetDateTime::now_utc)),
-                outbox: outbox.clone(),
-                // Accounts are pulled on the heartbeat's cadence: every round here.
-                sync: SyncClient::with_config(
-                    &hub.base_url(),
-                    identity,
-                    SyncConfig { heartbeat_interval: Duration::ZERO, hub_key: Some(hub.signing_public_key()), ..SyncConfig::default() },
-                )
-                .unwrap(),
-                card: Box::new(Reader::new(sim.path().to_string_lossy().into_owned())),
-                printer: Box::new(Printer::new(PrinterConfig::File { path: dir.path().join("receipts.escpos") })),
-                sync_interval: Duration::from_secs(3600),
-                idle_timeout: Duration::from_secs(600),
-            },
-            rt.handle().clone(),
-            Box::new(move |v| {
-                let _ = tx.send(v);
-            }),
-            Box::new(|_| {}),
-        );
+        let session = Session::new(catalog.clone(), terminal.clone(), Capabilities::default(), Box::new(time::OffsetDateTime::now_utc));
+        // Accounts are pulled on the heartbeat's cadence: every round here.
+        let config = SyncConfig { heartbeat_interval: Duration::ZERO, hub_key: Some(hub.signing_public_key()), ..SyncConfig::default() };
+        let sync = SyncClient::with_config(&hub.base_url(), identity, config).unwrap();
+        let receipts = dir.path().join("receipts.escpos");
+        let harness::Launched { app, views, .. } = harness::launch(&rt, session, outbox.clone(), sync, &sim, &receipts, Duration::from_secs(600));
         let window = KioskWindow::new().unwrap();
         ui_glue::wire(&window, &app, Some(sim.clone()));
         let (ctx, changes) = mpsc::channel();
@@ -136,14 +97,6 @@ impl Van {
         assert_eq!(v.window.global::<ui::Frame>().get_screen(), ui::Screen::Home);
         v
     }
-
-
-
-
-
-
-
-
 
     /// Home → staff entry → staff number and PIN on the keypad → trip screen.
     fn log_in(&mut self, pin: &str) {

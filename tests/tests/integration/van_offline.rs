@@ -13,19 +13,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hub::import::{import, ImportError, RecordOutcome};
-use hub::{Hub, HubDb, HubOptions, NewOperator, NewTerminal, SqliteStore};
+use hub::{Hub, HubDb, HubOptions, NewTerminal, SqliteStore};
 use kiosk::assisted::{AssistEffect, AssistEvent, AssistScreen, AssistedSession};
 use kiosk::session::{Capabilities, Event, Screen, Terminal};
 use model::export::ExportFile;
 use model::identity::Gender;
-use model::operator::{hash_pin, PinParams, StaffNumber};
 use model::submission::{AgentRelation, Channel};
 use model::{Catalog, Identity, Submission, SubmissionId, VillageCode};
 use offline_cache::{write_export_file, DeviceIdentity, LoginError, LoginPolicy, Outbox, OutboxConfig, OutboxState, SyncClient, SyncConfig};
 use zeroize::Zeroizing;
 
+use super::harness::{self, PIN};
+
 const VAN: &str = "GS-VAN-01";
-const PIN: &str = "480217593062";
 const VILLAGES: [&str; 3] = ["622926100202", "622926100203", "622926100204"];
 
 /// Villager `n` of the round: 张桂兰's card (`model::fixtures`) with a name
@@ -47,35 +47,12 @@ fn quick() -> SyncConfig {
     }
 }
 
-/// Runs the app's side of each effect: what `kiosk::app` does for the villager journey.
+/// Runs the app's side of each effect (the hub is unreachable all day:
+/// each filing waits), keeping what was filed.
 fn apply(outbox: &Outbox, a: &mut AssistedSession, fx: Vec<AssistEffect>, filed: &mut BTreeMap<SubmissionId, (Submission, Vec<Vec<u8>>)>) {
-    let mut queue = fx;
-    while !queue.is_empty() {
-        let mut next = Vec::new();
-        for e in queue {
-            match e {
-                AssistEffect::Audit { staff, action, subject, outcome } => outbox.audit_operator(&staff, action, subject, &outcome).unwrap(),
-                AssistEffect::CheckLogin { staff, pin } => {
-                    let answer = match outbox.operator_login(&staff, &pin, time::OffsetDateTime::now_utc(), &LoginPolicy::default()) {
-                        Ok(op) => AssistEvent::LoginAccepted(op),
-                        Err(e) => AssistEvent::LoginRefused(e.to_string()),
-                    };
-                    next.extend(a.handle(answer));
-                }
-                AssistEffect::Submit { submission, attachments } => {
-                    let id = submission.id;
-                    outbox.enqueue(&submission, &attachments).unwrap();
-                    filed.insert(id, ((*submission).clone(), attachments.iter().map(|(_, b)| b.clone()).collect()));
-                    next.extend(a.handle(AssistEvent::Villager(Event::Saved { id })));
-                    // The hub is unreachable all day: the filing waits.
-                    next.extend(a.handle(AssistEvent::Villager(Event::Deferred { id })));
-                }
-                AssistEffect::RefreshTrip { trip_id } => next.extend(a.handle(AssistEvent::TripSummary(outbox.trip_summary(trip_id).unwrap()))),
-                AssistEffect::Villager(_) => {}
-            }
-        }
-        queue = next;
-    }
+    harness::run_assisted(outbox, a, fx, |sub, attachments| {
+        filed.insert(sub.id, (sub.clone(), attachments.iter().map(|(_, b)| b.clone()).collect()));
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,23 +70,9 @@ async fn fifty_filings_offline_exported_imported_once_and_acknowledged_at_the_ne
     cfg.disk_reserve_bytes = 0;
     let outbox = Outbox::open(&data.join("outbox.db"), cfg).unwrap();
     let (identity, _) = DeviceIdentity::load_or_create(&data.join("device.key"), VAN).unwrap();
-    hub.register_terminal(NewTerminal { id: VAN.into(), public_key: identity.public_key(), village_code: None, label: Some("van".into()) })
-        .await
-        .unwrap();
+    harness::register(&hub, &identity, Some("van")).await;
     let villages: Vec<VillageCode> = VILLAGES.iter().map(|v| VillageCode::parse(v).unwrap()).collect();
-    hub.store()
-        .add_operator(
-            &NewOperator {
-                staff_number: StaffNumber::parse("GS0042").unwrap(),
-                name: "马小兰".into(),
-                pin_hash: hash_pin(PIN, &[9; 16], PinParams::FAST_FOR_TESTS).unwrap(),
-                terminals: vec![VAN.into()],
-                villages: villages.clone(),
-                valid_until: None,
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .unwrap();
+    harness::add_assistant(&hub, "GS0042", VAN, &villages);
 
     // A new terminal cannot log anyone in before it has been online once.
     assert!(matches!(outbox.operator_login("GS0042", PIN, time::OffsetDateTime::now_utc(), &LoginPolicy::default()), Err(LoginError::NeedsNetwork)));

@@ -31,7 +31,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 
-use servers::{HubProcess, Nginx, PgServer};
+use servers::HubProcess;
+use testkit::{nginx::Nginx, pg::PgServer};
 use stats::{Procs, Tally};
 use terminals::Fleet;
 
@@ -135,8 +136,13 @@ fn start(setup: Setup, fleet: &Fleet, hub_bin: &std::path::Path) -> Result<(Runn
         args.extend(["--trusted-proxy".into(), "127.0.0.1".into()]);
     }
     let hubs: Vec<HubProcess> = (0..instances).map(|k| HubProcess::start(hub_bin, &args, &dir.path().join(format!("hub-{k}.log")))).collect::<Result<_>>()?;
-    let nginx = if instances > 1 { Some(Nginx::start(dir.path(), &hubs.iter().map(|h| h.addr.clone()).collect::<Vec<_>>())?) } else { None };
-    let base = format!("http://{}", nginx.as_ref().map_or(&hubs[0].addr, |n| &n.addr));
+    let nginx = if instances > 1 {
+        let upstreams = hubs.iter().map(|h| h.addr.parse()).collect::<Result<Vec<std::net::SocketAddr>, _>>().context("a hub's address")?;
+        Some(Nginx::start_in(dir.path(), &upstreams)?)
+    } else {
+        None
+    };
+    let base = nginx.as_ref().map_or_else(|| format!("http://{}", hubs[0].addr), Nginx::url);
     let running = Running {
         base,
         hub_procs: Procs { pids: hubs.iter().map(HubProcess::pid).collect(), trees: vec![] },
