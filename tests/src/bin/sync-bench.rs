@@ -39,8 +39,8 @@ use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE
 use model::protocol::{Heartbeat, QueueSnapshot};
 use model::submission::sha256_hex;
 use offline_cache::{DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
-use tests::pg::PgServer;
-use tests::province::Garage;
+use testkit::garage::Garage;
+use testkit::pg::PgServer;
 use tests::sync_fixtures::Rng;
 
 #[derive(Debug, Parser)]
@@ -62,12 +62,12 @@ enum What {
         /// S3 (Garage), or several in one run (`all`: the three).
         #[arg(long, value_enum, default_value_t = BackendArg::All)]
         backend: BackendArg,
-        /// A PostgreSQL server already running (`postgres://user@host:port/db`)
-        /// instead of one the bench starts: to profile with
-        /// pg_stat_statements, which must be preloaded. A database is
+        /// The loopback port of a PostgreSQL server already running (user
+        /// `postgres`, trusted) instead of one the bench starts: to profile
+        /// with pg_stat_statements, which must be preloaded. A database is
         /// created in it per round.
         #[arg(long)]
-        postgres_url: Option<String>,
+        postgres_port: Option<u16>,
     },
     Heartbeats {
         #[arg(long, default_value_t = 50)]
@@ -83,7 +83,7 @@ fn main() -> Result<()> {
     offline_cache::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     match Args::parse().what {
-        What::Throughput { filings, size, rounds, backend, postgres_url } => {
+        What::Throughput { filings, size, rounds, backend, postgres_port } => {
             let backends: &[Backend] = match backend {
                 BackendArg::Sqlite => &[Backend::Sqlite],
                 BackendArg::Postgres => &[Backend::Postgres],
@@ -93,7 +93,7 @@ fn main() -> Result<()> {
             };
             // One server of each kind for the run; a fresh database and
             // bucket prefix per round (the filings are the same each round).
-            let servers = Servers::start(backends, postgres_url)?;
+            let servers = Servers::start(backends, postgres_port)?;
             println!("load average before: {}", load_average());
             let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
             // Rounds alternate backends, so both meet the same machine.
@@ -175,49 +175,31 @@ impl Backend {
 /// The servers a run needs, started once and stopped on drop.
 struct Servers {
     pg: Option<PgServer>,
-    /// `--postgres-url`, used instead of `pg` when given.
-    pg_url: Option<String>,
-    databases: std::cell::Cell<u32>,
-    /// Garage (`tests::province`, the launcher `sync-faults --province`
-    /// uses) and the directory it keeps its files in.
-    garage: Option<(Garage, tempfile::TempDir)>,
+    /// `--postgres-port`, used instead of `pg` when given.
+    pg_port: Option<u16>,
+    /// Garage (`testkit`'s, as the tests and `sync-faults --province` start it).
+    garage: Option<Garage>,
 }
 
 impl Servers {
-    fn start(backends: &[Backend], pg_url: Option<String>) -> Result<Servers> {
-        let pg = (pg_url.is_none() && backends.iter().any(|b| *b != Backend::Sqlite)).then(PgServer::start).transpose()?;
-        let garage = if backends.contains(&Backend::PostgresS3) {
-            let dir = tempfile::Builder::new().prefix("cunban-bench-garage").tempdir()?;
-            Some((Garage::start(dir.path())?, dir))
-        } else {
-            None
-        };
-        Ok(Servers { pg, pg_url, databases: 0.into(), garage })
+    fn start(backends: &[Backend], pg_port: Option<u16>) -> Result<Servers> {
+        let pg = (pg_port.is_none() && backends.iter().any(|b| *b != Backend::Sqlite)).then(PgServer::start).transpose()?;
+        let garage = backends.contains(&Backend::PostgresS3).then(Garage::start).transpose()?;
+        Ok(Servers { pg, pg_port, garage })
     }
 
     /// A fresh database: its URL.
     fn database(&self) -> Result<String> {
-        let Some(url) = &self.pg_url else {
-            return self.pg.as_ref().context("no PostgreSQL server started")?.create_database();
-        };
-        let n = self.databases.get();
-        self.databases.set(n + 1);
-        let name = format!("bench_{}_{n}", std::process::id());
-        let out = Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-c"]).arg(format!("CREATE DATABASE {name}")).output().context("psql")?;
-        if !out.status.success() {
-            bail!("CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
+        match (self.pg_port, &self.pg) {
+            (Some(port), _) => Ok(testkit::pg::create_database(&format!("host=127.0.0.1 port={port} user=postgres"))?),
+            (None, Some(pg)) => Ok(pg.create_database()?),
+            (None, None) => bail!("no PostgreSQL server started"),
         }
-        let (server, _) = url.rsplit_once('/').context("the PostgreSQL URL names no database")?;
-        Ok(format!("{server}/{name}"))
     }
 
-    /// The bucket's `s3://` URL with its prefix replaced by `prefix`.
+    /// The bucket's `s3://` URL with objects under `prefix`.
     fn bucket(&self, prefix: &str) -> Result<String> {
-        let (garage, _) = self.garage.as_ref().context("no Garage started")?;
-        // The launcher names the prefix `hub`: `s3://cunban/hub?endpoint=…`.
-        let (head, query) = garage.objects.split_once('?').context("the bucket URL has no parameters")?;
-        let bucket = head.strip_suffix("/hub").context("the bucket URL does not end in /hub")?;
-        Ok(format!("{bucket}/{prefix}?{query}"))
+        Ok(self.garage.as_ref().context("no Garage started")?.url(prefix))
     }
 }
 
