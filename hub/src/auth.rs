@@ -7,6 +7,12 @@
 //! signed: buffered bodies are checked here, streamed attachment uploads by
 //! their handler (which keeps what arrived of a broken upload: those bytes
 //! are checked again by the attachment's content hash when complete).
+//!
+//! A key this instance verified a signature under before is remembered
+//! (`key_cache.rs`): the signature is checked against it first, and the
+//! database checks the terminal is still active with that key as it spends
+//! the nonce, in one round trip; a heartbeat's nonce is spent in the
+//! heartbeat's own round trip ([`HeartbeatAuth`]).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -22,21 +28,23 @@ use model::submission::sha256_hex;
 
 use crate::api::error::{blocking, ApiError};
 use crate::api::state::{body_limit, AppState, BODY_LIMIT};
-use crate::store::TerminalStatus;
-
-enum Verdict {
-    Fresh,
-    Unknown,
-    Revoked,
-    BadSignature,
-    Replayed,
-}
+use crate::store::{NonceSpend, TerminalStatus};
 
 /// Who sent an authenticated request, and the body hash it signed.
 #[derive(Debug, Clone)]
 pub struct Authed {
     pub terminal_id: String,
     pub body_sha256: String,
+}
+
+/// A heartbeat's authentication (the heartbeat route gets this, never a
+/// bare [`Authed`]): spent here, or signed under the key this instance
+/// remembers with the nonce left for the heartbeat's own round trip, where
+/// the store spends it only if the terminal is active and holds `key`.
+#[derive(Debug, Clone)]
+pub enum HeartbeatAuth {
+    Spent(Authed),
+    Unspent { authed: Authed, key: model::auth::PublicKey, nonce: String, now_unix: i64, forget_before: i64 },
 }
 
 /// Routes without a device signature: enrollment, the health check
@@ -118,48 +126,78 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
 
     let method = req.method().as_str().to_owned();
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| path.to_owned());
-    // Key lookup, signature and nonce in one trip to the blocking pool.
-    let store = st.store.clone();
-    let (id, sig, n, sha, range) = (terminal_id.clone(), signature, nonce, body_sha256.clone(), content_range);
-    let verdict = blocking(move || {
-        let Some((key, status)) = store.terminal_key(&id)? else { return Ok(Verdict::Unknown) };
-        if status == TerminalStatus::Revoked {
-            return Ok(Verdict::Revoked);
+    let forget_before = now - 2 * MAX_CLOCK_SKEW_SECS;
+    let heartbeat = req.method() == Method::POST && path == "/v1/heartbeat";
+    let to_sign = RequestToSign {
+        method: &method,
+        path_and_query: &path_and_query,
+        content_range: &content_range,
+        body_sha256: &body_sha256,
+        timestamp,
+        nonce: &nonce,
+        terminal_id: &terminal_id,
+    };
+    // A key this instance remembers: the signature is checked here, and the
+    // database checks the key again as it spends the nonce (key_cache.rs).
+    // A heartbeat's nonce is spent in the heartbeat's own round trip.
+    let mut unspent = None;
+    let verified = st.keys.get(&terminal_id).filter(|key| to_sign.verify(key, &signature).is_ok());
+    if verified.is_some() {
+        // Before the nonce is written: a flood writes nothing.
+        over_rate(st, &terminal_id)?;
+    }
+    let verdict = match verified {
+        Some(key) if heartbeat => {
+            unspent = Some(key);
+            NonceSpend::Fresh
         }
-        let to_sign = RequestToSign {
-            method: &method,
-            path_and_query: &path_and_query,
-            content_range: &range,
-            body_sha256: &sha,
-            timestamp,
-            nonce: &n,
-            terminal_id: &id,
-        };
-        if to_sign.verify(&key, &sig).is_err() {
-            return Ok(Verdict::BadSignature);
+        Some(key) => {
+            let (store, id, n) = (st.store.clone(), terminal_id.clone(), nonce.clone());
+            blocking(move || store.spend_nonce(&id, &key, &n, now, forget_before)).await?
         }
-        // After the signature: only the terminal itself can spend its nonces.
-        Ok(if store.remember_nonce(&id, &n, now, now - 2 * MAX_CLOCK_SKEW_SECS)? { Verdict::Fresh } else { Verdict::Replayed })
-    })
-    .await?;
-    match verdict {
-        Verdict::Fresh => {}
-        Verdict::Unknown => {
-            tracing::info!(terminal = %terminal_id, "request refused: unknown terminal");
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UnknownTerminal, format!("terminal {terminal_id} is not registered")));
+        None => {
+            // Key lookup, signature and nonce in one trip to the blocking
+            // pool (a heartbeat's nonce goes with the heartbeat, as above).
+            let store = st.store.clone();
+            let (id, sig, n, sha, range) = (terminal_id.clone(), signature.clone(), nonce.clone(), body_sha256.clone(), content_range.clone());
+            let (verdict, key) = blocking(move || {
+                let Some((key, status)) = store.terminal_key(&id)? else { return Ok((NonceSpend::Unknown, None)) };
+                if status == TerminalStatus::Revoked {
+                    return Ok((NonceSpend::Revoked, None));
+                }
+                let to_sign = RequestToSign {
+                    method: &method,
+                    path_and_query: &path_and_query,
+                    content_range: &range,
+                    body_sha256: &sha,
+                    timestamp,
+                    nonce: &n,
+                    terminal_id: &id,
+                };
+                if to_sign.verify(&key, &sig).is_err() {
+                    return Ok((NonceSpend::OtherKey, None));
+                }
+                if heartbeat {
+                    return Ok((NonceSpend::Fresh, Some(key)));
+                }
+                // After the signature: only the terminal itself can spend its nonces.
+                Ok((store.spend_nonce(&id, &key, &n, now, forget_before)?, Some(key)))
+            })
+            .await?;
+            if let Some(key) = key {
+                // First request of this terminal to this instance: its nonce
+                // went with the key lookup; the allowance counts it all the same.
+                over_rate(st, &terminal_id)?;
+                st.keys.put(&terminal_id, key);
+                if heartbeat {
+                    unspent = Some(key);
+                }
+            }
+            verdict
         }
-        Verdict::Revoked => {
-            tracing::warn!(terminal = %terminal_id, "request refused: revoked terminal");
-            return Err(ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Revoked, format!("terminal {terminal_id} was revoked")));
-        }
-        Verdict::BadSignature => {
-            tracing::info!(terminal = %terminal_id, path, "request refused: bad signature");
-            return Err(unauthenticated("the signature does not verify"));
-        }
-        Verdict::Replayed => {
-            tracing::warn!(terminal = %terminal_id, "request refused: replayed nonce");
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Replayed, "this request was seen before"));
-        }
+    };
+    if let Some(refused) = refusal(st, verdict, &terminal_id, path) {
+        return Err(refused);
     }
 
     let authed = Authed { terminal_id, body_sha256 };
@@ -180,8 +218,56 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
         }
         Body::from(bytes)
     };
-    parts.extensions.insert(authed);
+    // A heartbeat whose nonce is not spent yet carries no `Authed`: no
+    // other handler can take it for a checked request.
+    match unspent {
+        Some(key) => {
+            parts.extensions.insert(HeartbeatAuth::Unspent { authed, key, nonce, now_unix: now, forget_before });
+        }
+        None if heartbeat => {
+            parts.extensions.insert(HeartbeatAuth::Spent(authed));
+        }
+        None => {
+            parts.extensions.insert(authed);
+        }
+    }
     Ok(Request::from_parts(parts, body))
+}
+
+/// 429 `quota_exceeded` with `Retry-After` when `terminal` (its signature
+/// checked) is over its request rate (`terminal_rate.rs`).
+fn over_rate(st: &AppState, terminal: &str) -> Result<(), ApiError> {
+    let Err(wait) = st.terminal_rate.take(terminal, std::time::Instant::now()) else { return Ok(()) };
+    tracing::warn!(terminal = %terminal, "request refused: over the terminal's request rate");
+    Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::QuotaExceeded, "too many requests from this terminal; wait and send again")
+        .retry_after(wait.as_secs().max(1)))
+}
+
+/// The error for a nonce not spent, logged; None for a fresh one. Forgets
+/// the remembered key of a terminal that is unknown, revoked or re-keyed.
+pub(crate) fn refusal(st: &AppState, verdict: NonceSpend, terminal_id: &str, path: &str) -> Option<ApiError> {
+    if matches!(verdict, NonceSpend::Unknown | NonceSpend::Revoked | NonceSpend::OtherKey) {
+        st.keys.forget(terminal_id);
+    }
+    match verdict {
+        NonceSpend::Fresh => None,
+        NonceSpend::Unknown => {
+            tracing::info!(terminal = %terminal_id, "request refused: unknown terminal");
+            Some(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UnknownTerminal, format!("terminal {terminal_id} is not registered")))
+        }
+        NonceSpend::Revoked => {
+            tracing::warn!(terminal = %terminal_id, "request refused: revoked terminal");
+            Some(ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Revoked, format!("terminal {terminal_id} was revoked")))
+        }
+        NonceSpend::OtherKey => {
+            tracing::info!(terminal = %terminal_id, path, "request refused: bad signature");
+            Some(unauthenticated("the signature does not verify"))
+        }
+        NonceSpend::Replayed => {
+            tracing::warn!(terminal = %terminal_id, "request refused: replayed nonce");
+            Some(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Replayed, "this request was seen before"))
+        }
+    }
 }
 
 /// The stored form of a staff token: tokens are 256 random bits, so a plain

@@ -109,6 +109,11 @@ struct Args {
     /// A load balancer's address (repeatable): its X-Forwarded-For names the client.
     #[arg(long, value_name = "IP")]
     trusted_proxy: Vec<std::net::IpAddr>,
+    /// Requests a second and burst one terminal may make to this instance
+    /// (`PER_SEC:BURST`; over it, 429 with Retry-After). A guard against a
+    /// taken-over kiosk flooding the hub, far above what a kiosk does.
+    #[arg(long, value_name = "PER_SEC:BURST", value_parser = parse_rate, default_value = "100:1000")]
+    terminal_rate: (f64, f64),
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -458,6 +463,7 @@ async fn main() -> anyhow::Result<()> {
         sms_gateway: args.sms.sms_gateway_url.is_some(),
         stale_after: Some(std::time::Duration::from_secs(args.stale_after_mins.saturating_mul(60))),
         trusted_proxies: args.trusted_proxy.clone(),
+        terminal_rate: Some(args.terminal_rate),
         ..HubOptions::default()
     };
     match (args.sms.gateway()?, &options.platform_key) {
@@ -505,4 +511,14 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `100:1000` → (100.0, 1000.0): both positive.
+fn parse_rate(s: &str) -> Result<(f64, f64), String> {
+    let (r, b) = s.split_once(':').ok_or("PER_SEC:BURST, e.g. 100:1000")?;
+    let (r, b): (f64, f64) = (r.trim().parse().map_err(|_| "PER_SEC is not a number")?, b.trim().parse().map_err(|_| "BURST is not a number")?);
+    if !(r > 0.0 && b >= 1.0 && r.is_finite() && b.is_finite()) {
+        return Err("PER_SEC must be above 0 and BURST at least 1".into());
+    }
+    Ok((r, b))
 }

@@ -58,6 +58,9 @@ fn signed(mut responses: Value) -> Value {
     m.insert("403".into(), error("The terminal was revoked"));
     m.insert("413".into(), error("too_large: the body is over this endpoint's limit (sealed manifest 2 MiB, heartbeat 16 KiB, other JSON 64 KiB; attachments stream up to the size the envelope lists, at most 16 MiB)"));
     m.insert("503".into(), error("The hub is busy; retry after Retry-After seconds"));
+    // An operation's own 429 (a quota) says more; every signed request may
+    // also be over the terminal's request rate.
+    m.entry("429").or_insert_with(|| error("quota_exceeded (with Retry-After): over this terminal's request rate (hub --terminal-rate); send again after the wait"));
     responses
 }
 

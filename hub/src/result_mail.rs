@@ -201,7 +201,7 @@ pub async fn run_once(store: &Arc<dyn Store>, key: &Arc<PlatformSecretKey>, plat
 
 /// The outbox's task: at start (catching up after a restart), when nudged
 /// by a commit, and every `platform.every`.
-pub fn spawn_loop(store: Arc<dyn Store>, key: Arc<PlatformSecretKey>, platform: Arc<ResultMailPlatform>, clock: Option<crate::Clock>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_loop(store: Arc<dyn Store>, key: Arc<PlatformSecretKey>, platform: Arc<ResultMailPlatform>, clock: Option<Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let now = clock.as_ref().map_or_else(time::OffsetDateTime::now_utc, |c| c());

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::{io, Error, Result};
-use crate::process::{random_hex, run, tail, Dir, Killed};
+use crate::process::{random_hex, reap_stale, run, tail, Dir, Killed, SERVER_PID};
 
 /// The release `./dev` installs.
 pub const VERSION: &str = "2.5.0";
@@ -68,6 +68,7 @@ impl Garage {
 
     fn launch(dir: Option<&Path>) -> Result<Garage> {
         let bin = binary()?;
+        reap_stale("cunban-garage", SERVER_PID, rustix::process::Signal::KILL);
         let dir = Dir::new(dir, "cunban-garage")?;
         let (rpc, s3) = (crate::ports::free_port()?, crate::ports::free_port()?);
         let conf = format!(
@@ -92,6 +93,7 @@ impl Garage {
             .spawn()
             .map_err(io(format!("starting {}", bin.display())))?;
         let mut garage = Garage { child: Killed(child), dir, bin, s3_port: s3 };
+        std::fs::write(garage.dir().join(SERVER_PID), garage.child.0.id().to_string()).map_err(io("writing the server's pid"))?;
         // The node answers its CLI once its RPC is up.
         let deadline = Instant::now() + Duration::from_secs(60);
         let id = loop {

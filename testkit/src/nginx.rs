@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::{io, Error, Result};
-use crate::process::{tail, Dir, Killed};
+use crate::process::{reap_stale, tail, Dir, Killed};
 
 /// Where Debian's packages put the binary.
 const CANDIDATES: &[&str] = &["/usr/sbin/nginx", "/usr/bin/nginx"];
@@ -69,6 +69,7 @@ impl Nginx {
 
     fn launch(dir: Option<&Path>, upstreams: &[SocketAddr]) -> Result<Nginx> {
         let exe = binary()?;
+        reap_stale("cunban-nginx", "nginx.pid", rustix::process::Signal::KILL);
         let dir = Dir::new(dir, "cunban-nginx")?;
         let port = crate::ports::free_port()?;
         let conf = dir.path().join("nginx.conf");
@@ -80,7 +81,9 @@ impl Nginx {
             .arg(dir.path())
             .arg("-e")
             .arg(dir.path().join("nginx-start.log"))
+            // Nothing inherited: an nginx outliving its test must not hold the test's output open.
             .stdin(Stdio::null())
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .map_err(io(format!("starting {}", exe.display())))?;

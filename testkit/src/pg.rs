@@ -13,10 +13,13 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::{io, Error, Result};
-use crate::process::{is_root, run, tail, Dir};
+use crate::process::{is_root, reap_stale, run, tail, Dir};
 
 /// Where Debian installs PostgreSQL's versions.
 const ROOT: &str = "/usr/lib/postgresql";
+
+/// How its temporary directories are named.
+const PREFIX: &str = "cunban-pg";
 
 /// A running server; stopped when dropped.
 #[derive(Debug)]
@@ -32,6 +35,7 @@ pub struct PgBuilder {
     fsync: bool,
     dir: Option<PathBuf>,
     max_connections: u32,
+    statements: bool,
 }
 
 /// `/usr/lib/postgresql/<newest>/bin`, where Debian keeps initdb and pg_ctl.
@@ -92,7 +96,7 @@ fn unique_name() -> String {
 
 impl Default for PgBuilder {
     fn default() -> Self {
-        PgBuilder { fsync: true, dir: None, max_connections: 200 }
+        PgBuilder { fsync: true, dir: None, max_connections: 200, statements: false }
     }
 }
 
@@ -115,10 +119,18 @@ impl PgBuilder {
         self
     }
 
+    /// With `on`, pg_stat_statements is loaded and counts every statement
+    /// (hub-load --pg-statements; `CREATE EXTENSION` in the database to read it).
+    pub fn statements(mut self, on: bool) -> Self {
+        self.statements = on;
+        self
+    }
+
     /// initdb and start; an error (never a skip) when PostgreSQL is not installed.
     pub fn start(self) -> Result<PgServer> {
         let bin = bin_dir()?;
-        let dir = Dir::new(self.dir.as_deref(), "cunban-pg")?;
+        reap_stale(PREFIX, "data/postmaster.pid", rustix::process::Signal::QUIT);
+        let dir = Dir::new(self.dir.as_deref(), PREFIX)?;
         if is_root() {
             run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()), "chown to the postgres user")?;
         }
@@ -130,6 +142,9 @@ impl PgBuilder {
         let mut opts = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections={}", server.dir().display(), self.max_connections);
         if !self.fsync {
             opts.push_str(" -c fsync=off");
+        }
+        if self.statements {
+            opts.push_str(" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_utility=on");
         }
         let started = server.pg_run(Command::new("pg_ctl").arg("-D").arg(&data).arg("-l").arg(server.log()).args(["-o", &opts, "-w", "-t", "60", "start"]), "pg_ctl start");
         if let Err(e) = started {
@@ -196,6 +211,16 @@ impl PgServer {
     /// The database `name`, created empty: its `postgres://` URL.
     pub fn database(&self, name: &str) -> Result<String> {
         create_on(&self.bin, self.port, name)
+    }
+
+    /// Runs `sql` in database `db` with psql: its unaligned, tuples-only output.
+    pub fn psql(&self, db: &str, sql: &str) -> Result<String> {
+        run(
+            Command::new(self.bin.join("psql"))
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-A", "-t", "-c"])
+                .arg(sql),
+            &format!("psql {sql:?}"),
+        )
     }
 
     /// The postmaster's process id (its children are the backends).

@@ -19,11 +19,19 @@ pub(crate) const QUOTA_RETRY_AFTER_SECS: u64 = 600;
 pub(crate) struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for `Retry-After` other than the code's usual.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody { code, message: message.into() } }
+        ApiError { status, body: ErrorBody { code, message: message.into() }, retry_after: None }
+    }
+
+    /// Answers with `Retry-After: secs` instead of the code's usual wait.
+    pub(crate) fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
@@ -42,6 +50,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match self.body.code {
+            _ if self.retry_after.is_some() => HeaderValue::from_str(&self.retry_after.unwrap_or_default().to_string()).ok(),
             ErrorCode::Busy => Some(HeaderValue::from_static("5")),
             ErrorCode::QuotaExceeded => HeaderValue::from_str(&QUOTA_RETRY_AFTER_SECS.to_string()).ok(),
             _ => None,

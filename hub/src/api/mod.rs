@@ -71,6 +71,11 @@ pub fn router_with(store: Arc<dyn Store>, options: HubOptions) -> Router {
         sms_gateway: options.sms_gateway,
         result_mail,
         progress_misses_per_day: options.progress_misses_per_day.unwrap_or(crate::progress::DEFAULT_PROGRESS_MISSES_PER_DAY),
+        keys: Arc::default(),
+        terminal_rate: {
+            let (per_sec, burst) = options.terminal_rate.unwrap_or(crate::terminal_rate::DEFAULT_RATE);
+            Arc::new(crate::terminal_rate::TerminalRate::new(per_sec, burst))
+        },
     };
     Router::new()
         .route("/v1/health", get(health))

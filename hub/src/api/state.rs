@@ -65,6 +65,10 @@ pub(crate) struct AppState {
     pub result_mail: Option<Arc<crate::result_mail::ResultMailPlatform>>,
     /// Progress lookups that found nothing one terminal may make a day.
     pub progress_misses_per_day: u64,
+    /// Terminal keys this instance verified signatures under (see `key_cache.rs`).
+    pub keys: Arc<crate::key_cache::KeyCache>,
+    /// How fast one terminal may call this instance (`terminal_rate.rs`).
+    pub terminal_rate: Arc<crate::terminal_rate::TerminalRate>,
 }
 
 impl AppState {
@@ -122,6 +126,9 @@ pub struct HubOptions {
     /// Progress lookups that found nothing one terminal may make a day;
     /// [`crate::progress::DEFAULT_PROGRESS_MISSES_PER_DAY`] when None.
     pub progress_misses_per_day: Option<u64>,
+    /// Requests per second and burst one terminal may make to this
+    /// instance; [`crate::terminal_rate::DEFAULT_RATE`] when None.
+    pub terminal_rate: Option<(f64, f64)>,
 }
 
 /// A village kiosk serves a few dozen people a day; a terminal asking about

@@ -14,8 +14,8 @@ use model::protocol::{
 use model::document::{DocumentKind, SignedDocument};
 use model::operator::OperatorList;
 
-use crate::auth::Authed;
-use crate::store::LookupAudit;
+use crate::auth::{Authed, HeartbeatAuth};
+use crate::store::{LookupAudit, SpendNonce};
 
 use super::error::*;
 use super::state::*;
@@ -95,40 +95,49 @@ pub(super) async fn put_evaluation(
     Ok((put_status(outcome), Json(EvaluationAck { id, outcome })))
 }
 
-pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<Authed>, body: Bytes) -> Result<Json<HeartbeatAck>, ApiError> {
-    let mut hb: Heartbeat = parse_json(&body, "heartbeat")?;
+pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Extension<HeartbeatAuth>, body: Bytes) -> Result<Json<HeartbeatAck>, ApiError> {
+    let hb: Heartbeat = parse_json(&body, "heartbeat")?;
     if hb.update.as_ref().is_some_and(|u| u.version.is_empty() || u.version.len() > 64 || u.version.chars().any(char::is_control)) {
         return Err(ApiError::invalid("update.version must be 1..64 printable characters"));
     }
+    let (authed, unspent) = match auth {
+        HeartbeatAuth::Spent(authed) => (authed, None),
+        HeartbeatAuth::Unspent { authed, key, nonce, now_unix, forget_before } => (authed, Some((key, nonce, now_unix, forget_before))),
+    };
     let store = st.store.clone();
     let now = st.now();
-    let ack = blocking(move || {
-        // The chain is checked before anything else is kept, in its own
-        // transaction: a break must not wait behind telemetry.
-        let audit_anchor = match hb.audit.as_mut() {
-            Some(proof) => {
-                let (check, held) = store.anchor_audit(&auth.terminal_id, proof, now)?;
-                if check.is_break() {
-                    tracing::warn!(terminal = %auth.terminal_id, check = check.code(), "a terminal's audit chain does not extend what the hub anchored");
-                }
-                // The fleet page shows the head; the entries were for the check.
-                proof.since.clear();
-                Some(held)
-            }
-            None => None,
-        };
-        if let Some(report) = &hb.update {
-            store.record_update_report(&auth.terminal_id, report, now)?;
+    let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
+    // Nonce, audit anchor, update report, the heartbeat and what the answer
+    // needs: one round trip on PostgreSQL for the usual heartbeat, awaited
+    // on this task; what the read leaves (a new audit head or update
+    // report, an announced bundle) and SQLite's round on the blocking pool.
+    let read = match store.heartbeat_read_async(&authed.terminal_id, spend, &hb, now) {
+        Some(read) => Some(read.await.map_err(ApiError::from)?),
+        None => None,
+    };
+    let terminal = authed.terminal_id.clone();
+    let round = match read {
+        Some(read) if !read.unsettled.any() => read.round,
+        Some(read) => blocking(move || store.settle(&terminal, &hb, now, read)).await?,
+        None => {
+            blocking(move || {
+                let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
+                store.heartbeat_round(&terminal, spend, &hb, now)
+            })
+            .await?
         }
-        store.record_heartbeat(&auth.terminal_id, &hb, now)?;
-        let config_version = store.terminal_config(&auth.terminal_id)?.version;
-        let catalog_version = store.latest_catalog_version()?;
-        let diagnostics = store.pending_diagnostics(&auth.terminal_id)?.map(|id| model::diagnostics::DiagnosticsRequest { id });
-        let update = store.update_target(&auth.terminal_id)?;
-        Ok(HeartbeatAck { server_time: now, catalog_version, config_version, audit_anchor, diagnostics, update })
-    })
-    .await?;
-    Ok(Json(ack))
+    };
+    if let Some(refused) = crate::auth::refusal(&st, round.spend, &authed.terminal_id, "/v1/heartbeat") {
+        return Err(refused);
+    }
+    let audit_anchor = round.audit.map(|(check, held)| {
+        if check.is_break() {
+            tracing::warn!(terminal = %authed.terminal_id, check = check.code(), "a terminal's audit chain does not extend what the hub anchored");
+        }
+        held
+    });
+    let diagnostics = round.diagnostics.map(|id| model::diagnostics::DiagnosticsRequest { id });
+    Ok(Json(HeartbeatAck { server_time: now, catalog_version: round.catalog_version, config_version: round.config_version, audit_anchor, diagnostics, update: round.update }))
 }
 
 /// The assistants who may log in on the calling terminal (assisted mode).

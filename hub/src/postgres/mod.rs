@@ -11,7 +11,8 @@
 //!
 //! `mod.rs` holds the store and its pool; each role is implemented in its
 //! own module (`submissions`, `cases`, `terminals`, `enrollment`, `audit`,
-//! `ratings`); `rows` and `pool` are leaves.
+//! `ratings`, `heartbeat`: the heartbeat's one round trip); `rows` and
+//! `pool` are leaves.
 
 mod audit;
 mod backlog;
@@ -19,6 +20,7 @@ mod cases;
 mod enrollment;
 mod mail_orders;
 pub mod from_sqlite;
+mod heartbeat;
 mod pool;
 mod progress;
 mod rate_limit;

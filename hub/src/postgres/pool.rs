@@ -1,10 +1,13 @@
-//! A small blocking pool of tokio-postgres clients whose connections run
-//! on the store's own runtime.
+//! A small pool of tokio-postgres clients whose connections run on the
+//! store's own runtime: taken from a blocking thread ([`PgPool::get`]) or
+//! awaited from an async task ([`PgPool::get_async`], the heartbeat's
+//! round: no hand-over to the blocking pool).
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use tokio::runtime::Runtime;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::store::StoreError;
@@ -17,8 +20,11 @@ pub(super) struct PgPool {
     config: Config,
     /// Taken only by `drop`.
     rt: Option<Runtime>,
-    state: Mutex<(Vec<(Client, Statements)>, usize)>,
-    returned: Condvar,
+    /// Connections not in use. One is opened only when none is idle and a
+    /// permit is held, so at most [`MAX_CONNECTIONS`] are ever open.
+    idle: Mutex<Vec<(Client, Statements)>>,
+    /// One per connection in use.
+    permits: Semaphore,
 }
 
 /// Statements prepared on one connection, by their text.
@@ -28,6 +34,8 @@ pub(super) struct PooledClient<'a> {
     pool: &'a PgPool,
     client: Option<Client>,
     statements: Statements,
+    /// Released after the client went back (see `drop`).
+    _permit: SemaphorePermit<'a>,
 }
 
 impl PgPool {
@@ -38,23 +46,28 @@ impl PgPool {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Blob(format!("cannot start the PostgreSQL runtime: {e}")))?;
-        Ok(PgPool { config, rt: Some(rt), state: Mutex::new((Vec::new(), 0)), returned: Condvar::new() })
+        Ok(PgPool { config, rt: Some(rt), idle: Mutex::new(Vec::new()), permits: Semaphore::new(MAX_CONNECTIONS) })
     }
 
-    fn lock(&self) -> MutexGuard<'_, (Vec<(Client, Statements)>, usize)> {
-        // A Vec and a counter: consistent even if a holder panicked.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Vec<(Client, Statements)>> {
+        // A Vec: consistent even if a holder panicked.
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `fut` to completion from any thread (also inside an async
     /// context: it never starts a runtime there).
     pub(super) fn wait<T>(&self, fut: impl std::future::Future<Output = T>) -> T {
-        futures_executor::block_on(fut)
+        // Out of tokio's cooperative budget: called from a tokio task (a
+        // test, the CLI), the semaphore's acquire would otherwise answer
+        // "yield" for ever once the task's budget is spent, and this nested
+        // executor never gives the budget back.
+        futures_executor::block_on(tokio::task::unconstrained(fut))
     }
 
-    fn connect(&self) -> Result<Client, StoreError> {
+    /// Opens a connection on the store's runtime; answers when it is up.
+    fn connect(&self) -> Result<tokio::sync::oneshot::Receiver<Result<Client, tokio_postgres::Error>>, StoreError> {
         let config = self.config.clone();
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let Some(rt) = &self.rt else { return Err(StoreError::Busy) };
         rt.spawn(async move {
             match config.connect(NoTls).await {
@@ -69,36 +82,40 @@ impl PgPool {
                 }
             }
         });
-        match rx.recv() {
-            Ok(r) => Ok(r?),
-            Err(_) => Err(StoreError::Busy),
-        }
+        Ok(rx)
     }
 
-    pub(super) fn get(&self) -> Result<PooledClient<'_>, StoreError> {
-        let mut st = self.lock();
-        loop {
-            while let Some((client, statements)) = st.0.pop() {
-                // A connection the server closed (restart, idle timeout) is dropped.
-                if !client.is_closed() {
-                    return Ok(PooledClient { pool: self, client: Some(client), statements });
-                }
-                st.1 -= 1;
+    /// An idle connection still open, if any (one the server closed —
+    /// restart, idle timeout — is dropped).
+    fn take_idle(&self) -> Option<(Client, Statements)> {
+        let mut idle = self.lock();
+        while let Some((client, statements)) = idle.pop() {
+            if !client.is_closed() {
+                return Some((client, statements));
             }
-            if st.1 < MAX_CONNECTIONS {
-                st.1 += 1;
-                drop(st);
-                return match self.connect() {
-                    Ok(client) => Ok(PooledClient { pool: self, client: Some(client), statements: Statements::new() }),
-                    Err(e) => {
-                        self.lock().1 -= 1;
-                        self.returned.notify_one();
-                        Err(e)
-                    }
-                };
-            }
-            st = self.returned.wait(st).unwrap_or_else(|e| e.into_inner());
         }
+        None
+    }
+
+    /// A connection under `permit`: an idle one, else a new one.
+    async fn with_permit<'a>(&'a self, permit: SemaphorePermit<'a>) -> Result<PooledClient<'a>, StoreError> {
+        if let Some((client, statements)) = self.take_idle() {
+            return Ok(PooledClient { pool: self, client: Some(client), statements, _permit: permit });
+        }
+        let client = self.connect()?.await.map_err(|_| StoreError::Busy)??;
+        Ok(PooledClient { pool: self, client: Some(client), statements: Statements::new(), _permit: permit })
+    }
+
+    /// A connection, waiting (blocking this thread) while all are in use.
+    pub(super) fn get(&self) -> Result<PooledClient<'_>, StoreError> {
+        self.wait(async { self.get_async().await })
+    }
+
+    /// A connection, awaiting one while all are in use.
+    pub(super) async fn get_async(&self) -> Result<PooledClient<'_>, StoreError> {
+        // The semaphore is never closed.
+        let permit = self.permits.acquire().await.map_err(|_| StoreError::Busy)?;
+        self.with_permit(permit).await
     }
 }
 
@@ -155,15 +172,9 @@ impl std::ops::DerefMut for PooledClient<'_> {
 
 impl Drop for PooledClient<'_> {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take() {
-            let mut st = self.pool.lock();
-            if client.is_closed() {
-                st.1 -= 1;
-            } else {
-                st.0.push((client, std::mem::take(&mut self.statements)));
-            }
-            drop(st);
-            self.pool.returned.notify_one();
+        // Back to the idle list before the permit goes (fields drop after this).
+        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+            self.pool.lock().push((client, std::mem::take(&mut self.statements)));
         }
     }
 }

@@ -16,7 +16,7 @@ use super::PgStore;
 /// Every rollout decision takes this lock: stages open once, across instances.
 const ROLLOUT_LOCK: &str = "cunban-rollouts";
 
-fn parse(body: &str) -> Result<Rollout, StoreError> {
+pub(super) fn parse(body: &str) -> Result<Rollout, StoreError> {
     serde_json::from_str(body).map_err(|_| StoreError::Corrupt("a stored rollout is malformed".into()))
 }
 

@@ -23,7 +23,7 @@ use super::PgStore;
 // each instead of prepare, execute and close.
 
 /// Old nonces are forgotten once every this many requests (per instance).
-const NONCE_SWEEP_EVERY: u64 = 1024;
+pub(super) const NONCE_SWEEP_EVERY: u64 = 1024;
 
 /// Runs one of the per-request telemetry writes (a nonce with the last-seen
 /// time, a heartbeat) in its own transaction without waiting for the WAL

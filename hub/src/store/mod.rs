@@ -3,7 +3,7 @@
 //!
 //! One trait per role (submissions, cases, terminals, operators,
 //! enrollment, catalog, ratings, SMS, audit, diagnostics, rollouts, rate
-//! limits, mail orders, the platform backlog), each
+//! limits, mail orders, the platform backlog, the heartbeat's round), each
 //! in its own module with the types it speaks; [`Store`] bundles them so
 //! call sites hold one `Arc<dyn Store>`. Methods are blocking; the HTTP
 //! layer calls them on tokio's blocking pool. Idempotency lives in the
@@ -17,6 +17,7 @@ mod catalog;
 mod diagnostics;
 mod enrollment;
 mod error;
+mod heartbeat;
 mod mail_orders;
 mod operators;
 mod progress;
@@ -35,6 +36,7 @@ pub use catalog::{CatalogStore, MAX_DELTA_CHAIN};
 pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};
 pub use enrollment::{terminal_id_for_serial, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, EnrollmentStore};
 pub use error::StoreError;
+pub use heartbeat::{heartbeat_to_keep, BoxFuture, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, Unsettled};
 pub use mail_orders::{MailCase, MailOrderStore, MailOutcome, MAIL_LOOK_BACK};
 pub use operators::{NewOperator, OperatorStore};
 pub use progress::ProgressStore;
@@ -48,11 +50,11 @@ pub use terminals::{FleetPage, FleetQuery, NewTerminal, TerminalRecord, Terminal
 
 /// Everything the hub keeps: one backend implements every role.
 pub trait Store:
-    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + Send + Sync + 'static
+    SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + HeartbeatStore + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + Send + Sync + 'static
+    T: SubmissionStore + CaseStore + TerminalStore + OperatorStore + EnrollmentStore + CatalogStore + RatingStore + RatingForwardStore + ProgressStore + SmsStore + AuditStore + DiagnosticsStore + RolloutStore + RateLimitStore + MailOrderStore + BacklogStore + HeartbeatStore + Send + Sync + 'static
 {
 }

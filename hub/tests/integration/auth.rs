@@ -204,3 +204,34 @@ async fn enrollment_reads_no_large_body() {
     assert_eq!(code_of(resp).await, (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge));
     hub.shutdown().await.unwrap();
 }
+
+/// A taken-over kiosk holds its device key and can sign as fast as it
+/// likes: past its burst it gets 429 with a short Retry-After, other
+/// terminals are served as before, and requests that only name a terminal
+/// (signed with another key) cannot use up that terminal's allowance.
+#[tokio::test]
+async fn a_flooding_terminal_is_slowed_alone_and_no_one_can_spend_its_allowance() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = hub::HubOptions { terminal_rate: Some((1.0, 5.0)), ..hub::HubOptions::default() };
+    let (hub, flood) = common::start_with(dir.path(), options).await;
+    let other = Api::new(&hub, "GS-0002");
+    other.register(&hub).await;
+    // Impostors naming GS-0002 many times over: refused, and GS-0002's allowance untouched.
+    let impostor = Api { terminal_id: other.terminal_id.clone(), ..Api::new(&hub, "GS-0002") };
+    for _ in 0..20 {
+        assert_eq!(code_of(impostor.get("/v1/terminal/config").await).await, (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated));
+    }
+    for i in 0..5 {
+        assert_eq!(flood.get("/v1/terminal/config").await.status(), StatusCode::OK, "request {i} is within the burst");
+    }
+    let over = flood.get("/v1/terminal/config").await;
+    let retry: u64 = over.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert_eq!(code_of(over).await, (StatusCode::TOO_MANY_REQUESTS, ErrorCode::QuotaExceeded));
+    assert!((1..=2).contains(&retry), "a short wait, not the 10 minutes of a full quota: {retry}");
+    for i in 0..5 {
+        assert_eq!(other.get("/v1/terminal/config").await.status(), StatusCode::OK, "another terminal is served ({i})");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(flood.get("/v1/terminal/config").await.status(), StatusCode::OK, "after the wait, served again");
+    hub.shutdown().await.unwrap();
+}

@@ -68,8 +68,8 @@ fn the_nginx_site_passes_nginx_t_with_a_real_certificate() {
         d = d.display()
     );
     std::fs::write(d.join("nginx.conf"), main).unwrap();
-    let nginx = ["/usr/sbin/nginx", "nginx"].into_iter().find(|n| Command::new(n).arg("-v").output().is_ok()).unwrap_or("nginx");
-    let (ok, log) = run(Command::new(nginx).arg("-t").arg("-p").arg(d).arg("-c").arg(d.join("nginx.conf")), "nginx");
+    let nginx = testkit::nginx::binary().unwrap(); // fails naming nginx-light when missing
+    let (ok, log) = run(Command::new(&nginx).arg("-t").arg("-p").arg(d).arg("-c").arg(d.join("nginx.conf")), "nginx");
     assert!(ok && log.contains("test is successful"), "nginx -t:\n{log}");
 }
 

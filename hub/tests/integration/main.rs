@@ -17,6 +17,7 @@ mod bundles;
 mod binary;
 mod fleet_page;
 mod fleet_paging;
+mod heartbeat_round;
 mod nginx;
 mod openapi;
 mod postgres;

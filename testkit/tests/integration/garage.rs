@@ -31,3 +31,17 @@ fn with_prefix_puts_the_prefix_after_the_bucket() {
     assert_eq!(testkit::garage::with_prefix("s3://b?endpoint=e", "p"), "s3://b/p?endpoint=e");
     assert_eq!(testkit::garage::with_prefix("s3://b/", "p"), "s3://b/p");
 }
+
+/// A Garage whose test process died without dropping it is killed by the next start.
+#[test]
+fn a_garage_left_by_a_dead_test_process_is_killed_by_the_next_start() {
+    let left = Garage::start().unwrap();
+    let (port, dir) = (port_of(&left.endpoint()), left.dir().to_owned());
+    let pid: u32 = std::fs::read_to_string(dir.join("testkit-server.pid")).unwrap().trim().parse().unwrap();
+    super::orphan(&dir);
+    std::mem::forget(left);
+    let _next = Garage::start().unwrap();
+    assert!(super::exits(pid), "the left Garage {pid} still runs");
+    assert!(!listening(port));
+    assert!(!dir.exists());
+}

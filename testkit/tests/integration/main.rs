@@ -29,3 +29,22 @@ pub fn after_panic<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static)
     assert!(thread.join().is_err(), "the thread panicked");
     rx.recv().unwrap()
 }
+
+/// Makes the temporary directory `dir` look as if its owner process died
+/// (a test binary killed with its servers running): it names a process
+/// that has exited.
+pub fn orphan(dir: &std::path::Path) {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    std::fs::write(dir.join("testkit-owner"), format!("{dead} 1")).unwrap();
+}
+
+/// Waits up to 10 s for `pid` to exit.
+pub fn exits(pid: u32) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while alive(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    !alive(pid)
+}

@@ -70,3 +70,17 @@ fn nginx_stops_when_its_test_panics() {
     });
     assert!(!listening(port) && !alive(pid));
 }
+
+/// An nginx whose test process died without dropping it is killed by the next start.
+#[test]
+fn an_nginx_left_by_a_dead_test_process_is_killed_by_the_next_start() {
+    let (a, _stop, _thread) = upstream("A");
+    let left = Nginx::start(&[a]).unwrap();
+    let (pid, dir) = (left.pid(), left.dir().to_owned());
+    super::orphan(&dir);
+    std::mem::forget(left);
+    let next = Nginx::start(&[a]).unwrap();
+    assert!(super::exits(pid), "the left nginx {pid} still runs");
+    assert!(!dir.exists());
+    assert_eq!(get(next.port()), "A");
+}

@@ -49,3 +49,18 @@ fn a_durable_server_in_a_given_directory_stops_when_its_test_panics() {
     assert!(!alive(pid));
     assert!(path.join("server.log").is_file());
 }
+
+/// A server whose test process died without dropping it (SIGKILL, a CI
+/// timeout) is stopped, its directory removed, by the next start.
+#[test]
+fn a_server_left_by_a_dead_test_process_is_stopped_by_the_next_start() {
+    let left = PgServer::builder().no_fsync().start().unwrap();
+    let (pid, port, dir) = (left.pid().unwrap(), left.port(), left.dir().to_owned());
+    super::orphan(&dir);
+    std::mem::forget(left); // as if the process had been killed: no drop
+    let next = PgServer::builder().no_fsync().start().unwrap();
+    assert!(super::exits(pid), "the left postmaster {pid} still runs");
+    assert!(!listening(port));
+    assert!(!dir.exists(), "{} removed", dir.display());
+    assert!(listening(next.port()));
+}

@@ -4,6 +4,7 @@
 //! cargo build --release -p hub -p tests
 //! target/release/hub-load [--terminals 20000] [--setups sqlite,pg,pg2] [--phases steady,boot,throughput]
 //!     [--compress 30] [--steady-secs 60] [--boot-window-secs 60] [--requests 40000] [--connections 64]
+//!     [--pg-statements]
 //! ```
 //!
 //! N terminals with real Ed25519 device keys, registered in one bulk insert
@@ -16,7 +17,8 @@
 //! operators, case status), `throughput` (pre-signed heartbeats over 64
 //! keep-alive connections). Each prints req/s, p50/p99, answers by class
 //! and the CPU the hub processes, PostgreSQL and nginx used (from /proc),
-//! with the load average (the machine is shared). Exits non-zero if any
+//! with the load average (the machine is shared); with `--pg-statements`,
+//! what PostgreSQL ran per request (pg_stat_statements). Exits non-zero if any
 //! request was not answered 2xx or a hub died; it asserts no timing.
 
 mod phases;
@@ -82,6 +84,10 @@ struct Args {
     hub_bin: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// PostgreSQL setups: count the statements the hubs run in each phase
+    /// (pg_stat_statements) and print them per request.
+    #[arg(long)]
+    pg_statements: bool,
 }
 
 /// A setup running: servers, their CPU groups, the base URL terminals use.
@@ -92,7 +98,7 @@ struct Running {
     db_procs: Procs,
     proxy_procs: Procs,
     _nginx: Option<Nginx>,
-    _pg: Option<PgServer>,
+    pg: Option<PgServer>,
     _dir: tempfile::TempDir,
 }
 
@@ -108,15 +114,21 @@ struct Row {
     extra: String,
 }
 
-fn start(setup: Setup, fleet: &Fleet, hub_bin: &std::path::Path) -> Result<(Running, u64)> {
+fn start(setup: Setup, fleet: &Fleet, hub_bin: &std::path::Path, pg_statements: bool) -> Result<(Running, u64)> {
     let dir = tempfile::Builder::new().prefix("cunban-hub-load").tempdir()?;
     let pg = match setup {
         Setup::Sqlite => None,
-        Setup::Pg | Setup::Pg2 => Some(PgServer::start()?),
+        Setup::Pg | Setup::Pg2 => Some(PgServer::builder().statements(pg_statements).start()?),
     };
     let (db, blobs) = match &pg {
         None => (dir.path().join("hub.db").to_string_lossy().into_owned(), None),
-        Some(pg) => (pg.database("load")?, Some(dir.path().join("blobs"))),
+        Some(pg) => {
+            let url = pg.database("load")?;
+            if pg_statements {
+                pg.psql("load", "CREATE EXTENSION pg_stat_statements")?;
+            }
+            (url, Some(dir.path().join("blobs")))
+        }
     };
     // Terminals and a signed catalog, straight into the store.
     let store = hub::open_store_blocking(std::path::Path::new(&db), blobs.as_deref()).context("opening the store")?;
@@ -150,7 +162,7 @@ fn start(setup: Setup, fleet: &Fleet, hub_bin: &std::path::Path) -> Result<(Runn
         proxy_procs: Procs { pids: nginx.as_ref().map(Nginx::pid).into_iter().collect(), trees: vec![] },
         hubs,
         _nginx: nginx,
-        _pg: pg,
+        pg,
         _dir: dir,
     };
     Ok((running, signed.version))
@@ -191,10 +203,37 @@ fn print_row(r: &mut Row) {
     );
 }
 
+/// What PostgreSQL ran during a phase, per request sent: calls, rows and
+/// the server's time, most called first.
+fn print_statements(pg: &PgServer, requests: u64) -> Result<()> {
+    let out = pg.psql(
+        "load",
+        "SELECT calls, rows, round(total_exec_time::numeric, 1), regexp_replace(left(query, 110), '\\s+', ' ', 'g')
+         FROM pg_stat_statements JOIN pg_database d ON d.oid = dbid WHERE d.datname = 'load' AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 20",
+    )?;
+    let per = |n: f64| n / requests.max(1) as f64;
+    let (mut calls, mut ms) = (0.0, 0.0);
+    println!("        statements per request (pg_stat_statements; calls, rows, server ms):");
+    for line in out.lines() {
+        let f: Vec<&str> = line.splitn(4, '|').collect();
+        let [c, r, t, q] = f.as_slice() else { continue };
+        let (c, r, t): (f64, f64, f64) = (c.parse().unwrap_or(0.0), r.parse().unwrap_or(0.0), t.parse().unwrap_or(0.0));
+        calls += c;
+        ms += t;
+        println!("          {:>6.2} calls {:>6.2} rows {:>7.3} ms  {q}", per(c), per(r), per(t));
+    }
+    println!("          {:>6.2} calls in all, {:.3} ms of server time per request", per(calls), per(ms));
+    Ok(())
+}
+
 fn run_setup(rt: &tokio::runtime::Runtime, args: &Args, setup: Setup, fleet: &Arc<Fleet>, hub_bin: &std::path::Path) -> Result<Vec<Row>> {
-    let (mut run, catalog_version) = start(setup, fleet, hub_bin)?;
+    let (mut run, catalog_version) = start(setup, fleet, hub_bin, args.pg_statements)?;
     let mut rows = Vec::new();
     for phase in &args.phases {
+        let counting = run.pg.as_ref().filter(|_| args.pg_statements);
+        if let Some(pg) = counting {
+            pg.psql("load", "SELECT pg_stat_statements_reset()")?;
+        }
         let row = match phase {
             Phase::Steady => {
                 let period = Duration::from_secs_f64(args.period_secs);
@@ -232,6 +271,9 @@ fn run_setup(rt: &tokio::runtime::Runtime, args: &Args, setup: Setup, fleet: &Ar
         };
         let mut row = row;
         print_row(&mut row);
+        if let Some(pg) = counting {
+            print_statements(pg, row.tally.sent())?;
+        }
         rows.push(row);
         for (k, h) in run.hubs.iter_mut().enumerate() {
             if !h.alive() {
