@@ -112,6 +112,8 @@ fn apply(
         attachments: env.attachments.iter().map(|a| (a.sha256.as_str(), a.size)).collect(),
         // A technician applies what the van brought back: no quota.
         quota: None,
+        // Progress at any terminal for what the van brought back (issue 16).
+        applicant: applicant.as_ref(),
     })?;
     for (part, bytes) in env.attachments.iter().zip(&rec.record.attachments) {
         let status = store.upload_status(terminal, id, &part.sha256)?;
@@ -122,10 +124,6 @@ fn apply(
         // bytes already held are skipped, the rest appended.
         store.append_upload(terminal, id, &part.sha256, 0, bytes)?;
         store.finish_upload(&part.sha256)?;
-    }
-    if let Some(number) = applicant {
-        // Progress at any terminal for what the van brought back (issue 16).
-        store.tag_applicant(terminal, id, &number)?;
     }
     let (case_number, opened) = store.commit(terminal, id)?;
     Ok(if opened || put == PutOutcome::Stored { RecordOutcome::Stored(case_number) } else { RecordOutcome::AlreadyHeld(case_number) })

@@ -1,6 +1,6 @@
 //! Submissions: the sealed manifest, resumable attachment uploads, commit.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -36,6 +36,10 @@ pub(super) const UPLOAD_CHUNK: usize = 4 * 1024 * 1024;
 /// and lets the connection go: a stalled 4G link must not hold a task forever.
 pub(super) const UPLOAD_IDLE: Duration = Duration::from_secs(60);
 
+/// While an attachment is gathered whole for an object store, what arrived
+/// is written as a partial this often (see `put_attachment`).
+pub(super) const UPLOAD_CHECKPOINT: Duration = Duration::from_secs(2);
+
 pub(super) fn parse_path_id(s: &str) -> Result<SubmissionId, ApiError> {
     SubmissionId::parse(s).ok_or_else(|| ApiError::invalid("the submission id in the path is not a UUID"))
 }
@@ -67,8 +71,8 @@ pub(super) async fn put_submission(
     // The auth layer checked this buffered body against the signed hash.
     let body_sha256 = auth.body_sha256.clone();
 
-    // Opening, storing and tagging in one trip to the blocking pool: under
-    // load each trip waits for a core, and a manifest made three.
+    // Opening and storing (with the applicant's tag) in one trip to the
+    // blocking pool: under load each trip waits for a core.
     let (store, key, item, terminal, quota) = (st.store.clone(), st.platform_key.clone(), item_code.clone(), auth.terminal_id.clone(), st.quota);
     let stored = tokio::task::spawn_blocking(move || {
         // The applicant's number, from the opened filing: only its keyed
@@ -82,6 +86,7 @@ pub(super) async fn put_submission(
             None => None,
         };
         drop(envelope);
+        // The applicant's tag is written with the manifest, in its transaction.
         let outcome = store.put_submission(&NewSubmission {
             id,
             terminal_id: &terminal,
@@ -90,14 +95,8 @@ pub(super) async fn put_submission(
             body_sha256: &body_sha256,
             attachments: parts.iter().map(|(h, s)| (h.as_str(), *s)).collect(),
             quota: Some(quota),
+            applicant: applicant.as_ref(),
         });
-        if let (Ok(_), Some(number)) = (&outcome, applicant) {
-            // A failure here costs only progress at other terminals for this
-            // filing, which the replayed manifest of the next round tags again.
-            if let Err(e) = store.tag_applicant(&terminal, id, &number) {
-                tracing::warn!(%id, code = ?ApiError::from(e).code(), "applicant not tagged for progress lookups");
-            }
-        }
         Ok(outcome)
     })
     .await;
@@ -219,22 +218,50 @@ pub(super) async fn put_attachment(
     // as well would only do the same work twice (a mismatch is then
     // `hash_mismatch`, and the bytes are dropped all the same).
     let whole = start == 0 && expected_len == status.size && auth.body_sha256 == sha256;
+    // An object store takes a whole attachment best in one write: gathered
+    // here and handed over once complete and checked, instead of chunk
+    // objects written, read back and written again. What arrived is still
+    // written as a partial every UPLOAD_CHECKPOINT (and when the connection
+    // breaks), so an instance dying mid-way loses at most that much of the
+    // transfer (streaming in 4 MiB chunks loses up to 8 MiB: on a slow link,
+    // minutes), and the upload resumes on any instance.
+    let gather = whole && status.received == 0 && status.size <= st.store.whole_upload_limit();
     let mut body = body;
     let mut hasher = (!whole).then(Sha256::new);
-    let capacity = UPLOAD_CHUNK.min(usize::try_from(expected_len).unwrap_or(UPLOAD_CHUNK));
+    let len = usize::try_from(expected_len).unwrap_or(UPLOAD_CHUNK);
+    let capacity = if gather { len } else { UPLOAD_CHUNK.min(len) };
+    // Streaming: the bytes not yet handed to the store. Gathering: all of them.
     let mut buf: Vec<u8> = Vec::with_capacity(capacity);
-    let mut written = start; // where `buf` goes
+    let mut written = start; // where `buf` (streaming), or its unwritten tail (gathering), goes
     let mut held = status.received; // bytes the store holds, as its last answer said
     let mut seen: u64 = 0;
     // At most one write in flight, while the next chunk arrives: appends
     // land in order, and each waits for the one before it.
     let mut in_flight: Option<JoinHandle<Result<u64, StoreError>>> = None;
+    let mut last_frame = Instant::now();
+    let mut checkpoint = last_frame + UPLOAD_CHECKPOINT;
     let broke = loop {
-        match tokio::time::timeout(UPLOAD_IDLE, body.frame()).await {
+        let now = Instant::now();
+        if gather && now >= checkpoint {
+            checkpoint = now + UPLOAD_CHECKPOINT;
+            let from = usize::try_from(written - start).unwrap_or(usize::MAX).min(buf.len());
+            if from < buf.len() {
+                if let Some(write) = in_flight.take() {
+                    held = landed(write).await?;
+                }
+                in_flight = Some(start_flush(&st, &auth.terminal_id, id, &sha256, written, buf[from..].to_vec()));
+                written = start + buf.len() as u64;
+            }
+        }
+        let wait = UPLOAD_IDLE.saturating_sub(now - last_frame);
+        let wait = if gather { wait.min(checkpoint - now) } else { wait };
+        match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) if Instant::now() - last_frame < UPLOAD_IDLE => continue, // a checkpoint is due
             Err(_) => break Some(ApiError::new(StatusCode::REQUEST_TIMEOUT, ErrorCode::Busy, "the upload stalled")),
             Ok(None) => break None,
             Ok(Some(Err(_))) => break Some(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "the upload broke off")),
             Ok(Some(Ok(frame))) => {
+                last_frame = Instant::now();
                 let Ok(data) = frame.into_data() else { continue };
                 seen += data.len() as u64;
                 if seen > expected_len {
@@ -249,7 +276,7 @@ pub(super) async fn put_attachment(
                     h.update(&data);
                 }
                 buf.extend_from_slice(&data);
-                if buf.len() >= UPLOAD_CHUNK {
+                if buf.len() >= UPLOAD_CHUNK && !gather {
                     if let Some(write) = in_flight.take() {
                         held = landed(write).await?;
                     }
@@ -266,9 +293,10 @@ pub(super) async fn put_attachment(
     }
     if let Some(e) = broke {
         // What arrived is kept; the terminal resumes from it.
-        if !buf.is_empty() {
-            let n = buf.len() as u64;
-            flush(&st, &auth.terminal_id, id, &sha256, written, &mut buf).await?;
+        let mut unwritten = if gather { buf.split_off(usize::try_from(written - start).unwrap_or(usize::MAX).min(buf.len())) } else { buf };
+        if !unwritten.is_empty() {
+            let n = unwritten.len() as u64;
+            flush(&st, &auth.terminal_id, id, &sha256, written, &mut unwritten).await?;
             written += n;
         }
         tracing::info!(%id, %sha256, kept_to = written, "upload broke off");
@@ -285,6 +313,24 @@ pub(super) async fn put_attachment(
         let (store, s) = (st.store.clone(), sha256.clone());
         blocking(move || store.truncate_upload(&s, start)).await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "the body does not hash to the signed value"));
+    }
+    if gather {
+        let (store, t, s, all, checkpointed) = (st.store.clone(), auth.terminal_id.clone(), sha256.clone(), std::mem::take(&mut buf), written > start);
+        let outcome = blocking(move || {
+            let outcome = store.put_whole_upload(&t, id, &s, all);
+            if checkpointed && matches!(outcome, Ok(_) | Err(StoreError::HashMismatch { .. })) {
+                // The partial written on the way is not needed (or is wrong) now.
+                store.truncate_upload(&s, 0)?;
+            }
+            outcome
+        })
+        .await
+        .inspect_err(|e| {
+            tracing::warn!(%id, sha256 = %sha256, code = ?e.code(), "upload complete but refused");
+        })?;
+        tracing::info!(%id, %sha256, ?outcome, "attachment");
+        let done = UploadStatus { received: status.size, complete: true, ..status };
+        return Ok((put_status(outcome), Json(done)).into_response());
     }
     // The last bytes, and the check of the whole once every byte is held,
     // in one trip to the blocking pool (each trip waits for a core under load).

@@ -122,6 +122,28 @@ impl Objects {
         }
     }
 
+    /// Largest attachment [`Self::put_whole`] should be given: in a bucket,
+    /// one PUT instead of chunk objects written and read back; in a folder
+    /// none (appending and renaming cost nothing more).
+    pub fn whole_limit(&self) -> u64 {
+        match self {
+            Objects::Files(_) => 0,
+            Objects::S3(_) => s3::WHOLE_LIMIT,
+        }
+    }
+
+    /// Keeps `bytes`, all of an attachment that arrived whole and none of
+    /// which was held, under its name if they hash to it.
+    pub fn put_whole(&self, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        match self {
+            Objects::Files(b) => {
+                b.append(sha256, 0, &bytes, bytes.len() as u64)?;
+                b.finish(sha256)
+            }
+            Objects::S3(s) => Self::check(sha256).and_then(|()| s.put_whole(sha256, bytes)),
+        }
+    }
+
     pub fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Objects::Files(b) => b.read(sha256),

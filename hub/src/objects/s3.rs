@@ -32,6 +32,12 @@ use crate::store::StoreError;
 /// Below this an attachment is written with one PUT; above, in 8 MiB parts.
 const PART: usize = 8 << 20;
 
+/// Largest attachment the hub gathers in memory and stores with one PUT
+/// ([`S3Objects::put_whole`]) when it arrives whole: the memory an upload
+/// holds while streamed anyway (a 4 MiB chunk gathering while the one
+/// before is written).
+pub const WHOLE_LIMIT: u64 = PART as u64;
+
 /// Where the bucket is: `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&credentials_file=PATH`.
 /// Credentials come from that file (`access_key_id = …`, `secret_access_key = …`)
 /// or the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; never from the URL,
@@ -380,6 +386,21 @@ impl S3Objects {
         } else {
             Err(StoreError::HashMismatch { sha256: sha256.to_owned() })
         }
+    }
+
+    /// An attachment that arrived whole in one request: hashed here, then
+    /// one PUT to its final name, so the name never shows other bytes and
+    /// the bucket takes the bytes once (through chunks it would take them
+    /// twice and give them back once). Nothing is written when the hash
+    /// differs. A PUT is atomic: the object is all there or not at all.
+    pub fn put_whole(&self, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+            return Err(StoreError::HashMismatch { sha256: sha256.to_owned() });
+        }
+        let (store, path, err) = (self.store.clone(), self.final_path(sha256), self.err("cannot store an attachment"));
+        let payload = PutPayload::from(bytes);
+        self.wait(async move { store.put(&path, payload).await.map(drop).map_err(err) })?;
+        Ok(PutOutcome::Stored)
     }
 
     pub fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -7,10 +7,14 @@ use model::{CaseNumber, CaseStatus, SubmissionId};
 use time::OffsetDateTime;
 use tokio_postgres::GenericClient;
 
+use crate::progress::applicant_tag;
 use crate::store::{NewSubmission, StoreError, SubmissionStore, SweepReport};
 
 use super::rows::*;
 use super::PgStore;
+
+/// The key of applicants' tags (`crate::progress::applicant_tag`).
+pub(super) const APPLICANT_SECRET_SQL: &str = "SELECT value FROM hub_secrets WHERE name = 'applicant_tag'";
 
 /// The lookup [`upload_size`] makes first (one round trip, not two).
 pub(super) const UPLOAD_SIZE_SQL: &str = "SELECT EXISTS (SELECT 1 FROM submissions WHERE terminal_id = $1 AND id = $2),
@@ -49,46 +53,83 @@ impl SubmissionStore for PgStore {
         }
         let mut client = self.pool.get()?;
         self.pool.wait(async {
-            let [insert_submission, stored_hash, insert_attachment, open_quota, lock] = client.prepared_all([
+            let [insert_submission, stored_hash, insert_attachment, open_quota, lock, secret, tag_applicant] = client.prepared_all([
                 "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at)
                      VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (terminal_id, id) DO NOTHING",
                 "SELECT body_sha256 FROM submissions WHERE terminal_id = $1 AND id = $2",
-                "INSERT INTO submission_attachments (terminal_id, submission_id, sha256, size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                // Every attachment in one statement.
+                "INSERT INTO submission_attachments (terminal_id, submission_id, sha256, size)
+                     SELECT $1, $2, sha, size FROM UNNEST($3::TEXT[], $4::BIGINT[]) AS a (sha, size) ON CONFLICT DO NOTHING",
                 "SELECT COUNT(*), COALESCE(SUM((SELECT COALESCE(SUM(a.size), 0) FROM submission_attachments a
                                                          WHERE a.terminal_id = s.terminal_id AND a.submission_id = s.id)), 0)::BIGINT
                          FROM submissions s WHERE s.terminal_id = $1 AND NOT s.committed",
                 LOCK_SQL,
+                APPLICANT_SECRET_SQL,
+                "UPDATE submissions SET applicant_tag = $3 WHERE terminal_id = $1 AND id = $2 AND applicant_tag IS NULL",
             ])
             .await?;
             let tx = client.transaction().await?;
-            // The quota is counted per terminal: its puts take turns.
-            tx.execute(&lock, &[&sub.terminal_id]).await?;
             let id = sub.id.to_string();
-            let inserted = tx
-                .execute(
-                    &insert_submission,
-                    &[&sub.terminal_id, &id, &sub.body, &sub.body_sha256, &sub.item_code],
-                )
-                .await?;
+            // Statements whose answers nothing sent with them waits for go
+            // out together (tokio-postgres pipelines futures polled at
+            // once): one round trip each group, not one each statement.
+            // They run in order; after a failure the rest fail too, and
+            // the first error is the one returned.
+            let (locked, inserted, key) = tokio::join!(
+                // The quota is counted per terminal: its puts take turns.
+                async { tx.execute(&lock, &[&sub.terminal_id]).await },
+                async { tx.execute(&insert_submission, &[&sub.terminal_id, &id, &sub.body, &sub.body_sha256, &sub.item_code]).await },
+                async {
+                    match sub.applicant {
+                        Some(_) => tx.query_one(&secret, &[]).await.map(Some),
+                        None => Ok(None),
+                    }
+                },
+            );
+            locked?;
+            let inserted = inserted?;
+            // The applicant's keyed tag goes in this transaction: no commit
+            // (and WAL flush) of its own.
+            let tag = match (key?, sub.applicant) {
+                (Some(row), Some(number)) => Some(applicant_tag(&row.try_get::<_, Vec<u8>>(0)?, number)),
+                _ => None,
+            };
             if inserted == 0 {
-                let stored: String =
-                    tx.query_one(&stored_hash, &[&sub.terminal_id, &id]).await?.try_get(0)?;
-                return if stored == sub.body_sha256 { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
+                let stored: String = tx.query_one(&stored_hash, &[&sub.terminal_id, &id]).await?.try_get(0)?;
+                if stored != sub.body_sha256 {
+                    return Err(StoreError::Conflict(sub.id));
+                }
+                if let Some(tag) = &tag {
+                    // A replay tags a row an older hub left untagged.
+                    tx.execute(&tag_applicant, &[&sub.terminal_id, &id, tag]).await?;
+                    tx.commit().await?;
+                }
+                return Ok(PutOutcome::Replayed);
             }
-            for (sha, size) in &sub.attachments {
-                tx.execute(
-                    &insert_attachment,
-                    &[&sub.terminal_id, &id, sha, &i64_of(*size)],
-                )
-                .await?;
-            }
-            if let Some(quota) = sub.quota {
-                let row = tx
-                    .query_one(
-                        &open_quota,
-                        &[&sub.terminal_id],
-                    )
-                    .await?;
+            let shas: Vec<&str> = sub.attachments.iter().map(|(sha, _)| *sha).collect();
+            let sizes: Vec<i64> = sub.attachments.iter().map(|(_, size)| i64_of(*size)).collect();
+            let attachments = async {
+                match shas.is_empty() {
+                    false => tx.execute(&insert_attachment, &[&sub.terminal_id, &id, &shas, &sizes]).await.map(drop),
+                    true => Ok(()),
+                }
+            };
+            let tagged = async {
+                match &tag {
+                    Some(tag) => tx.execute(&tag_applicant, &[&sub.terminal_id, &id, tag]).await.map(drop),
+                    None => Ok(()),
+                }
+            };
+            let counted = async {
+                match sub.quota {
+                    Some(_) => tx.query_one(&open_quota, &[&sub.terminal_id]).await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (attached, tagged, counted) = tokio::join!(attachments, tagged, counted);
+            attached?;
+            tagged?;
+            if let (Some(quota), Some(row)) = (sub.quota, counted?) {
                 let (open, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
                 let what = if u64_of(open) > quota.max_open {
                     Some(format!("{} uncommitted submissions", quota.max_open))
@@ -143,6 +184,26 @@ impl SubmissionStore for PgStore {
         self.blobs.truncate(sha256, offset)
     }
 
+    fn whole_upload_limit(&self) -> u64 {
+        self.blobs.whole_limit()
+    }
+
+    fn put_whole_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        let size = {
+            let mut client = self.pool.get()?;
+            self.pool.wait(async {
+                let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
+                upload_size(&*client, &lookup, terminal, id, sha256).await
+            })?
+        };
+        if bytes.len() as u64 != size {
+            // Not the whole attachment after all: the chunked path's checks decide.
+            self.append_upload(terminal, id, sha256, 0, &bytes)?;
+            return self.finish_upload(sha256);
+        }
+        self.blobs.put_whole(sha256, bytes)
+    }
+
     fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError> {
         self.blobs.finish(sha256)
     }
@@ -167,11 +228,21 @@ impl SubmissionStore for PgStore {
             .await?;
             let tx = client.transaction().await?;
             let sid = id.to_string();
-            if terminal.is_empty() || tx.query_opt(&owned, &[&terminal, &sid]).await?.is_none() {
+            if terminal.is_empty() {
+                return Err(StoreError::UnknownSubmission(id));
+            }
+            // Pipelined in groups (see put_submission): what is asked
+            // together is sent together.
+            let (is_owned, refs, held) = tokio::join!(
+                async { tx.query_opt(&owned, &[&terminal, &sid]).await },
+                async { tx.query(&referenced, &[&terminal, &sid]).await },
+                async { tx.query_opt(&drawn, &[&terminal, &sid]).await },
+            );
+            if is_owned?.is_none() {
                 return Err(StoreError::UnknownSubmission(id));
             }
             let mut missing = Vec::new();
-            for r in tx.query(&referenced, &[&terminal, &sid]).await? {
+            for r in refs? {
                 let sha: String = r.try_get(0)?;
                 if !self.blobs.exists(&sha)? {
                     missing.push(sha);
@@ -183,43 +254,54 @@ impl SubmissionStore for PgStore {
             // UNIQUE (terminal_id, submission_id) decides: a racing commit on
             // another instance waits on this row and then reads it back. The
             // SELECT first spares the sequence a number per replay.
-            let held = tx.query_opt(&drawn, &[&terminal, &sid]).await?;
-            if held.is_none() {
-                tx.execute(
-                    &draw,
-                    &[&terminal, &sid, &today_cst()],
-                )
-                .await?;
-            }
-            let row = tx.query_one(&drawn, &[&terminal, &sid]).await?;
+            let row = match held? {
+                Some(row) => row,
+                None => {
+                    let day = today_cst();
+                    let (drew, row) = tokio::join!(
+                        async { tx.execute(&draw, &[&terminal, &sid, &day]).await },
+                        async { tx.query_one(&drawn, &[&terminal, &sid]).await },
+                    );
+                    drew?;
+                    row?
+                }
+            };
             let fresh = case_number_for(&row.try_get::<_, String>(1)?, row.try_get(0)?)?;
-            let opened = tx
-                .execute(
-                    &open_case,
-                    &[&fresh.as_str(), &terminal, &sid, &CaseStatus::Received.name()],
-                )
-                .await?;
+            let by = format!("terminal {terminal}");
+            let (opened, body, stored) = tokio::join!(
+                async { tx.execute(&open_case, &[&fresh.as_str(), &terminal, &sid, &CaseStatus::Received.name()]).await },
+                async { tx.query_one(&envelope_of, &[&terminal, &sid]).await },
+                async { tx.query_one(&case_of, &[&terminal, &sid]).await },
+            );
+            let (opened, stored): (u64, String) = (opened?, stored?.try_get(0)?);
             if opened == 1 {
-                tx.execute(
-                    &case_event,
-                    &[&fresh.as_str(), &format!("terminal {terminal}")],
-                )
-                .await?;
-                tx.execute(&mark_committed, &[&terminal, &sid]).await?;
                 // A bundle filing: a case per part, from the envelope's clear header.
-                let body: Vec<u8> = tx.query_one(&envelope_of, &[&terminal, &sid]).await?.try_get(0)?;
+                let body: Vec<u8> = body?.try_get(0)?;
                 let env = model::seal::SealedEnvelope::from_bytes(&body)
                     .map_err(|_| StoreError::Corrupt(format!("the envelope of case {fresh} no longer parses")))?;
-                for (i, item) in env.parts.iter().enumerate() {
-                    let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
-                    tx.execute(
-                        &insert_part,
-                        &[&format!("{fresh}P{position}"), &fresh.as_str(), &position, &item.as_str()],
-                    )
-                    .await?;
-                }
+                let parts: Vec<(String, i32, &str)> = env
+                    .parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                        (format!("{fresh}P{position}"), position, item.as_str())
+                    })
+                    .collect();
+                let (event, marked, parted) = tokio::join!(
+                    async { tx.execute(&case_event, &[&fresh.as_str(), &by]).await },
+                    async { tx.execute(&mark_committed, &[&terminal, &sid]).await },
+                    async {
+                        for (number, position, item) in &parts {
+                            tx.execute(&insert_part, &[number, &fresh.as_str(), position, item]).await?;
+                        }
+                        Ok::<_, tokio_postgres::Error>(())
+                    },
+                );
+                event?;
+                marked?;
+                parted?;
             }
-            let stored: String = tx.query_one(&case_of, &[&terminal, &sid]).await?.try_get(0)?;
             tx.commit().await?;
             Ok((parse_case_number(&stored)?, opened == 1))
         })

@@ -13,7 +13,7 @@ use super::rows::*;
 use super::SqliteStore;
 
 impl SqliteStore {
-    fn applicant_secret(&self) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn applicant_secret(&self) -> Result<Vec<u8>, StoreError> {
         let conn = self.pool.get()?;
         Ok(conn.query_row("SELECT value FROM hub_secrets WHERE name = 'applicant_tag'", [], |r| r.get(0))?)
     }

@@ -7,6 +7,7 @@ use model::{CaseNumber, CaseStatus, SubmissionId};
 use rusqlite::{params, TransactionBehavior};
 use time::OffsetDateTime;
 
+use crate::progress::applicant_tag;
 use crate::store::{NewSubmission, StoreError, SweepReport};
 
 use super::rows::*;
@@ -14,6 +15,8 @@ use super::SqliteStore;
 
 impl SqliteStore {
     pub(super) fn do_put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
+        // The applicant's keyed tag is written in this transaction (its key read before the write lock).
+        let tag = sub.applicant.map(|n| self.applicant_secret().map(|key| applicant_tag(&key, n))).transpose()?;
         let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -25,9 +28,9 @@ impl SqliteStore {
         // racing PUTs cannot both insert, and another terminal's row under
         // the same id is simply another submission.
         let inserted = tx.execute(
-            "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(terminal_id, id) DO NOTHING",
-            params![sub.terminal_id, id, sub.body, sub.body_sha256, sub.item_code, now_rfc3339()],
+            "INSERT INTO submissions (terminal_id, id, body, body_sha256, item_code, received_at, applicant_tag)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(terminal_id, id) DO NOTHING",
+            params![sub.terminal_id, id, sub.body, sub.body_sha256, sub.item_code, now_rfc3339(), tag],
         )?;
         if inserted == 0 {
             let stored: String = tx.query_row(
@@ -35,7 +38,18 @@ impl SqliteStore {
                 params![sub.terminal_id, id],
                 |r| r.get(0),
             )?;
-            return if stored == sub.body_sha256 { Ok(PutOutcome::Replayed) } else { Err(StoreError::Conflict(sub.id)) };
+            if stored != sub.body_sha256 {
+                return Err(StoreError::Conflict(sub.id));
+            }
+            if tag.is_some() {
+                // A replay tags a row an older hub left untagged.
+                tx.execute(
+                    "UPDATE submissions SET applicant_tag = ?3 WHERE terminal_id = ?1 AND id = ?2 AND applicant_tag IS NULL",
+                    params![sub.terminal_id, id, tag],
+                )?;
+                tx.commit()?;
+            }
+            return Ok(PutOutcome::Replayed);
         }
         for (sha, size) in &sub.attachments {
             tx.execute(

@@ -2,7 +2,7 @@
 //! (which opens the case), and the clean-up of what was never finished.
 
 use model::protocol::{PutOutcome, UploadStatus};
-use model::{CaseNumber, SubmissionId};
+use model::{CaseNumber, IdNumber, SubmissionId};
 use time::OffsetDateTime;
 
 use super::error::StoreError;
@@ -23,6 +23,11 @@ pub struct NewSubmission<'a> {
     /// Refuse a new submission that would take the terminal past this
     /// (None: no limit, e.g. `hub import` by a technician).
     pub quota: Option<OpenQuota>,
+    /// The applicant's ID number from the opened filing (None when the hub
+    /// does not hold the platform key): only its keyed tag is kept, written
+    /// in the manifest's own transaction (progress at any terminal, issue 16;
+    /// a replayed manifest tags a row that has no tag yet).
+    pub applicant: Option<&'a IdNumber>,
 }
 
 /// What one terminal may hold on the hub uncommitted: submissions without a
@@ -72,6 +77,26 @@ pub trait SubmissionStore: Send + Sync {
     /// When every byte is held: checks the hash, keeps the attachment (Stored,
     /// or Replayed if it was already kept) or drops the bytes ([`StoreError::HashMismatch`]).
     fn finish_upload(&self, sha256: &str) -> Result<PutOutcome, StoreError>;
+
+    /// Largest attachment the upload handler may gather whole in memory and
+    /// hand to [`Self::put_whole_upload`] when it arrives in one request and
+    /// none of it is held yet. 0 (the default): uploads are written chunk by
+    /// chunk as they arrive, which suits files (appending and renaming cost
+    /// nothing more); an object store, where every chunk is an object
+    /// written and later read back, takes a whole attachment in one PUT.
+    fn whole_upload_limit(&self) -> u64 {
+        0
+    }
+
+    /// Keeps an attachment that arrived whole (`bytes` is all of it): like
+    /// [`Self::append_upload`] from 0 then [`Self::finish_upload`], with the
+    /// same checks (referenced by the terminal's submission, no longer than
+    /// announced, the hash before the name: short bytes fail it), in one
+    /// call so a store may write it once.
+    fn put_whole_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        self.append_upload(terminal, id, sha256, 0, &bytes)?;
+        self.finish_upload(sha256)
+    }
 
     /// Opens the case for a submission, or returns the one already opened;
     /// true when this call opened it.

@@ -71,6 +71,29 @@ async fn bytes_that_do_not_hash_to_the_name_are_dropped_whole() {
     hub.shutdown().await.unwrap();
 }
 
+/// A terminal whose stored copy was damaged sends it whole under its name
+/// (it signs the name as the body's hash and checks its copy beside the
+/// upload): the hub checks the bytes before they get the name, answers
+/// `hash_mismatch` and holds nothing, then takes the right bytes whole.
+/// On every store; with objects in S3 this is the gathered one-PUT path.
+#[tokio::test]
+async fn a_damaged_copy_sent_whole_under_its_name_is_refused_and_nothing_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    let (id, part) = manifest_with_attachment(&api, 50_000).await;
+    let mut bad = part.bytes.clone();
+    bad[100] ^= 0xFF;
+    let t = Tamper { signed_sha256: Some(part.sha256.clone()), ..Tamper::default() };
+    let resp = api.build(Method::PUT, &format!("/v1/submissions/{id}/attachments/{}", part.sha256), None, bad, &t).send().await.unwrap();
+    assert_eq!((resp.status(), error_code(resp).await.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::HashMismatch));
+    let held = status(&api, id, &part.sha256).await;
+    assert_eq!((held.received, held.complete), (0, false), "nothing held, nothing named");
+    assert_eq!(api.put_attachment(id, &part.sha256, part.bytes.clone()).await.status(), StatusCode::CREATED);
+    assert!(status(&api, id, &part.sha256).await.complete);
+    assert_eq!(api.commit(id).await.status(), StatusCode::OK);
+    hub.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_range_whose_body_differs_from_the_signed_hash_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();

@@ -100,7 +100,7 @@ impl SyncClient {
                 stop => Err(stop),
             };
         }
-        self.upload_resumable(&format!("/v1/diagnostics/{id}/bundle/{sha256}"), &sha256, bytes, false, report).await?;
+        self.upload_resumable(&format!("/v1/diagnostics/{id}/bundle/{sha256}"), &sha256, bytes, false, None, report).await?;
         tracing::info!(request = %id, "diagnostics bundle uploaded");
         report.diagnostics_uploaded = Some(id);
         Ok(())

@@ -17,13 +17,26 @@ impl SyncClient {
     /// One sealed attachment, resumably: ask how much the hub holds, send
     /// the rest with a Content-Range. A broken upload leaves what arrived on
     /// the hub, and the next attempt starts there.
-    pub(super) async fn upload_attachment(&self, id: SubmissionId, sha256: &str, bytes: Bytes, first_try: bool, report: &mut SyncReport) -> Result<(), Failure> {
-        self.upload_resumable(&format!("/v1/submissions/{id}/attachments/{sha256}"), sha256, bytes, first_try, report).await
+    /// `idx` is its place in the record, for the local check.
+    pub(super) async fn upload_attachment(&self, id: SubmissionId, idx: u32, sha256: &str, bytes: Bytes, first_try: bool, report: &mut SyncReport) -> Result<(), Failure> {
+        self.upload_resumable(&format!("/v1/submissions/{id}/attachments/{sha256}"), sha256, bytes, first_try, Some((id, idx)), report).await
     }
 
     /// The resumable transfer behind attachments and diagnostics bundles:
     /// `path` answers `UploadStatus` to GET and takes the bytes by PUT.
-    pub(super) async fn upload_resumable(&self, path: &str, sha256: &str, bytes: Bytes, first_try: bool, report: &mut SyncReport) -> Result<(), Failure> {
+    /// `record` (a submission's attachment): when the hub finds the bytes
+    /// do not hash to their name, the local copy is checked, and a damaged
+    /// one fails as the record's own damage (quarantined) instead of being
+    /// sent again.
+    pub(super) async fn upload_resumable(
+        &self,
+        path: &str,
+        sha256: &str,
+        bytes: Bytes,
+        first_try: bool,
+        record: Option<(SubmissionId, u32)>,
+        report: &mut SyncReport,
+    ) -> Result<(), Failure> {
         let path = path.to_owned();
         let size = bytes.len() as u64;
         let mut restarted = false;
@@ -65,8 +78,19 @@ impl SyncClient {
                 // holds other bytes than we thought: ask again.
                 StatusCode::ACCEPTED | StatusCode::RANGE_NOT_SATISFIABLE => continue,
                 StatusCode::UNPROCESSABLE_ENTITY if error_code(&resp.body) == Some(ErrorCode::HashMismatch) && !restarted => {
-                    // The hub dropped bytes that did not add up (damaged in
-                    // transit); our copy checked out, so send it once more from 0.
+                    // The hub dropped bytes that did not add up: damaged here
+                    // (then the record is ours to quarantine) or in transit
+                    // (then send it once more from 0). Checked only now: the
+                    // hub hashes every upload anyway, so an intact copy is
+                    // hashed once, there.
+                    if let Some((id, idx)) = record {
+                        let (b, s) = (bytes.clone(), sha256.to_owned());
+                        match tokio::task::spawn_blocking(move || check_attachment(id, idx, &s, &b)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(damaged)) => return Err(Failure::from(damaged)),
+                            Err(e) => return Err(Failure::from(StoreError::TaskFailed(e.to_string()))),
+                        }
+                    }
                     tracing::warn!(%path, "the hub's copy did not hash right; sending it again");
                     restarted = true;
                     report.bytes_resumed = report.bytes_resumed.saturating_sub(from);
@@ -103,21 +127,11 @@ impl SyncClient {
             if &stored_sha != sha256 {
                 return Err(Failure::from(StoreError::RecordDamaged { id, what: format!("sealed attachment {idx} changed while it was sent") }));
             }
-            let bytes = Bytes::from(bytes);
-            // The local copy is hashed on another thread while it goes out
-            // (a 5 MB scan takes milliseconds to hash; done first, the upload
-            // waited for it). A damaged copy can't be stored either way: the
-            // hub names a blob only by the hash its bytes have, and refuses
-            // the rest. The check decides: damaged is quarantined as ours,
-            // even if the upload had failed for another reason.
-            let check = {
-                let (b, s) = (bytes.clone(), sha256.clone());
-                tokio::task::spawn_blocking(move || check_attachment(id, idx, &s, &b))
-            };
-            let upload = self.upload_attachment(id, sha256, bytes, first_try, report);
-            let (checked, sent) = checked_while_sent(check, upload).await;
-            checked?;
-            sent?;
+            // The local copy is checked only if the hub finds it does not
+            // hash right (`upload_resumable`): a damaged copy can't be stored
+            // either way, the hub naming a blob only by the hash its bytes
+            // have, and an intact one is not hashed twice.
+            self.upload_attachment(id, idx, sha256, Bytes::from(bytes), first_try, report).await?;
             tracing::debug!(%id, %sha256, "attachment sent");
         }
 
@@ -347,25 +361,3 @@ impl SyncClient {
 /// record's transfer overlaps the previous one's commit. More would only
 /// split a thin link between uploads and hold more scans in memory.
 const IN_FLIGHT: usize = 2;
-
-/// Runs the local hash check beside the upload. A failed check ends the
-/// upload at once (dropped: the hub keeps a partial that can never hash
-/// right, and sweeps it); the upload's own answer counts only when the check passed.
-async fn checked_while_sent(
-    check: tokio::task::JoinHandle<Result<(), StoreError>>,
-    upload: impl std::future::Future<Output = Result<(), Failure>>,
-) -> (Result<(), Failure>, Result<(), Failure>) {
-    let joined = |r: Result<Result<(), StoreError>, tokio::task::JoinError>| match r {
-        Ok(r) => r.map_err(Failure::from),
-        Err(e) => Err(Failure::from(StoreError::TaskFailed(e.to_string()))),
-    };
-    let mut check = std::pin::pin!(check);
-    let mut upload = std::pin::pin!(upload);
-    tokio::select! {
-        c = &mut check => match joined(c) {
-            Ok(()) => (Ok(()), upload.await),
-            Err(e) => (Err(e), Ok(())),
-        },
-        u = &mut upload => (joined(check.await), u),
-    }
-}

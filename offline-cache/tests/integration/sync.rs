@@ -576,7 +576,7 @@ async fn an_upload_whose_last_bytes_arrived_unchecked_is_finished_not_quarantine
     let parts: Vec<(&str, u64)> = env.attachments.iter().map(|a| (a.sha256.as_str(), a.size)).collect();
     let body_sha = model::submission::sha256_hex(&copy.envelope);
     hub.store()
-        .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts, quota: None })
+        .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts, quota: None, applicant: None })
         .unwrap();
     hub.store().append_upload("T-0001", sub.id, &copy.attachments[0].sha256, 0, &copy.attachments[0].bytes).unwrap();
     // That was an earlier attempt of this terminal, which then died.

@@ -1,18 +1,22 @@
 //! `sync-bench`: the sync budgets of DESIGN §10, measured.
 //!
 //! ```text
-//! cargo run --release -p tests --bin sync-bench -- throughput [--backend sqlite|postgres|both] [--rounds 7] [--filings 40] [--size 5000000]
+//! cargo run --release -p tests --bin sync-bench -- throughput [--backend all|sqlite|postgres|postgres+s3|both] [--rounds 7] [--filings 40] [--size 5000000]
 //! cargo run --release -p tests --bin sync-bench -- heartbeats [--terminals 50] [--requests 40000] [--concurrency 32]
 //! ```
 //!
 //! `throughput`: a terminal syncs N filings (one attachment each) to a hub on
 //! loopback (holding the platform key, so it opens every manifest), timed
 //! from the first request to the last acknowledgement; then the same sealed
-//! bytes, each read from a file, go one PUT each to a plain HTTP server that
-//! writes and fsyncs each body to a file. Prints both rates and their ratio
+//! bytes, each read from a file, go one plain PUT each to an HTTP server
+//! that keeps each body where that hub keeps attachments: a file written
+//! and fsynced (SQLite, PostgreSQL), or an object in the same S3 bucket,
+//! one S3 PUT each (PostgreSQL + S3; also printed: the same PUTs straight
+//! from the bench, no server between). Prints both rates and their ratio
 //! (budget ≥ 0.9), per round and backend (SQLite; PostgreSQL started by the
-//! bench from Debian's package, durable settings), the median and range per
-//! backend, and the load average before and after.
+//! bench from Debian's package, durable settings; PostgreSQL + S3 with
+//! Garage on loopback, started by the bench as the tests start it), the
+//! median and range per backend, and the load average before and after.
 //!
 //! `heartbeats`: the `hub` binary (release, next to this one) with T
 //! registered terminals; signed heartbeats are prepared first, then sent
@@ -35,7 +39,8 @@ use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE
 use model::protocol::{Heartbeat, QueueSnapshot};
 use model::submission::sha256_hex;
 use offline_cache::{DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
-use tests::pg::PgServer;
+use testkit::garage::Garage;
+use testkit::pg::PgServer;
 use tests::sync_fixtures::Rng;
 
 #[derive(Debug, Parser)]
@@ -53,9 +58,16 @@ enum What {
         size: usize,
         #[arg(long, default_value_t = 7)]
         rounds: u32,
-        /// The hub's store: SQLite, PostgreSQL, or both in one run.
-        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
+        /// The hub's store: SQLite, PostgreSQL, PostgreSQL with objects in
+        /// S3 (Garage), or several in one run (`all`: the three).
+        #[arg(long, value_enum, default_value_t = BackendArg::All)]
         backend: BackendArg,
+        /// The loopback port of a PostgreSQL server already running (user
+        /// `postgres`, trusted) instead of one the bench starts: to profile
+        /// with pg_stat_statements, which must be preloaded. A database is
+        /// created in it per round.
+        #[arg(long)]
+        postgres_port: Option<u16>,
     },
     Heartbeats {
         #[arg(long, default_value_t = 50)]
@@ -71,25 +83,30 @@ fn main() -> Result<()> {
     offline_cache::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     match Args::parse().what {
-        What::Throughput { filings, size, rounds, backend } => {
+        What::Throughput { filings, size, rounds, backend, postgres_port } => {
             let backends: &[Backend] = match backend {
                 BackendArg::Sqlite => &[Backend::Sqlite],
                 BackendArg::Postgres => &[Backend::Postgres],
+                BackendArg::PostgresS3 => &[Backend::PostgresS3],
                 BackendArg::Both => &[Backend::Sqlite, Backend::Postgres],
+                BackendArg::All => &[Backend::Sqlite, Backend::Postgres, Backend::PostgresS3],
             };
-            // One PostgreSQL server for the run, a fresh database per round.
-            let pg = backends.contains(&Backend::Postgres).then(PgServer::start).transpose()?;
+            // One server of each kind for the run; a fresh database and
+            // bucket prefix per round (the filings are the same each round).
+            let servers = Servers::start(backends, postgres_port)?;
             println!("load average before: {}", load_average());
             let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
             // Rounds alternate backends, so both meet the same machine.
             for round in 1..=rounds {
                 for (b, backend) in backends.iter().enumerate() {
-                    let t = rt.block_on(throughput(*backend, pg.as_ref(), filings, size))?;
+                    let t = rt.block_on(throughput(*backend, &servers, round, filings, size))?;
                     let ratio = t.sync_mbps / t.plain_mbps;
+                    let direct = t.direct_mbps.map(|d| format!("; direct S3 PUT {d:.1} MB/s, ratio {:.2}", t.sync_mbps / d)).unwrap_or_default();
                     println!(
-                        "round {round} {}: sync {:.1} MB/s, plain HTTP upload {:.1} MB/s, ratio {ratio:.2} (CPU of this process: sync {:.2} s, plain {:.2} s)",
+                        "round {round} {}: sync {:.1} MB/s, {} {:.1} MB/s, ratio {ratio:.2} (CPU of this process: sync {:.2} s, plain {:.2} s){direct}",
                         backend.name(),
                         t.sync_mbps,
+                        backend.plain_name(),
                         t.plain_mbps,
                         t.sync_cpu,
                         t.plain_cpu
@@ -118,16 +135,23 @@ fn main() -> Result<()> {
 enum BackendArg {
     Sqlite,
     Postgres,
+    #[value(name = "postgres+s3")]
+    PostgresS3,
+    /// SQLite and PostgreSQL.
     Both,
+    /// SQLite, PostgreSQL and PostgreSQL + S3.
+    All,
 }
 
-/// Where the bench's hub keeps its rows. Attachments go to a folder in
-/// either case; an objects option (S3) slots in beside this in
-/// [`start_hub`].
+/// Where the bench's hub keeps its rows and its objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
+    /// SQLite, attachments in the folder beside it.
     Sqlite,
+    /// PostgreSQL, attachments in a folder.
     Postgres,
+    /// PostgreSQL, attachments in an S3 bucket (Garage on loopback).
+    PostgresS3,
 }
 
 impl Backend {
@@ -135,7 +159,47 @@ impl Backend {
         match self {
             Backend::Sqlite => "SQLite",
             Backend::Postgres => "PostgreSQL",
+            Backend::PostgresS3 => "PostgreSQL + S3",
         }
+    }
+
+    /// What its baseline is.
+    fn plain_name(self) -> &'static str {
+        match self {
+            Backend::Sqlite | Backend::Postgres => "plain HTTP upload",
+            Backend::PostgresS3 => "plain HTTP upload to S3",
+        }
+    }
+}
+
+/// The servers a run needs, started once and stopped on drop.
+struct Servers {
+    pg: Option<PgServer>,
+    /// `--postgres-port`, used instead of `pg` when given.
+    pg_port: Option<u16>,
+    /// Garage (`testkit`'s, as the tests and `sync-faults --province` start it).
+    garage: Option<Garage>,
+}
+
+impl Servers {
+    fn start(backends: &[Backend], pg_port: Option<u16>) -> Result<Servers> {
+        let pg = (pg_port.is_none() && backends.iter().any(|b| *b != Backend::Sqlite)).then(PgServer::start).transpose()?;
+        let garage = backends.contains(&Backend::PostgresS3).then(Garage::start).transpose()?;
+        Ok(Servers { pg, pg_port, garage })
+    }
+
+    /// A fresh database: its URL.
+    fn database(&self) -> Result<String> {
+        match (self.pg_port, &self.pg) {
+            (Some(port), _) => Ok(testkit::pg::create_database(&format!("host=127.0.0.1 port={port} user=postgres"))?),
+            (None, Some(pg)) => Ok(pg.create_database()?),
+            (None, None) => bail!("no PostgreSQL server started"),
+        }
+    }
+
+    /// The bucket's `s3://` URL with objects under `prefix`.
+    fn bucket(&self, prefix: &str) -> Result<String> {
+        Ok(self.garage.as_ref().context("no Garage started")?.url(prefix))
     }
 }
 
@@ -146,17 +210,21 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// A hub on loopback over `backend` (PostgreSQL: a fresh database on `pg`),
-/// with its files under `dir`, holding `platform` to open manifests.
-async fn start_hub(backend: Backend, pg: Option<&PgServer>, dir: &std::path::Path, platform: Arc<PlatformSecretKey>) -> Result<Hub> {
+/// A hub on loopback over `backend` (PostgreSQL: a fresh database; S3: the
+/// bucket under a prefix of this round's), with its files under `dir`,
+/// holding `platform` to open manifests.
+async fn start_hub(backend: Backend, servers: &Servers, round: u32, dir: &std::path::Path, platform: Arc<PlatformSecretKey>) -> Result<Hub> {
     let addr = "127.0.0.1:0".parse()?;
     let options = HubOptions { platform_key: Some(platform), ..HubOptions::default() };
     match backend {
         Backend::Sqlite => Ok(Hub::spawn_with(addr, &dir.join("hub.db"), options).await?),
-        Backend::Postgres => {
-            let url = pg.context("no PostgreSQL server started")?.create_database()?;
-            let blobs = dir.join("hub-blobs");
-            let store = tokio::task::spawn_blocking(move || hub::PgStore::open(&url, &blobs)).await??;
+        Backend::Postgres | Backend::PostgresS3 => {
+            let url = servers.database()?;
+            let objects = match backend {
+                Backend::PostgresS3 => PathBuf::from(servers.bucket(&format!("hub-{round}"))?),
+                _ => dir.join("hub-blobs"),
+            };
+            let store = tokio::task::spawn_blocking(move || hub::PgStore::open(&url, &objects)).await??;
             let options = HubOptions { signing_key: Some(Arc::new(hub::signing::generate()?)), ..options };
             Ok(Hub::spawn_store(addr, Arc::new(store), options).await?)
         }
@@ -167,6 +235,8 @@ async fn start_hub(backend: Backend, pg: Option<&PgServer>, dir: &std::path::Pat
 struct Round {
     sync_mbps: f64,
     plain_mbps: f64,
+    /// Beside a bucket: plain S3 PUTs from this process, no server between.
+    direct_mbps: Option<f64>,
     /// CPU seconds this process (terminal and hub; not PostgreSQL's own
     /// processes) used in each timed phase.
     sync_cpu: f64,
@@ -184,7 +254,7 @@ fn cpu_secs() -> f64 {
 }
 
 /// MB/s of the sync and of plain uploads of the same bytes.
-async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size: usize) -> Result<Round> {
+async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u64, size: usize) -> Result<Round> {
     let dir = tempfile::tempdir()?;
     let platform = Arc::new(offline_cache::generate_platform_key());
     let mut config = OutboxConfig::new(platform.public_key(), "GS-BENCH-0001");
@@ -219,10 +289,11 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
     // setup above wrote hundreds of megabytes.
     flush_dirty();
 
-    let hub = start_hub(backend, pg, dir.path(), platform.clone()).await?;
+    let hub = start_hub(backend, servers, round, dir.path(), platform.clone()).await?;
     let identity = DeviceIdentity::generate("GS-BENCH-0001")?;
     hub.register_terminal(NewTerminal { id: "GS-BENCH-0001".into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
     let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig { batch_size: 1000, ..SyncConfig::default() })?;
+    mark("sync begins");
     let (t, cpu) = (Instant::now(), cpu_secs());
     let mut acked = 0;
     while acked < ids.len() {
@@ -234,29 +305,72 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
     }
     let sync_secs = t.elapsed().as_secs_f64();
     let sync_cpu = cpu_secs() - cpu;
+    mark("sync ends");
     hub.shutdown().await?;
 
-    // The same bytes, one plain PUT each, to a server that keeps them durably.
-    let store = dir.path().join("plain");
-    std::fs::create_dir_all(&store)?;
+    let mb = total as f64 / 1e6;
+    let (sink, direct_mbps) = match backend {
+        Backend::Sqlite | Backend::Postgres => {
+            let folder = dir.path().join("plain");
+            std::fs::create_dir_all(&folder)?;
+            (Sink::Folder(folder), None)
+        }
+        Backend::PostgresS3 => {
+            let direct = direct_s3(&servers.bucket(&format!("direct-{round}"))?, &files, payloads.len()).await?;
+            let (s3, prefix) = bucket_client(&servers.bucket(&format!("plain-{round}"))?)?;
+            (Sink::Bucket(s3, prefix), Some(mb / direct))
+        }
+    };
+    let (plain_secs, plain_cpu) = plain_upload(sink, &files, payloads.len()).await?;
+    Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, direct_mbps, sync_cpu, plain_cpu })
+}
+
+/// Where the plain upload's server keeps each body.
+#[derive(Clone)]
+enum Sink {
+    /// A file per body, written and fsynced.
+    Folder(PathBuf),
+    /// An object per body under a prefix, one S3 PUT each.
+    Bucket(Arc<dyn object_store::ObjectStore>, String),
+}
+
+impl Sink {
+    async fn keep(&self, name: String, body: axum::body::Bytes) -> Result<()> {
+        use object_store::ObjectStoreExt as _;
+        match self {
+            Sink::Folder(dir) => {
+                let path = dir.join(name);
+                tokio::task::spawn_blocking(move || {
+                    use std::io::Write;
+                    let mut f = std::fs::File::create(path)?;
+                    f.write_all(&body)?;
+                    f.sync_all()
+                })
+                .await??;
+            }
+            Sink::Bucket(s3, prefix) => {
+                s3.put(&object_store::path::Path::from(format!("{prefix}/{name}")), body.into()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The baseline: each payload file read and sent as one plain PUT to an
+/// HTTP server on the same stack as the hub that keeps the body where the
+/// hub keeps attachments (`sink`). Seconds and CPU seconds.
+async fn plain_upload(sink: Sink, files: &std::path::Path, count: usize) -> Result<(f64, f64)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let app = axum::Router::new()
         .route(
             "/upload/{name}",
             axum::routing::put(move |axum::extract::Path(name): axum::extract::Path<String>, body: axum::body::Bytes| {
-                let path = store.join(name);
+                let sink = sink.clone();
                 async move {
-                    let ok = tokio::task::spawn_blocking(move || {
-                        use std::io::Write;
-                        let mut f = std::fs::File::create(path)?;
-                        f.write_all(&body)?;
-                        f.sync_all()
-                    })
-                    .await;
-                    match ok {
-                        Ok(Ok(())) => axum::http::StatusCode::CREATED,
-                        _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    match sink.keep(name, body).await {
+                        Ok(()) => axum::http::StatusCode::CREATED,
+                        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                     }
                 }
             }),
@@ -268,7 +382,7 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
     flush_dirty();
     let http = reqwest::Client::new();
     let (t, cpu) = (Instant::now(), cpu_secs());
-    for i in 0..payloads.len() {
+    for i in 0..count {
         let path = files.join(i.to_string());
         let body = tokio::task::spawn_blocking(move || std::fs::read(path)).await??;
         let resp = http.put(format!("http://{addr}/upload/{i}")).body(body).send().await?;
@@ -276,11 +390,58 @@ async fn throughput(backend: Backend, pg: Option<&PgServer>, filings: u64, size:
             bail!("plain upload answered {}", resp.status());
         }
     }
-    let plain_secs = t.elapsed().as_secs_f64();
-    let plain_cpu = cpu_secs() - cpu;
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu;
     server.abort();
-    let mb = total as f64 / 1e6;
-    Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, sync_cpu, plain_cpu })
+    Ok((secs, cpu))
+}
+
+/// The bucket of `url` (an `s3://` URL as the hub takes it) through
+/// object_store, the client the hub uses, and its prefix.
+fn bucket_client(url: &str) -> Result<(Arc<dyn object_store::ObjectStore>, String)> {
+    let loc = hub::objects::S3Location::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let creds = std::fs::read_to_string(loc.credentials_file.as_ref().context("no credentials file")?)?;
+    let field = |name: &str| {
+        creds
+            .lines()
+            .find_map(|l| l.split_once('=').filter(|(k, _)| k.trim() == name).map(|(_, v)| v.trim().to_owned()))
+            .with_context(|| format!("no {name} in the credentials file"))
+    };
+    let endpoint = loc.endpoint.clone().context("no endpoint")?;
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(&loc.bucket)
+        .with_endpoint(&endpoint)
+        .with_allow_http(endpoint.starts_with("http://"))
+        .with_region(loc.region.clone().unwrap_or_default())
+        .with_access_key_id(field("access_key_id")?)
+        .with_secret_access_key(field("secret_access_key")?)
+        .build()?;
+    Ok((Arc::new(s3), loc.prefix))
+}
+
+/// For reference beside a bucket: each payload stored by one S3 PUT
+/// straight from this process, as `aws s3 cp` would (no server in
+/// between, which a terminal never has: it holds no bucket credentials).
+async fn direct_s3(url: &str, files: &std::path::Path, count: usize) -> Result<f64> {
+    use object_store::ObjectStoreExt as _;
+    let (s3, prefix) = bucket_client(url)?;
+    flush_dirty();
+    let t = Instant::now();
+    for i in 0..count {
+        let path = files.join(i.to_string());
+        let body = tokio::task::spawn_blocking(move || std::fs::read(path)).await??;
+        s3.put(&object_store::path::Path::from(format!("{prefix}/{i}")), body.into()).await?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// With SYNC_BENCH_MARK set, says on stderr where a phase begins and
+/// ends: a write(2) that `strace -f -ttt` shows between the phase's own
+/// system calls, to count them per phase.
+fn mark(what: &str) {
+    if std::env::var_os("SYNC_BENCH_MARK").is_some() {
+        eprintln!("sync-bench: {what}");
+    }
 }
 
 /// Writes back every dirty page (`sync(2)`), so one phase's writes are not

@@ -14,6 +14,7 @@ mod layout;
 mod progress_anywhere;
 mod read_only_root;
 mod rollout;
+mod sync_bench;
 mod sync_faults_province;
 mod translations;
 mod ui_browse_screens;
