@@ -101,7 +101,8 @@ pub struct Member<'a> {
     pub village: Option<&'a VillageCode>,
     /// None: not reported yet; Some(true): installed and healthy.
     pub healthy: Option<bool>,
-    /// Heard from (heartbeat or upload) within [`OFFLINE_AFTER`].
+    /// Heard from (heartbeat or upload) within [`OFFLINE_AFTER`], or
+    /// registered within it: a kiosk just enrolled is not offline yet.
     pub live: bool,
 }
 

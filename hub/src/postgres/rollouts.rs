@@ -201,7 +201,7 @@ async fn advance(tx: &impl GenericClient, mut r: Rollout, at: OffsetDateTime) ->
     let since = at - crate::rollout::OFFLINE_AFTER;
     let rows = tx
         .query(
-            "SELECT t.id, t.village_code, u.outcome, COALESCE(GREATEST(h.received_at, t.last_seen_at) >= $2, false)
+            "SELECT t.id, t.village_code, u.outcome, COALESCE(GREATEST(h.received_at, t.last_seen_at, t.added_at) >= $2, false)
              FROM terminals t
              LEFT JOIN update_reports u ON u.terminal_id = t.id AND u.version = $1
              LEFT JOIN heartbeats h ON h.terminal_id = t.id

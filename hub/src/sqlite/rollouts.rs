@@ -191,7 +191,7 @@ fn advance(tx: &Connection, mut r: Rollout, at: OffsetDateTime) -> Result<Change
     let rows: Vec<(String, Option<String>, Option<String>, bool)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT t.id, t.village_code, u.outcome,
-                    MAX(COALESCE(julianday(h.received_at), 0), COALESCE(julianday(t.last_seen_at), 0)) >= julianday(?2)
+                    MAX(COALESCE(julianday(h.received_at), 0), COALESCE(julianday(t.last_seen_at), 0), COALESCE(julianday(t.added_at), 0)) >= julianday(?2)
              FROM terminals t
              LEFT JOIN update_reports u ON u.terminal_id = t.id AND u.version = ?1
              LEFT JOIN heartbeats h ON h.terminal_id = t.id

@@ -109,15 +109,17 @@ async fn a_terminal_offline_for_a_day_does_not_hold_the_next_stage_and_catches_u
     let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
     let gone = terminal(&hub, "GS-GONE", "622926100203").await;
     let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    // Registered, never heard from: just enrolled, not offline, for a day.
+    let _boxed = terminal(&hub, "GS-NEW", "622926100204").await;
     let store = hub.store();
     let now = OffsetDateTime::now_utc();
     store.publish_update("0.2.0", &"a".repeat(64), 1000, "ops", now).unwrap();
-    store.start_rollout(&rollout("0.2.0", &["pilot:GS-PILOT,GS-GONE", "percent:100"]), "ops", now).unwrap();
+    store.start_rollout(&rollout("0.2.0", &["pilot:GS-PILOT,GS-GONE,GS-NEW", "percent:100"]), "ops", now).unwrap();
 
     assert_eq!(beat(&gone, None).await.as_deref(), Some("0.2.0"), "offered; then its power goes");
     assert_eq!(beat(&pilot, Some(("0.2.0", UpdateOutcome::Installed))).await.as_deref(), Some("0.2.0"));
     assert_eq!(beat(&lanzhou, None).await, None, "the pilot stage waits for GS-GONE, heard from a moment ago");
-    assert!(store.advance_rollouts(OffsetDateTime::now_utc() + time::Duration::hours(23)).unwrap().is_empty(), "23 hours: still waited for");
+    assert!(store.advance_rollouts(OffsetDateTime::now_utc() + time::Duration::hours(23)).unwrap().is_empty(), "23 hours: both still waited for");
     assert_eq!(store.rollouts().unwrap()[0].open, 0);
 
     // A day and more passes without a word from GS-GONE; the pilot's
@@ -134,7 +136,7 @@ async fn a_terminal_offline_for_a_day_does_not_hold_the_next_stage_and_catches_u
     assert!(opened, "the hub's housekeeping opened stage 2 past the offline pilot terminal");
     let audit = store.hub_audit_tail(50).unwrap();
     assert!(
-        audit.iter().any(|e| e.action == "rollout" && e.outcome == "stage 2 opened (1 terminal(s) offline for a day or more not waited for)"),
+        audit.iter().any(|e| e.action == "rollout" && e.outcome == "stage 2 opened (2 terminal(s) offline for a day or more not waited for)"),
         "{audit:?}"
     );
     ahead.store(0, Ordering::SeqCst);
@@ -143,6 +145,8 @@ async fn a_terminal_offline_for_a_day_does_not_hold_the_next_stage_and_catches_u
     assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Running, "not done while GS-GONE has not installed");
     assert_eq!(beat(&gone, None).await.as_deref(), Some("0.2.0"), "back online: offered the version still");
     beat(&gone, Some(("0.2.0", UpdateOutcome::Installed))).await;
+    assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Running, "GS-NEW has not installed yet");
+    beat(&_boxed, Some(("0.2.0", UpdateOutcome::Installed))).await;
     assert_eq!(store.rollouts().unwrap()[0].state, RolloutState::Done);
     hub.shutdown().await.unwrap();
 }
