@@ -223,9 +223,10 @@ impl Servers {
         })
     }
 
-    /// `--count-s3`: what the proxy saw since the last call, per filing.
-    fn s3_counted(&self, phase: &str, filings: u64) {
-        if let Some(c) = &self.counter {
+    /// `--count-s3`: what the proxy saw since the last call, per filing
+    /// (printed for a backend with a bucket).
+    fn s3_counted(&self, backend: Backend, phase: &str, filings: u64) {
+        if let Some(c) = self.counter.as_ref().filter(|_| backend == Backend::PostgresS3) {
             println!("  S3 requests, {phase}:");
             for line in S3Counter::summary(&c.take(), filings) {
                 println!("    {line}");
@@ -318,7 +319,7 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
     flush_dirty();
 
     let hub = start_hub(backend, servers, round, dir.path(), platform.clone()).await?;
-    servers.s3_counted("hub start", filings);
+    servers.s3_counted(backend, "hub start", filings);
     let identity = DeviceIdentity::generate("GS-BENCH-0001")?;
     hub.register_terminal(NewTerminal { id: "GS-BENCH-0001".into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
     let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig { batch_size: 1000, ..SyncConfig::default() })?;
@@ -336,7 +337,7 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
     let sync_cpu = cpu_secs() - cpu;
     mark("sync ends");
     hub.shutdown().await?;
-    servers.s3_counted("sync", filings);
+    servers.s3_counted(backend, "sync", filings);
 
     let mb = total as f64 / 1e6;
     let (sink, direct_mbps) = match backend {
@@ -351,14 +352,14 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
             // (nor compression). Each phase sends bytes of its own.
             write_payloads(&files, &payloads, 1)?;
             let direct = direct_s3(&servers.bucket(&format!("direct-{round}"))?, &files, payloads.len()).await?;
-            servers.s3_counted("direct S3 PUTs", filings);
+            servers.s3_counted(backend, "direct S3 PUTs", filings);
             write_payloads(&files, &payloads, 2)?;
             let (s3, prefix) = bucket_client(&servers.bucket(&format!("plain-{round}"))?)?;
             (Sink::Bucket(s3, prefix), Some(mb / direct))
         }
     };
     let (plain_secs, plain_cpu) = plain_upload(sink, &files, payloads.len()).await?;
-    servers.s3_counted("plain upload", filings);
+    servers.s3_counted(backend, "plain upload", filings);
     Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, direct_mbps, sync_cpu, plain_cpu })
 }
 
