@@ -98,6 +98,18 @@ impl PgStore {
         Ok(())
     }
 
+    /// [`SPEND_SQL`] (prepared on `client` as `stmt`) and its verdict.
+    #[allow(clippy::too_many_arguments)]
+    async fn spend_with(&self, client: &tokio_postgres::Client, stmt: &tokio_postgres::Statement, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
+        let key = key.to_string();
+        let row = client.query_one(stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await?;
+        let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
+        if spend == NonceSpend::Fresh {
+            self.maybe_sweep_nonces(client, forget_before).await?;
+        }
+        Ok(spend)
+    }
+
     /// The heartbeat's statement and what its row settles by itself.
     async fn read_round(&self, client: &tokio_postgres::Client, stmt: &tokio_postgres::Statement, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<RoundRead, StoreError> {
         let body = serde_json::to_string(&heartbeat_to_keep(hb)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -185,17 +197,19 @@ impl PgStore {
 
 impl HeartbeatStore for PgStore {
     fn spend_nonce(&self, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
-        let key = key.to_string();
         let mut client = self.pool.get()?;
         self.pool.wait(async {
             let stmt = client.prepared(SPEND_SQL).await?;
-            let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await?;
-            let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
-            if spend == NonceSpend::Fresh {
-                self.maybe_sweep_nonces(&client, forget_before).await?;
-            }
-            Ok(spend)
+            self.spend_with(&client, &stmt, terminal, key, nonce, now_unix, forget_before).await
         })
+    }
+
+    fn spend_nonce_async<'a>(&'a self, terminal: &'a str, key: &'a PublicKey, nonce: &'a str, now_unix: i64, forget_before: i64) -> Option<BoxFuture<'a, Result<NonceSpend, StoreError>>> {
+        Some(Box::pin(async move {
+            let shared = self.pool.shared().await?;
+            let stmt = shared.prepared(SPEND_SQL).await?;
+            self.spend_with(&shared.client, &stmt, terminal, key, nonce, now_unix, forget_before).await
+        }))
     }
 
     fn heartbeat_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<HeartbeatRound, StoreError> {

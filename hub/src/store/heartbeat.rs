@@ -115,6 +115,12 @@ pub trait HeartbeatStore: TerminalStore + CatalogStore + DiagnosticsStore + Roll
         }
     }
 
+    /// [`Self::spend_nonce`] awaited on the caller's task (see
+    /// [`Self::read_round_async`]); None: call it on the blocking pool.
+    fn spend_nonce_async<'a>(&'a self, _terminal: &'a str, _key: &'a PublicKey, _nonce: &'a str, _now_unix: i64, _forget_before: i64) -> Option<BoxFuture<'a, Result<NonceSpend, StoreError>>> {
+        None
+    }
+
     /// A whole heartbeat: spends `spend`'s nonce as [`Self::spend_nonce`]
     /// (none: the caller spent it already) and, only if it was fresh,
     /// anchors the audit proof ([`AuditStore::anchor_audit`]), keeps a new
