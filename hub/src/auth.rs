@@ -152,8 +152,18 @@ async fn check(st: &AppState, req: Request, path: &str) -> Result<Request, ApiEr
             NonceSpend::Fresh
         }
         Some(key) => {
-            let (store, id, n) = (st.store.clone(), terminal_id.clone(), nonce.clone());
-            blocking(move || store.spend_nonce(&id, &key, &n, now, forget_before)).await?
+            // On PostgreSQL awaited here on a shared connection, like the heartbeat's round.
+            let spent = match st.store.spend_nonce_async(&terminal_id, &key, &nonce, now, forget_before) {
+                Some(spend) => Some(spend.await?),
+                None => None,
+            };
+            match spent {
+                Some(verdict) => verdict,
+                None => {
+                    let (store, id, n) = (st.store.clone(), terminal_id.clone(), nonce.clone());
+                    blocking(move || store.spend_nonce(&id, &key, &n, now, forget_before)).await?
+                }
+            }
         }
         None => {
             // Key lookup, signature and nonce in one trip to the blocking

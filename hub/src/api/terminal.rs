@@ -108,12 +108,30 @@ pub(super) async fn heartbeat(State(st): State<AppState>, Extension(auth): Exten
     let now = st.now();
     let terminal = authed.terminal_id.clone();
     // Nonce, audit anchor, update report, the heartbeat and what the answer
-    // needs: one round trip on PostgreSQL for the usual heartbeat.
-    let round = blocking(move || {
-        let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
-        store.heartbeat_round(&terminal, spend, &hb, now)
-    })
-    .await?;
+    // needs: one round trip on PostgreSQL for the usual heartbeat, awaited
+    // here on a shared connection; what its read leaves unsettled, and
+    // SQLite's whole round, on the blocking pool.
+    let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
+    let read = match store.read_round_async(&terminal, spend, &hb, now) {
+        Some(read) => Some(read.await?),
+        None => None,
+    };
+    let round = match read {
+        Some(read) => {
+            if read.unsettled.any() {
+                blocking(move || store.settle(&terminal, &hb, now, read)).await?
+            } else {
+                read.round
+            }
+        }
+        None => {
+            blocking(move || {
+                let spend = unspent.as_ref().map(|(key, nonce, now_unix, forget_before)| SpendNonce { key, nonce, now_unix: *now_unix, forget_before: *forget_before });
+                store.heartbeat_round(&terminal, spend, &hb, now)
+            })
+            .await?
+        }
+    };
     if let Some(refused) = crate::auth::refusal(&st, round.spend, &authed.terminal_id, "/v1/heartbeat") {
         return Err(refused);
     }

@@ -2,10 +2,17 @@
 //! trip (it was eight: key, nonce, heartbeat, config, catalog version,
 //! diagnostics, rollouts, each with its own pool checkout).
 //!
-//! Telemetry (the nonce with the last-seen time, the heartbeat) is
-//! committed without waiting for the WAL flush, as before: the statement
-//! sets `synchronous_commit = off` for its own implicit transaction
-//! (`set_config(…, true)` lasts until that transaction's commit).
+//! Telemetry (the nonce, the heartbeat) is committed without waiting for
+//! the WAL flush, as before: the statement sets `synchronous_commit = off`
+//! for its own implicit transaction (`set_config(…, true)` lasts until that
+//! transaction's commit). Being one implicit transaction, it needs no
+//! connection of its own: the handler awaits it on a shared, pipelined
+//! connection ([`HeartbeatStore::read_round_async`], `pool.rs`).
+//!
+//! A heartbeat does not write `terminals.last_seen_at`: its own row's
+//! `received_at` says when the terminal was last heard, and every reader
+//! takes the later of the two (fleet page, stale-first order, rollout
+//! offline check, terminal list). One row updated per heartbeat, not two.
 
 use std::sync::atomic::Ordering;
 
@@ -16,16 +23,15 @@ use model::update::{UpdateOutcome, UpdateTarget};
 use model::VillageCode;
 use time::OffsetDateTime;
 
-use crate::store::{heartbeat_to_keep, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, StoreError, Unsettled};
+use crate::store::{heartbeat_to_keep, BoxFuture, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, StoreError, Unsettled};
 
 use super::rows::*;
 use super::terminals::NONCE_SWEEP_EVERY;
-use super::pool::PooledClient;
 use super::PgStore;
 
 /// $1 terminal, $2 the key the caller verified the signature with, $3 the
-/// nonce (NULL: spent already), $4 now (unix s), $5 last seen, $6 received
-/// at, $7 the heartbeat, $8 the version of its update report. The nonce is
+/// nonce (NULL: spent already), $4 now (unix s), $5 received at, $6 the
+/// heartbeat, $7 the version of its update report. The nonce is
 /// kept only if the terminal is active and holds $2; the heartbeat only if
 /// the nonce was new (or NULL). The reads after it are what the answer
 /// needs, with the audit anchor and the update report held (most
@@ -40,10 +46,8 @@ const HEARTBEAT_SQL: &str = "WITH t AS (
     ON CONFLICT DO NOTHING RETURNING 1
 ), go AS (
     SELECT 1 FROM ok WHERE $3::TEXT IS NULL OR EXISTS (SELECT 1 FROM ins)
-), seen AS (
-    UPDATE terminals SET last_seen_at = $5::TIMESTAMPTZ WHERE id = $1 AND EXISTS (SELECT 1 FROM ins) RETURNING 1
 ), kept AS (
-    INSERT INTO heartbeats (terminal_id, received_at, body) SELECT $1::TEXT, $6::TIMESTAMPTZ, $7::TEXT FROM go
+    INSERT INTO heartbeats (terminal_id, received_at, body) SELECT $1::TEXT, $5::TIMESTAMPTZ, $6::TEXT FROM go
     ON CONFLICT (terminal_id) DO UPDATE SET received_at = excluded.received_at, body = excluded.body RETURNING 1
 )
 SELECT set_config('synchronous_commit', 'off', true),
@@ -52,7 +56,7 @@ SELECT set_config('synchronous_commit', 'off', true),
     (SELECT MAX(version) FROM catalogs),
     d.ids, d.shas, r.bodies, r.shas, r.sizes,
     ARRAY(SELECT version FROM update_reports WHERE terminal_id = $1 AND outcome = 'failed' AND r.bodies IS NOT NULL),
-    a.seq, a.hash, (SELECT outcome FROM update_reports WHERE terminal_id = $1 AND version = $8::TEXT)
+    a.seq, a.hash, (SELECT outcome FROM update_reports WHERE terminal_id = $1 AND version = $7::TEXT)
 FROM (SELECT 1) one LEFT JOIN audit_anchors a ON a.terminal_id = $1,
      (SELECT array_agg(id ORDER BY requested_at, id) AS ids, array_agg(sha256 ORDER BY requested_at, id) AS shas
       FROM diagnostics_requests WHERE terminal_id = $1) d,
@@ -94,15 +98,26 @@ impl PgStore {
         Ok(())
     }
 
+    /// [`SPEND_SQL`] (prepared on `client` as `stmt`) and its verdict.
+    #[allow(clippy::too_many_arguments)]
+    async fn spend_with(&self, client: &tokio_postgres::Client, stmt: &tokio_postgres::Statement, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
+        let key = key.to_string();
+        let row = client.query_one(stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await?;
+        let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
+        if spend == NonceSpend::Fresh {
+            self.maybe_sweep_nonces(client, forget_before).await?;
+        }
+        Ok(spend)
+    }
+
     /// The heartbeat's statement and what its row settles by itself.
-    async fn read_round(&self, client: &mut PooledClient<'_>, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<RoundRead, StoreError> {
+    async fn read_round(&self, client: &tokio_postgres::Client, stmt: &tokio_postgres::Statement, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<RoundRead, StoreError> {
         let body = serde_json::to_string(&heartbeat_to_keep(hb)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let report_version = hb.update.as_ref().map(|u| u.version.as_str());
         let key = spend.map(|s| s.key.to_string());
         let nonce = spend.map(|s| s.nonce);
         let now_unix = spend.map_or(at.unix_timestamp(), |s| s.now_unix);
-        let stmt = client.prepared(HEARTBEAT_SQL).await?;
-        let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix), &at, &body, &report_version]).await?;
+        let row = client.query_one(stmt, &[&terminal, &key, &nonce, &now_unix, &at, &body, &report_version]).await?;
         let kept: bool = row.try_get(4)?;
         let spent = match (spend, &key) {
             (Some(s), Some(k)) => {
@@ -182,25 +197,38 @@ impl PgStore {
 
 impl HeartbeatStore for PgStore {
     fn spend_nonce(&self, terminal: &str, key: &PublicKey, nonce: &str, now_unix: i64, forget_before: i64) -> Result<NonceSpend, StoreError> {
-        let key = key.to_string();
         let mut client = self.pool.get()?;
         self.pool.wait(async {
             let stmt = client.prepared(SPEND_SQL).await?;
-            let row = client.query_one(&stmt, &[&terminal, &key, &nonce, &now_unix, &unix(now_unix)]).await?;
-            let spend = verdict(row.try_get(1)?, row.try_get(2)?, &key, row.try_get(3)?);
-            if spend == NonceSpend::Fresh {
-                self.maybe_sweep_nonces(&client, forget_before).await?;
-            }
-            Ok(spend)
+            self.spend_with(&client, &stmt, terminal, key, nonce, now_unix, forget_before).await
         })
+    }
+
+    fn spend_nonce_async<'a>(&'a self, terminal: &'a str, key: &'a PublicKey, nonce: &'a str, now_unix: i64, forget_before: i64) -> Option<BoxFuture<'a, Result<NonceSpend, StoreError>>> {
+        Some(Box::pin(async move {
+            let shared = self.pool.shared().await?;
+            let stmt = shared.prepared(SPEND_SQL).await?;
+            self.spend_with(&shared.client, &stmt, terminal, key, nonce, now_unix, forget_before).await
+        }))
     }
 
     fn heartbeat_round(&self, terminal: &str, spend: Option<SpendNonce<'_>>, hb: &Heartbeat, at: OffsetDateTime) -> Result<HeartbeatRound, StoreError> {
         let read = {
             let mut client = self.pool.get()?;
-            self.pool.wait(self.read_round(&mut client, terminal, spend, hb, at))?
+            self.pool.wait(async {
+                let stmt = client.prepared(HEARTBEAT_SQL).await?;
+                self.read_round(&client, &stmt, terminal, spend, hb, at).await
+            })?
         };
         // The connection is back in the pool: settling may take its own.
         self.settle(terminal, hb, at, read)
+    }
+
+    fn read_round_async<'a>(&'a self, terminal: &'a str, spend: Option<SpendNonce<'a>>, hb: &'a Heartbeat, at: OffsetDateTime) -> Option<BoxFuture<'a, Result<RoundRead, StoreError>>> {
+        Some(Box::pin(async move {
+            let shared = self.pool.shared().await?;
+            let stmt = shared.prepared(HEARTBEAT_SQL).await?;
+            self.read_round(&shared.client, &stmt, terminal, spend, hb, at).await
+        }))
     }
 }

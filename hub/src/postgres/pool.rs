@@ -1,10 +1,13 @@
 //! A small blocking pool of tokio-postgres clients whose connections run
-//! on the store's own runtime.
+//! on the store's own runtime (exclusive checkout: transactions), and a
+//! few connections shared by concurrent callers (single statements,
+//! pipelined: the heartbeat).
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use tokio::runtime::Runtime;
+use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::store::StoreError;
@@ -13,12 +16,39 @@ use crate::store::StoreError;
 /// 100, and a province runs several instances.
 pub(super) const MAX_CONNECTIONS: usize = 16;
 
+/// Connections shared by every caller of [`PgPool::shared`]. A statement
+/// that is its own implicit transaction needs no connection to itself:
+/// tokio-postgres pipelines concurrent queries on one `Client`, and the
+/// server runs them one after another. Few backends then run at once (on
+/// a 2-core machine more only take turns), no caller waits for a
+/// checkout, and round trips overlap.
+pub(super) const SHARED_CONNECTIONS: usize = 4;
+
 pub(super) struct PgPool {
     config: Config,
     /// Taken only by `drop`.
     rt: Option<Runtime>,
     state: Mutex<(Vec<(Client, Statements)>, usize)>,
     returned: Condvar,
+    shared: Vec<SharedSlot>,
+    /// Round-robin over `shared`.
+    next_shared: AtomicUsize,
+}
+
+/// One shared connection, opened when first needed and again after the
+/// server closed it.
+#[derive(Default)]
+struct SharedSlot {
+    live: Mutex<Option<Arc<SharedClient>>>,
+    /// Held while connecting: callers meanwhile wait, not open more.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+/// A connection shared by concurrent callers: use it only for statements
+/// that are a whole transaction by themselves.
+pub(super) struct SharedClient {
+    pub(super) client: Client,
+    statements: Mutex<Statements>,
 }
 
 /// Statements prepared on one connection, by their text.
@@ -38,7 +68,48 @@ impl PgPool {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Blob(format!("cannot start the PostgreSQL runtime: {e}")))?;
-        Ok(PgPool { config, rt: Some(rt), state: Mutex::new((Vec::new(), 0)), returned: Condvar::new() })
+        let shared = (0..SHARED_CONNECTIONS).map(|_| SharedSlot::default()).collect();
+        Ok(PgPool { config, rt: Some(rt), state: Mutex::new((Vec::new(), 0)), returned: Condvar::new(), shared, next_shared: AtomicUsize::new(0) })
+    }
+
+    /// A shared connection (round-robin), for a statement awaited on the
+    /// caller's task. Its connection task runs on the caller's runtime
+    /// when that is a multi-thread one (the hub's: no wake-up crosses to
+    /// another runtime's threads), else on the store's own.
+    pub(super) async fn shared(&self) -> Result<Arc<SharedClient>, StoreError> {
+        let slot = &self.shared[self.next_shared.fetch_add(1, Ordering::Relaxed) % self.shared.len()];
+        if let Some(c) = slot.live() {
+            return Ok(c);
+        }
+        let _connecting = slot.connecting.lock().await;
+        if let Some(c) = slot.live() {
+            return Ok(c);
+        }
+        let handle = match Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => h,
+            _ => self.rt.as_ref().ok_or(StoreError::Busy)?.handle().clone(),
+        };
+        let config = self.config.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Connected on the runtime that then drives the connection: its
+        // socket belongs to that runtime's reactor.
+        handle.spawn(async move {
+            match config.connect(NoTls).await {
+                Ok((client, connection)) => {
+                    let _ = tx.send(Ok(client));
+                    if let Err(e) = connection.await {
+                        tracing::warn!(error = %e, "shared PostgreSQL connection ended");
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+        let client = rx.await.map_err(|_| StoreError::Busy)??;
+        let c = Arc::new(SharedClient { client, statements: Mutex::new(Statements::new()) });
+        *slot.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
+        Ok(c)
     }
 
     fn lock(&self) -> MutexGuard<'_, (Vec<(Client, Statements)>, usize)> {
@@ -109,6 +180,27 @@ impl Drop for PgPool {
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
         }
+    }
+}
+
+impl SharedSlot {
+    fn live(&self) -> Option<Arc<SharedClient>> {
+        // An Option of an Arc: whole even if a holder panicked.
+        let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.as_ref().filter(|c| !c.client.is_closed()).cloned()
+    }
+}
+
+impl SharedClient {
+    /// `sql` prepared once on this connection (see [`PooledClient::prepared`]);
+    /// two callers may both prepare it at first, harmlessly.
+    pub(super) async fn prepared(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(s) = self.statements.lock().unwrap_or_else(|e| e.into_inner()).get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).await?;
+        self.statements.lock().unwrap_or_else(|e| e.into_inner()).insert(sql, s.clone());
+        Ok(s)
     }
 }
 

@@ -84,7 +84,7 @@ async fn read_terminals(c: &impl GenericClient, ids: Option<&[String]>) -> Resul
     }
     let rows = c
         .query(
-            "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, t.last_seen_at, h.received_at, h.body
+            "SELECT t.id, t.public_key, t.status, t.village_code, t.label, t.added_at, GREATEST(t.last_seen_at, h.received_at), h.received_at, h.body
              FROM terminals t LEFT JOIN heartbeats h ON h.terminal_id = t.id WHERE $1::TEXT[] IS NULL OR t.id = ANY($1) ORDER BY t.id",
             &[&ids],
         )

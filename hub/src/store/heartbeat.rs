@@ -85,6 +85,9 @@ pub struct RoundRead {
     pub unsettled: Unsettled,
 }
 
+/// A store's future awaited on the caller's task.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// The heartbeat as kept: the audit entries were for the check, the fleet
 /// page shows the head.
 pub fn heartbeat_to_keep(hb: &Heartbeat) -> Heartbeat {
@@ -110,6 +113,12 @@ pub trait HeartbeatStore: TerminalStore + CatalogStore + DiagnosticsStore + Roll
                 Ok(if self.remember_nonce(terminal, nonce, now_unix, forget_before)? { NonceSpend::Fresh } else { NonceSpend::Replayed })
             }
         }
+    }
+
+    /// [`Self::spend_nonce`] awaited on the caller's task (see
+    /// [`Self::read_round_async`]); None: call it on the blocking pool.
+    fn spend_nonce_async<'a>(&'a self, _terminal: &'a str, _key: &'a PublicKey, _nonce: &'a str, _now_unix: i64, _forget_before: i64) -> Option<BoxFuture<'a, Result<NonceSpend, StoreError>>> {
+        None
     }
 
     /// A whole heartbeat: spends `spend`'s nonce as [`Self::spend_nonce`]
@@ -141,6 +150,15 @@ pub trait HeartbeatStore: TerminalStore + CatalogStore + DiagnosticsStore + Roll
             diagnostics: self.pending_diagnostics(terminal)?,
             update: self.update_target(terminal)?,
         })
+    }
+
+    /// The round's read ([`RoundRead`]: what [`Self::heartbeat_round`]
+    /// does but [`Self::settle`]), awaited on the caller's task, for a
+    /// store whose connections are async (PostgreSQL: no hand-over to the
+    /// blocking pool, no exclusive connection). None: the store has no
+    /// such path; call [`Self::heartbeat_round`] on the blocking pool.
+    fn read_round_async<'a>(&'a self, _terminal: &'a str, _spend: Option<SpendNonce<'a>>, _hb: &'a Heartbeat, _at: OffsetDateTime) -> Option<BoxFuture<'a, Result<RoundRead, StoreError>>> {
+        None
     }
 
     /// Finishes a round read: anchors a proof that is not the anchored

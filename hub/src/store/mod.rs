@@ -36,7 +36,7 @@ pub use catalog::{CatalogStore, MAX_DELTA_CHAIN};
 pub use diagnostics::{DiagnosticsRecord, DiagnosticsStore};
 pub use enrollment::{terminal_id_for_serial, EnrollBinding, EnrollPresentation, EnrollRecord, EnrollState, EnrollmentStore};
 pub use error::StoreError;
-pub use heartbeat::{heartbeat_to_keep, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, Unsettled};
+pub use heartbeat::{heartbeat_to_keep, BoxFuture, HeartbeatRound, HeartbeatStore, NonceSpend, RoundRead, SpendNonce, Unsettled};
 pub use mail_orders::{MailCase, MailOrderStore, MailOutcome, MAIL_LOOK_BACK};
 pub use operators::{NewOperator, OperatorStore};
 pub use progress::ProgressStore;

@@ -90,6 +90,25 @@ async fn a_revoked_terminal_is_refused_at_once_by_every_instance_that_remembers_
     a.shutdown().await.unwrap();
 }
 
+/// PostgreSQL's heartbeat does not write `last_seen_at` (its own row's
+/// time says it): the terminal list still shows the last heartbeat's time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_heard_only_by_heartbeats_was_last_seen_at_its_last_heartbeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api) = start(dir.path()).await;
+    // The first looks the key up, the second verifies under the remembered one: both spend their nonce in the round.
+    assert_eq!(beat(&api, &heartbeat(1, None), &Tamper::default()).send().await.unwrap().status(), StatusCode::OK);
+    let first = hub.store().terminals().unwrap()[0].last_seen_at.expect("seen at the first heartbeat");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let before = OffsetDateTime::now_utc().replace_millisecond(0).unwrap();
+    assert_eq!(beat(&api, &heartbeat(2, None), &Tamper::default()).send().await.unwrap().status(), StatusCode::OK);
+    let t = &hub.store().terminals().unwrap()[0];
+    assert_eq!(t.last_heartbeat.as_ref().unwrap().1.queue.unsent, 2);
+    let seen = t.last_seen_at.expect("seen");
+    assert!(seen >= before && seen > first, "last seen {seen}, the second heartbeat went at {before} or later, the first at {first}");
+    hub.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_heartbeat_is_refused_before_anything_in_it_is_kept_or_checked() {
     let dir = tempfile::tempdir().unwrap();

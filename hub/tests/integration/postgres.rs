@@ -271,3 +271,36 @@ async fn a_hub_whose_database_is_gone_says_busy() {
     assert_eq!(super::common::error_code(resp).await.code, model::protocol::ErrorCode::Busy);
     hub.shutdown().await.unwrap();
 }
+
+/// The heartbeat's shared connections (`pool.rs`) are opened again after
+/// the server closed them (an administrator's terminate, a failover).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_go_on_after_the_server_closed_the_hubs_connections() {
+    if child_run() {
+        return; // the child run of the suite
+    }
+    let server = pg_server();
+    let (url, dir) = (server.create_database().unwrap(), tempfile::tempdir().unwrap());
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let blobs = dir.path().join("blobs");
+    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
+    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let hub = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
+    let api = super::common::Api::new(&hub, "GS-0001");
+    api.register(&hub).await;
+    let beat = || api.send(reqwest::Method::POST, "/v1/heartbeat", serde_json::to_vec(&super::common::heartbeat(time::OffsetDateTime::now_utc())).unwrap());
+    // The first looks the key up; the others go over the shared connections.
+    for k in 0..6 {
+        assert_eq!(beat().await.status(), reqwest::StatusCode::OK, "heartbeat {k}");
+    }
+    let closed = server
+        .psql(&db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .unwrap();
+    assert!(closed.trim().parse::<u32>().unwrap() >= 1, "the hub's connections were open: {closed:?}");
+    // The hub's side reads the server's goodbye and closes the connection.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for k in 0..6 {
+        assert_eq!(beat().await.status(), reqwest::StatusCode::OK, "heartbeat {k} after the server closed the connections");
+    }
+    hub.shutdown().await.unwrap();
+}

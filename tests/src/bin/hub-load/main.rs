@@ -16,7 +16,7 @@
 //! (every terminal boots once within the window: heartbeat, config, catalog,
 //! operators, case status), `throughput` (pre-signed heartbeats over 64
 //! keep-alive connections). Each prints req/s, p50/p99, answers by class
-//! and the CPU the hub processes, PostgreSQL and nginx used (from /proc),
+//! and the CPU the hub processes, PostgreSQL, nginx and this tool used (from /proc; per request for the hub and PostgreSQL),
 //! with the load average (the machine is shared); with `--pg-statements`,
 //! what PostgreSQL ran per request (pg_stat_statements). Exits non-zero if any
 //! request was not answered 2xx or a hub died; it asserts no timing.
@@ -108,8 +108,9 @@ struct Row {
     phase: Phase,
     secs: f64,
     tally: Tally,
-    /// CPU share of the whole machine (%): hubs, PostgreSQL, nginx.
-    cpu: [f64; 3],
+    /// CPU share of the whole machine (%): hubs, PostgreSQL, nginx, and
+    /// this load tool (it shares the cores with them).
+    cpu: [f64; 4],
     load: String,
     extra: String,
 }
@@ -169,8 +170,9 @@ fn start(setup: Setup, fleet: &Fleet, hub_bin: &std::path::Path, pg_statements: 
 }
 
 /// Runs `work`, measuring the wall time and the CPU of each group.
-fn measure<T>(rt: &tokio::runtime::Runtime, run: &Running, work: impl std::future::Future<Output = Result<T>>) -> Result<(T, f64, [f64; 3])> {
-    let groups = [&run.hub_procs, &run.db_procs, &run.proxy_procs];
+fn measure<T>(rt: &tokio::runtime::Runtime, run: &Running, work: impl std::future::Future<Output = Result<T>>) -> Result<(T, f64, [f64; 4])> {
+    let me = Procs { pids: vec![std::process::id()], trees: vec![] };
+    let groups = [&run.hub_procs, &run.db_procs, &run.proxy_procs, &me];
     let before: Vec<u64> = groups.iter().map(|g| g.ticks()).collect();
     let t = std::time::Instant::now();
     let out = rt.block_on(work)?;
@@ -182,8 +184,10 @@ fn measure<T>(rt: &tokio::runtime::Runtime, run: &Running, work: impl std::futur
 
 fn print_row(r: &mut Row) {
     let (p50, p99) = (r.tally.pct_ms(0.50), r.tally.pct_ms(0.99));
+    // CPU time per request sent, from the shares: share x cores x wall time / requests.
+    let per_req = |share: f64| share / 100.0 * stats::cores() * r.secs / r.tally.sent().max(1) as f64 * 1e6;
     println!(
-        "{:<7} {:<10} {:>8.0} req/s  sent {:>7}  2xx {:>7}  non-2xx {:>3}  5xx {:>3}  no answer {:>3}  p50 {:>7.2} ms  p99 {:>8.2} ms  CPU of {} cores: hub {:>5.1}%  db {:>5.1}%  nginx {:>5.1}%  load avg {}{}",
+        "{:<7} {:<10} {:>8.0} req/s  sent {:>7}  2xx {:>7}  non-2xx {:>3}  5xx {:>3}  no answer {:>3}  p50 {:>7.2} ms  p99 {:>8.2} ms  CPU of {} cores: hub {:>5.1}%  db {:>5.1}%  nginx {:>5.1}%  load tool {:>5.1}%  per request: hub {:.0} µs  db {:.0} µs  load avg {}{}",
         format!("{:?}", r.setup).to_lowercase(),
         format!("{:?}", r.phase).to_lowercase(),
         r.tally.sent() as f64 / r.secs,
@@ -198,6 +202,9 @@ fn print_row(r: &mut Row) {
         r.cpu[0],
         r.cpu[1],
         r.cpu[2],
+        r.cpu[3],
+        per_req(r.cpu[0]),
+        per_req(r.cpu[1]),
         r.load,
         r.extra
     );
@@ -239,7 +246,7 @@ fn run_setup(rt: &tokio::runtime::Runtime, args: &Args, setup: Setup, fleet: &Ar
                 let period = Duration::from_secs_f64(args.period_secs);
                 let work = phases::steady(fleet.clone(), &run.base, period, args.compress, Duration::from_secs_f64(args.steady_secs), catalog_version);
                 let (s, secs, cpu) = measure(rt, &run, work)?;
-                let real: f64 = cpu.iter().sum::<f64>() / args.compress;
+                let real: f64 = cpu[..3].iter().sum::<f64>() / args.compress;
                 let extra = format!(
                     "\n        steady x{}: at the real rate ({} terminals every {} s) hub + db + nginx use {:.2}% of the machine (budget < 10%); last heartbeat {:.0} ms behind schedule",
                     args.compress,
@@ -263,7 +270,9 @@ fn run_setup(rt: &tokio::runtime::Runtime, args: &Args, setup: Setup, fleet: &Ar
                 Row { setup, phase: *phase, secs, tally: b.tally, cpu, load: stats::load_avg(), extra }
             }
             Phase::Throughput => {
-                let work = phases::throughput(fleet.clone(), &run.base, args.requests, args.connections, catalog_version);
+                // Signed before the clock and the CPU counters start.
+                let prepared = phases::signed_heartbeats(fleet, args.requests, catalog_version);
+                let work = phases::throughput(prepared, &run.base, args.connections);
                 let ((tally, sending), _, cpu) = measure(rt, &run, work)?;
                 let extra = format!("\n        heartbeats at {} connections (budget >= 5000 req/s, p99 < 20 ms on one instance)", args.connections);
                 Row { setup, phase: *phase, secs: sending.as_secs_f64(), tally, cpu, load: stats::load_avg(), extra }

@@ -121,20 +121,24 @@ pub async fn boot_storm(fleet: Arc<Fleet>, base: &str, window: Duration, catalog
 }
 
 /// A signed request's headers and body.
-type Prepared = (Vec<(&'static str, String)>, Vec<u8>);
+pub type Prepared = (Vec<(&'static str, String)>, Vec<u8>);
 
 /// `requests` heartbeats, signed beforehand (the hub is measured, not the
-/// signing), sent as fast as `connections` keep-alive connections allow.
-pub async fn throughput(fleet: Arc<Fleet>, base: &str, requests: usize, connections: usize, catalog_version: u64) -> Result<(Tally, Duration)> {
+/// signing): terminal `k % n` sends the `k`th.
+pub fn signed_heartbeats(fleet: &Fleet, requests: usize, catalog_version: u64) -> Arc<Vec<Prepared>> {
     let n = fleet.terminals.len();
-    let prepared: Arc<Vec<Prepared>> = Arc::new(
+    Arc::new(
         (0..requests)
             .map(|k| {
                 let body = heartbeat_body(k % n, catalog_version);
                 (fleet.sign(k % n, "POST", "/v1/heartbeat", &body), body)
             })
             .collect(),
-    );
+    )
+}
+
+/// `prepared` heartbeats sent as fast as `connections` keep-alive connections allow.
+pub async fn throughput(prepared: Arc<Vec<Prepared>>, base: &str, connections: usize) -> Result<(Tally, Duration)> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(connections).timeout(Duration::from_secs(30)).build()?;
     let url = format!("{base}/v1/heartbeat");
     let next = Arc::new(AtomicUsize::new(0));
