@@ -32,6 +32,7 @@ mod key_cache;
 mod rate_limit;
 pub mod terminal_rate;
 pub mod signing;
+pub mod simulated;
 pub mod backoffice;
 pub mod connector;
 pub mod e_license;
