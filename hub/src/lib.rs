@@ -42,6 +42,7 @@ pub mod fleet_outboxes;
 pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
+pub mod outbox;
 pub mod progress;
 pub mod rating_forward;
 pub mod result_mail;
@@ -138,7 +139,7 @@ pub async fn serve_until(
         .await;
     sweeper.abort();
     if let Some(m) = mailer {
-        m.abort();
+        m.stop().await;
     }
     served?;
     Ok(())
