@@ -9,7 +9,7 @@ use std::process::Command;
 use super::common::{child_run, pg_server, PG_ENV, S3_ENV};
 
 /// The modules whose tests run on PostgreSQL too.
-pub(super) const MODULES: &[&str] = &["api::", "auth::", "uploads::", "terminal_api::", "heartbeat_round::", "ratings::", "rollout::", "fleet_paging::", "progress::", "bundles::", "rate_limits::", "registry::", "result_mail::", "rating_forward::", "sms::"];
+pub(super) const MODULES: &[&str] = &["api::", "auth::", "uploads::", "terminal_api::", "heartbeat_round::", "ratings::", "rollout::", "fleet_paging::", "progress::", "bundles::", "rate_limits::", "registry::", "result_mail::", "rating_forward::", "sms::", "backlog::"];
 
 /// Tests of SQLite's own schema history (rows as an older hub left them).
 pub(super) const SQLITE_ONLY: &[&str] =
