@@ -22,6 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use model::protocol::PutOutcome;
 use sha2::{Digest, Sha256};
 
+use crate::objects::range::bytes_to_write;
 use crate::store::StoreError;
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -159,20 +160,12 @@ impl Blobs {
     pub fn append(&self, sha256: &str, offset: u64, bytes: &[u8], size: u64) -> Result<u64, StoreError> {
         Self::check(sha256)?;
         let _one = self.lock(sha256);
-        let end = offset.saturating_add(bytes.len() as u64);
-        if end > size {
-            return Err(StoreError::TooLong { sha256: sha256.to_owned(), size });
-        }
         let held = self.partial_len(sha256)?;
-        if offset > held {
-            return Err(StoreError::RangeMismatch { sha256: sha256.to_owned(), offset, received: held });
-        }
-        if end <= held {
-            // A resent range we hold already (the bytes are the same: content addressed).
+        let Some(skip) = bytes_to_write(sha256, offset, bytes.len(), size, held)? else {
             return Ok(held);
-        }
-        let skip = usize::try_from(held - offset).unwrap_or(usize::MAX);
+        };
         let new = &bytes[skip..];
+        let end = held + new.len() as u64;
         let mut f = OpenOptions::new().create(true).append(true).open(self.partial_path(sha256)).map_err(io("cannot open a partial upload"))?;
         if let Err(e) = f.write_all(new) {
             self.running().remove(sha256);

@@ -122,9 +122,10 @@ fn apply(
         }
         // Whatever a broken online upload left is completed from offset 0:
         // bytes already held are skipped, the rest appended.
-        store.append_upload(terminal, id, &part.sha256, 0, bytes)?;
+        store.append_upload(&part.sha256, status.size, 0, bytes)?;
         store.finish_upload(&part.sha256)?;
     }
     let (case_number, opened) = store.commit(terminal, id)?;
+    let opened = opened.is_some();
     Ok(if opened || put == PutOutcome::Stored { RecordOutcome::Stored(case_number) } else { RecordOutcome::AlreadyHeld(case_number) })
 }

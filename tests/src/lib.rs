@@ -5,4 +5,5 @@
 pub mod netns;
 pub mod pg;
 pub mod province;
+pub mod s3_count;
 pub mod sync_fixtures;

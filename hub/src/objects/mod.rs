@@ -5,6 +5,7 @@
 //! hub instance shares. Both keep the same names: `ab/<sha256>` complete,
 //! `partial/<sha256>…` while uploading, `updates/<sha256>.tar`.
 
+pub(crate) mod range;
 pub mod s3;
 
 use std::path::{Path, PathBuf};

@@ -27,6 +27,7 @@ use tokio::runtime::Runtime;
 
 use model::protocol::PutOutcome;
 
+use super::range::bytes_to_write;
 use crate::store::StoreError;
 
 /// Below this an attachment is written with one PUT; above, in 8 MiB parts.
@@ -287,18 +288,11 @@ impl S3Objects {
     }
 
     pub fn append(&self, sha256: &str, offset: u64, bytes: &[u8], size: u64) -> Result<u64, StoreError> {
-        let end = offset.saturating_add(bytes.len() as u64);
-        if end > size {
-            return Err(StoreError::TooLong { sha256: sha256.to_owned(), size });
-        }
         let held = self.partial_len(sha256)?;
-        if offset > held {
-            return Err(StoreError::RangeMismatch { sha256: sha256.to_owned(), offset, received: held });
-        }
-        if end <= held {
+        let Some(skip) = bytes_to_write(sha256, offset, bytes.len(), size, held)? else {
             return Ok(held);
-        }
-        let skip = usize::try_from(held - offset).unwrap_or(usize::MAX);
+        };
+        let end = held + (bytes.len() - skip) as u64;
         let payload = PutPayload::from(bytes[skip..].to_vec());
         let (store, path, err) = (self.store.clone(), self.chunk_path(sha256, held), self.err("cannot write a partial upload"));
         self.wait(async move { store.put(&path, payload).await.map(drop).map_err(err) })?;

@@ -46,6 +46,17 @@ where
     }
 }
 
+impl PgStore {
+    /// [`upload_size`] on a pooled connection, its statement prepared.
+    fn size_of_upload(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<u64, StoreError> {
+        let mut client = self.pool.get()?;
+        self.pool.wait(async {
+            let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
+            upload_size(&*client, &lookup, terminal, id, sha256).await
+        })
+    }
+}
+
 impl SubmissionStore for PgStore {
     fn put_submission(&self, sub: &NewSubmission<'_>) -> Result<PutOutcome, StoreError> {
         if sub.terminal_id.is_empty() {
@@ -156,24 +167,17 @@ impl SubmissionStore for PgStore {
     }
 
     fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
-        let mut client = self.pool.get()?;
-        let size = self.pool.wait(async {
-            let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
-            upload_size(&*client, &lookup, terminal, id, sha256).await
-        })?;
-        let complete = self.blobs.exists(sha256)?;
+        let (size, complete) = self.upload_target(terminal, id, sha256)?;
         let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
         Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
     }
 
-    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
-        let size = {
-            let mut client = self.pool.get()?;
-            self.pool.wait(async {
-                let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
-                upload_size(&*client, &lookup, terminal, id, sha256).await
-            })?
-        };
+    fn upload_target(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<(u64, bool), StoreError> {
+        let size = self.size_of_upload(terminal, id, sha256)?;
+        Ok((size, self.blobs.exists(sha256)?))
+    }
+
+    fn append_upload(&self, sha256: &str, size: u64, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
         if self.blobs.exists(sha256)? {
             return Ok(size);
         }
@@ -188,19 +192,8 @@ impl SubmissionStore for PgStore {
         self.blobs.whole_limit()
     }
 
-    fn put_whole_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
-        let size = {
-            let mut client = self.pool.get()?;
-            self.pool.wait(async {
-                let lookup = client.prepared(UPLOAD_SIZE_SQL).await?;
-                upload_size(&*client, &lookup, terminal, id, sha256).await
-            })?
-        };
-        if bytes.len() as u64 != size {
-            // Not the whole attachment after all: the chunked path's checks decide.
-            self.append_upload(terminal, id, sha256, 0, &bytes)?;
-            return self.finish_upload(sha256);
-        }
+    fn put_whole_upload(&self, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        // Hashed, then one PUT (a bucket) or one write and rename (a folder).
         self.blobs.put_whole(sha256, bytes)
     }
 
@@ -208,7 +201,7 @@ impl SubmissionStore for PgStore {
         self.blobs.finish(sha256)
     }
 
-    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, Option<String>), StoreError> {
         let mut client = self.pool.get()?;
         self.pool.wait(async {
             let [owned, referenced, drawn, draw, open_case, case_event, mark_committed, envelope_of, insert_part, case_of] = client.prepared_all([
@@ -220,7 +213,7 @@ impl SubmissionStore for PgStore {
                      ON CONFLICT (terminal_id, submission_id) DO NOTHING",
                 "INSERT INTO case_events (case_number, status, actor, at) VALUES ($1, 'received', $2, now())",
                 "UPDATE submissions SET committed = TRUE WHERE terminal_id = $1 AND id = $2",
-                "SELECT body FROM submissions WHERE terminal_id = $1 AND id = $2",
+                "SELECT body, item_code FROM submissions WHERE terminal_id = $1 AND id = $2",
                 "INSERT INTO case_parts (case_number, bundle_case, position, item_code, status, updated_at) VALUES ($1, $2, $3, $4, 'received', now())
                          ON CONFLICT (case_number) DO NOTHING",
                 "SELECT case_number FROM cases WHERE terminal_id = $1 AND submission_id = $2",
@@ -274,9 +267,12 @@ impl SubmissionStore for PgStore {
                 async { tx.query_one(&case_of, &[&terminal, &sid]).await },
             );
             let (opened, stored): (u64, String) = (opened?, stored?.try_get(0)?);
+            let mut item_code = None;
             if opened == 1 {
                 // A bundle filing: a case per part, from the envelope's clear header.
-                let body: Vec<u8> = body?.try_get(0)?;
+                let body = body?;
+                item_code = Some(body.try_get::<_, String>(1)?);
+                let body: Vec<u8> = body.try_get(0)?;
                 let env = model::seal::SealedEnvelope::from_bytes(&body)
                     .map_err(|_| StoreError::Corrupt(format!("the envelope of case {fresh} no longer parses")))?;
                 let parts: Vec<(String, i32, &str)> = env
@@ -303,7 +299,7 @@ impl SubmissionStore for PgStore {
                 parted?;
             }
             tx.commit().await?;
-            Ok((parse_case_number(&stored)?, opened == 1))
+            Ok((parse_case_number(&stored)?, item_code))
         })
     }
 

@@ -157,8 +157,12 @@ impl SubmissionStore for SqliteStore {
         self.do_upload_status(terminal, id, sha256)
     }
 
-    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
-        self.do_append_upload(terminal, id, sha256, offset, bytes)
+    fn upload_target(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<(u64, bool), StoreError> {
+        self.do_upload_target(terminal, id, sha256)
+    }
+
+    fn append_upload(&self, sha256: &str, size: u64, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
+        self.do_append_upload(sha256, size, offset, bytes)
     }
 
     fn truncate_upload(&self, sha256: &str, offset: u64) -> Result<(), StoreError> {
@@ -169,7 +173,7 @@ impl SubmissionStore for SqliteStore {
         self.do_finish_upload(sha256)
     }
 
-    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, Option<String>), StoreError> {
         self.do_commit(terminal, id)
     }
 

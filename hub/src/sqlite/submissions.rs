@@ -85,22 +85,21 @@ impl SqliteStore {
     }
 
     pub(super) fn do_upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError> {
-        let conn = self.pool.get()?;
-        let size = super::diagnostics::upload_size(&conn, terminal, id, sha256)?;
-        let complete = self.kept(&conn, sha256)?;
+        let (size, complete) = self.do_upload_target(terminal, id, sha256)?;
         let received = if complete { size } else { self.blobs.partial_len(sha256)?.min(size) };
         Ok(UploadStatus { sha256: sha256.to_owned(), size, received, complete })
     }
 
-    pub(super) fn do_append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
-        let size = {
-            let conn = self.pool.get()?;
-            let size = super::diagnostics::upload_size(&conn, terminal, id, sha256)?;
-            if self.kept(&conn, sha256)? {
-                return Ok(size);
-            }
-            size
-        };
+    pub(super) fn do_upload_target(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<(u64, bool), StoreError> {
+        let conn = self.pool.get()?;
+        let size = super::diagnostics::upload_size(&conn, terminal, id, sha256)?;
+        Ok((size, self.kept(&conn, sha256)?))
+    }
+
+    pub(super) fn do_append_upload(&self, sha256: &str, size: u64, offset: u64, bytes: &[u8]) -> Result<u64, StoreError> {
+        if self.kept(&*self.pool.get()?, sha256)? {
+            return Ok(size);
+        }
         self.blobs.append(sha256, offset, bytes, size)
     }
 
@@ -118,7 +117,7 @@ impl SqliteStore {
         self.blobs.finish(sha256)
     }
 
-    pub(super) fn do_commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError> {
+    pub(super) fn do_commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, Option<String>), StoreError> {
         let _one = self.write_gate();
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -157,19 +156,22 @@ impl SqliteStore {
              ON CONFLICT(terminal_id, submission_id) DO NOTHING",
             params![fresh.as_str(), terminal, sid, status_to_str(CaseStatus::Received), now],
         )?;
+        let mut item_code = None;
         if opened == 1 {
             tx.execute(
                 "INSERT INTO case_events (case_number, status, actor, at) VALUES (?1, 'received', ?2, ?3)",
                 params![fresh.as_str(), format!("terminal {terminal}"), now],
             )?;
             tx.execute("UPDATE submissions SET committed = 1 WHERE terminal_id = ?1 AND id = ?2", params![terminal, sid])?;
-            let body: Vec<u8> = tx.query_row("SELECT body FROM submissions WHERE terminal_id = ?1 AND id = ?2", params![terminal, sid], |r| r.get(0))?;
+            let (body, item): (Vec<u8>, String) =
+                tx.query_row("SELECT body, item_code FROM submissions WHERE terminal_id = ?1 AND id = ?2", params![terminal, sid], |r| Ok((r.get(0)?, r.get(1)?)))?;
             super::bundles::open_parts(&tx, fresh.as_str(), &body, &now)?;
+            item_code = Some(item);
         }
         let stored: String =
             tx.query_row("SELECT case_number FROM cases WHERE terminal_id = ?1 AND submission_id = ?2", params![terminal, sid], |r| r.get(0))?;
         tx.commit()?;
-        Ok((parse_case_number(&stored)?, opened == 1))
+        Ok((parse_case_number(&stored)?, item_code))
     }
 
     pub(super) fn do_sweep(&self, uncommitted_before: OffsetDateTime, partial_before: OffsetDateTime) -> Result<SweepReport, StoreError> {

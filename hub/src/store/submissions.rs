@@ -66,9 +66,20 @@ pub trait SubmissionStore: Send + Sync {
     /// How much of attachment `sha256` of submission `id` (sent by `terminal`) is held.
     fn upload_status(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<UploadStatus, StoreError>;
 
+    /// The size of the upload `terminal` may make of `sha256` under `id`
+    /// (an attachment its submission references, or an announced
+    /// diagnostics bundle), refused as [`Self::upload_status`] refuses, and
+    /// whether it is complete already: the status without the bytes held
+    /// of a partial (in a bucket, a HEAD and no LIST).
+    fn upload_target(&self, terminal: &str, id: SubmissionId, sha256: &str) -> Result<(u64, bool), StoreError>;
+
     /// Appends bytes at `offset` (≤ the bytes held; bytes already held are
-    /// skipped, so a resent range is harmless). Returns the bytes held after.
-    fn append_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, StoreError>;
+    /// skipped, so a resent range is harmless) to an upload of `size`
+    /// bytes, the size [`Self::upload_status`] or [`Self::upload_target`]
+    /// answered for the terminal's request (which checked that the upload
+    /// is the terminal's to make; a referenced size never changes): not
+    /// looked up again per chunk. Returns the bytes held after.
+    fn append_upload(&self, sha256: &str, size: u64, offset: u64, bytes: &[u8]) -> Result<u64, StoreError>;
 
     /// Drops held bytes from `offset` on (a request whose body turned out
     /// not to be what it signed).
@@ -88,19 +99,21 @@ pub trait SubmissionStore: Send + Sync {
         0
     }
 
-    /// Keeps an attachment that arrived whole (`bytes` is all of it): like
+    /// Keeps an attachment that arrived whole (`bytes` is all of it, of the
+    /// size [`Self::upload_target`] answered for the terminal's request): like
     /// [`Self::append_upload`] from 0 then [`Self::finish_upload`], with the
-    /// same checks (referenced by the terminal's submission, no longer than
-    /// announced, the hash before the name: short bytes fail it), in one
-    /// call so a store may write it once.
-    fn put_whole_upload(&self, terminal: &str, id: SubmissionId, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
-        self.append_upload(terminal, id, sha256, 0, &bytes)?;
+    /// same check (the hash before the name: other bytes fail it), in one
+    /// call so a store may write it once. Stored again if it was complete
+    /// (the same bytes under the same name).
+    fn put_whole_upload(&self, sha256: &str, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        self.append_upload(sha256, bytes.len() as u64, 0, &bytes)?;
         self.finish_upload(sha256)
     }
 
     /// Opens the case for a submission, or returns the one already opened;
-    /// true when this call opened it.
-    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, bool), StoreError>;
+    /// with the submission's item code when this call opened it (what the
+    /// platform connector is told, without reading the case back).
+    fn commit(&self, terminal: &str, id: SubmissionId) -> Result<(CaseNumber, Option<String>), StoreError>;
 
     /// The sealed manifest `terminal` sent under `id`, as stored (the hub
     /// opens it with the platform key to tell the platform what the filing

@@ -7,20 +7,60 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::Duration;
 
 use model::submission::AttachmentRef;
 use reqwest::{Method, StatusCode};
 
 use super::common::{child_run, file_sealed, hub_process, pg_server, platform_key, seal, submission, Api};
+use hub::{Hub, Store};
 use testkit::garage::Garage;
+
+/// What each test here starts from: its own PostgreSQL and Garage on
+/// loopback and a folder (a hub's signing key, logs, backups). None in a
+/// child run of the PostgreSQL suite (`postgres.rs`), which runs none of these.
+struct Province {
+    pg: testkit::pg::PgServer,
+    garage: Garage,
+    dir: tempfile::TempDir,
+}
+
+impl Province {
+    fn start() -> Option<Province> {
+        if child_run() {
+            return None;
+        }
+        Some(Province { pg: pg_server(), garage: Garage::start().unwrap(), dir: tempfile::tempdir().unwrap() })
+    }
+
+    /// A fresh database's URL.
+    fn database(&self) -> String {
+        self.pg.create_database().unwrap()
+    }
+
+    /// A store over the database `url` with its objects under `prefix` in the bucket.
+    async fn store(&self, url: &str, prefix: &str) -> Arc<dyn Store> {
+        let (url, objects) = (url.to_owned(), self.garage.url(prefix));
+        tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&url), Some(Path::new(&objects)))).await.unwrap().unwrap()
+    }
+
+    /// The signing key in the folder under `name` (made once).
+    fn signing_key(&self, name: &str) -> Arc<model::auth::SigningKey> {
+        Arc::new(hub::signing::load_or_create(&self.dir.path().join(name)).unwrap())
+    }
+
+    /// A hub on loopback over `store`, signing with `key`.
+    async fn hub(store: Arc<dyn Store>, key: &Arc<model::auth::SigningKey>) -> Hub {
+        let options = hub::HubOptions { signing_key: Some(key.clone()), ..hub::HubOptions::default() };
+        Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, options).await.unwrap()
+    }
+}
 
 #[test]
 fn the_store_tests_pass_on_postgresql_with_objects_in_s3() {
-    if child_run() {
-        return; // a child run
-    }
-    super::postgres::run_store_suite(&pg_server(), Some(&Garage::start().unwrap()));
+    let Some(p) = Province::start() else { return };
+    super::postgres::run_store_suite(&p.pg, Some(&p.garage));
 }
 
 struct Killed(Child);
@@ -45,22 +85,17 @@ async fn received(api: &Api, id: model::SubmissionId, sha: &str) -> model::proto
 /// second attachment with one byte changed is refused and leaves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance() {
-    if child_run() {
-        return;
-    }
-    let (pg, garage) = (pg_server(), Garage::start().unwrap());
-    let url = pg.create_database().unwrap();
-    let objects = garage.url("kill-test");
-    let dir = tempfile::tempdir().unwrap();
+    let Some(p) = Province::start() else { return };
+    let (url, objects) = (p.database(), p.garage.url("kill-test"));
     let terminal = super::common::random_key();
     {
-        let store = hub::open_store_blocking(Path::new(&url), Some(Path::new(&objects))).unwrap();
+        let store = p.store(&url, "kill-test").await;
         let t = hub::NewTerminal { id: "GS-0001".into(), public_key: terminal.public_key(), village_code: None, label: None };
-        store.add_terminal(&t, time::OffsetDateTime::now_utc()).unwrap();
+        tokio::task::spawn_blocking(move || store.add_terminal(&t, time::OffsetDateTime::now_utc())).await.unwrap().unwrap();
     }
     let (pa, pb) = (testkit::ports::free_port().unwrap(), testkit::ports::free_port().unwrap());
-    let a_proc = Killed(hub_process(&url, &objects, dir.path(), pa));
-    let _b_proc = Killed(hub_process(&url, &objects, dir.path(), pb));
+    let a_proc = Killed(hub_process(&url, &objects, p.dir.path(), pa));
+    let _b_proc = Killed(hub_process(&url, &objects, p.dir.path(), pb));
     let a = Api { key: terminal.clone(), ..Api::at(&format!("http://127.0.0.1:{pa}"), "GS-0001") };
     let b = Api { key: terminal, ..Api::at(&format!("http://127.0.0.1:{pb}"), "GS-0001") };
 
@@ -131,22 +166,15 @@ async fn an_upload_whose_instance_is_killed_mid_way_resumes_on_another_instance(
 async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
     use hub::StatusChange;
     use model::CaseStatus;
-    if child_run() {
-        return;
-    }
-    let (pg, garage) = (pg_server(), Garage::start().unwrap());
-    let url = pg.create_database().unwrap();
-    let objects = garage.url("results");
-    let dir = tempfile::tempdir().unwrap();
-    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let Some(p) = Province::start() else { return };
+    let url = p.database();
+    let key = p.signing_key("signing.key");
     let mut hubs = Vec::new();
     let mut stores = Vec::new();
     for _ in 0..2 {
-        let (u, o) = (url.clone(), objects.clone());
-        let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&u), Some(Path::new(&o)))).await.unwrap().unwrap();
+        let store = p.store(&url, "results").await;
         stores.push(store.clone());
-        let options = hub::HubOptions { signing_key: Some(key.clone()), ..hub::HubOptions::default() };
-        hubs.push(hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, options).await.unwrap());
+        hubs.push(Province::hub(store, &key).await);
     }
     let a = Api::new(&hubs[0], "GS-0001");
     a.register(&hubs[0]).await;
@@ -154,11 +182,11 @@ async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
     let (_, case) = super::common::file_case(&a).await;
     let pdf = [b"%PDF-1.7 residence certificate ".as_slice(), &[0x5a; 70_000]].concat();
     let store = stores[0].clone();
-    let (n, p) = (case.as_str().to_owned(), pdf.clone());
+    let (n, doc) = (case.as_str().to_owned(), pdf.clone());
     tokio::task::spawn_blocking(move || {
         let now = time::OffsetDateTime::now_utc();
         store.set_case_status(&n, &StatusChange { to: CaseStatus::Accepted, reason: None, result: None, actor: "clerk" }, now)?;
-        store.set_case_status(&n, &StatusChange { to: CaseStatus::Done, reason: None, result: Some(("application/pdf", &p)), actor: "clerk" }, now)
+        store.set_case_status(&n, &StatusChange { to: CaseStatus::Done, reason: None, result: Some(("application/pdf", &doc)), actor: "clerk" }, now)
     })
     .await
     .unwrap()
@@ -187,11 +215,8 @@ async fn a_result_document_goes_to_the_bucket_and_another_instance_serves_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_nothing() {
     use super::common::spawn_hub;
-    if child_run() {
-        return;
-    }
-    let (pg, garage) = (pg_server(), Garage::start().unwrap());
-    let dir = tempfile::tempdir().unwrap();
+    let Some(p) = Province::start() else { return };
+    let dir = &p.dir;
     let pilot = spawn_hub(dir.path(), hub::HubOptions::default()).await;
     let api = Api::new(&pilot, "GS-0001");
     api.register(&pilot).await;
@@ -210,17 +235,14 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
             .output()
             .unwrap()
     };
-    let url = pg.create_database().unwrap();
-    let objects = garage.url("moved");
+    let (url, objects) = (p.database(), p.garage.url("moved"));
     let out = migrate(&url, &objects);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("cases\t1") && printed.contains("attachment files\t1"), "{printed}");
 
-    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("hub.db.signing.key")).unwrap());
-    let (u, o) = (url.clone(), objects.clone());
-    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&u), Some(Path::new(&o)))).await.unwrap().unwrap();
-    let province = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
+    let key = p.signing_key("hub.db.signing.key");
+    let province = Province::hub(p.store(&url, "moved").await, &key).await;
     let moved = Api { key: api.key.clone(), ..Api::at(&province.base_url(), "GS-0001") };
     assert_eq!(moved.put_manifest(sub.id, body).await.status(), StatusCode::OK, "already held");
     let status = received(&moved, sub.id, &part.sha256).await;
@@ -236,7 +258,7 @@ async fn a_pilot_moves_into_postgresql_and_a_bucket_and_its_terminal_notices_not
     let mut damaged = std::fs::read(&blob).unwrap();
     damaged[10] ^= 1;
     std::fs::write(&blob, damaged).unwrap();
-    let out = migrate(&pg.create_database().unwrap(), &garage.url("damaged"));
+    let out = migrate(&p.database(), &p.garage.url("damaged"));
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("does not hash to its name"), "{said}");
@@ -253,19 +275,12 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     use super::common::{nonce, Tamper};
     use hub::StatusChange;
     use model::CaseStatus;
-    if child_run() {
-        return;
-    }
-    let (pg, garage) = (pg_server(), Garage::start().unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
-    let open = |url: String, objects: String| async move {
-        tokio::task::spawn_blocking(move || hub::open_store_blocking(Path::new(&url), Some(Path::new(&objects)))).await.unwrap().unwrap()
-    };
-    let url = pg.create_database().unwrap();
-    let store = open(url.clone(), garage.url("live")).await;
-    let options = || hub::HubOptions { signing_key: Some(key.clone()), ..hub::HubOptions::default() };
-    let live = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store.clone(), options()).await.unwrap();
+    let Some(p) = Province::start() else { return };
+    let (dir, garage) = (&p.dir, &p.garage);
+    let key = p.signing_key("signing.key");
+    let url = p.database();
+    let store = p.store(&url, "live").await;
+    let live = Province::hub(store.clone(), &key).await;
     let api = Api::new(&live, "GS-0001");
     api.register(&live).await;
     let scan = vec![5u8; 80_000];
@@ -273,11 +288,11 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     let (sealed, case) = file_sealed(&api, &platform_key(), &sub, &scan).await;
     let (body, part) = (sealed.envelope.to_bytes(), &sealed.attachments[0]);
     let pdf = b"%PDF-1.7 certificate".to_vec();
-    let (n, p) = (case.case_number.as_str().to_owned(), pdf.clone());
+    let (n, doc) = (case.case_number.as_str().to_owned(), pdf.clone());
     tokio::task::spawn_blocking(move || {
         let now = time::OffsetDateTime::now_utc();
         store.set_case_status(&n, &StatusChange { to: CaseStatus::Accepted, reason: None, result: None, actor: "clerk" }, now)?;
-        store.set_case_status(&n, &StatusChange { to: CaseStatus::Done, reason: None, result: Some(("application/pdf", &p)), actor: "clerk" }, now)
+        store.set_case_status(&n, &StatusChange { to: CaseStatus::Done, reason: None, result: Some(("application/pdf", &doc)), actor: "clerk" }, now)
     })
     .await
     .unwrap()
@@ -295,12 +310,12 @@ async fn a_hub_restored_from_pg_dump_and_a_bucket_copy_still_knows_its_terminals
     live.shutdown().await.unwrap();
 
     // Restore into a new database and a new place in the bucket.
-    let restored_url = pg.create_database().unwrap();
+    let restored_url = p.database();
     let out = Command::new(testkit::pg::tool("pg_restore").unwrap()).args(["--no-owner", "-d"]).arg(&restored_url).arg(&dump).output().unwrap();
     assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
     let out = garage.rclone().unwrap().arg("copy").arg(&backup).arg(garage.rclone_path("restored")).output().unwrap();
     assert!(out.status.success(), "rclone: {}", String::from_utf8_lossy(&out.stderr));
-    let restored = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), open(restored_url, garage.url("restored")).await, options()).await.unwrap();
+    let restored = Province::hub(p.store(&restored_url, "restored").await, &key).await;
     let back = Api { key: api.key.clone(), ..Api::at(&restored.base_url(), "GS-0001") };
     assert_eq!(back.put_manifest(sub.id, body).await.status(), StatusCode::OK, "already held");
     assert!(received(&back, sub.id, &part.sha256).await.complete);

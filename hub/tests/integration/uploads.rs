@@ -181,7 +181,7 @@ async fn bytes_all_held_but_unchecked_are_finished_by_the_next_put() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, api) = start(dir.path()).await;
     let (id, part) = manifest_with_attachment(&api, 20_000).await;
-    hub.store().append_upload("GS-0001", id, &part.sha256, 0, &part.bytes).unwrap();
+    hub.store().append_upload(&part.sha256, part.bytes.len() as u64, 0, &part.bytes).unwrap();
     let s = status(&api, id, &part.sha256).await;
     assert_eq!((s.received, s.complete), (part.bytes.len() as u64, false));
     let resp = api.put_attachment(id, &part.sha256, Vec::new()).await;

@@ -578,7 +578,8 @@ async fn an_upload_whose_last_bytes_arrived_unchecked_is_finished_not_quarantine
     hub.store()
         .put_submission(&hub::NewSubmission { id: sub.id, terminal_id: "T-0001", item_code: "620000RS0001", body: &copy.envelope, body_sha256: &body_sha, attachments: parts, quota: None, applicant: None })
         .unwrap();
-    hub.store().append_upload("T-0001", sub.id, &copy.attachments[0].sha256, 0, &copy.attachments[0].bytes).unwrap();
+    let bytes = &copy.attachments[0].bytes;
+    hub.store().append_upload(&copy.attachments[0].sha256, bytes.len() as u64, 0, bytes).unwrap();
     // That was an earlier attempt of this terminal, which then died.
     rusqlite::Connection::open(dir.path().join("outbox.db"))
         .unwrap()

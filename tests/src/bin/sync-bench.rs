@@ -17,6 +17,9 @@
 //! bench from Debian's package, durable settings; PostgreSQL + S3 with
 //! Garage on loopback, started by the bench as the tests start it), the
 //! median and range per backend, and the load average before and after.
+//! Each S3 phase sends bytes of its own (Garage stores a block once by its
+//! hash). `--count-s3` counts every S3 request through a proxy
+//! (`tests::s3_count`) and prints them per filing and phase.
 //!
 //! `heartbeats`: the `hub` binary (release, next to this one) with T
 //! registered terminals; signed heartbeats are prepared first, then sent
@@ -41,6 +44,7 @@ use model::submission::sha256_hex;
 use offline_cache::{DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
 use testkit::garage::Garage;
 use testkit::pg::PgServer;
+use tests::s3_count::S3Counter;
 use tests::sync_fixtures::Rng;
 
 #[derive(Debug, Parser)]
@@ -68,6 +72,12 @@ enum What {
         /// created in it per round.
         #[arg(long)]
         postgres_port: Option<u16>,
+        /// Beside a bucket: route the hub's and the baseline's S3 requests
+        /// through a counting proxy (`tests::s3_count`) and print, per
+        /// round, each kind of request per filing and its time. For
+        /// profiling: the extra hop slows both phases.
+        #[arg(long)]
+        count_s3: bool,
     },
     Heartbeats {
         #[arg(long, default_value_t = 50)]
@@ -83,7 +93,7 @@ fn main() -> Result<()> {
     offline_cache::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     match Args::parse().what {
-        What::Throughput { filings, size, rounds, backend, postgres_port } => {
+        What::Throughput { filings, size, rounds, backend, postgres_port, count_s3 } => {
             let backends: &[Backend] = match backend {
                 BackendArg::Sqlite => &[Backend::Sqlite],
                 BackendArg::Postgres => &[Backend::Postgres],
@@ -93,7 +103,11 @@ fn main() -> Result<()> {
             };
             // One server of each kind for the run; a fresh database and
             // bucket prefix per round (the filings are the same each round).
-            let servers = Servers::start(backends, postgres_port)?;
+            let mut servers = Servers::start(backends, postgres_port)?;
+            if count_s3 {
+                let upstream = servers.garage.as_ref().context("--count-s3 needs a bucket: --backend postgres+s3 or all")?.endpoint();
+                servers.counter = Some(S3Counter::start(&upstream)?);
+            }
             println!("load average before: {}", load_average());
             let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
             // Rounds alternate backends, so both meet the same machine.
@@ -179,13 +193,15 @@ struct Servers {
     pg_port: Option<u16>,
     /// Garage (`testkit`'s, as the tests and `sync-faults --province` start it).
     garage: Option<Garage>,
+    /// `--count-s3`: the proxy every S3 request goes through.
+    counter: Option<S3Counter>,
 }
 
 impl Servers {
     fn start(backends: &[Backend], pg_port: Option<u16>) -> Result<Servers> {
         let pg = (pg_port.is_none() && backends.iter().any(|b| *b != Backend::Sqlite)).then(PgServer::start).transpose()?;
         let garage = backends.contains(&Backend::PostgresS3).then(Garage::start).transpose()?;
-        Ok(Servers { pg, pg_port, garage })
+        Ok(Servers { pg, pg_port, garage, counter: None })
     }
 
     /// A fresh database: its URL.
@@ -199,7 +215,23 @@ impl Servers {
 
     /// The bucket's `s3://` URL with objects under `prefix`.
     fn bucket(&self, prefix: &str) -> Result<String> {
-        Ok(self.garage.as_ref().context("no Garage started")?.url(prefix))
+        let garage = self.garage.as_ref().context("no Garage started")?;
+        let url = garage.url(prefix);
+        Ok(match &self.counter {
+            Some(c) => url.replace(&garage.endpoint(), &c.endpoint()),
+            None => url,
+        })
+    }
+
+    /// `--count-s3`: what the proxy saw since the last call, per filing
+    /// (printed for a backend with a bucket).
+    fn s3_counted(&self, backend: Backend, phase: &str, filings: u64) {
+        if let Some(c) = self.counter.as_ref().filter(|_| backend == Backend::PostgresS3) {
+            println!("  S3 requests, {phase}:");
+            for line in S3Counter::summary(&c.take(), filings) {
+                println!("    {line}");
+            }
+        }
     }
 }
 
@@ -281,15 +313,13 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
     // Like `curl -T file`: the plain upload reads each payload from a file, as
     // the terminal reads its own from the outbox.
     let files = dir.path().join("payloads");
-    std::fs::create_dir_all(&files)?;
-    for (i, p) in payloads.iter().enumerate() {
-        std::fs::write(files.join(i.to_string()), p)?;
-    }
+    write_payloads(&files, &payloads, 0)?;
     // Both timed phases start with no dirty pages waiting for the disk: the
     // setup above wrote hundreds of megabytes.
     flush_dirty();
 
     let hub = start_hub(backend, servers, round, dir.path(), platform.clone()).await?;
+    servers.s3_counted(backend, "hub start", filings);
     let identity = DeviceIdentity::generate("GS-BENCH-0001")?;
     hub.register_terminal(NewTerminal { id: "GS-BENCH-0001".into(), public_key: identity.public_key(), village_code: None, label: None }).await?;
     let client = SyncClient::with_config(&hub.base_url(), identity, SyncConfig { batch_size: 1000, ..SyncConfig::default() })?;
@@ -307,6 +337,7 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
     let sync_cpu = cpu_secs() - cpu;
     mark("sync ends");
     hub.shutdown().await?;
+    servers.s3_counted(backend, "sync", filings);
 
     let mb = total as f64 / 1e6;
     let (sink, direct_mbps) = match backend {
@@ -316,13 +347,35 @@ async fn throughput(backend: Backend, servers: &Servers, round: u32, filings: u6
             (Sink::Folder(folder), None)
         }
         Backend::PostgresS3 => {
+            // Garage keeps each 1 MiB block once, by its hash: bytes the
+            // sync stored already would cost the baseline no block writes
+            // (nor compression). Each phase sends bytes of its own.
+            write_payloads(&files, &payloads, 1)?;
             let direct = direct_s3(&servers.bucket(&format!("direct-{round}"))?, &files, payloads.len()).await?;
+            servers.s3_counted(backend, "direct S3 PUTs", filings);
+            write_payloads(&files, &payloads, 2)?;
             let (s3, prefix) = bucket_client(&servers.bucket(&format!("plain-{round}"))?)?;
             (Sink::Bucket(s3, prefix), Some(mb / direct))
         }
     };
     let (plain_secs, plain_cpu) = plain_upload(sink, &files, payloads.len()).await?;
+    servers.s3_counted(backend, "plain upload", filings);
     Ok(Round { sync_mbps: mb / sync_secs, plain_mbps: mb / plain_secs, direct_mbps, sync_cpu, plain_cpu })
+}
+
+/// Writes each payload to `dir/<i>`; with a nonzero `tag`, every 4096th
+/// byte XORed with it: the same sizes and work, but no block (of any size
+/// from 4 KiB) that an object store deduplicating by hash already holds.
+fn write_payloads(dir: &std::path::Path, payloads: &[Vec<u8>], tag: u8) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (i, p) in payloads.iter().enumerate() {
+        let mut p = p.clone();
+        if tag != 0 {
+            p.iter_mut().step_by(4096).for_each(|b| *b ^= tag);
+        }
+        std::fs::write(dir.join(i.to_string()), p)?;
+    }
+    Ok(())
 }
 
 /// Where the plain upload's server keeps each body.

@@ -4,14 +4,16 @@
 //! loopback, started and stopped by the bench). It asserts that each ran
 //! and printed its ratio against its own baseline, never a timing (the
 //! figures are in tests/README.md). Fails when PostgreSQL or Garage is
-//! missing (`./dev test` installs both).
+//! missing (`./dev test` installs both). With `--count-s3`: the S3
+//! requests are counted, and a synced attachment is one S3 PUT, as it is
+//! for the plain upload (which also PUTs each envelope).
 
 use std::process::Command;
 
 #[test]
 fn sync_bench_throughput_prints_a_ratio_for_sqlite_postgresql_and_postgresql_with_s3() {
     let out = Command::new(env!("CARGO_BIN_EXE_sync-bench"))
-        .args(["throughput", "--rounds", "1", "--filings", "3", "--size", "300000"])
+        .args(["throughput", "--rounds", "1", "--filings", "3", "--size", "300000", "--count-s3"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -27,4 +29,14 @@ fn sync_bench_throughput_prints_a_ratio_for_sqlite_postgresql_and_postgresql_wit
         let median: f64 = ratio.split_whitespace().next().and_then(|r| r.parse().ok()).unwrap_or_else(|| panic!("{backend}: {ratio}"));
         assert!(median > 0.0, "{backend}: {ratio}");
     }
+    // Per phase, the kinds of S3 request the proxy saw (counts, not times).
+    let phase = |name: &str| -> Vec<&str> {
+        let head = format!("  S3 requests, {name}:");
+        stdout.lines().skip_while(|l| *l != head).skip(1).take_while(|l| l.starts_with("    ")).map(str::trim).collect()
+    };
+    let sync = phase("sync");
+    assert!(sync.iter().any(|l| l.starts_with("PUT object    1.00 per filing")), "one PUT per synced attachment: {sync:?}");
+    assert!(!sync.iter().any(|l| l.contains("partial") && !l.starts_with("LIST")), "no partial chunk written or read: {sync:?}");
+    let plain = phase("plain upload");
+    assert!(plain.iter().any(|l| l.starts_with("PUT object    2.00 per filing")), "the baseline PUTs envelope and attachment: {plain:?}");
 }
