@@ -37,6 +37,16 @@ async fn beat(api: &Api, report: Option<(&str, UpdateOutcome)>) -> Option<String
     ack.update.map(|t| t.version)
 }
 
+/// A hub with a pilot terminal, another in the pilot's county (东乡) and
+/// one in Lanzhou.
+async fn pilot_and_two_counties(dir: &std::path::Path) -> (Hub, [Api; 3]) {
+    let hub = super::common::spawn_hub(dir, hub::HubOptions::default()).await;
+    let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
+    let dongxiang = terminal(&hub, "GS-0002", "622926100201").await;
+    let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    (hub, [pilot, dongxiang, lanzhou])
+}
+
 fn rollout(version: &str, stages: &[&str]) -> Rollout {
     Rollout { version: version.into(), stages: stages.iter().map(|s| Stage::parse(s).unwrap()).collect(), open: 0, state: RolloutState::Running, max_failures: 1 }
 }
@@ -44,10 +54,7 @@ fn rollout(version: &str, stages: &[&str]) -> Rollout {
 #[tokio::test]
 async fn the_pilot_goes_first_the_next_stage_follows_and_a_failed_pilot_halts_the_rollout() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions::default()).await;
-    let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
-    let dongxiang = terminal(&hub, "GS-0002", "622926100201").await;
-    let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    let (hub, [pilot, dongxiang, lanzhou]) = pilot_and_two_counties(dir.path()).await;
     let store = hub.store();
     let now = OffsetDateTime::now_utc();
     store.publish_update("0.2.0", &"a".repeat(64), 1000, "ops", now).unwrap();
@@ -95,10 +102,7 @@ async fn the_pilot_goes_first_the_next_stage_follows_and_a_failed_pilot_halts_th
 #[tokio::test]
 async fn stages_that_open_at_once_are_each_audited() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions::default()).await;
-    let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
-    let dongxiang = terminal(&hub, "GS-0002", "622926100201").await;
-    let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    let (hub, [pilot, dongxiang, lanzhou]) = pilot_and_two_counties(dir.path()).await;
     let other = terminal(&hub, "GS-0004", "620502001001").await;
     let store = hub.store();
     let now = OffsetDateTime::now_utc();
