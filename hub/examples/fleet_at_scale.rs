@@ -8,8 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use hub::{FleetQuery, NewTerminal, Store};
-use model::auth::SigningKey;
+use hub::{FleetQuery, Store};
 use model::protocol::{Heartbeat, QueueSnapshot};
 use model::VillageCode;
 use time::OffsetDateTime;
@@ -43,12 +42,11 @@ fn main() -> anyhow::Result<()> {
     };
     let now = OffsetDateTime::now_utc();
     let t = Instant::now();
-    for i in 0..n {
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-        let id = format!("GS-{i:06}");
-        let village = VillageCode::parse(VILLAGES[i % VILLAGES.len()])?;
-        store.add_terminal(&NewTerminal { id: id.clone(), public_key: SigningKey::from_seed(&seed).public_key(), village_code: Some(village), label: None }, now)?;
+    let villages = VILLAGES.iter().map(|v| VillageCode::parse(v)).collect::<Result<Vec<_>, _>>()?;
+    let terminals = hub::simulated::simulated_terminals(n, 1, "GS-", &villages);
+    hub::simulated::register_simulated(store.as_ref(), &terminals, None, now)?;
+    for (i, terminal) in terminals.iter().enumerate() {
+        let id = &terminal.id;
         if i % 3 != 0 {
             let hb = Heartbeat {
                 sent_at: now,
@@ -63,7 +61,7 @@ fn main() -> anyhow::Result<()> {
                 audit: None,
                 update: None,
             };
-            store.record_heartbeat(&id, &hb, now)?;
+            store.record_heartbeat(id, &hb, now)?;
         }
     }
     store.terminals()?; // heartbeats written behind have landed

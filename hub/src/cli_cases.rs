@@ -226,7 +226,7 @@ pub async fn case_cmd(db: &Path, sms: &cli_sms::GatewayArgs, cmd: CaseCmd) -> an
     if let (Some(gw), Some(key_file)) = (sms.gateway()?, key_file) {
         let key = load_platform_key(&key_file)?;
         let blob_dir = BLOB_DIR.get().cloned().flatten();
-        let mut phones = cli_sms::phone_reader(db, blob_dir.as_deref(), store.as_ref(), &key);
+        let mut phones = hub::sms::phone_reader(db, blob_dir.as_deref(), store.as_ref(), &key);
         cli_sms::print_report(&hub::sms::dispatch(store.as_ref(), &gw, &mut *phones, now()).await?);
     }
     Ok(())

@@ -3,13 +3,11 @@
 //! periodic pass over the SMS outbox.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use hub::sms::{dispatch, DispatchReport, PhoneOf};
-use hub::{backoffice, HttpSmsConfig, HttpSmsGateway, HubDb, Store};
+use hub::sms::{dispatch, phone_reader, DispatchReport};
+use hub::{HttpSmsConfig, HttpSmsGateway, Store};
 use model::seal::PlatformSecretKey;
 use zeroize::Zeroizing;
 
@@ -55,15 +53,6 @@ pub enum SmsCmd {
     },
 }
 
-/// The number of a case's villager, from its sealed filing.
-pub fn phone_reader<'a>(db: &'a Path, blob_dir: Option<&'a Path>, store: &'a dyn Store, key: &'a PlatformSecretKey) -> Box<PhoneOf<'a>> {
-    Box::new(move |case| {
-        let hubdb = HubDb::open_any(db, blob_dir).map_err(|e| e.to_string())?;
-        let (_, filing) = backoffice::open_case(&hubdb, store, case.as_str(), key).map_err(|e| e.to_string())?;
-        Ok(backoffice::notification_phone(&filing.submission).map(Zeroizing::new))
-    })
-}
-
 pub fn print_report(r: &DispatchReport) {
     println!(
         "SMS: {} sent, {} waiting for the gateway, {} delivered, {} failed, {} without a number, {} expired",
@@ -89,19 +78,3 @@ pub async fn sms_cmd(db: &Path, blob_dir: Option<&Path>, store: &dyn Store, gate
     Ok(())
 }
 
-/// The serving hub's pass over the outbox, every `every`, when it has both
-/// a gateway and the platform key.
-pub fn spawn_loop(db: PathBuf, blob_dir: Option<PathBuf>, store: Arc<dyn Store>, gateway: HttpSmsGateway, key: Arc<PlatformSecretKey>, every: Duration) {
-    tokio::spawn(async move {
-        loop {
-            let mut phones = phone_reader(&db, blob_dir.as_deref(), store.as_ref(), &key);
-            match dispatch(store.as_ref(), &gateway, &mut *phones, time::OffsetDateTime::now_utc()).await {
-                Ok(r) if r != DispatchReport::default() => tracing::info!(?r, "SMS outbox pass"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "SMS outbox pass failed"),
-            }
-            drop(phones);
-            tokio::time::sleep(every).await;
-        }
-    });
-}

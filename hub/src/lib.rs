@@ -32,6 +32,7 @@ mod key_cache;
 mod rate_limit;
 pub mod terminal_rate;
 pub mod signing;
+pub mod simulated;
 pub mod backoffice;
 pub mod connector;
 pub mod e_license;
@@ -41,6 +42,7 @@ pub mod fleet_outboxes;
 pub mod fleet_rollouts;
 pub mod import;
 pub mod openapi;
+pub mod outbox;
 pub mod progress;
 pub mod rating_forward;
 pub mod result_mail;
@@ -137,7 +139,7 @@ pub async fn serve_until(
         .await;
     sweeper.abort();
     if let Some(m) = mailer {
-        m.abort();
+        m.stop().await;
     }
     served?;
     Ok(())

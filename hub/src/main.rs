@@ -466,20 +466,28 @@ async fn main() -> anyhow::Result<()> {
         terminal_rate: Some(args.terminal_rate),
         ..HubOptions::default()
     };
+    // The outbox loops stop with the hub: nothing is sent after it stopped.
+    let mut outboxes = Vec::new();
     match (args.sms.gateway()?, &options.platform_key) {
-        (Some(gw), Some(key)) => cli_sms::spawn_loop(args.db.clone(), args.blob_dir.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)),
+        (Some(gw), Some(key)) => {
+            outboxes.push(hub::sms::spawn_loop(args.db.clone(), args.blob_dir.clone(), store.clone(), gw, key.clone(), std::time::Duration::from_secs(60)))
+        }
         (Some(_), None) => tracing::warn!("an SMS gateway without the platform key: texts wait for `hub sms send`"),
         _ => tracing::info!("no SMS gateway: no progress texts, and terminals promise none"),
     }
     match (&args.ratings_platform_url, &args.ratings_token_file) {
         (Some(url), Some(token_file)) => {
             let sink = cli_ratings::platform_sink(url, token_file)?;
-            hub::rating_forward::spawn_loop(store.clone(), sink, std::time::Duration::from_secs(60));
+            outboxes.push(hub::rating_forward::spawn_loop(store.clone(), sink, std::time::Duration::from_secs(60)));
         }
         (Some(_), None) => anyhow::bail!("--ratings-platform-url needs --ratings-token-file"),
         _ => tracing::info!("no ratings platform: ratings wait for `hub ratings forward`"),
     }
-    hub::serve_until(listener, store, options, shutdown_signal()).await?;
+    let served = hub::serve_until(listener, store, options, shutdown_signal()).await;
+    for outbox in outboxes {
+        outbox.stop().await;
+    }
+    served?;
     tracing::info!("hub stopped");
     Ok(())
 }

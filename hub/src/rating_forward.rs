@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::connector::{BoxFuture, ConnectorError};
+use crate::outbox::{Nudge, OutboxJob, OutboxLoop, Pass, Schedule};
 use crate::store::{RatingToForward, Store, StoreError};
 
 /// One rating as the platform receives it.
@@ -149,7 +150,7 @@ pub struct ForwardReport {
 /// platform that does not answer (the rest would not get through either).
 pub async fn forward_ratings(store: &dyn Store, sink: &dyn RatingSink, now: OffsetDateTime) -> Result<ForwardReport, StoreError> {
     let mut report = ForwardReport::default();
-    let due = store.ratings_to_forward(200)?;
+    let due = store.ratings_to_forward(BATCH)?;
     for (i, r) in due.iter().enumerate() {
         let body = PlatformRating::of(r);
         match sink.forward(&body).await {
@@ -174,20 +175,35 @@ pub async fn forward_ratings(store: &dyn Store, sink: &dyn RatingSink, now: Offs
     Ok(report)
 }
 
-/// Forwards every `every` for as long as the runtime runs: what `hub` does
-/// when the platform's URL is configured, so no timer is needed beside it.
-/// A failed pass is logged and tried again at the next turn.
-pub fn spawn_loop(store: std::sync::Arc<dyn Store>, sink: HttpRatingSink, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match forward_ratings(store.as_ref(), &sink, OffsetDateTime::now_utc()).await {
-                Ok(r) if r != ForwardReport::default() => {
-                    tracing::info!(sent = r.sent, refused = r.refused, waiting = r.deferred, "ratings to the platform")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "forwarding ratings failed; tried again later"),
+/// How many ratings one pass reads.
+const BATCH: usize = 200;
+
+/// The ratings outbox as an [`OutboxJob`].
+struct RatingsJob<S> {
+    store: std::sync::Arc<dyn Store>,
+    sink: S,
+}
+
+impl<S: RatingSink> OutboxJob for RatingsJob<S> {
+    fn name(&self) -> &'static str {
+        "ratings"
+    }
+
+    fn pass(&self, now: OffsetDateTime) -> BoxFuture<'_, Result<Pass, StoreError>> {
+        Box::pin(async move {
+            let r = forward_ratings(self.store.as_ref(), &self.sink, now).await?;
+            if r != ForwardReport::default() {
+                tracing::info!(sent = r.sent, refused = r.refused, waiting = r.deferred, "ratings to the platform");
             }
-            tokio::time::sleep(every).await;
-        }
-    })
+            Ok(Pass { handled: r.sent + r.refused, deferred: r.deferred, more: r.sent + r.refused >= BATCH })
+        })
+    }
+}
+
+/// Forwards when started, then every `every` (sooner, doubling back up to
+/// `every`, after the platform did not answer) until stopped: what `hub`
+/// does when the platform's URL is configured, so no timer is needed
+/// beside it.
+pub fn spawn_loop(store: std::sync::Arc<dyn Store>, sink: impl RatingSink, every: std::time::Duration) -> OutboxLoop {
+    OutboxLoop::spawn(RatingsJob { store, sink }, Schedule::every(every, std::time::Duration::from_secs(5)), Nudge::default(), None)
 }

@@ -16,9 +16,10 @@
 //! Durable: the hub keeps a row per case in the store's mail outbox
 //! (`store::MailOrderStore`), so an order survives a restart, a platform
 //! outage of days, or the instance that opened the case dying. A commit
-//! only nudges [`spawn_loop`]'s task, which also looks every minute; any
-//! instance may send (the case number is the idempotency key). Nothing
-//! personal is logged or kept outside the sealed filing.
+//! only nudges [`spawn_loop`]'s task (the hub's one outbox loop,
+//! `crate::outbox`), which also looks every minute; any instance may send
+//! (the case number is the idempotency key). Nothing personal is logged or
+//! kept outside the sealed filing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,8 @@ use model::seal::{open_envelope, PlatformSecretKey, SealedEnvelope};
 use model::Submission;
 use serde::{Deserialize, Serialize};
 
-use crate::connector::ConnectorError;
+use crate::connector::{BoxFuture, ConnectorError};
+use crate::outbox::{Backoff, Nudge, OutboxJob, OutboxLoop, Pass, Schedule};
 use crate::store::{MailCase, MailOutcome, Store, MAIL_LOOK_BACK};
 
 /// The form key the kiosk records the delivery choice under (kiosk
@@ -92,7 +94,7 @@ pub struct ResultMailPlatform {
     pub retry_after: Duration,
     /// How often the outbox is looked at without a nudge (tests shorten it).
     pub every: Duration,
-    nudged: tokio::sync::Notify,
+    nudged: Nudge,
 }
 
 impl ResultMailPlatform {
@@ -106,18 +108,18 @@ impl ResultMailPlatform {
             http,
             retry_after: Duration::from_secs(5),
             every: Duration::from_secs(60),
-            nudged: tokio::sync::Notify::new(),
+            nudged: Nudge::default(),
         })
     }
 
     /// A case was opened: look at the outbox now rather than at the next tick.
     pub fn nudge(&self) {
-        self.nudged.notify_one();
+        self.nudged.nudge();
     }
 
     /// The wait after `attempts` failed tries.
     fn backoff(&self, attempts: u32) -> Duration {
-        (self.retry_after * 2u32.saturating_pow(attempts.saturating_sub(1).min(16))).min(Duration::from_secs(1800))
+        Backoff { first: self.retry_after, max: Duration::from_secs(1800) }.after(attempts)
     }
 
     /// Sends one order, once.
@@ -181,40 +183,47 @@ async fn mail_one(store: &Arc<dyn Store>, key: &Arc<PlatformSecretKey>, platform
     }
 }
 
-/// Works through the mail outbox once: new cases and orders due. Returns
-/// how many cases it settled or rescheduled.
-pub async fn run_once(store: &Arc<dyn Store>, key: &Arc<PlatformSecretKey>, platform: &ResultMailPlatform, now: time::OffsetDateTime) -> Result<usize, crate::store::StoreError> {
+/// Works through the mail outbox once: new cases and orders due.
+pub async fn run_once(store: &Arc<dyn Store>, key: &Arc<PlatformSecretKey>, platform: &ResultMailPlatform, now: time::OffsetDateTime) -> Result<Pass, crate::store::StoreError> {
+    const BATCH: usize = 100;
     let st = store.clone();
-    let due = tokio::task::spawn_blocking(move || st.mail_cases_due(now - MAIL_LOOK_BACK, now, 100))
+    let due = tokio::task::spawn_blocking(move || st.mail_cases_due(now - MAIL_LOOK_BACK, now, BATCH))
         .await
         .map_err(|e| crate::store::StoreError::Blob(format!("task failed: {e}")))??;
-    let n = due.len();
+    let mut pass = Pass { handled: due.len(), deferred: 0, more: due.len() >= BATCH };
     for case in due {
         let outcome = mail_one(store, key, platform, &case, now).await;
+        pass.deferred += usize::from(matches!(outcome, MailOutcome::Retry { .. }));
         let st = store.clone();
         tokio::task::spawn_blocking(move || st.mail_case_done(&case, &outcome, now))
             .await
             .map_err(|e| crate::store::StoreError::Blob(format!("task failed: {e}")))??;
     }
-    Ok(n)
+    Ok(pass)
 }
 
-/// The outbox's task: at start (catching up after a restart), when nudged
-/// by a commit, and every `platform.every`.
-pub fn spawn_loop(store: Arc<dyn Store>, key: Arc<PlatformSecretKey>, platform: Arc<ResultMailPlatform>, clock: Option<Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let now = clock.as_ref().map_or_else(time::OffsetDateTime::now_utc, |c| c());
-            match run_once(&store, &key, &platform, now).await {
-                // A full batch: more may be waiting.
-                Ok(100..) => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "the mail outbox could not be read; tried again at the next tick"),
-            }
-            tokio::select! {
-                _ = platform.nudged.notified() => {}
-                _ = tokio::time::sleep(platform.every) => {}
-            }
-        }
-    })
+/// The mail outbox as an [`OutboxJob`].
+struct MailJob {
+    store: Arc<dyn Store>,
+    key: Arc<PlatformSecretKey>,
+    platform: Arc<ResultMailPlatform>,
+}
+
+impl OutboxJob for MailJob {
+    fn name(&self) -> &'static str {
+        "mail"
+    }
+
+    fn pass(&self, now: time::OffsetDateTime) -> BoxFuture<'_, Result<Pass, crate::store::StoreError>> {
+        Box::pin(run_once(&self.store, &self.key, &self.platform, now))
+    }
+}
+
+/// The outbox's loop: at start (catching up after a restart), when nudged
+/// by a commit, and every `platform.every`; each case's own retry time is
+/// kept in the store.
+pub fn spawn_loop(store: Arc<dyn Store>, key: Arc<PlatformSecretKey>, platform: Arc<ResultMailPlatform>, clock: crate::outbox::LoopClock) -> OutboxLoop {
+    let schedule = Schedule::every(platform.every, platform.retry_after);
+    let nudge = platform.nudged.clone();
+    OutboxLoop::spawn(MailJob { store, key, platform }, schedule, nudge, clock)
 }

@@ -96,6 +96,7 @@ pub struct Rollout {
 }
 
 /// A terminal as the rollout sees it, with its report for this version.
+#[derive(Debug, Clone, Copy)]
 pub struct Member<'a> {
     pub id: &'a str,
     pub village: Option<&'a VillageCode>,
@@ -124,36 +125,55 @@ impl Rollout {
     /// Moves the rollout on after reports: halts at `max_failures` failed,
     /// opens the next stage (or finishes) when every live member of the open
     /// stages reported healthy and at least one did. `members`: every active
-    /// terminal.
-    pub fn advance(&mut self, members: &[Member<'_>]) -> Change {
+    /// terminal. Several stages may open at once (their members reported
+    /// already): every change is returned, in order, each to be audited.
+    pub fn advance(&mut self, members: &[Member<'_>]) -> Vec<Step> {
         if self.state != RolloutState::Running {
-            return Change::None;
+            return Vec::new();
         }
         let failed = members.iter().filter(|m| m.healthy == Some(false)).count();
         if failed as u64 >= u64::from(self.max_failures.max(1)) {
             let why = format!("{failed} terminal(s) failed the health check of {}", self.version);
             self.state = RolloutState::Halted(why.clone());
-            return Change::Halted(why);
+            return vec![Step { change: Change::Halted(why), not_waited_for: self.not_waited_for(members) }];
         }
-        let mut change = Change::None;
+        let mut steps = Vec::new();
         loop {
             let in_open: Vec<&Member<'_>> = members.iter().filter(|m| self.offers(m.id, m.village)).collect();
             let waiting = in_open.iter().any(|m| m.healthy != Some(true) && (m.live || m.healthy.is_some()));
             if waiting || !in_open.iter().any(|m| m.healthy == Some(true)) {
-                return change;
+                return steps;
             }
             if self.open + 1 >= self.stages.len() {
                 // Done only when the offline ones have installed too: until
                 // then every stage stays open for them.
                 if in_open.iter().any(|m| m.healthy.is_none()) {
-                    return change;
+                    return steps;
                 }
                 self.state = RolloutState::Done;
-                return Change::Done;
+                steps.push(Step { change: Change::Done, not_waited_for: 0 });
+                return steps;
             }
+            // Counted before the stage opens: the offline ones it did not wait for.
+            let not_waited_for = self.not_waited_for(members);
             self.open += 1;
-            change = Change::Opened(self.open);
+            steps.push(Step { change: Change::Opened(self.open), not_waited_for });
         }
+    }
+}
+
+/// One change of a rollout, with the offline terminals of the open stages
+/// it did not wait for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub change: Change,
+    pub not_waited_for: usize,
+}
+
+impl Step {
+    /// The audit's words for it.
+    pub fn describe(&self) -> String {
+        self.change.describe(self.not_waited_for)
     }
 }
 
@@ -182,6 +202,11 @@ impl Rollout {
 mod tests {
     use super::*;
 
+    /// The changes alone, for short asserts.
+    fn ch(steps: Vec<Step>) -> Vec<Change> {
+        steps.into_iter().map(|s| s.change).collect()
+    }
+
     fn v(code: &str) -> VillageCode {
         VillageCode::parse(code).unwrap()
     }
@@ -202,17 +227,44 @@ mod tests {
             Member { id: "T3", village: Some(&c), healthy: h[2], live: true },
         ];
         assert!(r.offers("T1", Some(&a)) && !r.offers("T2", Some(&b)) && !r.offers("T3", Some(&c)));
-        assert_eq!(r.advance(&m([None, None, None])), Change::None);
-        assert_eq!(r.advance(&m([Some(true), None, None])), Change::Opened(1));
+        assert_eq!(ch(r.advance(&m([None, None, None]))), vec![]);
+        assert_eq!(ch(r.advance(&m([Some(true), None, None]))), vec![Change::Opened(1)]);
         assert!(r.offers("T2", Some(&b)) && !r.offers("T3", Some(&c)));
-        assert_eq!(r.advance(&m([Some(true), Some(true), None])), Change::Opened(2));
-        assert_eq!(r.advance(&m([Some(true), Some(true), Some(true)])), Change::Done);
+        assert_eq!(ch(r.advance(&m([Some(true), Some(true), None]))), vec![Change::Opened(2)]);
+        assert_eq!(ch(r.advance(&m([Some(true), Some(true), Some(true)]))), vec![Change::Done]);
         assert!(!r.offers("T3", Some(&c)), "a finished rollout offers nothing new");
 
         let mut bad = Rollout { version: "0.3.0".into(), open: 0, state: RolloutState::Running, ..r.clone() };
-        assert!(matches!(bad.advance(&m([Some(false), None, None])), Change::Halted(_)));
+        assert!(matches!(ch(bad.advance(&m([Some(false), None, None]))).as_slice(), [Change::Halted(_)]));
         assert!(!bad.offers("T1", Some(&a)) && !bad.offers("T2", Some(&b)));
-        assert_eq!(bad.advance(&m([Some(true), Some(true), Some(true)])), Change::None, "halted stays halted");
+        assert_eq!(ch(bad.advance(&m([Some(true), Some(true), Some(true)]))), vec![], "halted stays halted");
+    }
+
+    /// Terminals that installed before their stage opened (e.g. from a
+    /// USB stick) can let several stages open at once: each is its own step.
+    #[test]
+    fn stages_that_open_at_once_are_each_a_step() {
+        let (a, b, c) = (v("622926100201"), v("622926100202"), v("620102001001"));
+        let mut r = Rollout {
+            version: "0.2.0".into(),
+            stages: vec![Stage::parse("pilot:T1").unwrap(), Stage::parse("county:622926").unwrap(), Stage::parse("county:620102").unwrap(), Stage::parse("percent:100").unwrap()],
+            open: 0,
+            state: RolloutState::Running,
+            max_failures: 1,
+        };
+        let members = [
+            Member { id: "T1", village: Some(&a), healthy: Some(true), live: true },
+            Member { id: "T2", village: Some(&b), healthy: Some(true), live: true },
+            Member { id: "T3", village: Some(&c), healthy: Some(true), live: true },
+            Member { id: "T4", village: None, healthy: None, live: true },
+        ];
+        let steps = r.advance(&members);
+        assert_eq!(steps.iter().map(Step::describe).collect::<Vec<_>>(), ["stage 2 opened", "stage 3 opened", "stage 4 opened"]);
+        assert_eq!(r.open, 3);
+        let mut done = Rollout { open: 0, state: RolloutState::Running, ..r.clone() };
+        let all = [Member { healthy: Some(true), ..members[3].clone() }];
+        let everyone: Vec<Member<'_>> = members[..3].iter().cloned().chain(all).collect();
+        assert_eq!(ch(done.advance(&everyone)), vec![Change::Opened(1), Change::Opened(2), Change::Opened(3), Change::Done]);
     }
 
     #[test]
@@ -230,15 +282,15 @@ mod tests {
             Member { id: "T2", village: Some(&a), healthy: h[1].0, live: h[1].1 },
             Member { id: "T3", village: Some(&b), healthy: h[2].0, live: h[2].1 },
         ];
-        assert_eq!(r.advance(&m([(None, false), (None, false), (None, true)])), Change::None, "a pilot all offline proves nothing");
-        assert_eq!(r.advance(&m([(Some(true), true), (None, true), (None, true)])), Change::None, "a live pilot is waited for");
-        assert_eq!(r.advance(&m([(Some(true), true), (None, false), (None, true)])), Change::Opened(1), "an offline pilot is not");
+        assert_eq!(ch(r.advance(&m([(None, false), (None, false), (None, true)]))), vec![], "a pilot all offline proves nothing");
+        assert_eq!(ch(r.advance(&m([(Some(true), true), (None, true), (None, true)]))), vec![], "a live pilot is waited for");
+        assert_eq!(ch(r.advance(&m([(Some(true), true), (None, false), (None, true)]))), vec![Change::Opened(1)], "an offline pilot is not");
         assert!(r.offers("T2", Some(&a)), "the offline pilot is still offered the version when it is back");
-        assert_eq!(r.advance(&m([(Some(true), true), (None, false), (None, false)])), Change::None, "every stage open, two offline");
+        assert_eq!(ch(r.advance(&m([(Some(true), true), (None, false), (None, false)]))), vec![], "every stage open, two offline");
         assert!(r.offers("T3", Some(&b)) && r.offers("T2", Some(&a)), "the offline ones catch up when they are back");
-        assert_eq!(r.advance(&m([(Some(true), true), (Some(true), true), (Some(true), true)])), Change::Done);
+        assert_eq!(ch(r.advance(&m([(Some(true), true), (Some(true), true), (Some(true), true)]))), vec![Change::Done]);
         let mut late = Rollout { version: "0.3.0".into(), open: 0, state: RolloutState::Running, ..r.clone() };
-        assert_eq!(late.advance(&m([(Some(true), true), (Some(false), false), (None, true)])).clone(), Change::Halted("1 terminal(s) failed the health check of 0.3.0".into()), "a failure reported before going offline counts");
+        assert_eq!(ch(late.advance(&m([(Some(true), true), (Some(false), false), (None, true)]))), vec![Change::Halted("1 terminal(s) failed the health check of 0.3.0".into())], "a failure reported before going offline counts");
     }
 
     #[test]

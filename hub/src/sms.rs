@@ -17,15 +17,19 @@
 //! often the hub tries. The number is read from the sealed filing with the
 //! platform key at send time and is never stored or logged unmasked.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use model::mask::mask_phone;
+use model::seal::PlatformSecretKey;
 use model::{CaseNumber, CaseStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::connector::{BoxFuture, ConnectorError};
+use crate::outbox::{Backoff, Nudge, OutboxJob, OutboxLoop, Pass, Schedule};
 use crate::store::{SmsRow, SmsState, SmsUpdate, Store, StoreError};
 
 /// A change not texted within this long is not texted at all (the villager
@@ -159,15 +163,14 @@ impl SmsGateway for HttpSmsGateway {
 
     fn send<'a>(&'a self, msg: &'a SmsMessage) -> BoxFuture<'a, Result<String, ConnectorError>> {
         Box::pin(async move {
-            let mut wait = self.config.backoff;
+            let waits = Backoff { first: self.config.backoff, max: Duration::from_secs(60) };
             let mut tries = 0;
             loop {
                 tries += 1;
                 match self.send_once(msg).await {
                     Err(ConnectorError::Unavailable(why)) if tries < self.config.attempts.max(1) => {
                         tracing::info!(key = %msg.key, to = %mask_phone(&msg.to), tries, %why, "SMS gateway did not take it; trying again with the same key");
-                        tokio::time::sleep(wait).await;
-                        wait = wait.saturating_mul(2);
+                        tokio::time::sleep(waits.after(tries)).await;
                     }
                     other => return other,
                 }
@@ -313,6 +316,49 @@ async fn send_one(
         }
     }
     Ok(())
+}
+
+/// The number of a case's villager, read from its sealed filing with the
+/// platform key (the hub at `db`, its attachments in `blob_dir`).
+pub fn phone_reader<'a>(db: &'a Path, blob_dir: Option<&'a Path>, store: &'a dyn Store, key: &'a PlatformSecretKey) -> Box<PhoneOf<'a>> {
+    Box::new(move |case| {
+        let hubdb = crate::sqlite::HubDb::open_any(db, blob_dir).map_err(|e| e.to_string())?;
+        let (_, filing) = crate::backoffice::open_case(&hubdb, store, case.as_str(), key).map_err(|e| e.to_string())?;
+        Ok(crate::backoffice::notification_phone(&filing.submission).map(Zeroizing::new))
+    })
+}
+
+/// The SMS outbox as an [`OutboxJob`]: the serving hub's [`dispatch`].
+struct SmsJob<G> {
+    db: PathBuf,
+    blob_dir: Option<PathBuf>,
+    store: Arc<dyn Store>,
+    gateway: G,
+    key: Arc<PlatformSecretKey>,
+}
+
+impl<G: SmsGateway> OutboxJob for SmsJob<G> {
+    fn name(&self) -> &'static str {
+        "sms"
+    }
+
+    fn pass(&self, now: OffsetDateTime) -> BoxFuture<'_, Result<Pass, StoreError>> {
+        Box::pin(async move {
+            let mut phones = phone_reader(&self.db, self.blob_dir.as_deref(), self.store.as_ref(), &self.key);
+            let r = dispatch(self.store.as_ref(), &self.gateway, &mut *phones, now).await?;
+            if r != DispatchReport::default() {
+                tracing::info!(?r, "SMS outbox pass");
+            }
+            Ok(Pass { handled: r.sent + r.delivered + r.failed + r.no_number + r.expired, deferred: r.deferred, more: false })
+        })
+    }
+}
+
+/// The serving hub's passes over the SMS outbox (it needs a gateway and the
+/// platform key): at start, then every `every`, sooner after the gateway
+/// did not take a text; until stopped.
+pub fn spawn_loop(db: PathBuf, blob_dir: Option<PathBuf>, store: Arc<dyn Store>, gateway: impl SmsGateway, key: Arc<PlatformSecretKey>, every: Duration) -> OutboxLoop {
+    OutboxLoop::spawn(SmsJob { db, blob_dir, store, gateway, key }, Schedule::every(every, Duration::from_secs(5)), Nudge::default(), None)
 }
 
 #[cfg(test)]

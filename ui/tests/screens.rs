@@ -1103,3 +1103,56 @@ fn villager_screens_have_no_way_into_assisted_mode() {
     go(&ui, Screen::Trip);
     control(&ui, "退出登录");
 }
+
+/// Kazakh runs right to left, where Slint 1.18 does not elide: a service
+/// tile's office line too long for the tile must still end in "…" at its
+/// reading end (the left) and stay in its column, at normal and large
+/// text. The strip between the column and the chevron is bare tile along
+/// the office line (it used to carry the spilled line, cut at the tile's
+/// edge with no "…"); `<target>/screens/services-kk*.png` to look at.
+#[test]
+fn kazakh_office_lines_end_in_an_ellipsis_at_the_reading_end() {
+    let (ui, _log) = sample_window();
+    ui::set_language(&ui, "kk");
+    let office = "اۋداندىق ادام رەسۋرستارى جانە الەۋمەتتىك قامسىزداندىرۋ مەكەمەسى";
+    let short = "اۋداندىق مەكەمە";
+    ui.global::<ui::Visit>().set_services(model(vec![
+        tile("1", "زەينەتاقى الۋ قۇقىعىن راستاۋ", office, "10 جۇمىس كۇنى ىشىندە بىتەدى"),
+        tile("2", "تۋۋ تىركەۋ", short, ""),
+    ]));
+    go(&ui, Screen::Services);
+    for large in [false, true] {
+        ui.global::<ui::Theme>().set_large_text(large);
+        let name = if large { "services-kk-large" } else { "services-kk" };
+        let shot = snapshot(&ui, name);
+        let at = |e: &ElementHandle| (e.absolute_position(), e.size());
+        let (tile_at, tile_size) = at(&control(&ui, "زەينەتاقى الۋ قۇقىعىن راستاۋ"));
+        let in_tile = |e: &ElementHandle| {
+            let (p, _) = at(e);
+            p.x >= tile_at.x - 0.5 && p.x <= tile_at.x + tile_size.width && p.y >= tile_at.y - 0.5 && p.y <= tile_at.y + tile_size.height
+        };
+        let texts = |label: &str| find(&ui, label).into_iter().filter(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Text) && in_tile(e)).collect::<Vec<_>>();
+        let (name_at, _) = at(&texts("زەينەتاقى الۋ قۇقىعىن راستاۋ")[0]);
+        let line = texts(&format!("{office}  ·  10 جۇمىس كۇنى ىشىندە بىتەدى"));
+        assert_eq!(line.len(), 1, "{name}: the office line");
+        let (line_at, line_size) = at(&line[0]);
+        assert_eq!(line[0].accessible_description().as_deref(), Some("text-elided"), "{name}");
+        let dots = texts("…");
+        assert_eq!(dots.len(), 1, "{name}: one \"…\" in the tile");
+        let (dots_at, dots_size) = at(&dots[0]);
+        assert!(dots_at.x + dots_size.width <= line_at.x + 1.0 && dots_at.x >= name_at.x - 1.0, "{name}: \"…\" at the column's left end: {dots_at:?} {line_at:?} {name_at:?}");
+        let bare = shot.pixel((name_at.x - 7.0) as u32, (tile_at.y + 6.0) as u32);
+        for x in (name_at.x - 13.0) as u32..(name_at.x - 1.0) as u32 {
+            for y in (line_at.y + 1.0) as u32..(line_at.y + line_size.height - 1.0) as u32 {
+                let p = shot.pixel(x, y);
+                let off: i32 = (0..3).map(|c| (p[c] as i32 - bare[c] as i32).abs()).sum();
+                assert!(off <= 24, "{name}: the office line is drawn outside its column at {x},{y}");
+            }
+        }
+        // A line that fits has no "…".
+        let short_line = find(&ui, short).into_iter().find(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Text)).expect("the short office line");
+        assert_ne!(short_line.accessible_description().as_deref(), Some("text-elided"), "{name}");
+    }
+    ui.global::<ui::Theme>().set_large_text(false);
+    ui::set_language(&ui, "zh-CN");
+}

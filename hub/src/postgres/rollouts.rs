@@ -216,13 +216,15 @@ async fn advance(tx: &impl GenericClient, mut r: Rollout, at: OffsetDateTime) ->
         fleet.push((x.try_get(0)?, village, healthy, x.try_get(3)?));
     }
     let members: Vec<Member<'_>> = fleet.iter().map(|(id, v, h, live)| Member { id, village: v.as_ref(), healthy: *h, live: *live }).collect();
-    let skipped = r.not_waited_for(&members);
-    let change = r.advance(&members);
-    if change != Change::None {
+    let steps = r.advance(&members);
+    if !steps.is_empty() {
         tx.execute("UPDATE rollouts SET body = $2, updated_at = $3 WHERE version = $1", &[&r.version, &body(&r)?, &at]).await?;
-        let what = change.describe(skipped);
+    }
+    // Every step its own audit entry: stages that open at once are each recorded.
+    for step in &steps {
+        let what = step.describe();
         append_hub_audit(tx, at, "hub", "rollout", Some(&r.version), &what).await?;
         tracing::info!(version = %r.version, %what, "rollout");
     }
-    Ok(change)
+    Ok(steps.into_iter().last().map_or(Change::None, |s| s.change))
 }

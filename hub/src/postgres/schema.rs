@@ -324,6 +324,15 @@ CREATE TABLE mail_orders (
 CREATE INDEX mail_orders_pending ON mail_orders (next_try_at) WHERE state = 'pending';
 CREATE INDEX mail_orders_newest ON mail_orders (case_created_at);
 CREATE INDEX cases_by_created ON cases (created_at);
+"#, r#"
+-- v7: the fleet page's platform backlog by state and time (as SQLite's v17;
+-- store/backlog.rs): the pending and recently given-up rows only.
+CREATE INDEX sms_outbox_by_state_made ON sms_outbox (state, created_at);
+CREATE INDEX sms_outbox_by_state_updated ON sms_outbox (state, updated_at);
+CREATE INDEX rating_forwards_by_state_made ON rating_forwards (state, created_at);
+CREATE INDEX rating_forwards_by_state_updated ON rating_forwards (state, updated_at);
+CREATE INDEX mail_orders_by_state_made ON mail_orders (state, case_created_at);
+CREATE INDEX mail_orders_by_state_updated ON mail_orders (state, updated_at);
 "#];
 
 /// Brings the schema up to date; refuses a database a newer hub migrated.

@@ -206,13 +206,15 @@ fn advance(tx: &Connection, mut r: Rollout, at: OffsetDateTime) -> Result<Change
         .zip(&villages)
         .map(|((id, _, o, live), v)| Member { id, village: v.as_ref(), healthy: o.as_deref().map(|o| o == "installed"), live: *live })
         .collect();
-    let skipped = r.not_waited_for(&members);
-    let change = r.advance(&members);
-    if change != Change::None {
+    let steps = r.advance(&members);
+    if !steps.is_empty() {
         tx.execute("UPDATE rollouts SET body = ?2, updated_at = ?3 WHERE version = ?1", params![r.version, body(&r)?, ts(at)])?;
-        let what = change.describe(skipped);
+    }
+    // Every step its own audit entry: stages that open at once are each recorded.
+    for step in &steps {
+        let what = step.describe();
         append_hub_audit(tx, at, "hub", "rollout", Some(&r.version), &what)?;
         tracing::info!(version = %r.version, %what, "rollout");
     }
-    Ok(change)
+    Ok(steps.into_iter().last().map_or(Change::None, |s| s.change))
 }

@@ -459,6 +459,17 @@ CREATE TABLE mail_orders (
 CREATE INDEX mail_orders_pending ON mail_orders (julianday(next_try_at)) WHERE state = 'pending';
 CREATE INDEX mail_orders_newest ON mail_orders (julianday(case_created_at));
 CREATE INDEX cases_by_created ON cases (julianday(created_at));
+"#, r#"
+-- v17: the fleet page counts each outbox to the platform by state on every
+-- load (store/backlog.rs: pending, the oldest pending, given up in 30 days).
+-- By state and time, so it reads those rows only, never the whole history
+-- of texts, ratings and orders long taken.
+CREATE INDEX sms_outbox_by_state_made ON sms_outbox (state, julianday(created_at));
+CREATE INDEX sms_outbox_by_state_updated ON sms_outbox (state, julianday(updated_at));
+CREATE INDEX rating_forwards_by_state_made ON rating_forwards (state, julianday(created_at));
+CREATE INDEX rating_forwards_by_state_updated ON rating_forwards (state, julianday(updated_at));
+CREATE INDEX mail_orders_by_state_made ON mail_orders (state, julianday(case_created_at));
+CREATE INDEX mail_orders_by_state_updated ON mail_orders (state, julianday(updated_at));
 "#];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -321,3 +321,21 @@ pub fn cli_db(dir: &Path) -> Vec<std::ffi::OsString> {
         Err(_) => vec!["--db".into(), dir.join("hub.db").into()],
     }
 }
+
+/// The hub in `dir` as the `hub` binary's `--db` and `--blob-dir` name it
+/// (a PostgreSQL URL and the objects' place, or the SQLite file).
+pub fn db_location(dir: &Path) -> (std::path::PathBuf, Option<std::path::PathBuf>) {
+    match std::fs::read_to_string(dir.join("pg.url")) {
+        Ok(url) => (url.into(), Some(blob_location(dir))),
+        Err(_) => (dir.join("hub.db"), None),
+    }
+}
+
+/// Waits (up to 20 s, polling) until `done`; fails naming `what`.
+pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -12,6 +12,7 @@ mod catalog_xlsx;
 mod deploy_files;
 mod e_license;
 mod auth;
+mod backlog;
 mod backoffice;
 mod bundles;
 mod binary;

@@ -105,8 +105,7 @@ async fn every_rating_reaches_the_platform_exactly_once_through_an_outage() {
     let token = dir.path().join("platform.token");
     std::fs::write(&token, "pl4tform\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hub"))
-        .arg("--db")
-        .arg(dir.path().join("hub.db"))
+        .args(crate::common::cli_db(dir.path()))
         .args(["ratings", "forward", "--platform-url", &format!("http://127.0.0.1:{port}"), "--token-file"])
         .arg(&token)
         .output()
@@ -117,32 +116,42 @@ async fn every_rating_reaches_the_platform_exactly_once_through_an_outage() {
     hub.shutdown().await.unwrap();
 }
 
-/// The serving hub forwards by itself (`hub --ratings-platform-url`): a
-/// rating stored while the loop runs reaches the platform once.
+/// The serving hub forwards by itself (`hub --ratings-platform-url`, the
+/// outbox loop of `hub::outbox`): a rating stored while the platform is
+/// down reaches it once when it returns, without a nudge or a restart;
+/// after the loop is stopped nothing more is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_serving_hub_forwards_ratings_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, api) = start(dir.path()).await;
-    let platform: Shared = Arc::new(Mutex::new(Platform::default()));
-    let app = Router::new().route("/v1/evaluations", post(post_evaluation)).with_state(platform.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let sink = HttpRatingSink::new(&url, "pl4tform", Duration::from_secs(5)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let sink = HttpRatingSink::new(&format!("http://127.0.0.1:{port}"), "pl4tform", Duration::from_secs(5)).unwrap();
     let forwarding = spawn_loop(hub.store(), sink, Duration::from_millis(100));
-
     let (_, case) = file_case(&api).await;
     let id = rate(&api, &case, Rating::Dissatisfied, &["态度不好"]).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while platform.lock().unwrap().recorded.is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the rating never reached the platform");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let store = hub.store();
+    crate::common::until("a try while the platform is down", || store.ratings_to_forward(10).unwrap().first().is_some_and(|r| r.attempts >= 1)).await;
+
+    let platform: Shared = Arc::new(Mutex::new(Platform::default()));
+    let app = Router::new().route("/v1/evaluations", post(post_evaluation)).with_state(platform.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    crate::common::until("the rating at the platform", || !platform.lock().unwrap().recorded.is_empty()).await;
     // Several more turns: still once.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    forwarding.abort();
-    let p = platform.lock().unwrap();
-    assert_eq!(p.recorded.len(), 1, "{:?}", p.recorded);
-    assert_eq!(p.recorded[0].evaluation_id, id.to_string());
+    forwarding.stop().await;
+    {
+        let p = platform.lock().unwrap();
+        assert_eq!(p.recorded.len(), 1, "{:?}", p.recorded);
+        assert_eq!(p.recorded[0].evaluation_id, id.to_string());
+    }
     assert!(hub.store().ratings_to_forward(10).unwrap().is_empty());
+
+    // Stopped: a new rating waits (for `hub ratings forward` or the next start).
+    let (_, case) = file_case(&api).await;
+    rate(&api, &case, Rating::Satisfied, &[]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(platform.lock().unwrap().recorded.len(), 1, "nothing is sent after the loop stopped");
+    assert_eq!(hub.store().ratings_to_forward(10).unwrap().len(), 1);
+    hub.shutdown().await.unwrap();
 }

@@ -79,15 +79,15 @@ async fn bad_ratings_from_before_the_migration_get_a_follow_up() {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     // The catalog-delta step (issue 15), the audit-break acknowledgements
     // (issue 19), the progress step (issue 16) and the bundle-part step
-    // (issue 15), the shared rate limits (issue 17) and the mail outbox came
-    // after this one: undone first.
+    // (issue 15), the shared rate limits (issue 17), the mail outbox and the
+    // backlog indexes (dropped with their tables) came after this one: undone first.
     conn.execute_batch(&format!(
         "DROP TABLE mail_orders; DROP INDEX cases_by_created; DROP TABLE rate_limits; DROP TABLE case_parts; DROP TABLE rating_forwards; DROP INDEX submissions_by_applicant; ALTER TABLE submissions DROP COLUMN applicant_tag; DROP TABLE progress_misses;
          DELETE FROM hub_secrets WHERE name = 'applicant_tag';
          DROP TRIGGER audit_breaks_acknowledged_once; ALTER TABLE audit_breaks DROP COLUMN acknowledged_by;
          ALTER TABLE audit_breaks DROP COLUMN acknowledged_at; ALTER TABLE audit_breaks DROP COLUMN acknowledged_why;
          ALTER TABLE catalogs DROP COLUMN delta; DROP TABLE rating_followups; DROP TABLE sms_outbox; PRAGMA user_version = {};",
-        version - 7
+        version - 8
     ))
     .unwrap();
     drop(conn);

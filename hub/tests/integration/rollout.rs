@@ -37,6 +37,16 @@ async fn beat(api: &Api, report: Option<(&str, UpdateOutcome)>) -> Option<String
     ack.update.map(|t| t.version)
 }
 
+/// A hub with a pilot terminal, another in the pilot's county (东乡) and
+/// one in Lanzhou.
+async fn pilot_and_two_counties(dir: &std::path::Path) -> (Hub, [Api; 3]) {
+    let hub = super::common::spawn_hub(dir, hub::HubOptions::default()).await;
+    let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
+    let dongxiang = terminal(&hub, "GS-0002", "622926100201").await;
+    let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    (hub, [pilot, dongxiang, lanzhou])
+}
+
 fn rollout(version: &str, stages: &[&str]) -> Rollout {
     Rollout { version: version.into(), stages: stages.iter().map(|s| Stage::parse(s).unwrap()).collect(), open: 0, state: RolloutState::Running, max_failures: 1 }
 }
@@ -44,10 +54,7 @@ fn rollout(version: &str, stages: &[&str]) -> Rollout {
 #[tokio::test]
 async fn the_pilot_goes_first_the_next_stage_follows_and_a_failed_pilot_halts_the_rollout() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = super::common::spawn_hub(dir.path(), hub::HubOptions::default()).await;
-    let pilot = terminal(&hub, "GS-PILOT", "622926100202").await;
-    let dongxiang = terminal(&hub, "GS-0002", "622926100201").await;
-    let lanzhou = terminal(&hub, "GS-0003", "620102001001").await;
+    let (hub, [pilot, dongxiang, lanzhou]) = pilot_and_two_counties(dir.path()).await;
     let store = hub.store();
     let now = OffsetDateTime::now_utc();
     store.publish_update("0.2.0", &"a".repeat(64), 1000, "ops", now).unwrap();
@@ -85,6 +92,35 @@ async fn the_pilot_goes_first_the_next_stage_follows_and_a_failed_pilot_halts_th
     let audit = store.hub_audit_tail(50).unwrap();
     assert!(audit.iter().any(|e| e.action == "rollout" && e.subject.as_deref() == Some("0.3.0") && e.outcome.starts_with("halted")), "{audit:?}");
     assert!(audit.iter().any(|e| e.action == "rollout" && e.outcome == "stage 2 opened"), "{audit:?}");
+    hub.shutdown().await.unwrap();
+}
+
+/// Terminals of later stages may have installed already (a technician's
+/// USB stick, a reinstall): when the pilot then reports, several stages
+/// open at once, and the hub's audit records each of them, in order, not
+/// only the last.
+#[tokio::test]
+async fn stages_that_open_at_once_are_each_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, [pilot, dongxiang, lanzhou]) = pilot_and_two_counties(dir.path()).await;
+    let other = terminal(&hub, "GS-0004", "620502001001").await;
+    let store = hub.store();
+    let now = OffsetDateTime::now_utc();
+    store.publish_update("0.4.0", &"d".repeat(64), 1000, "ops", now).unwrap();
+    store.start_rollout(&rollout("0.4.0", &["pilot:GS-PILOT", "county:622926", "county:620102", "percent:100"]), "ops", now).unwrap();
+    beat(&other, None).await;
+    beat(&dongxiang, Some(("0.4.0", UpdateOutcome::Installed))).await;
+    beat(&lanzhou, Some(("0.4.0", UpdateOutcome::Installed))).await;
+    assert_eq!(store.rollouts().unwrap()[0].open, 0, "the pilot is waited for");
+
+    beat(&pilot, Some(("0.4.0", UpdateOutcome::Installed))).await;
+    let r = store.rollouts().unwrap().into_iter().find(|r| r.version == "0.4.0").unwrap();
+    assert_eq!((r.open, &r.state), (3, &RolloutState::Running), "GS-0004 has not installed: not done");
+    let mut audit: Vec<_> = store.hub_audit_tail(50).unwrap().into_iter().filter(|e| e.action == "rollout" && e.subject.as_deref() == Some("0.4.0")).collect();
+    audit.sort_by_key(|e| e.seq);
+    let said: Vec<&str> = audit.iter().map(|e| e.outcome.as_str()).collect();
+    assert_eq!(said, ["stage 2 opened", "stage 3 opened", "stage 4 opened"], "{audit:?}");
+    assert_eq!(beat(&other, None).await.as_deref(), Some("0.4.0"), "the last stage is open");
     hub.shutdown().await.unwrap();
 }
 

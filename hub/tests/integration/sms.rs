@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use hub::backoffice::{self, Decision};
 use hub::sms::{dispatch, progress_text, DispatchReport, PhoneOf};
-use hub::{HttpSmsConfig, HttpSmsGateway, HubDb, HubOptions, SmsState, Store};
+use hub::{HttpSmsConfig, HttpSmsGateway, HubOptions, SmsState, Store};
 use model::document::{DocumentKind, SignedDocument};
 use model::protocol::TerminalConfig;
 use model::seal::PlatformSecretKey;
@@ -90,9 +90,10 @@ fn client(port: u16) -> HttpSmsGateway {
     HttpSmsGateway::new(c).unwrap()
 }
 
-fn phones<'a>(db: &'a std::path::Path, store: &'a dyn Store, key: &'a PlatformSecretKey) -> Box<PhoneOf<'a>> {
+/// The villager's number as the serving hub reads it, on whichever backend the hub in `dir` runs.
+fn phones<'a>(dir: &'a std::path::Path, store: &'a dyn Store, key: &'a PlatformSecretKey) -> Box<PhoneOf<'a>> {
     Box::new(move |case| {
-        let hubdb = HubDb::open(db).map_err(|e| e.to_string())?;
+        let hubdb = crate::common::db(dir);
         let (_, filing) = backoffice::open_case(&hubdb, store, case.as_str(), key).map_err(|e| e.to_string())?;
         Ok(backoffice::notification_phone(&filing.submission).map(Zeroizing::new))
     })
@@ -111,7 +112,7 @@ async fn start_texting(dir: &std::path::Path) -> (hub::Hub, crate::common::Api, 
 async fn a_status_change_reaches_the_gateway_exactly_once_through_an_outage() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, api, key) = start_texting(dir.path()).await;
-    let db = dir.path().join("hub.db");
+    let db = dir.path();
     let store = hub.store();
 
     // The terminal was told a gateway exists, so it may promise a text.
@@ -178,7 +179,7 @@ async fn a_refused_text_is_failed_not_retried_and_old_news_is_not_sent() {
     let key = platform_key();
     let options = HubOptions { platform_key: Some(Arc::new(PlatformSecretKey::parse(&key.to_text()).unwrap())), ..HubOptions::default() };
     let (hub, api) = start_with(dir.path(), options).await;
-    let (db, store) = (dir.path().join("hub.db"), hub.store());
+    let (db, store) = (dir.path(), hub.store());
     // Without a gateway the terminal is told to promise no text.
     let doc: SignedDocument = api.get("/v1/terminal/config").await.json().await.unwrap();
     let config: TerminalConfig = doc.open(&hub.signing_public_key(), DocumentKind::TerminalConfig, "GS-0001", None).unwrap();
@@ -222,7 +223,7 @@ async fn a_refused_text_is_failed_not_retried_and_old_news_is_not_sent() {
 async fn the_answer_to_a_bad_rating_is_texted_once() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, api, key) = start_texting(dir.path()).await;
-    let db = dir.path().join("hub.db");
+    let db = dir.path();
     let store = hub.store();
     let sub = submission(vec![]);
     let phone = sub.form.get("phone").cloned().unwrap();
@@ -257,5 +258,45 @@ async fn the_answer_to_a_bad_rating_is_texted_once() {
     assert_eq!((g.messages[0].to.as_str(), g.messages[0].text.as_str()), (phone.as_str(), hub::sms::reply_text(&case, reply).as_str()));
     assert!(g.messages[0].text.contains(reply) && g.messages[0].text.contains(&case));
     drop(g);
+    hub.shutdown().await.unwrap();
+}
+
+/// The serving hub's own loop (`hub::sms::spawn_loop`, the outbox loop of
+/// `hub::outbox`): a text held up by a gateway outage goes out by itself
+/// when the gateway returns, once; after the loop is stopped nothing more
+/// is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serving_hub_texts_by_itself_through_an_outage_and_stops_with_its_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, api, key) = start_texting(dir.path()).await;
+    let store = hub.store();
+    let sub = submission(vec![]);
+    assert_eq!(api.put_manifest(sub.id, seal(&key, &sub, &[]).envelope.to_bytes()).await.status(), reqwest::StatusCode::CREATED);
+    let commit: model::protocol::CommitResponse = api.commit(sub.id).await.json().await.unwrap();
+    let case = commit.case_number.as_str().to_owned();
+    backoffice::decide(store.clone(), &case, Decision::Accept, "clerk").await.unwrap();
+
+    // The gateway is down when the loop starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut c = HttpSmsConfig::new(&format!("http://127.0.0.1:{port}/"), "t0ken");
+    (c.attempts, c.timeout) = (1, Duration::from_secs(5));
+    let (db, blobs) = crate::common::db_location(dir.path());
+    let key_arc = Arc::new(PlatformSecretKey::parse(&key.to_text()).unwrap());
+    let texting = hub::sms::spawn_loop(db, blobs, store.clone(), HttpSmsGateway::new(c).unwrap(), key_arc, Duration::from_millis(200));
+    crate::common::until("the first try", || store.sms_of_case(&case).unwrap().first().is_some_and(|r| r.attempts >= 1)).await;
+    assert_eq!(store.sms_of_case(&case).unwrap()[0].state, SmsState::Pending);
+
+    let gw: Shared = Arc::new(Mutex::new(Gateway::default()));
+    serve_gateway(tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap(), gw.clone()).await;
+    crate::common::until("the text at the gateway", || !gw.lock().unwrap().messages.is_empty()).await;
+    crate::common::until("delivered", || store.sms_of_case(&case).unwrap()[0].state == SmsState::Delivered).await;
+    assert_eq!(gw.lock().unwrap().messages.len(), 1, "once");
+
+    // Stopped: the next change waits for the next loop (or `hub sms send`).
+    texting.stop().await;
+    backoffice::decide(store.clone(), &case, Decision::Complete { result_pdf: None }, "clerk").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(gw.lock().unwrap().messages.len(), 1, "nothing is sent after the loop stopped");
+    assert_eq!(store.sms_of_case(&case).unwrap().iter().filter(|r| r.state == SmsState::Pending).count(), 1);
     hub.shutdown().await.unwrap();
 }

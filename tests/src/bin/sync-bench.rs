@@ -38,7 +38,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use hub::{Hub, HubOptions, NewTerminal};
 use model::seal::PlatformSecretKey;
-use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP};
+use model::auth::{RequestToSign, HEADER_CONTENT_SHA256, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP};
 use model::protocol::{Heartbeat, QueueSnapshot};
 use model::submission::sha256_hex;
 use offline_cache::{DeviceIdentity, Outbox, OutboxConfig, SyncClient, SyncConfig};
@@ -515,18 +515,12 @@ fn hub_binary() -> Result<PathBuf> {
 
 async fn heartbeats(terminals: usize, requests: usize, concurrency: usize) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let keys: Vec<(String, SigningKey)> = (0..terminals)
-        .map(|i| {
-            let mut seed = [0u8; 32];
-            Rng::new(i as u64 + 1).fill(&mut seed);
-            (format!("GS-HB-{i:04}"), SigningKey::from_seed(&seed))
-        })
-        .collect();
+    // Registered straight into the database the hub then opens.
+    let db = dir.path().join("hub.db");
+    let keys = hub::simulated::simulated_terminals(terminals, 1, "GS-HB-", &[]);
+    hub::simulated::register_simulated(hub::open_store_blocking(&db, None)?.as_ref(), &keys, Some("sync-bench"), time::OffsetDateTime::now_utc())?;
     let mut cmd = Command::new(hub_binary()?);
-    cmd.args(["--listen", "127.0.0.1:0", "--db"]).arg(dir.path().join("hub.db"));
-    for (id, key) in &keys {
-        cmd.arg("--trust-terminal").arg(format!("{id}:{}", key.public_key()));
-    }
+    cmd.args(["--listen", "127.0.0.1:0", "--db"]).arg(&db);
     let mut child = cmd.env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     let mut line = String::new();
     BufReader::new(child.stdout.take().context("hub stdout")?).read_line(&mut line)?;
@@ -537,7 +531,7 @@ async fn heartbeats(terminals: usize, requests: usize, concurrency: usize) -> Re
     type Prepared = (String, Vec<(&'static str, String)>, Vec<u8>);
     let prepared: Vec<Prepared> = (0..requests)
         .map(|i| {
-            let (id, key) = &keys[i % terminals];
+            let hub::simulated::SimulatedTerminal { id, key, .. } = &keys[i % terminals];
             let hb = Heartbeat {
                 sent_at: now,
                 app_version: "kiosk/0.1.0".into(),

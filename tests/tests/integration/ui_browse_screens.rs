@@ -257,6 +257,58 @@ fn tiles_fill_their_space(window: &KioskWindow, view: &View, problems: &mut Vec<
     }
 }
 
+/// A tile's office line stays in its column and ends in "…" when it is too
+/// long, in every language: the strip between the column and the chevron
+/// (left of the column in Kazakh, right of it otherwise) is bare tile
+/// along the office line, in the pixels drawn. Slint 1.18 does not elide
+/// right-to-left text; Kazakh office lines used to spill over that strip
+/// and be cut at the tile's edge with no "…" (`OneLine` in ui/widgets.slint).
+/// Answers how many office lines were elided with a "…" drawn for it.
+fn office_lines_stay_in_their_column(window: &KioskWindow, view: &View, rtl: bool, problems: &mut Vec<String>, what: &str) -> usize {
+    let shot = window.window().take_snapshot().expect("snapshot");
+    let (w, px) = (shot.width() as usize, shot.as_slice());
+    let at = |x: f32, y: f32| px[y as usize * w + x as usize];
+    let elements = ElementQuery::from_root(window).match_descendants().find_all();
+    let texts: Vec<&ElementHandle> = elements.iter().filter(|e| e.accessible_role() == Some(AccessibleRole::Text) && e.computed_opacity() > 0.0).collect();
+    let inside = |e: &ElementHandle, tile: &ElementHandle| {
+        let (p, tp, ts) = (e.absolute_position(), tile.absolute_position(), tile.size());
+        p.x >= tp.x - 0.5 && p.x <= tp.x + ts.width && p.y >= tp.y - 0.5 && p.y <= tp.y + ts.height
+    };
+    let mut elided = 0;
+    for t in view.services.iter().filter(|t| t.enabled && !t.department.is_empty()) {
+        let Some(tile) = tappable(window).into_iter().find(|e| e.accessible_role() == Some(AccessibleRole::Button) && label(e) == t.name) else { continue };
+        let (tp, ts) = (tile.absolute_position(), tile.size());
+        if tp.x < 0.0 || tp.y < 0.0 || tp.x + ts.width > WIDTH || tp.y + ts.height > HEIGHT {
+            continue;
+        }
+        let Some(name) = texts.iter().find(|e| label(e) == t.name && inside(e, &tile)) else { continue };
+        let Some(office) = texts.iter().find(|e| label(e).starts_with(&t.department) && inside(e, &tile)) else { continue };
+        let (np, ns, op, os) = (name.absolute_position(), name.size(), office.absolute_position(), office.size());
+        // The 14 px between the column and the chevron, less a pixel each side.
+        let strip = if rtl { (np.x - 13.0, np.x - 1.0) } else { (np.x + ns.width + 1.0, np.x + ns.width + 13.0) };
+        let bare = at(strip.0 + 6.0, tp.y + 6.0);
+        let mut x = strip.0;
+        'strip: while x < strip.1 {
+            let mut y = op.y + 1.0;
+            while y < op.y + os.height - 1.0 {
+                let p = at(x, y);
+                let off = (i16::from(p.r) - i16::from(bare.r)).abs() + (i16::from(p.g) - i16::from(bare.g)).abs() + (i16::from(p.b) - i16::from(bare.b)).abs();
+                if off > 24 {
+                    problems.push(format!("{what}: the office line of {:?} is drawn outside its column at {x},{y}", t.name));
+                    break 'strip;
+                }
+                y += 1.0;
+            }
+            x += 1.0;
+        }
+        let dots = texts.iter().any(|e| label(e) == "…" && inside(e, &tile));
+        if if rtl { dots } else { office.accessible_description().is_some_and(|d| d == "text-elided") } {
+            elided += 1;
+        }
+    }
+    elided
+}
+
 fn controls_enabled(window: &KioskWindow, text: &str) -> bool {
     tappable(window).iter().any(|e| label(e) == text && e.accessible_enabled() != Some(false))
 }
@@ -275,6 +327,7 @@ fn browsing_bundles_and_search_in_every_language_and_size() {
     let mut written = 0;
     let mut scrolled = Vec::new();
     let mut slid = Vec::new();
+    let mut kazakh_elided = 0;
     for lang in Lang::ALL {
         for large in [false, true] {
             let size = if large { "large" } else { "normal" };
@@ -316,6 +369,10 @@ fn browsing_bundles_and_search_in_every_language_and_size() {
                     }
                 }
                 tiles_fill_their_space(&window, &view, &mut problems, &what);
+                let cut = office_lines_stay_in_their_column(&window, &view, rtl, &mut problems, &what);
+                if rtl && cut > 0 {
+                    kazakh_elided += cut;
+                }
                 if !view.themes.is_empty() {
                     let taps = every_chip_reachable(&window, lang, &view, &mut problems, &what);
                     if taps > 0 {
@@ -341,5 +398,8 @@ fn browsing_bundles_and_search_in_every_language_and_size() {
     // A bundle's part list is longer than the screen somewhere (large text).
     assert!(!slid.is_empty(), "no progress list needed its arrows");
     eprintln!("progress lists slid with the arrows: {slid:?}");
+    // Kazakh office lines are long: some end in "…" (drawn, at the left).
+    assert!(kazakh_elided > 0, "no Kazakh office line was elided");
+    eprintln!("Kazakh office lines ending in \"…\": {kazakh_elided}");
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }

@@ -6,50 +6,36 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use model::auth::{RequestToSign, SigningKey, HEADER_CONTENT_SHA256, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP};
+use hub::simulated::SimulatedTerminal;
+use model::auth::{RequestToSign, HEADER_CONTENT_SHA256, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP};
 use model::protocol::{Heartbeat, QueueSnapshot};
 use model::submission::sha256_hex;
 use model::VillageCode;
 use time::OffsetDateTime;
 
-/// One simulated terminal.
-pub struct Terminal {
-    pub id: String,
-    pub key: SigningKey,
-}
-
 /// Every terminal of a run.
 pub struct Fleet {
-    pub terminals: Vec<Terminal>,
+    pub terminals: Vec<SimulatedTerminal>,
     /// Makes each request's nonce unique (nonces are kept for minutes).
     nonce_base: u64,
     next_nonce: AtomicU64,
 }
 
 impl Fleet {
-    /// `n` terminals `GS-L000001`…, keys derived from `seed` and the index.
+    /// `n` terminals `GS-L000000`…, keys derived from `seed` and the index
+    /// (`hub::simulated`, as sync-bench and the hub's fleet example make them).
     pub fn new(n: usize, seed: u64) -> Fleet {
-        let terminals = (0..n)
-            .map(|i| {
-                let mut seed32 = [0u8; 32];
-                tests::sync_fixtures::Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(i as u64 + 1)).fill(&mut seed32);
-                Terminal { id: format!("GS-L{i:06}"), key: SigningKey::from_seed(&seed32) }
-            })
-            .collect();
+        // A fixed, valid code: cannot fail.
+        let village: Vec<VillageCode> = VillageCode::parse("622926100202").ok().into_iter().collect();
+        let terminals = hub::simulated::simulated_terminals(n, seed, "GS-L", &village);
         let nonce_base = OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
         Fleet { terminals, nonce_base, next_nonce: AtomicU64::new(0) }
     }
 
     /// Registers every terminal in one transaction (`add_terminals`).
     pub fn register(&self, store: &dyn hub::Store) -> Result<Duration> {
-        let village = VillageCode::parse("622926100202").ok();
-        let rows: Vec<hub::NewTerminal> = self
-            .terminals
-            .iter()
-            .map(|t| hub::NewTerminal { id: t.id.clone(), public_key: t.key.public_key(), village_code: village.clone(), label: Some("hub-load".into()) })
-            .collect();
         let t = Instant::now();
-        store.add_terminals(&rows, OffsetDateTime::now_utc())?;
+        hub::simulated::register_simulated(store, &self.terminals, Some("hub-load"), OffsetDateTime::now_utc())?;
         Ok(t.elapsed())
     }
 
