@@ -33,4 +33,20 @@ fn hub_load_runs_every_phase_on_every_setup_without_an_error() {
         }
     }
     assert!(stdout.contains("registered 200 terminals"), "{stdout}");
+
+    // The open-loop throughput phase (`--rate`): every heartbeat sent and answered.
+    let out = Command::new(load)
+        .args(["--terminals", "200", "--setups", "sqlite", "--phases", "throughput", "--requests", "400", "--rate", "2000"])
+        .arg("--hub-bin")
+        .arg(&hub)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(out.status.success(), "hub-load --rate failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("offered at 2000/s (open loop"), "{stdout}");
+    let row = stdout.split("summary").nth(1).and_then(|s| s.lines().find(|l| l.starts_with("sqlite  throughput"))).unwrap_or_else(|| panic!("no throughput row: {stdout}"));
+    for clean in ["sent     400  2xx     400", "non-2xx   0", "5xx   0", "no answer   0"] {
+        assert!(row.contains(clean), "sqlite throughput --rate: {row}");
+    }
 }

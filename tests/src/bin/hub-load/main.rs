@@ -3,7 +3,7 @@
 //! ```text
 //! cargo build --release -p hub -p tests
 //! target/release/hub-load [--terminals 20000] [--setups sqlite,pg,pg2] [--phases steady,boot,throughput]
-//!     [--compress 30] [--steady-secs 60] [--boot-window-secs 60] [--requests 40000] [--connections 64]
+//!     [--compress 30] [--steady-secs 60] [--boot-window-secs 60] [--requests 40000] [--connections 64] [--rate R]
 //!     [--pg-statements]
 //! ```
 //!
@@ -15,7 +15,7 @@
 //! every 10 s, and the CPU used is divided by 30 for the real rate), `boot`
 //! (every terminal boots once within the window: heartbeat, config, catalog,
 //! operators, case status), `throughput` (pre-signed heartbeats over 64
-//! keep-alive connections). Each prints req/s, p50/p99, answers by class
+//! keep-alive connections, as fast as answered, or offered at `--rate`). Each prints req/s, p50/p99, answers by class
 //! and the CPU the hub processes, PostgreSQL, nginx and this tool used (from /proc; per request for the hub and PostgreSQL),
 //! with the load average (the machine is shared); with `--pg-statements`,
 //! what PostgreSQL ran per request (pg_stat_statements). Exits non-zero if any
@@ -79,6 +79,10 @@ struct Args {
     requests: usize,
     #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Throughput phase at this offered rate (heartbeats/s, open loop,
+    /// latency from when each was due) instead of as fast as answered.
+    #[arg(long)]
+    rate: Option<f64>,
     /// The hub binary; by default the one beside this executable.
     #[arg(long)]
     hub_bin: Option<PathBuf>,
@@ -272,9 +276,13 @@ fn run_setup(rt: &tokio::runtime::Runtime, args: &Args, setup: Setup, fleet: &Ar
             Phase::Throughput => {
                 // Signed before the clock and the CPU counters start.
                 let prepared = phases::signed_heartbeats(fleet, args.requests, catalog_version);
-                let work = phases::throughput(prepared, &run.base, args.connections);
+                let work = phases::throughput(prepared, &run.base, args.connections, args.rate);
                 let ((tally, sending), _, cpu) = measure(rt, &run, work)?;
-                let extra = format!("\n        heartbeats at {} connections (budget >= 5000 req/s, p99 < 20 ms on one instance)", args.connections);
+                let offered = match args.rate {
+                    Some(r) => format!("offered at {r:.0}/s (open loop, latency from when each was due)"),
+                    None => "each connection sending as soon as answered (closed loop)".to_owned(),
+                };
+                let extra = format!("\n        heartbeats at {} connections, {offered} (budget >= 5000 req/s, p99 < 20 ms on one instance)", args.connections);
                 Row { setup, phase: *phase, secs: sending.as_secs_f64(), tally, cpu, load: stats::load_avg(), extra }
             }
         };

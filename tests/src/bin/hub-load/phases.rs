@@ -138,7 +138,13 @@ pub fn signed_heartbeats(fleet: &Fleet, requests: usize, catalog_version: u64) -
 }
 
 /// `prepared` heartbeats sent as fast as `connections` keep-alive connections allow.
-pub async fn throughput(prepared: Arc<Vec<Prepared>>, base: &str, connections: usize) -> Result<(Tally, Duration)> {
+/// Sends the signed heartbeats over `connections` keep-alive connections.
+/// `rate` None: each connection sends its next one as soon as it is
+/// answered (closed loop: the most the hub makes, and p99 at saturation).
+/// `rate` Some(r): heartbeat k is due at k / r s (open loop, the offered
+/// rate a fleet makes), and its latency counts from when it was due, so a
+/// hub that falls behind shows it (no coordinated omission).
+pub async fn throughput(prepared: Arc<Vec<Prepared>>, base: &str, connections: usize, rate: Option<f64>) -> Result<(Tally, Duration)> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(connections).timeout(Duration::from_secs(30)).build()?;
     let url = format!("{base}/v1/heartbeat");
     let next = Arc::new(AtomicUsize::new(0));
@@ -151,8 +157,12 @@ pub async fn throughput(prepared: Arc<Vec<Prepared>>, base: &str, connections: u
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some((headers, body)) = prepared.get(k) else { break };
+                let due = rate.map(|r| t + Duration::from_secs_f64(k as f64 / r));
+                if let Some(due) = due {
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let (status, took) = send(&http, url.clone(), Method::POST, headers.clone(), body.clone()).await;
-                tally.record(status, took);
+                tally.record(status, due.map_or(took, |due| due.elapsed()));
             }
             tally
         }));
