@@ -89,22 +89,9 @@ impl PgPool {
             Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => h,
             _ => self.rt.as_ref().ok_or(StoreError::Busy)?.handle().clone(),
         };
-        let config = self.config.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        // Connected on the runtime that then drives the connection: its
-        // socket belongs to that runtime's reactor.
-        handle.spawn(async move {
-            match config.connect(NoTls).await {
-                Ok((client, connection)) => {
-                    let _ = tx.send(Ok(client));
-                    if let Err(e) = connection.await {
-                        tracing::warn!(error = %e, "shared PostgreSQL connection ended");
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-            }
+        spawn_connect(&handle, self.config.clone(), "shared", move |r| {
+            let _ = tx.send(r);
         });
         let client = rx.await.map_err(|_| StoreError::Busy)??;
         let c = Arc::new(SharedClient { client, statements: Mutex::new(Statements::new()) });
@@ -124,21 +111,10 @@ impl PgPool {
     }
 
     fn connect(&self) -> Result<Client, StoreError> {
-        let config = self.config.clone();
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let Some(rt) = &self.rt else { return Err(StoreError::Busy) };
-        rt.spawn(async move {
-            match config.connect(NoTls).await {
-                Ok((client, connection)) => {
-                    let _ = tx.send(Ok(client));
-                    if let Err(e) = connection.await {
-                        tracing::warn!(error = %e, "PostgreSQL connection ended");
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-            }
+        spawn_connect(rt.handle(), self.config.clone(), "pooled", move |r| {
+            let _ = tx.send(r);
         });
         match rx.recv() {
             Ok(r) => Ok(r?),
@@ -181,6 +157,22 @@ impl Drop for PgPool {
             rt.shutdown_background();
         }
     }
+}
+
+/// Connects on `handle`'s runtime, which then drives the connection (its
+/// socket belongs to that runtime's reactor); `reply` gets the client.
+fn spawn_connect(handle: &Handle, config: Config, kind: &'static str, reply: impl FnOnce(Result<Client, tokio_postgres::Error>) + Send + 'static) {
+    handle.spawn(async move {
+        match config.connect(NoTls).await {
+            Ok((client, connection)) => {
+                reply(Ok(client));
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, kind, "PostgreSQL connection ended");
+                }
+            }
+            Err(e) => reply(Err(e)),
+        }
+    });
 }
 
 impl SharedSlot {

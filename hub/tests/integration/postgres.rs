@@ -256,13 +256,7 @@ async fn a_hub_whose_database_is_gone_says_busy() {
         return; // the child run of the suite
     }
     let server = pg_server();
-    let (url, dir) = (server.create_database().unwrap(), tempfile::tempdir().unwrap());
-    let blobs = dir.path().join("blobs");
-    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
-    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
-    let hub = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
-    let api = super::common::Api::new(&hub, "GS-0001");
-    api.register(&hub).await;
+    let (hub, api, _dir, _db) = hub_on_a_new_database(&server).await;
     assert_eq!(api.get("/v1/terminal/config").await.status(), reqwest::StatusCode::OK);
     drop(server); // pg_ctl stop -m immediate
     let resp = api.get("/v1/terminal/config").await;
@@ -280,14 +274,7 @@ async fn heartbeats_go_on_after_the_server_closed_the_hubs_connections() {
         return; // the child run of the suite
     }
     let server = pg_server();
-    let (url, dir) = (server.create_database().unwrap(), tempfile::tempdir().unwrap());
-    let db = url.rsplit('/').next().unwrap().to_owned();
-    let blobs = dir.path().join("blobs");
-    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
-    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
-    let hub = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
-    let api = super::common::Api::new(&hub, "GS-0001");
-    api.register(&hub).await;
+    let (hub, api, _dir, db) = hub_on_a_new_database(&server).await;
     let beat = || api.send(reqwest::Method::POST, "/v1/heartbeat", serde_json::to_vec(&super::common::heartbeat(time::OffsetDateTime::now_utc())).unwrap());
     // The first looks the key up; the others go over the shared connections.
     for k in 0..6 {
@@ -303,4 +290,19 @@ async fn heartbeats_go_on_after_the_server_closed_the_hubs_connections() {
         assert_eq!(beat().await.status(), reqwest::StatusCode::OK, "heartbeat {k} after the server closed the connections");
     }
     hub.shutdown().await.unwrap();
+}
+
+/// A hub on a new database of `server` (blobs and signing key in the
+/// returned directory) with terminal GS-0001 registered; answers the
+/// database's name too.
+async fn hub_on_a_new_database(server: &testkit::pg::PgServer) -> (hub::Hub, super::common::Api, tempfile::TempDir, String) {
+    let (url, dir) = (server.create_database().unwrap(), tempfile::tempdir().unwrap());
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let blobs = dir.path().join("blobs");
+    let store = tokio::task::spawn_blocking(move || hub::open_store_blocking(std::path::Path::new(&url), Some(&blobs))).await.unwrap().unwrap();
+    let key = std::sync::Arc::new(hub::signing::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let hub = hub::Hub::spawn_store("127.0.0.1:0".parse().unwrap(), store, hub::HubOptions { signing_key: Some(key), ..hub::HubOptions::default() }).await.unwrap();
+    let api = super::common::Api::new(&hub, "GS-0001");
+    api.register(&hub).await;
+    (hub, api, dir, db)
 }
